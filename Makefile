@@ -1,0 +1,75 @@
+# ovlmig — see README.md. `make`, `make check`, `make check-asan`,
+# `make demo`, `make install`.
+
+CC ?= gcc
+BUILD ?= build
+PREFIX ?= /usr/local
+PKGS := jansson mount
+# SAN=1: an ASan+UBSan build (make check-asan)
+ifeq ($(SAN),1)
+OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+OPT := -O2 -g
+endif
+CFLAGS := -std=gnu11 $(OPT) -Wall -Wextra -Werror -D_GNU_SOURCE \
+	  -D_FILE_OFFSET_BITS=64 -pthread -MMD -MP $(EXTRA_CFLAGS)
+LDFLAGS := $(OPT) -pthread
+LIBS = $(shell pkg-config --libs $(PKGS))
+
+COMMON_SRC := $(wildcard common/*.c)
+LOWERFS_LIB_SRC := $(filter-out lowerfs/main.c,$(wildcard lowerfs/*.c))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+BINS := $(BUILD)/lowerfs
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
+
+.PHONY: all deps check check-asan demo install clean bench
+all: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/lowerfs: $(call obj,lowerfs/main.c $(LOWERFS_LIB_SRC) $(COMMON_SRC))
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: $(call obj,tests/unit/%.c $(LOWERFS_LIB_SRC) $(COMMON_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+# test tools stand alone: they must not share code with what they check
+$(BUILD)/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -o $@ $< -lcrypto
+
+deps:
+	@scripts/setup-deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) tests/run
+
+check-asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 all
+	@BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) scripts/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) scripts/bench/lowerfs.sh
+
+install: all
+	install -D -m 0755 $(BUILD)/lowerfs $(DESTDIR)$(PREFIX)/bin/lowerfs
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

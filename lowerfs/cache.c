@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: MIT
+#include "cache.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/util.h"
+
+#define IDENTITY_FILE "IMAGE"
+#define NAME_LEN 32
+
+static void node_name(char *buf, uint32_t node)
+{
+	snprintf(buf, NAME_LEN, "%08" PRIx32, node);
+}
+
+static void part_name(char *buf, uint32_t node)
+{
+	snprintf(buf, NAME_LEN, ".part-%08" PRIx32, node);
+}
+
+/* Only names this cache writes: never delete anything else in DIR. */
+static int is_cache_name(const char *n)
+{
+	size_t len = strlen(n);
+
+	if (!strcmp(n, IDENTITY_FILE))
+		return 1;
+	if (!strncmp(n, ".part-", 6))
+		n += 6, len -= 6;
+	return len == 8 && strspn(n, "0123456789abcdef") == 8;
+}
+
+static int remove_files(struct cache *c, int parts_only, struct error **err)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd = dup(c->dirfd);
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return error_set(err, errno, "read cache %s", c->dir);
+	}
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		if (!is_cache_name(de->d_name))
+			continue;
+		if (parts_only && strncmp(de->d_name, ".part-", 6))
+			continue;
+		if (unlinkat(c->dirfd, de->d_name, 0) < 0 && errno != ENOENT) {
+			error_set(err, errno, "remove %s/%s", c->dir, de->d_name);
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+int cache_wipe(struct cache *c, struct error **err)
+{
+	return remove_files(c, 0, err);
+}
+
+static int check_identity(struct cache *c, uint64_t fingerprint,
+			  struct error **err)
+{
+	char want[32], have[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(want, sizeof(want), "%016" PRIx64 "\n", fingerprint);
+	fd = openat(c->dirfd, IDENTITY_FILE, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read_full(fd, have, sizeof(have) - 1);
+		close(fd);
+		/* same image: keep what is complete, drop interrupted fetches */
+		if (n > 0 && !strcmp(have, want))
+			return remove_files(c, 1, err);
+	}
+	/* another image, or none recorded: start empty */
+	if (cache_wipe(c, err) < 0)
+		return -1;
+	fd = openat(c->dirfd, IDENTITY_FILE ".tmp",
+		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return error_set(err, errno, "write %s/%s", c->dir, IDENTITY_FILE);
+	if (write_all(fd, want, strlen(want)) < 0) {
+		error_set(err, errno, "write %s/%s", c->dir, IDENTITY_FILE);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (renameat(c->dirfd, IDENTITY_FILE ".tmp", c->dirfd, IDENTITY_FILE) < 0)
+		return error_set(err, errno, "write %s/%s", c->dir, IDENTITY_FILE);
+	return 0;
+}
+
+int cache_open(const char *dir, uint64_t fingerprint, struct cache **out,
+	       struct error **err)
+{
+	struct cache *c;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return error_set(err, errno, "create cache directory %s", dir);
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->dir = strdup(dir))) {
+		free(c);
+		return error_set(err, ENOMEM, "cache %s", dir);
+	}
+	c->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->dirfd < 0) {
+		error_set(err, errno, "open cache directory %s", dir);
+		free(c->dir);
+		free(c);
+		return -1;
+	}
+	if (check_identity(c, fingerprint, err) < 0) {
+		cache_close(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+void cache_close(struct cache *c)
+{
+	if (!c)
+		return;
+	close(c->dirfd);
+	free(c->dir);
+	free(c);
+}
+
+int cache_lookup(struct cache *c, uint32_t node)
+{
+	char name[NAME_LEN];
+
+	node_name(name, node);
+	return openat(c->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+}
+
+int cache_fill(struct cache *c, struct source *src, const struct image *img,
+	       uint32_t node, struct error **err)
+{
+	char part[NAME_LEN], name[NAME_LEN];
+	int fd, ro;
+
+	part_name(part, node);
+	node_name(name, node);
+	fd = openat(c->dirfd, part, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC |
+		    O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return error_set(err, errno, "create %s/%s", c->dir, part);
+	if (src->ops->fetch(src, img, node, fd, err) < 0) {
+		close(fd);
+		unlinkat(c->dirfd, part, 0);
+		return -1;
+	}
+	close(fd);
+	if (renameat(c->dirfd, part, c->dirfd, name) < 0) {
+		error_set(err, errno, "rename %s/%s", c->dir, part);
+		unlinkat(c->dirfd, part, 0);
+		return -1;
+	}
+	ro = cache_lookup(c, node);
+	if (ro < 0)
+		return error_set(err, errno, "open %s/%s", c->dir, name);
+	return ro;
+}

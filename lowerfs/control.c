@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: MIT
+#include "control.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../common/util.h"
+#include "fuse_req.h"
+
+static atomic_uint_fast64_t prefetch_done;
+
+static json_t *error_json(const char *msg)
+{
+	return json_pack("{s:s}", "error", msg);
+}
+
+static json_t *cmd_stats(struct lowerfs *fs)
+{
+	struct lowerfs_stats *s = &fs->stats;
+	json_t *req = json_object(), *out;
+	size_t i;
+
+	if (!req)
+		return NULL;
+	for (i = 0; i < LOWERFS_MAX_OPCODE; i++) {
+		uint64_t n = atomic_load(&s->requests[i]);
+
+		if (n && lowerfs_ops[i].name)
+			json_object_set_new(req, lowerfs_ops[i].name,
+					    json_integer((json_int_t)n));
+	}
+	out = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+			" s:I, s:b, s:I, s:I, s:b, s:I, s:o}",
+			"source", fs->opts.source_spec,
+			"mountpoint", fs->opts.mountpoint,
+			"entries", (json_int_t)fs->img.count,
+			"files", (json_int_t)fs->img.nregular,
+			"bytes_total", (json_int_t)fs->img.total_bytes,
+			"bytes_fetched", (json_int_t)atomic_load(&s->bytes_fetched),
+			"files_fetched", (json_int_t)atomic_load(&s->files_fetched),
+			"cache_hits", (json_int_t)atomic_load(&s->cache_hits),
+			"fetch_errors", (json_int_t)atomic_load(&s->fetch_errors),
+			"bytes_read", (json_int_t)atomic_load(&s->bytes_read),
+			"live_nodes", (json_int_t)nodes_live_count(fs),
+			"passthrough", fs->passthrough,
+			"passthrough_opens",
+			(json_int_t)atomic_load(&s->passthrough_opens),
+			"fallback_opens", (json_int_t)atomic_load(&s->fallback_opens),
+			"prefetch_running", atomic_load(&fs->prefetch_running),
+			"prefetch_done", (json_int_t)atomic_load(&prefetch_done),
+			"requests", req);
+	return out;
+}
+
+static json_t *cmd_live(struct lowerfs *fs)
+{
+	json_t *list = json_array();
+	uint32_t i;
+
+	if (!list)
+		return NULL;
+	for (i = 1; i < fs->img.count; i++) {
+		uint64_t l = atomic_load(&fs->nodes[i].lookups);
+		unsigned o = atomic_load(&fs->nodes[i].opens);
+		char *path;
+
+		if (!l && !o)
+			continue;
+		path = image_path(&fs->img, i);
+		if (!path) {
+			json_decref(list);
+			return NULL;
+		}
+		json_array_append_new(list, json_pack("{s:s+, s:I, s:I, s:s}",
+			"path", "/", path, "lookups", (json_int_t)l,
+			"opens", (json_int_t)o,
+			"type", S_ISDIR(fs->img.nodes[i].mode) ? "dir" :
+				S_ISREG(fs->img.nodes[i].mode) ? "file" : "other"));
+		free(path);
+	}
+	return json_pack("{s:o}", "live", list);
+}
+
+static uint32_t depth_of(const struct image *img, uint32_t n)
+{
+	uint32_t d = 0;
+
+	for (; n && n != IMAGE_NONE; n = img->nodes[n].parent)
+		d++;
+	return d;
+}
+
+struct dir_depth {
+	uint32_t dir, depth;
+};
+
+static int deeper_first(const void *a, const void *b)
+{
+	const struct dir_depth *x = a, *y = b;
+
+	return x->depth < y->depth ? 1 : x->depth > y->depth ? -1 : 0;
+}
+
+/*
+ * Ask the kernel to drop every name it caches, deepest first, so unused
+ * dentries and inodes go away and their FORGETs come back: a targeted
+ * replacement for a global drop_caches. Waits a moment for the FORGETs.
+ */
+static json_t *cmd_invalidate(struct lowerfs *fs)
+{
+	uint64_t before = nodes_live_count(fs), last, sent = 0, deadline;
+	struct dir_depth *dirs;
+	uint32_t i, j, ndirs = 0, stable;
+
+	dirs = calloc(fs->img.count, sizeof(*dirs));
+	if (!dirs)
+		return NULL;
+	for (i = 0; i < fs->img.count; i++)
+		if (S_ISDIR(fs->img.nodes[i].mode) &&
+		    (i == 0 || atomic_load(&fs->nodes[i].lookups)))
+			dirs[ndirs++] = (struct dir_depth){ i, depth_of(&fs->img, i) };
+	qsort(dirs, ndirs, sizeof(*dirs), deeper_first);
+	for (i = 0; i < ndirs; i++) {
+		const struct image_node *d = &fs->img.nodes[dirs[i].dir];
+
+		for (j = 0; j < d->nchildren; j++) {
+			uint32_t c = d->children[j].node;
+
+			if (!atomic_load(&fs->nodes[c].lookups))
+				continue;
+			if (S_ISREG(fs->img.nodes[c].mode))
+				fuse_notify_inval_inode(fs, c);
+			fuse_notify_inval_entry(fs, dirs[i].dir,
+						d->children[j].name);
+			sent++;
+		}
+	}
+	free(dirs);
+	/* FORGETs arrive asynchronously: wait until the count settles */
+	last = nodes_live_count(fs);
+	deadline = now_ns() + 2000000000ull;
+	for (stable = 0; last && stable < 4 && now_ns() < deadline;) {
+		uint64_t cur;
+
+		sleep_ns(50000000);
+		cur = nodes_live_count(fs);
+		stable = cur == last ? stable + 1 : 0;
+		last = cur;
+	}
+	return json_pack("{s:I, s:I, s:I}", "notified", (json_int_t)sent,
+			 "live_before", (json_int_t)before,
+			 "live_after", (json_int_t)nodes_live_count(fs));
+}
+
+static void *prefetch_main(void *arg)
+{
+	struct lowerfs *fs = arg;
+	uint32_t i;
+
+	for (i = 0; i < fs->img.count && !atomic_load(&fs->stopping); i++) {
+		struct error *err = NULL;
+
+		if (!S_ISREG(fs->img.nodes[i].mode))
+			continue;
+		if (node_prefetch(fs, i, &err) < 0) {
+			lowerfs_log("prefetch: %s", err->msg);
+			error_free(&err);
+		}
+		atomic_fetch_add(&prefetch_done, 1);
+	}
+	atomic_store(&fs->prefetch_running, false);
+	return NULL;
+}
+
+static bool prefetch_started;
+
+static json_t *cmd_prefetch(struct lowerfs *fs)
+{
+	int rc;
+
+	if (!fs->cache)
+		return error_json("prefetch needs a cache (--cache DIR)");
+	if (prefetch_started)
+		return json_pack("{s:b, s:b}", "started", 0, "running",
+				 atomic_load(&fs->prefetch_running));
+	atomic_store(&fs->prefetch_running, true);
+	rc = pthread_create(&fs->prefetch_thread, NULL, prefetch_main, fs);
+	if (rc) {
+		atomic_store(&fs->prefetch_running, false);
+		return error_json(strerror(rc));
+	}
+	prefetch_started = true;
+	return json_pack("{s:b, s:b}", "started", 1, "running", 1);
+}
+
+void prefetch_join(struct lowerfs *fs)
+{
+	if (prefetch_started)
+		pthread_join(fs->prefetch_thread, NULL);
+	prefetch_started = false;
+}
+
+static json_t *cmd_shutdown(struct lowerfs *fs)
+{
+	lowerfs_request_exit(fs, "shutdown requested on the control socket");
+	return json_pack("{s:b}", "ok", 1);
+}
+
+const struct control_cmd control_cmds[] = {
+	{ "stats", "counters: bytes and files fetched, cache hits, requests per opcode, live nodes, passthrough", cmd_stats },
+	{ "live", "every node the kernel still holds: path, lookup count, open count", cmd_live },
+	{ "invalidate", "make the kernel drop its cached entries (FUSE_NOTIFY_INVAL_ENTRY/INODE) and report what stays live", cmd_invalidate },
+	{ "prefetch", "fetch every file not yet cached, in the background", cmd_prefetch },
+	{ "shutdown", "unmount and exit", cmd_shutdown },
+};
+const size_t control_ncmds = ARRAY_SIZE(control_cmds);
+
+static void serve_client(struct lowerfs *fs, int fd)
+{
+	struct timeval tv = { .tv_sec = 5 };
+	char line[128];
+	json_t *reply = NULL;
+	ssize_t n;
+	size_t i, used;
+	char *text;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* read up to the newline, however the client split its writes */
+	for (used = 0; used < sizeof(line) - 1; used += (size_t)n) {
+		n = read(fd, line + used, sizeof(line) - 1 - used);
+		if (n <= 0)
+			return;
+		if (memchr(line + used, '\n', (size_t)n)) {
+			used += (size_t)n;
+			break;
+		}
+	}
+	line[used] = '\0';
+	line[strcspn(line, "\r\n")] = '\0';
+	for (i = 0; i < control_ncmds; i++) {
+		if (!strcmp(line, control_cmds[i].name)) {
+			reply = control_cmds[i].run(fs);
+			break;
+		}
+	}
+	if (i == control_ncmds)
+		reply = json_pack("{s:s+}", "error", "unknown command: ", line);
+	else if (!reply)
+		reply = error_json("out of memory");
+	if (!reply)
+		return;
+	text = json_dumps(reply, JSON_COMPACT);
+	json_decref(reply);
+	if (text) {
+		if (write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0)
+			lowerfs_log("control reply: %s", strerror(errno));
+		free(text);
+	}
+}
+
+static void *control_main(void *arg)
+{
+	struct lowerfs *fs = ((void **)arg)[0];
+	struct control *c = ((void **)arg)[1];
+
+	free(arg);
+	for (;;) {
+		int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			break;	/* shut down by control_stop() */
+		}
+		serve_client(fs, fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+int control_start(struct lowerfs *fs, struct control *c, struct error **err)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	void **arg;
+	mode_t old;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->listen_fd = -1;
+	if (mkdir(fs->opts.run_dir, 0700) < 0 && errno != EEXIST)
+		return error_set(err, errno, "create run directory %s",
+				 fs->opts.run_dir);
+	c->path = path_join(fs->opts.run_dir, "control.sock");
+	if (!c->path)
+		return error_set(err, ENOMEM, "control socket path");
+	if (strlen(c->path) >= sizeof(addr.sun_path))
+		return error_set(err, ENAMETOOLONG, "control socket %s", c->path);
+	strcpy(addr.sun_path, c->path);
+	c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->listen_fd < 0)
+		return error_set(err, errno, "control socket");
+	unlink(c->path);
+	old = umask(0177);
+	rc = bind(c->listen_fd, (struct sockaddr *)&addr, sizeof(addr));
+	umask(old);
+	if (rc < 0)
+		return error_set(err, errno, "bind %s", c->path);
+	if (listen(c->listen_fd, 16) < 0)
+		return error_set(err, errno, "listen %s", c->path);
+	arg = malloc(2 * sizeof(*arg));
+	if (!arg)
+		return error_set(err, ENOMEM, "control thread");
+	arg[0] = fs;
+	arg[1] = c;
+	rc = pthread_create(&c->thread, NULL, control_main, arg);
+	if (rc) {
+		free(arg);
+		return error_set(err, rc, "control thread");
+	}
+	c->started = true;
+	return 0;
+}
+
+void control_stop(struct control *c)
+{
+	if (c->listen_fd >= 0) {
+		shutdown(c->listen_fd, SHUT_RDWR);
+		if (c->started)
+			pthread_join(c->thread, NULL);
+		close(c->listen_fd);
+		c->listen_fd = -1;
+	}
+	if (c->path) {
+		unlink(c->path);
+		free(c->path);
+		c->path = NULL;
+	}
+	c->started = false;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control socket RUNDIR/control.sock (mode 0600): a client sends one
+ * command line, lowerfs answers one JSON document and closes.
+ */
+#ifndef LOWERFS_CONTROL_H
+#define LOWERFS_CONTROL_H
+
+#include <jansson.h>
+
+#include "lowerfs.h"
+
+struct control_cmd {
+	const char *name;
+	const char *help;
+	json_t *(*run)(struct lowerfs *fs);
+};
+
+/* The commands, shared by the server and `lowerfs ctl --help`. */
+extern const struct control_cmd control_cmds[];
+extern const size_t control_ncmds;
+
+struct control {
+	int listen_fd;
+	char *path;
+	pthread_t thread;
+	bool started;
+};
+
+int control_start(struct lowerfs *fs, struct control *c, struct error **err);
+void control_stop(struct control *c);
+
+/* Stop and join a running prefetch (on exit). */
+void prefetch_join(struct lowerfs *fs);
+
+#endif

@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: MIT
+/*
+ * lowerfs [options] SOURCE MOUNTPOINT — mount a lazy, read-only FUSE
+ * filesystem serving an immutable image snapshot.
+ *
+ * Exit codes: 0 success (also after an unmount or aborted connection),
+ * 1 runtime failure, 2 bad usage or input (see lowerfs --help).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "../common/cli.h"
+#include "../common/util.h"
+#include "control.h"
+#include "lowerfs.h"
+
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+enum {
+	OPT_LATENCY = 256, OPT_BANDWIDTH, OPT_TIMEOUT, OPT_RUN_DIR, OPT_LOG,
+	OPT_NO_PASSTHROUGH,
+};
+
+static const struct cli_option options[] = {
+	{ "cache", 'c', "DIR", "fetch each file whole into DIR on first open, serve it from there" },
+	{ "latency", OPT_LATENCY, "MS", "emulate a remote source: add MS per fetch" },
+	{ "bandwidth", OPT_BANDWIDTH, "MBPS", "emulate a remote source: fetch at MBPS megabytes/s" },
+	{ "timeout", OPT_TIMEOUT, "SEC", "entry/attribute timeout (default: infinite, the image is immutable)" },
+	{ "threads", 't', "N", "worker threads (default 4)" },
+	{ "run-dir", OPT_RUN_DIR, "DIR", "control socket, pid file and log (default /run/lowerfs/<mountpoint>)" },
+	{ "log", OPT_LOG, "FILE", "log file (default: stderr; RUN_DIR/lowerfs.log when in the background)" },
+	{ "no-passthrough", OPT_NO_PASSTHROUGH, NULL, "serve reads in user space even if the kernel has passthrough" },
+	{ "foreground", 'f', NULL, "stay in the foreground" },
+	{ "help", 'h', NULL, "show this help" },
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: lowerfs [options] SOURCE MOUNTPOINT\n"
+		   "       lowerfs ctl [--run-dir DIR | --mount MOUNTPOINT] COMMAND\n\n"
+		   "Mount a lazy, read-only FUSE filesystem serving an image.\n\n"
+		   "Sources:\n");
+	source_print_help(f);
+	fprintf(f, "\nOptions:\n");
+	cli_print_options(f, options, ARRAY_SIZE(options));
+	fprintf(f, "\nControl commands:\n");
+	for (i = 0; i < control_ncmds; i++)
+		fprintf(f, "  %-12s %s\n", control_cmds[i].name,
+			control_cmds[i].help);
+	fprintf(f, "\nExit codes: 0 ok (also after unmount or abort), "
+		   "1 runtime failure, 2 bad usage or input.\n");
+}
+
+void lowerfs_request_exit(struct lowerfs *fs, const char *reason)
+{
+	uint64_t one = 1;
+
+	if (!fs->exit_reason)
+		fs->exit_reason = reason;
+	if (write(fs->wake_fd, &one, sizeof(one)) < 0)
+		lowerfs_log("wake main loop: %s", strerror(errno));
+}
+
+char *lowerfs_default_run_dir(const char *mountpoint)
+{
+	char *real = realpath(mountpoint, NULL), *out, *p;
+
+	if (!real)
+		return NULL;
+	for (p = real; *p; p++)
+		if (*p == '/')
+			*p = '-';
+	if (asprintf(&out, "/run/lowerfs/%s", real[1] ? real + 1 : "root") < 0)
+		out = NULL;
+	free(real);
+	return out;
+}
+
+static int parse_args(int argc, char **argv, struct lowerfs_opts *o)
+{
+	struct cli_parser p;
+	uint64_t v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->threads = 4;
+	if (cli_parser_init(&p, options, ARRAY_SIZE(options)) < 0) {
+		fprintf(stderr, "lowerfs: out of memory\n");
+		return -1;
+	}
+	while ((c = cli_next(&p, argc, argv)) != -1) {
+		switch (c) {
+		case 'c': o->cache_dir = optarg; break;
+		case 'f': o->foreground = true; break;
+		case 'h': usage(stdout); cli_parser_free(&p); exit(0);
+		case OPT_RUN_DIR: o->run_dir = optarg; break;
+		case OPT_LOG: o->log_file = optarg; break;
+		case OPT_NO_PASSTHROUGH: o->no_passthrough = true; break;
+		case 't':
+		case OPT_LATENCY:
+		case OPT_BANDWIDTH:
+		case OPT_TIMEOUT:
+			if (parse_u64(optarg, c == 't' ? 1 : 0,
+				      c == 't' ? 64 : UINT32_MAX, &v) < 0) {
+				fprintf(stderr, "lowerfs: bad number '%s': %s\n",
+					optarg, strerror(errno));
+				goto fail;
+			}
+			if (c == 't')
+				o->threads = (unsigned)v;
+			else if (c == OPT_LATENCY)
+				o->link.latency_ms = v;
+			else if (c == OPT_BANDWIDTH)
+				o->link.bandwidth_mbps = v;
+			else {
+				o->timeout_sec = v;
+				o->timeout_set = true;
+			}
+			break;
+		default:
+			goto fail;
+		}
+	}
+	if (argc - optind != 2) {
+		fprintf(stderr, "lowerfs: expected SOURCE and MOUNTPOINT\n");
+		goto fail;
+	}
+	o->source_spec = argv[optind];
+	o->mountpoint = argv[optind + 1];
+	cli_parser_free(&p);
+	return 0;
+fail:
+	usage(stderr);
+	cli_parser_free(&p);
+	return -1;
+}
+
+/* Problems a user can fix: one line naming the path and the reason. */
+static int check_environment(const struct lowerfs_opts *o, struct error **err)
+{
+	struct stat st;
+	int empty;
+
+	if (geteuid() != 0)
+		return error_set(err, EPERM,
+				 "must run as root (mounting FUSE and passthrough need CAP_SYS_ADMIN)");
+	if (access("/dev/fuse", R_OK | W_OK) < 0)
+		return error_set(err, errno, "/dev/fuse");
+	if (stat(o->mountpoint, &st) < 0)
+		return error_set(err, errno, "mountpoint %s", o->mountpoint);
+	if (!S_ISDIR(st.st_mode))
+		return error_set(err, ENOTDIR, "mountpoint %s", o->mountpoint);
+	empty = dir_is_empty(o->mountpoint);
+	if (empty < 0)
+		return error_set(err, errno, "mountpoint %s", o->mountpoint);
+	if (!empty)
+		return error_set(err, ENOTEMPTY, "mountpoint %s", o->mountpoint);
+	return 0;
+}
+
+/* Fork; the parent exits with the status the child reports once mounted. */
+static int daemonize(int *report_fd)
+{
+	int pfd[2];
+	pid_t pid;
+	char status = EXIT_RUNTIME;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0) {
+		close(pfd[1]);
+		if (read_full(pfd[0], &status, 1) != 1)
+			status = EXIT_RUNTIME;
+		_exit(status);
+	}
+	close(pfd[0]);
+	if (setsid() < 0)
+		return -1;
+	*report_fd = pfd[1];
+	return 0;
+}
+
+static void report_status(int *fd, char status)
+{
+	if (*fd < 0)
+		return;
+	if (write_all(*fd, &status, 1) < 0)
+		lowerfs_log("report status: %s", strerror(errno));
+	close(*fd);
+	*fd = -1;
+}
+
+static int redirect_stdio(const char *log_path, FILE **log)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null < 0)
+		return -1;
+	*log = fopen(log_path, "ae");
+	if (!*log) {
+		close(null);
+		return -1;
+	}
+	dup2(null, STDIN_FILENO);
+	dup2(null, STDOUT_FILENO);
+	dup2(fileno(*log), STDERR_FILENO);
+	close(null);
+	lowerfs_log_to(*log);
+	return 0;
+}
+
+static int write_pid_file(const char *run_dir)
+{
+	char *path = path_join(run_dir, "lowerfs.pid");
+	FILE *f;
+	int ret = -1;
+
+	if (!path)
+		return -1;
+	f = fopen(path, "we");
+	if (f) {
+		fprintf(f, "%d\n", (int)getpid());
+		ret = fclose(f);
+	}
+	free(path);
+	return ret;
+}
+
+static int setup(struct lowerfs *fs, struct error **err)
+{
+	if (fs->src->ops->index(fs->src, &fs->img, err) < 0 ||
+	    image_finalize(&fs->img, err) < 0 || nodes_init(fs, err) < 0)
+		return -1;
+	if (fs->opts.cache_dir &&
+	    cache_open(fs->opts.cache_dir, image_fingerprint(&fs->img),
+		       &fs->cache, err) < 0)
+		return -1;
+	fs->wake_fd = eventfd(0, EFD_CLOEXEC);
+	if (fs->wake_fd < 0)
+		return error_set(err, errno, "eventfd");
+	return 0;
+}
+
+/* Block until a signal or an exit request; returns the reason. */
+static const char *wait_for_exit(struct lowerfs *fs, int sigfd)
+{
+	struct pollfd p[2] = { { sigfd, POLLIN, 0 }, { fs->wake_fd, POLLIN, 0 } };
+
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return "poll failed";
+		}
+		if (p[0].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+				lowerfs_log("signal %s: unmounting",
+					    strsignal((int)si.ssi_signo));
+				return "signal";
+			}
+		}
+		if (p[1].revents)
+			return fs->exit_reason ? fs->exit_reason : "exit requested";
+	}
+}
+
+static void teardown(struct lowerfs *fs, struct control *ctl, pthread_t *threads)
+{
+	char *pid_path;
+
+	control_stop(ctl);
+	fuse_dev_unmount(fs);
+	if (threads)
+		fuse_dev_stop(fs, threads);
+	prefetch_join(fs);
+	if (fs->devfd >= 0)
+		close(fs->devfd);
+	if (fs->wake_fd >= 0)
+		close(fs->wake_fd);
+	nodes_free(fs);
+	cache_close(fs->cache);
+	source_close(fs->src);
+	image_free(&fs->img);
+	pid_path = path_join(fs->opts.run_dir, "lowerfs.pid");
+	if (pid_path)
+		unlink(pid_path);
+	free(pid_path);
+}
+
+/*
+ * Until the mount is up, errors go to the caller's stderr; a daemon then
+ * moves its output to the log (LOG_PATH, NULL in the foreground).
+ */
+static int run(struct lowerfs *fs, int *report_fd, const char *log_path,
+	       FILE **log)
+{
+	struct control ctl = { .listen_fd = -1 };
+	struct error *err = NULL;
+	pthread_t *threads = NULL;
+	sigset_t sigs;
+	int sigfd = -1, status = EXIT_RUNTIME;
+	const char *why;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	/* blocked before any thread starts, so only the signalfd sees them */
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	sigfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sigfd < 0) {
+		error_set(&err, errno, "signalfd");
+		goto out;
+	}
+	if (setup(fs, &err) < 0 || fuse_dev_mount(fs, &err) < 0 ||
+	    fuse_dev_start(fs, &threads, &err) < 0 ||
+	    control_start(fs, &ctl, &err) < 0)
+		goto out;
+	if (log_path && redirect_stdio(log_path, log) < 0)
+		lowerfs_log("log %s: %s", log_path, strerror(errno));
+	if (write_pid_file(fs->opts.run_dir) < 0)
+		lowerfs_log("pid file in %s: %s", fs->opts.run_dir, strerror(errno));
+	lowerfs_log("serving %s at %s: %u entries, %llu bytes, run dir %s",
+		    fs->opts.source_spec, fs->opts.mountpoint, fs->img.count,
+		    (unsigned long long)fs->img.total_bytes, fs->opts.run_dir);
+	report_status(report_fd, 0);
+	why = wait_for_exit(fs, sigfd);
+	lowerfs_log("exiting: %s", why);
+	status = 0;
+out:
+	if (err)
+		error_report(&err, "lowerfs", stderr);
+	report_status(report_fd, (char)status);
+	teardown(fs, &ctl, threads);
+	if (sigfd >= 0)
+		close(sigfd);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct lowerfs fs = { .devfd = -1, .wake_fd = -1 };
+	struct error *err = NULL;
+	char *default_run_dir = NULL, *log_path = NULL;
+	FILE *log = NULL;
+	int report_fd = -1, status;
+
+	if (argc > 1 && !strcmp(argv[1], "ctl"))
+		return ctl_main(argc - 1, argv + 1);
+	if (parse_args(argc, argv, &fs.opts) < 0)
+		return EXIT_USAGE;
+	if (check_environment(&fs.opts, &err) < 0 ||
+	    source_open(fs.opts.source_spec, &fs.opts.link, &fs.src, &err) < 0) {
+		error_report(&err, "lowerfs", stderr);
+		return EXIT_USAGE;
+	}
+	if (!fs.opts.run_dir) {
+		default_run_dir = lowerfs_default_run_dir(fs.opts.mountpoint);
+		if (!default_run_dir || (mkdir("/run/lowerfs", 0700) < 0 &&
+					 errno != EEXIST)) {
+			fprintf(stderr, "lowerfs: run directory: %s\n",
+				strerror(errno));
+			source_close(fs.src);
+			free(default_run_dir);
+			return EXIT_RUNTIME;
+		}
+		fs.opts.run_dir = default_run_dir;
+	}
+	if (mkdir(fs.opts.run_dir, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "lowerfs: create run directory %s: %s\n",
+			fs.opts.run_dir, strerror(errno));
+		source_close(fs.src);
+		free(default_run_dir);
+		return EXIT_RUNTIME;
+	}
+	fs.timeout_sec = fs.opts.timeout_set ? fs.opts.timeout_sec :
+					       100ull * 365 * 24 * 3600;
+	if (!fs.opts.foreground) {
+		log_path = fs.opts.log_file ? strdup(fs.opts.log_file) :
+					      path_join(fs.opts.run_dir, "lowerfs.log");
+		if (!log_path || daemonize(&report_fd) < 0) {
+			fprintf(stderr, "lowerfs: go to background (log %s): %s\n",
+				log_path ? log_path : "?", strerror(errno));
+			report_status(&report_fd, EXIT_RUNTIME);
+			source_close(fs.src);
+			free(log_path);
+			free(default_run_dir);
+			return EXIT_RUNTIME;
+		}
+	} else if (fs.opts.log_file) {
+		log = fopen(fs.opts.log_file, "ae");
+		if (log)
+			lowerfs_log_to(log);
+	}
+	status = run(&fs, &report_fd, log_path, &log);
+	free(log_path);
+	free(default_run_dir);
+	if (log)
+		fclose(log);
+	return status;
+}

@@ -240,8 +240,9 @@ int image_finalize(struct image *img, struct error **err)
 
 		if (!S_ISDIR(d->mode))
 			continue;
-		qsort(d->children, d->nchildren, sizeof(*d->children),
-		      dirent_cmp);
+		if (d->nchildren)
+			qsort(d->children, d->nchildren, sizeof(*d->children),
+			      dirent_cmp);
 		for (j = 0; j < d->nchildren; j++) {
 			struct image_node *c = &img->nodes[d->children[j].node];
 

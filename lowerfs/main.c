@@ -63,31 +63,6 @@ static void usage(FILE *f)
 		   "1 runtime failure, 2 bad usage or input.\n");
 }
 
-void lowerfs_request_exit(struct lowerfs *fs, const char *reason)
-{
-	uint64_t one = 1;
-
-	if (!fs->exit_reason)
-		fs->exit_reason = reason;
-	if (write(fs->wake_fd, &one, sizeof(one)) < 0)
-		lowerfs_log("wake main loop: %s", strerror(errno));
-}
-
-char *lowerfs_default_run_dir(const char *mountpoint)
-{
-	char *real = realpath(mountpoint, NULL), *out, *p;
-
-	if (!real)
-		return NULL;
-	for (p = real; *p; p++)
-		if (*p == '/')
-			*p = '-';
-	if (asprintf(&out, "/run/lowerfs/%s", real[1] ? real + 1 : "root") < 0)
-		out = NULL;
-	free(real);
-	return out;
-}
-
 static int parse_args(int argc, char **argv, struct lowerfs_opts *o)
 {
 	struct cli_parser p;

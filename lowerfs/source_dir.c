@@ -204,7 +204,8 @@ static int read_names(int dirfd, const char *rel, char ***out, size_t *count,
 		goto fail;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), name_cmp);
+	if (n)
+		qsort(names, n, sizeof(*names), name_cmp);
 	*out = names;
 	*count = n;
 	return 0;
@@ -370,7 +371,7 @@ static int dir_fetch(struct source *s, const struct image *img, uint32_t node,
 	int ret;
 
 	if (src < 0)
-		return -1;
+		return error_wrap(err, "fetch %s", n->src_ref);
 	link_round_trip(&s->link);
 	ret = copy_sparse(src, fd, n->size, &s->link, err);
 	close(src);

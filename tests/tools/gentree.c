@@ -279,8 +279,9 @@ static void set_xattr_str(const char *path, const char *name,
 
 static void build_files(bool small)
 {
-	static const off_t sizes[] = { 0, 1, 4095, 4096, 4097,
-				       1024 * 1024 + 3, 5 * 1024 * 1024 + 1234 };
+	static const off_t sizes[] = {
+		0, 1, 4095, 4096, 4097, 1024 * 1024 + 3, 5 * 1024 * 1024 + 1234,
+	};
 	char *path;
 	size_t i;
 
@@ -304,9 +305,10 @@ static void build_names(void)
 {
 	static const char *const names[] = {
 		"names/with space", "names/new\nline", "names/tab\there",
-		"names/back\\slash", "names/ctrl-\x01-\x7f", "names/utf8-\xc3\xa9",
-		"names/latin1-\xe9", "names/-leading-dash", "names/trailing ",
-		"names/key=value", "names/a-b", "names/a.b",
+		"names/back\\slash", "names/ctrl-\x01-\x7f",
+		"names/utf8-\xc3\xa9", "names/latin1-\xe9",
+		"names/-leading-dash", "names/trailing ", "names/key=value",
+		"names/a-b", "names/a.b",
 	};
 	char longname[256];
 	char *path;
@@ -379,7 +381,8 @@ static void build_xattrs(void)
 
 	/* The product must drop trusted.overlay.* but keep user.* */
 	make_file("xattr/has-trusted-overlay", 10, 0644, 0, 0);
-	set_xattr_str("xattr/has-trusted-overlay", "trusted.overlay.opaque", "y");
+	set_xattr_str("xattr/has-trusted-overlay", "trusted.overlay.opaque",
+		      "y");
 	set_xattr_str("xattr/has-trusted-overlay", "trusted.overlay.redirect",
 		      "/xattr/elsewhere-file");
 	set_xattr_str("xattr/has-trusted-overlay", "user.keep", "kept");
@@ -544,7 +547,8 @@ static void prepare_root(const char *dir)
 		if (errno != EEXIST)
 			setup_fail("mkdir", dir);
 		if (!dir_is_empty(dir)) {
-			fprintf(stderr, "%s: %s: exists and is not an empty directory\n",
+			fprintf(stderr,
+				"%s: %s: exists and is not an empty directory\n",
 				PROG, dir);
 			exit(2);
 		}
@@ -618,7 +622,8 @@ int main(int argc, char **argv)
 	printf("gentree: created %lu entries in %s (seed %" PRIu64 "%s)\n",
 	       ncreated, root, seed, small ? ", small" : "");
 	if (fflush(stdout) == EOF) {
-		fprintf(stderr, "%s: write: stdout: %s\n", PROG, strerror(errno));
+		fprintf(stderr, "%s: write: stdout: %s\n", PROG,
+			strerror(errno));
 		return 1;
 	}
 	return 0;

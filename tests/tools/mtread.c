@@ -57,7 +57,7 @@ static unsigned int nfiles;
 static int ref_dir = -1, test_dir = -1;
 static const char *ref_name, *test_name;
 
-static uint64_t iterations;		/* per thread; 0 means use deadline */
+static uint64_t iterations;	/* per thread; 0: run until the deadline */
 static struct timespec deadline;
 
 static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -298,8 +298,9 @@ static bool past_deadline(void)
 
 	if (clock_gettime(CLOCK_MONOTONIC, &now) < 0)
 		return true;
-	return now.tv_sec > deadline.tv_sec ||
-	       (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec);
+	if (now.tv_sec != deadline.tv_sec)
+		return now.tv_sec > deadline.tv_sec;
+	return now.tv_nsec >= deadline.tv_nsec;
 }
 
 static void *run_worker(void *arg)
@@ -379,8 +380,8 @@ static uint64_t setup_files(char **names, unsigned int count)
 		tsize = file_size(test_dir, test_name, names[i]);
 		if (tsize != files[i].size) {
 			printf("%s: MISMATCH: file %s: size %jd in %s, %jd in %s\n",
-			       PROG, names[i], (intmax_t)files[i].size, ref_name,
-			       (intmax_t)tsize, test_name);
+			       PROG, names[i], (intmax_t)files[i].size,
+			       ref_name, (intmax_t)tsize, test_name);
 			mismatches++;
 		}
 	}
@@ -445,7 +446,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 		have_seconds |= c == 's';
 	}
 	if (have_seconds && iterations) {
-		fprintf(stderr, "%s: --seconds and --iterations exclude each other\n",
+		fprintf(stderr,
+			"%s: --seconds and --iterations exclude each other\n",
 			PROG);
 		usage();
 	}
@@ -460,7 +462,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 static void set_deadline(uint64_t seconds)
 {
 	if (clock_gettime(CLOCK_MONOTONIC, &deadline) < 0) {
-		fprintf(stderr, "%s: clock_gettime: %s\n", PROG, strerror(errno));
+		fprintf(stderr, "%s: clock_gettime: %s\n", PROG,
+			strerror(errno));
 		exit(2);
 	}
 	deadline.tv_sec += seconds;
@@ -497,7 +500,8 @@ static bool join_workers(struct worker *ws, unsigned int count,
 			exit(2);
 		}
 		if (!ws[i].st.reads) {
-			printf("%s: thread %u did no successful reads\n", PROG, i);
+			printf("%s: thread %u did no successful reads\n",
+			       PROG, i);
 			all_read = false;
 		}
 		total->reads += ws[i].st.reads;
@@ -545,7 +549,8 @@ int main(int argc, char **argv)
 	       " mismatches, %" PRIu64 " read errors\n", PROG, total.reads,
 	       total.bytes, total.mismatches, total.errors);
 	if (fflush(stdout) == EOF) {
-		fprintf(stderr, "%s: write: stdout: %s\n", PROG, strerror(errno));
+		fprintf(stderr, "%s: write: stdout: %s\n", PROG,
+			strerror(errno));
 		return 1;
 	}
 	return all_read && !total.mismatches && !total.errors ? 0 : 1;

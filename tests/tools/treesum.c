@@ -16,6 +16,13 @@
  * size and nlink) is printed.  Hardlinks are described by hl=, the smallest
  * path in the tree sharing the inode, so equal link structures print equal.
  * Symlinks are never followed; mounts below DIR are walked like any dir.
+ *
+ * Files and directories are opened O_NOATIME, but readlink may still bump
+ * a symlink's atime (relatime: when atime <= mtime or is a day old).  The
+ * atime printed predates that, yet a second run may see the new value:
+ * use --no-atime on such trees.  gentree's atimes are immune (after 2100).
+ * Exit status: 0 ok, 2 usage error or anything unreadable (the manifest
+ * is still printed, with ERROR on entries that could not be read fully).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -733,7 +740,8 @@ static int print_manifest(void)
 		print_entry(&entries[i], &line);
 	free(line.buf);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
-		fprintf(stderr, "%s: write: stdout: %s\n", PROG, strerror(errno));
+		fprintf(stderr, "%s: write: stdout: %s\n", PROG,
+			strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -771,8 +779,8 @@ static void parse_args(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'x') {
-			excludes = xrealloc(excludes,
-					    (nexcludes + 1) * sizeof(*excludes));
+			excludes = xrealloc(excludes, (nexcludes + 1) *
+						      sizeof(*excludes));
 			excludes[nexcludes++] = optarg;
 		} else if (c == 'A') {
 			no_atime = true;
@@ -795,7 +803,8 @@ int main(int argc, char **argv)
 	if (fd < 0 && errno == ELOOP)	/* DIR itself may be a symlink */
 		fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(stderr, "%s: open: %s: %s\n", PROG, root, strerror(errno));
+		fprintf(stderr, "%s: open: %s: %s\n", PROG, root,
+			strerror(errno));
 		return 2;
 	}
 	visit(fd, ".", join("", ""));

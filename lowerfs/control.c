@@ -221,6 +221,15 @@ const struct control_cmd control_cmds[] = {
 };
 const size_t control_ncmds = ARRAY_SIZE(control_cmds);
 
+void control_print_help(FILE *f)
+{
+	size_t i;
+
+	for (i = 0; i < control_ncmds; i++)
+		fprintf(f, "  %-12s %s\n", control_cmds[i].name,
+			control_cmds[i].help);
+}
+
 static void serve_client(struct lowerfs *fs, int fd)
 {
 	struct timeval tv = { .tv_sec = 5 };

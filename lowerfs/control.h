@@ -19,6 +19,7 @@ struct control_cmd {
 /* The commands, shared by the server and `lowerfs ctl --help`. */
 extern const struct control_cmd control_cmds[];
 extern const size_t control_ncmds;
+void control_print_help(FILE *f);
 
 struct control {
 	int listen_fd;

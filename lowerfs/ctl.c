@@ -23,14 +23,10 @@ static const struct cli_option ctl_options[] = {
 
 static void ctl_usage(FILE *f)
 {
-	size_t i;
-
 	fprintf(f, "usage: lowerfs ctl [--run-dir DIR | --mount MOUNTPOINT] COMMAND\n\nOptions:\n");
 	cli_print_options(f, ctl_options, ARRAY_SIZE(ctl_options));
 	fprintf(f, "\nCommands:\n");
-	for (i = 0; i < control_ncmds; i++)
-		fprintf(f, "  %-12s %s\n", control_cmds[i].name,
-			control_cmds[i].help);
+	control_print_help(f);
 	fprintf(f, "\nExit codes: 0 ok, 1 lowerfs unreachable or the command failed, 2 bad usage.\n");
 }
 

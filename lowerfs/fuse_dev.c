@@ -56,12 +56,11 @@ void fuse_dev_unmount(struct lowerfs *fs)
 	fs->mounted = false;
 }
 
-static void send_reply(struct fuse_req *r, int err, struct iovec *iov, int count)
+/* Write a header plus IOV[1..] to the device; IOV[0] is the header slot. */
+static int dev_write(struct lowerfs *fs, int32_t error, uint64_t unique,
+		     struct iovec *iov, int count)
 {
-	struct fuse_out_header out = {
-		.error = -err,
-		.unique = r->in->unique,
-	};
+	struct fuse_out_header out = { .error = error, .unique = unique };
 	size_t len = sizeof(out);
 	int i;
 
@@ -70,13 +69,20 @@ static void send_reply(struct fuse_req *r, int err, struct iovec *iov, int count
 	out.len = (uint32_t)len;
 	iov[0].iov_base = &out;
 	iov[0].iov_len = sizeof(out);
+	return writev(fs->devfd, iov, count) < 0 ? -errno : 0;
+}
+
+static void send_reply(struct fuse_req *r, int err, struct iovec *iov, int count)
+{
+	int rc = dev_write(r->fs, -err, r->in->unique, iov, count);
+
 	/* ENOENT: the request was interrupted meanwhile; nothing to do */
-	if (writev(r->fs->devfd, iov, count) < 0 && errno != ENOENT)
+	if (rc < 0 && rc != -ENOENT)
 		lowerfs_log("reply to %s: %s",
 			    r->in->opcode < LOWERFS_MAX_OPCODE &&
 				    lowerfs_ops[r->in->opcode].name ?
 				    lowerfs_ops[r->in->opcode].name : "?",
-			    strerror(errno));
+			    strerror(-rc));
 }
 
 void reply_err(struct fuse_req *r, int err)
@@ -98,22 +104,6 @@ void reply_iov(struct fuse_req *r, struct iovec *iov, int count)
 	send_reply(r, 0, iov, count);
 }
 
-static int notify(struct lowerfs *fs, int code, struct iovec *iov, int count)
-{
-	struct fuse_out_header out = { .error = code, .unique = 0 };
-	size_t len = sizeof(out);
-	int i;
-
-	for (i = 1; i < count; i++)
-		len += iov[i].iov_len;
-	out.len = (uint32_t)len;
-	iov[0].iov_base = &out;
-	iov[0].iov_len = sizeof(out);
-	if (writev(fs->devfd, iov, count) < 0)
-		return -errno;
-	return 0;
-}
-
 int fuse_notify_inval_entry(struct lowerfs *fs, uint32_t parent,
 			    const char *name)
 {
@@ -127,7 +117,7 @@ int fuse_notify_inval_entry(struct lowerfs *fs, uint32_t parent,
 		{ (void *)name, strlen(name) + 1 },
 	};
 
-	return notify(fs, FUSE_NOTIFY_INVAL_ENTRY, iov, 3);
+	return dev_write(fs, FUSE_NOTIFY_INVAL_ENTRY, 0, iov, 3);
 }
 
 int fuse_notify_inval_inode(struct lowerfs *fs, uint32_t node)
@@ -139,7 +129,7 @@ int fuse_notify_inval_inode(struct lowerfs *fs, uint32_t node)
 	};
 	struct iovec iov[2] = { { 0 }, { &arg, sizeof(arg) } };
 
-	return notify(fs, FUSE_NOTIFY_INVAL_INODE, iov, 2);
+	return dev_write(fs, FUSE_NOTIFY_INVAL_INODE, 0, iov, 2);
 }
 
 static void dispatch(struct lowerfs *fs, const char *buf, size_t len)

@@ -46,8 +46,6 @@ static const struct cli_option options[] = {
 
 static void usage(FILE *f)
 {
-	size_t i;
-
 	fprintf(f, "usage: lowerfs [options] SOURCE MOUNTPOINT\n"
 		   "       lowerfs ctl [--run-dir DIR | --mount MOUNTPOINT] COMMAND\n\n"
 		   "Mount a lazy, read-only FUSE filesystem serving an image.\n\n"
@@ -56,9 +54,7 @@ static void usage(FILE *f)
 	fprintf(f, "\nOptions:\n");
 	cli_print_options(f, options, ARRAY_SIZE(options));
 	fprintf(f, "\nControl commands:\n");
-	for (i = 0; i < control_ncmds; i++)
-		fprintf(f, "  %-12s %s\n", control_cmds[i].name,
-			control_cmds[i].help);
+	control_print_help(f);
 	fprintf(f, "\nExit codes: 0 ok (also after unmount or abort), "
 		   "1 runtime failure, 2 bad usage or input.\n");
 }

@@ -11,19 +11,20 @@ OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 else
 OPT := -O2 -g
 endif
-CFLAGS := -std=gnu11 $(OPT) -Wall -Wextra -Werror -D_GNU_SOURCE \
+CFLAGS := -std=gnu11 $(OPT) $(shell pkg-config --cflags $(PKGS)) -Wall -Wextra -Werror -D_GNU_SOURCE \
 	  -D_FILE_OFFSET_BITS=64 -pthread -MMD -MP $(EXTRA_CFLAGS)
 LDFLAGS := $(OPT) -pthread
 LIBS = $(shell pkg-config --libs $(PKGS))
 
 COMMON_SRC := $(wildcard common/*.c)
 LOWERFS_LIB_SRC := $(filter-out lowerfs/main.c,$(wildcard lowerfs/*.c))
+OVLMIG_LIB_SRC := $(filter-out ovlmig/main.c,$(wildcard ovlmig/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-BINS := $(BUILD)/lowerfs
+BINS := $(BUILD)/lowerfs $(BUILD)/ovlmig
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
@@ -37,7 +38,10 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/lowerfs: $(call obj,lowerfs/main.c $(LOWERFS_LIB_SRC) $(COMMON_SRC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: $(call obj,tests/unit/%.c $(LOWERFS_LIB_SRC) $(COMMON_SRC))
+$(BUILD)/ovlmig: $(call obj,ovlmig/main.c $(OVLMIG_LIB_SRC) $(LOWERFS_LIB_SRC) $(COMMON_SRC))
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: $(call obj,tests/unit/%.c $(OVLMIG_LIB_SRC) $(LOWERFS_LIB_SRC) $(COMMON_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
@@ -68,6 +72,7 @@ bench: deps
 
 install: all
 	install -D -m 0755 $(BUILD)/lowerfs $(DESTDIR)$(PREFIX)/bin/lowerfs
+	install -D -m 0755 $(BUILD)/ovlmig $(DESTDIR)$(PREFIX)/bin/ovlmig
 
 clean:
 	rm -rf build build-asan

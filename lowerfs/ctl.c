@@ -11,6 +11,7 @@
 #include "../common/cli.h"
 #include "../common/util.h"
 #include "control.h"
+#include "ctl_client.h"
 #include "lowerfs.h"
 
 enum { OPT_RUN_DIR = 256, OPT_MOUNT };
@@ -28,79 +29,6 @@ static void ctl_usage(FILE *f)
 	fprintf(f, "\nCommands:\n");
 	control_print_help(f);
 	fprintf(f, "\nExit codes: 0 ok, 1 lowerfs unreachable or the command failed, 2 bad usage.\n");
-}
-
-/* Send CMD, return the whole reply (malloc'd) or NULL with *err set. */
-static char *ctl_request(const char *sock_path, const char *cmd,
-			 struct error **err)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	size_t len = 0, cap = 4096;
-	char *buf = NULL;
-	int fd;
-
-	if (strlen(sock_path) >= sizeof(addr.sun_path)) {
-		error_set(err, ENAMETOOLONG, "%s", sock_path);
-		return NULL;
-	}
-	strcpy(addr.sun_path, sock_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		error_set(err, errno, "socket");
-		return NULL;
-	}
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		error_set(err, errno, "connect %s (is lowerfs running?)", sock_path);
-		goto fail;
-	}
-	/* one write: a server that closes with unread bytes resets the socket */
-	if (asprintf(&buf, "%s\n", cmd) < 0) {
-		buf = NULL;
-		error_set(err, ENOMEM, "request");
-		goto fail;
-	}
-	if (write_all(fd, buf, strlen(buf)) < 0) {
-		error_set(err, errno, "send to %s", sock_path);
-		goto fail;
-	}
-	free(buf);
-	buf = malloc(cap);
-	for (;;) {
-		ssize_t n;
-
-		if (!buf) {
-			error_set(err, ENOMEM, "reply");
-			goto fail;
-		}
-		if (len + 1 == cap) {
-			char *nb = realloc(buf, cap * 2);
-
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				continue;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			error_set(err, errno, "read reply from %s", sock_path);
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	close(fd);
-	return buf;
-fail:
-	free(buf);
-	close(fd);
-	return NULL;
 }
 
 int ctl_main(int argc, char **argv)

@@ -17,7 +17,8 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [[ -t 1 ]]; then bold=$'\033[1m' plain=$'\033[0m'; else bold= plain=; fi
+step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 stats() {
 	"$LOWERFS" ctl --run-dir "$run" stats |
 		jq -r '"   fetched \(.files_fetched) of \(.files) files, \(.bytes_fetched / 1048576 | floor) MiB of \(.bytes_total / 1048576 | floor) MiB; passthrough \(.passthrough) (\(.passthrough_opens) opens)"'

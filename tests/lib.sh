@@ -83,3 +83,24 @@ kill_lowerfs() {
 ctl() { "$LOWERFS" ctl --run-dir "$T/run-$1" "$2"; }
 # stat_of NAME KEY: one counter from `lowerfs ctl stats`.
 stat_of() { ctl "$1" stats | jq -r ".$2"; }
+
+OVLMIG=$BUILD/ovlmig
+# Each test keeps its ovlmig state under its own temp dir.
+export OVLMIG_RUN_DIR=$T/ovlmig-run
+# ovlmig_mount TARGET ARGS...: mount, and undo at exit whatever happens.
+ovlmig_mount() {
+	local target=$1; shift
+	mkdir -p "$target"
+	on_exit "ovlmig_cleanup $target"
+	"$OVLMIG" mount "$@" "$target"
+}
+ovlmig_cleanup() {
+	"$OVLMIG" umount "$1" >/dev/null 2>&1 && return
+	# the state may be gone or broken: take down what is left by hand
+	umount -l "$1" 2>/dev/null
+	local pidf
+	for pidf in "$OVLMIG_RUN_DIR"/*/lowerfs/lowerfs.pid; do
+		[[ -f $pidf ]] && kill_lowerfs "$(dirname "$pidf")"
+	done
+	for m in "$OVLMIG_RUN_DIR"/*/lower; do umount -l "$m" 2>/dev/null; done
+}

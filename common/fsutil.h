@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef OVLMIG_FSUTIL_H
+#define OVLMIG_FSUTIL_H
+
+#include "error.h"
+
+/* rm -rf PATH without crossing into other mounts. */
+int remove_tree(const char *path, struct error **err);
+/* mkdir -p PATH with MODE for what it creates. */
+int make_dirs(const char *path, unsigned mode, struct error **err);
+/* Is PATH the mountpoint of some mount? 1 yes, 0 no, -1 error. */
+int is_mountpoint(const char *path);
+
+#endif

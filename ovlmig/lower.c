@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+#include "lower.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../common/util.h"
+
+char *lower_run_dir(const char *state_dir)
+{
+	return path_join(state_dir, "lowerfs");
+}
+
+/* $OVLMIG_LOWERFS, else lowerfs beside this executable, else $PATH. */
+static char *lowerfs_binary(void)
+{
+	const char *env = getenv("OVLMIG_LOWERFS");
+	char self[PATH_MAX], *p;
+	ssize_t n;
+
+	if (env && *env)
+		return strdup(env);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0 && (size_t)n < sizeof(self) - 1) {
+		self[n] = '\0';
+		p = path_join(dirname(self), "lowerfs");
+		if (p && access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	return strdup("lowerfs");
+}
+
+static long read_pid(const char *run_dir)
+{
+	char *path = path_join(run_dir, "lowerfs.pid");
+	long pid = 0;
+	FILE *f;
+
+	if (!path)
+		return 0;
+	f = fopen(path, "re");
+	if (f) {
+		if (fscanf(f, "%ld", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	free(path);
+	return pid;
+}
+
+int lower_start(struct mount_state *s, const char *state_dir,
+		struct error **err)
+{
+	char *bin = lowerfs_binary(), *run = lower_run_dir(state_dir);
+	int status, ret = -1;
+	pid_t pid;
+
+	if (!bin || !run) {
+		error_set(err, ENOMEM, "start lowerfs");
+		goto out;
+	}
+	if (mkdir(s->lower, 0700) < 0 && errno != EEXIST) {
+		error_set(err, errno, "create %s", s->lower);
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		error_set(err, errno, "fork");
+		goto out;
+	}
+	if (pid == 0) {
+		/* lowerfs daemonizes; this child exits once it is mounted */
+		if (s->cache)
+			execlp(bin, bin, "--run-dir", run, "--cache", s->cache,
+			       s->source, s->lower, (char *)NULL);
+		else
+			execlp(bin, bin, "--run-dir", run, s->source, s->lower,
+			       (char *)NULL);
+		fprintf(stderr, "ovlmig: exec %s: %s\n", bin, strerror(errno));
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0) {
+		error_set(err, errno, "wait for lowerfs");
+		goto out;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		error_set(err, 0, "lowerfs %s %s failed (exit %d; see above)",
+			  s->source, s->lower,
+			  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		goto out;
+	}
+	s->lowerfs_pid = read_pid(run);
+	s->own_lower = true;
+	ret = 0;
+out:
+	free(bin);
+	free(run);
+	return ret;
+}
+
+int lower_alive(const struct mount_state *s)
+{
+	return s->own_lower && s->lowerfs_pid > 0 &&
+	       kill((pid_t)s->lowerfs_pid, 0) == 0;
+}
+
+void lower_stop(struct mount_state *s)
+{
+	int i;
+
+	if (lower_alive(s)) {
+		kill((pid_t)s->lowerfs_pid, SIGTERM);
+		for (i = 0; i < 100 && kill((pid_t)s->lowerfs_pid, 0) == 0; i++)
+			sleep_ns(50000000);
+		if (kill((pid_t)s->lowerfs_pid, 0) == 0)
+			kill((pid_t)s->lowerfs_pid, SIGKILL);
+	}
+	/* whatever is left mounted there (also a killed daemon's mount) */
+	if (s->own_lower)
+		umount2(s->lower, MNT_DETACH);
+}

@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ovlmig mount: start the lazy lower, build the metadata layer from it,
+ * mount the overlay at TARGET, record the state. Any failure undoes what
+ * was done, so nothing stays mounted or running.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <libmount.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/cli.h"
+#include "../common/fsutil.h"
+#include "../common/util.h"
+#include "../lowerfs/image.h"
+#include "../lowerfs/source.h"
+#include "commands.h"
+#include "lower.h"
+#include "meta.h"
+#include "overlay.h"
+#include "state.h"
+
+enum { OPT_STRATEGY = 256, OPT_SOURCE, OPT_LOWER_MOUNT, OPT_UPPER, OPT_WORK,
+       OPT_META, OPT_CACHE, OPT_NAME, OPT_SHUTDOWN_LOWER };
+
+static const struct cli_option options[] = {
+	{ "strategy", OPT_STRATEGY, "auto|datadir|nofollow", "how the lower is made detachable (default auto)" },
+	{ "source", OPT_SOURCE, "SOURCE", "the image, served by lowerfs (e.g. dir:/path)" },
+	{ "lower-mount", OPT_LOWER_MOUNT, "PATH", "use an already mounted filesystem as the lower" },
+	{ "shutdown-lower", OPT_SHUTDOWN_LOWER, NULL, "at detach, shut the lower down (XFS: XFS_IOC_GOINGDOWN)" },
+	{ "upper", OPT_UPPER, "DIR", "the writable layer" },
+	{ "work", OPT_WORK, "DIR", "overlayfs work directory (same filesystem as --upper)" },
+	{ "meta", OPT_META, "DIR", "metadata layer (default: .NAME.meta beside the upper)" },
+	{ "cache", OPT_CACHE, "DIR", "lowerfs cache (default: .NAME.cache beside the upper)" },
+	{ "name", OPT_NAME, "NAME", "state name (default: derived from TARGET)" },
+	{ "help", 'h', NULL, "show this help" },
+};
+
+struct mount_args {
+	const char *strategy, *source, *lower_mount, *upper, *work, *meta;
+	const char *cache, *name, *target;
+	bool shutdown_lower;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: ovlmig mount [options] TARGET\n\nOptions:\n");
+	cli_print_options(f, options, ARRAY_SIZE(options));
+}
+
+static int parse(int argc, char **argv, struct mount_args *a)
+{
+	struct cli_parser p;
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->strategy = "auto";
+	if (cli_parser_init(&p, options, ARRAY_SIZE(options)) < 0)
+		return -1;
+	optind = 1;
+	while ((c = cli_next(&p, argc, argv)) != -1) {
+		switch (c) {
+		case OPT_STRATEGY: a->strategy = optarg; break;
+		case OPT_SOURCE: a->source = optarg; break;
+		case OPT_LOWER_MOUNT: a->lower_mount = optarg; break;
+		case OPT_SHUTDOWN_LOWER: a->shutdown_lower = true; break;
+		case OPT_UPPER: a->upper = optarg; break;
+		case OPT_WORK: a->work = optarg; break;
+		case OPT_META: a->meta = optarg; break;
+		case OPT_CACHE: a->cache = optarg; break;
+		case OPT_NAME: a->name = optarg; break;
+		case 'h': usage(stdout); cli_parser_free(&p); exit(0);
+		default: cli_parser_free(&p); usage(stderr); return -1;
+		}
+	}
+	cli_parser_free(&p);
+	if (argc - optind != 1) {
+		fprintf(stderr, "ovlmig mount: expected one TARGET\n");
+		return -1;
+	}
+	a->target = argv[optind];
+	if (!a->source == !a->lower_mount) {
+		fprintf(stderr, "ovlmig mount: give exactly one of --source and --lower-mount\n");
+		return -1;
+	}
+	if (!a->upper || !a->work) {
+		fprintf(stderr, "ovlmig mount: --upper and --work are required\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Is DIR already the upper (or work) directory of a mounted overlay? */
+static int upper_in_use(const char *dir)
+{
+	struct libmnt_table *tb = mnt_new_table();
+	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+	struct libmnt_fs *fs;
+	char *real = realpath(dir, NULL);
+	int used = 0;
+
+	if (!tb || !it || !real || mnt_table_parse_mtab(tb, NULL) != 0)
+		goto out;
+	while (!used && mnt_table_next_fs(tb, it, &fs) == 0) {
+		const char *opts = mnt_fs_get_fs_options(fs);
+		char *val = NULL;
+		size_t len = 0;
+
+		if (!opts || strcmp(mnt_fs_get_fstype(fs) ?: "", "overlay"))
+			continue;
+		if (mnt_optstr_get_option(opts, "upperdir", &val, &len) == 0 &&
+		    len == strlen(real) && !strncmp(val, real, len))
+			used = 1;
+		if (mnt_optstr_get_option(opts, "workdir", &val, &len) == 0 &&
+		    len == strlen(real) && !strncmp(val, real, len))
+			used = 1;
+	}
+out:
+	mnt_free_iter(it);
+	mnt_unref_table(tb);
+	free(real);
+	return used;
+}
+
+/* ".NAME.KIND" beside DIR: on the upper's filesystem, as the design wants */
+static char *beside(const char *dir, const char *name, const char *kind)
+{
+	char *copy = strdup(dir), *out = NULL;
+
+	if (copy && asprintf(&out, "%s/.%s.%s", dirname(copy), name, kind) < 0)
+		out = NULL;
+	free(copy);
+	return out;
+}
+
+static char *absolute(const char *path)
+{
+	return realpath(path, NULL);
+}
+
+/* auto: nofollow where the kernel has it, else datadir, else say why. */
+static int choose_strategy(const char *want, const char **out, struct error **err)
+{
+	struct overlay_features f;
+
+	if (strcmp(want, "auto") && strcmp(want, "datadir") &&
+	    strcmp(want, "nofollow"))
+		return error_set(err, EINVAL, "unknown strategy '%s' (auto, datadir, nofollow)", want);
+	if (overlay_probe(&f, err) < 0)
+		return error_wrap(err, "probe overlayfs");
+	if (!strcmp(want, "nofollow") || (!strcmp(want, "auto") && f.xino_nofollow)) {
+		if (!f.xino_nofollow)
+			return error_set(err, EOPNOTSUPP,
+					 "strategy nofollow: this kernel's overlayfs rejects xino=nofollow "
+					 "(an out-of-tree patch); use --strategy datadir or auto");
+		return error_set(err, EOPNOTSUPP,
+				 "strategy nofollow: not implemented yet; use --strategy datadir");
+	}
+	if (!f.data_layers)
+		return error_set(err, EOPNOTSUPP,
+				 "this kernel's overlayfs has no data-only lower layers (datadir+, Linux >= 6.7) "
+				 "and no xino=nofollow: no strategy can detach the lower");
+	*out = "datadir";
+	return 0;
+}
+
+static int build_meta(struct mount_state *s, bool fresh_upper,
+		      struct error **err)
+{
+	struct source_opts o = { 0 };
+	struct source *src = NULL;
+	struct image img;
+	char *spec = NULL;
+	int ret = -1;
+
+	image_init(&img);
+	if (asprintf(&spec, "dir:%s", s->lower) < 0) {
+		spec = NULL;
+		error_set(err, ENOMEM, "metadata layer");
+		goto out;
+	}
+	if (source_open(spec, &o, &src, err) < 0 ||
+	    src->ops->index(src, &img, err) < 0 || image_finalize(&img, err) < 0 ||
+	    meta_build(&img, s->meta, err) < 0)
+		goto out;
+	if (fresh_upper && meta_apply_root(&img, s->upper, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	image_free(&img);
+	source_close(src);
+	free(spec);
+	return ret;
+}
+
+static int mount_datadir(struct mount_state *s, struct error **err)
+{
+	static const char *const opts[] = { "metacopy=on", "redirect_dir=on",
+					    "index=on" };
+	const char *lowers[] = { s->meta }, *datas[] = { s->lower };
+	struct overlay_cfg c = {
+		.lowers = lowers, .nlowers = 1, .datas = datas, .ndatas = 1,
+		.upper = s->upper, .work = s->work,
+		.options = opts, .noptions = ARRAY_SIZE(opts),
+	};
+
+	return overlay_mount(&c, s->target, err);
+}
+
+/* Open the source once here, so a bad one is one clear line, exit 2. */
+static int check_source(const char *spec, struct error **err)
+{
+	struct source_opts o = { 0 };
+	struct source *src;
+
+	if (source_open(spec, &o, &src, err) < 0)
+		return -1;
+	source_close(src);
+	return 0;
+}
+
+static void undo_remove(const char *path)
+{
+	struct error *err = NULL;
+
+	if (path && remove_tree(path, &err) < 0)
+		error_report(&err, "ovlmig mount: undo", stderr);
+}
+
+static int do_mount(struct mount_args *a, struct mount_state *s,
+		    const char *dir, int *code, struct error **err)
+{
+	const char *strategy;
+	bool meta_made = false;
+
+	*code = EXIT_FAILED;
+	if (choose_strategy(a->strategy, &strategy, err) < 0) {
+		*code = (*err)->errnum == EINVAL ? EXIT_USAGE : EXIT_KERNEL;
+		return -1;
+	}
+	s->strategy = strdup(strategy);
+	if (mkdir(dir, 0700) < 0)
+		return error_set(err, errno, "create state directory %s", dir);
+	if (a->source) {
+		s->lower = path_join(dir, "lower");
+		if (!s->lower || lower_start(s, dir, err) < 0)
+			goto undo;
+	}
+	if (access(s->meta, F_OK) == 0 && dir_is_empty(s->meta) != 1) {
+		error_set(err, ENOTEMPTY, "metadata layer %s", s->meta);
+		goto undo;
+	}
+	meta_made = true;
+	if (build_meta(s, dir_is_empty(s->upper) == 1, err) < 0)
+		goto undo;
+	if (mount_datadir(s, err) < 0)
+		goto undo;
+	free(s->phase);
+	s->phase = strdup("lazy");
+	if (!s->phase || state_save(dir, s, err) < 0) {
+		umount2(s->target, MNT_DETACH);
+		goto undo;
+	}
+	return 0;
+undo:
+	lower_stop(s);
+	undo_remove(meta_made ? s->meta : NULL);
+	undo_remove(dir);
+	return -1;
+}
+
+int cmd_mount(int argc, char **argv)
+{
+	struct mount_state s = { 0 };
+	struct error *err = NULL;
+	struct mount_args a;
+	char *dir = NULL, *name = NULL;
+	int code = EXIT_USAGE;
+	struct stat st;
+
+	if (parse(argc, argv, &a) < 0)
+		return EXIT_USAGE;
+	if (require_root("mount") < 0)
+		return EXIT_USAGE;
+	if (stat(a.target, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		error_set(&err, errno ? errno : ENOTDIR, "target %s", a.target);
+		goto fail;
+	}
+	if (a.source && check_source(a.source, &err) < 0)
+		goto fail;
+	if (a.lower_mount) {
+		error_set(&err, EOPNOTSUPP, "--lower-mount: not implemented yet");
+		goto fail;
+	}
+	if (make_dirs(a.upper, 0755, &err) < 0 || make_dirs(a.work, 0755, &err) < 0)
+		goto fail;
+	if (upper_in_use(a.upper) || upper_in_use(a.work)) {
+		error_set(&err, EBUSY, "upper %s or work %s is already used by a mounted overlay",
+			  a.upper, a.work);
+		goto fail;
+	}
+	name = a.name ? strdup(a.name) : state_default_name(a.target);
+	if (!name || !*name || strchr(name, '/') || name[0] == '.') {
+		error_set(&err, EINVAL, "bad name '%s'", name ? name : "");
+		goto fail;
+	}
+	if (make_dirs(state_root(), 0700, &err) < 0)
+		goto fail;
+	dir = state_dir(name);
+	if (!dir || access(dir, F_OK) == 0) {
+		error_set(&err, EEXIST, "%s is already managed (state %s); ovlmig umount it first",
+			  name, dir ? dir : "?");
+		goto fail;
+	}
+	s.name = strdup(name);
+	s.target = absolute(a.target);
+	s.source = a.source ? strdup(a.source) : NULL;
+	s.upper = absolute(a.upper);
+	s.work = absolute(a.work);
+	s.meta = a.meta ? strdup(a.meta) : beside(s.upper, name, "meta");
+	s.cache = a.cache ? strdup(a.cache) : beside(s.upper, name, "cache");
+	s.shutdown_lower = a.shutdown_lower;
+	if (!s.name || !s.target || !s.upper || !s.work || !s.meta || !s.cache) {
+		error_set(&err, ENOMEM, "mount");
+		goto fail;
+	}
+	if (do_mount(&a, &s, dir, &code, &err) < 0)
+		goto fail;
+	printf("%s: mounted (strategy %s, lowerfs pid %ld, state %s)\n",
+	       s.target, s.strategy, s.lowerfs_pid, dir);
+	code = 0;
+	goto out;
+fail:
+	error_wrap(&err, "mount %s", a.target);
+	error_report(&err, "ovlmig", stderr);
+out:
+	state_free(&s);
+	free(dir);
+	free(name);
+	return code;
+}

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: MIT
+#include "state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/util.h"
+
+#define STATE_FILE "state.json"
+
+const char *state_root(void)
+{
+	const char *env = getenv("OVLMIG_RUN_DIR");
+
+	return env && *env ? env : "/run/ovlmig";
+}
+
+char *state_dir(const char *name)
+{
+	return path_join(state_root(), name);
+}
+
+char *state_default_name(const char *target)
+{
+	char *real = realpath(target, NULL), *p, *out;
+
+	if (!real)
+		return NULL;
+	for (p = real; *p; p++)
+		if (*p == '/')
+			*p = '-';
+	out = strdup(real[1] ? real + 1 : "root");
+	free(real);
+	return out;
+}
+
+int state_save(const char *dir, const struct mount_state *s, struct error **err)
+{
+	char *path = path_join(dir, STATE_FILE), *tmp = NULL;
+	json_t *doc;
+	int ret = -1;
+
+	doc = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:b, s:b, s:s, s:s, s:s?,"
+			" s:s?, s:s, s:I}",
+			"name", s->name, "target", s->target,
+			"strategy", s->strategy, "source", s->source,
+			"lower", s->lower, "own_lower", s->own_lower,
+			"shutdown_lower", s->shutdown_lower,
+			"upper", s->upper, "work", s->work, "meta", s->meta,
+			"cache", s->cache, "phase", s->phase,
+			"lowerfs_pid", (json_int_t)s->lowerfs_pid);
+	if (!doc || !path || asprintf(&tmp, "%s.tmp", path) < 0) {
+		tmp = NULL;
+		error_set(err, ENOMEM, "save state in %s", dir);
+		goto out;
+	}
+	/* written whole, then renamed: a crash never leaves half a file */
+	if (json_dump_file(doc, tmp, JSON_INDENT(2)) < 0) {
+		error_set(err, errno ? errno : EIO, "write %s", tmp);
+		goto out;
+	}
+	if (rename(tmp, path) < 0) {
+		error_set(err, errno, "rename %s", tmp);
+		goto out;
+	}
+	ret = 0;
+out:
+	json_decref(doc);
+	free(tmp);
+	free(path);
+	return ret;
+}
+
+static char *dup_field(json_t *doc, const char *key)
+{
+	json_t *v = json_object_get(doc, key);
+
+	return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
+}
+
+int state_load(const char *dir, struct mount_state *s, struct error **err)
+{
+	char *path = path_join(dir, STATE_FILE);
+	json_error_t jerr;
+	json_t *doc;
+
+	memset(s, 0, sizeof(*s));
+	if (!path)
+		return error_set(err, ENOMEM, "state of %s", dir);
+	doc = json_load_file(path, 0, &jerr);
+	if (!doc) {
+		if (access(path, F_OK) < 0)
+			error_set(err, errno, "read %s", path);
+		else
+			error_set(err, EINVAL, "read %s: %s", path, jerr.text);
+		free(path);
+		return -1;
+	}
+	s->name = dup_field(doc, "name");
+	s->target = dup_field(doc, "target");
+	s->strategy = dup_field(doc, "strategy");
+	s->source = dup_field(doc, "source");
+	s->lower = dup_field(doc, "lower");
+	s->upper = dup_field(doc, "upper");
+	s->work = dup_field(doc, "work");
+	s->meta = dup_field(doc, "meta");
+	s->cache = dup_field(doc, "cache");
+	s->phase = dup_field(doc, "phase");
+	s->own_lower = json_is_true(json_object_get(doc, "own_lower"));
+	s->shutdown_lower = json_is_true(json_object_get(doc, "shutdown_lower"));
+	s->lowerfs_pid = (long)json_integer_value(json_object_get(doc, "lowerfs_pid"));
+	json_decref(doc);
+	if (!s->name || !s->target || !s->strategy || !s->lower || !s->upper ||
+	    !s->work || !s->phase) {
+		state_free(s);
+		error_set(err, EINVAL, "%s: missing fields", path);
+		free(path);
+		return -1;
+	}
+	free(path);
+	return 0;
+}
+
+void state_free(struct mount_state *s)
+{
+	free(s->name);
+	free(s->target);
+	free(s->strategy);
+	free(s->source);
+	free(s->lower);
+	free(s->upper);
+	free(s->work);
+	free(s->meta);
+	free(s->cache);
+	free(s->phase);
+	memset(s, 0, sizeof(*s));
+}
+
+int state_each(int (*fn)(const char *dir, struct mount_state *s, void *arg),
+	       void *arg, struct error **err)
+{
+	DIR *d = opendir(state_root());
+	struct dirent *de;
+	int ret = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 :
+		       error_set(err, errno, "read %s", state_root());
+	while (ret == 0 && (de = readdir(d))) {
+		struct mount_state s;
+		struct error *ignored = NULL;
+		char *dir;
+
+		if (de->d_name[0] == '.')
+			continue;
+		dir = state_dir(de->d_name);
+		if (!dir) {
+			ret = error_set(err, ENOMEM, "state");
+			break;
+		}
+		if (state_load(dir, &s, &ignored) == 0) {
+			ret = fn(dir, &s, arg);
+			state_free(&s);
+		}
+		error_free(&ignored);	/* not a managed mount: skip */
+		free(dir);
+	}
+	closedir(d);
+	return ret;
+}
+
+struct find_arg {
+	const char *target;
+	char **dir;
+	struct mount_state *out;
+	bool found;
+};
+
+static int match_target(const char *dir, struct mount_state *s, void *arg)
+{
+	struct find_arg *f = arg;
+
+	if (strcmp(s->target, f->target))
+		return 0;
+	*f->dir = strdup(dir);
+	*f->out = *s;
+	memset(s, 0, sizeof(*s));	/* ownership moves to the caller */
+	f->found = true;
+	return 1;
+}
+
+int state_find(const char *target, char **dir, struct mount_state *s,
+	       struct error **err)
+{
+	char *real = realpath(target, NULL);
+	struct find_arg f = { .dir = dir, .out = s };
+
+	if (!real)
+		return error_set(err, errno, "%s", target);
+	f.target = real;
+	if (state_each(match_target, &f, err) < 0) {
+		free(real);
+		return -1;
+	}
+	free(real);
+	if (!f.found)
+		return error_set(err, 0, "%s is not an ovlmig mount", target);
+	return 0;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The state of each managed mount: RUN_ROOT/NAME/state.json, where
+ * RUN_ROOT is /run/ovlmig or $OVLMIG_RUN_DIR. RUN_ROOT/NAME/ also holds
+ * the lowerfs run dir (lowerfs/) and its mountpoint (lower/).
+ */
+#ifndef OVLMIG_STATE_H
+#define OVLMIG_STATE_H
+
+#include <stdbool.h>
+
+#include "../common/error.h"
+
+struct mount_state {
+	char *name;
+	char *target;
+	char *strategy;		/* "datadir" or "nofollow" */
+	char *source;		/* lowerfs SOURCE, or NULL with --lower-mount */
+	char *lower;		/* the lower filesystem's mountpoint */
+	bool own_lower;		/* lower is a lowerfs ovlmig started */
+	bool shutdown_lower;	/* --shutdown-lower */
+	char *upper, *work, *meta, *cache;
+	char *phase;		/* lazy, migrating, migrated, detached */
+	long lowerfs_pid;
+};
+
+const char *state_root(void);
+/* RUN_ROOT/NAME, malloc'd. */
+char *state_dir(const char *name);
+int state_save(const char *dir, const struct mount_state *s, struct error **err);
+int state_load(const char *dir, struct mount_state *s, struct error **err);
+void state_free(struct mount_state *s);
+/* Find the managed mount whose target is TARGET (after realpath). */
+int state_find(const char *target, char **dir, struct mount_state *s,
+	       struct error **err);
+/* Call FN for every managed mount; stops at the first -1. */
+int state_each(int (*fn)(const char *dir, struct mount_state *s, void *arg),
+	       void *arg, struct error **err);
+/* "/a/b" -> "a-b": a default name for a target path. */
+char *state_default_name(const char *target);
+
+#endif

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+/* ovlmig status [--json] [TARGET]: what each managed mount is doing. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/fsutil.h"
+#include "../lowerfs/ctl_client.h"
+#include "commands.h"
+#include "lower.h"
+#include "state.h"
+
+static json_t *status_json(const char *dir, const struct mount_state *s)
+{
+	struct error *err = NULL;
+	char *run = lower_run_dir(dir);
+	json_t *stats = NULL, *doc;
+	int alive = lower_alive(s);
+
+	if (alive && run)
+		stats = ctl_call(run, "stats", &err);
+	doc = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:b, s:b, s:I, s:o*}",
+			"name", s->name, "target", s->target,
+			"strategy", s->strategy, "phase", s->phase,
+			"source", s->source, "upper", s->upper,
+			"mounted", is_mountpoint(s->target) == 1,
+			"lower_attached", alive,
+			"lowerfs_pid", (json_int_t)(alive ? s->lowerfs_pid : 0),
+			"lowerfs", stats);
+	if (err) {
+		json_object_set_new(doc, "lowerfs_error", json_string(err->msg));
+		error_free(&err);
+	}
+	free(run);
+	return doc;
+}
+
+static void print_human(json_t *st)
+{
+	json_t *lf = json_object_get(st, "lowerfs");
+
+	printf("%s\n  name      %s\n  strategy  %s\n  phase     %s\n"
+	       "  lower     %s\n",
+	       json_string_value(json_object_get(st, "target")),
+	       json_string_value(json_object_get(st, "name")),
+	       json_string_value(json_object_get(st, "strategy")),
+	       json_string_value(json_object_get(st, "phase")),
+	       json_is_true(json_object_get(st, "lower_attached")) ?
+		       "attached" : "detached");
+	if (lf)
+		printf("  lowerfs   pid %lld, fetched %lld of %lld files, %lld of %lld bytes, passthrough %s\n",
+		       json_integer_value(json_object_get(st, "lowerfs_pid")),
+		       json_integer_value(json_object_get(lf, "files_fetched")),
+		       json_integer_value(json_object_get(lf, "files")),
+		       json_integer_value(json_object_get(lf, "bytes_fetched")),
+		       json_integer_value(json_object_get(lf, "bytes_total")),
+		       json_is_true(json_object_get(lf, "passthrough")) ? "on" : "off");
+}
+
+static int add_one(const char *dir, struct mount_state *s, void *arg)
+{
+	json_array_append_new(arg, status_json(dir, s));
+	return 0;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct error *err = NULL;
+	struct mount_state s;
+	const char *target = NULL;
+	bool as_json = false;
+	json_t *list = json_array();
+	char *dir = NULL;
+	size_t i;
+	int a;
+
+	for (a = 1; a < argc; a++) {
+		if (!strcmp(argv[a], "--json"))
+			as_json = true;
+		else if (argv[a][0] != '-' && !target)
+			target = argv[a];
+		else {
+			fprintf(stderr, "usage: ovlmig status [--json] [TARGET]\n");
+			json_decref(list);
+			return EXIT_USAGE;
+		}
+	}
+	if (target) {
+		if (state_find(target, &dir, &s, &err) < 0) {
+			error_report(&err, "ovlmig status", stderr);
+			json_decref(list);
+			return EXIT_USAGE;
+		}
+		add_one(dir, &s, list);
+		state_free(&s);
+		free(dir);
+	} else if (state_each(add_one, list, &err) < 0) {
+		error_report(&err, "ovlmig status", stderr);
+		json_decref(list);
+		return EXIT_FAILED;
+	}
+	if (as_json) {
+		json_t *out = target ? json_incref(json_array_get(list, 0)) :
+				       json_pack("{s:O}", "mounts", list);
+
+		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(out);
+	} else {
+		for (i = 0; i < json_array_size(list); i++)
+			print_human(json_array_get(list, i));
+		if (!json_array_size(list))
+			printf("no ovlmig mounts\n");
+	}
+	json_decref(list);
+	return 0;
+}

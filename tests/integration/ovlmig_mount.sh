@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# ovlmig mount/status/umount: the lazy overlay shows exactly the image;
+# strategy choice on this kernel; clear errors; nothing left behind.
+. "$(dirname "$0")/../lib.sh"
+require_root "ovlmig mount"
+
+src=$T/src
+"$TOOLS/gentree" --small --seed 11 "$src" >/dev/null || { fail "gentree"; exit 1; }
+"$TOOLS/treesum" --no-atime --exclude-xattr-prefix trusted.overlay. "$src" >"$T/expected"
+
+if out=$(ovlmig_mount "$T/m" --source "dir:$src" --upper "$T/u" --work "$T/w" 2>&1); then
+	ok "mount: $out"
+else
+	fail "mount" "$out"; exit 1
+fi
+[[ $out == *"strategy datadir"* ]] && ok "auto picks datadir on this kernel" ||
+	fail "auto strategy" "$out"
+"$TOOLS/treesum" --no-atime "$T/m" >"$T/got"
+if diff -u "$T/expected" "$T/got" >"$T/diff"; then
+	ok "lazy overlay equals the image ($(wc -l <"$T/expected") entries)"
+else
+	fail "lazy overlay differs from the image" "$(head -20 "$T/diff")"
+fi
+st=$("$OVLMIG" status --json "$T/m")
+[[ $(jq -r .phase <<<"$st") == lazy && $(jq -r .lower_attached <<<"$st") == true &&
+   $(jq -r .strategy <<<"$st") == datadir ]] &&
+	ok "status: datadir, lazy, lower attached" || fail "status" "$st"
+# the upper holds only what was copied up by reading? nothing: reads do not copy up
+[[ -z $(find "$T/u" -mindepth 1 -not -name '.*' | head -1) ]] &&
+	ok "reading the image copied nothing up" || fail "upper has entries after reads"
+
+# errors: one clear line, documented exit codes
+expect() {
+	local name=$1 code=$2 want=$3 out rc; shift 3
+	out=$("$@" 2>&1); rc=$?
+	[[ $rc -eq $code && $out == *"$want"* ]] && ok "$name: exit $rc, '$out'" ||
+		fail "$name" "exit $rc (want $code): $out"
+}
+mkdir -p "$T/m2"
+expect "nofollow refused on this kernel" 3 "rejects xino=nofollow" \
+	"$OVLMIG" mount --strategy nofollow --source "dir:$src" --upper "$T/u2" --work "$T/w2" "$T/m2"
+expect "upper in use" 2 "already used by a mounted overlay" \
+	"$OVLMIG" mount --source "dir:$src" --upper "$T/u" --work "$T/w3" "$T/m2"
+expect "missing source" 2 "source directory $T/nope: No such file or directory" \
+	"$OVLMIG" mount --source "dir:$T/nope" --upper "$T/u4" --work "$T/w4" "$T/m2"
+expect "not root" 2 "must run as root" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$OVLMIG" mount --source "dir:$src" --upper "$T/u5" --work "$T/w5" "$T/m2"
+expect "umount of a non-ovlmig path" 2 "is not an ovlmig mount" "$OVLMIG" umount "$T/m2"
+grep -q " $T/m2 " /proc/mounts && fail "a failed mount left a mount at $T/m2"
+[[ -z $(ls "$OVLMIG_RUN_DIR" | grep m2) ]] && ok "failed mounts left no state" ||
+	fail "failed mounts left state" "$(ls "$OVLMIG_RUN_DIR")"
+
+pid=$(jq -r .lowerfs_pid <<<"$st")
+if out=$("$OVLMIG" umount "$T/m" 2>&1); then ok "umount: $out"; else fail "umount" "$out"; fi
+grep -qE " ($T/m|$OVLMIG_RUN_DIR/[^ ]*) " /proc/mounts && fail "umount left mounts" ||
+	ok "umount left nothing mounted"
+kill -0 "$pid" 2>/dev/null && fail "lowerfs $pid still running" || ok "lowerfs stopped"
+[[ $("$OVLMIG" status) == "no ovlmig mounts" ]] && ok "state removed" || fail "state left"

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <unistd.h>
 #include <ftw.h>
 #include <libmount.h>
 #include <stdio.h>
@@ -60,4 +62,74 @@ int is_mountpoint(const char *path)
 	mnt_unref_table(tb);
 	free(real);
 	return found;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Names in a directory, sorted so node ids do not depend on readdir order. */
+int dir_names(int dirfd, const char *rel, char ***out, size_t *count,
+	      struct error **err)
+{
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	fd = dup(dirfd);
+	if (fd < 0)
+		return error_set(err, errno, "read directory /%s", rel);
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return error_set(err, errno, "read directory /%s", rel);
+	}
+	rewinddir(d);
+	errno = 0;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (n == cap) {
+			char **nn;
+
+			cap = cap ? cap * 2 : 64;
+			nn = reallocarray(names, cap, sizeof(*names));
+			if (!nn)
+				goto nomem;
+			names = nn;
+		}
+		names[n] = strdup(de->d_name);
+		if (!names[n])
+			goto nomem;
+		n++;
+		errno = 0;
+	}
+	if (errno) {
+		error_set(err, errno, "read directory /%s", rel);
+		goto fail;
+	}
+	closedir(d);
+	if (n)
+		qsort(names, n, sizeof(*names), name_cmp);
+	*out = names;
+	*count = n;
+	return 0;
+nomem:
+	error_set(err, ENOMEM, "read directory /%s", rel);
+fail:
+	while (n)
+		free(names[--n]);
+	free(names);
+	closedir(d);
+	return -1;
+}
+
+void dir_names_free(char **names, size_t n)
+{
+	while (n)
+		free(names[--n]);
+	free(names);
 }

@@ -11,4 +11,12 @@ int make_dirs(const char *path, unsigned mode, struct error **err);
 /* Is PATH the mountpoint of some mount? 1 yes, 0 no, -1 error. */
 int is_mountpoint(const char *path);
 
+/*
+ * The names in directory DIRFD (REL names it in errors), sorted, without
+ * "." and "..". Free with dir_names_free().
+ */
+int dir_names(int dirfd, const char *rel, char ***out, size_t *count,
+	      struct error **err);
+void dir_names_free(char **names, size_t n);
+
 #endif

@@ -53,6 +53,7 @@ struct lowerfs_opts {
 	unsigned threads;
 	bool foreground;
 	bool no_passthrough;
+	bool export_support;		/* decodable file handles */
 };
 
 struct lowerfs {

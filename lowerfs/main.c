@@ -28,7 +28,7 @@ enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 enum {
 	OPT_LATENCY = 256, OPT_BANDWIDTH, OPT_TIMEOUT, OPT_RUN_DIR, OPT_LOG,
-	OPT_NO_PASSTHROUGH,
+	OPT_NO_PASSTHROUGH, OPT_EXPORT_SUPPORT,
 };
 
 static const struct cli_option options[] = {
@@ -40,6 +40,7 @@ static const struct cli_option options[] = {
 	{ "run-dir", OPT_RUN_DIR, "DIR", "control socket, pid file and log (default /run/lowerfs/<mountpoint>)" },
 	{ "log", OPT_LOG, "FILE", "log file (default: stderr; RUN_DIR/lowerfs.log when in the background)" },
 	{ "no-passthrough", OPT_NO_PASSTHROUGH, NULL, "serve reads in user space even if the kernel has passthrough" },
+	{ "export-support", OPT_EXPORT_SUPPORT, NULL, "decodable file handles (for overlayfs index=on); default: FUSE_NO_EXPORT_SUPPORT" },
 	{ "foreground", 'f', NULL, "stay in the foreground" },
 	{ "help", 'h', NULL, "show this help" },
 };
@@ -79,6 +80,7 @@ static int parse_args(int argc, char **argv, struct lowerfs_opts *o)
 		case OPT_RUN_DIR: o->run_dir = optarg; break;
 		case OPT_LOG: o->log_file = optarg; break;
 		case OPT_NO_PASSTHROUGH: o->no_passthrough = true; break;
+		case OPT_EXPORT_SUPPORT: o->export_support = true; break;
 		case 't':
 		case OPT_LATENCY:
 		case OPT_BANDWIDTH:

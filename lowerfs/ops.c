@@ -79,8 +79,15 @@ static void op_init(struct fuse_req *r, const void *arg, size_t len)
 		offered |= (uint64_t)in->flags2 << 32;
 
 	want = FUSE_ASYNC_READ | FUSE_DO_READDIRPLUS | FUSE_PARALLEL_DIROPS |
-	       FUSE_MAX_PAGES | FUSE_CACHE_SYMLINKS | FUSE_INIT_EXT |
-	       FUSE_NO_EXPORT_SUPPORT;
+	       FUSE_MAX_PAGES | FUSE_CACHE_SYMLINKS | FUSE_INIT_EXT;
+	/*
+	 * By default no file handles at all, so nothing above can ever need
+	 * this server to decode one. --export-support makes node ids
+	 * decodable (they are stable), which overlayfs' index=on requires
+	 * of every layer, also data-only ones.
+	 */
+	want |= fs->opts.export_support ? FUSE_EXPORT_SUPPORT :
+					  FUSE_NO_EXPORT_SUPPORT;
 	if (!fs->opts.no_passthrough)
 		want |= FUSE_PASSTHROUGH;
 	want &= offered;
@@ -125,7 +132,12 @@ static void op_lookup(struct fuse_req *r, const void *arg, size_t len)
 		reply_err(r, EINVAL);
 		return;
 	}
-	child = image_lookup(&r->fs->img, dir, name, namelen);
+	if (!strcmp(name, "."))		/* export support: node by id */
+		child = dir;
+	else if (!strcmp(name, ".."))	/* export support: parent by id */
+		child = dir == 0 ? 0 : r->fs->img.nodes[dir].parent;
+	else
+		child = image_lookup(&r->fs->img, dir, name, namelen);
 	if (child == IMAGE_NONE) {
 		/* a cacheable negative entry: the image never gains names */
 		memset(&e, 0, sizeof(e));

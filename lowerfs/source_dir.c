@@ -16,6 +16,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "../common/fsutil.h"
 #include "../common/util.h"
 #include "copy.h"
 #include "source.h"
@@ -156,69 +157,6 @@ out:
 	return ret;
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Names in a directory, sorted so node ids do not depend on readdir order. */
-static int read_names(int dirfd, const char *rel, char ***out, size_t *count,
-		      struct error **err)
-{
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	DIR *d;
-	int fd;
-
-	fd = dup(dirfd);
-	if (fd < 0)
-		return error_set(err, errno, "read directory /%s", rel);
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return error_set(err, errno, "read directory /%s", rel);
-	}
-	rewinddir(d);
-	errno = 0;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (n == cap) {
-			char **nn;
-
-			cap = cap ? cap * 2 : 64;
-			nn = reallocarray(names, cap, sizeof(*names));
-			if (!nn)
-				goto nomem;
-			names = nn;
-		}
-		names[n] = strdup(de->d_name);
-		if (!names[n])
-			goto nomem;
-		n++;
-		errno = 0;
-	}
-	if (errno) {
-		error_set(err, errno, "read directory /%s", rel);
-		goto fail;
-	}
-	closedir(d);
-	if (n)
-		qsort(names, n, sizeof(*names), name_cmp);
-	*out = names;
-	*count = n;
-	return 0;
-nomem:
-	error_set(err, ENOMEM, "read directory /%s", rel);
-fail:
-	while (n)
-		free(names[--n]);
-	free(names);
-	closedir(d);
-	return -1;
-}
-
 static int walk_dir(struct walk *w, int dirfd, uint32_t dir, const char *rel,
 		    struct error **err);
 
@@ -298,7 +236,7 @@ static int walk_dir(struct walk *w, int dirfd, uint32_t dir, const char *rel,
 	size_t n = 0, i;
 	int ret = 0;
 
-	if (read_names(dirfd, rel, &names, &n, err) < 0)
+	if (dir_names(dirfd, rel, &names, &n, err) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		char *child_rel = path_join(rel, names[i]);
@@ -312,9 +250,7 @@ static int walk_dir(struct walk *w, int dirfd, uint32_t dir, const char *rel,
 		if (ret < 0)
 			break;
 	}
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	dir_names_free(names, n);
 	return ret;
 }
 

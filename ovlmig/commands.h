@@ -17,6 +17,7 @@ enum {
 int cmd_mount(int argc, char **argv);
 int cmd_umount(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
 
 /* Shared checks: one clear line and EXIT_USAGE when not root. */
 int require_root(const char *cmd);

@@ -80,12 +80,9 @@ int lower_start(struct mount_state *s, const char *state_dir,
 	}
 	if (pid == 0) {
 		/* lowerfs daemonizes; this child exits once it is mounted */
-		if (s->cache)
-			execlp(bin, bin, "--run-dir", run, "--cache", s->cache,
-			       s->source, s->lower, (char *)NULL);
-		else
-			execlp(bin, bin, "--run-dir", run, s->source, s->lower,
-			       (char *)NULL);
+		/* export support: overlayfs index=on needs it of every layer */
+		execlp(bin, bin, "--run-dir", run, "--export-support",
+		       "--cache", s->cache, s->source, s->lower, (char *)NULL);
 		fprintf(stderr, "ovlmig: exec %s: %s\n", bin, strerror(errno));
 		_exit(127);
 	}

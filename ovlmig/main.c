@@ -18,6 +18,8 @@ static const struct command commands[] = {
 	{ "mount", cmd_mount,
 	  "[--strategy auto|datadir|nofollow] --source SOURCE | --lower-mount PATH --upper DIR --work DIR [--meta DIR] [--cache DIR] [--name NAME] TARGET",
 	  "mount an overlay over a lazy image at TARGET" },
+	{ "migrate", cmd_migrate, "[--jobs N] [--bandwidth MBPS] TARGET",
+	  "copy the whole image up while it is in use; resumable" },
 	{ "status", cmd_status, "[--json] [TARGET]",
 	  "strategy, phase, lower attached, lowerfs stats of one or every managed mount" },
 	{ "umount", cmd_umount, "TARGET",

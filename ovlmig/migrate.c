@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ovlmig migrate TARGET: copy the whole image up into the overlay while
+ * it is in use. Pass 1 walks the merged tree depth first and copies every
+ * entry up (regular files by --jobs workers); pass 2 marks each directory
+ * whose entire subtree is up as opaque, re-checking just before marking.
+ * The upper itself is the record of what is done, so a rerun after a
+ * crash continues where the last run stopped.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "../common/cli.h"
+#include "../common/fsutil.h"
+#include "../common/util.h"
+#include "../lowerfs/ctl_client.h"
+#include "../lowerfs/source.h"
+#include "commands.h"
+#include "copyup.h"
+#include "lower.h"
+#include "migrate.h"
+#include "progress.h"
+#include "state.h"
+
+/*
+ * One job is every regular file of one directory still to copy up:
+ * copy-ups in one directory never run concurrently, because each one
+ * restores the parent's times to what it saw before, and two at once
+ * would leave the copy-up time on the directory.
+ */
+struct job_file {
+	char *name;
+	struct stat st;
+};
+
+struct job {
+	int dirfd;		/* overlay directory, dup'd for the job */
+	char *rel;
+	struct job_file *files;
+	size_t nfiles, cap;
+};
+
+struct walker {
+	struct mount_state *s;
+	const char *dir;
+	struct progress prog;
+	struct link_emulation limit;	/* --bandwidth */
+	FILE *deferred;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct job *queue;
+	size_t qlen, qcap, busy;
+	bool done;
+	struct error *err;		/* first worker failure */
+	pthread_t *threads;
+	unsigned jobs;
+};
+
+/* A regular file's data copy-up; running binaries are left for detach. */
+static void copy_file(struct walker *w, int dirfd, const char *rel,
+		      const struct job_file *f)
+{
+	int rc = copyup_entry(dirfd, f->name, &f->st);
+
+	pthread_mutex_lock(&w->lock);
+	if (rc == -ETXTBSY) {
+		fprintf(w->deferred, "%s%s%s\n", rel, *rel ? "/" : "", f->name);
+		fflush(w->deferred);
+		w->prog.deferred++;
+	} else if (rc < 0 && rc != -ENOENT && !w->err) {
+		error_set(&w->err, -rc, "copy up /%s%s%s", rel, *rel ? "/" : "",
+			  f->name);
+	}
+	w->prog.entries_done++;
+	w->prog.bytes_done += (uint64_t)f->st.st_size;
+	pthread_mutex_unlock(&w->lock);
+	link_transfer(&w->limit, (uint64_t)f->st.st_size);
+}
+
+static void run_job(struct walker *w, struct job *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->nfiles; i++)
+		copy_file(w, j->dirfd, j->rel, &j->files[i]);
+}
+
+static void job_free(struct job *j)
+{
+	size_t i;
+
+	if (j->dirfd >= 0)
+		close(j->dirfd);
+	for (i = 0; i < j->nfiles; i++)
+		free(j->files[i].name);
+	free(j->files);
+	free(j->rel);
+	memset(j, 0, sizeof(*j));
+	j->dirfd = -1;
+}
+
+static int job_add(struct job *j, const char *name, const struct stat *st)
+{
+	if (j->nfiles == j->cap) {
+		size_t cap = j->cap ? 2 * j->cap : 16;
+		struct job_file *f = reallocarray(j->files, cap, sizeof(*f));
+
+		if (!f)
+			return -1;
+		j->files = f;
+		j->cap = cap;
+	}
+	j->files[j->nfiles].name = strdup(name);
+	if (!j->files[j->nfiles].name)
+		return -1;
+	j->files[j->nfiles++].st = *st;
+	return 0;
+}
+
+static void *worker(void *arg)
+{
+	struct walker *w = arg;
+	struct job j;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->qlen && !w->done)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (!w->qlen)
+			break;
+		j = w->queue[--w->qlen];
+		w->busy++;
+		pthread_cond_broadcast(&w->cond);
+		pthread_mutex_unlock(&w->lock);
+		run_job(w, &j);
+		job_free(&j);
+		pthread_mutex_lock(&w->lock);
+		w->busy--;
+		pthread_cond_broadcast(&w->cond);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+/* Hand the files of one directory to the pool (or do them here). */
+static int enqueue(struct walker *w, int dirfd, const char *rel, struct job *j,
+		   struct error **err)
+{
+	if (!j->nfiles)
+		return 0;
+	j->dirfd = dup(dirfd);
+	j->rel = strdup(rel);
+	if (j->dirfd < 0 || !j->rel) {
+		job_free(j);
+		return error_set(err, errno ? errno : ENOMEM, "queue /%s", rel);
+	}
+	if (w->jobs <= 1) {
+		run_job(w, j);
+		job_free(j);
+		return 0;
+	}
+	pthread_mutex_lock(&w->lock);
+	while (w->qlen == w->qcap)
+		pthread_cond_wait(&w->cond, &w->lock);
+	w->queue[w->qlen++] = *j;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	memset(j, 0, sizeof(*j));
+	j->dirfd = -1;
+	return 0;
+}
+
+static int open_dir(int dirfd, const char *name)
+{
+	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* Pass 1: copy up every entry below overlay dir OVL (upper dir UP). */
+static int copy_tree(struct walker *w, int ovl, int up, const char *rel,
+		     struct error **err)
+{
+	struct job files = { .dirfd = -1 };
+	char **names = NULL;
+	size_t n = 0, i;
+	int ret = 0;
+
+	if (dir_names(ovl, rel, &names, &n, err) < 0)
+		return -1;
+	for (i = 0; i < n && ret == 0; i++) {
+		char *child = path_join(rel, names[i]);
+		struct stat st;
+		int co, cu, rc;
+
+		if (!child) {
+			ret = error_set(err, ENOMEM, "/%s", rel);
+			break;
+		}
+		if (fstatat(ovl, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT)	/* the workload removed it */
+				ret = error_set(err, errno, "stat /%s", child);
+			free(child);
+			continue;
+		}
+		if (S_ISREG(st.st_mode)) {
+			if (copyup_done(up, names[i], st.st_mode)) {
+				pthread_mutex_lock(&w->lock);
+				w->prog.entries_done++;
+				w->prog.bytes_done += (uint64_t)st.st_size;
+				pthread_mutex_unlock(&w->lock);
+			} else if (job_add(&files, names[i], &st) < 0) {
+				ret = error_set(err, ENOMEM, "/%s", child);
+			}
+			free(child);
+			continue;
+		}
+		if (!copyup_done(up, names[i], st.st_mode)) {
+			rc = copyup_entry(ovl, names[i], &st);
+			if (rc < 0 && rc != -ENOENT) {
+				ret = error_set(err, -rc, "copy up /%s", child);
+				free(child);
+				break;
+			}
+		}
+		pthread_mutex_lock(&w->lock);
+		w->prog.entries_done++;
+		pthread_mutex_unlock(&w->lock);
+		if (S_ISDIR(st.st_mode)) {
+			co = open_dir(ovl, names[i]);
+			cu = co >= 0 ? open_dir(up, names[i]) : -1;
+			if (co >= 0 && cu >= 0)
+				ret = copy_tree(w, co, cu, child, err);
+			else if (errno != ENOENT)
+				ret = error_set(err, errno, "open /%s", child);
+			if (co >= 0)
+				close(co);
+			if (cu >= 0)
+				close(cu);
+		}
+		progress_update(&w->prog, false);
+		free(child);
+	}
+	dir_names_free(names, n);
+	if (ret == 0)
+		ret = enqueue(w, ovl, rel, &files, err);
+	job_free(&files);
+	return ret;
+}
+
+/*
+ * Is every entry of overlay dir OVL up in UP, and every subdirectory
+ * already opaque? Checked right before marking, against the live tree.
+ */
+static bool subtree_up(int ovl, int up, const char *rel)
+{
+	struct error *err = NULL;
+	char **names = NULL;
+	size_t n = 0, i;
+	bool all = true;
+
+	if (dir_names(ovl, rel, &names, &n, &err) < 0) {
+		error_free(&err);
+		return false;
+	}
+	for (i = 0; i < n && all; i++) {
+		struct stat st;
+
+		if (fstatat(ovl, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			all = errno == ENOENT;	/* gone meanwhile: not ours */
+			continue;
+		}
+		all = copyup_done(up, names[i], st.st_mode) &&
+		      (!S_ISDIR(st.st_mode) || is_opaque(up, names[i]));
+	}
+	dir_names_free(names, n);
+	return all;
+}
+
+static int set_opaque(int up, const char *rel, struct error **err)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", up);
+	if (setxattr(path, "trusted.overlay.opaque", "y", 1, 0) < 0)
+		return error_set(err, errno, "mark /%s opaque", rel);
+	return 0;
+}
+
+/* Pass 2: post-order, so a directory is marked after its subdirectories. */
+static int mark_tree(struct walker *w, int ovl, int up, const char *rel,
+		     bool is_root, uint64_t *marked, struct error **err)
+{
+	char **names = NULL;
+	size_t n = 0, i;
+	int ret = 0;
+
+	if (is_opaque(up, "."))
+		return 0;
+	if (dir_names(ovl, rel, &names, &n, err) < 0)
+		return -1;
+	for (i = 0; i < n && ret == 0; i++) {
+		struct stat st;
+		char *child;
+		int co, cu;
+
+		if (fstatat(ovl, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode))
+			continue;
+		co = open_dir(ovl, names[i]);
+		cu = co >= 0 ? open_dir(up, names[i]) : -1;
+		child = path_join(rel, names[i]);
+		if (co >= 0 && cu >= 0 && child)
+			ret = mark_tree(w, co, cu, child, false, marked, err);
+		free(child);
+		if (co >= 0)
+			close(co);
+		if (cu >= 0)
+			close(cu);
+	}
+	dir_names_free(names, n);
+	/* overlayfs ignores opacity on its root: it always merges there */
+	if (ret == 0 && !is_root && subtree_up(ovl, up, rel)) {
+		ret = set_opaque(up, rel, err);
+		if (ret == 0)
+			(*marked)++;
+	}
+	return ret;
+}
+
+static int start_pool(struct walker *w, struct error **err)
+{
+	unsigned i;
+	int rc;
+
+	if (w->jobs <= 1)
+		return 0;
+	w->qcap = 4 * w->jobs;
+	w->queue = calloc(w->qcap, sizeof(*w->queue));
+	w->threads = calloc(w->jobs, sizeof(*w->threads));
+	if (!w->queue || !w->threads)
+		return error_set(err, ENOMEM, "copy-up workers");
+	for (i = 0; i < w->jobs; i++) {
+		rc = pthread_create(&w->threads[i], NULL, worker, w);
+		if (rc) {
+			w->jobs = i;
+			return error_set(err, rc, "start copy-up worker");
+		}
+	}
+	return 0;
+}
+
+static void stop_pool(struct walker *w)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&w->lock);
+	w->done = true;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	for (i = 0; w->threads && i < w->jobs; i++)
+		pthread_join(w->threads[i], NULL);
+	free(w->threads);
+	free(w->queue);
+}
+
+static void totals(const char *dir, uint64_t *entries, uint64_t *bytes)
+{
+	struct error *err = NULL;
+	char *run = lower_run_dir(dir);
+	json_t *st = run ? ctl_call(run, "stats", &err) : NULL;
+
+	*entries = st ? (uint64_t)json_integer_value(json_object_get(st, "entries")) : 0;
+	*bytes = st ? (uint64_t)json_integer_value(json_object_get(st, "bytes_total")) : 0;
+	if (*entries)
+		(*entries)--;	/* the root is not copied up */
+	json_decref(st);
+	error_free(&err);
+	free(run);
+}
+
+static int set_phase(const char *dir, struct mount_state *s, const char *phase,
+		     struct error **err)
+{
+	char *p = strdup(phase);
+
+	if (!p)
+		return error_set(err, ENOMEM, "phase");
+	free(s->phase);
+	s->phase = p;
+	return state_save(dir, s, err);
+}
+
+int migrate_run(const char *dir, struct mount_state *s,
+		const struct migrate_opts *o, struct error **err)
+{
+	struct walker w = { .s = s, .dir = dir, .jobs = o->jobs };
+	uint64_t entries, bytes, marked = 0;
+	char *deferred_path = path_join(dir, "deferred");
+	int ovl = -1, up = -1, ret = -1;
+
+	pthread_mutex_init(&w.lock, NULL);
+	pthread_cond_init(&w.cond, NULL);
+	w.limit.bandwidth_bps = o->bandwidth_mbps * 1000000ull;
+	pthread_mutex_init(&w.limit.lock, NULL);
+	totals(dir, &entries, &bytes);
+	progress_init(&w.prog, dir, entries, bytes);
+	if (!deferred_path || !(w.deferred = fopen(deferred_path, "we"))) {
+		error_set(err, errno ? errno : ENOMEM, "open %s",
+			  deferred_path ? deferred_path : "deferred list");
+		goto out;
+	}
+	if (strcmp(s->phase, "migrated") && set_phase(dir, s, "migrating", err) < 0)
+		goto out;
+	ovl = open(s->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	up = open(s->upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ovl < 0 || up < 0) {
+		error_set(err, errno, "open %s", ovl < 0 ? s->target : s->upper);
+		goto out;
+	}
+	if (start_pool(&w, err) < 0) {
+		stop_pool(&w);
+		goto out;
+	}
+	ret = copy_tree(&w, ovl, up, "", err);
+	stop_pool(&w);
+	if (ret == 0 && w.err) {
+		*err = w.err;
+		w.err = NULL;
+		ret = -1;
+	}
+	if (ret == 0)
+		ret = mark_tree(&w, ovl, up, "", true, &marked, err);
+	progress_finish(&w.prog);
+	if (ret == 0)
+		ret = set_phase(dir, s, "migrated", err);
+	if (ret == 0)
+		printf("%s: migrated %llu entries, %.1f MiB; %llu directories made opaque; %llu running binaries left for detach\n",
+		       s->target, (unsigned long long)w.prog.entries_done,
+		       (double)w.prog.bytes_done / 1048576,
+		       (unsigned long long)marked,
+		       (unsigned long long)w.prog.deferred);
+out:
+	error_free(&w.err);
+	if (w.deferred)
+		fclose(w.deferred);
+	if (ovl >= 0)
+		close(ovl);
+	if (up >= 0)
+		close(up);
+	free(deferred_path);
+	pthread_mutex_destroy(&w.limit.lock);
+	pthread_mutex_destroy(&w.lock);
+	pthread_cond_destroy(&w.cond);
+	return ret;
+}
+
+enum { OPT_JOBS = 'j', OPT_BANDWIDTH = 256 };
+
+static const struct cli_option options[] = {
+	{ "jobs", OPT_JOBS, "N", "regular files copied up in parallel (default 2)" },
+	{ "bandwidth", OPT_BANDWIDTH, "MBPS", "limit the copy-up rate to MBPS megabytes/s" },
+	{ "help", 'h', NULL, "show this help" },
+};
+
+int cmd_migrate(int argc, char **argv)
+{
+	struct migrate_opts o = { .jobs = 2 };
+	struct error *err = NULL;
+	struct mount_state s;
+	struct cli_parser p;
+	char *dir = NULL;
+	uint64_t v;
+	int c, code = EXIT_FAILED;
+
+	if (cli_parser_init(&p, options, ARRAY_SIZE(options)) < 0)
+		return EXIT_FAILED;
+	optind = 1;
+	while ((c = cli_next(&p, argc, argv)) != -1) {
+		if (c == 'h') {
+			printf("usage: ovlmig migrate [options] TARGET\n\nOptions:\n");
+			cli_print_options(stdout, options, ARRAY_SIZE(options));
+			cli_parser_free(&p);
+			return 0;
+		}
+		if ((c != OPT_JOBS && c != OPT_BANDWIDTH) ||
+		    parse_u64(optarg, c == OPT_JOBS ? 1 : 0, c == OPT_JOBS ? 64 : 100000, &v) < 0) {
+			fprintf(stderr, "usage: ovlmig migrate [--jobs N] [--bandwidth MBPS] TARGET\n");
+			cli_parser_free(&p);
+			return EXIT_USAGE;
+		}
+		if (c == OPT_JOBS)
+			o.jobs = (unsigned)v;
+		else
+			o.bandwidth_mbps = v;
+	}
+	cli_parser_free(&p);
+	if (argc - optind != 1) {
+		fprintf(stderr, "usage: ovlmig migrate [--jobs N] [--bandwidth MBPS] TARGET\n");
+		return EXIT_USAGE;
+	}
+	if (require_root("migrate") < 0)
+		return EXIT_USAGE;
+	if (state_find(argv[optind], &dir, &s, &err) < 0) {
+		error_report(&err, "ovlmig migrate", stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(s.phase, "detached")) {
+		printf("%s: already detached: nothing to migrate\n", s.target);
+		code = 0;
+	} else if (migrate_run(dir, &s, &o, &err) == 0) {
+		code = 0;
+	} else {
+		error_wrap(&err, "migrate %s", s.target);
+		error_report(&err, "ovlmig", stderr);
+	}
+	state_free(&s);
+	free(dir);
+	return code;
+}

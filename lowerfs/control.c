@@ -58,32 +58,69 @@ static json_t *cmd_stats(struct lowerfs *fs)
 	return out;
 }
 
+static bool is_live(struct lowerfs *fs, uint32_t i)
+{
+	return atomic_load(&fs->nodes[i].lookups) || atomic_load(&fs->nodes[i].opens);
+}
+
+/* Every name of each live hardlinked node: a detach must move them all. */
+static void add_all_names(struct lowerfs *fs, json_t **entries)
+{
+	uint32_t d, j;
+
+	for (d = 0; d < fs->img.count; d++) {
+		const struct image_node *dir = &fs->img.nodes[d];
+		char *dpath = NULL;
+
+		for (j = 0; j < dir->nchildren; j++) {
+			uint32_t c = dir->children[j].node;
+			json_t *names;
+
+			if (!entries[c] || fs->img.nodes[c].nlink < 2)
+				continue;
+			if (!dpath && !(dpath = image_path(&fs->img, d)))
+				return;
+			names = json_object_get(entries[c], "names");
+			json_array_append_new(names, json_pack("s+++", "/", dpath,
+				*dpath ? "/" : "", dir->children[j].name));
+		}
+		free(dpath);
+	}
+}
+
 static json_t *cmd_live(struct lowerfs *fs)
 {
-	json_t *list = json_array();
+	json_t *list = json_array(), **entries;
 	uint32_t i;
 
-	if (!list)
+	entries = calloc(fs->img.count, sizeof(*entries));
+	if (!list || !entries) {
+		json_decref(list);
+		free(entries);
 		return NULL;
+	}
 	for (i = 1; i < fs->img.count; i++) {
-		uint64_t l = atomic_load(&fs->nodes[i].lookups);
-		unsigned o = atomic_load(&fs->nodes[i].opens);
+		const struct image_node *n = &fs->img.nodes[i];
 		char *path;
 
-		if (!l && !o)
+		if (!is_live(fs, i))
 			continue;
 		path = image_path(&fs->img, i);
-		if (!path) {
-			json_decref(list);
-			return NULL;
-		}
-		json_array_append_new(list, json_pack("{s:s+, s:I, s:I, s:s}",
-			"path", "/", path, "lookups", (json_int_t)l,
-			"opens", (json_int_t)o,
-			"type", S_ISDIR(fs->img.nodes[i].mode) ? "dir" :
-				S_ISREG(fs->img.nodes[i].mode) ? "file" : "other"));
+		if (!path)
+			break;
+		entries[i] = json_pack("{s:s+, s:I, s:I, s:s, s:I, s:[]}",
+			"path", "/", path,
+			"lookups", (json_int_t)atomic_load(&fs->nodes[i].lookups),
+			"opens", (json_int_t)atomic_load(&fs->nodes[i].opens),
+			"type", S_ISDIR(n->mode) ? "dir" : S_ISREG(n->mode) ? "file" : "other",
+			"nlink", (json_int_t)n->nlink, "names");
 		free(path);
+		json_array_append(list, entries[i]);
 	}
+	add_all_names(fs, entries);
+	for (i = 0; i < fs->img.count; i++)
+		json_decref(entries[i]);	/* the list keeps its references */
+	free(entries);
 	return json_pack("{s:o}", "live", list);
 }
 

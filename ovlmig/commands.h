@@ -18,6 +18,7 @@ int cmd_mount(int argc, char **argv);
 int cmd_umount(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
 
 /* Shared checks: one clear line and EXIT_USAGE when not root. */
 int require_root(const char *cmd);

@@ -20,6 +20,8 @@ static const struct command commands[] = {
 	  "mount an overlay over a lazy image at TARGET" },
 	{ "migrate", cmd_migrate, "[--jobs N] [--bandwidth MBPS] TARGET",
 	  "copy the whole image up while it is in use; resumable" },
+	{ "detach", cmd_detach, "[--wait] TARGET",
+	  "stop needing the lower: repin what it still serves, abort it, stop lowerfs" },
 	{ "status", cmd_status, "[--json] [TARGET]",
 	  "strategy, phase, lower attached, lowerfs stats of one or every managed mount" },
 	{ "umount", cmd_umount, "TARGET",

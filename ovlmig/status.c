@@ -7,10 +7,26 @@
 #include <string.h>
 
 #include "../common/fsutil.h"
+#include "../common/util.h"
 #include "../lowerfs/ctl_client.h"
 #include "commands.h"
 #include "lower.h"
 #include "state.h"
+
+/* What the last migrate wrote; zeros before any migration. */
+static json_t *read_progress(const char *dir)
+{
+	char *path = path_join(dir, "progress.json");
+	json_t *p = path ? json_load_file(path, 0, NULL) : NULL;
+
+	free(path);
+	if (!p)
+		p = json_pack("{s:i, s:i, s:i, s:i, s:i, s:f, s:f}",
+			      "entries_done", 0, "entries_total", 0,
+			      "bytes_done", 0, "bytes_total", 0, "deferred", 0,
+			      "rate_bps", 0.0, "eta_s", -1.0);
+	return p;
+}
 
 static json_t *status_json(const char *dir, const struct mount_state *s)
 {
@@ -33,6 +49,7 @@ static json_t *status_json(const char *dir, const struct mount_state *s)
 		json_object_set_new(doc, "lowerfs_error", json_string(err->msg));
 		error_free(&err);
 	}
+	json_object_set_new(doc, "progress", read_progress(dir));
 	free(run);
 	return doc;
 }
@@ -49,6 +66,21 @@ static void print_human(json_t *st)
 	       json_string_value(json_object_get(st, "phase")),
 	       json_is_true(json_object_get(st, "lower_attached")) ?
 		       "attached" : "detached");
+	{
+		json_t *p = json_object_get(st, "progress");
+		double eta = json_real_value(json_object_get(p, "eta_s"));
+		char eta_text[32] = "-";
+
+		if (eta >= 0)
+			snprintf(eta_text, sizeof(eta_text), "%.0f s", eta);
+		printf("  migrated  %lld/%lld entries, %.1f/%.1f MiB, %.1f MiB/s, ETA %s\n",
+		       json_integer_value(json_object_get(p, "entries_done")),
+		       json_integer_value(json_object_get(p, "entries_total")),
+		       (double)json_integer_value(json_object_get(p, "bytes_done")) / 1048576,
+		       (double)json_integer_value(json_object_get(p, "bytes_total")) / 1048576,
+		       json_real_value(json_object_get(p, "rate_bps")) / 1048576,
+		       eta_text);
+	}
 	if (lf)
 		printf("  lowerfs   pid %lld, fetched %lld of %lld files, %lld of %lld bytes, passthrough %s\n",
 		       json_integer_value(json_object_get(st, "lowerfs_pid")),

@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # Benchmark lowerfs against the same tree read natively and through bindfs:
 # cold and warm sequential read of one 1 GiB file, and `stat` of 100,000
-# small files. Prints one table of times and ratios against native, all
+# small files. Prints one table of times and of ratios against native, all
 # from this one run; timings are never compared against thresholds.
 #
 #   scripts/bench/lowerfs.sh            (or: make bench)
 #
 # Environment: BUILD (build dir, relative to the repo root; default build).
 # For a quick try: BIG_MB (default 1024), NDIRS (100), NPER (1000 files per
-# directory), SMALL (bytes per small file, 256), REPEAT (warm runs, 3).
+# directory), SMALL (bytes per small file, 256), REPEAT (runs per figure, 3).
 #
 # Needs root, /dev/fuse, bindfs, jq and GNU coreutils. Works under a fresh
 # /tmp/ovlmig-bench.XXXXXX and undoes everything (mounts, daemons, files) on
 # exit, also on failure or Ctrl-C. It never drops the global page cache:
 # "cold" evicts the files involved with `dd iflag=nocache count=0`
 # (posix_fadvise DONTNEED) and uses fresh mounts and a fresh lowerfs cache.
+# Every figure is the median of REPEAT runs, cold ones each on a fresh mount.
 set -eu -o pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -28,8 +29,6 @@ NDIRS=${NDIRS:-100}
 NPER=${NPER:-1000}
 SMALL=${SMALL:-256}
 REPEAT=${REPEAT:-3}
-NFILES=$((NDIRS * NPER))
-BIG_BYTES=$((BIG_MB * 1024 * 1024))
 
 die() { echo "bench: $*" >&2; exit 1; }
 note() { echo "bench: $*" >&2; }
@@ -39,16 +38,18 @@ note() { echo "bench: $*" >&2; }
 [[ -c /dev/fuse ]] || die "/dev/fuse is missing (modprobe fuse)"
 [[ -x $LOWERFS ]] || die "$LOWERFS not found: run make first (or set BUILD)"
 missing=()
-for tool in bindfs jq dd date find xargs stat split head sync sort awk \
+for tool in bindfs jq dd date find xargs stat split head sync sort awk wc \
 	    mountpoint umount mktemp; do
 	command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 ((${#missing[@]} == 0)) ||
-	die "missing tools: ${missing[*]} (Debian: apt-get install bindfs jq coreutils findutils util-linux; or scripts/setup-deps.sh)"
+	die "missing tools: ${missing[*]} (Debian: apt-get install bindfs jq coreutils findutils util-linux, or run scripts/setup-deps.sh)"
 dd --help 2>/dev/null | grep -q nocache || die "dd lacks iflag=nocache (GNU coreutils >= 8.11 needed)"
 for v in BIG_MB NDIRS NPER SMALL REPEAT; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, not '${!v}'"
 done
+NFILES=$((NDIRS * NPER))
+BIG_BYTES=$((BIG_MB * 1024 * 1024))
 HAVE_FINCORE=0
 command -v fincore >/dev/null 2>&1 && HAVE_FINCORE=1
 
@@ -60,7 +61,7 @@ declare -A BINDFS_PIDS=()	# pid -> mountpoint, while mounted
 # stop_pid PID COMM: TERM the process if it is still COMM, wait, then KILL
 stop_pid() {
 	local pid=$1 comm=$2 i
-	[[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$comm" ]] || return 0
+	[[ -n $pid && $(cat "/proc/$pid/comm" 2>/dev/null) == "$comm" ]] || return 0
 	kill -TERM "$pid" 2>/dev/null || return 0
 	for ((i = 0; i < 100; i++)); do
 		kill -0 "$pid" 2>/dev/null || return 0
@@ -100,58 +101,81 @@ SRC=$T/src
 BIG=$SRC/big
 SMALLDIR=$SRC/small
 
-# --- mounts ------------------------------------------------------------------
-# mount_lowerfs NAME [OPTIONS...]: mount the source at $T/mnt-NAME, run dir
-# $T/run-NAME; sets MNT and MOUNT_NS (time until the daemon returned).
+# --- timing ------------------------------------------------------------------
+# timed CMD...: run CMD, set LAST_NS to its wall time in ns
+timed() {
+	local t0 t1 rc=0
+	t0=$(date +%s%N)
+	"$@" || rc=$?
+	t1=$(date +%s%N)
+	LAST_NS=$((t1 - t0))
+	return "$rc"
+}
+median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+sec() { awk -v n="$1" 'BEGIN { printf "%.3f", n / 1e9 }'; }
+secs_list() { local s out=; for s; do out+=" $(sec "$s")"; done; echo "${out# }"; }
+
+declare -A READ_COLD READ_WARM STAT_COLD STAT_WARM MOUNT MOUNTS RAW
+CONFIGS=()
+COUNTERS=()
+cfg=
+
+# --- mounts: one at a time, the current one is CUR -----------------------------
+CUR=
+# mount_lowerfs NAME [OPTIONS...]: the source at $T/mnt-NAME, run dir
+# $T/run-NAME; sets MNT; the time until the daemon returned goes to MOUNTS
 mount_lowerfs() {
-	local name=$1 t0 t1; shift
+	local name=$1; shift
 	local run=$T/run-$name
 	MNT=$T/mnt-$name
 	mkdir -p "$MNT"
 	LOWERFS_RUNS[$run]=$MNT
-	t0=$(date +%s%N)
-	"$LOWERFS" --run-dir "$run" "$@" "dir:$SRC" "$MNT" ||
+	timed "$LOWERFS" --run-dir "$run" "$@" "dir:$SRC" "$MNT" ||
 		die "lowerfs $name failed to mount (log: $run/lowerfs.log)"
-	t1=$(date +%s%N)
-	MOUNT_NS=$((t1 - t0))
 	mountpoint -q "$MNT" || die "lowerfs $name returned but $MNT is not mounted"
+	MOUNTS[$cfg]+=" $LAST_NS"
+	CUR=lowerfs:$run
 }
-umount_lowerfs() {
-	local run=$T/run-$1
-	stop_pid "$(cat "$run/lowerfs.pid")" lowerfs
-	unmount_if_mounted "${LOWERFS_RUNS[$run]}"
-	unset "LOWERFS_RUNS[$run]"
-}
-lowerfs_stats() { "$LOWERFS" ctl --run-dir "$T/run-$1" stats; }
+lowerfs_stats() { "$LOWERFS" ctl --run-dir "${CUR#lowerfs:}" stats; }
 
 # mount_bindfs NAME: bindfs of the source at $T/mnt-NAME, in the foreground
-# of a background job so that its pid is known; sets MNT, MOUNT_NS, BINDFS_PID
+# of a background job so that its pid is known; sets MNT
 mount_bindfs() {
-	local name=$1 t0 t1 i
+	local name=$1 t0 t1 i pid
 	MNT=$T/mnt-$name
 	mkdir -p "$MNT"
 	t0=$(date +%s%N)
 	bindfs -f "$SRC" "$MNT" >"$T/bindfs-$name.log" 2>&1 &
-	BINDFS_PID=$!
-	BINDFS_PIDS[$BINDFS_PID]=$MNT
-	for ((i = 0; i < 200; i++)); do
+	pid=$!
+	BINDFS_PIDS[$pid]=$MNT
+	for ((i = 0; i < 500; i++)); do
 		mountpoint -q "$MNT" && break
-		kill -0 "$BINDFS_PID" 2>/dev/null ||
-			die "bindfs exited: $(cat "$T/bindfs-$name.log")"
+		kill -0 "$pid" 2>/dev/null || die "bindfs exited: $(cat "$T/bindfs-$name.log")"
 		sleep 0.01
 	done
-	mountpoint -q "$MNT" || die "bindfs did not mount $MNT within 2 s"
+	mountpoint -q "$MNT" || die "bindfs did not mount $MNT within 5 s"
 	t1=$(date +%s%N)
-	MOUNT_NS=$((t1 - t0))
-}
-umount_bindfs() {
-	stop_pid "$BINDFS_PID" bindfs
-	wait "$BINDFS_PID" 2>/dev/null || true
-	unmount_if_mounted "${BINDFS_PIDS[$BINDFS_PID]}"
-	unset "BINDFS_PIDS[$BINDFS_PID]"
+	MOUNTS[$cfg]+=" $((t1 - t0))"
+	CUR=bindfs:$pid
 }
 
-# --- measurements ------------------------------------------------------------
+umount_cur() {
+	local what=${CUR#*:}
+	case $CUR in
+	lowerfs:*)
+		stop_pid "$(cat "$what/lowerfs.pid")" lowerfs
+		unmount_if_mounted "${LOWERFS_RUNS[$what]}"
+		unset "LOWERFS_RUNS[$what]" ;;
+	bindfs:*)
+		stop_pid "$what" bindfs
+		wait "$what" 2>/dev/null || true
+		unmount_if_mounted "${BINDFS_PIDS[$what]}"
+		unset "BINDFS_PIDS[$what]" ;;
+	esac
+	CUR=
+}
+
+# --- the measured operations -----------------------------------------------------
 # evict FILE...: write back, then drop these files' pages from the page cache
 evict() {
 	local f res
@@ -171,62 +195,63 @@ stat_all() {
 	n=$(find "$1" -type f -print0 | xargs -0 stat --format=%s | wc -l)
 	[[ $n -eq $NFILES ]] || die "stat saw $n files under $1, expected $NFILES"
 }
-# timed CMD...: run CMD, set LAST_NS to its wall time in ns
-timed() {
-	local t0 t1
-	t0=$(date +%s%N)
-	"$@"
-	t1=$(date +%s%N)
-	LAST_NS=$((t1 - t0))
-}
-# timed_median CMD...: REPEAT runs, set LAST_NS to the median, SAMPLES to all
-timed_median() {
-	local i s=()
-	for ((i = 0; i < REPEAT; i++)); do
-		timed "$@"
-		s+=("$LAST_NS")
-	done
-	SAMPLES="${s[*]}"
-	LAST_NS=$(printf '%s\n' "${s[@]}" | sort -n |
-		awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-}
 
-declare -A READ_COLD READ_WARM STAT_COLD STAT_WARM MOUNT RAW
-CONFIGS=()
-sec() { awk -v n="$1" 'BEGIN { printf "%.3f", n / 1e9 }'; }
-
-# bench_read CONFIG FILE BACKING...: the BACKING files' pages are evicted
-# (never FILE itself when it is on a mount: opening it would fetch it), one
-# cold read of FILE, then REPEAT warm reads
+# bench_read PREPARE: REPEAT cold reads, each after `PREPARE I`, which
+# (re)mounts as needed and sets RFILE (the file to read) and EVICT (the
+# files on disk behind it: never RFILE itself when it is on a lowerfs mount,
+# opening it there would fetch it); then REPEAT warm reads on the last mount
 bench_read() {
-	local cfg=$1 file=$2; shift 2
-	evict "$@"
-	timed read_file "$file"
-	READ_COLD[$cfg]=$LAST_NS
-	sync	# write-back of a fetch must not run during the warm reads
-	timed_median read_file "$file"
-	READ_WARM[$cfg]=$LAST_NS
-	RAW[$cfg]+="read cold $(sec "${READ_COLD[$cfg]}"); read warm"
-	for s in $SAMPLES; do RAW[$cfg]+=" $(sec "$s")"; done
-	RAW[$cfg]+="; "
+	local prep=$1 i cold=() warm=()
+	for ((i = 1; i <= REPEAT; i++)); do
+		"$prep" "$i"
+		evict "${EVICT[@]}"
+		timed read_file "$RFILE"
+		cold+=("$LAST_NS")
+		sync	# write-back of a fetch is not timed, nor left to disturb later runs
+	done
+	for ((i = 1; i <= REPEAT; i++)); do
+		timed read_file "$RFILE"
+		warm+=("$LAST_NS")
+	done
+	READ_COLD[$cfg]=$(median "${cold[@]}")
+	READ_WARM[$cfg]=$(median "${warm[@]}")
+	RAW[$cfg]+="read cold $(secs_list "${cold[@]}"), warm $(secs_list "${warm[@]}"); "
 }
-# bench_stat CONFIG DIR [nocold]: one stat of every file on a fresh mount
-# (cold), then REPEAT warm runs
+# bench_stat PREPARE|-: REPEAT cold stats of every file, each after
+# `PREPARE I`, which mounts afresh and sets SDIR; then REPEAT warm runs on
+# the last mount. With -, only warm runs of SDIR.
 bench_stat() {
-	local cfg=$1 dir=$2
-	if [[ ${3:-} == nocold ]]; then
-		stat_all "$dir"	# make sure it is warm
+	local prep=$1 i cold=() warm=()
+	if [[ $prep == - ]]; then
+		stat_all "$SDIR"	# warm it up
 	else
-		timed stat_all "$dir"
-		STAT_COLD[$cfg]=$LAST_NS
-		RAW[$cfg]+="stat cold $(sec "$LAST_NS"); "
+		for ((i = 1; i <= REPEAT; i++)); do
+			"$prep" "$i"
+			timed stat_all "$SDIR"
+			cold+=("$LAST_NS")
+		done
+		STAT_COLD[$cfg]=$(median "${cold[@]}")
+		RAW[$cfg]+="stat cold $(secs_list "${cold[@]}"), "
 	fi
-	timed_median stat_all "$dir"
-	STAT_WARM[$cfg]=$LAST_NS
-	RAW[$cfg]+="stat warm"
-	for s in $SAMPLES; do RAW[$cfg]+=" $(sec "$s")"; done
-	RAW[$cfg]+="; "
+	for ((i = 1; i <= REPEAT; i++)); do
+		timed stat_all "$SDIR"
+		warm+=("$LAST_NS")
+	done
+	STAT_WARM[$cfg]=$(median "${warm[@]}")
+	RAW[$cfg]+="stat warm $(secs_list "${warm[@]}"); "
 }
+begin() { cfg=$1; CONFIGS+=("$cfg"); echo "bench: $cfg"; }
+end() {
+	local m
+	# shellcheck disable=SC2086 # MOUNTS holds a list of numbers
+	if [[ -n ${MOUNTS[$cfg]:-} ]]; then
+		m=$(median ${MOUNTS[$cfg]}); MOUNT[$cfg]=$m
+		RAW[$cfg]+="mount $(secs_list ${MOUNTS[$cfg]}); "
+	fi
+}
+counters() { COUNTERS+=("$cfg, $1: $(lowerfs_stats | jq -c "$2")"); }
+READ_COUNTERS='{bytes_fetched, files_fetched, cache_hits, passthrough, passthrough_opens, fallback_opens, bytes_read}'
+STAT_COUNTERS='{entries, bytes_fetched, requests}'
 
 # --- the tree ----------------------------------------------------------------
 echo "bench: building the tree under $T: ${BIG_MB} MiB file + $NFILES files of $SMALL bytes in $NDIRS directories"
@@ -239,104 +264,128 @@ for ((d = 0; d < NDIRS; d++)); do
 	head -c $((NPER * SMALL)) /dev/urandom | split -b "$SMALL" -a "$suffix" -d - "$dir/f"
 done
 sync
-
-COUNTERS=()
+# The first read of a file just written to this VM's disk is slower than
+# every later one (the host caches the disk image): read each file on disk
+# once before its cold runs, so that all configurations start alike.
+# prime FILE: evict, read once, evict; sets LAST_NS to that first read
+prime() { evict "$1"; timed read_file "$1"; evict "$1"; }
+prime "$BIG"
+FIRST_READ_SRC=$LAST_NS
 
 # --- 1. native ---------------------------------------------------------------
-echo "bench: native"
-cfg=native; CONFIGS+=("$cfg")
-bench_read "$cfg" "$BIG" "$BIG"
-bench_stat "$cfg" "$SMALLDIR" nocold
+begin native
+prep_native() { RFILE=$BIG; EVICT=("$BIG"); }
+bench_read prep_native
+SDIR=$SMALLDIR
+bench_stat -
+end
 
 # --- 2. bindfs ---------------------------------------------------------------
-echo "bench: bindfs"
-cfg=bindfs; CONFIGS+=("$cfg")
-mount_bindfs bindfs-read
-bench_read "$cfg" "$MNT/big" "$BIG"
-umount_bindfs
-mount_bindfs bindfs-stat
-MOUNT[$cfg]=$MOUNT_NS
-bench_stat "$cfg" "$MNT/small"
-umount_bindfs
+begin bindfs
+prep_bindfs_read() { umount_cur; mount_bindfs "read-$1"; RFILE=$MNT/big; EVICT=("$BIG"); }
+bench_read prep_bindfs_read
+umount_cur
+prep_bindfs_stat() { umount_cur; mount_bindfs "stat-$1"; SDIR=$MNT/small; }
+bench_stat prep_bindfs_stat
+umount_cur
+end
 
-# --- 3. lowerfs --cache: cold read includes the fetch into a fresh cache -------
-echo "bench: lowerfs --cache"
-cfg="lowerfs --cache"; CONFIGS+=("$cfg")
-mount_lowerfs cache-read --cache "$T/cache-a"
-bench_read "$cfg" "$MNT/big" "$BIG"
-COUNTERS+=("$cfg, read: $(lowerfs_stats cache-read | jq -c '{bytes_fetched, files_fetched, cache_hits, passthrough, passthrough_opens, fallback_opens, bytes_read}')")
-umount_lowerfs cache-read
-mount_lowerfs cache-stat --cache "$T/cache-b"
-MOUNT[$cfg]=$MOUNT_NS
-bench_stat "$cfg" "$MNT/small"
-COUNTERS+=("$cfg, stat: $(lowerfs_stats cache-stat | jq -c '{entries, bytes_fetched, requests}')")
-umount_lowerfs cache-stat
+# --- 3. lowerfs --cache: a cold read includes the fetch into a fresh cache -----
+begin "lowerfs --cache"
+prep_cache_read() {
+	umount_cur
+	rm -rf "$T/cache-read"
+	mount_lowerfs "cache-read-$1" --cache "$T/cache-read"
+	RFILE=$MNT/big; EVICT=("$BIG")
+}
+bench_read prep_cache_read
+counters read "$READ_COUNTERS"
+umount_cur
+prep_cache_stat() {
+	umount_cur
+	rm -rf "$T/cache-stat"
+	mount_lowerfs "cache-stat-$1" --cache "$T/cache-stat"
+	SDIR=$MNT/small
+}
+bench_stat prep_cache_stat
+counters stat "$STAT_COUNTERS"
+umount_cur
+end
 
-# --- 3b. the same cache, restarted: cold = cached file not in the page cache ---
-echo "bench: lowerfs --cache, restarted on the filled cache"
-cfg="lowerfs --cache (hit)"; CONFIGS+=("$cfg")
-mount_lowerfs cache-hit --cache "$T/cache-a"
-cache_files=()
-for f in "$T"/cache-a/*; do [[ -f $f && $(stat -c %s "$f") -eq $BIG_BYTES ]] && cache_files+=("$f"); done
-((${#cache_files[@]} == 1)) || die "expected one cached copy of the big file in $T/cache-a"
-bench_read "$cfg" "$MNT/big" "$BIG" "${cache_files[@]}"
-COUNTERS+=("$cfg, read: $(lowerfs_stats cache-hit | jq -c '{bytes_fetched, files_fetched, cache_hits, passthrough, passthrough_opens, fallback_opens, bytes_read}')")
-umount_lowerfs cache-hit
+# --- 3b. restarted on that filled cache: a cold read is a cache hit from disk ---
+begin "lowerfs --cache (hit)"
+cached=()
+for f in "$T"/cache-read/*; do
+	[[ -f $f && $(stat -c %s "$f") -eq $BIG_BYTES ]] && cached+=("$f")
+done
+((${#cached[@]} == 1)) || die "expected one cached copy of the big file in $T/cache-read"
+prime "${cached[0]}"
+FIRST_READ_CACHE=$LAST_NS
+prep_cache_hit() {
+	umount_cur
+	mount_lowerfs "cache-hit-$1" --cache "$T/cache-read"
+	RFILE=$MNT/big; EVICT=("$BIG" "${cached[0]}")
+}
+bench_read prep_cache_hit
+counters read "$READ_COUNTERS"
+umount_cur
+end
 
 # --- 4. lowerfs without cache: passthrough onto the source ---------------------
-echo "bench: lowerfs (no cache)"
-cfg="lowerfs"; CONFIGS+=("$cfg")
-mount_lowerfs direct-read
-bench_read "$cfg" "$MNT/big" "$BIG"
-COUNTERS+=("$cfg, read: $(lowerfs_stats direct-read | jq -c '{bytes_fetched, passthrough, passthrough_opens, fallback_opens, bytes_read}')")
-umount_lowerfs direct-read
-mount_lowerfs direct-stat
-MOUNT[$cfg]=$MOUNT_NS
-bench_stat "$cfg" "$MNT/small"
-COUNTERS+=("$cfg, stat: $(lowerfs_stats direct-stat | jq -c '{entries, requests}')")
-umount_lowerfs direct-stat
+begin lowerfs
+prep_direct_read() { umount_cur; mount_lowerfs "direct-read-$1"; RFILE=$MNT/big; EVICT=("$BIG"); }
+bench_read prep_direct_read
+counters read "$READ_COUNTERS"
+umount_cur
+prep_direct_stat() { umount_cur; mount_lowerfs "direct-stat-$1"; SDIR=$MNT/small; }
+bench_stat prep_direct_stat
+counters stat "$STAT_COUNTERS"
+umount_cur
+end
 
 # --- report ------------------------------------------------------------------
 # ratio NS BASE_NS: time ratio, > 1 is slower than native
-ratio() { [[ -n $1 && -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }' || echo -; }
-secs() { [[ -n $1 ]] && sec "$1" || echo -; }
-mbps() { [[ -n $1 ]] && awk -v n="$1" -v b="$BIG_BYTES" 'BEGIN { printf "%.0f", b / (n / 1e9) / 1e6 }' || echo -; }
+ratio() { if [[ -n $1 && -n $2 ]]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; else echo -; fi; }
+secs() { if [[ -n $1 ]]; then sec "$1"; else echo -; fi; }
+mbps() { if [[ -n $1 ]]; then awk -v n="$1" -v b="$BIG_BYTES" 'BEGIN { printf "%.0f", b / (n / 1e9) / 1e6 }'; else echo -; fi; }
 
 nat_rc=${READ_COLD[native]} nat_rw=${READ_WARM[native]} nat_sw=${STAT_WARM[native]}
 echo
-echo "lowerfs benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) CPUs, $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo '?')"
-echo "read: ${BIG_MB} MiB file, dd bs=1M; stat: $NFILES files (find | xargs stat); warm = median of $REPEAT"
-echo "x = time / native time from this run (1.00 = native, higher is slower); MB/s = 10^6 bytes/s"
+echo "lowerfs benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), Linux $(uname -r), $(nproc) CPUs, commit $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "read: ${BIG_MB} MiB file, dd bs=1M; stat: $NFILES files (find | xargs stat); every figure the median of $REPEAT runs"
+echo "x = time / native time, this run (1.00 = native, higher is slower); MB/s = 10^6 bytes/s"
 echo
-fmt='%-22s %9s %7s %6s | %9s %7s %6s | %9s %7s | %9s %6s | %7s\n'
-printf "$fmt" configuration "read cold" MB/s x "read warm" MB/s x "stat cold" "x*" "stat warm" x "mount"
-printf "$fmt" "" s "" "" s "" "" s "" s "" s
-for cfg in "${CONFIGS[@]}"; do
-	rc=${READ_COLD[$cfg]:-} rw=${READ_WARM[$cfg]:-} sc=${STAT_COLD[$cfg]:-} sw=${STAT_WARM[$cfg]:-}
-	mt=${MOUNT[$cfg]:-}
-	printf "$fmt" "$cfg" \
+fmt='%-22s %9s %6s %6s | %9s %6s %6s | %9s %6s | %9s %6s | %6s\n'
+# shellcheck disable=SC2059 # one format for the header and the rows
+row() { printf "$fmt" "$@"; }
+row configuration "read cold" MB/s x "read warm" MB/s x "stat cold" "x*" "stat warm" x mount
+row "" s "" "" s "" "" s "" s "" s
+for c in "${CONFIGS[@]}"; do
+	rc=${READ_COLD[$c]:-} rw=${READ_WARM[$c]:-} sc=${STAT_COLD[$c]:-} sw=${STAT_WARM[$c]:-}
+	row "$c" \
 		"$(secs "$rc")" "$(mbps "$rc")" "$(ratio "$rc" "$nat_rc")" \
 		"$(secs "$rw")" "$(mbps "$rw")" "$(ratio "$rw" "$nat_rw")" \
 		"$(secs "$sc")" "$(ratio "$sc" "$nat_sw")" \
 		"$(secs "$sw")" "$(ratio "$sw" "$nat_sw")" \
-		"$(secs "$mt")"
+		"$(secs "${MOUNT[$c]:-}")"
 done
 cat <<EOF
 
-native stat cold: not measured. Without a global drop_caches the kernel's
-  dentry/inode caches for the source cannot be emptied (the tree was just
-  written). x* = stat cold time / native *warm* stat time.
-cold read: the file's pages evicted first (dd iflag=nocache), fresh mount.
-  lowerfs --cache: fresh empty cache, so cold includes fetching the whole
-  file into it. lowerfs --cache (hit): restarted on that filled cache, the
-  cached copy and the source evicted (a cache hit served from disk).
-cold stat: fresh mount, so FUSE's dentry/attribute caches are empty; the
-  source's own kernel caches stay warm. lowerfs builds its image at mount
-  (the "mount" column includes that scan of the $((NFILES + NDIRS + 3))-entry tree).
+cold read: the file's pages on disk evicted first (dd iflag=nocache), each
+  run on a fresh mount. lowerfs --cache: fresh empty cache each run, so cold
+  includes fetching the whole file into it (not its write-back). (hit):
+  restarted on the filled cache, the cached copy and the source evicted.
+  The first read of a freshly written file is slower (host cache of the VM
+  disk) and is done before the cold runs: source $(sec "$FIRST_READ_SRC") s, cached copy $(sec "$FIRST_READ_CACHE") s.
+cold stat: each run on a fresh mount (FUSE dentry/attribute caches empty);
+  the source's kernel caches stay warm. Native cold stat is not measured:
+  without a global drop_caches the source's dentries and inodes stay cached.
+  x* = stat cold / native *warm* stat.
+mount: until mounted; lowerfs scans the $((NFILES + NDIRS + 3))-entry tree into its image.
 
 raw (s):
 EOF
-for cfg in "${CONFIGS[@]}"; do printf '  %-22s %s\n' "$cfg" "${RAW[$cfg]%; }"; done
+for c in "${CONFIGS[@]}"; do printf '  %-22s %s\n' "$c" "${RAW[$c]%; }"; done
 echo
-echo "lowerfs counters (lowerfs ctl stats):"
+echo "lowerfs counters (lowerfs ctl stats, last mount of each kind):"
 for c in "${COUNTERS[@]}"; do echo "  $c"; done

@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ovlmig detach [--wait] TARGET: take the lazy lower away from a fully
+ * migrated overlay with zero errors for running processes. The sequence
+ * (../shared/DESIGN.md): make the kernel drop its references into the
+ * lower, repin every file still reached through it, re-check until only
+ * files held open by processes (served by passthrough from local disk)
+ * remain, then abort the FUSE connection, unmount and stop lowerfs and
+ * delete its cache. If something would break, do not abort: say which
+ * paths and which processes hold them, and exit 1.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "../common/fsutil.h"
+#include "../common/util.h"
+#include "../lowerfs/ctl_client.h"
+#include "commands.h"
+#include "copyup.h"
+#include "holders.h"
+#include "lower.h"
+#include "migrate.h"
+#include "repin.h"
+#include "state.h"
+
+#define MAX_ROUNDS 4
+#define FUSECTL "/sys/fs/fuse/connections"
+
+struct detach {
+	const char *dir;
+	struct mount_state *s;
+	char *run;		/* lowerfs run dir */
+	int rootfd;		/* the overlay */
+	int metafd;		/* the metadata layer */
+	struct holder *holders;
+	size_t nholders;
+	unsigned repinned;
+	bool dropped_caches;
+	json_t *blocked;	/* path -> reason */
+};
+
+/*
+ * Does REL in the overlay still lead to the image's file? A file keeps
+ * the inode number of its metadata-layer entry (the origin), so a repinned
+ * or replaced file no longer matches.
+ */
+static bool leads_to_image(struct detach *d, const char *rel)
+{
+	struct stat o, m;
+
+	return fstatat(d->rootfd, rel, &o, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       fstatat(d->metafd, rel, &m, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISREG(o.st_mode) && o.st_ino == m.st_ino;
+}
+
+static int repin_node(struct detach *d, json_t *node, const char *rel,
+		      struct error **err)
+{
+	json_t *names = json_object_get(node, "names"), *v;
+	const char **others = calloc(json_array_size(names) + 1, sizeof(*others));
+	size_t n = 0, i;
+	int ret;
+
+	if (!others)
+		return error_set(err, ENOMEM, "repin /%s", rel);
+	json_array_foreach(names, i, v) {
+		const char *p = json_string_value(v) + 1;
+
+		if (strcmp(p, rel) && leads_to_image(d, p))
+			others[n++] = p;
+	}
+	ret = repin(d->rootfd, rel, others, n, err);
+	free(others);
+	if (ret == 0)
+		d->repinned += 1;
+	return ret;
+}
+
+static bool has_live_file_below(json_t *live, const char *dir)
+{
+	size_t len = strlen(dir), i;
+	json_t *n;
+
+	json_array_foreach(live, i, n) {
+		const char *p = json_string_value(json_object_get(n, "path"));
+		const char *t = json_string_value(json_object_get(n, "type"));
+
+		if (!strcmp(t, "file") && !strncmp(p, dir, len) && p[len] == '/')
+			return true;
+	}
+	return false;
+}
+
+/*
+ * One round over what lowerfs says the kernel still holds. Returns the
+ * number of nodes that are still a problem, counting repins as progress
+ * in *acted.
+ */
+static long round_once(struct detach *d, json_t *live, bool *acted,
+		       struct error **err)
+{
+	long problems = 0;
+	size_t i;
+	json_t *n;
+
+	*acted = false;
+	json_array_foreach(live, i, n) {
+		const char *path = json_string_value(json_object_get(n, "path"));
+		const char *type = json_string_value(json_object_get(n, "type"));
+		json_int_t opens = json_integer_value(json_object_get(n, "opens"));
+		const char *rel = path + 1;
+
+		if (!strcmp(type, "dir")) {
+			if (!has_live_file_below(live, path)) {
+				problems++;
+				json_object_set_new(d->blocked, path,
+					json_string("directory still cached"));
+			}
+			continue;
+		}
+		if (strcmp(type, "file")) {
+			problems++;
+			json_object_set_new(d->blocked, path,
+					    json_string("still cached"));
+			continue;
+		}
+		if (leads_to_image(d, rel) && !opens && !d->dropped_caches) {
+			/* most likely an unused cached dentry: drop, not repin */
+			problems++;
+			json_object_set_new(d->blocked, path,
+					    json_string("still cached"));
+		} else if (leads_to_image(d, rel)) {
+			if (holders_writing(d->holders, d->nholders, rel)) {
+				problems++;
+				json_object_set_new(d->blocked, path,
+					json_string("open for writing: cannot repin"));
+				continue;
+			}
+			if (repin_node(d, n, rel, err) < 0)
+				return -1;
+			*acted = true;
+		} else if (!opens) {
+			problems++;	/* only the kernel's caches hold it */
+			json_object_set_new(d->blocked, path,
+					    json_string("still cached"));
+		}
+	}
+	return problems;
+}
+
+/*
+ * Unused overlay dentries keep their reference into the data layer and
+ * nothing but memory pressure frees them; failing their revalidation
+ * would turn into ESTALE for processes. So, when lowerfs' own targeted
+ * invalidation leaves such nodes, drop the kernel's dentry and inode
+ * caches (not the page cache).
+ */
+static int drop_dentry_caches(struct detach *d, struct error **err)
+{
+	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+
+	sync();
+	if (fd < 0 || write_all(fd, "2", 1) < 0) {
+		error_set(err, errno, "drop dentry caches");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	d->dropped_caches = true;
+	return 0;
+}
+
+static int settle(struct detach *d, struct error **err)
+{
+	json_t *doc, *live = NULL;
+	long problems = 0;
+	bool acted;
+	int r;
+
+	doc = ctl_call(d->run, "invalidate", err);
+	if (!doc)
+		return -1;
+	json_decref(doc);
+	for (r = 0; r < MAX_ROUNDS; r++) {
+		json_decref(live);
+		json_object_clear(d->blocked);
+		holders_free(d->holders, d->nholders);
+		d->holders = NULL;
+		d->nholders = 0;
+		if (holders_find(d->s->target, &d->holders, &d->nholders) < 0)
+			return error_set(err, errno, "scan /proc");
+		doc = ctl_call(d->run, "live", err);
+		if (!doc)
+			return -1;
+		live = json_incref(json_object_get(doc, "live"));
+		json_decref(doc);
+		problems = round_once(d, live, &acted, err);
+		if (problems < 0)
+			break;
+		if (acted)
+			continue;	/* re-check what the repins changed */
+		if (!problems)
+			break;
+		if (d->dropped_caches)
+			break;		/* nothing more to try */
+		if (drop_dentry_caches(d, err) < 0) {
+			problems = -1;
+			break;
+		}
+	}
+	json_decref(live);
+	if (problems < 0)
+		return -1;
+	return problems ? 1 : 0;
+}
+
+static void report_blocked(struct detach *d)
+{
+	const char *path;
+	json_t *why;
+	size_t i;
+
+	fprintf(stderr, "ovlmig detach %s: not detaching: these still need the lower:\n",
+		d->s->target);
+	json_object_foreach(d->blocked, path, why) {
+		fprintf(stderr, "  %s: %s\n", path, json_string_value(why));
+		for (i = 0; i < d->nholders; i++)
+			if (!strcmp(d->holders[i].path, path + 1))
+				fprintf(stderr, "    held by pid %d (%s) %s%s\n",
+					(int)d->holders[i].pid, d->holders[i].comm,
+					d->holders[i].what,
+					d->holders[i].writing ? " for writing" : "");
+	}
+}
+
+/* Running binaries could not be copied up by migrate: copy-up or repin. */
+static int finish_deferred(struct detach *d, struct error **err)
+{
+	char *path = path_join(d->dir, "deferred"), *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	FILE *f;
+	int ret = 0;
+
+	if (!path)
+		return error_set(err, ENOMEM, "deferred list");
+	f = fopen(path, "re");
+	free(path);
+	if (!f)
+		return 0;
+	while (ret == 0 && (len = getline(&line, &cap, f)) > 0) {
+		struct stat st;
+		char *slash;
+		int dirfd, rc;
+
+		line[len - 1] = line[len - 1] == '\n' ? '\0' : line[len - 1];
+		if (!*line || fstatat(d->rootfd, line, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !leads_to_image(d, line))
+			continue;	/* gone or replaced meanwhile */
+		slash = strrchr(line, '/');
+		if (slash)
+			*slash = '\0';
+		dirfd = slash ? openat(d->rootfd, line, O_RDONLY | O_DIRECTORY |
+				       O_CLOEXEC) : dup(d->rootfd);
+		if (slash)
+			*slash = '/';
+		if (dirfd < 0)
+			continue;
+		rc = copyup_entry(dirfd, slash ? slash + 1 : line, &st);
+		close(dirfd);
+		if (rc == -ETXTBSY) {
+			ret = repin(d->rootfd, line, NULL, 0, err);
+			d->repinned += ret == 0;
+		}
+	}
+	free(line);
+	fclose(f);
+	return ret;
+}
+
+static int abort_connection(struct detach *d, dev_t dev, struct error **err)
+{
+	char path[128];
+	int fd;
+
+	if (is_mountpoint(FUSECTL) != 1 &&
+	    mount("fusectl", FUSECTL, "fusectl", 0, NULL) < 0)
+		return error_set(err, errno, "mount %s", FUSECTL);
+	snprintf(path, sizeof(path), FUSECTL "/%u/abort", minor(dev));
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write_all(fd, "1", 1) < 0) {
+		error_set(err, errno, "abort FUSE connection %s", path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	(void)d;
+	return 0;
+}
+
+static int detach_run(struct detach *d, struct error **err)
+{
+	struct stat st;
+	int rc;
+
+	if (stat(d->s->lower, &st) < 0)
+		return error_set(err, errno, "stat lower %s", d->s->lower);
+	if (finish_deferred(d, err) < 0)
+		return -1;
+	rc = settle(d, err);
+	if (rc < 0)
+		return -1;
+	if (rc > 0) {
+		report_blocked(d);
+		return error_set(err, EBUSY, "processes hold files only the lower can serve");
+	}
+	if (abort_connection(d, st.st_dev, err) < 0)
+		return -1;
+	lower_stop(d->s);
+	if (d->s->cache) {
+		struct error *e2 = NULL;
+
+		if (remove_tree(d->s->cache, &e2) < 0)
+			error_report(&e2, "ovlmig detach: delete cache", stderr);
+	}
+	free(d->s->phase);
+	d->s->phase = strdup("detached");
+	d->s->lowerfs_pid = 0;
+	return state_save(d->dir, d->s, err);
+}
+
+int cmd_detach(int argc, char **argv)
+{
+	struct detach d = { .rootfd = -1, .metafd = -1 };
+	struct error *err = NULL;
+	struct mount_state s;
+	const char *target = NULL;
+	bool wait = false;
+	char *dir = NULL;
+	int a, code = EXIT_FAILED;
+
+	for (a = 1; a < argc; a++) {
+		if (!strcmp(argv[a], "--wait"))
+			wait = true;
+		else if (argv[a][0] != '-' && !target)
+			target = argv[a];
+		else {
+			fprintf(stderr, "usage: ovlmig detach [--wait] TARGET\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (!target) {
+		fprintf(stderr, "usage: ovlmig detach [--wait] TARGET\n");
+		return EXIT_USAGE;
+	}
+	if (require_root("detach") < 0)
+		return EXIT_USAGE;
+	if (state_find(target, &dir, &s, &err) < 0) {
+		error_report(&err, "ovlmig detach", stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(s.phase, "detached")) {
+		printf("%s: already detached\n", s.target);
+		code = 0;
+		goto out;
+	}
+	if (strcmp(s.phase, "migrated")) {
+		struct migrate_opts o = { .jobs = 2 };
+
+		if (!wait) {
+			fprintf(stderr, "ovlmig detach %s: migration is not complete (phase %s): "
+				"run ovlmig migrate first, or detach --wait\n", s.target, s.phase);
+			goto out;
+		}
+		if (migrate_run(dir, &s, &o, &err) < 0)
+			goto fail;
+	}
+	d.dir = dir;
+	d.s = &s;
+	d.run = lower_run_dir(dir);
+	d.blocked = json_object();
+	d.rootfd = open(s.target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d.metafd = s.meta ? open(s.meta, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (!d.run || !d.blocked || d.rootfd < 0 || d.metafd < 0) {
+		error_set(&err, errno ? errno : ENOMEM, "open %s", d.rootfd < 0 ? s.target : s.meta);
+		goto fail;
+	}
+	if (detach_run(&d, &err) < 0)
+		goto fail;
+	printf("%s: detached (%u files repinned%s); lower stopped, cache deleted\n",
+	       s.target, d.repinned,
+	       d.dropped_caches ? ", kernel dentry caches dropped" : "");
+	code = 0;
+	goto out;
+fail:
+	error_wrap(&err, "detach %s", s.target);
+	error_report(&err, "ovlmig", stderr);
+out:
+	holders_free(d.holders, d.nholders);
+	json_decref(d.blocked);
+	if (d.rootfd >= 0)
+		close(d.rootfd);
+	if (d.metafd >= 0)
+		close(d.metafd);
+	free(d.run);
+	state_free(&s);
+	free(dir);
+	return code;
+}

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #include "lower.h"
 #include "migrate.h"
 #include "repin.h"
+#include "shutdown.h"
 #include "state.h"
 
 #define MAX_ROUNDS 4
@@ -61,26 +63,71 @@ static bool leads_to_image(struct detach *d, const char *rel)
 	       S_ISREG(o.st_mode) && o.st_ino == m.st_ino;
 }
 
-static int repin_node(struct detach *d, json_t *node, const char *rel,
-		      struct error **err)
+struct same_inode {
+	ino_t ino;
+	size_t prefix;		/* length of the metadata layer's path + 1 */
+	const char *skip;
+	char **names;
+	size_t n;
+};
+
+static struct same_inode *find_ctx;	/* nftw passes no user pointer */
+
+static int collect_same(const char *path, const struct stat *st, int flag,
+			struct FTW *ftw)
 {
-	json_t *names = json_object_get(node, "names"), *v;
-	const char **others = calloc(json_array_size(names) + 1, sizeof(*others));
+	struct same_inode *c = find_ctx;
+	char **names;
+
+	(void)flag;
+	(void)ftw;
+	if (!S_ISREG(st->st_mode) || st->st_ino != c->ino ||
+	    strlen(path) <= c->prefix || !strcmp(path + c->prefix, c->skip))
+		return 0;
+	names = reallocarray(c->names, c->n + 1, sizeof(*names));
+	if (!names)
+		return -1;
+	c->names = names;
+	c->names[c->n] = strdup(path + c->prefix);
+	return c->names[c->n++] ? 0 : -1;
+}
+
+/* Repin REL with the other names of its hardlink group that still lead
+ * to it; the group is read from the metadata layer, which never changes. */
+static int repin_path(struct detach *d, const char *rel, struct error **err)
+{
+	struct same_inode c = { .prefix = strlen(d->s->meta) + 1, .skip = rel };
+	const char **others = NULL;
 	size_t n = 0, i;
-	int ret;
+	struct stat m;
+	int ret = -1;
 
-	if (!others)
-		return error_set(err, ENOMEM, "repin /%s", rel);
-	json_array_foreach(names, i, v) {
-		const char *p = json_string_value(v) + 1;
-
-		if (strcmp(p, rel) && leads_to_image(d, p))
-			others[n++] = p;
+	if (fstatat(d->metafd, rel, &m, AT_SYMLINK_NOFOLLOW) < 0)
+		return error_set(err, errno, "metadata of /%s", rel);
+	if (m.st_nlink > 1) {
+		c.ino = m.st_ino;
+		find_ctx = &c;
+		if (nftw(d->s->meta, collect_same, 32, FTW_PHYS | FTW_MOUNT) < 0) {
+			error_set(err, errno ? errno : ENOMEM, "hardlinks of /%s", rel);
+			goto out;
+		}
 	}
+	others = calloc(c.n + 1, sizeof(*others));
+	if (!others) {
+		error_set(err, ENOMEM, "repin /%s", rel);
+		goto out;
+	}
+	for (i = 0; i < c.n; i++)
+		if (leads_to_image(d, c.names[i]))
+			others[n++] = c.names[i];
 	ret = repin(d->rootfd, rel, others, n, err);
-	free(others);
 	if (ret == 0)
-		d->repinned += 1;
+		d->repinned++;
+out:
+	for (i = 0; i < c.n; i++)
+		free(c.names[i]);
+	free(c.names);
+	free(others);
 	return ret;
 }
 
@@ -144,7 +191,7 @@ static long round_once(struct detach *d, json_t *live, bool *acted,
 					json_string("open for writing: cannot repin"));
 				continue;
 			}
-			if (repin_node(d, n, rel, err) < 0)
+			if (repin_path(d, rel, err) < 0)
 				return -1;
 			*acted = true;
 		} else if (!opens) {
@@ -277,10 +324,8 @@ static int finish_deferred(struct detach *d, struct error **err)
 			continue;
 		rc = copyup_entry(dirfd, slash ? slash + 1 : line, &st);
 		close(dirfd);
-		if (rc == -ETXTBSY) {
-			ret = repin(d->rootfd, line, NULL, 0, err);
-			d->repinned += ret == 0;
-		}
+		if (rc == -ETXTBSY)
+			ret = repin_path(d, line, err);
 	}
 	free(line);
 	fclose(f);
@@ -308,6 +353,46 @@ static int abort_connection(struct detach *d, dev_t dev, struct error **err)
 	return 0;
 }
 
+/*
+ * A lower ovlmig did not start has no server to ask what the kernel
+ * holds: drop the caches, then repin whatever processes still hold
+ * through the image (from /proc), then shut it down if asked.
+ */
+static int detach_mounted(struct detach *d, struct error **err)
+{
+	size_t i, j;
+
+	if (drop_dentry_caches(d, err) < 0)
+		return -1;
+	if (holders_find(d->s->target, &d->holders, &d->nholders) < 0)
+		return error_set(err, errno, "scan /proc");
+	for (i = 0; i < d->nholders; i++) {
+		const char *rel = d->holders[i].path;
+		bool seen = false;
+
+		for (j = 0; j < i; j++)
+			seen |= !strcmp(d->holders[j].path, rel);
+		if (seen || !*rel || !leads_to_image(d, rel))
+			continue;
+		if (holders_writing(d->holders, d->nholders, rel)) {
+			json_object_set_new(d->blocked, rel,
+				json_string("open for writing: cannot repin"));
+			continue;
+		}
+		if (repin_path(d, rel, err) < 0)
+			return -1;
+	}
+	if (json_object_size(d->blocked)) {
+		report_blocked(d);
+		return error_set(err, EBUSY, "processes hold files only the lower can serve");
+	}
+	if (d->s->shutdown_lower && lower_shutdown(d->s->lower, err) < 0)
+		return -1;
+	if (umount2(d->s->lower, MNT_DETACH) < 0)
+		return error_set(err, errno, "unmount lower %s", d->s->lower);
+	return 0;
+}
+
 static int detach_run(struct detach *d, struct error **err)
 {
 	struct stat st;
@@ -317,6 +402,11 @@ static int detach_run(struct detach *d, struct error **err)
 		return error_set(err, errno, "stat lower %s", d->s->lower);
 	if (finish_deferred(d, err) < 0)
 		return -1;
+	if (!d->s->own_lower) {
+		if (detach_mounted(d, err) < 0)
+			return -1;
+		goto detached;
+	}
 	rc = settle(d, err);
 	if (rc < 0)
 		return -1;
@@ -327,6 +417,7 @@ static int detach_run(struct detach *d, struct error **err)
 	if (abort_connection(d, st.st_dev, err) < 0)
 		return -1;
 	lower_stop(d->s);
+detached:
 	if (d->s->cache) {
 		struct error *e2 = NULL;
 
@@ -397,9 +488,10 @@ int cmd_detach(int argc, char **argv)
 	}
 	if (detach_run(&d, &err) < 0)
 		goto fail;
-	printf("%s: detached (%u files repinned%s); lower stopped, cache deleted\n",
-	       s.target, d.repinned,
-	       d.dropped_caches ? ", kernel dentry caches dropped" : "");
+	printf("%s: detached (%u files repinned%s); %s\n", s.target, d.repinned,
+	       d.dropped_caches ? ", kernel dentry caches dropped" : "",
+	       s.own_lower ? "lowerfs stopped, cache deleted" :
+	       s.shutdown_lower ? "lower shut down and unmounted" : "lower unmounted");
 	code = 0;
 	goto out;
 fail:

@@ -23,6 +23,7 @@
 #include "lower.h"
 #include "meta.h"
 #include "overlay.h"
+#include "shutdown.h"
 #include "state.h"
 
 enum { OPT_STRATEGY = 256, OPT_SOURCE, OPT_LOWER_MOUNT, OPT_UPPER, OPT_WORK,
@@ -293,8 +294,13 @@ int cmd_mount(int argc, char **argv)
 	}
 	if (a.source && check_source(a.source, &err) < 0)
 		goto fail;
-	if (a.lower_mount) {
-		error_set(&err, EOPNOTSUPP, "--lower-mount: not implemented yet");
+	if (a.lower_mount && is_mountpoint(a.lower_mount) != 1) {
+		error_set(&err, EINVAL, "--lower-mount %s: not a mountpoint", a.lower_mount);
+		goto fail;
+	}
+	if (a.shutdown_lower && (!a.lower_mount || !lower_can_shutdown(a.lower_mount))) {
+		error_set(&err, EINVAL, "--shutdown-lower needs --lower-mount on XFS "
+			  "(the only filesystem ovlmig can shut down)");
 		goto fail;
 	}
 	if (make_dirs(a.upper, 0755, &err) < 0 || make_dirs(a.work, 0755, &err) < 0)
@@ -320,19 +326,26 @@ int cmd_mount(int argc, char **argv)
 	s.name = strdup(name);
 	s.target = absolute(a.target);
 	s.source = a.source ? strdup(a.source) : NULL;
+	s.lower = a.lower_mount ? absolute(a.lower_mount) : NULL;
 	s.upper = absolute(a.upper);
 	s.work = absolute(a.work);
 	s.meta = a.meta ? strdup(a.meta) : beside(s.upper, name, "meta");
-	s.cache = a.cache ? strdup(a.cache) : beside(s.upper, name, "cache");
+	s.cache = a.cache ? strdup(a.cache) :
+		  a.source ? beside(s.upper, name, "cache") : NULL;
 	s.shutdown_lower = a.shutdown_lower;
-	if (!s.name || !s.target || !s.upper || !s.work || !s.meta || !s.cache) {
+	if (!s.name || !s.target || !s.upper || !s.work || !s.meta ||
+	    (a.source && !s.cache) || (a.lower_mount && !s.lower)) {
 		error_set(&err, ENOMEM, "mount");
 		goto fail;
 	}
 	if (do_mount(&a, &s, dir, &code, &err) < 0)
 		goto fail;
-	printf("%s: mounted (strategy %s, lowerfs pid %ld, state %s)\n",
-	       s.target, s.strategy, s.lowerfs_pid, dir);
+	if (s.own_lower)
+		printf("%s: mounted (strategy %s, lowerfs pid %ld, state %s)\n",
+		       s.target, s.strategy, s.lowerfs_pid, dir);
+	else
+		printf("%s: mounted (strategy %s, lower %s, state %s)\n",
+		       s.target, s.strategy, s.lower, dir);
 	code = 0;
 	goto out;
 fail:

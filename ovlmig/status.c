@@ -33,9 +33,11 @@ static json_t *status_json(const char *dir, const struct mount_state *s)
 	struct error *err = NULL;
 	char *run = lower_run_dir(dir);
 	json_t *stats = NULL, *doc;
-	int alive = lower_alive(s);
+	/* a mount given with --lower-mount stays attached until detach */
+	int alive = s->own_lower ? lower_alive(s) :
+		    strcmp(s->phase, "detached") && is_mountpoint(s->lower) == 1;
 
-	if (alive && run)
+	if (alive && run && s->own_lower)
 		stats = ctl_call(run, "stats", &err);
 	doc = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:b, s:b, s:I, s:o*}",
 			"name", s->name, "target", s->target,
@@ -43,7 +45,7 @@ static json_t *status_json(const char *dir, const struct mount_state *s)
 			"source", s->source, "upper", s->upper,
 			"mounted", is_mountpoint(s->target) == 1,
 			"lower_attached", alive,
-			"lowerfs_pid", (json_int_t)(alive ? s->lowerfs_pid : 0),
+			"lowerfs_pid", (json_int_t)(alive && s->own_lower ? s->lowerfs_pid : 0),
 			"lowerfs", stats);
 	if (err) {
 		json_object_set_new(doc, "lowerfs_error", json_string(err->msg));

@@ -15,7 +15,8 @@
 # exit, also on failure or Ctrl-C. It never drops the global page cache:
 # "cold" evicts the files involved with `dd iflag=nocache count=0`
 # (posix_fadvise DONTNEED) and uses fresh mounts and a fresh lowerfs cache.
-# Every figure is the median of REPEAT runs, cold ones each on a fresh mount.
+# Every figure is the median of REPEAT runs, cold ones each on a fresh mount
+# and after one discarded warm-up run.
 set -eu -o pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -196,17 +197,23 @@ stat_all() {
 	[[ $n -eq $NFILES ]] || die "stat saw $n files under $1, expected $NFILES"
 }
 
-# bench_read PREPARE: REPEAT cold reads, each after `PREPARE I`, which
-# (re)mounts as needed and sets RFILE (the file to read) and EVICT (the
-# files on disk behind it: never RFILE itself when it is on a lowerfs mount,
-# opening it there would fetch it); then REPEAT warm reads on the last mount
+# Cold runs start with one more, discarded, warm-up run: on this kind of VM
+# the first cold run after a pause is up to 4x slower than the next ones
+# with the same guest state (the host side of the virtual disk and memory),
+# which would otherwise land on whichever configuration comes first.
+
+# bench_read PREPARE: a warm-up and REPEAT cold reads, each after
+# `PREPARE I`, which (re)mounts as needed and sets RFILE (the file to read)
+# and EVICT (the files on disk behind it: never RFILE itself when it is on a
+# lowerfs mount, opening it there would fetch it); then REPEAT warm reads on
+# the last mount
 bench_read() {
-	local prep=$1 i cold=() warm=()
-	for ((i = 1; i <= REPEAT; i++)); do
+	local prep=$1 i cold=() warm=() first
+	for ((i = 0; i <= REPEAT; i++)); do
 		"$prep" "$i"
 		evict "${EVICT[@]}"
 		timed read_file "$RFILE"
-		cold+=("$LAST_NS")
+		if ((i == 0)); then first=$LAST_NS; else cold+=("$LAST_NS"); fi
 		sync	# write-back of a fetch is not timed, nor left to disturb later runs
 	done
 	for ((i = 1; i <= REPEAT; i++)); do
@@ -215,23 +222,23 @@ bench_read() {
 	done
 	READ_COLD[$cfg]=$(median "${cold[@]}")
 	READ_WARM[$cfg]=$(median "${warm[@]}")
-	RAW[$cfg]+="read cold $(secs_list "${cold[@]}"), warm $(secs_list "${warm[@]}"); "
+	RAW[$cfg]+="read cold (warm-up $(sec "$first")) $(secs_list "${cold[@]}"), warm $(secs_list "${warm[@]}"); "
 }
-# bench_stat PREPARE|-: REPEAT cold stats of every file, each after
-# `PREPARE I`, which mounts afresh and sets SDIR; then REPEAT warm runs on
-# the last mount. With -, only warm runs of SDIR.
+# bench_stat PREPARE|-: a warm-up and REPEAT cold stats of every file, each
+# after `PREPARE I`, which mounts afresh and sets SDIR; then REPEAT warm runs
+# on the last mount. With -, only warm runs of SDIR.
 bench_stat() {
-	local prep=$1 i cold=() warm=()
+	local prep=$1 i cold=() warm=() first
 	if [[ $prep == - ]]; then
 		stat_all "$SDIR"	# warm it up
 	else
-		for ((i = 1; i <= REPEAT; i++)); do
+		for ((i = 0; i <= REPEAT; i++)); do
 			"$prep" "$i"
 			timed stat_all "$SDIR"
-			cold+=("$LAST_NS")
+			if ((i == 0)); then first=$LAST_NS; else cold+=("$LAST_NS"); fi
 		done
 		STAT_COLD[$cfg]=$(median "${cold[@]}")
-		RAW[$cfg]+="stat cold $(secs_list "${cold[@]}"), "
+		RAW[$cfg]+="stat cold (warm-up $(sec "$first")) $(secs_list "${cold[@]}"), "
 	fi
 	for ((i = 1; i <= REPEAT; i++)); do
 		timed stat_all "$SDIR"
@@ -264,13 +271,6 @@ for ((d = 0; d < NDIRS; d++)); do
 	head -c $((NPER * SMALL)) /dev/urandom | split -b "$SMALL" -a "$suffix" -d - "$dir/f"
 done
 sync
-# The first read of a file just written to this VM's disk is slower than
-# every later one (the host caches the disk image): read each file on disk
-# once before its cold runs, so that all configurations start alike.
-# prime FILE: evict, read once, evict; sets LAST_NS to that first read
-prime() { evict "$1"; timed read_file "$1"; evict "$1"; }
-prime "$BIG"
-FIRST_READ_SRC=$LAST_NS
 
 # --- 1. native ---------------------------------------------------------------
 begin native
@@ -319,8 +319,6 @@ for f in "$T"/cache-read/*; do
 	[[ -f $f && $(stat -c %s "$f") -eq $BIG_BYTES ]] && cached+=("$f")
 done
 ((${#cached[@]} == 1)) || die "expected one cached copy of the big file in $T/cache-read"
-prime "${cached[0]}"
-FIRST_READ_CACHE=$LAST_NS
 prep_cache_hit() {
 	umount_cur
 	mount_lowerfs "cache-hit-$1" --cache "$T/cache-read"
@@ -375,8 +373,9 @@ cold read: the file's pages on disk evicted first (dd iflag=nocache), each
   run on a fresh mount. lowerfs --cache: fresh empty cache each run, so cold
   includes fetching the whole file into it (not its write-back). (hit):
   restarted on the filled cache, the cached copy and the source evicted.
-  The first read of a freshly written file is slower (host cache of the VM
-  disk) and is done before the cold runs: source $(sec "$FIRST_READ_SRC") s, cached copy $(sec "$FIRST_READ_CACHE") s.
+  Before the cold runs of each configuration one more is run and discarded
+  (raw: warm-up): on a VM the first cold run after a pause is often much
+  slower than the next ones with the same guest state.
 cold stat: each run on a fresh mount (FUSE dentry/attribute caches empty);
   the source's kernel caches stay warm. Native cold stat is not measured:
   without a global drop_caches the source's dentries and inodes stay cached.

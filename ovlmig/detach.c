@@ -194,11 +194,12 @@ static long round_once(struct detach *d, json_t *live, bool *acted,
 			if (repin_path(d, rel, err) < 0)
 				return -1;
 			*acted = true;
-		} else if (!opens) {
-			problems++;	/* only the kernel's caches hold it */
-			json_object_set_new(d->blocked, path,
-					    json_string("still cached"));
 		}
+		/*
+		 * Otherwise its name leads elsewhere (repinned, replaced or
+		 * removed): only current users hold it, through files whose
+		 * data is already local.
+		 */
 	}
 	return problems;
 }

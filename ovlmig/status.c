@@ -75,7 +75,10 @@ static void print_human(json_t *st)
 
 		if (eta >= 0)
 			snprintf(eta_text, sizeof(eta_text), "%.0f s", eta);
-		printf("  migrated  %lld/%lld entries, %.1f/%.1f MiB, %.1f MiB/s, ETA %s\n",
+		if (!json_integer_value(json_object_get(p, "entries_total")))
+			printf("  migrated  not started\n");
+		else
+			printf("  migrated  %lld/%lld entries, %.1f/%.1f MiB, %.1f MiB/s, ETA %s\n",
 		       json_integer_value(json_object_get(p, "entries_done")),
 		       json_integer_value(json_object_get(p, "entries_total")),
 		       (double)json_integer_value(json_object_get(p, "bytes_done")) / 1048576,

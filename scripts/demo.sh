@@ -1,60 +1,76 @@
 #!/usr/bin/env bash
-# make demo: the main job on the built-in sample image.
-# Today (lowerfs): a lazy mount over an emulated slow link, a process that
-# uses the image, what was fetched, a background prefetch, shutdown.
+# make demo: the main job on the built-in sample image. A lazy mount, a
+# process using it at once, migration while it runs, detach of the lazy
+# layer with the process still running, status at each step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-LOWERFS=$PWD/$BUILD/lowerfs
+OVLMIG=$PWD/$BUILD/ovlmig
 [[ $(id -u) -eq 0 ]] || { echo "demo: run as root (it mounts)" >&2; exit 2; }
 
 T=$(mktemp -d /tmp/ovlmig-demo.XXXXXX)
-run=$T/run mnt=$T/mnt
+export OVLMIG_RUN_DIR=$T/run
+m=$T/container-root
+worker=
 cleanup() {
-	[[ -f $run/lowerfs.pid ]] && kill "$(cat "$run/lowerfs.pid")" 2>/dev/null
-	sleep 0.2
-	umount -l "$mnt" 2>/dev/null || true
+	[[ -n $worker ]] && kill "$worker" 2>/dev/null && wait "$worker" 2>/dev/null
+	"$OVLMIG" umount "$m" >/dev/null 2>&1 || umount -l "$m" 2>/dev/null || true
+	for p in "$OVLMIG_RUN_DIR"/*/lowerfs/lowerfs.pid; do
+		[[ -f $p ]] && kill "$(cat "$p")" 2>/dev/null
+	done
+	for l in "$OVLMIG_RUN_DIR"/*/lower; do umount -l "$l" 2>/dev/null || true; done
 	rm -rf "$T"
 }
 trap cleanup EXIT
 if [[ -t 1 ]]; then bold=$'\033[1m' plain=$'\033[0m'; else bold= plain=; fi
 step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
-stats() {
-	"$LOWERFS" ctl --run-dir "$run" stats |
-		jq -r '"   fetched \(.files_fetched) of \(.files) files, \(.bytes_fetched / 1048576 | floor) MiB of \(.bytes_total / 1048576 | floor) MiB; passthrough \(.passthrough) (\(.passthrough_opens) opens)"'
-}
+ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
 step "building the sample image in $T/image"
 scripts/sample-image.sh "$T/image"
 du -sh "$T/image" | sed 's/^/   /'
 
-step "lazy mount: lowerfs over an emulated remote link (20 ms, 50 MB/s)"
-mkdir -p "$mnt"
+step "ovlmig mount: the overlay over the lazy image"
+mkdir -p "$m"
 t0=$(date +%s%N)
-"$LOWERFS" --run-dir "$run" --cache "$T/cache" --latency 20 --bandwidth 50 \
-	"dir:$T/image" "$mnt"
-echo "   mounted in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
-stats
+"$OVLMIG" mount --source "dir:$T/image" --upper "$T/upper" --work "$T/work" "$m" | sed 's/^/   /'
+echo "   ready in $(ms_since "$t0") ms"
 
-step "a process uses the image at once"
+step "a process uses the image at once, and keeps running"
+(
+	runs=0 errors=0
+	trap 'echo "runs=$runs errors=$errors" >"$T/worker.log"; exit 0' TERM
+	while :; do
+		if "$m/app/run.sh" >/dev/null 2>>"$T/worker.err" &&
+			cmp -s "$m/data/blob-small" "$T/image/data/blob-small"; then
+			runs=$((runs + 1))
+		else
+			errors=$((errors + 1))
+		fi
+		sleep 0.2
+	done
+) &
+worker=$!
 t0=$(date +%s%N)
-"$mnt/app/run.sh" | sed 's/^/   /'
-echo "   ran in $(( ($(date +%s%N) - t0) / 1000000 )) ms, fetching only what it read:"
-stats
+"$m/app/run.sh" | sed 's/^/   /'
+echo "   first run took $(ms_since "$t0") ms"
+"$OVLMIG" status "$m" | sed 's/^/   /'
 
-step "the rest is fetched in the background"
-"$LOWERFS" ctl --run-dir "$run" prefetch >/dev/null
-while [[ $("$LOWERFS" ctl --run-dir "$run" stats | jq .prefetch_running) == true ]]; do
-	sleep 0.5
-	stats
-done
-stats
-cmp "$T/image/data/blob-large" "$mnt/data/blob-large" && echo "   data/blob-large identical to the image"
-ls -l "$mnt/app/helper" | sed 's/^/   /'
+step "ovlmig migrate: copy the image up while the process runs"
+"$OVLMIG" migrate "$m" | sed 's/^/   /'
+"$OVLMIG" status "$m" | sed 's/^/   /'
 
-step "shutdown: lowerfs unmounts and exits"
-"$LOWERFS" ctl --run-dir "$run" shutdown >/dev/null
-sleep 0.3
-grep -q " $mnt " /proc/mounts && echo "   still mounted!" || echo "   nothing left mounted"
-echo
-echo "Next (ovlmig core): overlay on top, migrate, detach with the container running."
+step "ovlmig detach: the lazy layer goes away under the running process"
+"$OVLMIG" detach "$m" | sed 's/^/   /'
+"$OVLMIG" status "$m" | sed 's/^/   /'
+pgrep -x lowerfs >/dev/null && echo "   (lowerfs processes of other mounts still run)" ||
+	echo "   no lowerfs process left"
+sleep 1
+kill "$worker"; wait "$worker" 2>/dev/null || true
+worker=
+echo "   the process, all along: $(cat "$T/worker.log")"
+cmp "$T/image/data/blob-large" "$m/data/blob-large" && echo "   data/blob-large identical to the image, now on local disk"
+ls -l "$m/app/helper" | sed 's/^/   /'
+
+step "ovlmig umount"
+"$OVLMIG" umount "$m" | sed 's/^/   /'

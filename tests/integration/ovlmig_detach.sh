@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Must show 1, 2 and 5: processes started on the overlay before migration
+# (cwd deep in the tree, an open fd, a shared mmap, a running binary from
+# the image) keep running through migrate and detach with 0 errors; after
+# detach, and again after the kernel drops its caches, an operation suite
+# gets 0 errors; lowerfs and its FUSE connection are gone; the merged tree
+# equals the image; status reports each phase.
+. "$(dirname "$0")/../lib.sh"
+require_root "ovlmig detach"
+fusectl_ready || { fail "mount fusectl"; exit 1; }
+
+src=$T/src
+"$TOOLS/gentree" --small --seed 41 "$src" >/dev/null || { fail "gentree"; exit 1; }
+mkdir -p "$src/bin" "$src/data"
+cp "$TOOLS/holder" "$src/bin/holder"
+head -c 3000000 /dev/urandom >"$src/data/mapped"
+"$TOOLS/treesum" --no-atime --exclude-xattr-prefix trusted.overlay. "$src" >"$T/expected"
+
+m=$T/m
+phase() { "$OVLMIG" status --json "$m" | jq -r .phase; }
+ovlmig_mount "$m" --source "dir:$src" --upper "$T/u" --work "$T/w" >/dev/null ||
+	{ fail "mount"; exit 1; }
+[[ $(phase) == lazy ]] && ok "status: lazy after mount" || fail "status after mount: $(phase)"
+conn=$(stat -c %d "$OVLMIG_RUN_DIR"/*/lower)
+lowerfs_pid=$("$OVLMIG" status --json "$m" | jq -r .lowerfs_pid)
+
+deep=deep/d01/d02/d03/d04/d05/d06/d07/d08/d09/d10
+pids=()
+start_holder() {
+	local name=$1; shift
+	"$@" --report "$T/$name.report" --ready "$T/$name.ready" &
+	pids+=($!)
+	on_exit "kill -KILL $!"
+}
+start_holder cwd "$TOOLS/holder" --cwd "$m/$deep"
+start_holder fd "$TOOLS/holder" --fd "$m/links/two-1"
+start_holder mmap "$TOOLS/holder" --mmap "$m/data/mapped"
+start_holder exe "$m/bin/holder"
+for h in cwd fd mmap exe; do
+	for _ in $(seq 100); do [[ -e $T/$h.ready ]] && break; sleep 0.05; done
+	[[ -e $T/$h.ready ]] || fail "holder $h did not start"
+done
+
+# a slow migration, so status can be seen in the migrating phase
+"$OVLMIG" migrate --bandwidth 20 "$m" >"$T/migrate.out" 2>&1 &
+mig=$!
+seen=""
+while kill -0 $mig 2>/dev/null; do
+	[[ $(phase) == migrating ]] && seen=yes
+	sleep 0.05
+done
+wait $mig && ok "migrate: $(cat "$T/migrate.out")" || fail "migrate" "$(cat "$T/migrate.out")"
+[[ $seen == yes ]] && ok "status: migrating while it runs" || fail "never saw phase migrating"
+st=$("$OVLMIG" status --json "$m")
+[[ $(jq -r .phase <<<"$st") == migrated &&
+   $(jq -r '.progress.entries_done >= .progress.entries_total' <<<"$st") == true ]] &&
+	ok "status: migrated, $(jq -r .progress.entries_done <<<"$st") of $(jq -r .progress.entries_total <<<"$st") entries" ||
+	fail "status after migrate" "$st"
+
+if out=$("$OVLMIG" detach "$m" 2>&1); then ok "detach: $out"; else fail "detach" "$out"; fi
+st=$("$OVLMIG" status --json "$m")
+[[ $(jq -r .phase <<<"$st") == detached && $(jq -r .lower_attached <<<"$st") == false ]] &&
+	ok "status: detached, lower not attached" || fail "status after detach" "$st"
+kill -0 "$lowerfs_pid" 2>/dev/null && fail "lowerfs $lowerfs_pid still running" ||
+	ok "lowerfs process gone"
+grep -q " $OVLMIG_RUN_DIR/[^ ]*/lower " /proc/mounts && fail "lowerfs still mounted" ||
+	ok "lowerfs mount gone"
+# The overlay keeps the aborted connection's superblock as a data layer
+# until it is unmounted itself: its directory stays, but it is dead.
+if [[ -e /sys/fs/fuse/connections/$conn ]]; then
+	[[ $(cat "/sys/fs/fuse/connections/$conn/waiting") == 0 ]] &&
+		ok "FUSE connection $conn aborted (no request waiting; gone at umount)" ||
+		fail "FUSE connection $conn has waiting requests"
+else
+	ok "FUSE connection $conn gone"
+fi
+
+# the tree, except what the holder in $deep writes there itself
+filter() { grep -v -e "^$deep " -e '\.holder-'; }
+"$TOOLS/treesum" --no-atime "$m" | filter >"$T/got"
+diff -u <(filter <"$T/expected") "$T/got" >"$T/diff" &&
+	ok "merged tree after detach equals the image ($(wc -l <"$T/got") entries)" ||
+	fail "merged tree differs" "$(head -20 "$T/diff")"
+
+suite() {
+	"$TOOLS/opsuite" --pinned "$deep" --deep "deep/d01/d02/d03/d04/d05/d06/d07/d08/d09/d10/d11/d12/d13/d14/d15/d16/d17/d18/d19/d20" \
+		--exec bin/holder "$m"
+}
+if out=$(suite 2>&1); then ok "after detach: $(head -1 <<<"$out")"; else fail "operation suite after detach" "$out"; fi
+sync; echo 3 >/proc/sys/vm/drop_caches
+if out=$(suite 2>&1); then ok "after dropping caches: $(head -1 <<<"$out")"; else fail "operation suite after drop_caches" "$out"; fi
+
+for i in "${!pids[@]}"; do
+	kill -TERM "${pids[$i]}"
+done
+i=0
+for h in cwd fd mmap exe; do
+	wait "${pids[$i]}"; rc=$?
+	report=$(cat "$T/$h.report" 2>/dev/null)
+	if [[ $rc -eq 0 && $report == *" errors=0 "* ]]; then
+		ok "holder $h ran through migrate and detach: $report"
+	else
+		fail "holder $h: exit $rc" "$report"
+	fi
+	i=$((i + 1))
+done
+"$OVLMIG" umount "$m" >/dev/null && ok "umount" || fail "umount"
+[[ -e /sys/fs/fuse/connections/$conn ]] && fail "FUSE connection $conn still there after umount" ||
+	ok "FUSE connection $conn gone after umount"

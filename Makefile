@@ -57,10 +57,15 @@ check: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) tests/run
 
+# Every sanitizer report, also from daemons whose stderr is a log file,
+# lands in build-asan/sanitizer/: tests/run fails on any of them.
 check-asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 all
-	@BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run
+	@rm -rf build-asan/sanitizer && mkdir -p build-asan/sanitizer
+	@BUILD=build-asan SANITIZER_LOG_DIR=$(CURDIR)/build-asan/sanitizer \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:log_path=$(CURDIR)/build-asan/sanitizer/asan \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(CURDIR)/build-asan/sanitizer/ubsan \
+	  tests/run
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MIT
+/* The metadata layer and the state file, on real files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "../../common/fsutil.h"
+#include "../../ovlmig/meta.h"
+#include "../../ovlmig/state.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	strcpy(dir, "/tmp/ovlmig-unit.XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct error *err = NULL;
+
+	(void)state;
+	remove_tree(dir, &err);
+	error_free(&err);
+	return 0;
+}
+
+static char *at(const char *rel)
+{
+	char *p;
+
+	assert_true(asprintf(&p, "%s/%s", dir, rel) > 0);
+	return p;
+}
+
+/* root/{bin/su (setuid, capability, 3 MiB), bin/su2 (hardlink), dev/null, l -> bin} */
+static void image(struct image *img)
+{
+	struct image_attr d = { .mode = S_IFDIR | 0755 };
+	struct image_attr su = { .mode = S_IFREG | 04755, .uid = 0, .gid = 5,
+				 .size = 3 << 20, .mtime = { 1400000000, 123456789 } };
+	struct image_attr null = { .mode = S_IFCHR | 0666, .rdev = makedev(1, 3) };
+	struct image_attr l = { .mode = S_IFLNK | 0777, .link = "bin",
+				.mtime = { 1300000000, 42 } };
+	struct error *err = NULL;
+	uint32_t bin, f, dev, n;
+	const char cap[20] = { 0, 0, 0, 2, 0, 4 };
+
+	d.mtime = (struct timespec){ 1500000000, 7 };
+	image_init(img);
+	assert_int_equal(image_add_root(img, &d, &err), 0);
+	assert_int_equal(image_add(img, 0, "bin", &d, &bin, &err), 0);
+	assert_int_equal(image_add(img, bin, "su", &su, &f, &err), 0);
+	assert_int_equal(image_add_xattr(img, f, "security.capability", cap, sizeof(cap), &err), 0);
+	assert_int_equal(image_add_xattr(img, f, "trusted.overlay.opaque", "y", 1, &err), 0);
+	assert_int_equal(image_link(img, bin, "su2", f, &err), 0);
+	assert_int_equal(image_add(img, 0, "dev", &d, &dev, &err), 0);
+	assert_int_equal(image_add(img, dev, "null", &null, &n, &err), 0);
+	assert_int_equal(image_add(img, 0, "l", &l, &n, &err), 0);
+	assert_int_equal(image_finalize(img, &err), 0);
+}
+
+static void test_meta_layer(void **state)
+{
+	struct error *err = NULL;
+	struct image img;
+	char *meta = at("meta"), *p, buf[64];
+	struct stat st, st2;
+	ssize_t n;
+
+	(void)state;
+	image(&img);
+	assert_int_equal(meta_build(&img, meta, &err), 0);
+
+	p = at("meta/bin/su");
+	assert_int_equal(lstat(p, &st), 0);
+	/* setuid survives: chown came before chmod */
+	assert_int_equal(st.st_mode, S_IFREG | 04755);
+	assert_int_equal(st.st_gid, 5);
+	assert_int_equal(st.st_size, 3 << 20);
+	/* metadata only: a hole (an xattr block at most) */
+	assert_true(st.st_blocks * 512 < 65536);
+	assert_int_equal(st.st_mtim.tv_sec, 1400000000);
+	assert_int_equal(st.st_mtim.tv_nsec, 123456789);
+	assert_int_equal(st.st_nlink, 2);
+	/* the capability survives: set after chown */
+	assert_int_equal(lgetxattr(p, "security.capability", buf, sizeof(buf)), 20);
+	assert_int_equal(lgetxattr(p, "trusted.overlay.metacopy", buf, sizeof(buf)), 0);
+	n = lgetxattr(p, "trusted.overlay.redirect", buf, sizeof(buf));
+	assert_int_equal(n, 7);
+	assert_memory_equal(buf, "/bin/su", 7);
+	/* the image's own trusted.overlay.* never arrives here */
+	assert_int_equal(lgetxattr(p, "trusted.overlay.opaque", buf, sizeof(buf)), -1);
+	free(p);
+
+	p = at("meta/bin/su2");
+	assert_int_equal(lstat(p, &st2), 0);
+	assert_int_equal(st2.st_ino, st.st_ino);	/* one inode, two names */
+	free(p);
+	p = at("meta/dev/null");
+	assert_int_equal(lstat(p, &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	assert_int_equal(st.st_rdev, makedev(1, 3));
+	free(p);
+	p = at("meta/l");
+	assert_int_equal(lstat(p, &st), 0);
+	assert_int_equal(st.st_mtim.tv_sec, 1300000000);
+	free(p);
+	/* directory times are set after their entries are made */
+	p = at("meta/bin");
+	assert_int_equal(lstat(p, &st), 0);
+	assert_int_equal(st.st_mtim.tv_sec, 1500000000);
+	free(p);
+	/* a second build into the same, now full, directory is refused */
+	assert_int_equal(meta_build(&img, meta, &err), -1);
+	assert_non_null(strstr(err->msg, "Directory not empty"));
+	error_free(&err);
+	image_free(&img);
+	free(meta);
+}
+
+static void test_state_roundtrip(void **state)
+{
+	struct mount_state s = {
+		.name = "c1", .target = "/t", .strategy = "datadir",
+		.source = "dir:/img", .lower = "/run/l", .own_lower = true,
+		.upper = "/u", .work = "/w", .meta = "/m", .cache = "/c",
+		.phase = "migrating", .lowerfs_pid = 4242,
+	}, back;
+	struct error *err = NULL;
+	char *sdir = at("state");
+
+	(void)state;
+	assert_int_equal(mkdir(sdir, 0700), 0);
+	assert_int_equal(state_save(sdir, &s, &err), 0);
+	assert_int_equal(state_load(sdir, &back, &err), 0);
+	assert_string_equal(back.name, "c1");
+	assert_string_equal(back.phase, "migrating");
+	assert_string_equal(back.source, "dir:/img");
+	assert_true(back.own_lower);
+	assert_false(back.shutdown_lower);
+	assert_int_equal(back.lowerfs_pid, 4242);
+	state_free(&back);
+	/* a broken file is an error naming the file, not a crash */
+	free(sdir);
+	sdir = at("state/state.json");
+	{
+		FILE *f = fopen(sdir, "w");
+
+		assert_non_null(f);
+		fputs("{\"name\": 1", f);
+		fclose(f);
+	}
+	free(sdir);
+	sdir = at("state");
+	assert_int_equal(state_load(sdir, &back, &err), -1);
+	assert_non_null(strstr(err->msg, "state.json"));
+	error_free(&err);
+	free(sdir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_meta_layer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_roundtrip, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("ovlmig", tests, NULL, NULL);
+}

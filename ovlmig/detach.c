@@ -449,15 +449,61 @@ detached:
 	return state_save(d->dir, d->s, err);
 }
 
+int detach_mount(const char *dir, struct mount_state *s, bool wait,
+		 struct error **err)
+{
+	struct detach d = { .dir = dir, .s = s, .rootfd = -1, .metafd = -1 };
+	int ret = -1;
+
+	if (!strcmp(s->phase, "detached")) {
+		printf("%s: already detached\n", s->target);
+		return 0;
+	}
+	if (strcmp(s->phase, "migrated")) {
+		struct migrate_opts o = { .jobs = 2 };
+
+		if (!wait)
+			return error_set(err, EAGAIN,
+					 "migration is not complete (phase %s): run ovlmig migrate first, or detach --wait",
+					 s->phase);
+		if (migrate_run(dir, s, &o, err) < 0)
+			return -1;
+	}
+	d.run = lower_run_dir(dir);
+	d.blocked = json_object();
+	d.rootfd = open(s->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d.metafd = s->meta ? open(s->meta, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (!d.run || !d.blocked || d.rootfd < 0 || d.metafd < 0) {
+		error_set(err, errno ? errno : ENOMEM, "open %s",
+			  d.rootfd < 0 ? s->target : s->meta);
+		goto out;
+	}
+	if (detach_run(&d, err) < 0)
+		goto out;
+	printf("%s: detached (%u files repinned%s); %s\n", s->target, d.repinned,
+	       d.dropped_caches ? ", kernel dentry caches dropped" : "",
+	       s->own_lower ? "lowerfs stopped, cache deleted" :
+	       s->shutdown_lower ? "lower shut down and unmounted" : "lower unmounted");
+	ret = 0;
+out:
+	holders_free(d.holders, d.nholders);
+	json_decref(d.blocked);
+	if (d.rootfd >= 0)
+		close(d.rootfd);
+	if (d.metafd >= 0)
+		close(d.metafd);
+	free(d.run);
+	return ret;
+}
+
 int cmd_detach(int argc, char **argv)
 {
-	struct detach d = { .rootfd = -1, .metafd = -1 };
 	struct error *err = NULL;
 	struct mount_state s;
 	const char *target = NULL;
 	bool wait = false;
 	char *dir = NULL;
-	int a, code = EXIT_FAILED;
+	int a, code = EXIT_FAILED, lock;
 
 	for (a = 1; a < argc; a++) {
 		if (!strcmp(argv[a], "--wait"))
@@ -479,51 +525,19 @@ int cmd_detach(int argc, char **argv)
 		error_report(&err, "ovlmig detach", stderr);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(s.phase, "detached")) {
-		printf("%s: already detached\n", s.target);
+	lock = state_lock(dir, &err);
+	if (lock >= 0 && state_reload(dir, &s, &err) == 0 &&
+	    detach_mount(dir, &s, wait, &err) == 0)
 		code = 0;
-		goto out;
+	if (err && err->errnum == EAGAIN) {	/* a refusal, not a failure */
+		fprintf(stderr, "ovlmig detach %s: %s\n", s.target, err->msg);
+		error_free(&err);
+	} else if (err) {
+		error_wrap(&err, "detach %s", s.target);
+		error_report(&err, "ovlmig", stderr);
 	}
-	if (strcmp(s.phase, "migrated")) {
-		struct migrate_opts o = { .jobs = 2 };
-
-		if (!wait) {
-			fprintf(stderr, "ovlmig detach %s: migration is not complete (phase %s): "
-				"run ovlmig migrate first, or detach --wait\n", s.target, s.phase);
-			goto out;
-		}
-		if (migrate_run(dir, &s, &o, &err) < 0)
-			goto fail;
-	}
-	d.dir = dir;
-	d.s = &s;
-	d.run = lower_run_dir(dir);
-	d.blocked = json_object();
-	d.rootfd = open(s.target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d.metafd = s.meta ? open(s.meta, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-	if (!d.run || !d.blocked || d.rootfd < 0 || d.metafd < 0) {
-		error_set(&err, errno ? errno : ENOMEM, "open %s", d.rootfd < 0 ? s.target : s.meta);
-		goto fail;
-	}
-	if (detach_run(&d, &err) < 0)
-		goto fail;
-	printf("%s: detached (%u files repinned%s); %s\n", s.target, d.repinned,
-	       d.dropped_caches ? ", kernel dentry caches dropped" : "",
-	       s.own_lower ? "lowerfs stopped, cache deleted" :
-	       s.shutdown_lower ? "lower shut down and unmounted" : "lower unmounted");
-	code = 0;
-	goto out;
-fail:
-	error_wrap(&err, "detach %s", s.target);
-	error_report(&err, "ovlmig", stderr);
-out:
-	holders_free(d.holders, d.nholders);
-	json_decref(d.blocked);
-	if (d.rootfd >= 0)
-		close(d.rootfd);
-	if (d.metafd >= 0)
-		close(d.metafd);
-	free(d.run);
+	if (lock >= 0)
+		close(lock);
 	state_free(&s);
 	free(dir);
 	return code;

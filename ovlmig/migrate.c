@@ -477,7 +477,7 @@ int cmd_migrate(int argc, char **argv)
 	struct cli_parser p;
 	char *dir = NULL;
 	uint64_t v;
-	int c, code = EXIT_FAILED;
+	int c, code = EXIT_FAILED, lock;
 
 	if (cli_parser_init(&p, options, ARRAY_SIZE(options)) < 0)
 		return EXIT_FAILED;
@@ -511,7 +511,10 @@ int cmd_migrate(int argc, char **argv)
 		error_report(&err, "ovlmig migrate", stderr);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(s.phase, "detached")) {
+	lock = state_lock(dir, &err);
+	if (lock < 0 || state_reload(dir, &s, &err) < 0) {
+		error_report(&err, "ovlmig migrate", stderr);
+	} else if (!strcmp(s.phase, "detached")) {
 		printf("%s: already detached: nothing to migrate\n", s.target);
 		code = 0;
 	} else if (migrate_run(dir, &s, &o, &err) == 0) {
@@ -520,6 +523,8 @@ int cmd_migrate(int argc, char **argv)
 		error_wrap(&err, "migrate %s", s.target);
 		error_report(&err, "ovlmig", stderr);
 	}
+	if (lock >= 0)
+		close(lock);
 	state_free(&s);
 	free(dir);
 	return code;

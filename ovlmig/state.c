@@ -3,6 +3,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,5 +212,37 @@ int state_find(const char *target, char **dir, struct mount_state *s,
 	free(real);
 	if (!f.found)
 		return error_set(err, 0, "%s is not an ovlmig mount", target);
+	return 0;
+}
+
+int state_lock(const char *dir, struct error **err)
+{
+	char *path = path_join(dir, "lock");
+	int fd;
+
+	if (!path)
+		return error_set(err, ENOMEM, "lock %s", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(path);
+	if (fd < 0)
+		return error_set(err, errno, "lock %s", dir);
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			error_set(err, errno, "lock %s", dir);
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+int state_reload(const char *dir, struct mount_state *s, struct error **err)
+{
+	struct mount_state fresh;
+
+	if (state_load(dir, &fresh, err) < 0)
+		return -1;
+	state_free(s);
+	*s = fresh;
 	return 0;
 }

@@ -36,6 +36,13 @@ int state_find(const char *target, char **dir, struct mount_state *s,
 /* Call FN for every managed mount; stops at the first -1. */
 int state_each(int (*fn)(const char *dir, struct mount_state *s, void *arg),
 	       void *arg, struct error **err);
+/*
+ * One operation at a time per mount (migrate, detach, umount): an
+ * exclusive lock on STATE_DIR/lock, waited for. Returns the fd to close.
+ */
+int state_lock(const char *dir, struct error **err);
+/* Re-read S from DIR (after taking the lock, the phase may have moved). */
+int state_reload(const char *dir, struct mount_state *s, struct error **err);
 /* "/a/b" -> "a-b": a default name for a target path. */
 char *state_default_name(const char *target);
 

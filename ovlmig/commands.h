@@ -19,6 +19,12 @@ int cmd_umount(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
+int cmd_hook(int argc, char **argv);
+
+struct mount_state;
+struct error;
+/* The core of `ovlmig umount`: overlay, then lower, then the state. */
+int umount_mount(const char *dir, struct mount_state *s, struct error **err);
 
 /* Shared checks: one clear line and EXIT_USAGE when not root. */
 int require_root(const char *cmd);

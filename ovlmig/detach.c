@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,94 +41,13 @@ struct detach {
 	char *run;		/* lowerfs run dir */
 	int rootfd;		/* the overlay */
 	int metafd;		/* the metadata layer */
+	struct image_tree tree;	/* the overlay and its metadata layer */
 	struct holder *holders;
 	size_t nholders;
 	unsigned repinned;
 	bool dropped_caches;
 	json_t *blocked;	/* path -> reason */
 };
-
-/*
- * Does REL in the overlay still lead to the image's file? A file keeps
- * the inode number of its metadata-layer entry (the origin), so a repinned
- * or replaced file no longer matches.
- */
-static bool leads_to_image(struct detach *d, const char *rel)
-{
-	struct stat o, m;
-
-	return fstatat(d->rootfd, rel, &o, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       fstatat(d->metafd, rel, &m, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       S_ISREG(o.st_mode) && o.st_ino == m.st_ino;
-}
-
-struct same_inode {
-	ino_t ino;
-	size_t prefix;		/* length of the metadata layer's path + 1 */
-	const char *skip;
-	char **names;
-	size_t n;
-};
-
-static struct same_inode *find_ctx;	/* nftw passes no user pointer */
-
-static int collect_same(const char *path, const struct stat *st, int flag,
-			struct FTW *ftw)
-{
-	struct same_inode *c = find_ctx;
-	char **names;
-
-	(void)flag;
-	(void)ftw;
-	if (!S_ISREG(st->st_mode) || st->st_ino != c->ino ||
-	    strlen(path) <= c->prefix || !strcmp(path + c->prefix, c->skip))
-		return 0;
-	names = reallocarray(c->names, c->n + 1, sizeof(*names));
-	if (!names)
-		return -1;
-	c->names = names;
-	c->names[c->n] = strdup(path + c->prefix);
-	return c->names[c->n++] ? 0 : -1;
-}
-
-/* Repin REL with the other names of its hardlink group that still lead
- * to it; the group is read from the metadata layer, which never changes. */
-static int repin_path(struct detach *d, const char *rel, struct error **err)
-{
-	struct same_inode c = { .prefix = strlen(d->s->meta) + 1, .skip = rel };
-	const char **others = NULL;
-	size_t n = 0, i;
-	struct stat m;
-	int ret = -1;
-
-	if (fstatat(d->metafd, rel, &m, AT_SYMLINK_NOFOLLOW) < 0)
-		return error_set(err, errno, "metadata of /%s", rel);
-	if (m.st_nlink > 1) {
-		c.ino = m.st_ino;
-		find_ctx = &c;
-		if (nftw(d->s->meta, collect_same, 32, FTW_PHYS | FTW_MOUNT) < 0) {
-			error_set(err, errno ? errno : ENOMEM, "hardlinks of /%s", rel);
-			goto out;
-		}
-	}
-	others = calloc(c.n + 1, sizeof(*others));
-	if (!others) {
-		error_set(err, ENOMEM, "repin /%s", rel);
-		goto out;
-	}
-	for (i = 0; i < c.n; i++)
-		if (leads_to_image(d, c.names[i]))
-			others[n++] = c.names[i];
-	ret = repin(d->rootfd, rel, others, n, err);
-	if (ret == 0)
-		d->repinned++;
-out:
-	for (i = 0; i < c.n; i++)
-		free(c.names[i]);
-	free(c.names);
-	free(others);
-	return ret;
-}
 
 static bool has_live_file_below(json_t *live, const char *dir)
 {
@@ -179,20 +97,21 @@ static long round_once(struct detach *d, json_t *live, bool *acted,
 					    json_string("still cached"));
 			continue;
 		}
-		if (leads_to_image(d, rel) && !opens && !d->dropped_caches) {
+		if (image_file_at(&d->tree, rel) && !opens && !d->dropped_caches) {
 			/* most likely an unused cached dentry: drop, not repin */
 			problems++;
 			json_object_set_new(d->blocked, path,
 					    json_string("still cached"));
-		} else if (leads_to_image(d, rel)) {
+		} else if (image_file_at(&d->tree, rel)) {
 			if (holders_writing(d->holders, d->nholders, rel)) {
 				problems++;
 				json_object_set_new(d->blocked, path,
 					json_string("open for writing: cannot repin"));
 				continue;
 			}
-			if (repin_path(d, rel, err) < 0)
+			if (repin_image_file(&d->tree, rel, err) < 0)
 				return -1;
+			d->repinned++;
 			*acted = true;
 		}
 		/*
@@ -314,7 +233,7 @@ static int finish_deferred(struct detach *d, struct error **err)
 
 		line[len - 1] = line[len - 1] == '\n' ? '\0' : line[len - 1];
 		if (!*line || fstatat(d->rootfd, line, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !leads_to_image(d, line))
+		    !image_file_at(&d->tree, line))
 			continue;	/* gone or replaced meanwhile */
 		slash = strrchr(line, '/');
 		if (slash)
@@ -327,8 +246,10 @@ static int finish_deferred(struct detach *d, struct error **err)
 			continue;
 		rc = copyup_entry(dirfd, slash ? slash + 1 : line, &st);
 		close(dirfd);
-		if (rc == -ETXTBSY)
-			ret = repin_path(d, line, err);
+		if (rc == -ETXTBSY) {
+			ret = repin_image_file(&d->tree, line, err);
+			d->repinned += ret == 0;
+		}
 	}
 	free(line);
 	fclose(f);
@@ -375,15 +296,16 @@ static int detach_mounted(struct detach *d, struct error **err)
 
 		for (j = 0; j < i; j++)
 			seen |= !strcmp(d->holders[j].path, rel);
-		if (seen || !*rel || !leads_to_image(d, rel))
+		if (seen || !*rel || !image_file_at(&d->tree, rel))
 			continue;
 		if (holders_writing(d->holders, d->nholders, rel)) {
 			json_object_set_new(d->blocked, rel,
 				json_string("open for writing: cannot repin"));
 			continue;
 		}
-		if (repin_path(d, rel, err) < 0)
+		if (repin_image_file(&d->tree, rel, err) < 0)
 			return -1;
+		d->repinned++;
 	}
 	if (json_object_size(d->blocked)) {
 		report_blocked(d);
@@ -478,6 +400,7 @@ int detach_mount(const char *dir, struct mount_state *s, bool wait,
 			  d.rootfd < 0 ? s->target : s->meta);
 		goto out;
 	}
+	d.tree = (struct image_tree){ d.rootfd, d.metafd, s->meta };
 	if (detach_run(&d, err) < 0)
 		goto out;
 	printf("%s: detached (%u files repinned%s); %s\n", s->target, d.repinned,

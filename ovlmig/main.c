@@ -6,6 +6,8 @@
 
 #include "../common/util.h"
 #include "commands.h"
+#include "job.h"
+#include "serve.h"
 
 struct command {
 	const char *name;
@@ -24,6 +26,12 @@ static const struct command commands[] = {
 	  "stop needing the lower: repin what it still serves, abort it, stop lowerfs" },
 	{ "status", cmd_status, "[--json] [TARGET]",
 	  "strategy, phase, lower attached, lowerfs stats of one or every managed mount" },
+	{ "serve", cmd_serve, "",
+	  "daemon on /run/ovlmig/ovlmig.sock that owns the jobs of registered mounts" },
+	{ "hook", cmd_hook, "[createRuntime|prestart|poststop] < STATE-JSON",
+	  "OCI runtime hook: hand a container's ovlmig rootfs to serve; clean up at poststop" },
+	{ "job", cmd_job, "TARGET",
+	  "carry out the policy the hook recorded for TARGET (run by serve or the hook)" },
 	{ "umount", cmd_umount, "TARGET",
 	  "unmount the overlay and its lower, remove the state" },
 };

@@ -28,6 +28,7 @@
 #include "lower.h"
 #include "migrate.h"
 #include "progress.h"
+#include "repin.h"
 #include "state.h"
 
 /*
@@ -62,13 +63,33 @@ struct walker {
 	struct error *err;		/* first worker failure */
 	pthread_t *threads;
 	unsigned jobs;
+	struct image_tree tree;		/* for executables: copy and swap */
 };
 
-/* A regular file's data copy-up; running binaries are left for detach. */
+/*
+ * A regular file's data copy-up. An executable is copied beside and
+ * swapped in instead: holding it open for writing, even for the moment of
+ * a copy-up, would make a concurrent exec of it fail with ETXTBSY.
+ * Running binaries hit by a plain copy-up are left for detach.
+ */
 static void copy_file(struct walker *w, int dirfd, const char *rel,
 		      const struct job_file *f)
 {
-	int rc = copyup_entry(dirfd, f->name, &f->st);
+	int rc;
+
+	if (f->st.st_mode & 0111) {
+		struct error *e = NULL;
+		char *path = path_join(rel, f->name);
+
+		rc = path ? repin_image_file(&w->tree, path, &e) : -ENOMEM;
+		if (rc < 0 && e) {
+			rc = -e->errnum;
+			error_free(&e);
+		}
+		free(path);
+	} else {
+		rc = copyup_entry(dirfd, f->name, &f->st);
+	}
 
 	pthread_mutex_lock(&w->lock);
 	if (rc == -ETXTBSY) {
@@ -403,7 +424,7 @@ int migrate_run(const char *dir, struct mount_state *s,
 	struct walker w = { .s = s, .dir = dir, .jobs = o->jobs };
 	uint64_t entries, bytes, marked = 0;
 	char *deferred_path = path_join(dir, "deferred");
-	int ovl = -1, up = -1, ret = -1;
+	int ovl = -1, up = -1, meta = -1, ret = -1;
 
 	pthread_mutex_init(&w.lock, NULL);
 	pthread_cond_init(&w.cond, NULL);
@@ -420,10 +441,13 @@ int migrate_run(const char *dir, struct mount_state *s,
 		goto out;
 	ovl = open(s->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	up = open(s->upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (ovl < 0 || up < 0) {
-		error_set(err, errno, "open %s", ovl < 0 ? s->target : s->upper);
+	meta = s->meta ? open(s->meta, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (ovl < 0 || up < 0 || meta < 0) {
+		error_set(err, errno, "open %s", ovl < 0 ? s->target :
+			  up < 0 ? s->upper : s->meta);
 		goto out;
 	}
+	w.tree = (struct image_tree){ ovl, meta, s->meta };
 	if (start_pool(&w, err) < 0) {
 		stop_pool(&w);
 		goto out;
@@ -454,6 +478,8 @@ out:
 		close(ovl);
 	if (up >= 0)
 		close(up);
+	if (meta >= 0)
+		close(meta);
 	free(deferred_path);
 	pthread_mutex_destroy(&w.limit.lock);
 	pthread_mutex_destroy(&w.lock);

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,28 @@
 #include "../lowerfs/copy.h"
 
 #define TMP_PREFIX ".ovlmig-repin-"
+
+/*
+ * Put the copy TMP in place of NAME atomically (RENAME_EXCHANGE), then
+ * check that what was swapped out is the file we copied (inode INO). If
+ * someone replaced NAME meanwhile, swap back: their file wins. Either way
+ * TMP is removed. Returns whether the copy is now in place.
+ */
+static bool swap_in(int rootfd, const char *tmp, const char *name, ino_t ino)
+{
+	struct stat old;
+	bool ok;
+
+	if (renameat2(rootfd, tmp, rootfd, name, RENAME_EXCHANGE) < 0) {
+		unlinkat(rootfd, tmp, 0);
+		return false;
+	}
+	ok = fstatat(rootfd, tmp, &old, AT_SYMLINK_NOFOLLOW) == 0 && old.st_ino == ino;
+	if (!ok)
+		renameat2(rootfd, tmp, rootfd, name, RENAME_EXCHANGE);
+	unlinkat(rootfd, tmp, 0);
+	return ok;
+}
 
 static int repin_files(int rootfd, const char *rel, const char *const *others,
 		       size_t nothers, struct error **err);
@@ -167,19 +191,16 @@ static int repin_files(int rootfd, const char *rel, const char *const *others,
 			goto fail;
 		}
 		unlinkat(rootfd, t, 0);
-		if (linkat(rootfd, tmp, rootfd, t, 0) < 0 ||
-		    renameat(rootfd, t, rootfd, others[i]) < 0) {
-			error_set(err, errno, "move hardlink /%s", others[i]);
-			unlinkat(rootfd, t, 0);
+		if (linkat(rootfd, tmp, rootfd, t, 0) < 0) {
+			error_set(err, errno, "link /%s", t);
 			free(t);
 			goto fail;
 		}
+		swap_in(rootfd, t, others[i], st.st_ino);
 		free(t);
 	}
-	if (renameat(rootfd, tmp, rootfd, rel) < 0) {
-		error_set(err, errno, "rename over /%s", rel);
-		goto fail;
-	}
+	/* if REL was replaced meanwhile, the replacement stays: not an error */
+	swap_in(rootfd, tmp, rel, st.st_ino);
 	ret = 0;
 	goto out;
 fail:
@@ -192,3 +213,94 @@ out:
 	free(tmp);
 	return ret;
 }
+
+/*
+ * Does REL in the overlay still lead to the image's file? A file keeps
+ * the inode number of its metadata-layer entry (the origin), so a repinned
+ * or replaced file no longer matches.
+ */
+bool image_file_at(const struct image_tree *t, const char *rel)
+{
+	struct stat o, m;
+
+	return fstatat(t->rootfd, rel, &o, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       fstatat(t->metafd, rel, &m, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISREG(o.st_mode) && o.st_ino == m.st_ino;
+}
+
+struct same_inode {
+	ino_t ino;
+	size_t prefix;		/* length of the metadata layer's path + 1 */
+	const char *skip;
+	char **names;
+	size_t n;
+};
+
+/* nftw passes no user pointer: one search at a time (migrate's workers) */
+static struct same_inode *find_ctx;
+static pthread_mutex_t find_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int collect_same(const char *path, const struct stat *st, int flag,
+			struct FTW *ftw)
+{
+	struct same_inode *c = find_ctx;
+	char **names;
+
+	(void)flag;
+	(void)ftw;
+	if (!S_ISREG(st->st_mode) || st->st_ino != c->ino ||
+	    strlen(path) <= c->prefix || !strcmp(path + c->prefix, c->skip))
+		return 0;
+	names = reallocarray(c->names, c->n + 1, sizeof(*names));
+	if (!names)
+		return -1;
+	c->names = names;
+	c->names[c->n] = strdup(path + c->prefix);
+	return c->names[c->n++] ? 0 : -1;
+}
+
+/* Repin REL with the other names of its hardlink group that still lead
+ * to it; the group is read from the metadata layer, which never changes. */
+int repin_image_file(const struct image_tree *t, const char *rel,
+		     struct error **err)
+{
+	struct same_inode c = { .prefix = strlen(t->meta) + 1, .skip = rel };
+	const char **others = NULL;
+	size_t n = 0, i;
+	struct stat m;
+	int ret = -1;
+
+	if (!image_file_at(t, rel))
+		return 0;	/* repinned already, or the workload's own file */
+	if (fstatat(t->metafd, rel, &m, AT_SYMLINK_NOFOLLOW) < 0)
+		return error_set(err, errno, "metadata of /%s", rel);
+	if (m.st_nlink > 1) {
+		int rc;
+
+		c.ino = m.st_ino;
+		pthread_mutex_lock(&find_lock);
+		find_ctx = &c;
+		rc = nftw(t->meta, collect_same, 32, FTW_PHYS | FTW_MOUNT);
+		pthread_mutex_unlock(&find_lock);
+		if (rc < 0) {
+			error_set(err, errno ? errno : ENOMEM, "hardlinks of /%s", rel);
+			goto out;
+		}
+	}
+	others = calloc(c.n + 1, sizeof(*others));
+	if (!others) {
+		error_set(err, ENOMEM, "repin /%s", rel);
+		goto out;
+	}
+	for (i = 0; i < c.n; i++)
+		if (image_file_at(t, c.names[i]))
+			others[n++] = c.names[i];
+	ret = repin(t->rootfd, rel, others, n, err);
+out:
+	for (i = 0; i < c.n; i++)
+		free(c.names[i]);
+	free(c.names);
+	free(others);
+	return ret;
+}
+

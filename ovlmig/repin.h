@@ -9,6 +9,7 @@
 #ifndef OVLMIG_REPIN_H
 #define OVLMIG_REPIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../common/error.h"
@@ -16,5 +17,23 @@
 /* REL and its OTHER names, relative to the overlay root ROOTFD. */
 int repin(int rootfd, const char *rel, const char *const *others,
 	  size_t nothers, struct error **err);
+
+/* An overlay and its metadata layer (the image as it was mounted). */
+struct image_tree {
+	int rootfd;
+	int metafd;
+	const char *meta;
+};
+
+/*
+ * Does REL in the overlay still lead to the image's file? A file keeps
+ * the inode number of its metadata-layer entry (its origin), so a
+ * repinned or replaced file no longer matches.
+ */
+bool image_file_at(const struct image_tree *t, const char *rel);
+/* Repin REL with every other name of its hardlink group (read from the
+ * metadata layer) that still leads to it. */
+int repin_image_file(const struct image_tree *t, const char *rel,
+		     struct error **err);
 
 #endif

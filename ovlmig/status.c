@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "lower.h"
 #include "state.h"
+#include "status.h"
 
 /* What the last migrate wrote; zeros before any migration. */
 static json_t *read_progress(const char *dir)
@@ -100,6 +101,16 @@ static int add_one(const char *dir, struct mount_state *s, void *arg)
 {
 	json_array_append_new(arg, status_json(dir, s));
 	return 0;
+}
+
+json_t *status_all(void)
+{
+	struct error *err = NULL;
+	json_t *list = json_array();
+
+	if (state_each(add_one, list, &err) < 0)
+		error_free(&err);
+	return list;
 }
 
 int cmd_status(int argc, char **argv)

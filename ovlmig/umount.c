@@ -15,6 +15,18 @@
 #include "lower.h"
 #include "state.h"
 
+int umount_mount(const char *dir, struct mount_state *s, struct error **err)
+{
+	if (is_mountpoint(s->target) == 1 && umount2(s->target, 0) < 0) {
+		if (errno == EBUSY)
+			return error_set(err, errno, "unmount %s (processes still use it; stop them or detach first)",
+					 s->target);
+		return error_set(err, errno, "unmount %s", s->target);
+	}
+	lower_stop(s);
+	return remove_tree(dir, err);
+}
+
 int cmd_umount(int argc, char **argv)
 {
 	struct mount_state s;
@@ -32,16 +44,7 @@ int cmd_umount(int argc, char **argv)
 		error_report(&err, "ovlmig umount", stderr);
 		return EXIT_USAGE;
 	}
-	if (is_mountpoint(s.target) == 1 && umount2(s.target, 0) < 0) {
-		if (errno == EBUSY)
-			error_set(&err, errno, "unmount %s (processes still use it; stop them or detach first)",
-				  s.target);
-		else
-			error_set(&err, errno, "unmount %s", s.target);
-		goto out;
-	}
-	lower_stop(&s);
-	if (remove_tree(dir, &err) < 0)
+	if (umount_mount(dir, &s, &err) < 0)
 		goto out;
 	printf("%s: unmounted\n", s.target);
 	code = 0;

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ovlmig hook STAGE: an OCI runtime hook. At createRuntime (or its
+ * deprecated alias prestart) it reads the container state from stdin,
+ * finds the rootfs from the bundle's config.json, and if that rootfs is
+ * an ovlmig mount, records the annotations' policy and hands the mount to
+ * `ovlmig serve` (or, with no serve, to a worker that cannot hold the
+ * runtime up), then returns at once. At poststop it stops that job and
+ * unmounts what ovlmig mounted for the container.
+ *
+ * Input is untrusted: malformed JSON, a relative bundle, a config.json
+ * that is a symlink or outside the bundle, a root.path with ".." are
+ * refused with a clear message and nothing is touched. A failure to start
+ * migration is logged and does not fail the container, unless the
+ * annotation io.ovlmig.required is "true".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <linux/openat2.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/util.h"
+#include "commands.h"
+#include "job.h"
+#include "serve.h"
+#include "state.h"
+
+#define MAX_INPUT (1 << 20)
+
+struct hook {
+	const char *stage;
+	char *id;
+	char *bundle;
+	char *rootfs;
+	json_t *annotations;	/* borrowed from the state document */
+	bool required;
+};
+
+static void hlog(const struct hook *h, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void hlog(const struct hook *h, const char *fmt, ...)
+{
+	char *path = path_join(state_root(), "hook.log"), stamp[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	va_list ap;
+	FILE *f;
+
+	if (!path)
+		return;
+	f = fopen(path, "ae");
+	free(path);
+	if (!f)
+		return;
+	localtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(f, "%s %s %s: ", stamp, h->stage, h->id ? h->id : "?");
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+	fclose(f);
+}
+
+static char *read_all_fd(int fd, size_t max, size_t *len)
+{
+	char *buf = malloc(max + 1);
+	ssize_t n;
+
+	*len = 0;
+	if (!buf)
+		return NULL;
+	while (*len < max && (n = read(fd, buf + *len, max - *len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return NULL;
+		}
+		*len += (size_t)n;
+	}
+	buf[*len] = '\0';
+	return buf;
+}
+
+static bool id_valid(const char *id)
+{
+	size_t n = strlen(id);
+
+	return n > 0 && n <= 1024 &&
+	       strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+static bool has_dotdot(const char *path)
+{
+	const char *p = path;
+
+	while ((p = strstr(p, ".."))) {
+		if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+			return true;
+		p += 2;
+	}
+	return false;
+}
+
+/* config.json: a regular file inside the bundle, reached without symlinks. */
+static json_t *read_config(const char *bundle, struct error **err)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	json_error_t jerr;
+	size_t len;
+	json_t *doc;
+	char *text;
+	long fd;
+	int dfd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd < 0) {
+		error_set(err, errno, "bundle %s", bundle);
+		return NULL;
+	}
+	fd = syscall(SYS_openat2, dfd, "config.json", &how, sizeof(how));
+	close(dfd);
+	if (fd < 0) {
+		error_set(err, errno, "%s/config.json%s", bundle,
+			  errno == ELOOP || errno == EXDEV ? " (a symlink: refused)" : "");
+		return NULL;
+	}
+	text = read_all_fd((int)fd, 4 << 20, &len);
+	close((int)fd);
+	if (!text) {
+		error_set(err, errno ? errno : ENOMEM, "read %s/config.json", bundle);
+		return NULL;
+	}
+	doc = json_loadb(text, len, 0, &jerr);
+	free(text);
+	if (!doc)
+		error_set(err, EINVAL, "%s/config.json: %s (line %d)", bundle,
+			  jerr.text, jerr.line);
+	return doc;
+}
+
+static int parse_input(struct hook *h, json_t *state, struct error **err)
+{
+	const char *id = json_string_value(json_object_get(state, "id"));
+	const char *bundle = json_string_value(json_object_get(state, "bundle"));
+	const char *root, *req;
+	json_t *config;
+
+	if (!json_is_object(state))
+		return error_set(err, EINVAL, "state is not a JSON object");
+	if (!id || !id_valid(id))
+		return error_set(err, EINVAL, "state: missing or invalid \"id\"");
+	h->id = strdup(id);
+	if (!bundle || bundle[0] != '/')
+		return error_set(err, EINVAL, "state: \"bundle\" must be an absolute path");
+	h->bundle = strdup(bundle);
+	h->annotations = json_object_get(state, "annotations");
+	config = read_config(bundle, err);
+	if (!config)
+		return -1;
+	root = json_string_value(json_object_get(json_object_get(config, "root"), "path"));
+	if (!root || !*root) {
+		json_decref(config);
+		return error_set(err, EINVAL, "%s/config.json: no root.path", bundle);
+	}
+	if (has_dotdot(root)) {
+		error_set(err, EINVAL, "%s/config.json: root.path '%s' contains '..': refused",
+			  bundle, root);
+		json_decref(config);
+		return -1;
+	}
+	h->rootfs = root[0] == '/' ? strdup(root) : path_join(bundle, root);
+	if (!json_is_object(h->annotations))
+		h->annotations = NULL;
+	if (!h->annotations)	/* the runtime may pass them only in config */
+		h->annotations = json_object_get(config, "annotations");
+	json_incref(h->annotations);
+	json_decref(config);
+	req = json_string_value(json_object_get(h->annotations, "io.ovlmig.required"));
+	h->required = req && !strcmp(req, "true");
+	return h->id && h->bundle && h->rootfs ? 0 : error_set(err, ENOMEM, "hook");
+}
+
+static const char *annotation(struct hook *h, const char *key, const char *def)
+{
+	const char *v = json_string_value(json_object_get(h->annotations, key));
+
+	return v ? v : def;
+}
+
+static int policy(struct hook *h, struct job *j, struct error **err)
+{
+	const char *m = annotation(h, "io.ovlmig.migrate", "true");
+	const char *d = annotation(h, "io.ovlmig.detach", "auto");
+	const char *b = annotation(h, "io.ovlmig.bandwidth", "0");
+
+	if (strcmp(m, "true") && strcmp(m, "false"))
+		return error_set(err, EINVAL, "io.ovlmig.migrate '%s': true or false", m);
+	if (strcmp(d, "auto") && strcmp(d, "manual"))
+		return error_set(err, EINVAL, "io.ovlmig.detach '%s': auto or manual", d);
+	if (parse_u64(b, 0, 100000, &j->bandwidth_mbps) < 0)
+		return error_set(err, EINVAL, "io.ovlmig.bandwidth '%s': MB/s", b);
+	j->migrate = !strcmp(m, "true");
+	j->detach_auto = !strcmp(d, "auto");
+	j->container = h->id;
+	return 0;
+}
+
+static int create_runtime(struct hook *h, struct error **err)
+{
+	struct mount_state s;
+	struct error *none = NULL;
+	struct job j = { 0 };
+	json_t *req, *reply;
+	char *dir = NULL;
+	int ret = -1;
+
+	if (state_find(h->rootfs, &dir, &s, &none) < 0) {
+		hlog(h, "%s is not an ovlmig mount: nothing to do", h->rootfs);
+		error_free(&none);
+		return 0;
+	}
+	if (policy(h, &j, err) < 0 || job_save(dir, &j, err) < 0)
+		goto out;
+	if (!j.migrate) {
+		hlog(h, "%s: io.ovlmig.migrate=false: left lazy", s.target);
+		ret = 0;
+		goto out;
+	}
+	req = json_pack("{s:s, s:s}", "op", "register", "target", s.target);
+	reply = serve_call(req, 200, &none);
+	json_decref(req);
+	if (reply && json_is_true(json_object_get(reply, "ok"))) {
+		hlog(h, "%s: handed to ovlmig serve", s.target);
+		ret = 0;
+	} else {
+		/* no serve: a worker in its own session, holding nothing of ours */
+		hlog(h, "%s: no ovlmig serve (%s): starting a worker", s.target,
+		     none ? none->msg : json_string_value(json_object_get(reply, "error")));
+		ret = job_spawn(dir, s.target, true, err) < 0 ? -1 : 0;
+	}
+	json_decref(reply);
+	error_free(&none);
+out:
+	state_free(&s);
+	free(dir);
+	return ret;
+}
+
+static int poststop(struct hook *h, struct error **err)
+{
+	struct error *none = NULL;
+	struct mount_state s;
+	json_t *req, *reply;
+	char *dir = NULL, *pidfile;
+	FILE *f;
+	int pid = 0;
+
+	if (state_find(h->rootfs, &dir, &s, &none) < 0) {
+		error_free(&none);
+		return 0;
+	}
+	req = json_pack("{s:s, s:s}", "op", "stop", "target", s.target);
+	reply = serve_call(req, 1000, &none);
+	json_decref(req);
+	json_decref(reply);
+	error_free(&none);
+	/* a fallback worker records its pid */
+	pidfile = path_join(dir, "job.pid");
+	if (pidfile && (f = fopen(pidfile, "re"))) {
+		if (fscanf(f, "%d", &pid) == 1 && pid > 1)
+			kill(pid, SIGKILL);
+		fclose(f);
+	}
+	free(pidfile);
+	/* let the killed job release the mount before unmounting */
+	for (int i = 0; i < 50 && pid > 1 && kill(pid, 0) == 0; i++)
+		sleep_ns(20000000);
+	if (umount_mount(dir, &s, err) == 0)
+		hlog(h, "%s: unmounted", s.target);
+	state_free(&s);
+	free(dir);
+	return *err ? -1 : 0;
+}
+
+int cmd_hook(int argc, char **argv)
+{
+	struct hook h = { .stage = argc > 1 ? argv[1] : "createRuntime" };
+	struct error *err = NULL;
+	json_error_t jerr;
+	json_t *state = NULL;
+	bool parsed;
+	size_t len;
+	char *input;
+	int ret = -1;
+
+	if (strcmp(h.stage, "createRuntime") && strcmp(h.stage, "prestart") &&
+	    strcmp(h.stage, "poststop")) {
+		fprintf(stderr, "ovlmig hook: unknown stage '%s' (createRuntime, prestart, poststop)\n",
+			h.stage);
+		return EXIT_USAGE;
+	}
+	input = read_all_fd(STDIN_FILENO, MAX_INPUT, &len);
+	if (!input) {
+		error_set(&err, errno ? errno : ENOMEM, "read state from stdin");
+	} else if (!(state = json_loadb(input, len, 0, &jerr))) {
+		error_set(&err, EINVAL, "state on stdin is not valid JSON: %s", jerr.text);
+	} else if (parse_input(&h, state, &err) == 0) {
+		ret = strcmp(h.stage, "poststop") ? create_runtime(&h, &err) :
+						    poststop(&h, &err);
+	}
+	free(input);
+	parsed = h.rootfs != NULL;
+	if (err) {
+		hlog(&h, "%s", err->msg);
+		fprintf(stderr, "ovlmig hook %s: %s\n", h.stage, err->msg);
+		error_free(&err);
+	}
+	json_decref(h.annotations);
+	json_decref(state);
+	free(h.id);
+	free(h.bundle);
+	free(h.rootfs);
+	/* bad input is refused; a failed migration start fails the container
+	 * only when io.ovlmig.required says so; poststop only warns */
+	if (ret == 0)
+		return 0;
+	if (!strcmp(h.stage, "poststop"))
+		return 0;
+	return h.required || !parsed ? EXIT_FAILED : 0;
+}

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+#include "job.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../common/util.h"
+#include "commands.h"
+#include "migrate.h"
+#include "state.h"
+
+int job_save(const char *dir, const struct job *j, struct error **err)
+{
+	char *path = path_join(dir, "job.json"), *tmp = NULL;
+	json_t *doc = json_pack("{s:s, s:b, s:s, s:I}", "container", j->container,
+				"migrate", j->migrate,
+				"detach", j->detach_auto ? "auto" : "manual",
+				"bandwidth", (json_int_t)j->bandwidth_mbps);
+	int ret = -1;
+
+	if (!path || !doc || asprintf(&tmp, "%s.tmp", path) < 0) {
+		tmp = NULL;
+		error_set(err, ENOMEM, "job of %s", dir);
+	} else if (json_dump_file(doc, tmp, JSON_COMPACT) < 0 || rename(tmp, path) < 0) {
+		error_set(err, errno ? errno : EIO, "write %s", path);
+	} else {
+		ret = 0;
+	}
+	json_decref(doc);
+	free(path);
+	free(tmp);
+	return ret;
+}
+
+int job_load(const char *dir, struct job *j, struct error **err)
+{
+	char *path = path_join(dir, "job.json");
+	json_t *doc = path ? json_load_file(path, 0, NULL) : NULL;
+	const char *c, *d;
+
+	memset(j, 0, sizeof(*j));
+	if (!doc) {
+		error_set(err, ENOENT, "no job for %s", dir);
+		free(path);
+		return -1;
+	}
+	free(path);
+	c = json_string_value(json_object_get(doc, "container"));
+	d = json_string_value(json_object_get(doc, "detach"));
+	j->container = strdup(c ? c : "");
+	j->migrate = json_is_true(json_object_get(doc, "migrate"));
+	j->detach_auto = d && !strcmp(d, "auto");
+	j->bandwidth_mbps = (uint64_t)json_integer_value(json_object_get(doc, "bandwidth"));
+	json_decref(doc);
+	return j->container ? 0 : error_set(err, ENOMEM, "job");
+}
+
+void job_free(struct job *j)
+{
+	free(j->container);
+	j->container = NULL;
+}
+
+static void child_exec(const char *dir, const char *target, bool detached)
+{
+	char *log = path_join(dir, "job.log");
+	int fd;
+
+	if (detached) {
+		/* no inherited fd may keep the runtime waiting for us */
+		if (setsid() < 0 || (fork() != 0))
+			_exit(0);	/* the middle process: gone at once */
+		close_range(3, ~0U, 0);
+	} else {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* serve owns its jobs */
+	}
+	fd = open("/dev/null", O_RDONLY);
+	if (fd >= 0)
+		dup2(fd, STDIN_FILENO);
+	fd = log ? open(log, O_WRONLY | O_CREAT | O_APPEND, 0600) : -1;
+	if (fd >= 0) {
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+	}
+	if (fd > STDERR_FILENO)
+		close(fd);
+	execl("/proc/self/exe", "ovlmig", "job", target, (char *)NULL);
+	_exit(127);
+}
+
+pid_t job_spawn(const char *dir, const char *target, bool detached,
+		struct error **err)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return error_set(err, errno, "start job for %s", target);
+	if (pid == 0)
+		child_exec(dir, target, detached);
+	if (detached)	/* reap the middle process; the worker is orphaned */
+		waitpid(pid, NULL, 0);
+	return pid;
+}
+
+/* ovlmig job TARGET: carry out the recorded policy; resumable. */
+int cmd_job(int argc, char **argv)
+{
+	struct error *err = NULL;
+	struct mount_state s;
+	struct job j;
+	char *dir = NULL, *pidfile = NULL;
+	int lock = -1, code = EXIT_FAILED;
+	FILE *f;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: ovlmig job TARGET\n");
+		return EXIT_USAGE;
+	}
+	if (state_find(argv[1], &dir, &s, &err) < 0 || job_load(dir, &j, &err) < 0) {
+		error_report(&err, "ovlmig job", stderr);
+		free(dir);
+		return EXIT_USAGE;
+	}
+	pidfile = path_join(dir, "job.pid");
+	if (pidfile && (f = fopen(pidfile, "we"))) {
+		fprintf(f, "%d\n", (int)getpid());
+		fclose(f);
+	}
+	printf("job for container %s on %s: migrate %s, detach %s, bandwidth %llu MB/s\n",
+	       j.container, s.target, j.migrate ? "yes" : "no",
+	       j.detach_auto ? "auto" : "manual", (unsigned long long)j.bandwidth_mbps);
+	fflush(stdout);
+	lock = state_lock(dir, &err);
+	if (lock >= 0 && state_reload(dir, &s, &err) == 0) {
+		struct migrate_opts o = { .jobs = 2, .bandwidth_mbps = j.bandwidth_mbps };
+
+		code = 0;
+		if (j.migrate && strcmp(s.phase, "migrated") && strcmp(s.phase, "detached"))
+			code = migrate_run(dir, &s, &o, &err) < 0 ? EXIT_FAILED : 0;
+		if (code == 0 && j.migrate && j.detach_auto)
+			code = detach_mount(dir, &s, false, &err) < 0 ? EXIT_FAILED : 0;
+	}
+	if (err) {
+		error_wrap(&err, "job %s", s.target);
+		error_report(&err, "ovlmig", stderr);
+	}
+	if (lock >= 0)
+		close(lock);
+	if (pidfile)
+		unlink(pidfile);
+	free(pidfile);
+	job_free(&j);
+	state_free(&s);
+	free(dir);
+	return code;
+}

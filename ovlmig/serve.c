@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: MIT
+#include "serve.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/fsutil.h"
+#include "../common/util.h"
+#include "commands.h"
+#include "job.h"
+#include "state.h"
+#include "status.h"
+
+#define MAX_JOBS 256
+
+struct running {
+	pid_t pid;
+	char *target;
+};
+
+static struct running jobs[MAX_JOBS];
+
+char *serve_socket_path(void)
+{
+	return path_join(state_root(), "ovlmig.sock");
+}
+
+static void slog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void slog(const char *fmt, ...)
+{
+	char stamp[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	va_list ap;
+
+	localtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(stderr, "%s ovlmig serve[%d]: ", stamp, (int)getpid());
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static struct running *job_of(const char *target)
+{
+	int i;
+
+	for (i = 0; i < MAX_JOBS; i++)
+		if (jobs[i].pid > 0 && !strcmp(jobs[i].target, target))
+			return &jobs[i];
+	return NULL;
+}
+
+static int start_job(const char *dir, const char *target, struct error **err)
+{
+	struct running *r = job_of(target);
+	int i;
+	pid_t pid;
+
+	if (r)
+		return 0;	/* already running */
+	for (i = 0; i < MAX_JOBS && jobs[i].pid > 0; i++)
+		;
+	if (i == MAX_JOBS)
+		return error_set(err, EAGAIN, "too many jobs");
+	pid = job_spawn(dir, target, false, err);
+	if (pid < 0)
+		return -1;
+	jobs[i].pid = pid;
+	jobs[i].target = strdup(target);
+	slog("started job %d for %s", (int)pid, target);
+	return 0;
+}
+
+static void reap(void)
+{
+	int status, i;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < MAX_JOBS; i++) {
+			if (jobs[i].pid != pid)
+				continue;
+			slog("job %d for %s ended: %s %d", (int)pid, jobs[i].target,
+			     WIFEXITED(status) ? "exit" : "signal",
+			     WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+			free(jobs[i].target);
+			jobs[i].pid = 0;
+			jobs[i].target = NULL;
+		}
+	}
+}
+
+/* A restarted serve picks up every unfinished job it finds. */
+static int resume_one(const char *dir, struct mount_state *s, void *arg)
+{
+	struct error *err = NULL;
+	struct job j;
+
+	(void)arg;
+	if (job_load(dir, &j, &err) < 0) {
+		error_free(&err);
+		return 0;
+	}
+	if (j.migrate && strcmp(s->phase, "detached") &&
+	    (j.detach_auto || strcmp(s->phase, "migrated")) &&
+	    start_job(dir, s->target, &err) < 0)
+		error_report(&err, "ovlmig serve: resume", stderr);
+	job_free(&j);
+	return 0;
+}
+
+static json_t *handle(json_t *req)
+{
+	const char *op = json_string_value(json_object_get(req, "op"));
+	const char *target = json_string_value(json_object_get(req, "target"));
+	struct error *err = NULL;
+	struct mount_state s;
+	struct running *r;
+	char *dir = NULL;
+	json_t *reply;
+
+	if (!op)
+		return json_pack("{s:s}", "error", "no op");
+	if (!strcmp(op, "status"))
+		return json_pack("{s:o}", "mounts", status_all());
+	if (strcmp(op, "register") && strcmp(op, "stop"))
+		return json_pack("{s:s+}", "error", "unknown op ", op);
+	if (!target || state_find(target, &dir, &s, &err) < 0) {
+		reply = json_pack("{s:s}", "error", err ? err->msg : "no target");
+		error_free(&err);
+		return reply;
+	}
+	if (!strcmp(op, "register")) {
+		if (start_job(dir, s.target, &err) < 0) {
+			reply = json_pack("{s:s}", "error", err->msg);
+			error_free(&err);
+		} else {
+			reply = json_pack("{s:b}", "ok", 1);
+		}
+	} else {
+		r = job_of(s.target);
+		if (r) {
+			kill(r->pid, SIGKILL);	/* resumable: nothing half done */
+			slog("stopped job %d for %s", (int)r->pid, s.target);
+		}
+		reply = json_pack("{s:b, s:b}", "ok", 1, "was_running", r != NULL);
+	}
+	state_free(&s);
+	free(dir);
+	return reply;
+}
+
+static void serve_client(int fd)
+{
+	struct timeval tv = { .tv_sec = 2 };
+	char buf[8192];
+	size_t used = 0;
+	json_t *req, *reply;
+	char *text;
+	ssize_t n;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (used < sizeof(buf) - 1) {
+		n = read(fd, buf + used, sizeof(buf) - 1 - used);
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+		if (memchr(buf, '\n', used))
+			break;
+	}
+	buf[used] = '\0';
+	req = json_loads(buf, JSON_DISABLE_EOF_CHECK, NULL);
+	reply = req && json_is_object(req) ? handle(req) :
+		json_pack("{s:s}", "error", "malformed request");
+	json_decref(req);
+	text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
+	json_decref(reply);
+	if (text && (write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0))
+		slog("reply: %s", strerror(errno));
+	free(text);
+}
+
+static int listen_on(const char *path, struct error **err)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	mode_t old;
+	int fd, rc;
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return error_set(err, ENAMETOOLONG, "%s", path);
+	strcpy(addr.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return error_set(err, errno, "socket");
+	/* one serve at a time: a socket that answers belongs to another */
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
+		close(fd);
+		return error_set(err, EADDRINUSE, "%s: another ovlmig serve runs", path);
+	}
+	unlink(path);
+	old = umask(0177);
+	rc = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
+	umask(old);
+	if (rc < 0 || listen(fd, 32) < 0) {
+		error_set(err, errno, "listen on %s", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct error *err = NULL;
+	char *path = serve_socket_path();
+	struct pollfd p[2];
+	sigset_t sigs;
+	int lfd, sfd, i;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: ovlmig serve\n");
+		free(path);
+		return EXIT_USAGE;
+	}
+	if (require_root("serve") < 0) {
+		free(path);
+		return EXIT_USAGE;
+	}
+	if (!path || make_dirs(state_root(), 0700, &err) < 0 ||
+	    (lfd = listen_on(path, &err)) < 0) {
+		error_report(&err, "ovlmig serve", stderr);
+		free(path);
+		return EXIT_FAILED;
+	}
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGCHLD);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	slog("listening on %s", path);
+	if (state_each(resume_one, NULL, &err) < 0)
+		error_report(&err, "ovlmig serve: resume", stderr);
+	p[0] = (struct pollfd){ lfd, POLLIN, 0 };
+	p[1] = (struct pollfd){ sfd, POLLIN, 0 };
+	for (;;) {
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) &&
+			    si.ssi_signo != SIGCHLD) {
+				slog("signal %d: stopping; jobs resume at the next start",
+				     (int)si.ssi_signo);
+				break;
+			}
+			reap();
+		}
+		if (p[0].revents) {
+			int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+			if (c >= 0) {
+				serve_client(c);
+				close(c);
+			}
+		}
+	}
+	for (i = 0; i < MAX_JOBS; i++) {
+		if (jobs[i].pid > 0) {
+			kill(jobs[i].pid, SIGKILL);
+			waitpid(jobs[i].pid, NULL, 0);
+		}
+		free(jobs[i].target);
+	}
+	close(lfd);
+	unlink(path);
+	free(path);
+	return 0;
+}
+
+json_t *serve_call(json_t *req, int timeout_ms, struct error **err)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	char *path = serve_socket_path(), *text = NULL, buf[65536];
+	json_t *reply = NULL;
+	size_t used = 0;
+	ssize_t n;
+	int fd = -1;
+
+	if (!path || strlen(path) >= sizeof(addr.sun_path)) {
+		error_set(err, ENAMETOOLONG, "serve socket");
+		goto out;
+	}
+	strcpy(addr.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		error_set(err, errno, "connect %s", path);
+		goto out;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	text = json_dumps(req, JSON_COMPACT);
+	if (!text || write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0) {
+		error_set(err, errno ? errno : ENOMEM, "send to %s", path);
+		goto out;
+	}
+	while (used < sizeof(buf) - 1 && (n = read(fd, buf + used, sizeof(buf) - 1 - used)) > 0)
+		used += (size_t)n;
+	buf[used] = '\0';
+	reply = json_loads(buf, 0, NULL);
+	if (!reply)
+		error_set(err, EPROTO, "no reply from %s", path);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	free(path);
+	return reply;
+}

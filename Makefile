@@ -75,9 +75,18 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) scripts/bench/lowerfs.sh
 
+HOOKSDIR ?= /usr/share/containers/oci/hooks.d
+UNITDIR ?= /etc/systemd/system
+
 install: all
 	install -D -m 0755 $(BUILD)/lowerfs $(DESTDIR)$(PREFIX)/bin/lowerfs
 	install -D -m 0755 $(BUILD)/ovlmig $(DESTDIR)$(PREFIX)/bin/ovlmig
+	@mkdir -p $(DESTDIR)$(HOOKSDIR) $(DESTDIR)$(UNITDIR)
+	for f in docs/hooks.d/*.json docs/systemd/ovlmig.service; do \
+	  case $$f in *.json) d=$(DESTDIR)$(HOOKSDIR) ;; *) d=$(DESTDIR)$(UNITDIR) ;; esac; \
+	  sed 's|/usr/local/bin/ovlmig|$(PREFIX)/bin/ovlmig|' $$f >$$d/$$(basename $$f) || exit 1; \
+	done
+	install -D -m 0644 docs/ARCHITECTURE.md $(DESTDIR)$(PREFIX)/share/doc/ovlmig/ARCHITECTURE.md
 
 clean:
 	rm -rf build build-asan

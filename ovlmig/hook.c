@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/fsutil.h"
 #include "../common/util.h"
 #include "commands.h"
 #include "job.h"
@@ -49,6 +50,7 @@ static void hlog(const struct hook *h, const char *fmt, ...)
 static void hlog(const struct hook *h, const char *fmt, ...)
 {
 	char *path = path_join(state_root(), "hook.log"), stamp[32];
+	struct error *none = NULL;
 	time_t t = time(NULL);
 	struct tm tm;
 	va_list ap;
@@ -56,6 +58,8 @@ static void hlog(const struct hook *h, const char *fmt, ...)
 
 	if (!path)
 		return;
+	make_dirs(state_root(), 0700, &none);
+	error_free(&none);
 	f = fopen(path, "ae");
 	free(path);
 	if (!f)

@@ -102,6 +102,7 @@ static void copy_file(struct walker *w, int dirfd, const char *rel,
 	}
 	w->prog.entries_done++;
 	w->prog.bytes_done += (uint64_t)f->st.st_size;
+	progress_update(&w->prog, false);	/* the walker may be waiting */
 	pthread_mutex_unlock(&w->lock);
 	link_transfer(&w->limit, (uint64_t)f->st.st_size);
 }
@@ -265,7 +266,9 @@ static int copy_tree(struct walker *w, int ovl, int up, const char *rel,
 			if (cu >= 0)
 				close(cu);
 		}
+		pthread_mutex_lock(&w->lock);
 		progress_update(&w->prog, false);
+		pthread_mutex_unlock(&w->lock);
 		free(child);
 	}
 	dir_names_free(names, n);

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Must show (runtime issue) with Debian's runc:
+# 1. a container on a lazy ovlmig mount of a busybox image runs a workload
+#    for the whole test; the hook starts migration (via ovlmig serve);
+#    detach happens while it runs; 0 errors; afterwards no lowerfs, no
+#    FUSE connection, and status said detached;
+# 2. runc create with the hook against without (printed, not asserted:
+#    timings are for scripts/bench, never test verdicts);
+# 3. ovlmig serve killed with -9 mid-migration: the job resumes and
+#    completes when serve restarts; the container notices nothing;
+# 4. poststop after a container that exits before migration finished:
+#    nothing stays mounted, no process stays.
+. "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/runtime_lib.sh"
+require_root "runc with ovlmig"
+command -v runc >/dev/null || { fail "runc not installed"; exit 1; }
+export RUNTIME=${RUNTIME:-runc}
+
+make_image "$T/img" 8
+start_serve || { fail "ovlmig serve did not start"; exit 1; }
+
+# --- 1: the whole lifecycle under a running container ---------------
+b=$T/b1
+make_bundle "$b" "$(jq -nc --arg w "$WORKLOAD" '["sh","-c",$w]')" \
+	'{"io.ovlmig.migrate":"true","io.ovlmig.detach":"auto","io.ovlmig.bandwidth":"40"}'
+"$OVLMIG" mount --source "dir:$T/img" --upper "$T/u1" --work "$T/w1" "$b/rootfs" >/dev/null ||
+	{ fail "mount"; exit 1; }
+on_exit "$RUNTIME delete -f c1-$$; ovlmig_cleanup $b/rootfs"
+conn=$(stat -c %d "$OVLMIG_RUN_DIR"/*/lower)
+(cd "$b" && "$RUNTIME" run -d "c1-$$" >"$T/c1.out" 2>&1) || { fail "$RUNTIME run" "$(cat "$T/c1.out")"; exit 1; }
+if wait_phase "$b/rootfs" detached 90; then
+	ok "hook started migration and detach while the container runs"
+else
+	fail "not detached in time" "$("$OVLMIG" status "$b/rootfs"; cat "$T/serve.log")"
+fi
+st=$("$OVLMIG" status --json "$b/rootfs")
+[[ $(jq -r .lower_attached <<<"$st") == false ]] && ok "status: detached, lower not attached" ||
+	fail "status" "$st"
+before=$(sed 's/runs=\([0-9]*\).*/\1/' "$b/rootfs/work/progress")
+sleep 1
+after=$(sed 's/runs=\([0-9]*\).*/\1/' "$b/rootfs/work/progress")
+[[ $after -gt $before ]] && ok "workload keeps running after detach ($before -> $after runs)" ||
+	fail "workload stalled after detach"
+touch "$b/rootfs/work/stop"
+for _ in $(seq 50); do [[ -e $b/rootfs/work/result ]] && break; sleep 0.1; done
+result=$(cat "$b/rootfs/work/result" 2>/dev/null)
+[[ $result == *" errors=0" ]] && ok "workload log: $result" || fail "workload errors" "$result"
+[[ -z $(lowerfs_of "$b/rootfs") ]] && ok "no lowerfs process left" ||
+	fail "lowerfs still runs: $(lowerfs_of "$b/rootfs")"
+"$RUNTIME" delete -f "c1-$$" >/dev/null 2>&1
+grep -q " $b/rootfs " /proc/mounts && fail "poststop left the rootfs mounted" ||
+	ok "poststop unmounted the rootfs"
+[[ -e /sys/fs/fuse/connections/$conn ]] && fail "FUSE connection $conn left" ||
+	ok "no FUSE connection left"
+
+# --- 2: what the hook costs runc create ------------------------------
+b=$T/b2
+make_bundle "$b" '["sleep","1000"]' '{"io.ovlmig.migrate":"true","io.ovlmig.detach":"manual"}' \
+	'["createRuntime"]'
+"$OVLMIG" mount --source "dir:$T/img" --upper "$T/u2" --work "$T/w2" "$b/rootfs" >/dev/null ||
+	{ fail "mount 2"; exit 1; }
+on_exit "ovlmig_cleanup $b/rootfs"
+cp "$b/config.json" "$T/with-hook.json"
+jq 'del(.hooks)' "$T/with-hook.json" >"$T/no-hook.json"
+times() {
+	local cfg=$1 i t0 out=()
+	cp "$cfg" "$b/config.json"
+	for i in 1 2 3 4 5; do
+		t0=$(date +%s%N)
+		(cd "$b" && "$RUNTIME" create "c2-$$" >/dev/null 2>&1) || return 1
+		out+=($(( $(date +%s%N) - t0 )))
+		"$RUNTIME" delete -f "c2-$$" >/dev/null 2>&1
+	done
+	printf '%s\n' "${out[@]}" | sort -n | sed -n 3p
+}
+with=$(times "$T/with-hook.json") && without=$(times "$T/no-hook.json") &&
+	ok "$RUNTIME create: $((without / 1000)) us without the hook, $((with / 1000)) us with it: $(awk -v a="$with" -v b="$without" 'BEGIN{printf "%.2f", a/b}')x (median of 5)" ||
+	fail "$RUNTIME create timing"
+
+# --- 3: serve killed mid-migration ------------------------------------
+b=$T/b3
+make_bundle "$b" "$(jq -nc --arg w "$WORKLOAD" '["sh","-c",$w]')" \
+	'{"io.ovlmig.migrate":"true","io.ovlmig.detach":"auto","io.ovlmig.bandwidth":"8"}'
+"$OVLMIG" mount --source "dir:$T/img" --upper "$T/u3" --work "$T/w3" "$b/rootfs" >/dev/null ||
+	{ fail "mount 3"; exit 1; }
+on_exit "$RUNTIME delete -f c3-$$; ovlmig_cleanup $b/rootfs"
+(cd "$b" && "$RUNTIME" run -d "c3-$$" >"$T/c3.out" 2>&1) || { fail "$RUNTIME run 3" "$(cat "$T/c3.out")"; exit 1; }
+wait_phase "$b/rootfs" migrating 20 || fail "migration did not start"
+sleep 1
+kill -KILL "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null
+sleep 0.3
+if pgrep -f "ovlmig job $b/rootfs" >/dev/null; then
+	fail "the job outlived serve"
+else
+	ok "serve killed with -9 mid-migration ($(jq -r '.progress.bytes_done' <<<"$("$OVLMIG" status --json "$b/rootfs")") bytes done), its job with it"
+fi
+start_serve || { fail "serve restart"; exit 1; }
+wait_phase "$b/rootfs" detached 90 && ok "restarted serve resumed the job: detached" ||
+	fail "not detached after restart" "$(tail -5 "$T/serve.log")"
+touch "$b/rootfs/work/stop"
+for _ in $(seq 50); do [[ -e $b/rootfs/work/result ]] && break; sleep 0.1; done
+result=$(cat "$b/rootfs/work/result" 2>/dev/null)
+[[ $result == *" errors=0" ]] && ok "the container noticed nothing: $result" || fail "workload" "$result"
+"$RUNTIME" delete -f "c3-$$" >/dev/null 2>&1
+
+# --- 4: the container exits before migration finished ---------------
+b=$T/b4
+make_bundle "$b" '["sh","-c","cat /etc/passwd >/dev/null"]' \
+	'{"io.ovlmig.migrate":"true","io.ovlmig.detach":"auto","io.ovlmig.bandwidth":"1"}'
+"$OVLMIG" mount --source "dir:$T/img" --upper "$T/u4" --work "$T/w4" "$b/rootfs" >/dev/null ||
+	{ fail "mount 4"; exit 1; }
+on_exit "$RUNTIME delete -f c4-$$; ovlmig_cleanup $b/rootfs"
+lpid=$(lowerfs_of "$b/rootfs")
+[[ -n $lpid ]] || fail "no lowerfs for the fourth mount"
+# `run` is create + start + wait + delete: poststop runs when it returns
+(cd "$b" && "$RUNTIME" run "c4-$$" >"$T/c4.out" 2>&1) || fail "$RUNTIME run 4" "$(cat "$T/c4.out")"
+"$RUNTIME" delete "c4-$$" >/dev/null 2>&1
+grep -q "poststop c4-$$: .*unmounted" "$OVLMIG_RUN_DIR/hook.log" &&
+	grep -q "createRuntime c4-$$: .*handed to ovlmig serve" "$OVLMIG_RUN_DIR/hook.log" &&
+	ok "migration started, container exited, poststop ran" || fail "hook log" "$(tail -3 "$OVLMIG_RUN_DIR/hook.log")"
+grep -q " $b/rootfs " /proc/mounts && fail "rootfs still mounted after poststop" ||
+	ok "nothing stays mounted"
+sleep 0.3
+[[ -z $(pgrep -f "ovlmig job $b/rootfs") ]] && ok "no job process left" || fail "job process left"
+kill -0 "$lpid" 2>/dev/null && fail "lowerfs $lpid left" || ok "its lowerfs is gone"
+"$OVLMIG" status --json "$b/rootfs" >/dev/null 2>&1 && fail "state of the exited container left" ||
+	ok "state of the exited container removed"

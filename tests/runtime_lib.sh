@@ -1,0 +1,72 @@
+# Shared by the container runtime tests: a busybox image, OCI bundles
+# whose rootfs is a lazy ovlmig mount, ovlmig serve.
+
+# make_image DIR MB: busybox with its applets, data blobs of MB in all
+# with their sha256 recorded, a writable /work.
+make_image() {
+	local dir=$1 mb=$2 i
+	mkdir -p "$dir"/{bin,etc,data,work,tmp,proc,sys,dev}
+	cp "$(command -v busybox)" "$dir/bin/busybox"
+	for a in $("$dir/bin/busybox" --list); do
+		[[ -e $dir/bin/$a ]] || ln -s busybox "$dir/bin/$a"
+	done
+	echo "root:x:0:0:root:/:/bin/sh" >"$dir/etc/passwd"
+	for i in 1 2 3 4; do
+		head -c $((mb * 262144)) /dev/urandom >"$dir/data/blob$i"
+		(cd "$dir/data" && sha256sum "blob$i" >"blob$i.sha256")
+	done
+}
+
+# The workload, for the container's whole life: read and check files,
+# exec binaries, write and rename files; every failure counted.
+WORKLOAD='i=0; e=0
+while [ ! -e /work/stop ]; do
+  i=$((i+1))
+  cat /etc/passwd >/dev/null || e=$((e+1))
+  (cd /data && sha256sum -c -s blob$((i % 4 + 1)).sha256) || e=$((e+1))
+  ls /bin >/dev/null || e=$((e+1))
+  /bin/true || e=$((e+1))
+  echo "$i" >/work/f.tmp && mv /work/f.tmp /work/f || e=$((e+1))
+  echo "runs=$i errors=$e" >/work/progress
+  sleep 0.05
+done
+echo "runs=$i errors=$e" >/work/result'
+
+# make_bundle BUNDLE ARGS-JSON ANNOTATIONS-JSON [STAGES-JSON]
+make_bundle() {
+	local b=$1 args=$2 ann=$3 stages=${4:-'["createRuntime","poststop"]'}
+	mkdir -p "$b/rootfs"
+	(cd "$b" && runc spec) || return 1
+	jq --argjson args "$args" --argjson ann "$ann" --argjson stages "$stages" \
+	   --arg o "$OVLMIG" --arg env "OVLMIG_RUN_DIR=$OVLMIG_RUN_DIR" '
+		.process.terminal = false | .process.args = $args |
+		.root.readonly = false | .annotations = $ann |
+		.hooks = ([$stages[] | {key: ., value: [{path: $o,
+			args: ["ovlmig", "hook", (if . == "poststop" then "poststop" else "createRuntime" end)],
+			env: [$env]}]}] | from_entries)' \
+		"$b/config.json" >"$b/config.json.new" && mv "$b/config.json.new" "$b/config.json"
+}
+
+start_serve() {
+	"$OVLMIG" serve 2>>"$T/serve.log" &
+	SERVE_PID=$!
+	on_exit "kill -KILL $SERVE_PID"
+	for _ in $(seq 50); do [[ -S $OVLMIG_RUN_DIR/ovlmig.sock ]] && return 0; sleep 0.05; done
+	return 1
+}
+
+# wait_phase TARGET PHASE SECONDS
+wait_phase() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		[[ $("$OVLMIG" status --json "$1" 2>/dev/null | jq -r .phase) == "$2" ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# lowerfs processes serving the ovlmig mount at TARGET
+lowerfs_of() {
+	local name=${1#/}
+	pgrep -f "lowerfs --run-dir $OVLMIG_RUN_DIR/${name//\//-}/" || true
+}

@@ -70,3 +70,41 @@ lowerfs_of() {
 	local name=${1#/}
 	pgrep -f "lowerfs --run-dir $OVLMIG_RUN_DIR/${name//\//-}/" || true
 }
+
+# lifecycle BUNDLE ID: a container on a lazy ovlmig mount runs the
+# workload; the hook starts migration through serve; detach happens while
+# it runs; 0 errors; then no lowerfs, no FUSE connection; poststop unmounts.
+lifecycle() {
+	local b=$1 id=$2 st before after result conn
+	make_bundle "$b" "$(jq -nc --arg w "$WORKLOAD" '["sh","-c",$w]')" \
+		'{"io.ovlmig.migrate":"true","io.ovlmig.detach":"auto","io.ovlmig.bandwidth":"40"}'
+	"$OVLMIG" mount --source "dir:$T/img" --upper "$T/$id-u" --work "$T/$id-w" "$b/rootfs" >/dev/null ||
+		{ fail "mount"; return 1; }
+	on_exit "$RUNTIME delete -f $id-$$; ovlmig_cleanup $b/rootfs"
+	conn=$(stat -c %d "$OVLMIG_RUN_DIR"/*/lower)
+	(cd "$b" && "$RUNTIME" run -d "$id-$$" >"$T/$id.out" 2>&1) || { fail "$RUNTIME run" "$(cat "$T/$id.out")"; return 1; }
+	if wait_phase "$b/rootfs" detached 90; then
+		ok "hook started migration and detach while the container runs"
+	else
+		fail "not detached in time" "$("$OVLMIG" status "$b/rootfs"; cat "$T/serve.log")"
+	fi
+	st=$("$OVLMIG" status --json "$b/rootfs")
+	[[ $(jq -r .lower_attached <<<"$st") == false ]] && ok "status: detached, lower not attached" ||
+		fail "status" "$st"
+	before=$(sed 's/runs=\([0-9]*\).*/\1/' "$b/rootfs/work/progress")
+	sleep 1
+	after=$(sed 's/runs=\([0-9]*\).*/\1/' "$b/rootfs/work/progress")
+	[[ $after -gt $before ]] && ok "workload keeps running after detach ($before -> $after runs)" ||
+		fail "workload stalled after detach"
+	touch "$b/rootfs/work/stop"
+	for _ in $(seq 50); do [[ -e $b/rootfs/work/result ]] && break; sleep 0.1; done
+	result=$(cat "$b/rootfs/work/result" 2>/dev/null)
+	[[ $result == *" errors=0" ]] && ok "workload log: $result" || fail "workload errors" "$result"
+	[[ -z $(lowerfs_of "$b/rootfs") ]] && ok "no lowerfs process left" ||
+		fail "lowerfs still runs: $(lowerfs_of "$b/rootfs")"
+	"$RUNTIME" delete -f "$id-$$" >/dev/null 2>&1
+	grep -q " $b/rootfs " /proc/mounts && fail "poststop left the rootfs mounted" ||
+		ok "poststop unmounted the rootfs"
+	[[ -e /sys/fs/fuse/connections/$conn ]] && fail "FUSE connection $conn left" ||
+		ok "no FUSE connection left"
+}

@@ -20,39 +20,7 @@ make_image "$T/img" 8
 start_serve || { fail "ovlmig serve did not start"; exit 1; }
 
 # --- 1: the whole lifecycle under a running container ---------------
-b=$T/b1
-make_bundle "$b" "$(jq -nc --arg w "$WORKLOAD" '["sh","-c",$w]')" \
-	'{"io.ovlmig.migrate":"true","io.ovlmig.detach":"auto","io.ovlmig.bandwidth":"40"}'
-"$OVLMIG" mount --source "dir:$T/img" --upper "$T/u1" --work "$T/w1" "$b/rootfs" >/dev/null ||
-	{ fail "mount"; exit 1; }
-on_exit "$RUNTIME delete -f c1-$$; ovlmig_cleanup $b/rootfs"
-conn=$(stat -c %d "$OVLMIG_RUN_DIR"/*/lower)
-(cd "$b" && "$RUNTIME" run -d "c1-$$" >"$T/c1.out" 2>&1) || { fail "$RUNTIME run" "$(cat "$T/c1.out")"; exit 1; }
-if wait_phase "$b/rootfs" detached 90; then
-	ok "hook started migration and detach while the container runs"
-else
-	fail "not detached in time" "$("$OVLMIG" status "$b/rootfs"; cat "$T/serve.log")"
-fi
-st=$("$OVLMIG" status --json "$b/rootfs")
-[[ $(jq -r .lower_attached <<<"$st") == false ]] && ok "status: detached, lower not attached" ||
-	fail "status" "$st"
-before=$(sed 's/runs=\([0-9]*\).*/\1/' "$b/rootfs/work/progress")
-sleep 1
-after=$(sed 's/runs=\([0-9]*\).*/\1/' "$b/rootfs/work/progress")
-[[ $after -gt $before ]] && ok "workload keeps running after detach ($before -> $after runs)" ||
-	fail "workload stalled after detach"
-touch "$b/rootfs/work/stop"
-for _ in $(seq 50); do [[ -e $b/rootfs/work/result ]] && break; sleep 0.1; done
-result=$(cat "$b/rootfs/work/result" 2>/dev/null)
-[[ $result == *" errors=0" ]] && ok "workload log: $result" || fail "workload errors" "$result"
-[[ -z $(lowerfs_of "$b/rootfs") ]] && ok "no lowerfs process left" ||
-	fail "lowerfs still runs: $(lowerfs_of "$b/rootfs")"
-"$RUNTIME" delete -f "c1-$$" >/dev/null 2>&1
-grep -q " $b/rootfs " /proc/mounts && fail "poststop left the rootfs mounted" ||
-	ok "poststop unmounted the rootfs"
-[[ -e /sys/fs/fuse/connections/$conn ]] && fail "FUSE connection $conn left" ||
-	ok "no FUSE connection left"
-
+lifecycle "$T/b1" c1
 # --- 2: what the hook costs runc create ------------------------------
 b=$T/b2
 make_bundle "$b" '["sleep","1000"]' '{"io.ovlmig.migrate":"true","io.ovlmig.detach":"manual"}' \

@@ -93,3 +93,34 @@ sleep 0.3
 kill -0 "$lpid" 2>/dev/null && fail "lowerfs $lpid left" || ok "its lowerfs is gone"
 "$OVLMIG" status --json "$b/rootfs" >/dev/null 2>&1 && fail "state of the exited container left" ||
 	ok "state of the exited container removed"
+
+# --- policy: io.ovlmig.detach=manual migrates and leaves the lower ------
+b=$T/b2
+if wait_phase "$b/rootfs" migrated 60; then
+	sleep 0.5
+	st=$("$OVLMIG" status --json "$b/rootfs")
+	[[ $(jq -r .phase <<<"$st") == migrated && $(jq -r .lower_attached <<<"$st") == true ]] &&
+		ok "io.ovlmig.detach=manual: migrated, lower still attached" || fail "manual detach policy" "$st"
+else
+	fail "manual policy: never migrated"
+fi
+
+# --- 5: no serve: the hook's worker must not hold the runtime up --------
+kill -KILL "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null
+b=$T/b5
+make_bundle "$b" '["sh","-c","cat /etc/passwd >/dev/null; sleep 0.5"]' \
+	'{"io.ovlmig.migrate":"true","io.ovlmig.detach":"auto","io.ovlmig.bandwidth":"4"}' \
+	'["createRuntime"]'
+"$OVLMIG" mount --source "dir:$T/img" --upper "$T/u5" --work "$T/w5" "$b/rootfs" >/dev/null ||
+	{ fail "mount 5"; exit 1; }
+on_exit "$RUNTIME delete -f c5-$$; ovlmig_cleanup $b/rootfs"
+t0=$(date +%s%N)
+(cd "$b" && timeout 20 "$RUNTIME" run "c5-$$" >"$T/c5.out" 2>&1) || fail "$RUNTIME run 5" "$(cat "$T/c5.out")"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+grep -q "createRuntime c5-$$: .*no ovlmig serve.*starting a worker" "$OVLMIG_RUN_DIR/hook.log" &&
+	ok "no serve: the hook started a worker" || fail "hook log 5" "$(tail -2 "$OVLMIG_RUN_DIR/hook.log")"
+pgrep -f "ovlmig job $b/rootfs" >/dev/null && [[ $ms -lt 10000 ]] &&
+	ok "$RUNTIME run returned after ${ms} ms while the worker still migrates" ||
+	fail "the worker held the runtime up (${ms} ms) or is gone"
+wait_phase "$b/rootfs" detached 60 && ok "the worker migrated and detached on its own" ||
+	fail "worker did not finish" "$(cat "$OVLMIG_RUN_DIR"/*/job.log | tail -5)"

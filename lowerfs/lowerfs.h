@@ -68,6 +68,7 @@ struct lowerfs {
 	bool mounted;
 	uint32_t proto_minor;		/* negotiated at INIT */
 	bool passthrough;		/* negotiated at INIT */
+	bool no_opendir;		/* kernel takes zero-message opendir */
 	uint64_t timeout_sec;
 	uint32_t timeout_nsec;
 

@@ -335,6 +335,9 @@ static int detach_run(struct detach *d, struct error **err)
 	struct stat st;
 	int rc;
 
+	/* a detach killed after the abort: only the bookkeeping is left */
+	if (d->s->own_lower && !lower_alive(d->s) && is_mountpoint(d->s->lower) != 1)
+		goto detached;
 	if (stat(d->s->lower, &st) < 0)
 		return error_set(err, errno, "stat lower %s", d->s->lower);
 	if (finish_deferred(d, err) < 0)

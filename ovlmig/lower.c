@@ -2,6 +2,7 @@
 #include "lower.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -105,15 +106,56 @@ out:
 	return ret;
 }
 
+/*
+ * The lowerfs of S: the recorded pid, or (a mount killed before it could
+ * record it) the one in its run dir; checked to really be that lowerfs.
+ */
+static pid_t lowerfs_pid(const struct mount_state *s)
+{
+	char *copy = s->lower ? strdup(s->lower) : NULL, *run = NULL, *cmd = NULL;
+	char path[64], buf[4096];
+	long pid = s->lowerfs_pid;
+	ssize_t n;
+	int fd;
+
+	if (copy && pid <= 0 && (run = path_join(dirname(copy), "lowerfs")))
+		pid = read_pid(run);
+	free(copy);
+	if (pid <= 0)
+		goto out;
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read_full(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0) {
+		pid = 0;
+		goto out;
+	}
+	buf[n] = '\0';
+	for (ssize_t i = 0; i < n; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	/* a reused pid is not ours: it must serve our lower */
+	if (!strstr(buf, "lowerfs") || !strstr(buf, s->lower))
+		pid = 0;
+out:
+	free(run);
+	free(cmd);
+	return (pid_t)pid;
+}
+
 int lower_alive(const struct mount_state *s)
 {
-	return s->own_lower && s->lowerfs_pid > 0 &&
-	       kill((pid_t)s->lowerfs_pid, 0) == 0;
+	return s->own_lower && lowerfs_pid(s) > 0;
 }
 
 void lower_stop(struct mount_state *s)
 {
 	int i;
+
+	if (s->own_lower && s->lowerfs_pid <= 0)
+		s->lowerfs_pid = lowerfs_pid(s);
 
 	if (lower_alive(s)) {
 		kill((pid_t)s->lowerfs_pid, SIGTERM);

@@ -139,6 +139,15 @@ static char *beside(const char *dir, const char *name, const char *kind)
 	return out;
 }
 
+static bool state_file_exists(const char *dir)
+{
+	char *p = path_join(dir, "state.json");
+	bool yes = p && access(p, F_OK) == 0;
+
+	free(p);
+	return yes;
+}
+
 static char *absolute(const char *path)
 {
 	return realpath(path, NULL);
@@ -245,17 +254,24 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 		return -1;
 	}
 	s->strategy = strdup(strategy);
+	if (access(s->meta, F_OK) == 0 && dir_is_empty(s->meta) != 1)
+		return error_set(err, ENOTEMPTY, "metadata layer %s", s->meta);
 	if (mkdir(dir, 0700) < 0)
 		return error_set(err, errno, "create state directory %s", dir);
+	/*
+	 * The state is written before anything is started, phase "mounting",
+	 * so that `ovlmig umount` can take down what a killed mount left.
+	 */
 	if (a->source) {
 		s->lower = path_join(dir, "lower");
-		if (!s->lower || lower_start(s, dir, err) < 0)
-			goto undo;
+		s->own_lower = true;
 	}
-	if (access(s->meta, F_OK) == 0 && dir_is_empty(s->meta) != 1) {
-		error_set(err, ENOTEMPTY, "metadata layer %s", s->meta);
+	free(s->phase);
+	s->phase = strdup("mounting");
+	if (!s->phase || !s->lower || state_save(dir, s, err) < 0)
 		goto undo;
-	}
+	if (a->source && (lower_start(s, dir, err) < 0 || state_save(dir, s, err) < 0))
+		goto undo;
 	meta_made = true;
 	if (build_meta(s, dir_is_empty(s->upper) == 1, err) < 0)
 		goto undo;
@@ -318,6 +334,11 @@ int cmd_mount(int argc, char **argv)
 	if (make_dirs(state_root(), 0700, &err) < 0)
 		goto fail;
 	dir = state_dir(name);
+	if (dir && access(dir, F_OK) == 0 && !state_file_exists(dir)) {
+		/* a mount killed before it wrote anything: nothing to keep */
+		if (remove_tree(dir, &err) < 0)
+			goto fail;
+	}
 	if (!dir || access(dir, F_OK) == 0) {
 		error_set(&err, EEXIST, "%s is already managed (state %s); ovlmig umount it first",
 			  name, dir ? dir : "?");

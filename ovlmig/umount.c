@@ -24,6 +24,9 @@ int umount_mount(const char *dir, struct mount_state *s, struct error **err)
 		return error_set(err, errno, "unmount %s", s->target);
 	}
 	lower_stop(s);
+	/* a mount killed half-way leaves a metadata layer of its own, unfinished */
+	if (!strcmp(s->phase, "mounting") && s->meta && remove_tree(s->meta, err) < 0)
+		return -1;
 	return remove_tree(dir, err);
 }
 

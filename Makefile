@@ -28,7 +28,7 @@ BINS := $(BUILD)/lowerfs $(BUILD)/ovlmig
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
-.PHONY: all deps check check-asan demo install clean bench
+.PHONY: all deps check check-asan check-umt demo install clean bench fuzz
 all: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -67,6 +67,25 @@ check-asan: deps
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(CURDIR)/build-asan/sanitizer/ubsan \
 	  tests/run
 
+# the upstream unionmount-testsuite (not vendored): UNIONMOUNT_TESTSUITE=DIR
+check-umt: deps
+	@$(MAKE) --no-print-directory all
+	@test -n "$(UNIONMOUNT_TESTSUITE)" || { echo "check-umt: set UNIONMOUNT_TESTSUITE" >&2; exit 2; }
+	@BUILD=$(BUILD) unionmount-tests/matrix
+
+# libFuzzer harnesses (clang), each run FUZZ_SECONDS on a copy of its
+# committed seed corpus: tests/fuzz/corpus/NAME
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	-D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -pthread $(shell pkg-config --cflags $(PKGS))
+fuzz: deps
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_hook_input tests/fuzz/fuzz_hook_input.c \
+	  ovlmig/hook_input.c $(COMMON_SRC) $(LIBS)
+	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_control tests/fuzz/fuzz_control.c \
+	  $(LOWERFS_LIB_SRC) $(COMMON_SRC) $(LIBS)
+	@scripts/fuzz.sh
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) scripts/demo.sh
@@ -89,6 +108,6 @@ install: all
 	install -D -m 0644 docs/ARCHITECTURE.md $(DESTDIR)$(PREFIX)/share/doc/ovlmig/ARCHITECTURE.md
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -267,13 +267,43 @@ void control_print_help(FILE *f)
 			control_cmds[i].help);
 }
 
+json_t *control_handle(struct lowerfs *fs, const char *request, size_t len)
+{
+	unsigned char line[128];
+	json_t *reply = NULL;
+	size_t i;
+
+	/* one line, as text: anything after a newline or a NUL is ignored */
+	if (len >= sizeof(line))
+		len = sizeof(line) - 1;
+	memcpy(line, request, len);
+	line[len] = '\0';
+	line[strcspn((char *)line, "\r\n")] = '\0';
+	for (i = 0; i < control_ncmds; i++) {
+		if (!strcmp((char *)line, control_cmds[i].name)) {
+			reply = control_cmds[i].run(fs);
+			break;
+		}
+	}
+	if (i == control_ncmds) {
+		/* echo it as printable ASCII: JSON strings must be UTF-8 */
+		for (i = 0; line[i]; i++)
+			if (line[i] < 0x20 || line[i] > 0x7e)
+				line[i] = '?';
+		reply = json_pack("{s:s+}", "error", "unknown command: ", (char *)line);
+	} else if (!reply) {
+		reply = error_json("out of memory");
+	}
+	return reply;
+}
+
 static void serve_client(struct lowerfs *fs, int fd)
 {
 	struct timeval tv = { .tv_sec = 5 };
 	char line[128];
-	json_t *reply = NULL;
+	json_t *reply;
 	ssize_t n;
-	size_t i, used;
+	size_t used;
 	char *text;
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -288,17 +318,7 @@ static void serve_client(struct lowerfs *fs, int fd)
 		}
 	}
 	line[used] = '\0';
-	line[strcspn(line, "\r\n")] = '\0';
-	for (i = 0; i < control_ncmds; i++) {
-		if (!strcmp(line, control_cmds[i].name)) {
-			reply = control_cmds[i].run(fs);
-			break;
-		}
-	}
-	if (i == control_ncmds)
-		reply = json_pack("{s:s+}", "error", "unknown command: ", line);
-	else if (!reply)
-		reply = error_json("out of memory");
+	reply = control_handle(fs, line, used);
 	if (!reply)
 		return;
 	text = json_dumps(reply, JSON_COMPACT);

@@ -28,6 +28,9 @@ struct control {
 	bool started;
 };
 
+/* The reply to one request line (a command name); NULL on ENOMEM. */
+json_t *control_handle(struct lowerfs *fs, const char *request, size_t len);
+
 int control_start(struct lowerfs *fs, struct control *c, struct error **err);
 void control_stop(struct control *c);
 

@@ -30,6 +30,7 @@
 #include "../common/fsutil.h"
 #include "../common/util.h"
 #include "commands.h"
+#include "hook_input.h"
 #include "job.h"
 #include "serve.h"
 #include "state.h"
@@ -38,11 +39,7 @@
 
 struct hook {
 	const char *stage;
-	char *id;
-	char *bundle;
-	char *rootfs;
-	json_t *annotations;	/* borrowed from the state document */
-	bool required;
+	struct hook_input in;
 };
 
 static void hlog(const struct hook *h, const char *fmt, ...)
@@ -66,7 +63,7 @@ static void hlog(const struct hook *h, const char *fmt, ...)
 		return;
 	localtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(f, "%s %s %s: ", stamp, h->stage, h->id ? h->id : "?");
+	fprintf(f, "%s %s %s: ", stamp, h->stage, h->in.id ? h->in.id : "?");
 	va_start(ap, fmt);
 	vfprintf(f, fmt, ap);
 	va_end(ap);
@@ -95,36 +92,13 @@ static char *read_all_fd(int fd, size_t max, size_t *len)
 	return buf;
 }
 
-static bool id_valid(const char *id)
-{
-	size_t n = strlen(id);
-
-	return n > 0 && n <= 1024 &&
-	       strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
-}
-
-static bool has_dotdot(const char *path)
-{
-	const char *p = path;
-
-	while ((p = strstr(p, ".."))) {
-		if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
-			return true;
-		p += 2;
-	}
-	return false;
-}
-
 /* config.json: a regular file inside the bundle, reached without symlinks. */
-static json_t *read_config(const char *bundle, struct error **err)
+static char *read_config(const char *bundle, size_t *len, struct error **err)
 {
 	struct open_how how = {
 		.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW,
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
-	json_error_t jerr;
-	size_t len;
-	json_t *doc;
 	char *text;
 	long fd;
 	int dfd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -140,65 +114,33 @@ static json_t *read_config(const char *bundle, struct error **err)
 			  errno == ELOOP || errno == EXDEV ? " (a symlink: refused)" : "");
 		return NULL;
 	}
-	text = read_all_fd((int)fd, 4 << 20, &len);
+	text = read_all_fd((int)fd, 4 << 20, len);
 	close((int)fd);
-	if (!text) {
+	if (!text)
 		error_set(err, errno ? errno : ENOMEM, "read %s/config.json", bundle);
-		return NULL;
-	}
-	doc = json_loadb(text, len, 0, &jerr);
-	free(text);
-	if (!doc)
-		error_set(err, EINVAL, "%s/config.json: %s (line %d)", bundle,
-			  jerr.text, jerr.line);
-	return doc;
+	return text;
 }
 
-static int parse_input(struct hook *h, json_t *state, struct error **err)
+static int parse_input(struct hook *h, const char *input, size_t len,
+		       struct error **err)
 {
-	const char *id = json_string_value(json_object_get(state, "id"));
-	const char *bundle = json_string_value(json_object_get(state, "bundle"));
-	const char *root, *req;
-	json_t *config;
+	size_t clen;
+	char *config;
+	int ret;
 
-	if (!json_is_object(state))
-		return error_set(err, EINVAL, "state is not a JSON object");
-	if (!id || !id_valid(id))
-		return error_set(err, EINVAL, "state: missing or invalid \"id\"");
-	h->id = strdup(id);
-	if (!bundle || bundle[0] != '/')
-		return error_set(err, EINVAL, "state: \"bundle\" must be an absolute path");
-	h->bundle = strdup(bundle);
-	h->annotations = json_object_get(state, "annotations");
-	config = read_config(bundle, err);
+	if (hook_input_state(&h->in, input, len, err) < 0)
+		return -1;
+	config = read_config(h->in.bundle, &clen, err);
 	if (!config)
 		return -1;
-	root = json_string_value(json_object_get(json_object_get(config, "root"), "path"));
-	if (!root || !*root) {
-		json_decref(config);
-		return error_set(err, EINVAL, "%s/config.json: no root.path", bundle);
-	}
-	if (has_dotdot(root)) {
-		error_set(err, EINVAL, "%s/config.json: root.path '%s' contains '..': refused",
-			  bundle, root);
-		json_decref(config);
-		return -1;
-	}
-	h->rootfs = root[0] == '/' ? strdup(root) : path_join(bundle, root);
-	if (!json_is_object(h->annotations))
-		h->annotations = NULL;
-	if (!h->annotations)	/* the runtime may pass them only in config */
-		h->annotations = json_object_get(config, "annotations");
-	json_incref(h->annotations);
-	json_decref(config);
-	req = json_string_value(json_object_get(h->annotations, "io.ovlmig.required"));
-	h->required = req && !strcmp(req, "true");
-	return h->id && h->bundle && h->rootfs ? 0 : error_set(err, ENOMEM, "hook");
+	ret = hook_input_config(&h->in, config, clen, err);
+	free(config);
+	return ret;
 }
 
 static const char *annotation(struct hook *h, const char *key, const char *def)
 {
-	const char *v = json_string_value(json_object_get(h->annotations, key));
+	const char *v = json_string_value(json_object_get(h->in.annotations, key));
 
 	return v ? v : def;
 }
@@ -217,7 +159,7 @@ static int policy(struct hook *h, struct job *j, struct error **err)
 		return error_set(err, EINVAL, "io.ovlmig.bandwidth '%s': MB/s", b);
 	j->migrate = !strcmp(m, "true");
 	j->detach_auto = !strcmp(d, "auto");
-	j->container = h->id;
+	j->container = h->in.id;
 	return 0;
 }
 
@@ -230,8 +172,8 @@ static int create_runtime(struct hook *h, struct error **err)
 	char *dir = NULL;
 	int ret = -1;
 
-	if (state_find(h->rootfs, &dir, &s, &none) < 0) {
-		hlog(h, "%s is not an ovlmig mount: nothing to do", h->rootfs);
+	if (state_find(h->in.rootfs, &dir, &s, &none) < 0) {
+		hlog(h, "%s is not an ovlmig mount: nothing to do", h->in.rootfs);
 		error_free(&none);
 		return 0;
 	}
@@ -271,7 +213,7 @@ static int poststop(struct hook *h, struct error **err)
 	FILE *f;
 	int pid = 0;
 
-	if (state_find(h->rootfs, &dir, &s, &none) < 0) {
+	if (state_find(h->in.rootfs, &dir, &s, &none) < 0) {
 		error_free(&none);
 		return 0;
 	}
@@ -302,9 +244,7 @@ int cmd_hook(int argc, char **argv)
 {
 	struct hook h = { .stage = argc > 1 ? argv[1] : "createRuntime" };
 	struct error *err = NULL;
-	json_error_t jerr;
-	json_t *state = NULL;
-	bool parsed;
+	bool parsed, required;
 	size_t len;
 	char *input;
 	int ret = -1;
@@ -316,31 +256,25 @@ int cmd_hook(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	input = read_all_fd(STDIN_FILENO, MAX_INPUT, &len);
-	if (!input) {
+	if (!input)
 		error_set(&err, errno ? errno : ENOMEM, "read state from stdin");
-	} else if (!(state = json_loadb(input, len, 0, &jerr))) {
-		error_set(&err, EINVAL, "state on stdin is not valid JSON: %s", jerr.text);
-	} else if (parse_input(&h, state, &err) == 0) {
+	else if (parse_input(&h, input, len, &err) == 0)
 		ret = strcmp(h.stage, "poststop") ? create_runtime(&h, &err) :
 						    poststop(&h, &err);
-	}
 	free(input);
-	parsed = h.rootfs != NULL;
+	parsed = h.in.rootfs != NULL;
+	required = h.in.required;
 	if (err) {
 		hlog(&h, "%s", err->msg);
 		fprintf(stderr, "ovlmig hook %s: %s\n", h.stage, err->msg);
 		error_free(&err);
 	}
-	json_decref(h.annotations);
-	json_decref(state);
-	free(h.id);
-	free(h.bundle);
-	free(h.rootfs);
+	hook_input_free(&h.in);
 	/* bad input is refused; a failed migration start fails the container
 	 * only when io.ovlmig.required says so; poststop only warns */
 	if (ret == 0)
 		return 0;
 	if (!strcmp(h.stage, "poststop"))
 		return 0;
-	return h.required || !parsed ? EXIT_FAILED : 0;
+	return required || !parsed ? EXIT_FAILED : 0;
 }

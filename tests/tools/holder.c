@@ -50,6 +50,7 @@ struct opts {
 	const char *map_path;
 	const char *ready;
 	long interval_ms;
+	char *owned[2];		/* absolute forms of report and ready */
 };
 
 struct held {
@@ -517,13 +518,13 @@ static int hold_map(const char *path, struct held *h)
 		close(fd);
 		return -1;
 	}
+	h->map = map;
+	h->map_len = (size_t)st.st_size;
 	/* from now on only the mapping holds the file */
 	if (close(fd)) {
 		fprintf(stderr, PROG ": close: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	h->map = map;
-	h->map_len = (size_t)st.st_size;
 	failed = map_sum(h->map, h->map_len, h->map_sum);
 	if (failed) {
 		fprintf(stderr, PROG ": %s: %s: %s\n", failed, path,
@@ -545,7 +546,7 @@ static int touch(const char *path)
 }
 
 /* Replaces a relative *PATH with one from the current directory. */
-static int absolute(const char **path)
+static int absolute(const char **path, char **owned)
 {
 	char *cwd, *abs;
 	int n;
@@ -563,11 +564,15 @@ static int absolute(const char **path)
 		fprintf(stderr, PROG ": asprintf: %s\n", strerror(errno));
 		return -1;
 	}
-	*path = abs;
+	*path = *owned = abs;
 	return 0;
 }
 
-/* Everything before the loop; failures here are setup errors (exit 2). */
+/*
+ * Everything before the loop; failures here are setup errors (exit 2).
+ * The files are opened before the chdir: relative paths are meant from
+ * where we were started.
+ */
 static int setup(const struct opts *o, struct held *h)
 {
 	int rc;
@@ -582,11 +587,8 @@ static int setup(const struct opts *o, struct held *h)
 		return 2;
 	}
 	if (asprintf(&h->report_tmp, "%s.tmp", o->report) < 0) {
+		h->report_tmp = NULL;
 		fprintf(stderr, PROG ": asprintf: %s\n", strerror(errno));
-		return 2;
-	}
-	if (o->cwd && chdir(o->cwd)) {
-		fprintf(stderr, PROG ": chdir: %s: %s\n", o->cwd, strerror(errno));
 		return 2;
 	}
 	if (o->fd_path && hold_fd(o->fd_path, h))
@@ -598,7 +600,26 @@ static int setup(const struct opts *o, struct held *h)
 		if (rc)
 			return 2;
 	}
+	if (o->cwd && chdir(o->cwd)) {
+		fprintf(stderr, PROG ": chdir: %s: %s\n", o->cwd, strerror(errno));
+		return 2;
+	}
+	if (o->ready && touch(o->ready))
+		return 2;
 	return 0;
+}
+
+/* only so that leak checkers stay quiet: the process ends right after */
+static void release(struct opts *o, struct held *h)
+{
+	if (h->map && munmap((void *)h->map, h->map_len))
+		fprintf(stderr, PROG ": munmap: %s\n", strerror(errno));
+	if (h->fd >= 0 && close(h->fd))
+		fprintf(stderr, PROG ": close: %s\n", strerror(errno));
+	free(h->report_tmp);
+	EVP_MD_CTX_free(md);
+	free(o->owned[0]);
+	free(o->owned[1]);
 }
 
 int main(int argc, char **argv)
@@ -613,17 +634,19 @@ int main(int argc, char **argv)
 		return rc == 1 ? 0 : 2;
 	}
 	/*
-	 * Relative report and ready paths are meant from where we were
-	 * started, not from --cwd: make them absolute before the chdir.
+	 * The report and ready file are written after the chdir, but
+	 * relative paths are meant from where we were started.
 	 */
-	if (o.cwd && (absolute(&o.report) || absolute(&o.ready)))
+	if (o.cwd && (absolute(&o.report, &o.owned[0]) ||
+		      absolute(&o.ready, &o.owned[1]))) {
+		release(&o, &h);
 		return 2;
+	}
 	rc = setup(&o, &h);
-	if (rc)
+	if (rc) {
+		release(&o, &h);
 		return rc;
-	if (o.ready && touch(o.ready))
-		return 2;
-
+	}
 	while (!stop) {
 		check_all(&o, &h);
 		iterations++;
@@ -631,5 +654,6 @@ int main(int argc, char **argv)
 		nap(o.interval_ms);
 	}
 	write_report(&o, &h);
+	release(&o, &h);
 	return errors ? 1 : 0;
 }

@@ -51,17 +51,41 @@ int make_dirs(const char *path, unsigned mode, struct error **err)
 	return 0;
 }
 
+/* The mount at PATH as the mount table names it; NULL if none. An
+ * aborted FUSE mount cannot be resolved: then PATH is taken as it is. */
+static struct libmnt_fs *find_mount(struct libmnt_table *tb, const char *path)
+{
+	char *real = realpath(path, NULL);
+	struct libmnt_fs *fs;
+
+	fs = mnt_table_find_target(tb, real ? real : path, MNT_ITER_BACKWARD);
+	free(real);
+	return fs;
+}
+
 int is_mountpoint(const char *path)
 {
 	struct libmnt_table *tb = mnt_new_table();
-	char *real = realpath(path, NULL);
 	int found = -1;
 
-	if (tb && real && mnt_table_parse_mtab(tb, NULL) == 0)
-		found = mnt_table_find_target(tb, real, MNT_ITER_BACKWARD) != NULL;
+	if (tb && mnt_table_parse_mtab(tb, NULL) == 0)
+		found = find_mount(tb, path) != NULL;
 	mnt_unref_table(tb);
-	free(real);
 	return found;
+}
+
+int mount_devno(const char *path, dev_t *dev)
+{
+	struct libmnt_table *tb = mnt_new_table();
+	struct libmnt_fs *fs;
+	int ret = -1;
+
+	if (tb && mnt_table_parse_mtab(tb, NULL) == 0 && (fs = find_mount(tb, path))) {
+		*dev = mnt_fs_get_devno(fs);
+		ret = 0;
+	}
+	mnt_unref_table(tb);
+	return ret;
 }
 
 static int name_cmp(const void *a, const void *b)

@@ -2,6 +2,8 @@
 #ifndef OVLMIG_FSUTIL_H
 #define OVLMIG_FSUTIL_H
 
+#include <sys/types.h>
+
 #include "error.h"
 
 /* rm -rf PATH without crossing into other mounts. */
@@ -10,6 +12,9 @@ int remove_tree(const char *path, struct error **err);
 int make_dirs(const char *path, unsigned mode, struct error **err);
 /* Is PATH the mountpoint of some mount? 1 yes, 0 no, -1 error. */
 int is_mountpoint(const char *path);
+/* The device number of the mount at PATH, from the mount table (works
+ * where stat fails, e.g. on an aborted FUSE mount). */
+int mount_devno(const char *path, dev_t *dev);
 
 /*
  * The names in directory DIRFD (REL names it in errors), sorted, without

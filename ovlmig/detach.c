@@ -335,9 +335,21 @@ static int detach_run(struct detach *d, struct error **err)
 	struct stat st;
 	int rc;
 
-	/* a detach killed after the abort: only the bookkeeping is left */
-	if (d->s->own_lower && !lower_alive(d->s) && is_mountpoint(d->s->lower) != 1)
+	/*
+	 * lowerfs is gone: a detach killed after its abort (or lowerfs died).
+	 * Nothing can be asked any more and migration is complete: abort
+	 * whatever connection is left and finish the bookkeeping.
+	 */
+	if (d->s->own_lower && !lower_alive(d->s)) {
+		if (mount_devno(d->s->lower, &st.st_dev) == 0) {
+			struct error *ignored = NULL;
+
+			abort_connection(d, st.st_dev, &ignored);
+			error_free(&ignored);
+		}
+		lower_stop(d->s);
 		goto detached;
+	}
 	if (stat(d->s->lower, &st) < 0)
 		return error_set(err, errno, "stat lower %s", d->s->lower);
 	if (finish_deferred(d, err) < 0)
@@ -404,7 +416,7 @@ int detach_mount(const char *dir, struct mount_state *s, bool wait,
 		goto out;
 	}
 	d.tree = (struct image_tree){ d.rootfd, d.metafd, s->meta };
-	if (detach_run(&d, err) < 0)
+	if (repin_journal(d.rootfd, dir, err) < 0 || detach_run(&d, err) < 0)
 		goto out;
 	printf("%s: detached (%u files repinned%s); %s\n", s->target, d.repinned,
 	       d.dropped_caches ? ", kernel dentry caches dropped" : "",

@@ -451,6 +451,8 @@ int migrate_run(const char *dir, struct mount_state *s,
 		goto out;
 	}
 	w.tree = (struct image_tree){ ovl, meta, s->meta };
+	if (repin_journal(ovl, dir, err) < 0)
+		goto out;
 	if (start_pool(&w, err) < 0) {
 		stop_pool(&w);
 		goto out;

@@ -18,6 +18,63 @@
 #define TMP_PREFIX ".ovlmig-repin-"
 
 /*
+ * Temporary names are written to a journal before they are created, so
+ * the next migrate or detach removes what a killed one left in the tree.
+ */
+static char *journal_path;
+static pthread_mutex_t journal_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void journal_add(const char *rel)
+{
+	FILE *f;
+
+	if (!journal_path)
+		return;
+	pthread_mutex_lock(&journal_lock);
+	f = fopen(journal_path, "ae");
+	if (f) {
+		fprintf(f, "%s\n", rel);
+		fclose(f);
+	}
+	pthread_mutex_unlock(&journal_lock);
+}
+
+int repin_journal(int rootfd, const char *state_dir, struct error **err)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+
+	free(journal_path);
+	journal_path = NULL;
+	if (asprintf(&journal_path, "%s/repin.journal", state_dir) < 0) {
+		journal_path = NULL;
+		return error_set(err, ENOMEM, "repin journal");
+	}
+	f = fopen(journal_path, "re");
+	if (f) {
+		while ((n = getline(&line, &cap, f)) > 0) {
+			const char *base;
+
+			if (line[n - 1] == '\n')
+				line[n - 1] = '\0';
+			base = strrchr(line, '/');
+			base = base ? base + 1 : line;
+			/* only names of ours, whatever the journal says */
+			if (!strncmp(base, TMP_PREFIX, strlen(TMP_PREFIX)) &&
+			    !strstr(line, "..") && line[0] != '/')
+				unlinkat(rootfd, line, 0);
+		}
+		free(line);
+		fclose(f);
+	}
+	if (truncate(journal_path, 0) < 0 && errno != ENOENT)
+		return error_set(err, errno, "truncate %s", journal_path);
+	return 0;
+}
+
+/*
  * Put the copy TMP in place of NAME atomically (RENAME_EXCHANGE), then
  * check that what was swapped out is the file we copied (inode INO). If
  * someone replaced NAME meanwhile, swap back: their file wins. Either way
@@ -172,6 +229,7 @@ static int repin_files(int rootfd, const char *rel, const char *const *others,
 		goto out;
 	}
 	unlinkat(rootfd, tmp, 0);	/* left over by an interrupted run */
+	journal_add(tmp);
 	dst = openat(rootfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (dst < 0) {
 		error_set(err, errno, "create /%s", tmp);
@@ -191,6 +249,7 @@ static int repin_files(int rootfd, const char *rel, const char *const *others,
 			goto fail;
 		}
 		unlinkat(rootfd, t, 0);
+		journal_add(t);
 		if (linkat(rootfd, tmp, rootfd, t, 0) < 0) {
 			error_set(err, errno, "link /%s", t);
 			free(t);

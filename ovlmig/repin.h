@@ -14,6 +14,12 @@
 
 #include "../common/error.h"
 
+/*
+ * Remove the temporary names a killed migrate or detach left (recorded in
+ * STATE_DIR/repin.journal), and journal new ones there from now on.
+ */
+int repin_journal(int rootfd, const char *state_dir, struct error **err);
+
 /* REL and its OTHER names, relative to the overlay root ROOTFD. */
 int repin(int rootfd, const char *rel, const char *const *others,
 	  size_t nothers, struct error **err);

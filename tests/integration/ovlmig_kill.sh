@@ -69,3 +69,28 @@ for point in $(seq 1 20); do
 done
 [[ $clean -eq 20 ]] && ok "20 kill points: every one cleaned up to nothing ($finished finished the job first)" ||
 	fail "only $clean of 20 kill points ended clean"
+
+# the exact point between the abort and the rest of detach: the lower is
+# aborted (lowerfs gone) but still mounted; a rerun finishes the detach
+fusectl_ready
+m=$T/mx
+mkdir -p "$m"
+if "$OVLMIG" mount --source "dir:$src" --upper "$T/ux" --work "$T/wx" "$m" >/dev/null &&
+   "$OVLMIG" migrate "$m" >/dev/null; then
+	lower=$(ls -d "$OVLMIG_RUN_DIR"/*/lower)
+	echo 1 >"/sys/fs/fuse/connections/$(stat -c %d "$lower")/abort"
+	sleep 0.3
+	if out=$("$OVLMIG" detach "$m" 2>&1) &&
+	   [[ $("$OVLMIG" status --json "$m" | jq -r .phase) == detached ]] &&
+	   ! grep -q " $lower " /proc/mounts; then
+		ok "detach after an abort it did not finish: $out"
+	else
+		fail "detach after an unfinished abort" "$out"
+	fi
+	diff -q "$T/expected" <("$TOOLS/treesum" --no-atime "$m") >/dev/null &&
+		ok "tree equals the image" || fail "tree after the unfinished abort"
+	"$OVLMIG" umount "$m" >/dev/null || fail "umount"
+else
+	fail "mount and migrate for the abort case"
+fi
+[[ -z $(leftovers "$m") ]] && ok "nothing left" || fail "left behind" "$(leftovers "$m")"

@@ -2,6 +2,7 @@
 #include "serve.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -106,22 +107,31 @@ static void reap(void)
 	}
 }
 
+/* Is there anything left to do for the job recorded in DIR? */
+static bool job_pending(const char *dir, const struct mount_state *s)
+{
+	struct error *err = NULL;
+	struct job j;
+	bool pending;
+
+	if (job_load(dir, &j, &err) < 0) {
+		error_free(&err);
+		return false;
+	}
+	pending = j.migrate && strcmp(s->phase, "detached") &&
+		  (j.detach_auto || strcmp(s->phase, "migrated"));
+	job_free(&j);
+	return pending;
+}
+
 /* A restarted serve picks up every unfinished job it finds. */
 static int resume_one(const char *dir, struct mount_state *s, void *arg)
 {
 	struct error *err = NULL;
-	struct job j;
 
 	(void)arg;
-	if (job_load(dir, &j, &err) < 0) {
-		error_free(&err);
-		return 0;
-	}
-	if (j.migrate && strcmp(s->phase, "detached") &&
-	    (j.detach_auto || strcmp(s->phase, "migrated")) &&
-	    start_job(dir, s->target, &err) < 0)
+	if (job_pending(dir, s) && start_job(dir, s->target, &err) < 0)
 		error_report(&err, "ovlmig serve: resume", stderr);
-	job_free(&j);
 	return 0;
 }
 
@@ -147,7 +157,7 @@ static json_t *handle(json_t *req)
 		return reply;
 	}
 	if (!strcmp(op, "register")) {
-		if (start_job(dir, s.target, &err) < 0) {
+		if (job_pending(dir, &s) && start_job(dir, s.target, &err) < 0) {
 			reply = json_pack("{s:s}", "error", err->msg);
 			error_free(&err);
 		} else {

@@ -157,3 +157,18 @@ void dir_names_free(char **names, size_t n)
 		free(names[--n]);
 	free(names);
 }
+
+int mount_has_option(const char *path, const char *name, const char *value)
+{
+	struct libmnt_table *tb = mnt_new_table();
+	struct libmnt_fs *fs;
+	char *val = NULL;
+	size_t len = 0;
+	int yes = 0;
+
+	if (tb && mnt_table_parse_mtab(tb, NULL) == 0 && (fs = find_mount(tb, path)) &&
+	    mnt_fs_get_option(fs, name, &val, &len) == 0)
+		yes = value ? len == strlen(value) && !strncmp(val, value, len) : 1;
+	mnt_unref_table(tb);
+	return yes;
+}

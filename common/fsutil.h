@@ -15,6 +15,8 @@ int is_mountpoint(const char *path);
 /* The device number of the mount at PATH, from the mount table (works
  * where stat fails, e.g. on an aborted FUSE mount). */
 int mount_devno(const char *path, dev_t *dev);
+/* Does the mount at PATH show option NAME (=VALUE, if not NULL)? */
+int mount_has_option(const char *path, const char *name, const char *value);
 
 /*
  * The names in directory DIRFD (REL names it in errors), sorted, without

@@ -396,6 +396,15 @@ int detach_mount(const char *dir, struct mount_state *s, bool wait,
 		printf("%s: already detached\n", s->target);
 		return 0;
 	}
+	/*
+	 * Measured with the unionmount-testsuite: with xino active, O_EXCL
+	 * creates over migrated files still reach the data layer after the
+	 * abort (ESTALE). Refuse rather than break the container.
+	 */
+	if (mount_has_option(s->target, "xino", "on"))
+		return error_set(err, EOPNOTSUPP,
+				 "xino=on is active on %s: detaching would give processes ESTALE; "
+				 "mount without --xino to detach", s->target);
 	if (strcmp(s->phase, "migrated")) {
 		struct migrate_opts o = { .jobs = 2 };
 

@@ -27,7 +27,7 @@
 #include "state.h"
 
 enum { OPT_STRATEGY = 256, OPT_SOURCE, OPT_LOWER_MOUNT, OPT_UPPER, OPT_WORK,
-       OPT_META, OPT_CACHE, OPT_NAME, OPT_SHUTDOWN_LOWER };
+       OPT_META, OPT_CACHE, OPT_NAME, OPT_SHUTDOWN_LOWER, OPT_XINO };
 
 static const struct cli_option options[] = {
 	{ "strategy", OPT_STRATEGY, "auto|datadir|nofollow", "how the lower is made detachable (default auto)" },
@@ -39,12 +39,13 @@ static const struct cli_option options[] = {
 	{ "meta", OPT_META, "DIR", "metadata layer (default: .NAME.meta beside the upper)" },
 	{ "cache", OPT_CACHE, "DIR", "lowerfs cache (default: .NAME.cache beside the upper)" },
 	{ "name", OPT_NAME, "NAME", "state name (default: derived from TARGET)" },
+	{ "xino", OPT_XINO, "on|off|auto", "overlayfs xino: one st_dev for every file (default: the kernel's)" },
 	{ "help", 'h', NULL, "show this help" },
 };
 
 struct mount_args {
 	const char *strategy, *source, *lower_mount, *upper, *work, *meta;
-	const char *cache, *name, *target;
+	const char *cache, *name, *target, *xino;
 	bool shutdown_lower;
 };
 
@@ -75,6 +76,7 @@ static int parse(int argc, char **argv, struct mount_args *a)
 		case OPT_META: a->meta = optarg; break;
 		case OPT_CACHE: a->cache = optarg; break;
 		case OPT_NAME: a->name = optarg; break;
+		case OPT_XINO: a->xino = optarg; break;
 		case 'h': usage(stdout); cli_parser_free(&p); exit(0);
 		default: cli_parser_free(&p); usage(stderr); return -1;
 		}
@@ -87,6 +89,11 @@ static int parse(int argc, char **argv, struct mount_args *a)
 	a->target = argv[optind];
 	if (!a->source == !a->lower_mount) {
 		fprintf(stderr, "ovlmig mount: give exactly one of --source and --lower-mount\n");
+		return -1;
+	}
+	if (a->xino && strcmp(a->xino, "on") && strcmp(a->xino, "off") &&
+	    strcmp(a->xino, "auto")) {
+		fprintf(stderr, "ovlmig mount: --xino on, off or auto\n");
 		return -1;
 	}
 	if (!a->upper || !a->work) {
@@ -208,17 +215,19 @@ out:
 	return ret;
 }
 
-static int mount_datadir(struct mount_state *s, struct error **err)
+static int mount_datadir(struct mount_state *s, const char *xino,
+			 struct error **err)
 {
-	static const char *const opts[] = { "metacopy=on", "redirect_dir=on",
-					    "index=on" };
+	char xopt[16];
+	const char *opts[] = { "metacopy=on", "redirect_dir=on", "index=on", xopt };
 	const char *lowers[] = { s->meta }, *datas[] = { s->lower };
 	struct overlay_cfg c = {
 		.lowers = lowers, .nlowers = 1, .datas = datas, .ndatas = 1,
 		.upper = s->upper, .work = s->work,
-		.options = opts, .noptions = ARRAY_SIZE(opts),
+		.options = opts, .noptions = xino ? 4 : 3,
 	};
 
+	snprintf(xopt, sizeof(xopt), "xino=%s", xino ? xino : "auto");
 	return overlay_mount(&c, s->target, err);
 }
 
@@ -275,7 +284,7 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 	meta_made = true;
 	if (build_meta(s, dir_is_empty(s->upper) == 1, err) < 0)
 		goto undo;
-	if (mount_datadir(s, err) < 0)
+	if (mount_datadir(s, a->xino, err) < 0)
 		goto undo;
 	free(s->phase);
 	s->phase = strdup("lazy");

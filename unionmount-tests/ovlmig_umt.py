@@ -61,8 +61,12 @@ def ovlmig_mount_union(ctx):
     os.mkdir(workdir)
     write_file(upperdir + "/f", "pure")
     counter[0] += 1
+    extra = []
+    if cfg.is_xino():  # the one suite mount option ovlmig takes
+        extra = ["--xino", "on"]
     ovlmig("mount", "--source", "dir:" + lower, "--upper", upperdir,
-           "--work", workdir, "--meta", meta_dir(), "--name", "umt", union)
+           "--work", workdir, "--meta", meta_dir(), "--name", "umt",
+           *extra, union)
     if MODE == "detached":
         ovlmig("migrate", union)
         ovlmig("detach", union)

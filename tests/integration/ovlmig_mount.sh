@@ -56,3 +56,26 @@ grep -qE " ($T/m|$OVLMIG_RUN_DIR/[^ ]*) " /proc/mounts && fail "umount left moun
 	ok "umount left nothing mounted"
 kill -0 "$pid" 2>/dev/null && fail "lowerfs $pid still running" || ok "lowerfs stopped"
 [[ $("$OVLMIG" status) == "no ovlmig mounts" ]] && ok "state removed" || fail "state left"
+
+# --xino: passed to the overlay; anything else than on/off/auto refused
+expect "bad --xino" 2 "--xino on, off or auto" \
+	"$OVLMIG" mount --xino maybe --source "dir:$src" --upper "$T/u6" --work "$T/w6" "$T/m2"
+# a metadata layer on a filesystem of its own, so that xino matters
+mkdir -p "$T/metafs"
+mount -t tmpfs ovlmig-meta "$T/metafs" && on_exit "umount -l $T/metafs"
+if ovlmig_mount "$T/m3" --xino on --meta "$T/metafs/m" --source "dir:$src" \
+	--upper "$T/u7" --work "$T/w7" >/dev/null; then
+	devs=$(find "$T/m3" -xdev -printf '%D\n' 2>/dev/null | sort -u | wc -l)
+	[[ $devs -eq 1 ]] && ok "--xino on: one st_dev for every file" || fail "--xino on: $devs st_dev values"
+else
+	fail "--xino on mount"
+fi
+"$OVLMIG" umount "$T/m3" >/dev/null || fail "umount --xino mount"
+# detach refuses while xino is active (see unionmount-tests/README.md)
+if ovlmig_mount "$T/m4" --xino on --meta "$T/metafs/m4" --source "dir:$src" \
+	--upper "$T/u8" --work "$T/w8" >/dev/null; then
+	out=$("$OVLMIG" detach --wait "$T/m4" 2>&1); rc=$?
+	[[ $rc -eq 1 && $out == *"xino=on is active"* ]] && ok "detach refuses with xino active" ||
+		fail "detach with xino" "exit $rc: $out"
+	"$OVLMIG" umount "$T/m4" >/dev/null || fail "umount m4"
+fi

@@ -36,7 +36,7 @@ static json_t *cmd_stats(struct lowerfs *fs)
 					    json_integer((json_int_t)n));
 	}
 	out = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-			" s:I, s:b, s:I, s:I, s:b, s:I, s:o}",
+			" s:I, s:b, s:I, s:I, s:b, s:b, s:I, s:o}",
 			"source", fs->opts.source_spec,
 			"mountpoint", fs->opts.mountpoint,
 			"entries", (json_int_t)fs->img.count,
@@ -53,6 +53,7 @@ static json_t *cmd_stats(struct lowerfs *fs)
 			(json_int_t)atomic_load(&s->passthrough_opens),
 			"fallback_opens", (json_int_t)atomic_load(&s->fallback_opens),
 			"prefetch_running", atomic_load(&fs->prefetch_running),
+			"taken_over", fs->taken_over,
 			"prefetch_done", (json_int_t)atomic_load(&prefetch_done),
 			"requests", req);
 	return out;

@@ -186,3 +186,25 @@ int node_prefetch(struct lowerfs *fs, uint32_t node, struct error **err)
 	pthread_mutex_unlock(&ns->lock);
 	return fd < 0 ? -1 : 0;
 }
+
+/*
+ * A READ for a file opened before a takeover: this process never saw its
+ * OPEN. Open the data (kept until that file's RELEASE, counted as one).
+ */
+int node_data_reopen(struct lowerfs *fs, uint32_t node)
+{
+	struct node_state *ns = &fs->nodes[node];
+	struct error *err = NULL;
+	int fd;
+
+	pthread_mutex_lock(&ns->lock);
+	fd = data_fd_locked(fs, node, &err);
+	if (fd >= 0 && !atomic_load(&ns->opens))
+		atomic_store(&ns->opens, 1);
+	pthread_mutex_unlock(&ns->lock);
+	if (fd < 0) {
+		lowerfs_log("reopen after takeover: %s", err->msg);
+		error_free(&err);
+	}
+	return fd;
+}

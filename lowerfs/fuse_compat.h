@@ -27,6 +27,9 @@
 #define FOPEN_PASSTHROUGH	(1 << 7)
 #endif
 
+/* 7.40 notification: re-queue the requests being processed */
+#define LOWERFS_NOTIFY_RESEND 7
+
 /* 7.39 opcode; unanswered (ENOSYS) so the kernel falls back to GETATTR */
 #define LOWERFS_OP_STATX 52
 

@@ -132,6 +132,14 @@ int fuse_notify_inval_inode(struct lowerfs *fs, uint32_t node)
 	return dev_write(fs, FUSE_NOTIFY_INVAL_INODE, 0, iov, 2);
 }
 
+int fuse_notify_resend(struct lowerfs *fs)
+{
+	struct iovec iov[1];
+
+	/* FUSE_NOTIFY_RESEND (7.40, Linux 6.9): no payload */
+	return dev_write(fs, LOWERFS_NOTIFY_RESEND, 0, iov, 1);
+}
+
 static void dispatch(struct lowerfs *fs, const char *buf, size_t len)
 {
 	const struct fuse_in_header *in = (const void *)buf;

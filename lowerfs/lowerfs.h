@@ -54,6 +54,8 @@ struct lowerfs_opts {
 	bool foreground;
 	bool no_passthrough;
 	bool export_support;		/* decodable file handles */
+	const char *keeper;		/* socket of a keeper of the connection */
+	int takeover_fd;		/* > 0: an inherited /dev/fuse connection */
 };
 
 struct lowerfs {
@@ -69,6 +71,7 @@ struct lowerfs {
 	uint32_t proto_minor;		/* negotiated at INIT */
 	bool passthrough;		/* negotiated at INIT */
 	bool no_opendir;		/* kernel takes zero-message opendir */
+	bool taken_over;		/* serving a connection a dead lowerfs set up */
 	uint64_t timeout_sec;
 	uint32_t timeout_nsec;
 
@@ -84,6 +87,7 @@ struct lowerfs {
 int node_data_open(struct lowerfs *fs, uint32_t node, int *backing_id,
 		   struct error **err);
 void node_data_release(struct lowerfs *fs, uint32_t node);
+int node_data_reopen(struct lowerfs *fs, uint32_t node);
 /* Make sure NODE is in the cache (no-op without a cache). */
 int node_prefetch(struct lowerfs *fs, uint32_t node, struct error **err);
 int nodes_init(struct lowerfs *fs, struct error **err);
@@ -99,6 +103,8 @@ void fuse_dev_unmount(struct lowerfs *fs);
 int fuse_notify_inval_entry(struct lowerfs *fs, uint32_t parent,
 			    const char *name);
 int fuse_notify_inval_inode(struct lowerfs *fs, uint32_t node);
+/* Ask the kernel to queue again what a dead predecessor had read. */
+int fuse_notify_resend(struct lowerfs *fs);
 
 /* Wake the main loop to exit with REASON (static string). */
 void lowerfs_request_exit(struct lowerfs *fs, const char *reason);

@@ -22,13 +22,14 @@
 #include "../common/cli.h"
 #include "../common/util.h"
 #include "control.h"
+#include "session.h"
 #include "lowerfs.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 enum {
 	OPT_LATENCY = 256, OPT_BANDWIDTH, OPT_TIMEOUT, OPT_RUN_DIR, OPT_LOG,
-	OPT_NO_PASSTHROUGH, OPT_EXPORT_SUPPORT,
+	OPT_NO_PASSTHROUGH, OPT_EXPORT_SUPPORT, OPT_TAKEOVER_FD, OPT_KEEPER,
 };
 
 static const struct cli_option options[] = {
@@ -41,6 +42,8 @@ static const struct cli_option options[] = {
 	{ "log", OPT_LOG, "FILE", "log file (default: stderr; RUN_DIR/lowerfs.log when in the background)" },
 	{ "no-passthrough", OPT_NO_PASSTHROUGH, NULL, "serve reads in user space even if the kernel has passthrough" },
 	{ "export-support", OPT_EXPORT_SUPPORT, NULL, "decodable file handles (for overlayfs index=on); default: FUSE_NO_EXPORT_SUPPORT" },
+	{ "keeper", OPT_KEEPER, "SOCKET", "hand a duplicate of the FUSE connection to the keeper at SOCKET" },
+	{ "takeover-fd", OPT_TAKEOVER_FD, "FD", "serve the existing FUSE connection FD of a crashed lowerfs" },
 	{ "foreground", 'f', NULL, "stay in the foreground" },
 	{ "help", 'h', NULL, "show this help" },
 };
@@ -81,6 +84,14 @@ static int parse_args(int argc, char **argv, struct lowerfs_opts *o)
 		case OPT_LOG: o->log_file = optarg; break;
 		case OPT_NO_PASSTHROUGH: o->no_passthrough = true; break;
 		case OPT_EXPORT_SUPPORT: o->export_support = true; break;
+		case OPT_KEEPER: o->keeper = optarg; break;
+		case OPT_TAKEOVER_FD:
+			if (parse_u64(optarg, 3, 1 << 20, &v) < 0) {
+				fprintf(stderr, "lowerfs: bad fd '%s'\n", optarg);
+				goto fail;
+			}
+			o->takeover_fd = (int)v;
+			break;
 		case 't':
 		case OPT_LATENCY:
 		case OPT_BANDWIDTH:
@@ -131,6 +142,8 @@ static int check_environment(const struct lowerfs_opts *o, struct error **err)
 				 "must run as root (mounting FUSE and passthrough need CAP_SYS_ADMIN)");
 	if (access("/dev/fuse", R_OK | W_OK) < 0)
 		return error_set(err, errno, "/dev/fuse");
+	if (o->takeover_fd > 0)
+		return 0;	/* the mountpoint is the live mount being taken over */
 	if (stat(o->mountpoint, &st) < 0)
 		return error_set(err, errno, "mountpoint %s", o->mountpoint);
 	if (!S_ISDIR(st.st_mode))
@@ -302,10 +315,14 @@ static int run(struct lowerfs *fs, int *report_fd, const char *log_path,
 		error_set(&err, errno, "signalfd");
 		goto out;
 	}
-	if (setup(fs, &err) < 0 || fuse_dev_mount(fs, &err) < 0 ||
+	if (setup(fs, &err) < 0 ||
+	    (fs->opts.takeover_fd > 0 ? takeover(fs, &err) : fuse_dev_mount(fs, &err)) < 0 ||
+	    (fs->opts.keeper && keeper_send(fs, &err) < 0) ||
 	    fuse_dev_start(fs, &threads, &err) < 0 ||
 	    control_start(fs, &ctl, &err) < 0)
 		goto out;
+	if (fs->opts.takeover_fd > 0)
+		fuse_notify_resend(fs);
 	if (log_path && redirect_stdio(log_path, log) < 0)
 		lowerfs_log("log %s: %s", log_path, strerror(errno));
 	if (write_pid_file(fs->opts.run_dir) < 0)
@@ -316,6 +333,7 @@ static int run(struct lowerfs *fs, int *report_fd, const char *log_path,
 	report_status(report_fd, 0);
 	why = wait_for_exit(fs, sigfd);
 	lowerfs_log("exiting: %s", why);
+	session_mark_exit(fs);
 	status = 0;
 out:
 	if (err)

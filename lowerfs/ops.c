@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fuse_req.h"
+#include "session.h"
 
 /* "Infinite": about a century, well inside what the kernel accepts. */
 #define TIMEOUT_INFINITE (100ull * 365 * 24 * 3600)
@@ -112,6 +113,7 @@ static void op_init(struct fuse_req *r, const void *arg, size_t len)
 	out.max_pages = READ_MAX / 4096;
 	if (fs->passthrough)
 		init_out_set_max_stack_depth(&out, 1);
+	session_save(fs);	/* for a lowerfs that may take over later */
 	reply_data(r, &out, sizeof(out));
 }
 
@@ -279,6 +281,10 @@ static void op_read(struct fuse_req *r, const void *arg, size_t len)
 		return;
 	}
 	ns = &r->fs->nodes[idx];
+	if (ns->data_fd < 0 && node_data_reopen(r->fs, idx) < 0) {
+		reply_err(r, EIO);	/* opened before a takeover, data gone */
+		return;
+	}
 	size = in->size < READ_MAX ? in->size : READ_MAX;
 	buf = malloc(size ? size : 1);
 	if (!buf) {

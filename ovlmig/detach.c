@@ -282,12 +282,17 @@ static int abort_connection(struct detach *d, dev_t dev, struct error **err)
  * holds: drop the caches, then repin whatever processes still hold
  * through the image (from /proc), then shut it down if asked.
  */
-static int detach_mounted(struct detach *d, struct error **err)
+/*
+ * Repin every image file a process holds (from /proc), whatever any
+ * server says: the way when no server can tell what the kernel holds.
+ */
+static int repin_holders(struct detach *d, struct error **err)
 {
 	size_t i, j;
 
-	if (drop_dentry_caches(d, err) < 0)
-		return -1;
+	holders_free(d->holders, d->nholders);
+	d->holders = NULL;
+	d->nholders = 0;
 	if (holders_find(d->s->target, &d->holders, &d->nholders) < 0)
 		return error_set(err, errno, "scan /proc");
 	for (i = 0; i < d->nholders; i++) {
@@ -311,11 +316,31 @@ static int detach_mounted(struct detach *d, struct error **err)
 		report_blocked(d);
 		return error_set(err, EBUSY, "processes hold files only the lower can serve");
 	}
+	return 0;
+}
+
+static int detach_mounted(struct detach *d, struct error **err)
+{
+	if (drop_dentry_caches(d, err) < 0 || repin_holders(d, err) < 0)
+		return -1;
 	if (d->s->shutdown_lower && lower_shutdown(d->s->lower, err) < 0)
 		return -1;
 	if (umount2(d->s->lower, MNT_DETACH) < 0)
 		return error_set(err, errno, "unmount lower %s", d->s->lower);
 	return 0;
+}
+
+/* A lowerfs that took over a crashed one's connection never saw the
+ * lookups made before: its live list is incomplete. */
+static bool lower_taken_over(struct detach *d)
+{
+	struct error *err = NULL;
+	json_t *st = ctl_call(d->run, "stats", &err);
+	bool yes = json_is_true(json_object_get(st, "taken_over"));
+
+	json_decref(st);
+	error_free(&err);
+	return yes;
 }
 
 /* OVLMIG_DEBUG=1: how long each step of a detach took, on stderr. */
@@ -363,6 +388,12 @@ static int detach_run(struct detach *d, struct error **err)
 	step_done("settle (invalidate, repin, re-check)", &t0);
 	if (rc < 0)
 		return -1;
+	if (rc == 0 && lower_taken_over(d)) {
+		if (!d->dropped_caches && drop_dentry_caches(d, err) < 0)
+			return -1;
+		if (repin_holders(d, err) < 0)
+			return -1;
+	}
 	if (rc > 0) {
 		report_blocked(d);
 		return error_set(err, EBUSY, "processes hold files only the lower can serve");

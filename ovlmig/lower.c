@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../common/util.h"
+#include "keeper.h"
 
 char *lower_run_dir(const char *state_dir)
 {
@@ -22,7 +23,7 @@ char *lower_run_dir(const char *state_dir)
 }
 
 /* $OVLMIG_LOWERFS, else lowerfs beside this executable, else $PATH. */
-static char *lowerfs_binary(void)
+char *lowerfs_binary(void)
 {
 	const char *env = getenv("OVLMIG_LOWERFS");
 	char self[PATH_MAX], *p;
@@ -62,7 +63,7 @@ static long read_pid(const char *run_dir)
 int lower_start(struct mount_state *s, const char *state_dir,
 		struct error **err)
 {
-	char *bin = lowerfs_binary(), *run = lower_run_dir(state_dir);
+	char *bin = lowerfs_binary(), *run = lower_run_dir(state_dir), *keeper = NULL;
 	int status, ret = -1;
 	pid_t pid;
 
@@ -74,6 +75,9 @@ int lower_start(struct mount_state *s, const char *state_dir,
 		error_set(err, errno, "create %s", s->lower);
 		goto out;
 	}
+	keeper = keeper_start(state_dir, err);
+	if (!keeper)
+		goto out;
 	pid = fork();
 	if (pid < 0) {
 		error_set(err, errno, "fork");
@@ -83,7 +87,8 @@ int lower_start(struct mount_state *s, const char *state_dir,
 		/* lowerfs daemonizes; this child exits once it is mounted */
 		/* export support: overlayfs index=on needs it of every layer */
 		execlp(bin, bin, "--run-dir", run, "--export-support",
-		       "--cache", s->cache, s->source, s->lower, (char *)NULL);
+		       "--keeper", keeper, "--cache", s->cache, s->source, s->lower,
+		       (char *)NULL);
 		fprintf(stderr, "ovlmig: exec %s: %s\n", bin, strerror(errno));
 		_exit(127);
 	}
@@ -101,6 +106,7 @@ int lower_start(struct mount_state *s, const char *state_dir,
 	s->own_lower = true;
 	ret = 0;
 out:
+	free(keeper);
 	free(bin);
 	free(run);
 	return ret;
@@ -110,16 +116,19 @@ out:
  * The lowerfs of S: the recorded pid, or (a mount killed before it could
  * record it) the one in its run dir; checked to really be that lowerfs.
  */
-static pid_t lowerfs_pid(const struct mount_state *s)
+pid_t lowerfs_pid(const struct mount_state *s)
 {
 	char *copy = s->lower ? strdup(s->lower) : NULL, *run = NULL, *cmd = NULL;
 	char path[64], buf[4096];
-	long pid = s->lowerfs_pid;
+	long pid = 0;
 	ssize_t n;
 	int fd;
 
-	if (copy && pid <= 0 && (run = path_join(dirname(copy), "lowerfs")))
+	/* the pid file first: a lowerfs restarted by the keeper writes it */
+	if (copy && (run = path_join(dirname(copy), "lowerfs")))
 		pid = read_pid(run);
+	if (pid <= 0)
+		pid = s->lowerfs_pid;
 	free(copy);
 	if (pid <= 0)
 		goto out;

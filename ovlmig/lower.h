@@ -3,6 +3,8 @@
 #ifndef OVLMIG_LOWER_H
 #define OVLMIG_LOWER_H
 
+#include <sys/types.h>
+
 #include "../common/error.h"
 #include "state.h"
 
@@ -13,6 +15,9 @@ int lower_start(struct mount_state *s, const char *state_dir,
 void lower_stop(struct mount_state *s);
 /* STATE_DIR/lowerfs, malloc'd. */
 char *lower_run_dir(const char *state_dir);
+char *lowerfs_binary(void);
+/* The pid of the lowerfs serving S now (it may have been restarted), or 0. */
+pid_t lowerfs_pid(const struct mount_state *s);
 /* Is the lowerfs of S still running? */
 int lower_alive(const struct mount_state *s);
 

@@ -7,6 +7,7 @@
 #include "../common/util.h"
 #include "commands.h"
 #include "job.h"
+#include "keeper.h"
 #include "serve.h"
 
 struct command {
@@ -32,6 +33,8 @@ static const struct command commands[] = {
 	  "OCI runtime hook: hand a container's ovlmig rootfs to serve; clean up at poststop" },
 	{ "job", cmd_job, "TARGET",
 	  "carry out the policy the hook recorded for TARGET (run by serve or the hook)" },
+	{ "keep", cmd_keep, "STATE-DIR",
+	  "hold a lowerfs' FUSE connection and restart it on a crash (started by mount)" },
 	{ "umount", cmd_umount, "TARGET",
 	  "unmount the overlay and its lower, remove the state" },
 };

@@ -46,7 +46,7 @@ static json_t *status_json(const char *dir, const struct mount_state *s)
 			"source", s->source, "upper", s->upper,
 			"mounted", is_mountpoint(s->target) == 1,
 			"lower_attached", alive,
-			"lowerfs_pid", (json_int_t)(alive && s->own_lower ? s->lowerfs_pid : 0),
+			"lowerfs_pid", (json_int_t)(alive && s->own_lower ? lowerfs_pid(s) : 0),
 			"lowerfs", stats);
 	if (err) {
 		json_object_set_new(doc, "lowerfs_error", json_string(err->msg));

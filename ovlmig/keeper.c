@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: MIT
+#include "keeper.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/fsutil.h"
+#include "../common/util.h"
+#include "commands.h"
+#include "lower.h"
+#include "state.h"
+
+#define LISTEN_FD 3	/* the keeper inherits its listening socket here */
+
+char *keeper_start(const char *state_dir, struct error **err)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	char *path = path_join(state_dir, "keeper.sock");
+	mode_t old;
+	pid_t pid;
+	int fd;
+
+	if (!path || strlen(path) >= sizeof(addr.sun_path)) {
+		error_set(err, ENAMETOOLONG, "keeper socket in %s", state_dir);
+		free(path);
+		return NULL;
+	}
+	strcpy(addr.sun_path, path);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	old = umask(0177);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	    listen(fd, 4) < 0) {
+		umask(old);
+		error_set(err, errno, "keeper socket %s", path);
+		if (fd >= 0)
+			close(fd);
+		free(path);
+		return NULL;
+	}
+	umask(old);
+	pid = fork();
+	if (pid == 0) {
+		/* its own session, nothing inherited but the socket */
+		if (setsid() < 0 || fork() != 0)
+			_exit(0);
+		if (fd == LISTEN_FD)	/* dup2 onto itself keeps close-on-exec */
+			fcntl(fd, F_SETFD, 0);
+		else
+			dup2(fd, LISTEN_FD);
+		close_range(LISTEN_FD + 1, ~0U, 0);
+		int null = open("/dev/null", O_RDWR);
+		char *log = path_join(state_dir, "keeper.log");
+		int lfd = log ? open(log, O_WRONLY | O_CREAT | O_APPEND, 0600) : -1;
+
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(lfd >= 0 ? lfd : null, STDERR_FILENO);
+		execl("/proc/self/exe", "ovlmig", "keep", state_dir, (char *)NULL);
+		_exit(127);
+	}
+	close(fd);
+	if (pid < 0) {
+		error_set(err, errno, "start keeper");
+		free(path);
+		return NULL;
+	}
+	waitpid(pid, NULL, 0);
+	return path;
+}
+
+static void klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void klog(const char *fmt, ...)
+{
+	char stamp[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	va_list ap;
+
+	localtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(stderr, "%s ovlmig keep[%d]: ", stamp, (int)getpid());
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* The connection and the pid of the lowerfs that sent it. */
+static int receive(int *devfd, pid_t *pid)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { pid, sizeof(*pid) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct pollfd p = { LISTEN_FD, POLLIN, 0 };
+	struct cmsghdr *cm;
+	int c;
+
+	/* a mount killed before lowerfs ran: give up once its state is gone */
+	for (int i = 0; i < 30 && poll(&p, 1, 1000) == 0; i++)
+		if (access(".", F_OK) < 0)
+			return -1;
+	if (!(p.revents & POLLIN))
+		return -1;
+	c = accept4(LISTEN_FD, NULL, NULL, SOCK_CLOEXEC);
+	if (c < 0 || recvmsg(c, &msg, MSG_CMSG_CLOEXEC) != sizeof(*pid)) {
+		if (c >= 0)
+			close(c);
+		return -1;
+	}
+	close(c);
+	cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(devfd, CMSG_DATA(cm), sizeof(int));
+	return 0;
+}
+
+static bool exists(const char *dir, const char *name)
+{
+	char *p = path_join(dir, name);
+	bool yes = p && access(p, F_OK) == 0;
+
+	free(p);
+	return yes;
+}
+
+/* A new lowerfs on the same connection; its pid, or -1. */
+static pid_t restart(const struct mount_state *s, const char *run, int devfd)
+{
+	char *bin = lowerfs_binary(), *pidfile = path_join(run, "lowerfs.pid");
+	pid_t child = fork(), pid = -1;
+	int status;
+	FILE *f;
+
+	if (child == 0) {
+		if (devfd == 3)		/* dup2 onto itself keeps close-on-exec */
+			fcntl(devfd, F_SETFD, 0);
+		else
+			dup2(devfd, 3);
+		execl(bin, bin, "--run-dir", run, "--export-support", "--cache",
+		      s->cache, "--takeover-fd", "3", s->source, s->lower,
+		      (char *)NULL);
+		_exit(127);
+	}
+	if (child > 0 && waitpid(child, &status, 0) == child &&
+	    WIFEXITED(status) && WEXITSTATUS(status) == 0 && pidfile &&
+	    (f = fopen(pidfile, "re"))) {
+		if (fscanf(f, "%d", &pid) != 1)
+			pid = -1;
+		fclose(f);
+	}
+	free(bin);
+	free(pidfile);
+	return pid;
+}
+
+/* ovlmig keep STATE_DIR: hold the connection, restart a crashed lowerfs. */
+int cmd_keep(int argc, char **argv)
+{
+	struct error *err = NULL;
+	struct mount_state s;
+	char *run;
+	int devfd;
+	pid_t pid;
+
+	if (argc != 2 || state_load(argv[1], &s, &err) < 0) {
+		error_report(&err, "ovlmig keep", stderr);
+		return EXIT_USAGE;
+	}
+	run = lower_run_dir(argv[1]);
+	/* in the state dir, so "." disappears with it (see receive()) */
+	if (!run || chdir(argv[1]) < 0 || receive(&devfd, &pid) < 0) {
+		klog("no connection received");
+		return EXIT_FAILED;
+	}
+	close(LISTEN_FD);
+	klog("holding the FUSE connection of lowerfs %d", (int)pid);
+	for (;;) {
+		int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		struct pollfd p = { pfd, POLLIN, 0 };
+
+		/* wait for lowerfs to end, looking at the mount now and then */
+		while (pfd >= 0 && poll(&p, 1, 1000) == 0)
+			if (is_mountpoint(s.lower) != 1)
+				break;
+		if (pfd >= 0)
+			close(pfd);
+		if (exists(run, "exited") || is_mountpoint(s.lower) != 1) {
+			klog("lowerfs ended normally: done");
+			break;
+		}
+		if (pfd >= 0 && kill(pid, 0) == 0)
+			continue;
+		klog("lowerfs %d died: starting another on the same connection", (int)pid);
+		pid = restart(&s, run, devfd);
+		if (pid <= 0) {
+			klog("restart failed: giving up");
+			break;
+		}
+		klog("lowerfs %d took over", (int)pid);
+	}
+	close(devfd);
+	free(run);
+	state_free(&s);
+	return 0;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The keeper: a small process per lowerfs mount that holds a duplicate of
+ * its FUSE connection (sent by lowerfs over STATE/keeper.sock), so the
+ * kernel keeps the connection when lowerfs dies. If lowerfs dies without
+ * a normal exit, the keeper starts a new one on the same connection
+ * (lowerfs --takeover-fd), which asks the kernel to resend what the dead
+ * one had read. Readers see a pause, not an error.
+ */
+#ifndef OVLMIG_KEEPER_H
+#define OVLMIG_KEEPER_H
+
+#include "../common/error.h"
+
+/* Listen on STATE_DIR/keeper.sock and start the keeper; the socket path. */
+char *keeper_start(const char *state_dir, struct error **err);
+
+int cmd_keep(int argc, char **argv);
+
+#endif

@@ -20,13 +20,14 @@ make_image() {
 # The workload, for the container's whole life: read and check files,
 # exec binaries, write and rename files; every failure counted.
 WORKLOAD='i=0; e=0
+err() { e=$((e+1)); echo "run $i: $1 failed" >>/work/errors; }
 while [ ! -e /work/stop ]; do
   i=$((i+1))
-  cat /etc/passwd >/dev/null || e=$((e+1))
-  (cd /data && sha256sum -c -s blob$((i % 4 + 1)).sha256) || e=$((e+1))
-  ls /bin >/dev/null || e=$((e+1))
-  /bin/true || e=$((e+1))
-  echo "$i" >/work/f.tmp && mv /work/f.tmp /work/f || e=$((e+1))
+  cat /etc/passwd >/dev/null 2>>/work/errors || err cat
+  (cd /data && sha256sum -c -s blob$((i % 4 + 1)).sha256) 2>>/work/errors || err sha256sum
+  ls /bin >/dev/null 2>>/work/errors || err ls
+  /bin/true 2>>/work/errors || err true
+  { echo "$i" >/work/f.tmp && mv /work/f.tmp /work/f; } 2>>/work/errors || err write-rename
   echo "runs=$i errors=$e" >/work/progress
   sleep 0.05
 done
@@ -99,7 +100,8 @@ lifecycle() {
 	touch "$b/rootfs/work/stop"
 	for _ in $(seq 50); do [[ -e $b/rootfs/work/result ]] && break; sleep 0.1; done
 	result=$(cat "$b/rootfs/work/result" 2>/dev/null)
-	[[ $result == *" errors=0" ]] && ok "workload log: $result" || fail "workload errors" "$result"
+	[[ $result == *" errors=0" ]] && ok "workload log: $result" ||
+		fail "workload errors" "$result: $(head -5 "$b/rootfs/work/errors" 2>/dev/null)"
 	[[ -z $(lowerfs_of "$b/rootfs") ]] && ok "no lowerfs process left" ||
 		fail "lowerfs still runs: $(lowerfs_of "$b/rootfs")"
 	"$RUNTIME" delete -f "$id-$$" >/dev/null 2>&1

@@ -243,6 +243,39 @@ static int check_source(const char *spec, struct error **err)
 	return 0;
 }
 
+static int make_state_dir(const char *dir, struct mount_state *s,
+			  struct error **err)
+{
+	char *copy = strdup(dir), *tmp = NULL;
+	int ret = -1;
+
+	if (!copy || asprintf(&tmp, "%s/.%s.new", dirname(copy), s->name) < 0) {
+		tmp = NULL;
+		error_set(err, ENOMEM, "state directory");
+		goto out;
+	}
+	if (remove_tree(tmp, err) < 0)		/* left by a killed mount */
+		goto out;
+	if (mkdir(tmp, 0700) < 0) {
+		error_set(err, errno, "create state directory %s", tmp);
+		goto out;
+	}
+	if (state_save(tmp, s, err) < 0 || rename(tmp, dir) < 0) {
+		struct error *ignored = NULL;
+
+		if (!*err)
+			error_set(err, errno, "create state directory %s", dir);
+		remove_tree(tmp, &ignored);
+		error_free(&ignored);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(copy);
+	free(tmp);
+	return ret;
+}
+
 static void undo_remove(const char *path)
 {
 	struct error *err = NULL;
@@ -265,11 +298,11 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 	s->strategy = strdup(strategy);
 	if (access(s->meta, F_OK) == 0 && dir_is_empty(s->meta) != 1)
 		return error_set(err, ENOTEMPTY, "metadata layer %s", s->meta);
-	if (mkdir(dir, 0700) < 0)
-		return error_set(err, errno, "create state directory %s", dir);
 	/*
 	 * The state is written before anything is started, phase "mounting",
-	 * so that `ovlmig umount` can take down what a killed mount left.
+	 * so that `ovlmig umount` can take down what a killed mount left. The
+	 * directory appears with its state.json in it (made under a hidden
+	 * name, then renamed): a state directory never lacks its state.
 	 */
 	if (a->source) {
 		s->lower = path_join(dir, "lower");
@@ -277,8 +310,10 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 	}
 	free(s->phase);
 	s->phase = strdup("mounting");
-	if (!s->phase || !s->lower || state_save(dir, s, err) < 0)
-		goto undo;
+	if (!s->phase || !s->lower)
+		return error_set(err, ENOMEM, "state");
+	if (make_state_dir(dir, s, err) < 0)
+		return -1;
 	if (a->source && (lower_start(s, dir, err) < 0 || state_save(dir, s, err) < 0))
 		goto undo;
 	meta_made = true;

@@ -304,6 +304,8 @@ static int run(struct lowerfs *fs, int *report_fd, const char *log_path,
 	int sigfd = -1, status = EXIT_RUNTIME;
 	const char *why;
 
+	/* a control client that goes away must not take the server with it */
+	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);

@@ -458,6 +458,7 @@ int detach_mount(const char *dir, struct mount_state *s, bool wait,
 	d.tree = (struct image_tree){ d.rootfd, d.metafd, s->meta };
 	if (repin_journal(d.rootfd, dir, err) < 0 || detach_run(&d, err) < 0)
 		goto out;
+	repin_journal_done();
 	printf("%s: detached (%u files repinned%s); %s\n", s->target, d.repinned,
 	       d.dropped_caches ? ", kernel dentry caches dropped" : "",
 	       s->own_lower ? "lowerfs stopped, cache deleted" :

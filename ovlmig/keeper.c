@@ -199,11 +199,12 @@ int cmd_keep(int argc, char **argv)
 
 		/* wait for lowerfs to end, looking at the mount now and then */
 		while (pfd >= 0 && poll(&p, 1, 1000) == 0)
-			if (is_mountpoint(s.lower) != 1)
+			if (is_mountpoint(s.lower) == 0)
 				break;
 		if (pfd >= 0)
 			close(pfd);
-		if (exists(run, "exited") || is_mountpoint(s.lower) != 1) {
+		/* "not mounted" only when the mount table says so for sure */
+		if (exists(run, "exited") || is_mountpoint(s.lower) == 0) {
 			klog("lowerfs ended normally: done");
 			break;
 		}

@@ -467,8 +467,10 @@ int migrate_run(const char *dir, struct mount_state *s,
 	if (ret == 0)
 		ret = mark_tree(&w, ovl, up, "", true, &marked, err);
 	progress_finish(&w.prog);
-	if (ret == 0)
+	if (ret == 0) {
+		repin_journal_done();
 		ret = set_phase(dir, s, "migrated", err);
+	}
 	if (ret == 0)
 		printf("%s: migrated %llu entries, %.1f MiB; %llu directories made opaque; %llu running binaries left for detach\n",
 		       s->target, (unsigned long long)w.prog.entries_done,

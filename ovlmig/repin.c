@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <ftw.h>
 #include <stdbool.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +26,12 @@
 static char *journal_path;
 static pthread_mutex_t journal_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void journal_add(const char *rel)
+/* "T NAME": a temporary name; "D SEC NSEC SEC NSEC DIR": a directory's
+ * times before our temporary names touched it. */
+static void journal_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void journal_line(const char *fmt, ...)
 {
+	va_list ap;
 	FILE *f;
 
 	if (!journal_path)
@@ -33,10 +39,29 @@ static void journal_add(const char *rel)
 	pthread_mutex_lock(&journal_lock);
 	f = fopen(journal_path, "ae");
 	if (f) {
-		fprintf(f, "%s\n", rel);
+		va_start(ap, fmt);
+		vfprintf(f, fmt, ap);
+		va_end(ap);
 		fclose(f);
 	}
 	pthread_mutex_unlock(&journal_lock);
+}
+
+static void journal_add(const char *rel)
+{
+	journal_line("T %s\n", rel);
+}
+
+static bool safe_rel(const char *p)
+{
+	return *p && p[0] != '/' && !strstr(p, "..");
+}
+
+void repin_journal_done(void)
+{
+	/* all repins finished and put their directories' times back */
+	if (journal_path && truncate(journal_path, 0) < 0 && errno != ENOENT)
+		fprintf(stderr, "ovlmig: truncate %s: %s\n", journal_path, strerror(errno));
 }
 
 int repin_journal(int rootfd, const char *state_dir, struct error **err)
@@ -53,22 +78,36 @@ int repin_journal(int rootfd, const char *state_dir, struct error **err)
 		return error_set(err, ENOMEM, "repin journal");
 	}
 	f = fopen(journal_path, "re");
-	if (f) {
+	for (int pass = 0; f && pass < 2; pass++) {
+		/* pass 0 removes temporary names, pass 1 puts times back */
+		rewind(f);
 		while ((n = getline(&line, &cap, f)) > 0) {
-			const char *base;
+			struct timespec ts[2];
+			long long as, ms;
+			long an, mn;
+			int off = 0;
 
 			if (line[n - 1] == '\n')
 				line[n - 1] = '\0';
-			base = strrchr(line, '/');
-			base = base ? base + 1 : line;
-			/* only names of ours, whatever the journal says */
-			if (!strncmp(base, TMP_PREFIX, strlen(TMP_PREFIX)) &&
-			    !strstr(line, "..") && line[0] != '/')
-				unlinkat(rootfd, line, 0);
+			if (pass == 0 && !strncmp(line, "T ", 2)) {
+				const char *rel = line + 2, *base = strrchr(rel, '/');
+
+				base = base ? base + 1 : rel;
+				/* only names of ours, whatever the journal says */
+				if (!strncmp(base, TMP_PREFIX, strlen(TMP_PREFIX)) && safe_rel(rel))
+					unlinkat(rootfd, rel, 0);
+			} else if (pass == 1 && sscanf(line, "D %lld %ld %lld %ld %n",
+						      &as, &an, &ms, &mn, &off) == 4 &&
+				   off > 0 && (safe_rel(line + off) || !strcmp(line + off, "."))) {
+				ts[0] = (struct timespec){ (time_t)as, an };
+				ts[1] = (struct timespec){ (time_t)ms, mn };
+				utimensat(rootfd, line + off, ts, 0);
+			}
 		}
-		free(line);
-		fclose(f);
 	}
+	free(line);
+	if (f)
+		fclose(f);
 	if (truncate(journal_path, 0) < 0 && errno != ENOENT)
 		return error_set(err, errno, "truncate %s", journal_path);
 	return 0;
@@ -181,6 +220,9 @@ static void save_dir_times(int rootfd, const char *rel, struct dir_times *t)
 	if (t->ok) {
 		t->ts[0] = st.st_atim;
 		t->ts[1] = st.st_mtim;
+		journal_line("D %lld %ld %lld %ld %s\n", (long long)st.st_atim.tv_sec,
+			     st.st_atim.tv_nsec, (long long)st.st_mtim.tv_sec,
+			     st.st_mtim.tv_nsec, t->dir);
 	}
 }
 

@@ -19,6 +19,8 @@
  * STATE_DIR/repin.journal), and journal new ones there from now on.
  */
 int repin_journal(int rootfd, const char *state_dir, struct error **err);
+/* Everything journaled is complete: forget it. */
+void repin_journal_done(void);
 
 /* REL and its OTHER names, relative to the overlay root ROOTFD. */
 int repin(int rootfd, const char *rel, const char *const *others,

@@ -259,6 +259,7 @@ int cmd_serve(int argc, char **argv)
 		free(path);
 		return EXIT_FAILED;
 	}
+	signal(SIGPIPE, SIG_IGN);	/* a client gone before its reply */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGCHLD);
 	sigaddset(&sigs, SIGTERM);

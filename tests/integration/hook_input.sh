@@ -10,7 +10,7 @@ b=$T/bundle
 mkdir -p "$b/rootfs" "$T/outside"
 echo '{"root": {"path": "rootfs"}}' >"$b/config.json"
 echo '{"root": {"path": "/etc"}}' >"$T/outside/config.json"
-snapshot() { find "$T" -mindepth 1 -path "$OVLMIG_RUN_DIR" -prune -o -printf '%p %s %T@\n' | sort; grep -c . /proc/mounts; }
+snapshot() { find "$T" -mindepth 1 -path "$OVLMIG_RUN_DIR" -prune -o -printf '%p %s %T@\n' | sort; grep -c " $T" /proc/mounts; }
 
 # refused INPUT WANT [CONFIG]: exit 1, one line naming the problem
 refused() {

@@ -25,4 +25,8 @@ int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* A directory that exists and has no entries other than . and .. */
 int dir_is_empty(const char *path);	/* 1 empty, 0 not, -1 error */
 
+/* "TIMESTAMP WHO[PID]: message" on stderr, for daemons whose stderr is a log. */
+void log_line(const char *who, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #endif

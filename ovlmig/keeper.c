@@ -83,23 +83,6 @@ char *keeper_start(const char *state_dir, struct error **err)
 	return path;
 }
 
-static void klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void klog(const char *fmt, ...)
-{
-	char stamp[32];
-	time_t t = time(NULL);
-	struct tm tm;
-	va_list ap;
-
-	localtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(stderr, "%s ovlmig keep[%d]: ", stamp, (int)getpid());
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 /* The connection and the pid of the lowerfs that sent it. */
 static int receive(int *devfd, pid_t *pid)
 {
@@ -188,11 +171,11 @@ int cmd_keep(int argc, char **argv)
 	run = lower_run_dir(argv[1]);
 	/* in the state dir, so "." disappears with it (see receive()) */
 	if (!run || chdir(argv[1]) < 0 || receive(&devfd, &pid) < 0) {
-		klog("no connection received");
+		log_line("ovlmig keep", "no connection received");
 		return EXIT_FAILED;
 	}
 	close(LISTEN_FD);
-	klog("holding the FUSE connection of lowerfs %d", (int)pid);
+	log_line("ovlmig keep", "holding the FUSE connection of lowerfs %d", (int)pid);
 	for (;;) {
 		int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 		struct pollfd p = { pfd, POLLIN, 0 };
@@ -205,18 +188,18 @@ int cmd_keep(int argc, char **argv)
 			close(pfd);
 		/* "not mounted" only when the mount table says so for sure */
 		if (exists(run, "exited") || is_mountpoint(s.lower) == 0) {
-			klog("lowerfs ended normally: done");
+			log_line("ovlmig keep", "lowerfs ended normally: done");
 			break;
 		}
 		if (pfd >= 0 && kill(pid, 0) == 0)
 			continue;
-		klog("lowerfs %d died: starting another on the same connection", (int)pid);
+		log_line("ovlmig keep", "lowerfs %d died: starting another on the same connection", (int)pid);
 		pid = restart(&s, run, devfd);
 		if (pid <= 0) {
-			klog("restart failed: giving up");
+			log_line("ovlmig keep", "restart failed: giving up");
 			break;
 		}
-		klog("lowerfs %d took over", (int)pid);
+		log_line("ovlmig keep", "lowerfs %d took over", (int)pid);
 	}
 	close(devfd);
 	free(run);

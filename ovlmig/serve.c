@@ -40,23 +40,6 @@ char *serve_socket_path(void)
 	return path_join(state_root(), "ovlmig.sock");
 }
 
-static void slog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void slog(const char *fmt, ...)
-{
-	char stamp[32];
-	time_t t = time(NULL);
-	struct tm tm;
-	va_list ap;
-
-	localtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(stderr, "%s ovlmig serve[%d]: ", stamp, (int)getpid());
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 static struct running *job_of(const char *target)
 {
 	int i;
@@ -84,7 +67,7 @@ static int start_job(const char *dir, const char *target, struct error **err)
 		return -1;
 	jobs[i].pid = pid;
 	jobs[i].target = strdup(target);
-	slog("started job %d for %s", (int)pid, target);
+	log_line("ovlmig serve", "started job %d for %s", (int)pid, target);
 	return 0;
 }
 
@@ -97,7 +80,7 @@ static void reap(void)
 		for (i = 0; i < MAX_JOBS; i++) {
 			if (jobs[i].pid != pid)
 				continue;
-			slog("job %d for %s ended: %s %d", (int)pid, jobs[i].target,
+			log_line("ovlmig serve", "job %d for %s ended: %s %d", (int)pid, jobs[i].target,
 			     WIFEXITED(status) ? "exit" : "signal",
 			     WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 			free(jobs[i].target);
@@ -167,7 +150,7 @@ static json_t *handle(json_t *req)
 		r = job_of(s.target);
 		if (r) {
 			kill(r->pid, SIGKILL);	/* resumable: nothing half done */
-			slog("stopped job %d for %s", (int)r->pid, s.target);
+			log_line("ovlmig serve", "stopped job %d for %s", (int)r->pid, s.target);
 		}
 		reply = json_pack("{s:b, s:b}", "ok", 1, "was_running", r != NULL);
 	}
@@ -202,7 +185,7 @@ static void serve_client(int fd)
 	text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
 	json_decref(reply);
 	if (text && (write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0))
-		slog("reply: %s", strerror(errno));
+		log_line("ovlmig serve", "reply: %s", strerror(errno));
 	free(text);
 }
 
@@ -266,7 +249,7 @@ int cmd_serve(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
-	slog("listening on %s", path);
+	log_line("ovlmig serve", "listening on %s", path);
 	if (state_each(resume_one, NULL, &err) < 0)
 		error_report(&err, "ovlmig serve: resume", stderr);
 	p[0] = (struct pollfd){ lfd, POLLIN, 0 };
@@ -279,7 +262,7 @@ int cmd_serve(int argc, char **argv)
 
 			if (read(sfd, &si, sizeof(si)) == sizeof(si) &&
 			    si.ssi_signo != SIGCHLD) {
-				slog("signal %d: stopping; jobs resume at the next start",
+				log_line("ovlmig serve", "signal %d: stopping; jobs resume at the next start",
 				     (int)si.ssi_signo);
 				break;
 			}

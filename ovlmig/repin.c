@@ -282,6 +282,10 @@ static int repin_files(int rootfd, const char *rel, const char *const *others,
 		error_wrap(err, "copy /%s", rel);
 		goto fail;
 	}
+	/* closed before it takes the name: an exec of a file still open for
+	 * writing fails with ETXTBSY */
+	close(dst);
+	dst = -1;
 	/* the other names first: REL moves last, once all is in place */
 	for (i = 0; i < nothers; i++) {
 		char *t = temp_name(others[i], (unsigned)i + 1);

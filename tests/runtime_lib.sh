@@ -28,7 +28,7 @@ while [ ! -e /work/stop ]; do
   ls /bin >/dev/null 2>>/work/errors || err ls
   /bin/true 2>>/work/errors || err true
   { echo "$i" >/work/f.tmp && mv /work/f.tmp /work/f; } 2>>/work/errors || err write-rename
-  echo "runs=$i errors=$e" >/work/progress
+  echo "runs=$i errors=$e" >/work/progress.tmp && mv /work/progress.tmp /work/progress
   sleep 0.05
 done
 echo "runs=$i errors=$e" >/work/result'

@@ -172,6 +172,8 @@ int cmd_keep(int argc, char **argv)
 	/* in the state dir, so "." disappears with it (see receive()) */
 	if (!run || chdir(argv[1]) < 0 || receive(&devfd, &pid) < 0) {
 		log_line("ovlmig keep", "no connection received");
+		free(run);
+		state_free(&s);
 		return EXIT_FAILED;
 	}
 	close(LISTEN_FD);

@@ -15,6 +15,8 @@ packages=(
 	runc crun busybox-static
 	# benchmarks: the FUSE baseline
 	bindfs
+	# remote images: HTTP and registry servers, layer tools, fault proxy
+	nginx-light docker-registry skopeo zstd gzip curl python3
 )
 
 missing=()

@@ -53,7 +53,12 @@ enum layer_entry_kind {
 };
 
 struct layer_entry {
-	char *path;		/* normalized: relative, no "", ".", ".." components, no trailing '/'; "" is never used */
+	/*
+	 * Normalized: relative, "./" prefix and trailing '/' removed, no
+	 * empty, "." or ".." components. "" is the root directory ("./" in
+	 * the tar), only ever a directory.
+	 */
+	char *path;
 	enum layer_entry_kind kind;
 	char *hardlink;		/* HARDLINK: normalized path of the target, an earlier entry of this layer */
 	mode_t mode;		/* type and permission bits */

@@ -13,7 +13,6 @@
 #include "../common/util.h"
 #include "fuse_req.h"
 
-static atomic_uint_fast64_t prefetch_done;
 
 static json_t *error_json(const char *msg)
 {
@@ -54,8 +53,11 @@ static json_t *cmd_stats(struct lowerfs *fs)
 			"fallback_opens", (json_int_t)atomic_load(&s->fallback_opens),
 			"prefetch_running", atomic_load(&fs->prefetch_running),
 			"taken_over", fs->taken_over,
-			"prefetch_done", (json_int_t)atomic_load(&prefetch_done),
+			"prefetch_done", (json_int_t)atomic_load(&fs->prefetch_done),
 			"requests", req);
+	/* a remote source's own counters: HTTP, chunks, layers */
+	if (out && fs->src && fs->src->ops->stats)
+		json_object_set_new(out, "remote", fs->src->ops->stats(fs->src));
 	return out;
 }
 
@@ -196,52 +198,19 @@ static json_t *cmd_invalidate(struct lowerfs *fs)
 			 "live_after", (json_int_t)nodes_live_count(fs));
 }
 
-static void *prefetch_main(void *arg)
-{
-	struct lowerfs *fs = arg;
-	uint32_t i;
-
-	for (i = 0; i < fs->img.count && !atomic_load(&fs->stopping); i++) {
-		struct error *err = NULL;
-
-		if (!S_ISREG(fs->img.nodes[i].mode))
-			continue;
-		if (node_prefetch(fs, i, &err) < 0) {
-			lowerfs_log("prefetch: %s", err->msg);
-			error_free(&err);
-		}
-		atomic_fetch_add(&prefetch_done, 1);
-	}
-	atomic_store(&fs->prefetch_running, false);
-	return NULL;
-}
-
-static bool prefetch_started;
-
 static json_t *cmd_prefetch(struct lowerfs *fs)
 {
-	int rc;
+	struct error *err = NULL;
+	bool was = fs->prefetch_started;
+	json_t *out;
 
-	if (!fs->cache)
-		return error_json("prefetch needs a cache (--cache DIR)");
-	if (prefetch_started)
-		return json_pack("{s:b, s:b}", "started", 0, "running",
-				 atomic_load(&fs->prefetch_running));
-	atomic_store(&fs->prefetch_running, true);
-	rc = pthread_create(&fs->prefetch_thread, NULL, prefetch_main, fs);
-	if (rc) {
-		atomic_store(&fs->prefetch_running, false);
-		return error_json(strerror(rc));
+	if (prefetch_start(fs, &err) < 0) {
+		out = error_json(err->msg);
+		error_free(&err);
+		return out;
 	}
-	prefetch_started = true;
-	return json_pack("{s:b, s:b}", "started", 1, "running", 1);
-}
-
-void prefetch_join(struct lowerfs *fs)
-{
-	if (prefetch_started)
-		pthread_join(fs->prefetch_thread, NULL);
-	prefetch_started = false;
+	return json_pack("{s:b, s:b}", "started", !was, "running",
+			 atomic_load(&fs->prefetch_running));
 }
 
 static json_t *cmd_shutdown(struct lowerfs *fs)

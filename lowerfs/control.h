@@ -34,7 +34,5 @@ json_t *control_handle(struct lowerfs *fs, const char *request, size_t len);
 int control_start(struct lowerfs *fs, struct control *c, struct error **err);
 void control_stop(struct control *c);
 
-/* Stop and join a running prefetch (on exit). */
-void prefetch_join(struct lowerfs *fs);
 
 #endif

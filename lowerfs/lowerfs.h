@@ -28,6 +28,8 @@ struct node_state {
 	int data_fd;			/* cache or source file; -1 when closed */
 	int backing_id;			/* passthrough backing id; 0 when none */
 	bool no_passthrough;		/* backing registration failed once */
+	bool chunked;			/* too large to fetch whole: READs go to the source */
+	atomic_bool recorded;		/* --record-access wrote its path */
 };
 
 struct lowerfs_stats {
@@ -56,6 +58,11 @@ struct lowerfs_opts {
 	bool export_support;		/* decodable file handles */
 	const char *keeper;		/* socket of a keeper of the connection */
 	int takeover_fd;		/* > 0: an inherited /dev/fuse connection */
+	uint64_t whole_file_max;	/* larger files are read by chunks */
+	bool prefetch;			/* start the background prefetch at mount */
+	const char *prefetch_list;	/* paths to prefetch first */
+	uint64_t prefetch_bandwidth_mbps;	/* 0: no cap */
+	const char *record_access;	/* append each first-opened path here */
 };
 
 struct lowerfs {
@@ -80,7 +87,12 @@ struct lowerfs {
 	const char *exit_reason;
 
 	pthread_t prefetch_thread;
+	bool prefetch_started;
 	atomic_bool prefetch_running;
+	atomic_uint_fast64_t prefetch_done;	/* files */
+	atomic_uint demand;		/* on-demand fetches under way: prefetch waits */
+	FILE *record;			/* --record-access */
+	pthread_mutex_t record_lock;
 };
 
 /* Data path (data.c): open a node's data and set up passthrough. */
@@ -90,6 +102,17 @@ void node_data_release(struct lowerfs *fs, uint32_t node);
 int node_data_reopen(struct lowerfs *fs, uint32_t node);
 /* Make sure NODE is in the cache (no-op without a cache). */
 int node_prefetch(struct lowerfs *fs, uint32_t node, struct error **err);
+/* READ of a file too large to fetch whole: from the source, by chunks. */
+ssize_t node_read_chunked(struct lowerfs *fs, uint32_t node, uint64_t off,
+			  void *buf, size_t len, struct error **err);
+
+/* Background prefetch (prefetch.c): --prefetch-list first, then the rest. */
+int prefetch_start(struct lowerfs *fs, struct error **err);
+void prefetch_join(struct lowerfs *fs);
+/* --record-access: open the list (setup) and note a first open. */
+int record_access_open(struct lowerfs *fs, struct error **err);
+void record_access(struct lowerfs *fs, uint32_t node);
+void record_access_close(struct lowerfs *fs);
 int nodes_init(struct lowerfs *fs, struct error **err);
 void nodes_free(struct lowerfs *fs);
 uint64_t nodes_live_count(struct lowerfs *fs);

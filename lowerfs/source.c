@@ -9,6 +9,9 @@
 
 static const struct source_ops *const source_kinds[] = {
 	&source_dir_ops,
+	&source_tar_ops,
+	&source_oci_ops,
+	&source_docker_ops,
 };
 
 int source_open(const char *spec, const struct source_opts *opts,
@@ -28,7 +31,7 @@ int source_open(const char *spec, const struct source_opts *opts,
 		if (strlen(ops->scheme) != (size_t)(colon - spec) ||
 		    strncmp(ops->scheme, spec, (size_t)(colon - spec)))
 			continue;
-		if (ops->open(colon + 1, &s, err) < 0)
+		if (ops->open(colon + 1, opts, &s, err) < 0)
 			return -1;
 		s->ops = ops;
 		memset(&s->link, 0, sizeof(s->link));

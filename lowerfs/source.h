@@ -9,6 +9,8 @@
 #define LOWERFS_SOURCE_H
 
 #include <pthread.h>
+#include <stdbool.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 #include "../common/error.h"
@@ -25,6 +27,12 @@ struct link_emulation {
 struct source_opts {
 	uint64_t latency_ms;
 	uint64_t bandwidth_mbps;	/* megabytes (10^6) per second */
+	/* remote images (tar:, oci:, docker://) */
+	const char *cache_dir;		/* chunk cache and index cache live here */
+	const char **index_files;	/* --index: matched by digest, else by position */
+	size_t nindex_files;
+	const char *platform;		/* "os/arch[/variant]"; NULL: this machine's */
+	bool insecure;			/* no TLS verification; http:// registries */
 };
 
 struct source;
@@ -32,7 +40,9 @@ struct source;
 struct source_ops {
 	const char *scheme;		/* "dir" in "dir:PATH" */
 	const char *help;
-	int (*open)(const char *arg, struct source **out, struct error **err);
+	/* Cheap: parse ARG. The work (network, indexing) belongs in index. */
+	int (*open)(const char *arg, const struct source_opts *opts,
+		    struct source **out, struct error **err);
 	/* Add every entry to IMG, root first. */
 	int (*index)(struct source *s, struct image *img, struct error **err);
 	/* Write the whole data of regular file NODE to FD from offset 0. */
@@ -44,6 +54,17 @@ struct source_ops {
 	 */
 	int (*open_local)(struct source *s, const struct image *img,
 			  uint32_t node, struct error **err);
+	/*
+	 * Optional, for files too large to fetch whole: LEN bytes of NODE at
+	 * OFF into BUF (fewer only at the end of the file); bytes or -1.
+	 */
+	ssize_t (*read)(struct source *s, const struct image *img, uint32_t node,
+			uint64_t off, void *buf, size_t len, struct error **err);
+	/* Optional: make NODE's data local without reading it (prefetch). */
+	int (*warm)(struct source *s, const struct image *img, uint32_t node,
+		    struct error **err);
+	/* Optional: counters for `lowerfs ctl stats`, a new JSON object. */
+	struct json_t *(*stats)(struct source *s);
 	void (*close)(struct source *s);
 };
 
@@ -64,5 +85,8 @@ void link_transfer(struct link_emulation *l, uint64_t len);
 void link_round_trip(struct link_emulation *l);
 
 extern const struct source_ops source_dir_ops;
+extern const struct source_ops source_tar_ops;
+extern const struct source_ops source_oci_ops;
+extern const struct source_ops source_docker_ops;
 
 #endif

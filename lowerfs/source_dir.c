@@ -45,12 +45,14 @@ static struct dir_source *to_dir(struct source *s)
 	return (struct dir_source *)s;
 }
 
-static int dir_open(const char *arg, struct source **out, struct error **err)
+static int dir_open(const char *arg, const struct source_opts *opts,
+		    struct source **out, struct error **err)
 {
 	struct dir_source *ds;
 	struct stat st;
 	int fd;
 
+	(void)opts;
 	fd = open(arg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return error_set(err, errno, "source directory %s", arg);

@@ -55,6 +55,9 @@ static json_t *cmd_stats(struct lowerfs *fs)
 			"taken_over", fs->taken_over,
 			"prefetch_done", (json_int_t)atomic_load(&fs->prefetch_done),
 			"requests", req);
+	if (out)
+		json_object_set_new(out, "chunked_opens", json_integer(
+			(json_int_t)atomic_load(&s->chunked_opens)));
 	/* a remote source's own counters: HTTP, chunks, layers */
 	if (out && fs->src && fs->src->ops->stats)
 		json_object_set_new(out, "remote", fs->src->ops->stats(fs->src));

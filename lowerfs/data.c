@@ -78,6 +78,13 @@ static int cached_fd_locked(struct lowerfs *fs, uint32_t node,
 	return fd;
 }
 
+/* Files beyond --whole-file-max are read by chunks, when the source can. */
+static bool node_chunked(struct lowerfs *fs, uint32_t node)
+{
+	return fs->src->ops->read &&
+	       fs->img.nodes[node].size > fs->opts.whole_file_max;
+}
+
 /* Called with the node lock held. */
 static int data_fd_locked(struct lowerfs *fs, uint32_t node, struct error **err)
 {
@@ -86,12 +93,16 @@ static int data_fd_locked(struct lowerfs *fs, uint32_t node, struct error **err)
 
 	if (ns->data_fd >= 0)
 		return ns->data_fd;
-	if (fs->cache)
+	if (fs->cache) {
+		/* an on-demand fetch: the background prefetch waits for it */
+		atomic_fetch_add(&fs->demand, 1);
 		fd = cached_fd_locked(fs, node, err);
-	else if (fs->src->ops->open_local)
+		atomic_fetch_sub(&fs->demand, 1);
+	} else if (fs->src->ops->open_local) {
 		fd = fs->src->ops->open_local(fs->src, &fs->img, node, err);
-	else
+	} else {
 		return error_set(err, ENOTSUP, "this source needs --cache");
+	}
 	if (fd >= 0)
 		ns->data_fd = fd;
 	return fd;
@@ -126,7 +137,17 @@ int node_data_open(struct lowerfs *fs, uint32_t node, int *backing_id,
 	struct node_state *ns = &fs->nodes[node];
 	int fd;
 
+	record_access(fs, node);
 	pthread_mutex_lock(&ns->lock);
+	if (node_chunked(fs, node)) {
+		/* READs come here and are served chunk by chunk */
+		ns->chunked = true;
+		*backing_id = 0;
+		atomic_fetch_add(&ns->opens, 1);
+		atomic_fetch_add(&fs->stats.chunked_opens, 1);
+		pthread_mutex_unlock(&ns->lock);
+		return 0;
+	}
 	fd = data_fd_locked(fs, node, err);
 	if (fd < 0) {
 		pthread_mutex_unlock(&ns->lock);
@@ -175,6 +196,9 @@ int node_prefetch(struct lowerfs *fs, uint32_t node, struct error **err)
 	struct node_state *ns = &fs->nodes[node];
 	int fd = 0;
 
+	if (node_chunked(fs, node))
+		return fs->src->ops->warm ?
+			fs->src->ops->warm(fs->src, &fs->img, node, err) : 0;
 	if (!fs->cache)
 		return 0;
 	pthread_mutex_lock(&ns->lock);
@@ -198,6 +222,13 @@ int node_data_reopen(struct lowerfs *fs, uint32_t node)
 	int fd;
 
 	pthread_mutex_lock(&ns->lock);
+	if (node_chunked(fs, node)) {
+		ns->chunked = true;
+		if (!atomic_load(&ns->opens))
+			atomic_store(&ns->opens, 1);
+		pthread_mutex_unlock(&ns->lock);
+		return 0;
+	}
 	fd = data_fd_locked(fs, node, &err);
 	if (fd >= 0 && !atomic_load(&ns->opens))
 		atomic_store(&ns->opens, 1);
@@ -207,4 +238,22 @@ int node_data_reopen(struct lowerfs *fs, uint32_t node)
 		error_free(&err);
 	}
 	return fd;
+}
+
+ssize_t node_read_chunked(struct lowerfs *fs, uint32_t node, uint64_t off,
+			  void *buf, size_t len, struct error **err)
+{
+	uint64_t size = fs->img.nodes[node].size;
+	ssize_t n;
+
+	if (off >= size)
+		return 0;
+	if (len > size - off)
+		len = (size_t)(size - off);
+	atomic_fetch_add(&fs->demand, 1);
+	n = fs->src->ops->read(fs->src, &fs->img, node, off, buf, len, err);
+	atomic_fetch_sub(&fs->demand, 1);
+	if (n < 0)
+		atomic_fetch_add(&fs->stats.fetch_errors, 1);
+	return n;
 }

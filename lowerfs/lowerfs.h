@@ -39,6 +39,7 @@ struct lowerfs_stats {
 	atomic_uint_fast64_t bytes_read;	/* served by READ, not passthrough */
 	atomic_uint_fast64_t passthrough_opens;
 	atomic_uint_fast64_t fallback_opens;
+	atomic_uint_fast64_t chunked_opens;	/* beyond --whole-file-max */
 	atomic_uint_fast64_t fetch_errors;
 	atomic_uint_fast64_t requests[LOWERFS_MAX_OPCODE];
 };

@@ -30,7 +30,11 @@ enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 enum {
 	OPT_LATENCY = 256, OPT_BANDWIDTH, OPT_TIMEOUT, OPT_RUN_DIR, OPT_LOG,
 	OPT_NO_PASSTHROUGH, OPT_EXPORT_SUPPORT, OPT_TAKEOVER_FD, OPT_KEEPER,
+	OPT_INSECURE, OPT_INDEX, OPT_PLATFORM, OPT_WHOLE_FILE_MAX, OPT_PREFETCH,
+	OPT_PREFETCH_LIST, OPT_PREFETCH_BANDWIDTH, OPT_RECORD_ACCESS,
 };
+
+#define WHOLE_FILE_MAX_DEFAULT (64ull << 20)
 
 static const struct cli_option options[] = {
 	{ "cache", 'c', "DIR", "fetch each file whole into DIR on first open, serve it from there" },
@@ -44,6 +48,14 @@ static const struct cli_option options[] = {
 	{ "export-support", OPT_EXPORT_SUPPORT, NULL, "decodable file handles (for overlayfs index=on); default: FUSE_NO_EXPORT_SUPPORT" },
 	{ "keeper", OPT_KEEPER, "SOCKET", "hand a duplicate of the FUSE connection to the keeper at SOCKET" },
 	{ "takeover-fd", OPT_TAKEOVER_FD, "FD", "serve the existing FUSE connection FD of a crashed lowerfs" },
+	{ "index", OPT_INDEX, "FILE", "a layer index (ovlmig index) to use; repeatable, matched by digest" },
+	{ "platform", OPT_PLATFORM, "OS/ARCH", "the manifest to pick from a multi-platform image (default linux/amd64)" },
+	{ "insecure", OPT_INSECURE, NULL, "no TLS verification, plain http for registries (loopback tests)" },
+	{ "whole-file-max", OPT_WHOLE_FILE_MAX, "BYTES", "files up to this size are fetched whole on open (default 64 MiB); larger ones by chunks" },
+	{ "prefetch", OPT_PREFETCH, NULL, "fetch the whole image in the background after mounting" },
+	{ "prefetch-list", OPT_PREFETCH_LIST, "FILE", "prefetch these paths first (one per line, as --record-access writes)" },
+	{ "prefetch-bandwidth", OPT_PREFETCH_BANDWIDTH, "MBPS", "cap the background prefetch at MBPS megabytes/s" },
+	{ "record-access", OPT_RECORD_ACCESS, "FILE", "append the path of every file opened for the first time" },
 	{ "foreground", 'f', NULL, "stay in the foreground" },
 	{ "help", 'h', NULL, "show this help" },
 };
@@ -63,6 +75,20 @@ static void usage(FILE *f)
 		   "1 runtime failure, 2 bad usage or input.\n");
 }
 
+static int add_index_file(struct source_opts *o, const char *path)
+{
+	const char **files = reallocarray(o->index_files, o->nindex_files + 1,
+					  sizeof(*files));
+
+	if (!files) {
+		fprintf(stderr, "lowerfs: out of memory\n");
+		return -1;
+	}
+	files[o->nindex_files++] = path;
+	o->index_files = files;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct lowerfs_opts *o)
 {
 	struct cli_parser p;
@@ -71,6 +97,7 @@ static int parse_args(int argc, char **argv, struct lowerfs_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->threads = 4;
+	o->whole_file_max = WHOLE_FILE_MAX_DEFAULT;
 	if (cli_parser_init(&p, options, ARRAY_SIZE(options)) < 0) {
 		fprintf(stderr, "lowerfs: out of memory\n");
 		return -1;
@@ -85,6 +112,27 @@ static int parse_args(int argc, char **argv, struct lowerfs_opts *o)
 		case OPT_NO_PASSTHROUGH: o->no_passthrough = true; break;
 		case OPT_EXPORT_SUPPORT: o->export_support = true; break;
 		case OPT_KEEPER: o->keeper = optarg; break;
+		case OPT_INSECURE: o->link.insecure = true; break;
+		case OPT_PLATFORM: o->link.platform = optarg; break;
+		case OPT_PREFETCH: o->prefetch = true; break;
+		case OPT_PREFETCH_LIST: o->prefetch_list = optarg; break;
+		case OPT_RECORD_ACCESS: o->record_access = optarg; break;
+		case OPT_INDEX:
+			if (add_index_file(&o->link, optarg) < 0)
+				goto fail;
+			break;
+		case OPT_WHOLE_FILE_MAX:
+		case OPT_PREFETCH_BANDWIDTH:
+			if (parse_u64(optarg, 0, UINT64_MAX, &v) < 0) {
+				fprintf(stderr, "lowerfs: bad number '%s': %s\n",
+					optarg, strerror(errno));
+				goto fail;
+			}
+			if (c == OPT_WHOLE_FILE_MAX)
+				o->whole_file_max = v;
+			else
+				o->prefetch_bandwidth_mbps = v;
+			break;
 		case OPT_TAKEOVER_FD:
 			if (parse_u64(optarg, 3, 1 << 20, &v) < 0) {
 				fprintf(stderr, "lowerfs: bad fd '%s'\n", optarg);
@@ -123,11 +171,14 @@ static int parse_args(int argc, char **argv, struct lowerfs_opts *o)
 	}
 	o->source_spec = argv[optind];
 	o->mountpoint = argv[optind + 1];
+	o->link.cache_dir = o->cache_dir;
 	cli_parser_free(&p);
 	return 0;
 fail:
 	usage(stderr);
 	cli_parser_free(&p);
+	free(o->link.index_files);
+	o->link.index_files = NULL;
 	return -1;
 }
 
@@ -236,6 +287,8 @@ static int setup(struct lowerfs *fs, struct error **err)
 	    cache_open(fs->opts.cache_dir, image_fingerprint(&fs->img),
 		       &fs->cache, err) < 0)
 		return -1;
+	if (record_access_open(fs, err) < 0)
+		return -1;
 	fs->wake_fd = eventfd(0, EFD_CLOEXEC);
 	if (fs->wake_fd < 0)
 		return error_set(err, errno, "eventfd");
@@ -276,6 +329,7 @@ static void teardown(struct lowerfs *fs, struct control *ctl, pthread_t *threads
 	if (threads)
 		fuse_dev_stop(fs, threads);
 	prefetch_join(fs);
+	record_access_close(fs);
 	if (fs->devfd >= 0)
 		close(fs->devfd);
 	if (fs->wake_fd >= 0)
@@ -333,6 +387,10 @@ static int run(struct lowerfs *fs, int *report_fd, const char *log_path,
 		    fs->opts.source_spec, fs->opts.mountpoint, fs->img.count,
 		    (unsigned long long)fs->img.total_bytes, fs->opts.run_dir);
 	report_status(report_fd, 0);
+	if (fs->opts.prefetch && prefetch_start(fs, &err) < 0) {
+		lowerfs_log("prefetch: %s", err->msg);
+		error_free(&err);
+	}
 	why = wait_for_exit(fs, sigfd);
 	lowerfs_log("exiting: %s", why);
 	session_mark_exit(fs);
@@ -347,65 +405,75 @@ out:
 	return status;
 }
 
-int main(int argc, char **argv)
+/* Open the source, go to the background, serve until told to stop. */
+static int serve(struct lowerfs *fs)
 {
-	struct lowerfs fs = { .devfd = -1, .wake_fd = -1 };
 	struct error *err = NULL;
 	char *default_run_dir = NULL, *log_path = NULL;
 	FILE *log = NULL;
 	int report_fd = -1, status;
 
-	if (argc > 1 && !strcmp(argv[1], "ctl"))
-		return ctl_main(argc - 1, argv + 1);
-	if (parse_args(argc, argv, &fs.opts) < 0)
-		return EXIT_USAGE;
-	if (check_environment(&fs.opts, &err) < 0 ||
-	    source_open(fs.opts.source_spec, &fs.opts.link, &fs.src, &err) < 0) {
+	if (check_environment(&fs->opts, &err) < 0 ||
+	    source_open(fs->opts.source_spec, &fs->opts.link, &fs->src, &err) < 0) {
 		error_report(&err, "lowerfs", stderr);
 		return EXIT_USAGE;
 	}
-	if (!fs.opts.run_dir) {
-		default_run_dir = lowerfs_default_run_dir(fs.opts.mountpoint);
+	if (!fs->opts.run_dir) {
+		default_run_dir = lowerfs_default_run_dir(fs->opts.mountpoint);
 		if (!default_run_dir || (mkdir("/run/lowerfs", 0700) < 0 &&
 					 errno != EEXIST)) {
 			fprintf(stderr, "lowerfs: run directory: %s\n",
 				strerror(errno));
-			source_close(fs.src);
+			source_close(fs->src);
 			free(default_run_dir);
 			return EXIT_RUNTIME;
 		}
-		fs.opts.run_dir = default_run_dir;
+		fs->opts.run_dir = default_run_dir;
 	}
-	if (mkdir(fs.opts.run_dir, 0700) < 0 && errno != EEXIST) {
+	if (mkdir(fs->opts.run_dir, 0700) < 0 && errno != EEXIST) {
 		fprintf(stderr, "lowerfs: create run directory %s: %s\n",
-			fs.opts.run_dir, strerror(errno));
-		source_close(fs.src);
+			fs->opts.run_dir, strerror(errno));
+		source_close(fs->src);
 		free(default_run_dir);
 		return EXIT_RUNTIME;
 	}
-	fs.timeout_sec = fs.opts.timeout_set ? fs.opts.timeout_sec :
+	fs->timeout_sec = fs->opts.timeout_set ? fs->opts.timeout_sec :
 					       100ull * 365 * 24 * 3600;
-	if (!fs.opts.foreground) {
-		log_path = fs.opts.log_file ? strdup(fs.opts.log_file) :
-					      path_join(fs.opts.run_dir, "lowerfs.log");
+	if (!fs->opts.foreground) {
+		log_path = fs->opts.log_file ? strdup(fs->opts.log_file) :
+					      path_join(fs->opts.run_dir, "lowerfs->log");
 		if (!log_path || daemonize(&report_fd) < 0) {
 			fprintf(stderr, "lowerfs: go to background (log %s): %s\n",
 				log_path ? log_path : "?", strerror(errno));
 			report_status(&report_fd, EXIT_RUNTIME);
-			source_close(fs.src);
+			source_close(fs->src);
 			free(log_path);
 			free(default_run_dir);
 			return EXIT_RUNTIME;
 		}
-	} else if (fs.opts.log_file) {
-		log = fopen(fs.opts.log_file, "ae");
+	} else if (fs->opts.log_file) {
+		log = fopen(fs->opts.log_file, "ae");
 		if (log)
 			lowerfs_log_to(log);
 	}
-	status = run(&fs, &report_fd, log_path, &log);
+	status = run(fs, &report_fd, log_path, &log);
 	free(log_path);
 	free(default_run_dir);
 	if (log)
 		fclose(log);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct lowerfs fs = { .devfd = -1, .wake_fd = -1 };
+	int status;
+
+	if (argc > 1 && !strcmp(argv[1], "ctl"))
+		return ctl_main(argc - 1, argv + 1);
+	if (parse_args(argc, argv, &fs.opts) < 0)
+		return EXIT_USAGE;
+	status = serve(&fs);
+	free(fs.opts.link.index_files);
 	return status;
 }

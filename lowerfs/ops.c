@@ -281,7 +281,8 @@ static void op_read(struct fuse_req *r, const void *arg, size_t len)
 		return;
 	}
 	ns = &r->fs->nodes[idx];
-	if (ns->data_fd < 0 && node_data_reopen(r->fs, idx) < 0) {
+	if (!ns->chunked && ns->data_fd < 0 &&
+	    node_data_reopen(r->fs, idx) < 0) {
 		reply_err(r, EIO);	/* opened before a takeover, data gone */
 		return;
 	}
@@ -291,8 +292,23 @@ static void op_read(struct fuse_req *r, const void *arg, size_t len)
 		reply_err(r, ENOMEM);
 		return;
 	}
-	/* the fd stays open while this file is open: OPEN came first */
-	n = pread(ns->data_fd, buf, size, (off_t)in->offset);
+	if (ns->chunked) {
+		struct error *err = NULL;
+
+		n = node_read_chunked(r->fs, idx, in->offset, buf, size, &err);
+		if (n < 0) {
+			char *path = image_path(&r->fs->img, idx);
+
+			lowerfs_log("read /%s at %llu: %s", path ? path : "?",
+				    (unsigned long long)in->offset, err->msg);
+			free(path);
+			error_free(&err);
+			errno = EIO;	/* never partial or wrong data */
+		}
+	} else {
+		/* the fd stays open while this file is open: OPEN came first */
+		n = pread(ns->data_fd, buf, size, (off_t)in->offset);
+	}
 	if (n < 0) {
 		reply_err(r, errno);
 	} else {
@@ -523,6 +539,18 @@ static void op_access(struct fuse_req *r, const void *arg, size_t len)
 	reply_err(r, 0);
 }
 
+/* A chunked file has no local fd: all data, no holes. */
+static off_t chunked_lseek(uint64_t size, const struct fuse_lseek_in *in)
+{
+	if ((in->whence != SEEK_DATA && in->whence != SEEK_HOLE) ||
+	    in->offset >= size) {
+		errno = in->whence == SEEK_DATA || in->whence == SEEK_HOLE ?
+			ENXIO : EINVAL;
+		return -1;
+	}
+	return in->whence == SEEK_DATA ? (off_t)in->offset : (off_t)size;
+}
+
 static void op_lseek(struct fuse_req *r, const void *arg, size_t len)
 {
 	const struct fuse_lseek_in *in = arg;
@@ -534,7 +562,11 @@ static void op_lseek(struct fuse_req *r, const void *arg, size_t len)
 		reply_err(r, EINVAL);
 		return;
 	}
-	pos = lseek(r->fs->nodes[idx].data_fd, (off_t)in->offset, (int)in->whence);
+	if (r->fs->nodes[idx].chunked)
+		pos = chunked_lseek(r->fs->img.nodes[idx].size, in);
+	else
+		pos = lseek(r->fs->nodes[idx].data_fd, (off_t)in->offset,
+			    (int)in->whence);
 	if (pos < 0) {
 		reply_err(r, errno);
 		return;

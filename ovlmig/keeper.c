@@ -138,9 +138,10 @@ static pid_t restart(const struct mount_state *s, const char *run, int devfd)
 			fcntl(devfd, F_SETFD, 0);
 		else
 			dup2(devfd, 3);
-		execl(bin, bin, "--run-dir", run, "--export-support", "--cache",
-		      s->cache, "--takeover-fd", "3", s->source, s->lower,
-		      (char *)NULL);
+		char **argv = lowerfs_argv(s, bin, run, "--takeover-fd", "3");
+
+		if (argv)
+			execv(bin, argv);
 		_exit(127);
 	}
 	if (child > 0 && waitpid(child, &status, 0) == child &&

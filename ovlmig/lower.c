@@ -60,6 +60,29 @@ static long read_pid(const char *run_dir)
 	return pid;
 }
 
+char **lowerfs_argv(const struct mount_state *s, const char *bin,
+		    const char *run, const char *opt, const char *value)
+{
+	const char *fixed[] = { bin, "--run-dir", run, "--export-support",
+				opt, value, "--cache", s->cache };
+	size_t i, n = 0, nextra = 0;
+	char **argv;
+
+	while (s->lower_args && s->lower_args[nextra])
+		nextra++;
+	argv = calloc(ARRAY_SIZE(fixed) + nextra + 3, sizeof(*argv));
+	if (!argv)
+		return NULL;
+	/* export support: overlayfs index=on needs it of every layer */
+	for (i = 0; i < ARRAY_SIZE(fixed); i++)
+		argv[n++] = (char *)fixed[i];
+	for (i = 0; i < nextra; i++)
+		argv[n++] = s->lower_args[i];
+	argv[n++] = s->source;
+	argv[n++] = s->lower;
+	return argv;
+}
+
 int lower_start(struct mount_state *s, const char *state_dir,
 		struct error **err)
 {
@@ -86,9 +109,10 @@ int lower_start(struct mount_state *s, const char *state_dir,
 	if (pid == 0) {
 		/* lowerfs daemonizes; this child exits once it is mounted */
 		/* export support: overlayfs index=on needs it of every layer */
-		execlp(bin, bin, "--run-dir", run, "--export-support",
-		       "--keeper", keeper, "--cache", s->cache, s->source, s->lower,
-		       (char *)NULL);
+		char **argv = lowerfs_argv(s, bin, run, "--keeper", keeper);
+
+		if (argv)
+			execvp(bin, argv);
 		fprintf(stderr, "ovlmig: exec %s: %s\n", bin, strerror(errno));
 		_exit(127);
 	}

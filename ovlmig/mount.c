@@ -27,7 +27,9 @@
 #include "state.h"
 
 enum { OPT_STRATEGY = 256, OPT_SOURCE, OPT_LOWER_MOUNT, OPT_UPPER, OPT_WORK,
-       OPT_META, OPT_CACHE, OPT_NAME, OPT_SHUTDOWN_LOWER, OPT_XINO };
+       OPT_META, OPT_CACHE, OPT_NAME, OPT_SHUTDOWN_LOWER, OPT_XINO,
+       OPT_INSECURE, OPT_INDEX, OPT_PLATFORM, OPT_PREFETCH, OPT_PREFETCH_LIST,
+       OPT_PREFETCH_BANDWIDTH, OPT_WHOLE_FILE_MAX };
 
 static const struct cli_option options[] = {
 	{ "strategy", OPT_STRATEGY, "auto|datadir|nofollow", "how the lower is made detachable (default auto)" },
@@ -40,6 +42,14 @@ static const struct cli_option options[] = {
 	{ "cache", OPT_CACHE, "DIR", "lowerfs cache (default: .NAME.cache beside the upper)" },
 	{ "name", OPT_NAME, "NAME", "state name (default: derived from TARGET)" },
 	{ "xino", OPT_XINO, "on|off|auto", "overlayfs xino: one st_dev for every file (default: the kernel's)" },
+	/* handed to lowerfs as they are (see lowerfs --help) */
+	{ "insecure", OPT_INSECURE, NULL, "remote images: no TLS verification, plain http registries" },
+	{ "index", OPT_INDEX, "FILE", "remote images: a layer index to use (repeatable)" },
+	{ "platform", OPT_PLATFORM, "OS/ARCH", "remote images: the platform to pick (default linux/amd64)" },
+	{ "prefetch", OPT_PREFETCH, NULL, "fetch the whole image in the background after mounting" },
+	{ "prefetch-list", OPT_PREFETCH_LIST, "FILE", "prefetch these paths first" },
+	{ "prefetch-bandwidth", OPT_PREFETCH_BANDWIDTH, "MBPS", "cap the background prefetch" },
+	{ "whole-file-max", OPT_WHOLE_FILE_MAX, "BYTES", "larger files are read by chunks, not fetched whole" },
 	{ "help", 'h', NULL, "show this help" },
 };
 
@@ -47,7 +57,44 @@ struct mount_args {
 	const char *strategy, *source, *lower_mount, *upper, *work, *meta;
 	const char *cache, *name, *target, *xino;
 	bool shutdown_lower;
+	char **lower_args;	/* lowerfs options, NULL-terminated */
+	size_t nlower_args;
 };
+
+static const struct cli_option *option_of(int key)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(options) - 1; i++)
+		if (options[i].key == key)
+			break;
+	return &options[i];
+}
+
+/* Keep "--NAME [VALUE]" for lowerfs's command line. */
+static int add_lower_arg(struct mount_args *a, const char *name,
+			 const char *value)
+{
+	char **args = reallocarray(a->lower_args, a->nlower_args + 3,
+				   sizeof(*args));
+
+	if (!args)
+		return -1;
+	a->lower_args = args;
+	args[a->nlower_args] = NULL;
+	if (asprintf(&args[a->nlower_args], "--%s", name) < 0) {
+		args[a->nlower_args] = NULL;
+		return -1;
+	}
+	a->nlower_args++;
+	args[a->nlower_args] = NULL;
+	if (value) {
+		if (!(args[a->nlower_args] = strdup(value)))
+			return -1;
+		args[++a->nlower_args] = NULL;
+	}
+	return 0;
+}
 
 static void usage(FILE *f)
 {
@@ -77,6 +124,20 @@ static int parse(int argc, char **argv, struct mount_args *a)
 		case OPT_CACHE: a->cache = optarg; break;
 		case OPT_NAME: a->name = optarg; break;
 		case OPT_XINO: a->xino = optarg; break;
+		case OPT_INSECURE:
+		case OPT_INDEX:
+		case OPT_PLATFORM:
+		case OPT_PREFETCH:
+		case OPT_PREFETCH_LIST:
+		case OPT_PREFETCH_BANDWIDTH:
+		case OPT_WHOLE_FILE_MAX:
+			if (add_lower_arg(a, option_of(c)->name,
+					  option_of(c)->arg ? optarg : NULL) < 0) {
+				fprintf(stderr, "ovlmig mount: out of memory\n");
+				cli_parser_free(&p);
+				return -1;
+			}
+			break;
 		case 'h': usage(stdout); cli_parser_free(&p); exit(0);
 		default: cli_parser_free(&p); usage(stderr); return -1;
 		}
@@ -234,7 +295,8 @@ static int mount_datadir(struct mount_state *s, const char *xino,
 /* Open the source once here, so a bad one is one clear line, exit 2. */
 static int check_source(const char *spec, struct error **err)
 {
-	struct source_opts o = { 0 };
+	/* only the syntax is checked here; the cache is chosen later */
+	struct source_opts o = { .cache_dir = "-" };
 	struct source *src;
 
 	if (source_open(spec, &o, &src, err) < 0)
@@ -344,10 +406,10 @@ int cmd_mount(int argc, char **argv)
 	int code = EXIT_USAGE;
 	struct stat st;
 
-	if (parse(argc, argv, &a) < 0)
+	if (parse(argc, argv, &a) < 0 || require_root("mount") < 0) {
+		state_free_args(a.lower_args);
 		return EXIT_USAGE;
-	if (require_root("mount") < 0)
-		return EXIT_USAGE;
+	}
 	if (stat(a.target, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		error_set(&err, errno ? errno : ENOTDIR, "target %s", a.target);
 		goto fail;
@@ -398,6 +460,8 @@ int cmd_mount(int argc, char **argv)
 	s.cache = a.cache ? strdup(a.cache) :
 		  a.source ? beside(s.upper, name, "cache") : NULL;
 	s.shutdown_lower = a.shutdown_lower;
+	s.lower_args = a.lower_args;	/* now the state's */
+	a.lower_args = NULL;
 	if (!s.name || !s.target || !s.upper || !s.work || !s.meta ||
 	    (a.source && !s.cache) || (a.lower_mount && !s.lower)) {
 		error_set(&err, ENOMEM, "mount");
@@ -418,6 +482,7 @@ fail:
 	error_report(&err, "ovlmig", stderr);
 out:
 	state_free(&s);
+	state_free_args(a.lower_args);
 	free(dir);
 	free(name);
 	return code;

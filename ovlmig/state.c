@@ -41,6 +41,51 @@ char *state_default_name(const char *target)
 	return out;
 }
 
+static int save_args(json_t *doc, char **args)
+{
+	json_t *a = json_array();
+
+	for (; a && *args; args++)
+		if (json_array_append_new(a, json_string(*args)) < 0) {
+			json_decref(a);
+			return -1;
+		}
+	return a ? json_object_set_new(doc, "lower_args", a) : -1;
+}
+
+/* A NULL-terminated copy of the strings of array A; NULL when absent. */
+static int load_args(json_t *a, char ***out)
+{
+	size_t i, n = json_array_size(a);
+	char **args;
+
+	*out = NULL;
+	if (!json_is_array(a))
+		return 0;
+	args = calloc(n + 1, sizeof(*args));
+	if (!args)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const char *v = json_string_value(json_array_get(a, i));
+
+		if (!v || !(args[i] = strdup(v))) {
+			state_free_args(args);
+			return -1;
+		}
+	}
+	*out = args;
+	return 0;
+}
+
+void state_free_args(char **args)
+{
+	char **p;
+
+	for (p = args; p && *p; p++)
+		free(*p);
+	free(args);
+}
+
 int state_save(const char *dir, const struct mount_state *s, struct error **err)
 {
 	char *path = path_join(dir, STATE_FILE), *tmp = NULL;
@@ -56,6 +101,10 @@ int state_save(const char *dir, const struct mount_state *s, struct error **err)
 			"upper", s->upper, "work", s->work, "meta", s->meta,
 			"cache", s->cache, "phase", s->phase,
 			"lowerfs_pid", (json_int_t)s->lowerfs_pid);
+	if (doc && s->lower_args && save_args(doc, s->lower_args) < 0) {
+		json_decref(doc);
+		doc = NULL;
+	}
 	if (!doc || !path || asprintf(&tmp, "%s.tmp", path) < 0) {
 		tmp = NULL;
 		error_set(err, ENOMEM, "save state in %s", dir);
@@ -116,6 +165,13 @@ int state_load(const char *dir, struct mount_state *s, struct error **err)
 	s->own_lower = json_is_true(json_object_get(doc, "own_lower"));
 	s->shutdown_lower = json_is_true(json_object_get(doc, "shutdown_lower"));
 	s->lowerfs_pid = (long)json_integer_value(json_object_get(doc, "lowerfs_pid"));
+	if (load_args(json_object_get(doc, "lower_args"), &s->lower_args) < 0) {
+		json_decref(doc);
+		state_free(s);
+		error_set(err, ENOMEM, "read %s", path);
+		free(path);
+		return -1;
+	}
 	json_decref(doc);
 	if (!s->name || !s->target || !s->strategy || !s->lower || !s->upper ||
 	    !s->work || !s->phase) {
@@ -140,6 +196,7 @@ void state_free(struct mount_state *s)
 	free(s->meta);
 	free(s->cache);
 	free(s->phase);
+	state_free_args(s->lower_args);
 	memset(s, 0, sizeof(*s));
 }
 

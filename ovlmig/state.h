@@ -20,6 +20,7 @@ struct mount_state {
 	bool own_lower;		/* lower is a lowerfs ovlmig started */
 	bool shutdown_lower;	/* --shutdown-lower */
 	char *upper, *work, *meta, *cache;
+	char **lower_args;	/* more lowerfs options (--insecure, --index F...); NULL-terminated or NULL */
 	char *phase;		/* lazy, migrating, migrated, detached */
 	long lowerfs_pid;
 };
@@ -30,6 +31,7 @@ char *state_dir(const char *name);
 int state_save(const char *dir, const struct mount_state *s, struct error **err);
 int state_load(const char *dir, struct mount_state *s, struct error **err);
 void state_free(struct mount_state *s);
+void state_free_args(char **args);
 /* Find the managed mount whose target is TARGET (after realpath). */
 int state_find(const char *target, char **dir, struct mount_state *s,
 	       struct error **err);

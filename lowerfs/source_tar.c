@@ -14,6 +14,11 @@
 #include "flatten.h"
 #include "layer_set.h"
 #include "lowerfs.h"
+#include "span_cache.h"
+
+/* decompressed spans kept for chunked reads: 8 x ~4 MiB */
+#define SPAN_SLOTS 8
+#define SPAN_MAX (16u << 20)
 
 struct tar_source {
 	struct source base;
@@ -22,6 +27,7 @@ struct tar_source {
 	struct source_opts opts;
 	struct layer_set ls;
 	struct flat_result flat;
+	struct span_cache *spans;
 };
 
 static struct tar_source *to_tar(struct source *s)
@@ -81,7 +87,8 @@ static int tar_index(struct source *s, struct image *img, struct error **err)
 	uint32_t i;
 	int ret;
 
-	if (layer_set_open(ts->kind, ts->arg, &ts->opts, &ts->ls, err) < 0)
+	if (span_cache_new(SPAN_SLOTS, SPAN_MAX, &ts->spans, err) < 0 ||
+	    layer_set_open(ts->kind, ts->arg, &ts->opts, &ts->ls, err) < 0)
 		return -1;
 	idx = calloc(ts->ls.count, sizeof(*idx));
 	if (!idx)
@@ -128,39 +135,23 @@ static int tar_fetch(struct source *s, const struct image *img, uint32_t node,
 			      &fd, err);
 }
 
-struct buf_sink {
-	char *buf;
-	size_t len, done;
-};
-
-static int buf_sink(void *ctx, const void *data, size_t len, struct error **err)
-{
-	struct buf_sink *b = ctx;
-
-	if (len > b->len - b->done)
-		return error_set(err, EIO, "layer gave more than asked");
-	memcpy(b->buf + b->done, data, len);
-	b->done += len;
-	return 0;
-}
-
 static ssize_t tar_read(struct source *s, const struct image *img,
 			uint32_t node, uint64_t off, void *buf, size_t len,
 			struct error **err)
 {
 	struct tar_source *ts = to_tar(s);
 	const struct flat_file *f = file_of(ts, img, node, err);
-	struct buf_sink b = { .buf = buf };
 
 	if (!f)
 		return -1;
 	if (off >= f->size)
 		return 0;
-	b.len = f->size - off < len ? (size_t)(f->size - off) : len;
-	if (layer_set_read(&ts->ls, f->layer, f->data_off + off, b.len,
-			   buf_sink, &b, err) < 0)
+	if (len > f->size - off)
+		len = (size_t)(f->size - off);
+	if (span_cache_read(ts->spans, &ts->ls, f->layer, f->data_off + off,
+			    buf, len, err) < 0)
 		return -1;
-	return (ssize_t)b.done;
+	return (ssize_t)len;
 }
 
 static int tar_warm(struct source *s, const struct image *img, uint32_t node,
@@ -218,6 +209,7 @@ static void tar_close(struct source *s)
 	struct tar_source *ts = to_tar(s);
 
 	layer_set_close(&ts->ls);
+	span_cache_free(ts->spans);
 	flat_result_free(&ts->flat);
 	free(ts->arg);
 	free(ts);

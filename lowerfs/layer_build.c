@@ -109,20 +109,33 @@ static const char *fill_xattrs(struct layer_entry *e, struct archive_entry *ae,
 
 	if (n <= 0)
 		return NULL;
+	if ((unsigned)n > LAYER_XATTRS_MAX)
+		return "more than 1024 xattrs";
 	e->xattrs = calloc((size_t)n, sizeof(*e->xattrs));
 	if (!e->xattrs)
 		goto oom;
 	while (e->nxattrs < (uint32_t)n &&
 	       archive_entry_xattr_next(ae, &name, &value, &size) == ARCHIVE_OK) {
-		struct layer_xattr *x = &e->xattrs[e->nxattrs];
+		struct layer_xattr *x;
+		uint32_t k;
 
 		if (!name || !*name || strlen(name) > LAYER_XATTR_NAME_MAX)
 			return "bad xattr name";
 		if (size > LAYER_XATTR_SIZE_MAX)
 			return "xattr value larger than 64 KiB";
-		x->name = strdup(name);
+		/* pax has SCHILY.xattr and LIBARCHIVE.xattr: the later one wins */
+		for (k = 0; k < e->nxattrs; k++)
+			if (!strcmp(e->xattrs[k].name, name))
+				break;
+		x = &e->xattrs[k];
+		if (k < e->nxattrs) {
+			free(x->value);
+			x->value = NULL;
+		} else {
+			x->name = strdup(name);
+			e->nxattrs++;
+		}
 		x->value = malloc(size ? size : 1);
-		e->nxattrs++;
 		if (!x->name || !x->value)
 			goto oom;
 		if (size)
@@ -147,7 +160,8 @@ static const char *fill_hardlink(struct build *b, struct layer_entry *e,
 	e->hardlink = layer_path_normalize(target, &why);
 	if (!e->hardlink) {
 		*oom = !why;
-		return why ? why : "out of memory";
+		return why ? "hardlink target absolute, with \"..\" or a bad name" :
+			     "out of memory";
 	}
 	if (!*e->hardlink)
 		return "hardlink to the root";

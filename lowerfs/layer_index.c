@@ -492,6 +492,8 @@ static int decode_xattrs(struct rbuf *r, struct layer_entry *e, uint32_t i,
 {
 	uint32_t k;
 
+	if (n > LAYER_XATTRS_MAX)
+		return EFAIL("%" PRIu32 " xattrs, more than %u", i, n, LAYER_XATTRS_MAX);
 	if (n > left(r) / XATTR_MIN)
 		return EFAIL("%" PRIu32 " xattrs past end of file", i, n);
 	if (!n)

@@ -19,6 +19,7 @@
 #define LAYER_NAME_MAX 255u		/* one component */
 #define LAYER_XATTR_NAME_MAX 255u
 #define LAYER_XATTR_SIZE_MAX 65536u
+#define LAYER_XATTRS_MAX 1024u		/* per entry */
 
 /*
  * Normalize a tar member name: "./a//b/" -> "a/b", "./" or "." -> ""

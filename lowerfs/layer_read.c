@@ -68,7 +68,7 @@ static int deliver(struct out *o, const uint8_t *p, size_t n, struct error **err
 	uint64_t start = o->pos, end = o->pos + n;
 
 	o->pos = end;
-	if (end <= o->off || o->done == o->len)
+	if (!n || end <= o->off || o->done == o->len)
 		return 0;
 	if (start < o->off) {
 		p += o->off - start;

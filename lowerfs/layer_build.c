@@ -33,7 +33,15 @@ struct build {
 static void note_nonzero(struct build *b, const uint8_t *p, size_t len)
 {
 	size_t i = len;
+	uint64_t w;
 
+	/* a word at a time: zero-filled files can be large */
+	while (i >= 8) {
+		memcpy(&w, p + i - 8, 8);
+		if (w)
+			break;
+		i -= 8;
+	}
 	while (i && !p[i - 1])
 		i--;
 	if (i)

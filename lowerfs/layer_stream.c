@@ -8,6 +8,7 @@
  *    output bytes at a deflate block boundary (inflate's Z_BLOCK), with
  *    the bit offset and the 32 KiB window a raw inflate needs to resume;
  *  - zstd: every frame start (one frame: nothing to seek to);
+ *  (member and frame starts only if the member or frame has any data);
  *  - plain: offset 0 only, reads go straight to the offset.
  * After the last member or frame only zero bytes may follow.
  */
@@ -52,6 +53,12 @@ struct layer_stream {
 	uint8_t *out;
 	uint64_t out_total;		/* uncompressed bytes handed out */
 	uint32_t cp_cap;
+	/*
+	 * The start of the current member or frame, made a checkpoint once
+	 * it yields a byte: empty members and skippable frames get none.
+	 */
+	uint64_t start_in;
+	bool start_pending;
 };
 
 static int sha_fail(struct error **err)
@@ -136,7 +143,7 @@ static int add_checkpoint(struct layer_stream *s, uint64_t in, uint8_t bits,
 	struct layer_index *idx = s->idx;
 	struct layer_checkpoint *cp;
 
-	/* an empty member or frame starts where the previous one ended */
+	/* offsets strictly increase (decode insists): never two at one */
 	if (idx->ncheckpoints &&
 	    idx->checkpoints[idx->ncheckpoints - 1].out_off == s->out_total) {
 		free(window);
@@ -201,7 +208,22 @@ static int between(struct layer_stream *s, struct error **err)
 	if (s->idx->compression == LAYER_GZIP && inflateReset(&s->z) != Z_OK)
 		return error_set(err, 0, "layer: inflateReset failed");
 	s->state = ST_INSIDE;
-	return add_checkpoint(s, in_off(s), 0, NULL, err);
+	s->start_in = in_off(s);
+	s->start_pending = true;
+	return 0;
+}
+
+/* MADE more uncompressed bytes: count them, after the checkpoint they start. */
+static int produced_bytes(struct layer_stream *s, size_t made,
+			  struct error **err)
+{
+	if (made && s->start_pending) {
+		s->start_pending = false;
+		if (add_checkpoint(s, s->start_in, 0, NULL, err) < 0)
+			return -1;
+	}
+	s->out_total += made;
+	return 0;
 }
 
 static uint8_t *window_of(z_stream *z)
@@ -240,8 +262,8 @@ static int truncated(struct layer_stream *s, bool progress,
 static int gzip_step(struct layer_stream *s, size_t *produced,
 		     struct error **err)
 {
-	uint64_t last = s->idx->checkpoints[s->idx->ncheckpoints - 1].out_off;
 	size_t made, used;
+	uint64_t last;
 	int ret;
 
 	if (fill(s, err) < 0)
@@ -255,7 +277,8 @@ static int gzip_step(struct layer_stream *s, size_t *produced,
 	made = OUT_SIZE - *produced - s->z.avail_out;
 	s->in_pos += used;
 	*produced += made;
-	s->out_total += made;
+	if (produced_bytes(s, made, err) < 0)
+		return -1;
 	if (ret == Z_STREAM_END) {
 		s->state = ST_BETWEEN;
 		return 0;
@@ -268,6 +291,8 @@ static int gzip_step(struct layer_stream *s, size_t *produced,
 	if (truncated(s, used || made, err) < 0)
 		return -1;
 	/* at a block boundary, not after the last block */
+	last = s->idx->ncheckpoints ?
+	       s->idx->checkpoints[s->idx->ncheckpoints - 1].out_off : 0;
 	if ((s->z.data_type & 128) && !(s->z.data_type & 64) &&
 	    s->out_total - last >= LAYER_CHECKPOINT_SPAN) {
 		uint8_t *w = window_of(&s->z);
@@ -299,7 +324,8 @@ static int zstd_step(struct layer_stream *s, size_t *produced,
 	made = out.pos - *produced;
 	s->in_pos = in.pos;
 	*produced = out.pos;
-	s->out_total += made;
+	if (produced_bytes(s, made, err) < 0)
+		return -1;
 	if (!r) {
 		s->state = ST_BETWEEN;	/* the frame is whole and flushed */
 		return 0;

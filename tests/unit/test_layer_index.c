@@ -327,6 +327,19 @@ static void gzip_member(struct buf *out, const uint8_t *p, size_t n, int level)
 	deflateEnd(&z);
 }
 
+/* A frame zstd skips (zstd:chunked keeps its manifest in one). */
+static void zstd_skippable(struct buf *out, size_t n)
+{
+	static const uint8_t magic[4] = { 0x50, 0x2a, 0x4d, 0x18 };
+	uint8_t size[4] = { (uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16), 0 };
+	uint8_t *junk = random_bytes(n);
+
+	buf_add(out, magic, 4);
+	buf_add(out, size, 4);
+	buf_add(out, junk, n);
+	free(junk);
+}
+
 static void zstd_frame(struct buf *out, const uint8_t *p, size_t n)
 {
 	size_t cap = ZSTD_compressBound(n), r;
@@ -355,20 +368,31 @@ static struct buf compress_as(enum comp c, const struct buf *tar)
 		gzip_member(&out, tar->p, tar->len, 6);
 		break;
 	case C_GZIP_MEMBERS:
-		/* uneven members, the middle one with its own level */
-		piece = tar->len / 3 + (tar->len > 100000 ? 777 : 0);
-		gzip_member(&out, tar->p, piece, 6);
-		gzip_member(&out, tar->p + piece, piece, 1);
-		gzip_member(&out, tar->p + 2 * piece, tar->len - 2 * piece, 9);
+		/*
+		 * uneven members with their own levels, the first big enough
+		 * for checkpoints inside it, an empty one in between
+		 */
+		piece = tar->len / 5;
+		gzip_member(&out, tar->p, 3 * piece, 6);
+		gzip_member(&out, tar->p + 3 * piece, piece, 1);
+		gzip_member(&out, tar->p, 0, 6);
+		gzip_member(&out, tar->p + 4 * piece, tar->len - 4 * piece, 9);
 		break;
 	case C_ZSTD:
 		zstd_frame(&out, tar->p, tar->len);
+		zstd_skippable(&out, 100);
 		break;
 	case C_ZSTD_FRAMES:
+		/* 1 MiB frames, with an empty and a skippable frame after the first */
 		for (o = 0; o < tar->len; o += piece) {
 			piece = tar->len - o < 1048576 ? tar->len - o : 1048576;
 			zstd_frame(&out, tar->p + o, piece);
+			if (!o) {
+				zstd_frame(&out, tar->p, 0);
+				zstd_skippable(&out, 3000);
+			}
 		}
+		zstd_skippable(&out, 10);
 		break;
 	default:
 		fail();
@@ -661,8 +685,9 @@ static void check_layer(const struct buf *tar, const struct spec *specs, size_t 
 		break;
 	case C_GZIP_MEMBERS:
 		assert_int_equal(starts, 3);
-		if (tar->len / 3 > LAYER_CHECKPOINT_SPAN + 100000)
+		if (tar->len / 5 * 3 > LAYER_CHECKPOINT_SPAN + 100000)
 			assert_true(windows >= 1);
+		resumed_mid_byte += bits;
 		break;
 	case C_ZSTD:
 		assert_int_equal(idx.ncheckpoints, 1);

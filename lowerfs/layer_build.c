@@ -165,6 +165,8 @@ static const char *fill_hardlink(struct build *b, struct layer_entry *e,
 	int64_t t;
 
 	e->kind = LAYER_ENTRY_HARDLINK;
+	if (!*e->path)
+		return "the root is not a directory";
 	e->hardlink = layer_path_normalize(target, &why);
 	if (!e->hardlink) {
 		*oom = !why;

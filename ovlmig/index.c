@@ -155,8 +155,8 @@ int cmd_index(int argc, char **argv)
 	if (layer_index_build(read_layer, &f, chunk_size, &idx, &err) < 0) {
 		/* errno 0: the layer itself is bad, not the system */
 		code = err->errnum ? EXIT_FAILED : EXIT_USAGE;
-		error_wrap(&err, "index %s", f.path);
-		error_report(&err, "ovlmig", stderr);
+		error_wrap(&err, "%s", f.path);
+		error_report(&err, "ovlmig index", stderr);
 		close(f.fd);
 		return code;
 	}

@@ -862,6 +862,7 @@ static void test_hostile_names(void **state)
 	raw_entry(&tar, "h5", '1', 0, "d", NULL, 0);
 	raw_entry(&tar, "h6", '1', 0, "h6", NULL, 0);
 	raw_entry(&tar, "./", '2', 0, "x", NULL, 0);
+	raw_entry(&tar, ".", '1', 0, "ok", NULL, 0);
 	raw_entry(&tar, "", '0', 0, NULL, NULL, 0);
 	raw_entry(&tar, "s", '2', 0, "", NULL, 0);
 	raw_entry(&tar, "bad\x1b[31m/..", '0', 0, NULL, NULL, 0);
@@ -875,7 +876,7 @@ static void test_hostile_names(void **state)
 		assert_int_equal(idx.nentries, ARRAY_SIZE(kept));
 		for (i = 0; i < idx.nentries; i++)
 			assert_string_equal(idx.entries[i].path, kept[i]);
-		assert_int_equal(idx.rejected, 19 - ARRAY_SIZE(kept));
+		assert_int_equal(idx.rejected, 20 - ARRAY_SIZE(kept));
 		assert_string_equal(idx.entries[5].hardlink, "ok");
 		assert_int_equal(idx.entries[5].mode, S_IFREG | 0644);
 		round_trip(&idx);

@@ -172,7 +172,7 @@ static int add_checkpoint(struct layer_stream *s, uint64_t in, uint8_t bits,
 /* After the last member or frame: nothing but zeros, or the end. */
 static int zeros(struct layer_stream *s, struct error **err)
 {
-	while (!s->in_eof) {
+	for (;;) {
 		const uint8_t *p = s->in + s->in_pos;
 		size_t i, n = s->in_len - s->in_pos;
 
@@ -184,6 +184,8 @@ static int zeros(struct layer_stream *s, struct error **err)
 		s->in_pos = s->in_len;
 		if (fill(s, err) < 0)
 			return -1;
+		if (s->in_pos == s->in_len)
+			break;
 	}
 	s->state = ST_DONE;
 	return 0;
@@ -194,8 +196,8 @@ static int between(struct layer_stream *s, struct error **err)
 {
 	if (fill(s, err) < 0)
 		return -1;
-	if (s->in_eof) {
-		s->state = ST_DONE;
+	if (s->in_pos == s->in_len) {
+		s->state = ST_DONE;	/* fill() found the end */
 		return 0;
 	}
 	if (!s->in[s->in_pos]) {

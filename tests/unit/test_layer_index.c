@@ -784,6 +784,10 @@ static void test_trailing(void **state)
 	write_tar(&tar, ARCHIVE_FORMAT_TAR_USTAR, fx.pax + 2, 2);
 	for (c = 0; c < C_COUNT; c++) {
 		layer = compress_as(c, &tar);
+		/* a byte at a time: the magic and every boundary split */
+		assert_int_equal(build(&layer, 1, &idx, &err), 0);
+		check_hashes(&idx, &layer);
+		layer_index_free(&idx);
 		buf_add(&layer, zeros, sizeof(zeros));
 		assert_int_equal(build(&layer, 100000, &idx, &err), 0);
 		check_hashes(&idx, &layer);
@@ -935,6 +939,10 @@ static void test_hostile_streams(void **state)
 	expect_build_error(&layer, "truncated gzip");
 	layer.len = 1;
 	expect_build_error(&layer, "");
+	layer.len = 3;
+	expect_build_error(&layer, "gzip");
+	layer.len = 0;
+	expect_build_error(&layer, "tar");
 	layer.len = 0;
 	buf_add(&layer, gz.p, gz.len);
 	layer.p[gz.len / 2] ^= 0x55;

@@ -84,6 +84,10 @@ fuzz: deps
 	  ovlmig/hook_input.c $(COMMON_SRC) $(LIBS)
 	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_control tests/fuzz/fuzz_control.c \
 	  $(LOWERFS_LIB_SRC) $(COMMON_SRC) $(LIBS)
+	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_layer_index tests/fuzz/fuzz_layer_index.c \
+	  $(LOWERFS_LIB_SRC) $(COMMON_SRC) $(LIBS)
+	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_layer_build tests/fuzz/fuzz_layer_build.c \
+	  $(LOWERFS_LIB_SRC) $(COMMON_SRC) $(LIBS)
 	@scripts/fuzz.sh
 
 demo: deps

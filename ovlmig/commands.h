@@ -20,6 +20,7 @@ int cmd_status(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_hook(int argc, char **argv);
+int cmd_index(int argc, char **argv);
 
 struct mount_state;
 struct error;

@@ -37,6 +37,8 @@ static const struct command commands[] = {
 	  "hold a lowerfs' FUSE connection and restart it on a crash (started by mount)" },
 	{ "umount", cmd_umount, "TARGET",
 	  "unmount the overlay and its lower, remove the state" },
+	{ "index", cmd_index, "[--chunk-size BYTES] LAYER -o INDEX",
+	  "index a tar layer (plain, gzip, zstd) for lazy reads; see docs/INDEX.md" },
 };
 
 static void usage(FILE *f)

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # make fuzz: run each libFuzzer harness in build-fuzz/ for FUZZ_SECONDS on
 # a copy of its committed seed corpus (tests/fuzz/corpus/NAME). A crash
-# leaves its input in build-fuzz/ and fails.
+# leaves its input in build-fuzz/ and fails. FUZZ_TARGETS="a b" runs only
+# those harnesses.
 set -u
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-30}
 status=0
-for f in hook_input control; do
+for f in ${FUZZ_TARGETS:-hook_input control layer_index layer_build}; do
 	corpus=build-fuzz/corpus-$f
 	rm -rf "$corpus" && cp -r "tests/fuzz/corpus/$f" "$corpus"
 	log=build-fuzz/$f.log

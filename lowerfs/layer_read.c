@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: MIT
+/*
+ * layer_read: a range of the uncompressed tar stream, decompressed from
+ * the last checkpoint at or before it. Compressed bytes are fetched in
+ * chunk-aligned pieces so that a chunk cache below sees whole chunks.
+ */
+#include "layer_priv.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#define OUT_SIZE (128u << 10)
+
+/* Compressed input, one chunk-aligned piece at a time. */
+struct cin {
+	const struct layer_index *idx;
+	layer_read_at_fn read_at;
+	void *ctx;
+	uint64_t pos;		/* compressed offset of the next piece */
+	uint64_t limit;		/* no piece goes past this */
+	uint8_t *buf;
+	size_t len, used;
+};
+
+/* The next piece, from pos to the end of its chunk; len 0 at the end. */
+static int cin_next(struct cin *c, struct error **err)
+{
+	uint64_t end = (c->pos / c->idx->chunk_size + 1) * c->idx->chunk_size;
+
+	if (end > c->limit)
+		end = c->limit;
+	c->used = 0;
+	c->len = c->pos < end ? (size_t)(end - c->pos) : 0;
+	if (!c->len)
+		return 0;
+	if (c->read_at(c->ctx, c->pos, c->buf, c->len, err) < 0)
+		return error_wrap(err, "read layer at %" PRIu64, c->pos);
+	c->pos = end;
+	return 0;
+}
+
+/* Input for a decoder that needs more: fails at the end of the layer. */
+static int cin_more(struct cin *c, struct error **err)
+{
+	if (c->used < c->len)
+		return 0;
+	if (cin_next(c, err) < 0)
+		return -1;
+	if (!c->len)
+		return error_set(err, 0, "layer: compressed data ends before the uncompressed size in the index");
+	return 0;
+}
+
+/* Where the decoded bytes go: skipped up to off, then to the sink. */
+struct out {
+	uint64_t pos, off, len;
+	uint64_t done;
+	layer_sink_fn sink;
+	void *ctx;
+};
+
+static int deliver(struct out *o, const uint8_t *p, size_t n, struct error **err)
+{
+	uint64_t start = o->pos, end = o->pos + n;
+
+	o->pos = end;
+	if (!n || end <= o->off || o->done == o->len)
+		return 0;
+	if (start < o->off) {
+		p += o->off - start;
+		start = o->off;
+	}
+	if (end - start > o->len - o->done)
+		end = start + (o->len - o->done);
+	o->done += end - start;
+	return o->sink(o->ctx, p, (size_t)(end - start), err);
+}
+
+static const struct layer_checkpoint *find_checkpoint(const struct layer_index *idx,
+						      uint64_t off)
+{
+	uint32_t lo = 0, hi = idx->ncheckpoints;
+
+	/* the last with out_off <= off; [0] is at 0 */
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (idx->checkpoints[mid].out_off <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &idx->checkpoints[lo];
+}
+
+static int read_plain(struct cin *c, struct out *o, struct error **err)
+{
+	/* plain bytes are the data itself: fetch no more than asked */
+	c->pos = o->off;
+	c->limit = o->off + o->len;
+	while (o->done < o->len) {
+		if (cin_more(c, err) < 0)
+			return -1;
+		if (deliver(o, c->buf, c->len, err) < 0)
+			return -1;
+		c->used = c->len;
+	}
+	return 0;
+}
+
+enum gz_mode {
+	GZ_RAW,		/* resumed inside a member: raw deflate */
+	GZ_MEMBER,	/* inside a member read from its header */
+	GZ_TRAILER,	/* skipping a raw member's CRC and length */
+	GZ_BETWEEN,	/* a member ended: the next must start here */
+};
+
+static int gz_start(z_stream *z, struct cin *c, const struct layer_checkpoint *cp,
+		    enum gz_mode *mode, struct error **err)
+{
+	if (!cp->window) {
+		*mode = GZ_MEMBER;
+		c->pos = cp->in_off;
+		if (inflateInit2(z, 15 + 16) != Z_OK)
+			return error_set(err, ENOMEM, "layer: inflateInit");
+		return 0;
+	}
+	*mode = GZ_RAW;
+	/* the pending bits are the top bits of the byte before in_off */
+	c->pos = cp->in_off - (cp->in_bits ? 1 : 0);
+	if (inflateInit2(z, -15) != Z_OK)
+		return error_set(err, ENOMEM, "layer: inflateInit");
+	if (cp->in_bits) {
+		if (cin_more(c, err) < 0)
+			return -1;
+		if (inflatePrime(z, cp->in_bits, c->buf[0] >> (8 - cp->in_bits)) != Z_OK)
+			return error_set(err, 0, "layer: inflatePrime failed");
+		c->used = 1;
+	}
+	if (inflateSetDictionary(z, cp->window, LAYER_WINDOW_SIZE) != Z_OK)
+		return error_set(err, 0, "layer: inflateSetDictionary failed");
+	return 0;
+}
+
+/* After a member's end: skip a raw member's trailer, find the next header. */
+static int gz_between(z_stream *z, struct cin *c, enum gz_mode *mode,
+		      unsigned *trailer, struct error **err)
+{
+	if (cin_more(c, err) < 0)
+		return -1;
+	if (*mode == GZ_TRAILER) {
+		size_t n = c->len - c->used;
+
+		if (n > *trailer)
+			n = *trailer;
+		c->used += n;
+		*trailer -= (unsigned)n;
+		if (!*trailer)
+			*mode = GZ_BETWEEN;
+		return 0;
+	}
+	if (c->buf[c->used] != 0x1f)
+		return error_set(err, 0, "layer: gzip data ends before the uncompressed size in the index");
+	if (inflateReset2(z, 15 + 16) != Z_OK)
+		return error_set(err, 0, "layer: inflateReset failed");
+	*mode = GZ_MEMBER;
+	return 0;
+}
+
+static int gz_pump(z_stream *z, struct cin *c, struct out *o, uint8_t *obuf,
+		   enum gz_mode *mode, unsigned *trailer, struct error **err)
+{
+	size_t made, used;
+	int ret;
+
+	if (*mode == GZ_TRAILER || *mode == GZ_BETWEEN)
+		return gz_between(z, c, mode, trailer, err);
+	if (cin_more(c, err) < 0)
+		return -1;
+	z->next_in = c->buf + c->used;
+	z->avail_in = (uInt)(c->len - c->used);
+	z->next_out = obuf;
+	z->avail_out = OUT_SIZE;
+	ret = inflate(z, Z_NO_FLUSH);
+	used = c->len - c->used - z->avail_in;
+	made = OUT_SIZE - z->avail_out;
+	c->used += used;
+	if (ret == Z_STREAM_END) {
+		*trailer = 8;
+		*mode = *mode == GZ_RAW ? GZ_TRAILER : GZ_BETWEEN;
+	} else if (ret == Z_MEM_ERROR) {
+		return error_set(err, ENOMEM, "layer: inflate");
+	} else if ((ret != Z_OK && ret != Z_BUF_ERROR) || (!used && !made)) {
+		return error_set(err, 0, "layer: corrupt gzip data near offset %" PRIu64 ": %s",
+				 c->pos - (c->len - c->used),
+				 z->msg ? z->msg : "no progress");
+	}
+	return deliver(o, obuf, made, err);
+}
+
+static int read_gzip(struct cin *c, struct out *o, const struct layer_checkpoint *cp,
+		     struct error **err)
+{
+	uint8_t *obuf = malloc(OUT_SIZE);
+	z_stream z = { 0 };
+	enum gz_mode mode;
+	unsigned trailer = 0;
+	int ret = -1;
+
+	if (!obuf)
+		return error_set(err, ENOMEM, "layer: read");
+	if (gz_start(&z, c, cp, &mode, err) < 0)
+		goto out;
+	while (o->done < o->len)
+		if (gz_pump(&z, c, o, obuf, &mode, &trailer, err) < 0)
+			goto out;
+	ret = 0;
+out:
+	inflateEnd(&z);
+	free(obuf);
+	return ret;
+}
+
+static int read_zstd(struct cin *c, struct out *o, const struct layer_checkpoint *cp,
+		     struct error **err)
+{
+	ZSTD_DCtx *d = ZSTD_createDCtx();
+	uint8_t *obuf = malloc(OUT_SIZE);
+	int ret = -1;
+
+	if (!d || !obuf) {
+		error_set(err, ENOMEM, "layer: read");
+		goto out;
+	}
+	c->pos = cp->in_off;
+	while (o->done < o->len) {
+		ZSTD_outBuffer zo = { obuf, OUT_SIZE, 0 };
+		ZSTD_inBuffer zi;
+		size_t r;
+
+		if (cin_more(c, err) < 0)
+			goto out;
+		zi.src = c->buf;
+		zi.size = c->len;
+		zi.pos = c->used;
+		/* frames follow each other: the context starts the next by itself */
+		r = ZSTD_decompressStream(d, &zo, &zi);
+		if (ZSTD_isError(r) || (zi.pos == c->used && !zo.pos)) {
+			error_set(err, 0, "layer: corrupt zstd data near offset %" PRIu64 ": %s",
+				  c->pos - (c->len - zi.pos),
+				  ZSTD_isError(r) ? ZSTD_getErrorName(r) : "no progress");
+			goto out;
+		}
+		c->used = zi.pos;
+		if (deliver(o, obuf, zo.pos, err) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	ZSTD_freeDCtx(d);
+	free(obuf);
+	return ret;
+}
+
+int layer_read(const struct layer_index *idx, layer_read_at_fn read_at,
+	       void *read_ctx, uint64_t off, uint64_t len, layer_sink_fn sink,
+	       void *sink_ctx, struct error **err)
+{
+	struct cin c = { idx, read_at, read_ctx, 0, idx->compressed_size, NULL, 0, 0 };
+	struct out o = { 0, off, len, 0, sink, sink_ctx };
+	const struct layer_checkpoint *cp;
+	int ret;
+
+	if (off > idx->uncompressed_size || len > idx->uncompressed_size - off)
+		return error_set(err, ERANGE, "layer: read of %" PRIu64 " bytes at %" PRIu64
+				 " past the end (%" PRIu64 " bytes)", len, off,
+				 idx->uncompressed_size);
+	if (!len)
+		return 0;
+	if (!idx->ncheckpoints)
+		return error_set(err, EINVAL, "layer: index without checkpoints");
+	c.buf = malloc(idx->chunk_size);
+	if (!c.buf)
+		return error_set(err, ENOMEM, "layer: read");
+	cp = find_checkpoint(idx, off);
+	o.pos = cp->out_off;
+	switch (idx->compression) {
+	case LAYER_PLAIN:
+		o.pos = off;
+		ret = read_plain(&c, &o, err);
+		break;
+	case LAYER_GZIP:
+		ret = read_gzip(&c, &o, cp, err);
+		break;
+	case LAYER_ZSTD:
+		ret = read_zstd(&c, &o, cp, err);
+		break;
+	default:
+		ret = error_set(err, EINVAL, "layer: unknown compression");
+	}
+	free(c.buf);
+	return ret;
+}

@@ -226,8 +226,11 @@ static int build_index(struct layer_set *ls, const char *url,
 	close(sp.rfd);
 	pthread_join(t, NULL);
 	if (sp.err) {
-		/* the download's failure explains a truncated stream best */
-		if (ret < 0) {
+		/*
+		 * the download's failure explains a truncated stream best;
+		 * EPIPE only says that the build stopped reading
+		 */
+		if (ret < 0 && sp.err->errnum != EPIPE) {
 			error_free(err);
 			*err = sp.err;
 			sp.err = NULL;

@@ -14,7 +14,6 @@
 #include "fetch.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,27 +38,9 @@ static void curl_init(void)
 	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-int fetch_fail(struct error **err, int errnum, const char *fmt, ...)
-{
-	char *msg = NULL;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return error_set(err, ENOMEM, "fetch");
-	error_set(err, 0, "%s", msg);
-	free(msg);
-	if (*err && !(*err)->errnum)	/* never the shared out-of-memory error */
-		(*err)->errnum = errnum;
-	return -1;
-}
-
 int error_dup(struct error **dst, const struct error *src)
 {
-	return fetch_fail(dst, src->errnum, "%s", src->msg);
+	return error_set_msg(dst, src->errnum, "%s", src->msg);
 }
 
 char *url_for_message(const char *url)
@@ -390,8 +371,8 @@ int fetcher_size(struct fetcher *f, const char *url, uint64_t *size,
 	xfer_release(&head);
 	ret = run(f, &probe, 1, err);
 	if (ret == 0 && probe.total < 0)
-		ret = fetch_fail(err, EPROTO, "size of %s: the server does not say",
-				 url);
+		ret = error_set_msg(err, EPROTO, "size of %s: the server does not say",
+				    url);
 	if (ret == 0)
 		*size = (uint64_t)probe.total;
 	xfer_release(&probe);

@@ -560,15 +560,15 @@ int auth_answer(struct fetcher *f, const char *url, const char *challenge,
 	int ret = -1;
 
 	if (!challenge)
-		return fetch_fail(err, EACCES, "HTTP 401 without WWW-Authenticate");
+		return error_set_msg(err, EACCES, "HTTP 401 without WWW-Authenticate");
 	if (auth_parse_challenges(challenge, &list, &n, err) < 0)
 		return error_wrap(err, "HTTP 401: WWW-Authenticate");
 	ch = pick(list, n, "Bearer");
 	if (!ch) {
 		if (pick(list, n, "Basic"))
-			fetch_fail(err, EACCES, "HTTP 401: the registry asks for a password (Basic), only anonymous bearer tokens are supported");
+			error_set_msg(err, EACCES, "HTTP 401: the registry asks for a password (Basic), only anonymous bearer tokens are supported");
 		else
-			fetch_fail(err, EACCES, "HTTP 401: no bearer challenge in '%.100s'", challenge);
+			error_set_msg(err, EACCES, "HTTP 401: no bearer challenge in '%.100s'", challenge);
 		goto out;
 	}
 	pthread_mutex_lock(&c->lock);

@@ -54,10 +54,10 @@ static int do_range(struct fetcher *f, struct xfer *x, int fd, uint64_t size,
 		    const char *path)
 {
 	if (x->off > size || x->len > size - x->off)
-		return fetch_fail(&x->err, EIO, "read %s (bytes %llu-%llu): the file has %llu bytes",
-				  path, (unsigned long long)x->off,
-				  (unsigned long long)(x->off + x->len - 1),
-				  (unsigned long long)size);
+		return error_set_msg(&x->err, EIO, "read %s (bytes %llu-%llu): the file has %llu bytes",
+				     path, (unsigned long long)x->off,
+				     (unsigned long long)(x->off + x->len - 1),
+				     (unsigned long long)size);
 	if (read_exact(f, fd, x->buf, x->len, x->off) < 0)
 		return error_set(&x->err, errno, "read %s (bytes %llu-%llu)", path,
 				 (unsigned long long)x->off,
@@ -70,8 +70,8 @@ static int do_whole(struct fetcher *f, struct xfer *x, int fd, uint64_t size,
 		    const char *path)
 {
 	if (size > x->max)
-		return fetch_fail(&x->err, EFBIG, "read %s: %llu bytes, more than %zu",
-				  path, (unsigned long long)size, x->max);
+		return error_set_msg(&x->err, EFBIG, "read %s: %llu bytes, more than %zu",
+				     path, (unsigned long long)size, x->max);
 	x->body = malloc((size_t)size + 1);
 	if (!x->body)
 		return error_set(&x->err, ENOMEM, "read %s", path);
@@ -115,7 +115,7 @@ int file_run(struct fetcher *f, struct xfer *x)
 	x->length = -1;
 	x->total = -1;
 	if (!path)
-		return fetch_fail(&x->err, EINVAL, "%s: only file:///PATH is supported", x->url);
+		return error_set_msg(&x->err, EINVAL, "%s: only file:///PATH is supported", x->url);
 	if (x->kind == XFER_RANGE && !x->len)
 		return 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -126,7 +126,7 @@ int file_run(struct fetcher *f, struct xfer *x)
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		ret = fetch_fail(&x->err, EINVAL, "%s: not a regular file", path);
+		ret = error_set_msg(&x->err, EINVAL, "%s: not a regular file", path);
 		goto out;
 	}
 	switch (x->kind) {

@@ -107,8 +107,8 @@ static void run_fail(struct run *r, int errnum, const char *why)
 
 	if (strcmp(r->url, r->x->url))
 		at = url_for_message(r->url);
-	fetch_fail(&r->x->err, errnum, "%s: %s%s%s", d ? d : r->x->url, why,
-		   at ? " at " : "", at ? at : "");
+	error_set_msg(&r->x->err, errnum, "%s: %s%s%s", d ? d : r->x->url, why,
+		      at ? " at " : "", at ? at : "");
 	free(d);
 	free(at);
 	r->state = RUN_DONE;
@@ -249,8 +249,8 @@ static int headers_done(struct run *r)
 		return 0;
 	case XFER_WHOLE:
 		if (r->clen > (int64_t)x->max) {
-			fetch_fail(&r->fatal, EFBIG, "%" PRId64 " bytes, more than %zu",
-				   r->clen, x->max);
+			error_set_msg(&r->fatal, EFBIG, "%" PRId64 " bytes, more than %zu",
+				      r->clen, x->max);
 			return -1;
 		}
 		r->mode = BODY_WHOLE;
@@ -263,8 +263,8 @@ static int headers_done(struct run *r)
 	}
 	if (r->status == 200) {
 		if (r->clen >= 0 && (uint64_t)r->clen < x->off + x->len) {
-			fetch_fail(&r->fatal, EIO, "the resource has only %" PRId64 " bytes",
-				   r->clen);
+			error_set_msg(&r->fatal, EIO, "the resource has only %" PRId64 " bytes",
+				      r->clen);
 			return -1;
 		}
 		x->total = r->clen;
@@ -380,7 +380,7 @@ static int body_whole(struct run *r, const char *buf, size_t len)
 	size_t need = x->body_len + len + 1;
 
 	if (x->body_len + len > x->max) {
-		fetch_fail(&r->fatal, EFBIG, "more than %zu bytes", x->max);
+		error_set_msg(&r->fatal, EFBIG, "more than %zu bytes", x->max);
 		return -1;
 	}
 	if (need > r->cap) {

@@ -14,6 +14,7 @@
 
 #include <curl/curl.h>
 
+#include "errmsg.h"
 #include "fetch.h"
 #include "fetch_auth.h"
 
@@ -88,10 +89,6 @@ void slot_put(struct fetcher *f, struct conn_slot *s);
 /* Extra header lines for URL (header rules, bearer token); NULL list is fine. */
 int request_headers(struct fetcher *f, const char *url, bool no_auth,
 		    struct curl_slist **out, char **token, struct error **err);
-
-/* Set *err to MSG with ERRNUM but without strerror appended. */
-int fetch_fail(struct error **err, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /* *DST: a copy of SRC. Returns -1. */
 int error_dup(struct error **dst, const struct error *src);

@@ -39,6 +39,8 @@ int fetcher_new(const struct fetch_opts *opts, struct fetcher **out,
 		struct error **err);
 void fetcher_free(struct fetcher *f);
 void fetcher_stats(struct fetcher *f, struct fetch_stats *out);
+/* opts.insecure: registry.c then speaks plain http to loopback registries. */
+bool fetcher_insecure(const struct fetcher *f);
 
 /* One HTTP header line ("Accept: ...") sent with every request to URLs starting with PREFIX. */
 int fetcher_add_header(struct fetcher *f, const char *prefix,

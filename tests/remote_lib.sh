@@ -322,3 +322,32 @@ same_tree() {
 		fail "$name" "$(head -20 <<<"$diffs")$(head -3 "$got.err")"
 	fi
 }
+
+# stop_lowerfs NAME MNT: end the lowerfs started as NAME and its mount.
+stop_lowerfs() {
+	kill_lowerfs "$T/run-$1"
+	umount -l "$2" 2>/dev/null
+	return 0
+}
+# remote_stat NAME KEY: one counter of `stats`' "remote" object.
+remote_stat() { ctl "$1" stats | jq -r ".remote.$2"; }
+
+# read_verdict FILE EXPECTED: read FILE whole and tell how it went:
+# "right" (the bytes of EXPECTED), "eio" (the read failed with EIO after
+# returning only a true prefix, maybe empty), "wrong" (some byte it
+# returned is not EXPECTED's: the one thing never allowed), or
+# "error: MESSAGE" (failed some other way).
+read_verdict() {
+	local got err
+	got=$(mktemp "$T/read.XXXXXX")
+	if cat -- "$1" >"$got" 2>"$got.err"; then
+		cmp -s "$got" "$2" && echo right || echo wrong
+	elif ! cmp -s -n "$(stat -c %s "$got")" "$got" "$2"; then
+		echo wrong
+	elif grep -q 'Input/output error' "$got.err"; then
+		echo eio
+	else
+		echo "error: $(head -1 "$got.err")"
+	fi
+	rm -f "$got" "$got.err"
+}

@@ -303,7 +303,7 @@ serve_layers() {
 index_layer() {
 	local f=$1
 	rm -f "$f.index"
-	"$OVLMIG" index "$f" -o "$f.index"
+	"$OVLMIG" index "$f" -o "$f.index" >&2
 }
 
 # expected_tree DIR OUT: the treesum of an expected tree, the way the tests

@@ -120,7 +120,7 @@ for f in "${evil[@]}"; do
 		popd >/dev/null
 		if [[ $rc -ne 0 ]]; then
 			[[ ($rc -eq 1 || $rc -eq 2) ]] && grep -q "$f" "$T/out" &&
-				ok "$f over $how: refused (exit $rc): $(head -1 "$T/out")" ||
+				ok "$f over $how: refused (exit $rc): $(tail -1 "$T/out")" ||
 				fail "$f over $how: exit $rc without naming the layer" "$(head -2 "$T/out")"
 			continue
 		fi

@@ -50,7 +50,7 @@ mounted "OCI layout, zstd layer" "oci:$oci:base-zst" "$T/base.sum"
 
 # a prebuilt index next to the layer is used: the mount fetches it, not
 # the whole layer
-if "$OVLMIG" index "$www/base.tar.gz" -o "$www/base.tar.gz.index" 2>"$T/index.err"; then
+if "$OVLMIG" index "$www/base.tar.gz" -o "$www/base.tar.gz.index" >"$T/index.err" 2>&1; then
 	ok "ovlmig index base.tar.gz"
 	before=$(nginx_bytes '^/base\.tar\.gz$')
 	mkdir -p "$T/cache-idx"

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# Benchmark lazy start of a remote image against pulling it first. An
+# image of 3 gzip layers (>= 500 MiB compressed: a static busybox, many
+# small files, large random files) is served by nginx behind one shared
+# 50 MB/s link on loopback, and measured:
+#   (a) lazy: from starting `lowerfs tar:URL,URL,URL` until a command from
+#       the image has run in it (chroot MNT /bin/busybox true); bytes
+#       fetched (layers and indexes) against bytes the command read;
+#   (a') the same through `ovlmig mount --source tar:...`;
+#   (b) full pull: `curl URL | tar -xz` of every layer, then the command;
+#   (d) full migration: ovlmig mount + ovlmig migrate, against (b).
+# Prints the figures and ratios of this one run; asserts nothing.
+#
+#   scripts/bench/startup.sh        (as root; make first)
+#
+# Environment: BUILD (default build), IMAGE_MB (compressed image size,
+# default 512), SMALL_FILES (default 20000), RATE_MB (link, MB/s = 10^6
+# bytes/s, default 50), LINK (proxy: one token bucket shared by every
+# connection, the default, fair to a client that opens several; nginx:
+# nginx's limit_rate, per response, so parallel ranges get more), CMD
+# (default "/bin/busybox true"), LOWERFS_OPTS (extra lowerfs options, e.g.
+# --prefetch).
+#
+# The layers' indexes (`ovlmig index`, made once by whoever publishes the
+# image) lie next to the layers and count as fetched bytes. Needs root,
+# /dev/fuse, nginx, curl, python3, jq, busybox-static. Uses the test
+# helpers (tests/lib.sh, tests/remote_lib.sh): everything lives under a
+# fresh /tmp/ovlmig-test.XXXXXX and is stopped and removed on exit.
+set -u -o pipefail
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+. "$TOP/tests/lib.sh"
+. "$TOP/tests/remote_lib.sh"
+
+IMAGE_MB=${IMAGE_MB:-512}
+SMALL_FILES=${SMALL_FILES:-20000}
+RATE_MB=${RATE_MB:-50}
+LINK=${LINK:-proxy}
+CMD=${CMD:-/bin/busybox true}
+read -r -a LOWERFS_EXTRA <<<"${LOWERFS_OPTS:-}"
+MiB=1048576
+
+die() { echo "startup.sh: $*" >&2; exit 2; }
+note() { echo "startup.sh: $*" >&2; }
+[[ $(id -u) -eq 0 ]] || die "run as root (FUSE mounts, chroot)"
+[[ -c /dev/fuse ]] || die "/dev/fuse is missing"
+for t in "$LOWERFS" "$OVLMIG" nginx curl python3 jq openssl gzip tar chroot; do
+	command -v "$t" >/dev/null || die "missing $t (make; scripts/setup-deps.sh)"
+done
+BUSYBOX=$(command -v busybox) || die "no busybox (apt-get install busybox-static)"
+ldd "$BUSYBOX" >/dev/null 2>&1 && die "$BUSYBOX is dynamic: busybox-static is needed"
+for v in IMAGE_MB SMALL_FILES RATE_MB; do
+	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
+done
+[[ $LINK == proxy || $LINK == nginx ]] || die "LINK is proxy or nginx"
+
+now() { date +%s%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b > 0) ? a / b : 0 }'; }
+
+# rnd SEED BYTES: seeded incompressible bytes (fast: AES-CTR)
+rnd() {
+	local key
+	key=$(printf '%s' "$1" | sha256sum | cut -c1-32)
+	{ openssl enc -aes-128-ctr -K "$key" -iv 00000000000000000000000000000000 \
+		-nosalt -in /dev/zero 2>/dev/null || true; } | head -c "$2"
+}
+
+# --- the image ---------------------------------------------------------------
+# base: busybox and its links, /etc, many small text files; libs and app:
+# large random files (IMAGE_MB split 60/40), so the layers are as big
+# compressed as they are on disk.
+build_image() {
+	local img=$T/img i n b
+	mkdir -p "$img"/{base,libs,app} "$T/www"
+	b=$img/base
+	mkdir -p "$b"/{bin,etc,tmp,usr/share/doc}
+	cp "$BUSYBOX" "$b/bin/busybox"
+	for i in sh true cat ls env; do ln -s busybox "$b/bin/$i"; done
+	echo 'root:x:0:0:root:/:/bin/sh' >"$b/etc/passwd"
+	echo 'root:x:0:' >"$b/etc/group"
+	echo 'APP=bench' >"$b/etc/app.conf"
+	for ((i = 0; i < SMALL_FILES; i += 1000)); do mkdir -p "$b/usr/share/doc/d$((i / 1000))"; done
+	# one awk for all the small files: a fork each would take minutes
+	awk -v n="$SMALL_FILES" -v dir="$b/usr/share/doc" 'BEGIN {
+		for (i = 0; i < n; i++) {
+			f = sprintf("%s/d%d/f%d", dir, int(i / 1000), i)
+			printf "document %d\n", i >f
+			for (j = 0; j < i % 50; j++) print i + j >f
+			close(f)
+		}
+	}'
+	n=$((IMAGE_MB * 6 / 10 / 16 + 1))
+	mkdir -p "$img/libs/usr/lib"
+	for ((i = 0; i < n; i++)); do rnd "lib$i" $((16 * MiB)) >"$img/libs/usr/lib/lib$i.so"; done
+	n=$((IMAGE_MB * 4 / 10 / 16 + 1))
+	mkdir -p "$img/app/app/data"
+	for ((i = 0; i < n; i++)); do rnd "app$i" $((16 * MiB)) >"$img/app/app/data/blob$i"; done
+	printf '#!/bin/sh\necho app\n' >"$img/app/app/run.sh"
+	chmod 0755 "$img/app/app/run.sh"
+	for l in base libs app; do
+		tar -c --numeric-owner -C "$img/$l" . | gzip -1 >"$T/www/$l.tar.gz"
+		"$OVLMIG" index "$T/www/$l.tar.gz" -o "$T/www/$l.tar.gz.index" ||
+			die "ovlmig index $l.tar.gz failed"
+	done
+	rm -rf "$img"
+}
+
+note "building a ${IMAGE_MB} MiB image under $T"
+t0=$(now)
+build_image
+image_bytes=$(cat "$T/www"/*.tar.gz | wc -c)
+index_bytes=$(cat "$T/www"/*.index | wc -c)
+note "image built in $(secs "$t0" "$(now)") s: $(mib "$image_bytes") MiB of layers, $(mib "$index_bytes") MiB of indexes"
+
+# --- the link ----------------------------------------------------------------
+if [[ $LINK == nginx ]]; then
+	nginx_start "$T/www" "${RATE_MB}m" || die "nginx"	# nginx's m: MiB/s
+	base=http://127.0.0.1:$NGINX_PORT
+else
+	nginx_start "$T/www" || die "nginx"
+	faultproxy_start "$NGINX_PORT" none --rate $((RATE_MB * 1000000)) || die "proxy"
+	base=http://127.0.0.1:$FAULTPROXY_PORT
+fi
+urls=$base/base.tar.gz,$base/libs.tar.gz,$base/app.tar.gz
+layer_bytes() { nginx_bytes '\.tar\.gz$'; }
+idx_bytes() { nginx_bytes '\.index$'; }
+read -r -a cmd <<<"$CMD"
+
+# --- (a) lazy with lowerfs ------------------------------------------------------
+l0=$(layer_bytes) i0=$(idx_bytes)
+t0=$(now)
+start_lowerfs lazy "tar:$urls" "$T/mnt" --cache "$T/cache-lazy" "${LOWERFS_EXTRA[@]}" >"$T/out" 2>&1 ||
+	die "lowerfs mount failed: $(head -3 "$T/out")"
+t1=$(now)
+chroot "$T/mnt" "${cmd[@]}" || die "the command failed in the lazy mount"
+t2=$(now)
+A_mount=$(secs "$t0" "$t1") A_total=$(secs "$t0" "$t2")
+A_layers=$(($(layer_bytes) - l0)) A_index=$(($(idx_bytes) - i0))
+A_read=$(ctl lazy stats | jq -r '.bytes_read // 0')
+A_http=$(ctl lazy stats | jq -r '.remote.http_bytes // 0')
+stop_lowerfs lazy "$T/mnt"
+
+# --- (a') and (d): ovlmig mount, the command, then migrate ---------------------
+l0=$(layer_bytes)
+t0=$(now)
+ovlmig_mount "$T/m" --source "tar:$urls" --upper "$T/u" --work "$T/w" --cache "$T/cache-ovlmig" \
+	>"$T/out" 2>&1 || die "ovlmig mount failed: $(head -3 "$T/out")"
+chroot "$T/m" "${cmd[@]}" || die "the command failed in the ovlmig mount"
+t1=$(now)
+"$OVLMIG" migrate "$T/m" >"$T/out" 2>&1 || die "ovlmig migrate failed: $(head -3 "$T/out")"
+t2=$(now)
+"$OVLMIG" detach "$T/m" >/dev/null 2>&1 || note "detach failed (not measured)"
+O_cmd=$(secs "$t0" "$t1") O_migrated=$(secs "$t0" "$t2")
+O_layers=$(($(layer_bytes) - l0))
+"$OVLMIG" umount "$T/m" >/dev/null 2>&1
+
+# --- (b) full pull: download and extract every layer, then the command -----------
+l0=$(layer_bytes)
+mkdir -p "$T/pulled"
+t0=$(now)
+for l in base libs app; do
+	curl -sf "$base/$l.tar.gz" | tar -xz --numeric-owner -C "$T/pulled" || die "pulling $l.tar.gz failed"
+done
+t1=$(now)
+chroot "$T/pulled" "${cmd[@]}" || die "the command failed in the pulled tree"
+t2=$(now)
+B_pull=$(secs "$t0" "$t1") B_total=$(secs "$t0" "$t2")
+B_layers=$(($(layer_bytes) - l0))
+
+# --- report ------------------------------------------------------------------------
+echo
+echo "image: 3 gzip layers, $(mib "$image_bytes") MiB (indexes $(mib "$index_bytes") MiB);" \
+	"link: $RATE_MB MB/s ($LINK); command: $CMD"
+printf '%-44s %9s %12s\n' "" "seconds" "MiB fetched"
+printf '%-44s %9s %12s\n' "(a) lazy: lowerfs start to command exited" "$A_total" "$(mib $((A_layers + A_index)))"
+printf '%-44s %9s\n' "    of which the mount" "$A_mount"
+printf '%-44s %9s %12s\n' "(a') lazy: ovlmig mount to command exited" "$O_cmd" ""
+printf '%-44s %9s %12s\n' "(b) full pull: curl | tar -xz, then command" "$B_total" "$(mib "$B_layers")"
+printf '%-44s %9s\n' "    of which download and extract" "$B_pull"
+printf '%-44s %9s %12s\n' "(d) ovlmig mount + migrate (full copy)" "$O_migrated" "$(mib "$O_layers")"
+echo
+echo "start-up: full pull / lazy = $(ratio "$B_total" "$A_total")x"
+echo "fetched by the lazy start: $(mib "$A_layers") MiB of layers + $(mib "$A_index") MiB of indexes" \
+	"for $(mib "$A_read") MiB read by the command ($(ratio $((A_layers + A_index)) "$A_read")x);" \
+	"lowerfs counted $(mib "$A_http") MiB"
+echo "of the image: lazy start fetched $(awk -v a=$((A_layers + A_index)) -v b="$image_bytes" 'BEGIN { printf "%.1f", 100 * a / b }')%"
+echo "full migration / full pull = $(ratio "$O_migrated" "$B_pull")x (time to a tree that needs no network)"

@@ -1,0 +1,353 @@
+# Servers for the remote-image tests: nginx serving layer files, a
+# docker-registry, a fault-injecting proxy, and OCI layouts to push.
+# Sourced after tests/lib.sh (it uses $T, $TOP, on_exit). Every server
+# listens on 127.0.0.1 only, keeps its config, data and logs under $T and
+# is killed by PID at exit.
+
+FAULTPROXY=$TOP/tests/tools/faultproxy.py
+MKLAYERS=$TOP/tests/tools/mklayers.sh
+
+# free_port: a TCP port on 127.0.0.1 free right now (high, chosen by the
+# kernel). There is a window before the server binds it, so the start
+# functions below check that their own server is the one answering.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# stop_pid PID: TERM, wait up to 5 s, then KILL. Only ever our own PIDs.
+stop_pid() {
+	local pid=$1
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+	kill -KILL "$pid" 2>/dev/null
+}
+
+# wait_http URL PID: until URL answers with any HTTP status (10 s), or
+# the server PID died.
+wait_http() {
+	local url=$1 pid=$2
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || return 1
+		curl -s -o /dev/null --max-time 1 "$url" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# --- nginx -------------------------------------------------------------------
+
+# nginx_start DOCROOT [RATE]: serve DOCROOT on http://127.0.0.1:$NGINX_PORT/.
+# RATE (nginx syntax: 50m = 50 MB/s) is limit_rate, which applies to each
+# response on its own: a client with 4 ranges in flight gets 4x RATE. Use
+# the fault proxy's --rate for one shared link (see faultproxy_start).
+# Range requests on static files work by default. The access log is written
+# unbuffered, one line per response: "URI STATUS BODY_BYTES RANGE".
+# Sets NGINX_PORT, NGINX_PID, NGINX_LOG.
+nginx_start() {
+	local docroot=$1 rate=${2:-} dir try
+	dir=$(mktemp -d "$T/nginx.XXXXXX")
+	mkdir -p "$dir/tmp"
+	NGINX_LOG=$dir/access.log
+	: >"$NGINX_LOG"
+	for try in 1 2 3; do
+		NGINX_PORT=$(free_port)
+		cat >"$dir/nginx.conf" <<EOF
+# master_process off: one process, the PID we start is the one to kill
+daemon off;
+master_process off;
+worker_processes 1;
+$( [[ $(id -u) -eq 0 ]] && echo "user root root;" )
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 256; }
+http {
+	types { application/octet-stream tar gz zst index; }
+	default_type application/octet-stream;
+	log_format bytes '\$uri \$status \$body_bytes_sent "\$http_range"';
+	access_log $NGINX_LOG bytes;
+	client_body_temp_path $dir/tmp/body;
+	proxy_temp_path $dir/tmp/proxy;
+	fastcgi_temp_path $dir/tmp/fastcgi;
+	uwsgi_temp_path $dir/tmp/uwsgi;
+	scgi_temp_path $dir/tmp/scgi;
+	sendfile on;
+	keepalive_requests 10000;
+	server {
+		listen 127.0.0.1:$NGINX_PORT;
+		root $docroot;
+		$( [[ -n $rate ]] && echo "limit_rate $rate;" )
+	}
+}
+EOF
+		nginx -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf" >"$dir/stdout" 2>&1 &
+		NGINX_PID=$!
+		on_exit "stop_pid $NGINX_PID"
+		if wait_http "http://127.0.0.1:$NGINX_PORT/" "$NGINX_PID"; then
+			return 0
+		fi
+		stop_pid "$NGINX_PID"	# lost the port to someone else: try another
+	done
+	echo "nginx did not start: $(tail -3 "$dir/error.log")" >&2
+	return 1
+}
+
+# nginx_bytes [URI-REGEX]: body bytes sent so far (to the URIs matching).
+nginx_bytes() {
+	awk -v re="${1:-.}" '$1 ~ re { n += $3 } END { printf "%d\n", n }' "$NGINX_LOG"
+}
+# nginx_requests [URI-REGEX]: responses sent so far (to the URIs matching).
+nginx_requests() {
+	awk -v re="${1:-.}" '$1 ~ re { n++ } END { printf "%d\n", n }' "$NGINX_LOG"
+}
+
+# --- docker-registry ---------------------------------------------------------
+
+# registry_start: an empty registry (API v2, no auth, filesystem storage
+# under $T) on http://127.0.0.1:$REGISTRY_PORT. Sets REGISTRY_PORT,
+# REGISTRY_PID.
+registry_start() {
+	local dir try
+	dir=$(mktemp -d "$T/registry.XXXXXX")
+	for try in 1 2 3; do
+		REGISTRY_PORT=$(free_port)
+		cat >"$dir/config.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$REGISTRY_PORT
+  secret: ovlmig-tests-only
+EOF
+		docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+		REGISTRY_PID=$!
+		on_exit "stop_pid $REGISTRY_PID"
+		if wait_http "http://127.0.0.1:$REGISTRY_PORT/v2/" "$REGISTRY_PID"; then
+			return 0
+		fi
+		stop_pid "$REGISTRY_PID"
+	done
+	echo "docker-registry did not start: $(tail -3 "$dir/log")" >&2
+	return 1
+}
+
+# --- OCI layouts ---------------------------------------------------------------
+
+# layer_media_type FILE: the OCI media type for a layer, from its magic bytes.
+layer_media_type() {
+	case $(head -c 4 "$1" | od -An -tx1 | tr -d ' \n') in
+	1f8b*) echo application/vnd.oci.image.layer.v1.tar+gzip ;;
+	28b52ffd) echo application/vnd.oci.image.layer.v1.tar+zstd ;;
+	*) echo application/vnd.oci.image.layer.v1.tar ;;
+	esac
+}
+# layer_diff_id FILE: sha256 of the uncompressed tar.
+layer_diff_id() {
+	case $(layer_media_type "$1") in
+	*+gzip) gzip -dc "$1" ;;
+	*+zstd) zstd -dcq "$1" ;;
+	*) cat "$1" ;;
+	esac | sha256sum | cut -d' ' -f1
+}
+
+# oci_put DIR FILE: store FILE as a blob of layout DIR; prints
+# "DIGEST-HEX SIZE".
+oci_put() {
+	local dir=$1 file=$2 hex
+	hex=$(sha256sum "$file" | cut -d' ' -f1)
+	mkdir -p "$dir/blobs/sha256"
+	cp "$file" "$dir/blobs/sha256/$hex"
+	echo "$hex $(stat -c %s "$file")"
+}
+
+# oci_layout_from_layers DIR TAG LAYER...: an OCI image layout in DIR
+# (created, or added to) holding one linux/amd64 image of LAYERs (lowest
+# first), with index.json naming it TAG. Compression is kept as given;
+# the config's rootfs.diff_ids are the sha256 of each uncompressed layer.
+oci_layout_from_layers() {
+	local dir=$1 tag=$2; shift 2
+	local layer hex size layers_json="" diff_ids="" cfg man
+	mkdir -p "$dir/blobs/sha256"
+	echo '{"imageLayoutVersion":"1.0.0"}' >"$dir/oci-layout"
+	for layer in "$@"; do
+		read -r hex size < <(oci_put "$dir" "$layer")
+		layers_json+="${layers_json:+,}{\"mediaType\":\"$(layer_media_type "$layer")\",\"digest\":\"sha256:$hex\",\"size\":$size}"
+		diff_ids+="${diff_ids:+,}\"sha256:$(layer_diff_id "$layer")\""
+	done
+	cfg=$(mktemp "$T/oci-config.XXXXXX")
+	jq -cn --argjson d "[$diff_ids]" '{
+		architecture: "amd64", os: "linux",
+		config: {Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]},
+		rootfs: {type: "layers", diff_ids: $d},
+		history: [$d[] | {created_by: "ovlmig tests"}]
+	}' >"$cfg"
+	read -r hex size < <(oci_put "$dir" "$cfg")
+	man=$(mktemp "$T/oci-manifest.XXXXXX")
+	jq -cn --argjson l "[$layers_json]" --arg c "sha256:$hex" --argjson cs "$size" '{
+		schemaVersion: 2,
+		mediaType: "application/vnd.oci.image.manifest.v1+json",
+		config: {mediaType: "application/vnd.oci.image.config.v1+json", digest: $c, size: $cs},
+		layers: $l
+	}' >"$man"
+	read -r hex size < <(oci_put "$dir" "$man")
+	rm -f "$cfg" "$man"
+	# index.json: keep other tags, replace this one
+	local old='{"schemaVersion":2,"manifests":[]}'
+	[[ -f $dir/index.json ]] && old=$(cat "$dir/index.json")
+	jq -c --arg t "$tag" --arg d "sha256:$hex" --argjson s "$size" '
+		.manifests |= [.[] | select(.annotations["org.opencontainers.image.ref.name"] != $t)]
+		| .manifests += [{
+			mediaType: "application/vnd.oci.image.manifest.v1+json",
+			digest: $d, size: $s,
+			platform: {architecture: "amd64", os: "linux"},
+			annotations: {"org.opencontainers.image.ref.name": $t}}]
+		| .mediaType = "application/vnd.oci.image.index.v1+json"
+	' <<<"$old" >"$dir/index.json"
+}
+
+# oci_manifest_digest DIR TAG: "sha256:..." of TAG's manifest in a layout.
+oci_manifest_digest() {
+	jq -r --arg t "$2" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $t) | .digest' \
+		"$1/index.json"
+}
+
+# registry_push LAYOUT TAG REPO: copy the image to the registry started by
+# registry_start as REPO:TAG. --preserve-digests: skopeo must push the
+# manifest and layers byte for byte (it refuses rather than recompress);
+# tests compare the pushed digests with the layout's anyway.
+registry_push() {
+	local layout=$1 tag=$2 repo=$3
+	skopeo --insecure-policy copy --quiet --dest-tls-verify=false --preserve-digests \
+		"oci:$layout:$tag" "docker://127.0.0.1:$REGISTRY_PORT/$repo:$tag"
+}
+
+# --- fault proxy -------------------------------------------------------------
+
+# faultproxy_start UPSTREAM_PORT MODE [faultproxy.py options...]: a proxy
+# on http://127.0.0.1:$FAULTPROXY_PORT to 127.0.0.1:UPSTREAM_PORT. Sets
+# FAULTPROXY_PORT, FAULTPROXY_PID, FAULTPROXY_LOG (JSON counters) and
+# FAULTPROXY_OUT (one line per injected fault).
+faultproxy_start() {
+	local upstream=$1 mode=$2 dir; shift 2
+	dir=$(mktemp -d "$T/faultproxy.XXXXXX")
+	FAULTPROXY_LOG=$dir/counts.json
+	FAULTPROXY_OUT=$dir/out
+	# the proxy binds port 0 itself and reports the port: no race
+	python3 "$FAULTPROXY" --upstream "$upstream" --mode "$mode" \
+		--port-file "$dir/port" --log "$FAULTPROXY_LOG" "$@" >"$FAULTPROXY_OUT" 2>&1 &
+	FAULTPROXY_PID=$!
+	on_exit "stop_pid $FAULTPROXY_PID"
+	for _ in $(seq 100); do
+		[[ -s $dir/port ]] && break
+		kill -0 "$FAULTPROXY_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if [[ ! -s $dir/port ]]; then
+		echo "faultproxy did not start: $(tail -3 "$FAULTPROXY_OUT")" >&2
+		return 1
+	fi
+	FAULTPROXY_PORT=$(cat "$dir/port")
+}
+# faultproxy_count [KIND]: faults injected so far (of KIND, or all).
+faultproxy_count() {
+	if [[ -n ${1:-} ]]; then
+		jq -r --arg k "$1" '.injected[$k] // 0' "$FAULTPROXY_LOG"
+	else
+		jq -r '[.injected[]] | add // 0' "$FAULTPROXY_LOG"
+	fi
+}
+
+# --- layers ------------------------------------------------------------------
+
+# layers_dir [--big]: generate the test layers once per machine (and per
+# version of mklayers.sh) into a shared cache; prints the directory. The
+# 200 MiB layer is only made when asked for (--big). A lock keeps
+# concurrent tests from building the same thing twice.
+layers_dir() {
+	local big=${1:-} key dir
+	local top=${OVLMIG_TEST_CACHE:-/var/tmp/ovlmig-test-layers} old
+	key=$(sha256sum "$MKLAYERS" | cut -c1-16)
+	dir=$top/$key
+	mkdir -p "$dir" || return 1
+	(
+		flock 9
+		# layers of older versions of mklayers.sh are never used again
+		for old in "$top"/????????????????; do
+			[[ $old != "$dir" && -d $old ]] || continue
+			[[ $(basename "$old") =~ ^[0-9a-f]{16}$ ]] && rm -rf "$old" "$old.lock"
+		done
+		if [[ ! -e $dir/.done || ( $big == --big && ! -e $dir/.done-big ) ]]; then
+			"$MKLAYERS" ${big:+"$big"} "$dir" >"$dir/.mklayers.log" 2>&1 || {
+				echo "mklayers failed: $(tail -5 "$dir/.mklayers.log")" >&2
+				exit 1
+			}
+		fi
+	) 9>"$dir.lock" || return 1
+	echo "$dir"
+}
+
+# serve_layers DOCROOT FILE...: a fresh docroot under $T with FILEs in it
+# (symlinks: the shared layer cache is only ever read).
+serve_layers() {
+	local root=$1 f; shift
+	mkdir -p "$root"
+	for f in "$@"; do ln -sf "$f" "$root/$(basename "$f")"; done
+}
+# index_layer FILE: FILE.index next to FILE (with `ovlmig index`), where a
+# mount of FILE (path or URL) finds it. FILE is a test's own copy or link:
+# an index belongs to the ovlmig build that made it, never to the cache.
+index_layer() {
+	local f=$1
+	rm -f "$f.index"
+	"$OVLMIG" index "$f" -o "$f.index" >&2
+}
+
+# expected_tree DIR OUT: the treesum of an expected tree, the way the tests
+# compare it with a mounted one.
+expected_tree() {
+	"$TOOLS/treesum" --no-atime --exclude-xattr-prefix trusted.overlay. "$1" >"$2"
+}
+# same_tree NAME EXPECTED-SUMS DIR: ok when DIR's treesum equals the file.
+same_tree() {
+	local name=$1 expected=$2 dir=$3 got diffs
+	got=$(mktemp "$T/got.XXXXXX")
+	"$TOOLS/treesum" --no-atime "$dir" >"$got" 2>"$got.err"
+	if diffs=$(diff -u "$expected" "$got"); then
+		ok "$name ($(wc -l <"$got") entries)"
+	else
+		fail "$name" "$(head -20 <<<"$diffs")$(head -3 "$got.err")"
+	fi
+}
+
+# stop_lowerfs NAME MNT: end the lowerfs started as NAME and its mount.
+stop_lowerfs() {
+	kill_lowerfs "$T/run-$1"
+	umount -l "$2" 2>/dev/null
+	return 0
+}
+# remote_stat NAME KEY: one counter of `stats`' "remote" object.
+remote_stat() { ctl "$1" stats | jq -r ".remote.$2"; }
+
+# read_verdict FILE EXPECTED: read FILE whole and tell how it went:
+# "right" (the bytes of EXPECTED), "eio" (the read failed with EIO after
+# returning only a true prefix, maybe empty), "wrong" (some byte it
+# returned is not EXPECTED's: the one thing never allowed), or
+# "error: MESSAGE" (failed some other way).
+read_verdict() {
+	local got err
+	got=$(mktemp "$T/read.XXXXXX")
+	if cat -- "$1" >"$got" 2>"$got.err"; then
+		cmp -s "$got" "$2" && echo right || echo wrong
+	elif ! cmp -s -n "$(stat -c %s "$got")" "$got" "$2"; then
+		echo wrong
+	elif grep -q 'Input/output error' "$got.err"; then
+		echo eio
+	else
+		echo "error: $(head -1 "$got.err")"
+	fi
+	rm -f "$got" "$got.err"
+}

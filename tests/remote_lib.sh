@@ -263,13 +263,14 @@ faultproxy_count() {
 
 # --- layers ------------------------------------------------------------------
 
-# layers_dir [--big]: generate the test layers once per machine (and per
-# version of mklayers.sh) into a shared cache; prints the directory. The
+# layers_dir [--big]: generate the test layers once per build tree (and per
+# version of mklayers.sh) into build/test-layers (removed by make clean),
+# shared by the normal and the sanitizer runs; prints the directory. The
 # 200 MiB layer is only made when asked for (--big). A lock keeps
 # concurrent tests from building the same thing twice.
 layers_dir() {
 	local big=${1:-} key dir
-	local top=${OVLMIG_TEST_CACHE:-/var/tmp/ovlmig-test-layers} old
+	local top=${OVLMIG_TEST_CACHE:-$TOP/build/test-layers} old
 	key=$(sha256sum "$MKLAYERS" | cut -c1-16)
 	dir=$top/$key
 	mkdir -p "$dir" || return 1

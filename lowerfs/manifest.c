@@ -43,10 +43,10 @@ static int platform_part(const char *s, size_t len, char *out,
 			 struct error **err)
 {
 	if (!len || len >= PLATFORM_PART)
-		return error_set(err, EINVAL, "platform part '%.*s'", (int)len, s);
+		return error_set_msg(err, EINVAL, "platform part '%.*s'", (int)len, s);
 	for (size_t i = 0; i < len; i++)
 		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
-			return error_set(err, EINVAL, "platform part '%.*s'", (int)len, s);
+			return error_set_msg(err, EINVAL, "platform part '%.*s'", (int)len, s);
 	memcpy(out, s, len);
 	out[len] = '\0';
 	return 0;
@@ -69,7 +69,7 @@ int platform_parse(const char *s, struct platform *p, struct error **err)
 		s = "linux/amd64";
 	a = strchr(s, '/');
 	if (!a)
-		return error_set(err, EINVAL, "platform '%s': not OS/ARCH[/VARIANT]", s);
+		return error_set_msg(err, EINVAL, "platform '%s': not OS/ARCH[/VARIANT]", s);
 	v = strchr(a + 1, '/');
 	if (platform_part(s, (size_t)(a - s), p->os, err) < 0 ||
 	    platform_part(a + 1, v ? (size_t)(v - a - 1) : strlen(a + 1), p->arch, err) < 0 ||
@@ -135,21 +135,21 @@ static int descriptor_parse(json_t *o, uint64_t max_size, struct descriptor *d,
 	const char *mt, *digest, *why;
 
 	if (!json_is_object(o))
-		return error_set(err, EINVAL, "descriptor is not an object");
+		return error_set_msg(err, EINVAL, "descriptor is not an object");
 	mt = str_field(o, "mediaType");
 	digest = str_field(o, "digest");
 	if (!mt)
-		return error_set(err, EINVAL, "descriptor without a mediaType string");
+		return error_set_msg(err, EINVAL, "descriptor without a mediaType string");
 	if ((why = digest_problem(digest)))
-		return error_set(err, EINVAL, "descriptor digest '%.80s': %s",
-				 digest ? digest : "", why);
+		return error_set_msg(err, EINVAL, "descriptor digest '%.80s': %s",
+				     digest ? digest : "", why);
 	if (!json_is_integer(size) || json_integer_value(size) < 0)
-		return error_set(err, EINVAL, "descriptor %s: size is not a non-negative integer",
-				 digest);
+		return error_set_msg(err, EINVAL, "descriptor %s: size is not a non-negative integer",
+				     digest);
 	if ((uint64_t)json_integer_value(size) > max_size)
-		return error_set(err, EFBIG, "descriptor %s: size %lld is more than %llu",
-				 digest, (long long)json_integer_value(size),
-				 (unsigned long long)max_size);
+		return error_set_msg(err, EFBIG, "descriptor %s: size %lld is more than %llu",
+				     digest, (long long)json_integer_value(size),
+				     (unsigned long long)max_size);
 	d->media_type = strdup(mt);
 	if (!d->media_type)
 		return error_set(err, ENOMEM, "descriptor");
@@ -197,11 +197,11 @@ static int doc_type(json_t *doc, const char *content_type, const char *expect,
 
 	if (jmt && !mt) {
 		free(ct);
-		return error_set(err, EINVAL, "mediaType is not a string");
+		return error_set_msg(err, EINVAL, "mediaType is not a string");
 	}
 	if (mt && ct && strcmp(mt, ct)) {
-		error_set(err, EINVAL, "document says it is %.100s, the server says %.100s",
-			  mt, ct);
+		error_set_msg(err, EINVAL, "document says it is %.100s, the server says %.100s",
+			      mt, ct);
 		free(ct);
 		return -1;
 	}
@@ -214,15 +214,15 @@ static int doc_type(json_t *doc, const char *content_type, const char *expect,
 		else if (json_object_get(doc, "layers") || json_object_get(doc, "config"))
 			ct = strdup(expect && is_manifest_type(expect) ? expect : MT_OCI_MANIFEST);
 		else
-			return error_set(err, EINVAL, "neither a manifest nor an index");
+			return error_set_msg(err, EINVAL, "neither a manifest nor an index");
 	}
 	if (!ct)
 		return error_set(err, ENOMEM, "document type");
 	/* OCI and Docker flavours of the same kind are interchangeable */
 	if (expect && !(is_index_type(expect) && is_index_type(ct)) &&
 	    !(is_manifest_type(expect) && is_manifest_type(ct)) && strcmp(expect, ct)) {
-		error_set(err, EINVAL, "document is %.100s, its descriptor says %.100s",
-			  ct, expect);
+		error_set_msg(err, EINVAL, "document is %.100s, its descriptor says %.100s",
+			      ct, expect);
 		free(ct);
 		return -1;
 	}
@@ -239,22 +239,22 @@ int doc_parse(const char *buf, size_t len, const char *content_type,
 	char *type = NULL;
 
 	if (len > MANIFEST_MAX)
-		return error_set(err, EFBIG, "document of %zu bytes, more than %u", len,
-				 MANIFEST_MAX);
+		return error_set_msg(err, EFBIG, "document of %zu bytes, more than %u", len,
+				     MANIFEST_MAX);
 	d = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!d)
-		return error_set(err, EINVAL, "not JSON: %s (line %d)", jerr.text, jerr.line);
+		return error_set_msg(err, EINVAL, "not JSON: %s (line %d)", jerr.text, jerr.line);
 	if (!json_is_object(d)) {
-		error_set(err, EINVAL, "not a JSON object");
+		error_set_msg(err, EINVAL, "not a JSON object");
 		goto fail;
 	}
 	sv = json_object_get(d, "schemaVersion");
 	if (json_is_integer(sv) && json_integer_value(sv) == 1) {
-		error_set(err, ENOTSUP, "a schema 1 manifest (unsupported, deprecated by Docker)");
+		error_set_msg(err, ENOTSUP, "a schema 1 manifest (unsupported, deprecated by Docker)");
 		goto fail;
 	}
 	if (!json_is_integer(sv) || json_integer_value(sv) != 2) {
-		error_set(err, EINVAL, "schemaVersion is not 2");
+		error_set_msg(err, EINVAL, "schemaVersion is not 2");
 		goto fail;
 	}
 	if (doc_type(d, content_type, expect, &type, err) < 0)
@@ -262,21 +262,21 @@ int doc_parse(const char *buf, size_t len, const char *content_type,
 	if (is_index_type(type)) {
 		*kind = DOC_INDEX;
 		if (!json_is_array(json_object_get(d, "manifests"))) {
-			error_set(err, EINVAL, "index without a manifests array");
+			error_set_msg(err, EINVAL, "index without a manifests array");
 			goto fail;
 		}
 	} else if (is_manifest_type(type)) {
 		*kind = DOC_MANIFEST;
 		if (!json_is_array(json_object_get(d, "layers")) ||
 		    !json_is_object(json_object_get(d, "config"))) {
-			error_set(err, EINVAL, "manifest without a layers array and a config object");
+			error_set_msg(err, EINVAL, "manifest without a layers array and a config object");
 			goto fail;
 		}
 	} else if (strstr(type, "vnd.docker.distribution.manifest.v1")) {
-		error_set(err, ENOTSUP, "a schema 1 manifest (unsupported, deprecated by Docker)");
+		error_set_msg(err, ENOTSUP, "a schema 1 manifest (unsupported, deprecated by Docker)");
 		goto fail;
 	} else {
-		error_set(err, ENOTSUP, "not an image manifest or index: %.100s", type);
+		error_set_msg(err, ENOTSUP, "not an image manifest or index: %.100s", type);
 		goto fail;
 	}
 	free(type);
@@ -350,13 +350,13 @@ int index_select(json_t *doc, const char *tag, const struct platform *p,
 	char have[LIST_MAX];
 
 	if (!json_is_array(list))
-		return error_set(err, EINVAL, "index without a manifests array");
+		return error_set_msg(err, EINVAL, "index without a manifests array");
 	if (!json_array_size(list))
-		return error_set(err, ENOENT, "the index lists no manifests");
+		return error_set_msg(err, ENOENT, "the index lists no manifests");
 	if (tag && !count_tagged(list, tag)) {
 		list_entries(list, false, have, sizeof(have));
-		return error_set(err, ENOENT, "no manifest tagged '%.100s' (tags: %s)",
-				 tag, have);
+		return error_set_msg(err, ENOENT, "no manifest tagged '%.100s' (tags: %s)",
+				     tag, have);
 	}
 	if (!tag && count_tagged(list, "latest"))
 		filter = "latest";
@@ -366,12 +366,12 @@ int index_select(json_t *doc, const char *tag, const struct platform *p,
 		int score;
 
 		if (!json_is_object(e))
-			return error_set(err, EINVAL, "manifests[%zu] is not an object", i);
+			return error_set_msg(err, EINVAL, "manifests[%zu] is not an object", i);
 		if (filter && (!name || strcmp(name, filter)))
 			continue;
 		candidates++;
 		if (po && !json_is_object(po))
-			return error_set(err, EINVAL, "manifests[%zu]: platform is not an object", i);
+			return error_set_msg(err, EINVAL, "manifests[%zu]: platform is not an object", i);
 		score = po ? platform_score(po, p) : 0;
 		if (!best || score > best_score) {
 			best = e;
@@ -383,10 +383,10 @@ int index_select(json_t *doc, const char *tag, const struct platform *p,
 	if (!best_score) {
 		list_entries(list, true, have, sizeof(have));
 		if (candidates > 1 && !strcmp(have, "none"))
-			return error_set(err, ENOENT, "%zu manifests and none names a platform: give a tag",
-					 candidates);
-		return error_set(err, ENOENT, "no manifest for %s/%s%s%s (platforms: %s)",
-				 p->os, p->arch, *p->variant ? "/" : "", p->variant, have);
+			return error_set_msg(err, ENOENT, "%zu manifests and none names a platform: give a tag",
+					     candidates);
+		return error_set_msg(err, ENOENT, "no manifest for %s/%s%s%s (platforms: %s)",
+				     p->os, p->arch, *p->variant ? "/" : "", p->variant, have);
 	}
 	if (descriptor_parse(best, MANIFEST_MAX, out, err) < 0)
 		return error_wrap(err, "index entry");
@@ -400,11 +400,11 @@ static int check_layer_type(const char *mt, struct error **err)
 	if (IN(mt, layer_types))
 		return 0;
 	if (strstr(mt, "+encrypted"))
-		return error_set(err, ENOTSUP, "an encrypted layer (%.100s)", mt);
+		return error_set_msg(err, ENOTSUP, "an encrypted layer (%.100s)", mt);
 	if (strstr(mt, "nondistributable") || strstr(mt, "foreign"))
-		return error_set(err, ENOTSUP, "a foreign layer, not stored in the registry (%.100s)",
-				 mt);
-	return error_set(err, ENOTSUP, "unsupported layer media type %.100s", mt);
+		return error_set_msg(err, ENOTSUP, "a foreign layer, not stored in the registry (%.100s)",
+				     mt);
+	return error_set_msg(err, ENOTSUP, "unsupported layer media type %.100s", mt);
 }
 
 static void layers_free(struct image_layer *l, size_t n)
@@ -428,15 +428,15 @@ int manifest_layers(json_t *doc, layer_url_fn url_of, void *ctx,
 	if (descriptor_parse(json_object_get(doc, "config"), MANIFEST_MAX, &config, err) < 0)
 		return error_wrap(err, "config");
 	if (!IN(config.media_type, config_types)) {
-		error_set(err, ENOTSUP, "not a container image: config media type %.100s",
-			  config.media_type);
+		error_set_msg(err, ENOTSUP, "not a container image: config media type %.100s",
+			      config.media_type);
 		descriptor_free(&config);
 		return -1;
 	}
 	descriptor_free(&config);
 	n = json_array_size(layers);
 	if (n > MAX_LAYERS)
-		return error_set(err, E2BIG, "%zu layers, more than %d", n, MAX_LAYERS);
+		return error_set_msg(err, E2BIG, "%zu layers, more than %d", n, MAX_LAYERS);
 	l = calloc(n ? n : 1, sizeof(*l));
 	if (!l)
 		return error_set(err, ENOMEM, "layers");

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "manifest.h"
 #include "registry.h"
 
@@ -105,11 +106,11 @@ static int parse_ref(const char *spec, bool insecure, struct docker_ref *r,
 
 	memset(r, 0, sizeof(*r));
 	if (strncmp(spec, "//", 2))
-		return error_set(err, EINVAL, "not //HOST/NAME[:TAG]");
+		return error_set_msg(err, EINVAL, "not //HOST/NAME[:TAG]");
 	host = spec + 2;
 	slash = strchr(host, '/');
 	if (!slash || !host_ok(host, (size_t)(slash - host)))
-		return error_set(err, EINVAL, "bad registry host");
+		return error_set_msg(err, EINVAL, "bad registry host");
 	hlen = (size_t)(slash - host);
 	path = slash + 1;
 	/* NAME[:TAG][@DIGEST]: the digest wins over a tag */
@@ -135,19 +136,19 @@ static int parse_ref(const char *spec, bool insecure, struct docker_ref *r,
 	}
 	r->name = name;
 	if (!name_ok(name))
-		return error_set(err, EINVAL, "bad repository name '%.100s'", name);
+		return error_set_msg(err, EINVAL, "bad repository name '%.100s'", name);
 	if (at) {
 		const char *why = digest_problem(at + 1);
 
 		if (why)
-			return error_set(err, EINVAL, "digest '%.80s': %s", at + 1, why);
+			return error_set_msg(err, EINVAL, "digest '%.80s': %s", at + 1, why);
 		r->ref = strdup(at + 1);
 		r->by_digest = true;
 	} else {
 		const char *tag = colon ? colon + 1 : "latest";	/* up to the end: no '@' */
 
 		if (!tag_ok(tag))
-			return error_set(err, EINVAL, "bad tag '%.100s'", tag);
+			return error_set_msg(err, EINVAL, "bad tag '%.100s'", tag);
 		r->ref = strdup(tag);
 	}
 	/* plain http only for a loopback registry, and only when asked to be insecure */
@@ -199,12 +200,12 @@ static int get_doc(struct fetcher *f, const struct docker_ref *r,
 	if (fetcher_get(f, url, MANIFEST_MAX, &body, &len, &ct, err) < 0)
 		goto out;
 	if (size && len != *size) {
-		error_set(err, EINVAL, "%zu bytes, its descriptor says %llu", len,
-			  (unsigned long long)*size);
+		error_set_msg(err, EINVAL, "%zu bytes, its descriptor says %llu", len,
+			      (unsigned long long)*size);
 		goto out;
 	}
 	if (digest && !digest_matches(digest, body, len)) {
-		error_set(err, EINVAL, "the manifest does not match its digest");
+		error_set_msg(err, EINVAL, "the manifest does not match its digest");
 		goto out;
 	}
 	ret = doc_parse(body, len, ct, expect, doc, kind, err);
@@ -231,7 +232,7 @@ static int resolve(struct fetcher *f, const struct docker_ref *r,
 		return -1;
 	for (int depth = 0; kind == DOC_INDEX; depth++) {
 		if (depth == MAX_INDEX_DEPTH) {
-			error_set(err, ELOOP, "indexes nested more than %d deep", MAX_INDEX_DEPTH);
+			error_set_msg(err, ELOOP, "indexes nested more than %d deep", MAX_INDEX_DEPTH);
 			goto out;
 		}
 		descriptor_free(&d);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../common/util.h"
+#include "errmsg.h"
 #include "manifest.h"
 #include "registry.h"
 
@@ -34,12 +35,12 @@ static int read_small(const char *path, size_t max, char **buf, size_t *len,
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		error_set(err, EINVAL, "%s is not a regular file", path);
+		error_set_msg(err, EINVAL, "%s is not a regular file", path);
 		goto fail;
 	}
 	if ((uint64_t)st.st_size > max) {
-		error_set(err, EFBIG, "%s has %lld bytes, more than %zu", path,
-			  (long long)st.st_size, max);
+		error_set_msg(err, EFBIG, "%s has %lld bytes, more than %zu", path,
+			      (long long)st.st_size, max);
 		goto fail;
 	}
 	*buf = malloc((size_t)st.st_size + 1);
@@ -94,9 +95,9 @@ static int read_blob(const char *dir, const struct descriptor *d, char **buf,
 		free(*buf);
 		*buf = NULL;
 		if (*len != d->size)
-			return error_set(err, EINVAL, "blob %s has %zu bytes, its descriptor says %llu",
-					 d->digest, *len, (unsigned long long)d->size);
-		return error_set(err, EINVAL, "blob %s does not match its digest", d->digest);
+			return error_set_msg(err, EINVAL, "blob %s has %zu bytes, its descriptor says %llu",
+					     d->digest, *len, (unsigned long long)d->size);
+		return error_set_msg(err, EINVAL, "blob %s does not match its digest", d->digest);
 	}
 	return 0;
 }
@@ -116,7 +117,7 @@ static int check_layout(const char *dir, struct error **err)
 	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
 	version = json_string_value(json_object_get(doc, "imageLayoutVersion"));
 	if (!version || strncmp(version, "1.", 2)) {
-		error_set(err, EINVAL, "%s: no imageLayoutVersion 1.x", path);
+		error_set_msg(err, EINVAL, "%s: no imageLayoutVersion 1.x", path);
 		goto out;
 	}
 	ret = 0;
@@ -136,9 +137,9 @@ static int check_layers(const struct image_layers *l, struct error **err)
 		if (stat(l->layers[i].url, &st) < 0)
 			return error_set(err, errno, "layer %s", l->layers[i].digest);
 		if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != l->layers[i].size)
-			return error_set(err, EINVAL, "layer %s: %lld bytes, the manifest says %llu",
-					 l->layers[i].digest, (long long)st.st_size,
-					 (unsigned long long)l->layers[i].size);
+			return error_set_msg(err, EINVAL, "layer %s: %lld bytes, the manifest says %llu",
+					     l->layers[i].digest, (long long)st.st_size,
+					     (unsigned long long)l->layers[i].size);
 	}
 	return 0;
 }
@@ -153,7 +154,7 @@ static int split_spec(const char *spec, char **dir, char **tag,
 	*tag = NULL;
 	if (colon && (!slash || colon > slash)) {
 		if (!colon[1] || strlen(colon + 1) > TAG_MAX)
-			return error_set(err, EINVAL, "oci:%s: bad tag", spec);
+			return error_set_msg(err, EINVAL, "oci:%s: bad tag", spec);
 		*tag = strdup(colon + 1);
 		d = strndup(spec, (size_t)(colon - spec));
 	} else {
@@ -167,7 +168,7 @@ static int split_spec(const char *spec, char **dir, char **tag,
 	if (!*d) {
 		free(d);
 		free(*tag);
-		return error_set(err, EINVAL, "oci:%s: no directory", spec);
+		return error_set_msg(err, EINVAL, "oci:%s: no directory", spec);
 	}
 	/* lowerfs leaves its working directory: layer paths must be absolute */
 	*dir = realpath(d, NULL);
@@ -211,7 +212,7 @@ static int resolve(const char *dir, const char *tag, const struct platform *p,
 		free(buf);
 		buf = NULL;
 		if (depth == MAX_INDEX_DEPTH) {
-			error_set(err, ELOOP, "indexes nested more than %d deep", MAX_INDEX_DEPTH);
+			error_set_msg(err, ELOOP, "indexes nested more than %d deep", MAX_INDEX_DEPTH);
 			goto out;
 		}
 		if (read_blob(dir, &d, &buf, &len, err) < 0 ||

@@ -362,11 +362,12 @@ int fetcher_size(struct fetcher *f, const char *url, uint64_t *size,
 		xfer_release(&head);
 		return 0;
 	}
-	if (ret < 0 && head.err && head.err->errnum == ENOENT) {
+	/* blob stores often refuse HEAD on signed URLs: ask for one byte */
+	if (ret < 0 && head.status != 403 && head.status != 405 &&
+	    head.status != 501) {
 		xfer_release(&head);
 		return -1;
 	}
-	/* blob stores often refuse HEAD on signed URLs: ask for one byte */
 	error_free(err);
 	xfer_release(&head);
 	ret = run(f, &probe, 1, err);

@@ -571,9 +571,14 @@ static int read_uncached(struct blob *b, uint64_t off, uint8_t *buf, size_t len,
 {
 	uint64_t c = off / b->chunk_size, last = (off + len - 1) / b->chunk_size;
 	uint64_t max = batch_chunks(b), end = off + len;
-	uint8_t *want = malloc(max), *ok = malloc(max);
-	uint8_t *mem = malloc(max * b->chunk_size);
+	uint8_t *want, *ok, *mem;
 	int ret = 0;
+
+	if (max > last - c + 1)
+		max = last - c + 1;	/* no more memory than the read needs */
+	want = malloc(max);
+	ok = malloc(max);
+	mem = malloc(max * b->chunk_size);
 
 	if (!want || !ok || !mem) {
 		ret = error_set(err, ENOMEM, "read %s", b->digest);

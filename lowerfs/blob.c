@@ -520,8 +520,8 @@ static int read_cached(struct blob *b, uint64_t off, uint8_t *buf, size_t len,
 	int ret = 0;
 
 	for (; off < end; c++) {
-		uint64_t coff = chunk_off(b, c);
-		size_t n = (size_t)((coff + chunk_len(b, c) < end ? coff + chunk_len(b, c) : end) - off);
+		uint64_t coff = chunk_off(b, c), cend = coff + chunk_len(b, c);
+		size_t n = (size_t)((cend < end ? cend : end) - off);
 		uint8_t st;
 
 		pthread_mutex_lock(&b->lock);
@@ -571,9 +571,14 @@ static int read_uncached(struct blob *b, uint64_t off, uint8_t *buf, size_t len,
 {
 	uint64_t c = off / b->chunk_size, last = (off + len - 1) / b->chunk_size;
 	uint64_t max = batch_chunks(b), end = off + len;
-	uint8_t *want = malloc(max), *ok = malloc(max);
-	uint8_t *mem = malloc(max * b->chunk_size);
+	uint8_t *want, *ok, *mem;
 	int ret = 0;
+
+	if (max > last - c + 1)
+		max = last - c + 1;	/* no more memory than the read needs */
+	want = malloc(max);
+	ok = malloc(max);
+	mem = malloc(max * b->chunk_size);
 
 	if (!want || !ok || !mem) {
 		ret = error_set(err, ENOMEM, "read %s", b->digest);
@@ -618,8 +623,8 @@ int blob_read(struct blob *b, uint64_t off, void *buf, size_t len,
 	uint64_t first, last;
 
 	if (off > b->size || len > b->size - off)
-		return error_set(err, EINVAL, "read %s: bytes %" PRIu64 "+%zu beyond its %" PRIu64,
-				 b->digest, off, len, b->size);
+		return error_set_msg(err, EINVAL, "read %s: bytes %" PRIu64 "+%zu beyond its %" PRIu64,
+				     b->digest, off, len, b->size);
 	if (!len)
 		return 0;
 	first = off / b->chunk_size;
@@ -646,8 +651,8 @@ int blob_fetch_chunks(struct blob *b, uint64_t first, uint64_t count,
 		      struct error **err)
 {
 	if (first > b->nchunks || count > b->nchunks - first)
-		return error_set(err, EINVAL, "%s: chunks %" PRIu64 "+%" PRIu64 " beyond its %" PRIu64,
-				 b->digest, first, count, b->nchunks);
+		return error_set_msg(err, EINVAL, "%s: chunks %" PRIu64 "+%" PRIu64 " beyond its %" PRIu64,
+				     b->digest, first, count, b->nchunks);
 	if (!count || !is_cached(b))
 		return 0;	/* without a cache nothing can be kept */
 	return ensure(b, first, count, err) < 0 ? -1 : 0;
@@ -775,13 +780,13 @@ int blob_open(struct fetcher *f, const char *url, const char *digest,
 	struct blob *b;
 
 	if (!digest_valid(digest))
-		return error_set(err, EINVAL, "blob %s: digest %s", url,
-				 digest_problem(digest));
+		return error_set_msg(err, EINVAL, "blob %s: digest %s", url,
+				     digest_problem(digest));
 	if (!chunk_size || size > INT64_MAX ||
 	    nchunks != size / chunk_size + (size % chunk_size != 0) ||
 	    (nchunks && !chunk_sha256))
-		return error_set(err, EINVAL, "blob %s: %" PRIu64 " chunks of %" PRIu32 " do not make %" PRIu64 " bytes",
-				 digest, nchunks, chunk_size, size);
+		return error_set_msg(err, EINVAL, "blob %s: %" PRIu64 " chunks of %" PRIu32 " do not make %" PRIu64 " bytes",
+				     digest, nchunks, chunk_size, size);
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return error_set(err, ENOMEM, "blob %s", digest);

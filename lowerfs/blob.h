@@ -7,7 +7,9 @@
  * present in the cache's chunk map. A chunk that does not match is
  * fetched once more; a second mismatch fails the read with EIO, so no
  * wrong byte is ever returned. Once every chunk is present, the whole
- * blob is checked against its digest.
+ * blob is checked against its digest; if that fails although every chunk
+ * matched its sha256, the chunk table is wrong and reads fail with EIO.
+ * Chunks found in the cache at open are checked on their first read.
  *
  * Cache layout (CACHE_DIR/blobs/): <hex>.data (sparse, the blob's bytes)
  * and <hex>.map (one byte per chunk: 1 = present and verified), keyed by
@@ -48,7 +50,7 @@ void blob_close(struct blob *b);
 /* Exactly LEN bytes at OFF; missing chunks are fetched (in parallel). */
 int blob_read(struct blob *b, uint64_t off, void *buf, size_t len,
 	      struct error **err);
-/* Make chunks [first, first+count) present (prefetch); 0 when all are. */
+/* Make chunks [first, first+count) present (prefetch); 0 when all are. No-op without a cache. */
 int blob_fetch_chunks(struct blob *b, uint64_t first, uint64_t count,
 		      struct error **err);
 bool blob_chunk_present(struct blob *b, uint64_t chunk);

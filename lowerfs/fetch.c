@@ -104,7 +104,7 @@ int fetcher_new(const struct fetch_opts *opts, struct fetcher **out,
 
 	pthread_once(&curl_once, curl_init);
 	if (curl_init_rc)
-		return error_set(err, EIO, "libcurl: %s", curl_easy_strerror(curl_init_rc));
+		return error_set_msg(err, EIO, "libcurl: %s", curl_easy_strerror(curl_init_rc));
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return error_set(err, ENOMEM, "fetcher");
@@ -196,7 +196,7 @@ struct conn_slot *slot_get(struct fetcher *f, struct error **err)
 			      (long)(2 * f->opts.parallel + 2))) {
 		curl_multi_cleanup(s->multi);
 		free(s);
-		error_set(err, EINVAL, "curl multi handle: MAXCONNECTS");
+		error_set_msg(err, EINVAL, "curl multi handle: MAXCONNECTS");
 		return NULL;
 	}
 	return s;
@@ -226,7 +226,7 @@ int fetcher_add_header(struct fetcher *f, const char *prefix,
 
 	if (!colon || colon == header || strpbrk(header, "\r\n") ||
 	    strlen(header) > MAX_HEADER)
-		return error_set(err, EINVAL, "bad header line '%.60s'", header);
+		return error_set_msg(err, EINVAL, "bad header line '%.60s'", header);
 	pthread_mutex_lock(&f->lock);
 	for (size_t i = 0; i < f->nrules; i++) {
 		if (!strcmp(f->rules[i].prefix, prefix) &&
@@ -237,7 +237,7 @@ int fetcher_add_header(struct fetcher *f, const char *prefix,
 	}
 	if (f->nrules == MAX_RULES) {
 		pthread_mutex_unlock(&f->lock);
-		return error_set(err, ENOSPC, "more than %d header rules", MAX_RULES);
+		return error_set_msg(err, ENOSPC, "more than %d header rules", MAX_RULES);
 	}
 	r.prefix = strdup(prefix);
 	r.header = strdup(header);
@@ -323,7 +323,7 @@ static int run(struct fetcher *f, struct xfer *x, size_t n, struct error **err)
 	for (size_t i = 0; i < n; i++)
 		if (x[i].err)
 			return error_dup(err, x[i].err);
-	return error_set(err, EIO, "fetch %s", x[0].url);
+	return error_set_msg(err, EIO, "fetch %s", x[0].url);
 }
 
 int fetcher_get(struct fetcher *f, const char *url, size_t max, char **body,
@@ -362,11 +362,12 @@ int fetcher_size(struct fetcher *f, const char *url, uint64_t *size,
 		xfer_release(&head);
 		return 0;
 	}
-	if (ret < 0 && head.err && head.err->errnum == ENOENT) {
+	/* blob stores often refuse HEAD on signed URLs: ask for one byte */
+	if (ret < 0 && head.status != 403 && head.status != 405 &&
+	    head.status != 501) {
 		xfer_release(&head);
 		return -1;
 	}
-	/* blob stores often refuse HEAD on signed URLs: ask for one byte */
 	error_free(err);
 	xfer_release(&head);
 	ret = run(f, &probe, 1, err);

@@ -70,6 +70,8 @@ struct fetch_range {
  * GET every range (exactly LEN bytes each; a short body is retried),
  * up to opts.parallel at once. Returns 0 when all succeeded, else -1
  * with *err naming the first failure; each range's errnum tells which.
+ * A 206 must carry the Content-Range asked for; a 200 (Range ignored) is
+ * read up to the end of the range and cut off there.
  */
 int fetcher_get_ranges(struct fetcher *f, const char *url,
 		       struct fetch_range *ranges, size_t n, struct error **err);

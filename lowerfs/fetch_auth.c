@@ -80,12 +80,12 @@ static char *quoted_string(const char **pp, struct error **err)
 			p++;
 		if (!*p) {
 			free(out);
-			error_set(err, EINVAL, "unterminated quoted string");
+			error_set_msg(err, EINVAL, "unterminated quoted string");
 			return NULL;
 		}
 		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f) {
 			free(out);
-			error_set(err, EINVAL, "control character in quoted string");
+			error_set_msg(err, EINVAL, "control character in quoted string");
 			return NULL;
 		}
 		out[n++] = *p++;
@@ -115,7 +115,7 @@ static int set_param(struct auth_challenge *c, const char *name, size_t nlen,
 			continue;
 		if (*slot) {
 			free(value);
-			return error_set(err, EINVAL, "%s given twice", known[i].name);
+			return error_set_msg(err, EINVAL, "%s given twice", known[i].name);
 		}
 		*slot = value;
 		return 0;
@@ -160,14 +160,14 @@ static int parse_challenge(const char **pp, struct auth_challenge *c,
 	bool first = true;
 
 	if (!n)
-		return error_set(err, EINVAL, "expected an auth scheme at '%.20s'", p);
+		return error_set_msg(err, EINVAL, "expected an auth scheme at '%.20s'", p);
 	c->scheme = strndup(p, n);
 	if (!c->scheme)
 		return error_set(err, ENOMEM, "parse challenge");
 	p += n;
 	if (*p && *p != ' ' && *p != '\t' && *p != ',')
-		return error_set(err, EINVAL, "bad character '%c' after scheme %s",
-				 *p, c->scheme);
+		return error_set_msg(err, EINVAL, "bad character '%c' after scheme %s",
+				     *p, c->scheme);
 	skip_ows(&p);
 	for (;;) {
 		if (param_starts(p)) {
@@ -184,8 +184,8 @@ static int parse_challenge(const char **pp, struct auth_challenge *c,
 		if (!*p)
 			break;
 		if (*p != ',')
-			return error_set(err, EINVAL, "unexpected '%c' in %s challenge",
-					 *p, c->scheme);
+			return error_set_msg(err, EINVAL, "unexpected '%c' in %s challenge",
+					     *p, c->scheme);
 		while (*p == ',' || *p == ' ' || *p == '\t')
 			p++;
 		if (!param_starts(p))
@@ -480,7 +480,7 @@ static int parse_token(const char *body, size_t len, char **token,
 	const char *t = NULL;
 
 	if (!doc)
-		return error_set(err, EPROTO, "token response is not JSON: %s", jerr.text);
+		return error_set_msg(err, EPROTO, "token response is not JSON: %s", jerr.text);
 	if (json_is_object(doc)) {
 		t = json_string_value(json_object_get(doc, "token"));
 		if (!t)
@@ -488,11 +488,11 @@ static int parse_token(const char *body, size_t len, char **token,
 	}
 	if (!t) {
 		json_decref(doc);
-		return error_set(err, EPROTO, "token response has no token");
+		return error_set_msg(err, EPROTO, "token response has no token");
 	}
 	if (!token_chars_ok(t)) {
 		json_decref(doc);
-		return error_set(err, EPROTO, "token response has a malformed token");
+		return error_set_msg(err, EPROTO, "token response has a malformed token");
 	}
 	*token = strdup(t);
 	json_decref(doc);
@@ -512,15 +512,15 @@ static int fetch_token(struct fetcher *f, const char *url,
 	int ret;
 
 	if (!ch->realm)
-		return error_set(err, EPROTO, "bearer challenge without a realm");
+		return error_set_msg(err, EPROTO, "bearer challenge without a realm");
 	if (strncmp(ch->realm, "https://", 8) && strncmp(ch->realm, "http://", 7))
-		return error_set(err, EPROTO, "token realm '%.100s' is not an http(s) URL",
-				 ch->realm);
+		return error_set_msg(err, EPROTO, "token realm '%.100s' is not an http(s) URL",
+				     ch->realm);
 	/* a token fetched in clear for a TLS registry could be swapped on the way */
 	if (!strncmp(ch->realm, "http://", 7) && !strncmp(url, "https://", 8) &&
 	    !f->opts.insecure)
-		return error_set(err, EPROTO, "token realm %.100s is plain http for an https registry",
-				 ch->realm);
+		return error_set_msg(err, EPROTO, "token realm %.100s is plain http for an https registry",
+				     ch->realm);
 	turl = token_url(ch);
 	if (!turl)
 		return error_set(err, ENOMEM, "token URL");
@@ -566,7 +566,8 @@ int auth_answer(struct fetcher *f, const char *url, const char *challenge,
 	ch = pick(list, n, "Bearer");
 	if (!ch) {
 		if (pick(list, n, "Basic"))
-			error_set_msg(err, EACCES, "HTTP 401: the registry asks for a password (Basic), only anonymous bearer tokens are supported");
+			error_set_msg(err, EACCES,
+				      "HTTP 401: the registry wants a password (Basic); only anonymous bearer tokens are supported");
 		else
 			error_set_msg(err, EACCES, "HTTP 401: no bearer challenge in '%.100s'", challenge);
 		goto out;

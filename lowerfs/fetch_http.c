@@ -700,6 +700,7 @@ static void attempt_end(struct run *r, CURLcode rc)
 	char *detail;
 	long status = r->status;
 
+	r->x->status = status;
 	if (r->fatal) {
 		run_fail_error(r, r->fatal);
 	} else if (r->stalled) {

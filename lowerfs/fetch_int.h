@@ -66,6 +66,7 @@ struct xfer {
 	char *content_type;	/* malloc'd or NULL */
 	int64_t length;		/* Content-Length, -1 if none */
 	int64_t total;		/* RANGE: size from Content-Range, -1 if unknown */
+	long status;		/* the last HTTP status, 0 if none */
 	struct error *err;	/* why it failed */
 };
 

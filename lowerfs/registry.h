@@ -2,13 +2,24 @@
 /*
  * Image references: turn a source argument into the list of its layers,
  * lowest first.
- *   oci:DIR[:TAG]                an OCI image layout on disk
+ *   oci:DIR[:TAG]                an OCI image layout on disk; the last ':'
+ *                                 after the last '/' starts TAG. Without
+ *                                 TAG: the manifest tagged "latest", else
+ *                                 the only one, else the one for PLATFORM.
+ *                                 Layer URLs are absolute blob paths.
  *   docker://HOST[:PORT]/NAME:TAG   a registry, API v2 (NAME may have '/';
- *                                 @sha256:... instead of :TAG also works)
+ *                                 @sha256:... instead of :TAG also works;
+ *                                 no TAG: latest). HTTPS, verified; plain
+ *                                 http only when the fetcher is insecure
+ *                                 and HOST is loopback (localhost,
+ *                                 127.0.0.0/8, [::1]). docker.io means
+ *                                 registry-1.docker.io, "x" library/x.
  * Manifest lists and OCI indexes pick the manifest for PLATFORM
- * ("linux/amd64" when NULL). Every document is untrusted: sizes, digests
- * and media types are checked, the manifest's own digest is verified when
- * it was asked for by digest.
+ * ("linux/amd64" when NULL; an unset variant matches any). Every
+ * document is untrusted: sizes, digests and media types are checked,
+ * the manifest's own digest is verified when it was asked for by digest.
+ * Layers: OCI tar, tar+gzip, tar+zstd and Docker tar.gzip; encrypted and
+ * foreign layers are refused.
  */
 #ifndef LOWERFS_REGISTRY_H
 #define LOWERFS_REGISTRY_H

@@ -161,7 +161,7 @@ oci_put() {
 	hex=$(sha256sum "$file" | cut -d' ' -f1)
 	mkdir -p "$dir/blobs/sha256"
 	cp "$file" "$dir/blobs/sha256/$hex"
-	echo "$hex $(stat -c %s "$file")"
+	echo "$hex $(stat -L -c %s "$file")"
 }
 
 # oci_layout_from_layers DIR TAG LAYER...: an OCI image layout in DIR

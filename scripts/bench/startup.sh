@@ -137,7 +137,9 @@ chroot "$T/mnt" "${cmd[@]}" || die "the command failed in the lazy mount"
 t2=$(now)
 A_mount=$(secs "$t0" "$t1") A_total=$(secs "$t0" "$t2")
 A_layers=$(($(layer_bytes) - l0)) A_index=$(($(idx_bytes) - i0))
-A_read=$(ctl lazy stats | jq -r '.bytes_read // 0')
+# what the command used: files fetched whole (then read by passthrough,
+# which lowerfs does not see) and bytes served by READ
+A_read=$(ctl lazy stats | jq -r '(.bytes_fetched // 0) + (.bytes_read // 0)')
 A_http=$(ctl lazy stats | jq -r '.remote.http_bytes // 0')
 stop_lowerfs lazy "$T/mnt"
 
@@ -182,7 +184,7 @@ printf '%-44s %9s %12s\n' "(d) ovlmig mount + migrate (full copy)" "$O_migrated"
 echo
 echo "start-up: full pull / lazy = $(ratio "$B_total" "$A_total")x"
 echo "fetched by the lazy start: $(mib "$A_layers") MiB of layers + $(mib "$A_index") MiB of indexes" \
-	"for $(mib "$A_read") MiB read by the command ($(ratio $((A_layers + A_index)) "$A_read")x);" \
+	"for $(mib "$A_read") MiB of files the command opened ($(ratio $((A_layers + A_index)) "$A_read")x);" \
 	"lowerfs counted $(mib "$A_http") MiB"
 echo "of the image: lazy start fetched $(awk -v a=$((A_layers + A_index)) -v b="$image_bytes" 'BEGIN { printf "%.1f", 100 * a / b }')%"
 echo "full migration / full pull = $(ratio "$O_migrated" "$B_pull")x (time to a tree that needs no network)"

@@ -441,7 +441,7 @@ static int serve(struct lowerfs *fs)
 					       100ull * 365 * 24 * 3600;
 	if (!fs->opts.foreground) {
 		log_path = fs->opts.log_file ? strdup(fs->opts.log_file) :
-					      path_join(fs->opts.run_dir, "lowerfs->log");
+					      path_join(fs->opts.run_dir, "lowerfs.log");
 		if (!log_path || daemonize(&report_fd) < 0) {
 			fprintf(stderr, "lowerfs: go to background (log %s): %s\n",
 				log_path ? log_path : "?", strerror(errno));

@@ -93,7 +93,7 @@ EOF
 
 # nginx_bytes [URI-REGEX]: body bytes sent so far (to the URIs matching).
 nginx_bytes() {
-	awk -v re="${1:-.}" '$1 ~ re { n += $3 } END { printf "%d\n", n }' "$NGINX_LOG"
+	awk -v re="${1:-.}" '$1 ~ re { n += $3 } END { printf "%.0f\n", n }' "$NGINX_LOG"	# %d: mawk stops at 2^31
 }
 # nginx_requests [URI-REGEX]: responses sent so far (to the URIs matching).
 nginx_requests() {

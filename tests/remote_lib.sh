@@ -2,7 +2,18 @@
 # docker-registry, a fault-injecting proxy, and OCI layouts to push.
 # Sourced after tests/lib.sh (it uses $T, $TOP, on_exit). Every server
 # listens on 127.0.0.1 only, keeps its config, data and logs under $T and
-# is killed by PID at exit.
+# is killed by PID at exit. Call the *_start functions (and start_lowerfs,
+# ovlmig_mount) directly, never inside $(...): the clean-up they register
+# with on_exit would be lost with the subshell.
+
+# require_tools NAME TOOL...: skip the whole test unless every TOOL is
+# installed (scripts/setup-deps.sh installs them all).
+require_tools() {
+	local name=$1 t; shift
+	for t in "$@"; do
+		command -v "$t" >/dev/null || { skip "$name" "no $t (scripts/setup-deps.sh)"; exit 0; }
+	done
+}
 
 FAULTPROXY=$TOP/tests/tools/faultproxy.py
 MKLAYERS=$TOP/tests/tools/mklayers.sh
@@ -217,8 +228,9 @@ oci_manifest_digest() {
 
 # registry_push LAYOUT TAG REPO: copy the image to the registry started by
 # registry_start as REPO:TAG. --preserve-digests: skopeo must push the
-# manifest and layers byte for byte (it refuses rather than recompress);
-# tests compare the pushed digests with the layout's anyway.
+# manifest and layers byte for byte (it refuses rather than recompress).
+# With skopeo 1.9 the registry then serves the layout's manifest unchanged,
+# gzip, zstd and plain layers alike (remote_infra.sh checks it).
 registry_push() {
 	local layout=$1 tag=$2 repo=$3
 	skopeo --insecure-policy copy --quiet --dest-tls-verify=false --preserve-digests \

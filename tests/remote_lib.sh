@@ -287,10 +287,12 @@ layers_dir() {
 	mkdir -p "$dir" || return 1
 	(
 		flock 9
-		# layers of older versions of mklayers.sh are never used again
+		# layers of other versions of mklayers.sh: gone once unused for a
+		# week (not at once: another work tree may be testing with them)
+		touch "$dir"
 		for old in "$top"/????????????????; do
-			[[ $old != "$dir" && -d $old ]] || continue
-			[[ $(basename "$old") =~ ^[0-9a-f]{16}$ ]] && rm -rf "$old" "$old.lock"
+			[[ $old != "$dir" && -d $old && $(basename "$old") =~ ^[0-9a-f]{16}$ ]] || continue
+			[[ -n $(find "$old" -maxdepth 0 -mtime +7) ]] && rm -rf "$old" "$old.lock"
 		done
 		if [[ ! -e $dir/.done || ( $big == --big && ! -e $dir/.done-big ) ]]; then
 			"$MKLAYERS" ${big:+"$big"} "$dir" >"$dir/.mklayers.log" 2>&1 || {

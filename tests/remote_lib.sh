@@ -2,7 +2,18 @@
 # docker-registry, a fault-injecting proxy, and OCI layouts to push.
 # Sourced after tests/lib.sh (it uses $T, $TOP, on_exit). Every server
 # listens on 127.0.0.1 only, keeps its config, data and logs under $T and
-# is killed by PID at exit.
+# is killed by PID at exit. Call the *_start functions (and start_lowerfs,
+# ovlmig_mount) directly, never inside $(...): the clean-up they register
+# with on_exit would be lost with the subshell.
+
+# require_tools NAME TOOL...: skip the whole test unless every TOOL is
+# installed (scripts/setup-deps.sh installs them all).
+require_tools() {
+	local name=$1 t; shift
+	for t in "$@"; do
+		command -v "$t" >/dev/null || { skip "$name" "no $t (scripts/setup-deps.sh)"; exit 0; }
+	done
+}
 
 FAULTPROXY=$TOP/tests/tools/faultproxy.py
 MKLAYERS=$TOP/tests/tools/mklayers.sh
@@ -93,7 +104,7 @@ EOF
 
 # nginx_bytes [URI-REGEX]: body bytes sent so far (to the URIs matching).
 nginx_bytes() {
-	awk -v re="${1:-.}" '$1 ~ re { n += $3 } END { printf "%d\n", n }' "$NGINX_LOG"
+	awk -v re="${1:-.}" '$1 ~ re { n += $3 } END { printf "%.0f\n", n }' "$NGINX_LOG"	# %d: mawk stops at 2^31
 }
 # nginx_requests [URI-REGEX]: responses sent so far (to the URIs matching).
 nginx_requests() {
@@ -217,8 +228,9 @@ oci_manifest_digest() {
 
 # registry_push LAYOUT TAG REPO: copy the image to the registry started by
 # registry_start as REPO:TAG. --preserve-digests: skopeo must push the
-# manifest and layers byte for byte (it refuses rather than recompress);
-# tests compare the pushed digests with the layout's anyway.
+# manifest and layers byte for byte (it refuses rather than recompress).
+# With skopeo 1.9 the registry then serves the layout's manifest unchanged,
+# gzip, zstd and plain layers alike (remote_infra.sh checks it).
 registry_push() {
 	local layout=$1 tag=$2 repo=$3
 	skopeo --insecure-policy copy --quiet --dest-tls-verify=false --preserve-digests \
@@ -276,10 +288,12 @@ layers_dir() {
 	mkdir -p "$dir" || return 1
 	(
 		flock 9
-		# layers of older versions of mklayers.sh are never used again
+		# layers of other versions of mklayers.sh: gone once unused for a
+		# week (not at once: another work tree may be testing with them)
+		touch "$dir"
 		for old in "$top"/????????????????; do
-			[[ $old != "$dir" && -d $old ]] || continue
-			[[ $(basename "$old") =~ ^[0-9a-f]{16}$ ]] && rm -rf "$old" "$old.lock"
+			[[ $old != "$dir" && -d $old && $(basename "$old") =~ ^[0-9a-f]{16}$ ]] || continue
+			[[ -n $(find "$old" -maxdepth 0 -mtime +7) ]] && rm -rf "$old" "$old.lock"
 		done
 		if [[ ! -e $dir/.done || ( $big == --big && ! -e $dir/.done-big ) ]]; then
 			"$MKLAYERS" ${big:+"$big"} "$dir" >"$dir/.mklayers.log" 2>&1 || {

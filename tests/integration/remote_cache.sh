@@ -7,6 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../remote_lib.sh"
 require_root "remote cache across a crash"
+require_tools "remote cache across a crash" nginx curl jq python3 openssl zstd
 
 MiB=1048576
 SLACK=$((2 * MiB))

@@ -8,6 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../remote_lib.sh"
 require_root "remote faults"
+require_tools "remote faults" nginx curl jq python3 openssl zstd
 
 L=$(layers_dir) || { fail "mklayers"; exit 1; }
 www=$T/www

@@ -11,6 +11,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../remote_lib.sh"
 require_root "remote hostile layers"
+require_tools "remote hostile layers" nginx curl jq python3 openssl zstd
 
 L=$(layers_dir) || { fail "mklayers"; exit 1; }
 evil=(evil-dotdot.tar evil-abs.tar evil-hardlink.tar evil-symlink.tar evil-dup.tar

@@ -7,9 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../remote_lib.sh"
 require_root "remote test infrastructure"
-for tool in nginx docker-registry skopeo zstd curl jq python3 openssl; do
-	command -v "$tool" >/dev/null || { skip "remote test infrastructure" "no $tool (scripts/setup-deps.sh)"; exit 0; }
-done
+require_tools "remote test infrastructure" nginx docker-registry skopeo zstd curl jq python3 openssl
 
 L=$(layers_dir) || { fail "mklayers"; exit 1; }
 ok "layers generated in $L"

@@ -7,6 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../remote_lib.sh"
 require_root "remote ranged reads"
+require_tools "remote ranged reads" nginx curl jq python3 openssl zstd
 
 MiB=1048576
 L=$(layers_dir --big) || { fail "mklayers --big"; exit 1; }

@@ -7,6 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../remote_lib.sh"
 require_root "remote registry image migration"
+require_tools "remote registry image migration" docker-registry skopeo jq python3 openssl zstd
 fusectl_ready || { fail "mount fusectl"; exit 1; }
 
 L=$(layers_dir) || { fail "mklayers"; exit 1; }

@@ -183,6 +183,12 @@ int lower_alive(const struct mount_state *s)
 	return s->own_lower && lowerfs_pid(s) > 0;
 }
 
+static void lowerfs_log_note(const struct mount_state *s, const char *what)
+{
+	fprintf(stderr, "ovlmig: lowerfs %ld for %s %s\n", s->lowerfs_pid,
+		s->target, what);
+}
+
 void lower_stop(struct mount_state *s)
 {
 	int i;
@@ -194,8 +200,13 @@ void lower_stop(struct mount_state *s)
 		kill((pid_t)s->lowerfs_pid, SIGTERM);
 		for (i = 0; i < 100 && kill((pid_t)s->lowerfs_pid, 0) == 0; i++)
 			sleep_ns(50000000);
-		if (kill((pid_t)s->lowerfs_pid, 0) == 0)
+		if (kill((pid_t)s->lowerfs_pid, 0) == 0) {
+			lowerfs_log_note(s, "did not stop within 5 s of SIGTERM: SIGKILL");
 			kill((pid_t)s->lowerfs_pid, SIGKILL);
+			/* gone only once the kernel has torn it down */
+			for (i = 0; i < 100 && kill((pid_t)s->lowerfs_pid, 0) == 0; i++)
+				sleep_ns(50000000);
+		}
 	}
 	/* whatever is left mounted there (also a killed daemon's mount) */
 	if (s->own_lower)

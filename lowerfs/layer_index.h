@@ -129,6 +129,9 @@ int layer_read(const struct layer_index *idx, layer_read_at_fn read_at,
 	       void *read_ctx, uint64_t off, uint64_t len, layer_sink_fn sink,
 	       void *sink_ctx, struct error **err);
 
+/* The last checkpoint at or before OFF (idx->ncheckpoints > 0). */
+uint32_t layer_checkpoint_at(const struct layer_index *idx, uint64_t off);
+
 const char *layer_compression_name(enum layer_compression c);
 
 #endif

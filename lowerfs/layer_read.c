@@ -80,8 +80,7 @@ static int deliver(struct out *o, const uint8_t *p, size_t n, struct error **err
 	return o->sink(o->ctx, p, (size_t)(end - start), err);
 }
 
-static const struct layer_checkpoint *find_checkpoint(const struct layer_index *idx,
-						      uint64_t off)
+uint32_t layer_checkpoint_at(const struct layer_index *idx, uint64_t off)
 {
 	uint32_t lo = 0, hi = idx->ncheckpoints;
 
@@ -94,7 +93,7 @@ static const struct layer_checkpoint *find_checkpoint(const struct layer_index *
 		else
 			hi = mid;
 	}
-	return &idx->checkpoints[lo];
+	return lo;
 }
 
 static int read_plain(struct cin *c, struct out *o, struct error **err)
@@ -286,7 +285,7 @@ int layer_read(const struct layer_index *idx, layer_read_at_fn read_at,
 	c.buf = malloc(idx->chunk_size);
 	if (!c.buf)
 		return error_set(err, ENOMEM, "layer: read");
-	cp = find_checkpoint(idx, off);
+	cp = &idx->checkpoints[layer_checkpoint_at(idx, off)];
 	o.pos = cp->out_off;
 	switch (idx->compression) {
 	case LAYER_PLAIN:

@@ -56,22 +56,6 @@ void span_cache_free(struct span_cache *c)
 	free(c);
 }
 
-/* The last checkpoint at or before OFF. */
-static uint32_t checkpoint_of(const struct layer_index *idx, uint64_t off)
-{
-	uint32_t lo = 0, hi = idx->ncheckpoints;
-
-	while (hi - lo > 1) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (idx->checkpoints[mid].out_off <= off)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 struct mem_sink {
 	char *buf;
 	uint64_t len, done;
@@ -208,7 +192,7 @@ int span_cache_read(struct span_cache *c, struct layer_set *ls, uint32_t l,
 		return read_direct(ls, l, off, buf, len, err);
 	pthread_mutex_lock(&c->lock);
 	while (len && ret == 0) {
-		uint32_t cp = checkpoint_of(idx, off);
+		uint32_t cp = layer_checkpoint_at(idx, off);
 		uint64_t start = idx->checkpoints[cp].out_off;
 		uint64_t end = cp + 1 < idx->ncheckpoints ?
 			       idx->checkpoints[cp + 1].out_off :

@@ -15,6 +15,8 @@ char *path_join(const char *a, const char *b);
 /* Write or read exactly len bytes, retrying on EINTR and short counts. */
 int write_all(int fd, const void *buf, size_t len);
 ssize_t read_full(int fd, void *buf, size_t len);
+/* Exactly LEN bytes at OFF: 0, or -1 with errno (EIO when the file is shorter). */
+int pread_all(int fd, void *buf, size_t len, uint64_t off);
 
 uint64_t now_ns(void);		/* CLOCK_MONOTONIC */
 void sleep_ns(uint64_t ns);

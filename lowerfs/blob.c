@@ -86,27 +86,6 @@ static bool chunk_ok(const struct blob *b, uint64_t c, const void *data)
 	       !memcmp(md, b->sha[c], 32);
 }
 
-static int pread_exact(int fd, void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done,
-				  (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0) {
-			errno = EIO;
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 static int pwrite_exact(int fd, const void *buf, size_t len, uint64_t off)
 {
 	size_t done = 0;
@@ -276,7 +255,7 @@ static uint64_t recheck(struct blob *b)
 		pthread_mutex_unlock(&b->lock);
 		if ((st & (CH_PRESENT | CH_CHECKED)) != CH_PRESENT)
 			continue;
-		if (pread_exact(b->data_fd, tmp, chunk_len(b, c), chunk_off(b, c)) == 0 &&
+		if (pread_all(b->data_fd, tmp, chunk_len(b, c), chunk_off(b, c)) == 0 &&
 		    chunk_ok(b, c, tmp)) {
 			pthread_mutex_lock(&b->lock);
 			b->state[c] |= CH_CHECKED;
@@ -532,7 +511,7 @@ static int read_cached(struct blob *b, uint64_t off, uint8_t *buf, size_t len,
 			break;
 		}
 		if (st & CH_CHECKED) {
-			if (pread_exact(b->data_fd, buf, n, off) < 0) {
+			if (pread_all(b->data_fd, buf, n, off) < 0) {
 				ret = error_set(err, errno, "read %s", b->data_path);
 				break;
 			}
@@ -541,7 +520,7 @@ static int read_cached(struct blob *b, uint64_t off, uint8_t *buf, size_t len,
 				ret = error_set(err, ENOMEM, "read %s", b->digest);
 				break;
 			}
-			if (pread_exact(b->data_fd, tmp, chunk_len(b, c), coff) < 0) {
+			if (pread_all(b->data_fd, tmp, chunk_len(b, c), coff) < 0) {
 				ret = error_set(err, errno, "read %s", b->data_path);
 				break;
 			}
@@ -732,7 +711,7 @@ static int load_map(struct blob *b, struct error **err)
 	map = malloc(b->nchunks);
 	if (!map)
 		return error_set(err, ENOMEM, "read %s", b->map_path);
-	if (pread_exact(b->map_fd, map, b->nchunks, 0) < 0) {
+	if (pread_all(b->map_fd, map, b->nchunks, 0) < 0) {
 		free(map);
 		return error_set(err, errno, "read %s", b->map_path);
 	}

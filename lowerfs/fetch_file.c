@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/util.h"
 #include "fetch_int.h"
 
 #define STREAM_PIECE (256u << 10)
@@ -27,26 +28,13 @@ static const char *local_path(const char *url)
 	return *url == '/' ? url : NULL;
 }
 
+/* The file shrank under us: EIO. Counted as fetched bytes, like a body. */
 static int read_exact(struct fetcher *f, int fd, void *buf, size_t len,
 		      uint64_t off)
 {
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done,
-				  (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0) {
-			errno = EIO;	/* the file shrank under us */
-			return -1;
-		}
-		done += (size_t)n;
-		atomic_fetch_add(&f->bytes, (uint64_t)n);
-	}
+	if (pread_all(fd, buf, len, off) < 0)
+		return -1;
+	atomic_fetch_add(&f->bytes, (uint64_t)len);
 	return 0;
 }
 

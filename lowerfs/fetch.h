@@ -76,6 +76,12 @@ struct fetch_range {
 int fetcher_get_ranges(struct fetcher *f, const char *url,
 		       struct fetch_range *ranges, size_t n, struct error **err);
 
+/*
+ * The file a local URL names (a plain path, file:///P, file://localhost/P),
+ * read with pread; NULL for http(s):// and file://OTHERHOST/.
+ */
+const char *fetch_local_path(const char *url);
+
 /* Stream the whole resource to CB (index builds); retried from the start only before any byte reached CB. */
 typedef int (*fetch_sink_fn)(void *ctx, const void *buf, size_t len,
 			     struct error **err);

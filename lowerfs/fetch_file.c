@@ -17,9 +17,10 @@ bool url_is_local(const char *url)
 	return !strncmp(url, "file://", 7) || !strstr(url, "://");
 }
 
-/* The path of a local URL, or NULL for file://HOST/... (not ours). */
-static const char *local_path(const char *url)
+const char *fetch_local_path(const char *url)
 {
+	if (!url_is_local(url))
+		return NULL;
 	if (strncmp(url, "file://", 7))
 		return url;
 	url += 7;
@@ -96,7 +97,7 @@ static int do_stream(struct fetcher *f, struct xfer *x, int fd, uint64_t size,
 
 int file_run(struct fetcher *f, struct xfer *x)
 {
-	const char *path = local_path(x->url);
+	const char *path = fetch_local_path(x->url);
 	struct stat st;
 	int fd, ret;
 

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,19 +11,11 @@
 #include <unistd.h>
 
 #include "../common/util.h"
+#include "digest.h"
 #include "lowerfs.h"
 #include "registry.h"
 
 #define SIDECAR_MAX (512ull << 20)
-
-static const char *local_path(const char *url)
-{
-	if (!strncmp(url, "file://", 7))
-		return url + 7;
-	if (strstr(url, "://"))
-		return NULL;
-	return url;
-}
 
 /* ---- where an index comes from ---- */
 
@@ -41,14 +32,12 @@ static char *cache_index_path(const char *cache_dir, const char *key)
 /* Index cache key of a tar layer known only by its URL. */
 static int url_key(const char *url, char key[4 + 65])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0, i;
+	uint8_t md[32];
 
-	if (!EVP_Digest(url, strlen(url), md, &len, EVP_sha256(), NULL))
+	if (sha256_buf(url, strlen(url), md) < 0)
 		return -1;
 	memcpy(key, "url-", 4);
-	for (i = 0; i < len && i < 32; i++)
-		snprintf(key + 4 + 2 * i, 3, "%02x", md[i]);
+	sha256_hex(md, key + 4);
 	return 0;
 }
 
@@ -101,7 +90,7 @@ out:
 static int load_sidecar(struct layer_set *ls, const char *url,
 			struct layer_index *idx, struct error **err)
 {
-	const char *path = local_path(url);
+	const char *path = fetch_local_path(url);
 	char *side = NULL, *body = NULL;
 	size_t len = 0;
 	int ret;
@@ -195,7 +184,7 @@ static ssize_t fd_next(void *ctx, void *buf, size_t len, struct error **err)
 static int build_index(struct layer_set *ls, const char *url,
 		       struct layer_index *idx, struct error **err)
 {
-	const char *path = local_path(url);
+	const char *path = fetch_local_path(url);
 	struct stream_pipe sp = { .fetcher = ls->fetcher, .url = url, .wfd = -1 };
 	int fds[2], fd, ret;
 	pthread_t t;

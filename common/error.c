@@ -2,6 +2,7 @@
 #include "error.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,26 +16,17 @@ static int set_oom(struct error **err)
 	return -1;
 }
 
-int error_set(struct error **err, int errnum, const char *fmt, ...)
+/* Make *err from TEXT (taken over), with ERRNUM's strerror appended if SAY_WHY. */
+static int set_text(struct error **err, int errnum, char *text, bool say_why)
 {
-	struct error *e;
-	char *text = NULL;
-	va_list ap;
-	int n;
+	struct error *e = calloc(1, sizeof(*e));
 
-	va_start(ap, fmt);
-	n = vasprintf(&text, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return set_oom(err);
-
-	e = calloc(1, sizeof(*e));
 	if (!e) {
 		free(text);
 		return set_oom(err);
 	}
 	e->errnum = errnum;
-	if (errnum) {
+	if (errnum && say_why) {
 		if (asprintf(&e->msg, "%s: %s", text, strerror(errnum)) < 0) {
 			free(text);
 			free(e);
@@ -46,6 +38,34 @@ int error_set(struct error **err, int errnum, const char *fmt, ...)
 	}
 	*err = e;
 	return -1;
+}
+
+int error_set(struct error **err, int errnum, const char *fmt, ...)
+{
+	char *text = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return set_oom(err);
+	return set_text(err, errnum, text, true);
+}
+
+int error_set_msg(struct error **err, int errnum, const char *fmt, ...)
+{
+	char *text = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return set_oom(err);
+	return set_text(err, errnum, text, false);
 }
 
 int error_wrap(struct error **err, const char *fmt, ...)

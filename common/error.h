@@ -21,6 +21,13 @@ struct error {
 int error_set(struct error **err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * Like error_set, for messages that already say why ("HTTP 500 after 5
+ * attempts"): ERRNUM is kept, its strerror text is not appended.
+ */
+int error_set_msg(struct error **err, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Prefix the message of *err with "CONTEXT: ". Returns -1. */
 int error_wrap(struct error **err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -30,7 +30,7 @@
 #include "../common/fsutil.h"
 #include "../common/util.h"
 #include "digest.h"
-#include "errmsg.h"
+#include "../common/error.h"
 #include "lowerfs.h"
 
 #define BATCH_BYTES (16u << 20)	/* claimed and held in memory at once */

@@ -14,7 +14,7 @@
 
 #include <curl/curl.h>
 
-#include "errmsg.h"
+#include "../common/error.h"
 #include "fetch.h"
 #include "fetch_auth.h"
 

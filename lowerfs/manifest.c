@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errmsg.h"
+#include "../common/error.h"
 
 #define REF_NAME "org.opencontainers.image.ref.name"
 #define LIST_MAX 200	/* characters of "have: ..." lists in messages */

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errmsg.h"
+#include "../common/error.h"
 #include "manifest.h"
 #include "registry.h"
 

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "../common/util.h"
-#include "errmsg.h"
+#include "../common/error.h"
 #include "manifest.h"
 #include "registry.h"
 

@@ -23,6 +23,7 @@
 #include "../common/fsutil.h"
 #include "../common/util.h"
 #include "../lowerfs/ctl_client.h"
+#include "beneath.h"
 #include "commands.h"
 #include "copyup.h"
 #include "holders.h"
@@ -82,6 +83,9 @@ static long round_once(struct detach *d, json_t *live, bool *acted,
 		const char *type = json_string_value(json_object_get(n, "type"));
 		json_int_t opens = json_integer_value(json_object_get(n, "opens"));
 		const char *rel = path + 1;
+		struct error *why = NULL;
+		bool at;
+		int rc;
 
 		if (!strcmp(type, "dir")) {
 			if (!has_live_file_below(live, path)) {
@@ -97,22 +101,25 @@ static long round_once(struct detach *d, json_t *live, bool *acted,
 					    json_string("still cached"));
 			continue;
 		}
-		if (image_file_at(&d->tree, rel) && !opens && !d->dropped_caches) {
+		at = image_file_at(&d->tree, rel, &why);
+		repin_log_skipped(&why);
+		if (at && !opens && !d->dropped_caches) {
 			/* most likely an unused cached dentry: drop, not repin */
 			problems++;
 			json_object_set_new(d->blocked, path,
 					    json_string("still cached"));
-		} else if (image_file_at(&d->tree, rel)) {
+		} else if (at) {
 			if (holders_writing(d->holders, d->nholders, rel)) {
 				problems++;
 				json_object_set_new(d->blocked, path,
 					json_string("open for writing: cannot repin"));
 				continue;
 			}
-			if (repin_image_file(&d->tree, rel, err) < 0)
+			rc = repin_image_file(&d->tree, rel, err);
+			if (rc < 0)
 				return -1;
-			d->repinned++;
-			*acted = true;
+			d->repinned += rc == 0;
+			*acted |= rc == 0;
 		}
 		/*
 		 * Otherwise its name leads elsewhere (repinned, replaced or
@@ -227,29 +234,26 @@ static int finish_deferred(struct detach *d, struct error **err)
 	if (!f)
 		return 0;
 	while (ret == 0 && (len = getline(&line, &cap, f)) > 0) {
+		struct error *why = NULL;
+		const char *name;
 		struct stat st;
-		char *slash;
 		int dirfd, rc;
 
 		line[len - 1] = line[len - 1] == '\n' ? '\0' : line[len - 1];
-		if (!*line || fstatat(d->rootfd, line, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !image_file_at(&d->tree, line))
+		if (!*line || !image_file_at(&d->tree, line, &why)) {
+			repin_log_skipped(&why);
 			continue;	/* gone or replaced meanwhile */
-		slash = strrchr(line, '/');
-		if (slash)
-			*slash = '\0';
-		dirfd = slash ? openat(d->rootfd, line, O_RDONLY | O_DIRECTORY |
-				       O_CLOEXEC) : dup(d->rootfd);
-		if (slash)
-			*slash = '/';
-		if (dirfd < 0)
-			continue;
-		rc = copyup_entry(dirfd, slash ? slash + 1 : line, &st);
-		close(dirfd);
-		if (rc == -ETXTBSY) {
-			ret = repin_image_file(&d->tree, line, err);
-			d->repinned += ret == 0;
 		}
+		dirfd = beneath_parent(d->rootfd, line, &name);
+		if (dirfd < 0)
+			continue;	/* changed since: gone from here */
+		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    copyup_entry(dirfd, name, &st) == -ETXTBSY) {
+			rc = repin_image_file_in(&d->tree, dirfd, name, line, err);
+			ret = rc < 0 ? -1 : 0;
+			d->repinned += rc == 0;
+		}
+		close(dirfd);
 	}
 	free(line);
 	fclose(f);
@@ -297,20 +301,25 @@ static int repin_holders(struct detach *d, struct error **err)
 		return error_set(err, errno, "scan /proc");
 	for (i = 0; i < d->nholders; i++) {
 		const char *rel = d->holders[i].path;
+		struct error *why = NULL;
 		bool seen = false;
+		int rc;
 
 		for (j = 0; j < i; j++)
 			seen |= !strcmp(d->holders[j].path, rel);
-		if (seen || !*rel || !image_file_at(&d->tree, rel))
+		if (seen || !*rel || !image_file_at(&d->tree, rel, &why)) {
+			repin_log_skipped(&why);
 			continue;
+		}
 		if (holders_writing(d->holders, d->nholders, rel)) {
 			json_object_set_new(d->blocked, rel,
 				json_string("open for writing: cannot repin"));
 			continue;
 		}
-		if (repin_image_file(&d->tree, rel, err) < 0)
+		rc = repin_image_file(&d->tree, rel, err);
+		if (rc < 0)
 			return -1;
-		d->repinned++;
+		d->repinned += rc == 0;
 	}
 	if (json_object_size(d->blocked)) {
 		report_blocked(d);

@@ -81,11 +81,13 @@ static void copy_file(struct walker *w, int dirfd, const char *rel,
 		struct error *e = NULL;
 		char *path = path_join(rel, f->name);
 
-		rc = path ? repin_image_file(&w->tree, path, &e) : -ENOMEM;
-		if (rc < 0 && e) {
+		/* in the directory the walk holds: no path to be swapped */
+		rc = path ? repin_image_file_in(&w->tree, dirfd, f->name, path, &e) : -ENOMEM;
+		if (rc < 0 && e)
 			rc = -e->errnum;
-			error_free(&e);
-		}
+		else if (rc > 0)
+			rc = 0;		/* not the image's file any more */
+		error_free(&e);
 		free(path);
 	} else {
 		rc = copyup_entry(dirfd, f->name, &f->st);

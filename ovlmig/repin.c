@@ -3,11 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <ftw.h>
-#include <stdbool.h>
-#include <time.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,127 +14,116 @@
 #include <unistd.h>
 
 #include "../lowerfs/copy.h"
-
-#define TMP_PREFIX ".ovlmig-repin-"
+#include "beneath.h"
 
 /*
- * Temporary names are written to a journal before they are created, so
- * the next migrate or detach removes what a killed one left in the tree.
+ * One name of the hardlink group being repinned, in the directory it was
+ * found in: that fd is held from the check to the rename, so the copy,
+ * link and rename cannot be redirected by a swap of the path meanwhile.
  */
-static char *journal_path;
-static pthread_mutex_t journal_lock = PTHREAD_MUTEX_INITIALIZER;
+struct pin {
+	int dirfd;
+	const char *name;	/* in dirfd */
+	const char *rel;	/* from the overlay root: journal and messages */
+	char *tmp;		/* our temporary name beside it */
+	struct timespec dir_times[2];
+	bool times_saved;
+};
 
-/* "T NAME": a temporary name; "D SEC NSEC SEC NSEC DIR": a directory's
- * times before our temporary names touched it. */
-static void journal_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void journal_line(const char *fmt, ...)
+void repin_log_skipped(struct error **why)
 {
-	va_list ap;
-	FILE *f;
+	if (*why)
+		fprintf(stderr, "ovlmig: not repinned, the workload changed its path: %s\n",
+			(*why)->msg);
+	error_free(why);
+}
 
-	if (!journal_path)
-		return;
-	pthread_mutex_lock(&journal_lock);
-	f = fopen(journal_path, "ae");
-	if (f) {
-		va_start(ap, fmt);
-		vfprintf(f, fmt, ap);
-		va_end(ap);
-		fclose(f);
+/* REL with its last name replaced by NAME; malloc'd. */
+static char *beside(const char *rel, const char *name)
+{
+	const char *slash = strrchr(rel, '/');
+	char *out;
+
+	if (asprintf(&out, "%.*s%s%s", slash ? (int)(slash - rel) : 0, rel,
+		     slash ? "/" : "", name) < 0)
+		return NULL;
+	return out;
+}
+
+/* ".ovlmig-repin-PID-N-NAME" (NAME cut so it fits NAME_MAX): unique, so
+ * it never stands for a name that is already there. */
+static char *temp_name(const char *name)
+{
+	static atomic_uint seq;
+	char *out;
+
+	if (asprintf(&out, REPIN_TMP_PREFIX "%ld-%u-%.200s", (long)getpid(),
+		     atomic_fetch_add(&seq, 1), name) < 0)
+		return NULL;
+	return out;
+}
+
+/* The times of P's directory, to put back after our temporary names. */
+static void save_dir_times(struct pin *p)
+{
+	const char *slash = strrchr(p->rel, '/');
+	char *dir = slash ? strndup(p->rel, (size_t)(slash - p->rel)) : strdup(".");
+	struct stat st;
+
+	p->times_saved = dir && fstat(p->dirfd, &st) == 0;
+	if (p->times_saved) {
+		p->dir_times[0] = st.st_atim;
+		p->dir_times[1] = st.st_mtim;
+		journal_dir_times(dir, &st);
 	}
-	pthread_mutex_unlock(&journal_lock);
+	free(dir);
 }
 
-static void journal_add(const char *rel)
+static void restore_dir_times(const struct pin *p)
 {
-	journal_line("T %s\n", rel);
+	/* best effort: a directory the workload changes meanwhile is its own */
+	if (p->times_saved)
+		futimens(p->dirfd, p->dir_times);
 }
 
-static bool safe_rel(const char *p)
+/* Journal, then make P's temporary name. */
+static int name_temp(struct pin *p, struct error **err)
 {
-	return *p && p[0] != '/' && !strstr(p, "..");
-}
+	char *rel;
 
-void repin_journal_done(void)
-{
-	/* all repins finished and put their directories' times back */
-	if (journal_path && truncate(journal_path, 0) < 0 && errno != ENOENT)
-		fprintf(stderr, "ovlmig: truncate %s: %s\n", journal_path, strerror(errno));
-}
-
-int repin_journal(int rootfd, const char *state_dir, struct error **err)
-{
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	FILE *f;
-
-	free(journal_path);
-	journal_path = NULL;
-	if (asprintf(&journal_path, "%s/repin.journal", state_dir) < 0) {
-		journal_path = NULL;
-		return error_set(err, ENOMEM, "repin journal");
-	}
-	f = fopen(journal_path, "re");
-	for (int pass = 0; f && pass < 2; pass++) {
-		/* pass 0 removes temporary names, pass 1 puts times back */
-		rewind(f);
-		while ((n = getline(&line, &cap, f)) > 0) {
-			struct timespec ts[2];
-			long long as, ms;
-			long an, mn;
-			int off = 0;
-
-			if (line[n - 1] == '\n')
-				line[n - 1] = '\0';
-			if (pass == 0 && !strncmp(line, "T ", 2)) {
-				const char *rel = line + 2, *base = strrchr(rel, '/');
-
-				base = base ? base + 1 : rel;
-				/* only names of ours, whatever the journal says */
-				if (!strncmp(base, TMP_PREFIX, strlen(TMP_PREFIX)) && safe_rel(rel))
-					unlinkat(rootfd, rel, 0);
-			} else if (pass == 1 && sscanf(line, "D %lld %ld %lld %ld %n",
-						      &as, &an, &ms, &mn, &off) == 4 &&
-				   off > 0 && (safe_rel(line + off) || !strcmp(line + off, "."))) {
-				ts[0] = (struct timespec){ (time_t)as, an };
-				ts[1] = (struct timespec){ (time_t)ms, mn };
-				utimensat(rootfd, line + off, ts, 0);
-			}
-		}
-	}
-	free(line);
-	if (f)
-		fclose(f);
-	if (truncate(journal_path, 0) < 0 && errno != ENOENT)
-		return error_set(err, errno, "truncate %s", journal_path);
+	p->tmp = temp_name(p->name);
+	rel = p->tmp ? beside(p->rel, p->tmp) : NULL;
+	if (!rel)
+		return error_set(err, ENOMEM, "repin /%s", p->rel);
+	journal_temp(rel);
+	free(rel);
 	return 0;
 }
 
 /*
- * Put the copy TMP in place of NAME atomically (RENAME_EXCHANGE), then
- * check that what was swapped out is the file we copied (inode INO). If
- * someone replaced NAME meanwhile, swap back: their file wins. Either way
- * TMP is removed. Returns whether the copy is now in place.
+ * Put the copy (P's temporary name) in place of P's name atomically
+ * (RENAME_EXCHANGE), then check that what was swapped out is the file we
+ * copied (inode INO). If someone replaced the name meanwhile, swap back:
+ * their file wins. Returns whether the copy is now in place.
  */
-static bool swap_in(int rootfd, const char *tmp, const char *name, ino_t ino)
+static bool swap_in(const struct pin *p, ino_t ino)
 {
 	struct stat old;
 	bool ok;
 
-	if (renameat2(rootfd, tmp, rootfd, name, RENAME_EXCHANGE) < 0) {
-		unlinkat(rootfd, tmp, 0);
+	if (renameat2(p->dirfd, p->tmp, p->dirfd, p->name, RENAME_EXCHANGE) < 0) {
+		unlinkat(p->dirfd, p->tmp, 0);
 		return false;
 	}
-	ok = fstatat(rootfd, tmp, &old, AT_SYMLINK_NOFOLLOW) == 0 && old.st_ino == ino;
-	if (!ok)
-		renameat2(rootfd, tmp, rootfd, name, RENAME_EXCHANGE);
-	unlinkat(rootfd, tmp, 0);
+	ok = fstatat(p->dirfd, p->tmp, &old, AT_SYMLINK_NOFOLLOW) == 0 && old.st_ino == ino;
+	if (!ok && renameat2(p->dirfd, p->tmp, p->dirfd, p->name, RENAME_EXCHANGE) < 0) {
+		/* their file stays under our name rather than be deleted */
+		fprintf(stderr, "ovlmig: repin /%s: swap back: %s\n", p->rel, strerror(errno));
+		return false;
+	}
+	unlinkat(p->dirfd, p->tmp, 0);	/* the image's old file, or our copy */
 	return ok;
 }
-
-static int repin_files(int rootfd, const char *rel, const char *const *others,
-		       size_t nothers, struct error **err);
 
 /* Owner, then mode (chown clears setuid), then xattrs (chown clears
  * security.capability), times last. */
@@ -181,156 +168,143 @@ out:
 	return ret;
 }
 
-/* "dir/.ovlmig-repin-name" beside REL; malloc'd. */
-static char *temp_name(const char *rel, unsigned n)
+/* Copy the open file SRC (stat ST) to P's temporary name. */
+static int copy_to_temp(struct pin *p, int src, const struct stat *st,
+			struct error **err)
 {
-	char *copy = strdup(rel), *dir, *base, *out = NULL;
+	int dst;
 
-	if (!copy)
-		return NULL;
-	base = strrchr(copy, '/');
-	if (base) {
-		*base++ = '\0';
-		dir = copy;
-	} else {
-		base = copy;
-		dir = NULL;
-	}
-	if (asprintf(&out, "%s%s" TMP_PREFIX "%u-%.200s", dir ? dir : "",
-		     dir ? "/" : "", n, base) < 0)
-		out = NULL;
-	free(copy);
-	return out;
-}
-
-/* The times of REL's directory, to put back after our temp files. */
-struct dir_times {
-	char *dir;
-	struct timespec ts[2];
-	bool ok;
-};
-
-static void save_dir_times(int rootfd, const char *rel, struct dir_times *t)
-{
-	const char *slash = strrchr(rel, '/');
-	struct stat st;
-
-	t->dir = slash ? strndup(rel, (size_t)(slash - rel)) : strdup(".");
-	t->ok = t->dir && fstatat(rootfd, t->dir, &st, 0) == 0;
-	if (t->ok) {
-		t->ts[0] = st.st_atim;
-		t->ts[1] = st.st_mtim;
-		journal_line("D %lld %ld %lld %ld %s\n", (long long)st.st_atim.tv_sec,
-			     st.st_atim.tv_nsec, (long long)st.st_mtim.tv_sec,
-			     st.st_mtim.tv_nsec, t->dir);
-	}
-}
-
-static void restore_dir_times(int rootfd, struct dir_times *t)
-{
-	/* best effort: a directory the workload changes meanwhile is its own */
-	if (t->ok && utimensat(rootfd, t->dir, t->ts, 0) < 0)
-		t->ok = false;
-	free(t->dir);
-	t->dir = NULL;
-}
-
-int repin(int rootfd, const char *rel, const char *const *others,
-	  size_t nothers, struct error **err)
-{
-	struct dir_times *times = calloc(nothers + 1, sizeof(*times));
-	size_t k;
-	int ret;
-
-	if (!times)
-		return error_set(err, ENOMEM, "repin /%s", rel);
-	save_dir_times(rootfd, rel, &times[0]);
-	for (k = 0; k < nothers; k++)
-		save_dir_times(rootfd, others[k], &times[k + 1]);
-	ret = repin_files(rootfd, rel, others, nothers, err);
-	/* deepest names last would matter only for nested dirs: all restored */
-	for (k = nothers + 1; k-- > 0;)
-		restore_dir_times(rootfd, &times[k]);
-	free(times);
-	return ret;
-}
-
-static int repin_files(int rootfd, const char *rel, const char *const *others,
-		       size_t nothers, struct error **err)
-{
-	char *tmp = temp_name(rel, 0);
-	struct stat st;
-	int src = -1, dst = -1, ret = -1;
-	size_t i;
-
-	if (!tmp)
-		return error_set(err, ENOMEM, "repin /%s", rel);
-	src = openat(rootfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (src < 0 || fstat(src, &st) < 0) {
-		error_set(err, errno, "open /%s", rel);
-		goto out;
-	}
-	unlinkat(rootfd, tmp, 0);	/* left over by an interrupted run */
-	journal_add(tmp);
-	dst = openat(rootfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (dst < 0) {
-		error_set(err, errno, "create /%s", tmp);
-		goto out;
-	}
-	if (copy_sparse(src, dst, (uint64_t)st.st_size, NULL, err) < 0 ||
-	    copy_meta(src, dst, &st, rel, err) < 0) {
-		error_wrap(err, "copy /%s", rel);
-		goto fail;
+	if (name_temp(p, err) < 0)
+		return -1;
+	/* O_EXCL never follows a symlink, and the name is new */
+	dst = openat(p->dirfd, p->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		     O_CLOEXEC, 0600);
+	if (dst < 0)
+		return error_set(err, errno, "create %s beside /%s", p->tmp, p->rel);
+	if (copy_sparse(src, dst, (uint64_t)st->st_size, NULL, err) < 0 ||
+	    copy_meta(src, dst, st, p->rel, err) < 0) {
+		close(dst);
+		unlinkat(p->dirfd, p->tmp, 0);
+		return error_wrap(err, "copy /%s", p->rel);
 	}
 	/* closed before it takes the name: an exec of a file still open for
 	 * writing fails with ETXTBSY */
 	close(dst);
-	dst = -1;
-	/* the other names first: REL moves last, once all is in place */
-	for (i = 0; i < nothers; i++) {
-		char *t = temp_name(others[i], (unsigned)i + 1);
-
-		if (!t) {
-			error_set(err, ENOMEM, "repin /%s", others[i]);
-			goto fail;
-		}
-		unlinkat(rootfd, t, 0);
-		journal_add(t);
-		if (linkat(rootfd, tmp, rootfd, t, 0) < 0) {
-			error_set(err, errno, "link /%s", t);
-			free(t);
-			goto fail;
-		}
-		swap_in(rootfd, t, others[i], st.st_ino);
-		free(t);
-	}
-	/* if REL was replaced meanwhile, the replacement stays: not an error */
-	swap_in(rootfd, tmp, rel, st.st_ino);
-	ret = 0;
-	goto out;
-fail:
-	unlinkat(rootfd, tmp, 0);
-out:
-	if (src >= 0)
-		close(src);
-	if (dst >= 0)
-		close(dst);
-	free(tmp);
-	return ret;
+	return 0;
 }
 
 /*
- * Does REL in the overlay still lead to the image's file? A file keeps
- * the inode number of its metadata-layer entry (the origin), so a repinned
- * or replaced file no longer matches.
+ * Repin the group P[0..N): copy P[0] (if it still is the image's file,
+ * inode INO), link the copy beside every other name, swap each in, P[0]
+ * last. Returns 0, 1 if P[0] is no longer the image's file, -1.
  */
-bool image_file_at(const struct image_tree *t, const char *rel)
+static int repin_group(struct pin *p, size_t n, ino_t ino, struct error **err)
+{
+	struct stat st;
+	int src, ret = -1;
+	size_t i;
+
+	src = beneath_open_regular(p[0].dirfd, p[0].name, O_RDONLY | O_NOCTTY, &st);
+	if (src < 0 && (errno == ENOENT || beneath_changed(errno)))
+		return 1;	/* gone, or replaced by something else */
+	if (src < 0)
+		return error_set(err, errno, "open /%s", p[0].rel);
+	if (st.st_ino != ino) {
+		close(src);
+		return 1;	/* replaced meanwhile: the workload's file */
+	}
+	for (i = 0; i < n; i++)
+		save_dir_times(&p[i]);
+	if (copy_to_temp(&p[0], src, &st, err) < 0)
+		goto out;
+	/* the other names first: P[0] moves last, once all is in place */
+	for (i = 1; i < n; i++) {
+		if (name_temp(&p[i], err) < 0)
+			goto drop_copy;
+		if (linkat(p[0].dirfd, p[0].tmp, p[i].dirfd, p[i].tmp, 0) < 0) {
+			error_set(err, errno, "link %s beside /%s", p[i].tmp, p[i].rel);
+			goto drop_copy;
+		}
+		swap_in(&p[i], st.st_ino);
+	}
+	/* if P[0] was replaced meanwhile, the replacement stays: not an error */
+	swap_in(&p[0], st.st_ino);
+	ret = 0;
+	goto out;
+drop_copy:
+	unlinkat(p[0].dirfd, p[0].tmp, 0);
+out:
+	/* deepest names last would matter only for nested dirs: all restored */
+	for (i = n; i-- > 0;)
+		restore_dir_times(&p[i]);
+	close(src);
+	return ret;
+}
+
+/* The metadata layer's entry for REL, reached beneath it (an image
+ * symlink there is not followed either). */
+static int meta_stat(const struct image_tree *t, const char *rel, struct stat *m)
+{
+	int fd = beneath_open(t->metafd, rel, O_PATH, 0), rc, e;
+
+	if (fd < 0)
+		return -1;
+	rc = fstat(fd, m);
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+bool image_file_in(const struct image_tree *t, int dirfd, const char *name,
+		   const char *rel)
 {
 	struct stat o, m;
+	int fd = beneath_open(dirfd, name, O_PATH, 0);
+	bool yes;
 
-	return fstatat(t->rootfd, rel, &o, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       fstatat(t->metafd, rel, &m, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       S_ISREG(o.st_mode) && o.st_ino == m.st_ino;
+	if (fd < 0)
+		return false;
+	yes = fstat(fd, &o) == 0 && S_ISREG(o.st_mode) &&
+	      meta_stat(t, rel, &m) == 0 && o.st_ino == m.st_ino;
+	close(fd);
+	return yes;
+}
+
+/*
+ * REL's directory in the overlay, or -1: with *ERR set on an error, *WHY
+ * (if WHY) when the workload changed the path to it, neither when REL
+ * names nothing there.
+ */
+static int open_parent(const struct image_tree *t, const char *rel,
+		       const char **name, struct error **why, struct error **err)
+{
+	int dirfd = beneath_parent(t->rootfd, rel, name);
+
+	if (dirfd >= 0 || errno == ENOENT || errno == EINVAL)
+		return dirfd;
+	if (!beneath_changed(errno))
+		error_set(err, errno, "/%s: open its directory in the overlay", rel);
+	else if (why)
+		error_set(why, errno, "/%s: open its directory in the overlay", rel);
+	return -1;
+}
+
+bool image_file_at(const struct image_tree *t, const char *rel,
+		   struct error **why)
+{
+	struct error *err = NULL;
+	const char *name;
+	int dirfd = open_parent(t, rel, &name, why, &err);
+	bool yes;
+
+	if (dirfd < 0) {
+		error_free(&err);	/* no file to be found there either */
+		return false;
+	}
+	yes = image_file_in(t, dirfd, name, rel);
+	close(dirfd);
+	return yes;
 }
 
 struct same_inode {
@@ -364,48 +338,93 @@ static int collect_same(const char *path, const struct stat *st, int flag,
 	return c->names[c->n++] ? 0 : -1;
 }
 
-/* Repin REL with the other names of its hardlink group that still lead
- * to it; the group is read from the metadata layer, which never changes. */
-int repin_image_file(const struct image_tree *t, const char *rel,
-		     struct error **err)
+/* The other names of REL's hardlink group (inode M), from the metadata
+ * layer: ovlmig's own tree, which never changes. */
+static int find_others(const struct image_tree *t, const char *rel,
+		       const struct stat *m, struct same_inode *c,
+		       struct error **err)
 {
-	struct same_inode c = { .prefix = strlen(t->meta) + 1, .skip = rel };
-	const char **others = NULL;
+	int rc;
+
+	*c = (struct same_inode){ .ino = m->st_ino, .prefix = strlen(t->meta) + 1,
+				  .skip = rel };
+	if (m->st_nlink <= 1)
+		return 0;
+	pthread_mutex_lock(&find_lock);
+	find_ctx = c;
+	rc = nftw(t->meta, collect_same, 32, FTW_PHYS | FTW_MOUNT);
+	pthread_mutex_unlock(&find_lock);
+	if (rc < 0)
+		return error_set(err, errno ? errno : ENOMEM, "hardlinks of /%s", rel);
+	return 0;
+}
+
+int repin_image_file_in(const struct image_tree *t, int dirfd,
+			const char *name, const char *rel, struct error **err)
+{
+	struct same_inode c = { 0 };
+	struct pin *pins = NULL;
 	size_t n = 0, i;
 	struct stat m;
 	int ret = -1;
 
-	if (!image_file_at(t, rel))
-		return 0;	/* repinned already, or the workload's own file */
-	if (fstatat(t->metafd, rel, &m, AT_SYMLINK_NOFOLLOW) < 0)
+	if (!image_file_in(t, dirfd, name, rel))
+		return 1;	/* repinned already, or the workload's own file */
+	if (meta_stat(t, rel, &m) < 0)
 		return error_set(err, errno, "metadata of /%s", rel);
-	if (m.st_nlink > 1) {
-		int rc;
-
-		c.ino = m.st_ino;
-		pthread_mutex_lock(&find_lock);
-		find_ctx = &c;
-		rc = nftw(t->meta, collect_same, 32, FTW_PHYS | FTW_MOUNT);
-		pthread_mutex_unlock(&find_lock);
-		if (rc < 0) {
-			error_set(err, errno ? errno : ENOMEM, "hardlinks of /%s", rel);
-			goto out;
-		}
-	}
-	others = calloc(c.n + 1, sizeof(*others));
-	if (!others) {
+	if (find_others(t, rel, &m, &c, err) < 0)
+		goto out;
+	pins = calloc(c.n + 1, sizeof(*pins));
+	if (!pins) {
 		error_set(err, ENOMEM, "repin /%s", rel);
 		goto out;
 	}
-	for (i = 0; i < c.n; i++)
-		if (image_file_at(t, c.names[i]))
-			others[n++] = c.names[i];
-	ret = repin(t->rootfd, rel, others, n, err);
+	pins[n++] = (struct pin){ .dirfd = dup(dirfd), .name = name, .rel = rel };
+	if (pins[0].dirfd < 0) {
+		error_set(err, errno, "repin /%s", rel);
+		goto out;
+	}
+	for (i = 0; i < c.n; i++) {
+		struct error *why = NULL;
+		const char *other;
+		int fd = open_parent(t, c.names[i], &other, &why, err);
+
+		repin_log_skipped(&why);
+		if (fd < 0 && *err)
+			goto out;
+		if (fd < 0)
+			continue;
+		if (!image_file_in(t, fd, other, c.names[i])) {
+			close(fd);	/* no longer the same file */
+			continue;
+		}
+		pins[n++] = (struct pin){ .dirfd = fd, .name = other, .rel = c.names[i] };
+	}
+	ret = repin_group(pins, n, m.st_ino, err);
 out:
+	for (i = 0; i < n; i++) {
+		if (pins[i].dirfd >= 0)
+			close(pins[i].dirfd);
+		free(pins[i].tmp);
+	}
+	free(pins);
 	for (i = 0; i < c.n; i++)
 		free(c.names[i]);
 	free(c.names);
-	free(others);
 	return ret;
 }
 
+int repin_image_file(const struct image_tree *t, const char *rel,
+		     struct error **err)
+{
+	struct error *why = NULL;
+	const char *name;
+	int rc, dirfd = open_parent(t, rel, &name, &why, err);
+
+	repin_log_skipped(&why);
+	if (dirfd < 0)
+		return *err ? -1 : 1;
+	rc = repin_image_file_in(t, dirfd, name, rel, err);
+	close(dirfd);
+	return rc;
+}

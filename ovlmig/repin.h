@@ -5,14 +5,23 @@
  * overlay under a temporary name and renamed over the original, so new
  * opens get a fresh upper inode while current users keep the old one.
  * All names of a hardlink group move together, keeping the group whole.
+ *
+ * The overlay is the container's tree: every name is reached with
+ * beneath.h, and the copy, link and rename of one name all happen in the
+ * directory fd it was found in. A name whose path the workload changed
+ * (a directory swapped for a symlink) is not repinned; that is logged.
  */
 #ifndef OVLMIG_REPIN_H
 #define OVLMIG_REPIN_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "../common/error.h"
+
+/* every temporary name starts so: the only names ovlmig removes */
+#define REPIN_TMP_PREFIX ".ovlmig-repin-"
 
 /*
  * Remove the temporary names a killed migrate or detach left (recorded in
@@ -21,10 +30,10 @@
 int repin_journal(int rootfd, const char *state_dir, struct error **err);
 /* Everything journaled is complete: forget it. */
 void repin_journal_done(void);
-
-/* REL and its OTHER names, relative to the overlay root ROOTFD. */
-int repin(int rootfd, const char *rel, const char *const *others,
-	  size_t nothers, struct error **err);
+/* For repin.c: a temporary name REL (from the overlay root) is about to
+ * be made; directory DIR had times ST before our names touched it. */
+void journal_temp(const char *rel);
+void journal_dir_times(const char *dir, const struct stat *st);
 
 /* An overlay and its metadata layer (the image as it was mounted). */
 struct image_tree {
@@ -36,12 +45,28 @@ struct image_tree {
 /*
  * Does REL in the overlay still lead to the image's file? A file keeps
  * the inode number of its metadata-layer entry (its origin), so a
- * repinned or replaced file no longer matches.
+ * repinned or replaced file no longer matches. A path the workload
+ * changed on the way leads nowhere: no, and *WHY (if WHY) says how.
  */
-bool image_file_at(const struct image_tree *t, const char *rel);
-/* Repin REL with every other name of its hardlink group (read from the
- * metadata layer) that still leads to it. */
+bool image_file_at(const struct image_tree *t, const char *rel,
+		   struct error **why);
+/* The same for NAME in overlay directory DIRFD, REL its image path. */
+bool image_file_in(const struct image_tree *t, int dirfd, const char *name,
+		   const char *rel);
+
+/*
+ * Repin REL with every other name of its hardlink group (read from the
+ * metadata layer) that still leads to it. 0 repinned, 1 not (REL does not
+ * lead to the image's file; a changed path is logged), -1 error.
+ */
 int repin_image_file(const struct image_tree *t, const char *rel,
 		     struct error **err);
+/* The same for NAME in overlay directory DIRFD (REL its image path): for
+ * a walk that holds the directory already. */
+int repin_image_file_in(const struct image_tree *t, int dirfd,
+			const char *name, const char *rel, struct error **err);
+
+/* Log WHY, a name not repinned because its path changed; frees it. */
+void repin_log_skipped(struct error **why);
 
 #endif

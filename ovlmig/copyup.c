@@ -7,17 +7,25 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "beneath.h"
+
+/* ATTR of NAME (a file or directory, not a symlink) in DIRFD ("." for
+ * itself), read through an fd of exactly that entry */
 static ssize_t upper_xattr(int dirfd, const char *name, const char *attr,
 			   char *buf, size_t size)
 {
-	char path[64 + 256];
+	char proc[32];
+	int fd = beneath_open(dirfd, name, O_PATH, 0), e;
+	ssize_t n;
 
-	if (snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dirfd, name) >=
-	    (int)sizeof(path)) {
-		errno = ENAMETOOLONG;
+	if (fd < 0)
 		return -1;
-	}
-	return lgetxattr(path, attr, buf, size);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = getxattr(proc, attr, buf, size);
+	e = errno;
+	close(fd);
+	errno = e;
+	return n;
 }
 
 bool copyup_done(int upper_dir, const char *name, mode_t mode)
@@ -44,17 +52,25 @@ bool is_opaque(int upper_dir, const char *name)
 int copyup_entry(int ovl_dir, const char *name, const struct stat *st)
 {
 	struct timespec ts[2] = { st->st_atim, st->st_mtim };
-	int fd;
+	struct stat now;
+	int fd, rc = 0;
 
 	if (S_ISREG(st->st_mode)) {
-		fd = openat(ovl_dir, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC |
-			    O_NONBLOCK | O_NOCTTY);
+		/* only a regular file: a device or FIFO the workload put in
+		 * its place is never opened */
+		fd = beneath_open_regular(ovl_dir, name, O_WRONLY | O_NONBLOCK |
+					  O_NOCTTY, &now);
 		if (fd < 0)
 			return -errno;
 		close(fd);
 		return 0;
 	}
-	if (utimensat(ovl_dir, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+	/* the entry itself (a symlink too), never across a mount */
+	fd = beneath_open(ovl_dir, name, O_PATH | O_NOFOLLOW, 0);
+	if (fd < 0)
 		return -errno;
-	return 0;
+	if (utimensat(fd, "", ts, AT_EMPTY_PATH) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
 }

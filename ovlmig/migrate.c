@@ -23,6 +23,7 @@
 #include "../common/util.h"
 #include "../lowerfs/ctl_client.h"
 #include "../lowerfs/source.h"
+#include "beneath.h"
 #include "commands.h"
 #include "copyup.h"
 #include "lower.h"
@@ -67,6 +68,23 @@ struct walker {
 };
 
 /*
+ * Is a failure on REL, an entry of the walk, the workload's doing? It is
+ * gone (ENOENT), or its path changed under the walk (a symlink, a mount or
+ * a non-directory now where it was: logged). Either way it is left alone
+ * and nothing is followed.
+ */
+static bool workload_changed(int errnum, const char *what, const char *rel)
+{
+	if (errnum == ENOENT)
+		return true;
+	if (!beneath_changed(errnum))
+		return false;
+	fprintf(stderr, "ovlmig: not %s, the workload changed its path: /%s: %s\n",
+		what, rel, strerror(errnum));
+	return true;
+}
+
+/*
  * A regular file's data copy-up. An executable is copied beside and
  * swapped in instead: holding it open for writing, even for the moment of
  * a copy-up, would make a concurrent exec of it fail with ETXTBSY.
@@ -75,30 +93,32 @@ struct walker {
 static void copy_file(struct walker *w, int dirfd, const char *rel,
 		      const struct job_file *f)
 {
+	char *path = path_join(rel, f->name);
 	int rc;
 
-	if (f->st.st_mode & 0111) {
+	if (!path) {
+		rc = -ENOMEM;
+	} else if (f->st.st_mode & 0111) {
 		struct error *e = NULL;
-		char *path = path_join(rel, f->name);
 
 		/* in the directory the walk holds: no path to be swapped */
-		rc = path ? repin_image_file_in(&w->tree, dirfd, f->name, path, &e) : -ENOMEM;
+		rc = repin_image_file_in(&w->tree, dirfd, f->name, path, &e);
 		if (rc < 0 && e)
 			rc = -e->errnum;
 		else if (rc > 0)
 			rc = 0;		/* not the image's file any more */
 		error_free(&e);
-		free(path);
 	} else {
 		rc = copyup_entry(dirfd, f->name, &f->st);
 	}
 
 	pthread_mutex_lock(&w->lock);
 	if (rc == -ETXTBSY) {
-		fprintf(w->deferred, "%s%s%s\n", rel, *rel ? "/" : "", f->name);
+		fprintf(w->deferred, "%s\n", path);
 		fflush(w->deferred);
 		w->prog.deferred++;
-	} else if (rc < 0 && rc != -ENOENT && !w->err) {
+	} else if (rc < 0 && (!path || !workload_changed(-rc, "copied up", path)) &&
+		   !w->err) {
 		error_set(&w->err, -rc, "copy up /%s%s%s", rel, *rel ? "/" : "",
 			  f->name);
 	}
@@ -107,6 +127,7 @@ static void copy_file(struct walker *w, int dirfd, const char *rel,
 	progress_update(&w->prog, false);	/* the walker may be waiting */
 	pthread_mutex_unlock(&w->lock);
 	link_transfer(&w->limit, (uint64_t)f->st.st_size);
+	free(path);
 }
 
 static void run_job(struct walker *w, struct job *j)
@@ -202,9 +223,10 @@ static int enqueue(struct walker *w, int dirfd, const char *rel, struct job *j,
 	return 0;
 }
 
+/* A subdirectory of the tree, never a symlink or another mount. */
 static int open_dir(int dirfd, const char *name)
 {
-	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return beneath_open(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
 }
 
 /* Pass 1: copy up every entry below overlay dir OVL (upper dir UP). */
@@ -247,7 +269,7 @@ static int copy_tree(struct walker *w, int ovl, int up, const char *rel,
 		}
 		if (!copyup_done(up, names[i], st.st_mode)) {
 			rc = copyup_entry(ovl, names[i], &st);
-			if (rc < 0 && rc != -ENOENT) {
+			if (rc < 0 && !workload_changed(-rc, "copied up", child)) {
 				ret = error_set(err, -rc, "copy up /%s", child);
 				free(child);
 				break;
@@ -261,7 +283,7 @@ static int copy_tree(struct walker *w, int ovl, int up, const char *rel,
 			cu = co >= 0 ? open_dir(up, names[i]) : -1;
 			if (co >= 0 && cu >= 0)
 				ret = copy_tree(w, co, cu, child, err);
-			else if (errno != ENOENT)
+			else if (!workload_changed(errno, "walked", child))
 				ret = error_set(err, errno, "open /%s", child);
 			if (co >= 0)
 				close(co);
@@ -311,10 +333,7 @@ static bool subtree_up(int ovl, int up, const char *rel)
 
 static int set_opaque(int up, const char *rel, struct error **err)
 {
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", up);
-	if (setxattr(path, "trusted.overlay.opaque", "y", 1, 0) < 0)
+	if (fsetxattr(up, "trusted.overlay.opaque", "y", 1, 0) < 0)
 		return error_set(err, errno, "mark /%s opaque", rel);
 	return 0;
 }

@@ -9,11 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "../common/util.h"
+#include "digest.h"
 
 #define IDENTITY_FILE "IMAGE"
+/* trusted.*: only root can set it, so no one else can forge a record */
+#define DIGEST_XATTR "trusted.lowerfs.sha256"
 #define NAME_LEN 32
 
 static void node_name(char *buf, uint32_t node)
@@ -140,12 +144,91 @@ void cache_close(struct cache *c)
 	free(c);
 }
 
-int cache_lookup(struct cache *c, uint32_t node)
+/* "sha256:<hex>" of FD's first SIZE bytes. */
+static int file_digest(int fd, uint64_t size, char out[DIGEST_STRLEN + 1],
+		       struct error **err)
+{
+	uint8_t md[32];
+
+	if (sha256_fd(fd, size, md, err) < 0)
+		return -1;
+	memcpy(out, DIGEST_PREFIX, 7);
+	sha256_hex(md, out + 7);
+	return 0;
+}
+
+/* FD is NAME's complete data as fetched: SIZE bytes, the recorded sha256. */
+static int check_file(struct cache *c, int fd, const char *name, uint64_t size,
+		      bool hash, struct error **err)
+{
+	char want[DIGEST_STRLEN + 1], have[DIGEST_STRLEN + 1];
+	struct stat st;
+	ssize_t n;
+
+	if (fstat(fd, &st) < 0)
+		return error_set(err, errno, "%s/%s", c->dir, name);
+	if (!S_ISREG(st.st_mode))
+		return error_set_msg(err, EINVAL, "%s/%s: not a regular file",
+				     c->dir, name);
+	if ((uint64_t)st.st_size != size)
+		return error_set_msg(err, EINVAL, "%s/%s: %lld bytes, the image says %llu",
+				     c->dir, name, (long long)st.st_size,
+				     (unsigned long long)size);
+	if (!hash)
+		return 0;
+	n = fgetxattr(fd, DIGEST_XATTR, want, sizeof(want));
+	if (n != DIGEST_STRLEN)
+		return error_set(err, n < 0 ? errno : EINVAL,
+				 "%s/%s: no sha256 recorded when it was fetched",
+				 c->dir, name);
+	want[n] = '\0';
+	if (file_digest(fd, size, have, err) < 0)
+		return error_wrap(err, "%s/%s", c->dir, name);
+	if (strcmp(have, want))
+		return error_set_msg(err, EINVAL, "%s/%s: sha256 %s, recorded %s when it was fetched",
+				     c->dir, name, have, want);
+	return 0;
+}
+
+int cache_lookup(struct cache *c, uint32_t node, uint64_t size, bool hash,
+		 struct error **why)
 {
 	char name[NAME_LEN];
+	int fd;
 
 	node_name(name, node);
-	return openat(c->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = openat(c->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno != ENOENT)	/* e.g. a symlink: ELOOP */
+			error_set(why, errno, "open %s/%s", c->dir, name);
+		return -1;
+	}
+	if (check_file(c, fd, name, size, hash, why) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The fetched file is what it should be: keep its sha256 with it. */
+static int record_digest(struct cache *c, int fd, const char *part,
+			 uint64_t size, struct error **err)
+{
+	char digest[DIGEST_STRLEN + 1];
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return error_set(err, errno, "%s/%s", c->dir, part);
+	if ((uint64_t)st.st_size != size)
+		return error_set_msg(err, EIO, "%s/%s: fetched %lld bytes, the image says %llu",
+				     c->dir, part, (long long)st.st_size,
+				     (unsigned long long)size);
+	if (file_digest(fd, size, digest, err) < 0)
+		return error_wrap(err, "%s/%s", c->dir, part);
+	if (fsetxattr(fd, DIGEST_XATTR, digest, DIGEST_STRLEN, 0) < 0)
+		return error_set(err, errno, "record the sha256 of %s/%s in %s",
+				 c->dir, part, DIGEST_XATTR);
+	return 0;
 }
 
 int cache_fill(struct cache *c, struct source *src, const struct image *img,
@@ -160,7 +243,8 @@ int cache_fill(struct cache *c, struct source *src, const struct image *img,
 		    O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return error_set(err, errno, "create %s/%s", c->dir, part);
-	if (src->ops->fetch(src, img, node, fd, err) < 0) {
+	if (src->ops->fetch(src, img, node, fd, err) < 0 ||
+	    record_digest(c, fd, part, img->nodes[node].size, err) < 0) {
 		close(fd);
 		unlinkat(c->dirfd, part, 0);
 		return -1;
@@ -171,7 +255,7 @@ int cache_fill(struct cache *c, struct source *src, const struct image *img,
 		unlinkat(c->dirfd, part, 0);
 		return -1;
 	}
-	ro = cache_lookup(c, node);
+	ro = openat(c->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (ro < 0)
 		return error_set(err, errno, "open %s/%s", c->dir, name);
 	return ro;

@@ -58,21 +58,39 @@ uint64_t nodes_live_count(struct lowerfs *fs)
 	return live;
 }
 
-/* The cached copy of NODE, fetched now if absent. Node lock held. */
+/*
+ * The cached copy of NODE, fetched now if absent or not what was fetched.
+ * Its digest is checked once per process: the cache directory is root's
+ * alone (dir_check_private), so only root could change it afterwards.
+ * Node lock held.
+ */
 static int cached_fd_locked(struct lowerfs *fs, uint32_t node,
 			    struct error **err)
 {
-	int fd = cache_lookup(fs->cache, node);
+	struct node_state *ns = &fs->nodes[node];
+	struct error *why = NULL;
+	int fd = cache_lookup(fs->cache, node, fs->img.nodes[node].size,
+			      !ns->cache_checked, &why);
 
 	if (fd >= 0) {
+		ns->cache_checked = true;
 		atomic_fetch_add(&fs->stats.cache_hits, 1);
 		return fd;
+	}
+	if (why) {
+		char *path = image_path(&fs->img, node);
+
+		lowerfs_log("cached /%s refused, fetching it again: %s",
+			    path ? path : "?", why->msg);
+		free(path);
+		error_free(&why);
 	}
 	fd = cache_fill(fs->cache, fs->src, &fs->img, node, err);
 	if (fd < 0) {
 		atomic_fetch_add(&fs->stats.fetch_errors, 1);
 		return -1;
 	}
+	ns->cache_checked = true;
 	atomic_fetch_add(&fs->stats.files_fetched, 1);
 	atomic_fetch_add(&fs->stats.bytes_fetched, fs->img.nodes[node].size);
 	return fd;

@@ -611,6 +611,24 @@ static bool curl_permanent(CURLcode rc)
 	}
 }
 
+/*
+ * Once on https, every hop stays there, --insecure or not: on plain http
+ * anyone on the path could read the request or change the answer.
+ */
+static void refuse_downgrade(struct run *r, const char *to)
+{
+	char *from = url_for_message(r->url), *dest = url_for_message(to), *why = NULL;
+
+	if (!from || !dest ||
+	    asprintf(&why, "redirect from %s to %s refused: https is never downgraded to http",
+		     from, dest) < 0)
+		why = NULL;
+	run_fail(r, EPROTO, why ? why : "redirect from https to http refused");
+	free(why);
+	free(from);
+	free(dest);
+}
+
 static void follow(struct run *r, long status)
 {
 	char *to = NULL, why[64];
@@ -626,6 +644,10 @@ static void follow(struct run *r, long status)
 	}
 	if (strncmp(to, "https://", 8) && strncmp(to, "http://", 7)) {
 		run_fail(r, EIO, "redirected to a URL that is not http(s)");
+		return;
+	}
+	if (!strncasecmp(r->url, "https://", 8) && strncmp(to, "https://", 8)) {
+		refuse_downgrade(r, to);
 		return;
 	}
 	to = strdup(to);

@@ -37,8 +37,12 @@ int fuse_dev_mount(struct lowerfs *fs, struct error **err)
 		     fs->devfd, S_IFDIR, FUSE_MAX_READ);
 	if (n < 0 || (size_t)n >= sizeof(opts))
 		return error_set(err, EOVERFLOW, "mount options");
+	/*
+	 * nosuid, nodev: anyone may read this mount (allow_other), and it is
+	 * not the container's view; the overlay above decides for that.
+	 */
 	if (mount("lowerfs", fs->opts.mountpoint, "fuse.lowerfs",
-		  MS_RDONLY | MS_NOATIME, opts) < 0)
+		  MS_RDONLY | MS_NOATIME | MS_NOSUID | MS_NODEV, opts) < 0)
 		return error_set(err, errno, "mount %s", fs->opts.mountpoint);
 	fs->mounted = true;
 	return 0;

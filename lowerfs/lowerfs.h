@@ -29,6 +29,7 @@ struct node_state {
 	int backing_id;			/* passthrough backing id; 0 when none */
 	bool no_passthrough;		/* backing registration failed once */
 	bool chunked;			/* too large to fetch whole: READs go to the source */
+	bool cache_checked;		/* its cached file's digest was checked */
 	atomic_bool recorded;		/* --record-access wrote its path */
 };
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../common/cli.h"
+#include "../common/private_dir.h"
 #include "../common/util.h"
 #include "control.h"
 #include "session.h"
@@ -193,6 +194,9 @@ static int check_environment(const struct lowerfs_opts *o, struct error **err)
 				 "must run as root (mounting FUSE and passthrough need CAP_SYS_ADMIN)");
 	if (access("/dev/fuse", R_OK | W_OK) < 0)
 		return error_set(err, errno, "/dev/fuse");
+	/* what is planted in a cache is served as image data */
+	if (o->cache_dir && dir_make_private("cache directory", o->cache_dir, err) < 0)
+		return -1;
 	if (o->takeover_fd > 0)
 		return 0;	/* the mountpoint is the live mount being taken over */
 	if (stat(o->mountpoint, &st) < 0)
@@ -430,12 +434,12 @@ static int serve(struct lowerfs *fs)
 		}
 		fs->opts.run_dir = default_run_dir;
 	}
-	if (mkdir(fs->opts.run_dir, 0700) < 0 && errno != EEXIST) {
-		fprintf(stderr, "lowerfs: create run directory %s: %s\n",
-			fs->opts.run_dir, strerror(errno));
+	/* its pid file tells ovlmig whom to signal */
+	if (dir_make_private("run directory", fs->opts.run_dir, &err) < 0) {
+		error_report(&err, "lowerfs", stderr);
 		source_close(fs->src);
 		free(default_run_dir);
-		return EXIT_RUNTIME;
+		return EXIT_USAGE;
 	}
 	fs->timeout_sec = fs->opts.timeout_set ? fs->opts.timeout_sec :
 					       100ull * 365 * 24 * 3600;

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "../common/fsutil.h"
+#include "../common/log_escape.h"
 #include "../common/util.h"
 #include "commands.h"
 #include "hook_input.h"
@@ -44,31 +45,38 @@ struct hook {
 
 static void hlog(const struct hook *h, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* One line per message: what the input put in it is escaped. */
 static void hlog(const struct hook *h, const char *fmt, ...)
 {
 	char *path = path_join(state_root(), "hook.log"), stamp[32];
+	char *msg = NULL, *safe = NULL;
 	struct error *none = NULL;
 	time_t t = time(NULL);
 	struct tm tm;
 	va_list ap;
-	FILE *f;
+	FILE *f = NULL;
+	int n;
 
-	if (!path)
-		return;
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (!path || n < 0 || !(safe = log_escape(msg)))
+		goto out;
 	make_dirs(state_root(), 0700, &none);
 	error_free(&none);
 	f = fopen(path, "ae");
-	free(path);
 	if (!f)
-		return;
+		goto out;
 	localtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(f, "%s %s %s: ", stamp, h->stage, h->in.id ? h->in.id : "?");
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	fputc('\n', f);
+	fprintf(f, "%s %s %s: %s\n", stamp, h->stage, h->in.id ? h->in.id : "?",
+		safe);
 	fclose(f);
+out:
+	if (n >= 0)
+		free(msg);
+	free(safe);
+	free(path);
 }
 
 static char *read_all_fd(int fd, size_t max, size_t *len)
@@ -265,8 +273,12 @@ int cmd_hook(int argc, char **argv)
 	parsed = h.in.rootfs != NULL;
 	required = h.in.required;
 	if (err) {
+		char *safe = log_escape(err->msg);
+
 		hlog(&h, "%s", err->msg);
-		fprintf(stderr, "ovlmig hook %s: %s\n", h.stage, err->msg);
+		/* the runtime logs this too */
+		fprintf(stderr, "ovlmig hook %s: %s\n", h.stage, safe ? safe : "out of memory");
+		free(safe);
 		error_free(&err);
 	}
 	hook_input_free(&h.in);

@@ -162,7 +162,7 @@ int meta_build(const struct image *img, const char *dir, struct error **err)
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return error_set(err, errno, "create metadata layer %s", dir);
 	empty = dir_is_empty(dir);
-	if (empty <= 0)
+	if (empty <= 0)		/* never touch a directory that holds something */
 		return error_set(err, empty < 0 ? errno : ENOTEMPTY,
 				 "metadata layer %s", dir);
 	b.made = calloc(img->count, sizeof(*b.made));
@@ -171,8 +171,22 @@ int meta_build(const struct image *img, const char *dir, struct error **err)
 		error_set(err, b.made ? errno : ENOMEM, "open %s", dir);
 		goto out;
 	}
-	if (build_dir(&b, b.rootfd, 0, "", err) < 0 ||
-	    apply_attrs(&b, b.rootfd, ".", 0, "", err) < 0)
+	/*
+	 * The image's devices and setuid files are real here: root's alone,
+	 * whoever made the directory. The overlay's root is the upper's, so
+	 * the image root's attributes are not needed on this one. Checked
+	 * empty again: nothing put in before then may stay.
+	 */
+	if (fchown(b.rootfd, 0, 0) < 0 || fchmod(b.rootfd, 0700) < 0) {
+		error_set(err, errno, "make %s root's alone", dir);
+		goto out;
+	}
+	empty = dir_is_empty(dir);
+	if (empty <= 0) {
+		error_set(err, empty < 0 ? errno : ENOTEMPTY, "metadata layer %s", dir);
+		goto out;
+	}
+	if (build_dir(&b, b.rootfd, 0, "", err) < 0)
 		goto out;
 	ret = 0;
 out:

@@ -13,7 +13,11 @@
 #include "../common/error.h"
 #include "../lowerfs/image.h"
 
-/* Materialize IMG in DIR, which must be absent or empty. */
+/*
+ * Materialize IMG in DIR, which must be absent or empty. DIR itself is
+ * made root's, mode 0700: its devices and setuid files are real, and
+ * only the overlay may reach them.
+ */
 int meta_build(const struct image *img, const char *dir, struct error **err);
 /*
  * Give DIR the image root's owner, mode, xattrs and times. Overlayfs shows

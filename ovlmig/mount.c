@@ -16,6 +16,7 @@
 
 #include "../common/cli.h"
 #include "../common/fsutil.h"
+#include "../common/private_dir.h"
 #include "../common/util.h"
 #include "../lowerfs/image.h"
 #include "../lowerfs/source.h"
@@ -437,7 +438,8 @@ int cmd_mount(int argc, char **argv)
 		error_set(&err, EINVAL, "bad name '%s'", name ? name : "");
 		goto fail;
 	}
-	if (make_dirs(state_root(), 0700, &err) < 0)
+	if (make_dirs(state_root(), 0700, &err) < 0 ||
+	    dir_check_private("state directory", state_root(), &err) < 0)
 		goto fail;
 	dir = state_dir(name);
 	if (dir && access(dir, F_OK) == 0 && !state_file_exists(dir)) {
@@ -467,6 +469,10 @@ int cmd_mount(int argc, char **argv)
 		error_set(&err, ENOMEM, "mount");
 		goto fail;
 	}
+	/* what someone else plants there would reach the container */
+	if (dir_check_private("metadata layer", s.meta, &err) < 0 ||
+	    (s.cache && dir_check_private("cache directory", s.cache, &err) < 0))
+		goto fail;
 	if (do_mount(&a, &s, dir, &code, &err) < 0)
 		goto fail;
 	if (s.own_lower)

@@ -106,6 +106,17 @@ static uint32_t node(struct fixture *f, const char *name)
 	return n;
 }
 
+/* cache_lookup of NAME with every check; a refusal fails the test. */
+static int lookup(struct fixture *f, struct cache *c, const char *name)
+{
+	struct error *why = NULL;
+	uint32_t n = node(f, name);
+	int fd = cache_lookup(c, n, f->img.nodes[n].size, true, &why);
+
+	assert_null(why);
+	return fd;
+}
+
 static void test_index_hardlinks(void **state)
 {
 	struct fixture *f = *state;
@@ -126,7 +137,7 @@ static void test_fill_keeps_holes(void **state)
 	int fd;
 
 	assert_int_equal(cache_open(f->cache, 1, &c, &err), 0);
-	assert_int_equal(cache_lookup(c, node(f, "sparse")), -1);
+	assert_int_equal(lookup(f, c, "sparse"), -1);
 	fd = cache_fill(c, f->s, &f->img, node(f, "sparse"), &err);
 	assert_true(fd >= 0);
 	assert_int_equal(fstat(fd, &st), 0);
@@ -137,7 +148,7 @@ static void test_fill_keeps_holes(void **state)
 	assert_int_equal(pread(fd, buf, 4, 0), 4);
 	assert_memory_equal(buf, "head", 4);
 	close(fd);
-	fd = cache_lookup(c, node(f, "sparse"));
+	fd = lookup(f, c, "sparse");
 	assert_true(fd >= 0);
 	close(fd);
 	cache_close(c);
@@ -164,7 +175,7 @@ static void test_identity(void **state)
 
 	/* same image: complete files stay, interrupted ones go */
 	assert_int_equal(cache_open(f->cache, 1, &c, &err), 0);
-	fd = cache_lookup(c, node(f, "plain"));
+	fd = lookup(f, c, "plain");
 	assert_true(fd >= 0);
 	close(fd);
 	assert_int_equal(access(part, F_OK), -1);
@@ -172,7 +183,7 @@ static void test_identity(void **state)
 
 	/* another image: everything of ours goes, nothing else */
 	assert_int_equal(cache_open(f->cache, 2, &c, &err), 0);
-	assert_int_equal(cache_lookup(c, node(f, "plain")), -1);
+	assert_int_equal(lookup(f, c, "plain"), -1);
 	assert_int_equal(access(stray, F_OK), 0);
 	cache_close(c);
 	free(stray);
@@ -193,10 +204,75 @@ static void test_fetch_missing_source_file(void **state)
 	assert_non_null(strstr(err->msg, "fetch plain: open "));
 	assert_non_null(strstr(err->msg, "No such file or directory"));
 	error_free(&err);
-	assert_int_equal(cache_lookup(c, node(f, "plain")), -1);
+	assert_int_equal(lookup(f, c, "plain"), -1);
 	cache_close(c);
 	free(p);
 	free(q);
+}
+
+/* why NAME's cached file is refused, or NULL if it is served */
+static char *refusal(struct fixture *f, struct cache *c, const char *name)
+{
+	struct error *why = NULL;
+	uint32_t n = node(f, name);
+	int fd = cache_lookup(c, n, f->img.nodes[n].size, true, &why);
+	char *msg;
+
+	if (fd >= 0) {
+		assert_null(why);
+		close(fd);
+		return NULL;
+	}
+	assert_non_null(why);
+	msg = strdup(why->msg);
+	error_free(&why);
+	return msg;
+}
+
+static void test_refuses_what_was_not_fetched(void **state)
+{
+	struct fixture *f = *state;
+	struct error *err = NULL;
+	struct cache *c;
+	char name[16], *file, *msg;
+	int fd;
+
+	assert_int_equal(cache_open(f->cache, 4, &c, &err), 0);
+	snprintf(name, sizeof(name), "%08x", node(f, "plain"));
+	file = sub(f->cache, name);
+
+	/* planted with the right size and name, never fetched: no record */
+	write_file(file, "HELLO", 5, 0);
+	msg = refusal(f, c, "plain");
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "no sha256 recorded"));
+	free(msg);
+
+	/* fetched, then altered in place: the recorded sha256 differs */
+	fd = cache_fill(c, f->s, &f->img, node(f, "plain"), &err);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_null(refusal(f, c, "plain"));
+	write_file(file, "J", 1, 0);
+	msg = refusal(f, c, "plain");
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "recorded sha256:"));
+	free(msg);
+
+	/* the size is checked first, even without hashing */
+	write_file(file, "hello!", 6, 0);
+	fd = cache_lookup(c, node(f, "plain"), 5, false, &err);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(err->msg, "6 bytes, the image says 5"));
+	error_free(&err);
+
+	/* fetching again replaces it */
+	fd = cache_fill(c, f->s, &f->img, node(f, "plain"), &err);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_null(refusal(f, c, "plain"));
+	cache_close(c);
+	free(file);
 }
 
 int main(void)
@@ -206,6 +282,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fill_keeps_holes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_missing_source_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuses_what_was_not_fetched, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("cache", tests, NULL, NULL);

@@ -106,6 +106,12 @@ static void fill_times(struct layer_entry *e, struct archive_entry *ae)
 		get_time(&e->ctime, archive_entry_ctime(ae), archive_entry_ctime_nsec(ae));
 }
 
+/* Bytes an xattr costs against the caps: its name and its value. */
+static size_t xattr_cost(const char *name, size_t size)
+{
+	return strlen(name) + size;
+}
+
 /* NULL when the entry is fine, else why it is left out; *oom on ENOMEM. */
 static const char *fill_xattrs(struct layer_entry *e, struct archive_entry *ae,
 			       bool *oom)
@@ -113,7 +119,7 @@ static const char *fill_xattrs(struct layer_entry *e, struct archive_entry *ae,
 	int n = archive_entry_xattr_reset(ae);
 	const char *name;
 	const void *value;
-	size_t size;
+	size_t size, total = 0;
 
 	if (n <= 0)
 		return NULL;
@@ -136,6 +142,12 @@ static const char *fill_xattrs(struct layer_entry *e, struct archive_entry *ae,
 			if (!strcmp(e->xattrs[k].name, name))
 				break;
 		x = &e->xattrs[k];
+		if (k < e->nxattrs)
+			total -= xattr_cost(name, x->size);
+		/* checked before the copy: the entry never holds more */
+		total += xattr_cost(name, size);
+		if (total > LAYER_XATTR_ENTRY_MAX)
+			return "xattrs larger than 64 KiB in all (names and values)";
 		if (k < e->nxattrs) {
 			free(x->value);
 			x->value = NULL;
@@ -154,6 +166,27 @@ static const char *fill_xattrs(struct layer_entry *e, struct archive_entry *ae,
 oom:
 	*oom = true;
 	return "out of memory";
+}
+
+/* The layer's xattrs in all stay under LAYER_XATTR_LAYER_MAX: else the layer is refused. */
+static int count_xattrs(struct layer_index *idx, const struct layer_entry *e,
+			struct error **err)
+{
+	uint64_t bytes = 0;
+	uint32_t k;
+	char *shown;
+
+	for (k = 0; k < e->nxattrs; k++)
+		bytes += xattr_cost(e->xattrs[k].name, e->xattrs[k].size);
+	if (bytes <= LAYER_XATTR_LAYER_MAX - idx->xattr_bytes) {
+		idx->xattr_bytes += bytes;
+		return 0;
+	}
+	shown = layer_path_printable(e->path);
+	error_set(err, 0, "layer: tar entry \"%s\": the layer's xattrs pass %u MiB in all (names and values)",
+		  shown ? shown : "?", LAYER_XATTR_LAYER_MAX >> 20);
+	free(shown);
+	return -1;
 }
 
 /* The hardlink target: an earlier entry of this layer, not a directory. */
@@ -271,6 +304,10 @@ static int add_entry(struct build *b, struct archive_entry *ae,
 		reject(b, archive_entry_pathname(ae), why);
 		layer_entry_clear(&e);
 		return 0;
+	}
+	if (count_xattrs(idx, &e, err) < 0) {
+		layer_entry_clear(&e);
+		return -1;
 	}
 	if (idx->nentries == b->cap) {
 		uint32_t cap = b->cap ? b->cap * 2 : 256;

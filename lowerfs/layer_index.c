@@ -474,9 +474,25 @@ static char *get_str(struct rbuf *r, uint32_t len)
 
 #define EFAIL(...) error_set(err, 0, "index: entry %" PRIu32 ": " __VA_ARGS__)
 
-static int decode_xattrs(struct rbuf *r, struct layer_entry *e, uint32_t i,
-			 uint32_t n, struct error **err)
+/* A cap on xattr bytes passed at entry I: named, since the path is read. */
+static int xattr_cap_error(const struct layer_entry *e, uint32_t i,
+			   const char *what, uint64_t bytes, uint32_t max,
+			   struct error **err)
 {
+	char *shown = layer_path_printable(e->path);
+
+	error_set(err, 0, "index: entry %" PRIu32 " \"%s\": %s (%" PRIu64
+		  " bytes of names and values, at most %" PRIu32 ")", i,
+		  shown ? shown : "?", what, bytes, max);
+	free(shown);
+	return -1;
+}
+
+static int decode_xattrs(struct rbuf *r, struct layer_index *idx,
+			 struct layer_entry *e, uint32_t i, uint32_t n,
+			 struct error **err)
+{
+	uint64_t total = 0;
 	uint32_t k;
 
 	if (n > LAYER_XATTRS_MAX)
@@ -501,6 +517,15 @@ static int decode_xattrs(struct rbuf *r, struct layer_entry *e, uint32_t i,
 				     " or value length %" PRIu32 " out of range", i, k, nlen, vlen);
 		if ((uint64_t)nlen + vlen > left(r))
 			return EFAIL("xattr %" PRIu32 " past end of file", i, k);
+		/* the caps hold before anything is copied */
+		total += (uint64_t)nlen + vlen;
+		if (total > LAYER_XATTR_ENTRY_MAX)
+			return xattr_cap_error(e, i, "xattrs larger than 64 KiB",
+					       total, LAYER_XATTR_ENTRY_MAX, err);
+		if (total > LAYER_XATTR_LAYER_MAX - idx->xattr_bytes)
+			return xattr_cap_error(e, i, "the index's xattrs pass 32 MiB in all",
+					       idx->xattr_bytes + total,
+					       LAYER_XATTR_LAYER_MAX, err);
 		if (memchr(r->p + r->pos, '\0', nlen))
 			return EFAIL("xattr %" PRIu32 ": NUL in name", i, k);
 		x->name = get_str(r, nlen);
@@ -514,6 +539,7 @@ static int decode_xattrs(struct rbuf *r, struct layer_entry *e, uint32_t i,
 		r->pos += vlen;
 		e->nxattrs = k + 1;
 	}
+	idx->xattr_bytes += total;
 	return 0;
 }
 
@@ -617,7 +643,7 @@ static int decode_entry(struct rbuf *r, struct layer_index *idx, uint32_t i,
 		e->hardlink = get_str(r, hlen);
 	if (!e->path || ((flags & EFLAG_SYMLINK) && !e->link) || (hlen && !e->hardlink))
 		return error_set(err, ENOMEM, "index: entry %" PRIu32, i);
-	if (decode_xattrs(r, e, i, nx, err) < 0 || check_entry(idx, e, i, err) < 0)
+	if (decode_xattrs(r, idx, e, i, nx, err) < 0 || check_entry(idx, e, i, err) < 0)
 		return -1;
 	if (e->hardlink && check_hardlink(idx->entries, paths, e, i, err) < 0)
 		return -1;

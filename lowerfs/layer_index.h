@@ -102,6 +102,7 @@ struct layer_index {
 	struct layer_entry *entries;	/* in tar order */
 	uint32_t nentries;
 	uint32_t rejected;		/* hostile entries left out (each logged) */
+	uint64_t xattr_bytes;		/* names and values of all entries' xattrs */
 };
 
 /* Sequential reader of the compressed layer: bytes read, 0 at the end, -1 on error (with *err). */

@@ -18,8 +18,14 @@
 #define LAYER_PATH_MAX 4095u		/* PATH_MAX without the NUL */
 #define LAYER_NAME_MAX 255u		/* one component */
 #define LAYER_XATTR_NAME_MAX 255u
-#define LAYER_XATTR_SIZE_MAX 65536u
+#define LAYER_XATTR_SIZE_MAX 65536u	/* one value: the kernel's XATTR_SIZE_MAX */
 #define LAYER_XATTRS_MAX 1024u		/* per entry */
+/*
+ * Names and values together: per entry, what ext4 or a listxattr buffer
+ * can hold at most; per layer, what an index may make lowerfs keep.
+ */
+#define LAYER_XATTR_ENTRY_MAX 65536u
+#define LAYER_XATTR_LAYER_MAX (32u << 20)
 /*
  * Compressed bytes from any checkpoint to the next one with a window.
  * The builder puts a window LAYER_CHECKPOINT_SPAN output bytes after the

@@ -2,7 +2,9 @@
 /*
  * Resource limits of layer indexes against hostile input: gzip windows
  * (32 KiB each once inflated) no denser than a real layer has them and
- * inflated only by a read. Damage is done to encoded bytes, so that the
+ * inflated only by a read; xattrs capped per entry (rejected, named) and
+ * per layer (refused, named), when building from a tar and when
+ * decoding an index file. Damage is done to encoded bytes, so that the
  * expectations do not depend on the reader's structures.
  */
 #include <setjmp.h>
@@ -345,11 +347,138 @@ static void test_window_inflated_on_read(void **state)
 	free(b.p);
 }
 
+/* Over 64 KiB of xattrs on one entry: that entry is left out, not the layer. */
+static void test_build_entry_xattrs(void **state)
+{
+	struct buf tar = { 0 };
+	struct archive *a = tar_open(&tar);
+	struct layer_index idx;
+	struct error *err = NULL;
+
+	(void)state;
+	tar_add(a, "fine", "x", 1, 1, 60000);
+	tar_add(a, "heavy", "y", 1, 2, 40000);	/* each value fits, not both */
+	tar_add(a, "after", "z", 1, 0, 0);
+	tar_close(a);
+	if (build(&tar, &idx, &err) < 0)
+		print_error("%s\n", err->msg);
+	assert_null(err);
+	assert_int_equal(idx.nentries, 2);
+	assert_string_equal(idx.entries[0].path, "fine");
+	assert_int_equal(idx.entries[0].nxattrs, 1);
+	assert_int_equal(idx.entries[0].xattrs[0].size, 60000);
+	assert_string_equal(idx.entries[1].path, "after");
+	assert_int_equal(idx.rejected, 1);
+	layer_index_free(&idx);
+	free(tar.p);
+}
+
+/* Over 32 MiB of xattrs in one layer: refused, naming the entry that passed it. */
+static void test_build_layer_xattrs(void **state)
+{
+	struct buf tar = { 0 };
+	struct archive *a = tar_open(&tar);
+	struct layer_index idx;
+	struct error *err = NULL;
+	char name[16];
+	unsigned i;
+
+	(void)state;
+	/* 60006 bytes each (name "user.x0" is 7): the 560th passes 32 MiB */
+	for (i = 0; i < 600; i++) {
+		snprintf(name, sizeof(name), "d%03u", i);
+		tar_add(a, name, NULL, 0, 1, 59999);
+	}
+	tar_close(a);
+	assert_int_equal(build(&tar, &idx, &err), -1);
+	if (!strstr(err->msg, "\"d559\"") || !strstr(err->msg, "32 MiB"))
+		print_error("got \"%s\"\n", err->msg);
+	assert_non_null(strstr(err->msg, "\"d559\""));
+	assert_non_null(strstr(err->msg, "32 MiB"));
+	error_free(&err);
+	free(tar.p);
+}
+
+static void set_xattr(struct layer_entry *e, unsigned k, size_t size)
+{
+	struct layer_xattr *x = &e->xattrs[k];
+
+	x->name = malloc(16);
+	x->value = calloc(1, size);
+	assert_non_null(x->name);
+	assert_non_null(x->value);
+	snprintf(x->name, 16, "user.x%u", k);
+	x->size = size;
+}
+
+/* An index file whose xattrs pass the caps: refused, naming the entry. */
+static void test_decode_xattr_caps(void **state)
+{
+	struct layer_index idx = {
+		.version = LAYER_INDEX_VERSION, .compression = LAYER_PLAIN,
+		.chunk_size = CHUNK, .seekable = true, .ncheckpoints = 1,
+	};
+	struct layer_checkpoint cp = { 0 };
+	struct buf b;
+	uint32_t i;
+
+	(void)state;
+	strcpy(idx.digest, "sha256:");
+	memset(idx.digest + 7, 'a', 64);
+	idx.checkpoints = &cp;
+	idx.nentries = 601;
+	idx.entries = calloc(idx.nentries, sizeof(*idx.entries));
+	assert_non_null(idx.entries);
+	for (i = 0; i < idx.nentries; i++) {
+		struct layer_entry *e = &idx.entries[i];
+
+		e->path = malloc(16);
+		assert_non_null(e->path);
+		snprintf(e->path, 16, i ? "d%03u" : "", i - 1);
+		e->mode = S_IFDIR | 0755;
+	}
+	/* one entry: two values that fit alone, not together */
+	idx.entries[3].xattrs = calloc(2, sizeof(struct layer_xattr));
+	assert_non_null(idx.entries[3].xattrs);
+	idx.entries[3].nxattrs = 2;
+	set_xattr(&idx.entries[3], 0, 40000);
+	set_xattr(&idx.entries[3], 1, 40000);
+	b = encode(&idx);
+	expect_decode_error(&b, "index: entry 3 \"d002\": xattrs larger than 64 KiB");
+	free(b.p);
+
+	/* 60006 bytes on each: the 560th entry with xattrs passes 32 MiB */
+	idx.entries[3].xattrs[1].size = 0;
+	idx.entries[3].xattrs[0].size = 59999;
+	for (i = 1; i < idx.nentries; i++) {
+		struct layer_entry *e = &idx.entries[i];
+
+		if (!e->nxattrs) {
+			e->xattrs = calloc(1, sizeof(struct layer_xattr));
+			assert_non_null(e->xattrs);
+			e->nxattrs = 1;
+			set_xattr(e, 0, 59999);
+		}
+	}
+	idx.entries[3].nxattrs = 1;
+	free(idx.entries[3].xattrs[1].name);
+	free(idx.entries[3].xattrs[1].value);
+	b = encode(&idx);
+	expect_decode_error(&b, "index: entry 560 \"d559\": the index's xattrs pass 32 MiB");
+	free(b.p);
+	idx.checkpoints = NULL;
+	idx.ncheckpoints = 0;
+	layer_index_free(&idx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_window_gap),
 		cmocka_unit_test(test_window_inflated_on_read),
+		cmocka_unit_test(test_build_entry_xattrs),
+		cmocka_unit_test(test_build_layer_xattrs),
+		cmocka_unit_test(test_decode_xattr_caps),
 	};
 
 	return cmocka_run_group_tests_name("layer_limits", tests, setup, teardown);

@@ -8,7 +8,7 @@ packages=(
 	# build
 	gcc make pkg-config
 	libmount-dev libarchive-dev libcurl4-openssl-dev xfslibs-dev
-	libjansson-dev libzstd-dev zlib1g-dev libssl-dev
+	libjansson-dev libzstd-dev zlib1g-dev libssl-dev libsodium-dev
 	# tests: unit framework, sanitizer runtime, tree tools, mounts
 	libcmocka-dev attr xfsprogs util-linux procps jq time
 	# container runtimes and a static busybox for the runtime tests

@@ -14,11 +14,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <locale.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "../common/util.h"
+#include "name_set.h"
 
 struct build {
 	struct layer_index *idx;
@@ -117,7 +119,8 @@ static const char *fill_xattrs(struct layer_entry *e, struct archive_entry *ae,
 			       bool *oom)
 {
 	int n = archive_entry_xattr_reset(ae);
-	const char *name;
+	struct name_set byname;
+	const char *name, *why = NULL;
 	const void *value;
 	size_t size, total = 0;
 
@@ -128,41 +131,54 @@ static const char *fill_xattrs(struct layer_entry *e, struct archive_entry *ae,
 	e->xattrs = calloc((size_t)n, sizeof(*e->xattrs));
 	if (!e->xattrs)
 		goto oom;
+	/* the array never moves: the set points into it */
+	name_set_init(&byname, offsetof(struct layer_xattr, name));
 	while (e->nxattrs < (uint32_t)n &&
 	       archive_entry_xattr_next(ae, &name, &value, &size) == ARCHIVE_OK) {
 		struct layer_xattr *x;
-		uint32_t k;
 
-		if (!name || !*name || strlen(name) > LAYER_XATTR_NAME_MAX)
-			return "bad xattr name";
-		if (size > LAYER_XATTR_SIZE_MAX)
-			return "xattr value larger than 64 KiB";
+		if (!name || !*name || strlen(name) > LAYER_XATTR_NAME_MAX) {
+			why = "bad xattr name";
+			break;
+		}
+		if (size > LAYER_XATTR_SIZE_MAX) {
+			why = "xattr value larger than 64 KiB";
+			break;
+		}
 		/* pax has SCHILY.xattr and LIBARCHIVE.xattr: the later one wins */
-		for (k = 0; k < e->nxattrs; k++)
-			if (!strcmp(e->xattrs[k].name, name))
-				break;
-		x = &e->xattrs[k];
-		if (k < e->nxattrs)
+		x = name_set_find(&byname, name, strlen(name));
+		if (x)
 			total -= xattr_cost(name, x->size);
 		/* checked before the copy: the entry never holds more */
 		total += xattr_cost(name, size);
-		if (total > LAYER_XATTR_ENTRY_MAX)
-			return "xattrs larger than 64 KiB in all (names and values)";
-		if (k < e->nxattrs) {
+		if (total > LAYER_XATTR_ENTRY_MAX) {
+			why = "xattrs larger than 64 KiB in all (names and values)";
+			break;
+		}
+		if (x) {
 			free(x->value);
 			x->value = NULL;
 		} else {
+			x = &e->xattrs[e->nxattrs];
 			x->name = strdup(name);
+			if (!x->name || name_set_add(&byname, x) < 0) {
+				free(x->name);
+				x->name = NULL;
+				goto oom_set;
+			}
 			e->nxattrs++;
 		}
 		x->value = malloc(size ? size : 1);
-		if (!x->name || !x->value)
-			goto oom;
+		if (!x->value)
+			goto oom_set;
 		if (size)
 			memcpy(x->value, value, size);
 		x->size = size;
 	}
-	return NULL;
+	name_set_free(&byname);
+	return why;
+oom_set:
+	name_set_free(&byname);
 oom:
 	*oom = true;
 	return "out of memory";

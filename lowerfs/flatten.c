@@ -394,7 +394,8 @@ static int emit_dir(struct flattener *f, struct image *img,
 {
 	uint32_t i;
 
-	qsort(dir->kids, dir->nkids, sizeof(*dir->kids), by_name);
+	if (dir->nkids > 1)
+		qsort(dir->kids, dir->nkids, sizeof(*dir->kids), by_name);
 	for (i = 0; i < dir->nkids; i++)
 		dir->kids[i]->slot = i;
 	for (i = 0; i < dir->nkids; i++) {

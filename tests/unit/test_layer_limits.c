@@ -448,8 +448,13 @@ static void test_decode_xattr_caps(void **state)
 	free(b.p);
 
 	/* 60006 bytes on each: the 560th entry with xattrs passes 32 MiB */
-	idx.entries[3].xattrs[1].size = 0;
-	idx.entries[3].xattrs[0].size = 59999;
+	for (i = 0; i < 2; i++) {
+		free(idx.entries[3].xattrs[i].name);
+		free(idx.entries[3].xattrs[i].value);
+	}
+	free(idx.entries[3].xattrs);
+	idx.entries[3].xattrs = NULL;
+	idx.entries[3].nxattrs = 0;
 	for (i = 1; i < idx.nentries; i++) {
 		struct layer_entry *e = &idx.entries[i];
 
@@ -460,9 +465,6 @@ static void test_decode_xattr_caps(void **state)
 			set_xattr(e, 0, 59999);
 		}
 	}
-	idx.entries[3].nxattrs = 1;
-	free(idx.entries[3].xattrs[1].name);
-	free(idx.entries[3].xattrs[1].value);
 	b = encode(&idx);
 	expect_decode_error(&b, "index: entry 560 \"d559\": the index's xattrs pass 32 MiB");
 	free(b.p);

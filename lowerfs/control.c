@@ -15,9 +15,10 @@
 #include "json_path.h"
 
 
+/* A message may name a path that is not UTF-8: printable then, never lost. */
 static json_t *error_json(const char *msg)
 {
-	return json_pack("{s:s}", "error", msg);
+	return json_pack("{s:o}", "error", json_path_shown(msg));
 }
 
 static json_t *cmd_stats(struct lowerfs *fs)

@@ -20,10 +20,13 @@ done
 WINDOWS=20000
 RSS_MAX_KB=$((160 * 1024))	# a quarter of the windows inflated
 
-# lowerfs_peak NAME LAYER: lowerfs in the foreground under GNU time; once
-# it has mounted (then unmounted here) or given up, "mounted|refused KB".
+# lowerfs_peak NAME LAYER: lowerfs in the foreground under GNU time, until
+# it has mounted (then unmounted here) or given up. Sets STATUS (mounted
+# or refused) and KB (its peak RSS). Called directly, not in $(...): its
+# clean-up must reach the test's own exit trap.
 lowerfs_peak() {
-	local name=$1 layer=$2 mnt=$T/mnt-$1 pid status=refused
+	local name=$1 layer=$2 mnt=$T/mnt-$1 pid child
+	STATUS=refused
 	mkdir -p "$mnt"
 	on_exit "umount -l $mnt; kill_lowerfs $T/run-$name"
 	/usr/bin/time -f %M -o "$T/$name.rss" "$LOWERFS" -f --run-dir "$T/run-$name" \
@@ -36,11 +39,15 @@ lowerfs_peak() {
 		sleep 0.1
 	done
 	if mountpoint -q "$mnt"; then
-		status=mounted
+		STATUS=mounted
 		umount "$mnt"
+	elif kill -0 $pid 2>/dev/null; then
+		STATUS=hung
+		child=$(ps -o pid= --ppid $pid)
+		[[ -n $child ]] && kill -KILL $child
 	fi
 	wait $pid
-	echo "$status $(tail -1 "$T/$name.rss")"
+	KB=$(tail -1 "$T/$name.rss")
 }
 
 # --- item 7: checkpoint windows -----------------------------------------------
@@ -51,42 +58,42 @@ head -c 300000 /dev/urandom >"$T/src/dir/file"
 tar -C "$T/src" -czf "$T/dense.tar.gz" dir
 python3 "$MKINDEX" "$T/dense.tar.gz" "$T/dense.tar.gz.index" --windows "$WINDOWS" --gap 1 ||
 	{ fail "mkindex dense"; exit 1; }
-read -r status kb < <(lowerfs_peak dense "$T/dense.tar.gz")
-if [[ $status == refused ]] && grep -q "checkpoint 1: window 1 compressed bytes after the previous checkpoint" "$T/dense.err"; then
+lowerfs_peak dense "$T/dense.tar.gz"
+if [[ $STATUS == refused ]] && grep -q "checkpoint 1: window 1 compressed bytes after the previous checkpoint" "$T/dense.err"; then
 	ok "index with a window per compressed byte refused: $(grep -o 'checkpoint 1: window[^(]*' "$T/dense.err")"
 else
-	fail "dense windows: lowerfs $status" "$(cat "$T/dense.err")"
+	fail "dense windows: lowerfs $STATUS" "$(cat "$T/dense.err")"
 fi
-[[ $kb -lt $RSS_MAX_KB ]] && ok "peak RSS refusing $WINDOWS dense windows: $kb KiB" ||
-	fail "peak RSS refusing $WINDOWS dense windows: $kb KiB (limit $RSS_MAX_KB)"
+[[ $KB -lt $RSS_MAX_KB ]] && ok "peak RSS refusing $WINDOWS dense windows: $KB KiB" ||
+	fail "peak RSS refusing $WINDOWS dense windows: $KB KiB (limit $RSS_MAX_KB)"
 
 # as many windows as a layer this size can have: loaded, kept deflated
 head -c $((WINDOWS * 2048 + 4096)) /dev/urandom >"$T/spaced.tar.gz"
 python3 "$MKINDEX" "$T/spaced.tar.gz" "$T/spaced.tar.gz.index" --windows "$WINDOWS" --gap 2048 ||
 	{ fail "mkindex spaced"; exit 1; }
-read -r status kb < <(lowerfs_peak spaced "$T/spaced.tar.gz")
-[[ $status == mounted ]] && ok "index with $WINDOWS windows 2048 bytes apart mounts" ||
-	fail "spaced windows: lowerfs $status" "$(cat "$T/spaced.err")"
-[[ $kb -lt $RSS_MAX_KB ]] && ok "peak RSS with $WINDOWS windows loaded: $kb KiB ($(stat -c %s "$T/spaced.tar.gz.index") bytes of index)" ||
-	fail "peak RSS with $WINDOWS windows loaded: $kb KiB (limit $RSS_MAX_KB)"
+lowerfs_peak spaced "$T/spaced.tar.gz"
+[[ $STATUS == mounted ]] && ok "index with $WINDOWS windows 2048 bytes apart mounts" ||
+	fail "spaced windows: lowerfs $STATUS" "$(cat "$T/spaced.err")"
+[[ $KB -lt $RSS_MAX_KB ]] && ok "peak RSS with $WINDOWS windows loaded: $KB KiB ($(stat -c %s "$T/spaced.tar.gz.index") bytes of index)" ||
+	fail "peak RSS with $WINDOWS windows loaded: $KB KiB (limit $RSS_MAX_KB)"
 
 # --- item 8: xattrs in an index --------------------------------------------------
 
 python3 "$MKINDEX" "$T/dense.tar.gz" "$T/dense.tar.gz.index" --entries 1 --xattrs 2 --xattr-bytes 40000 ||
 	{ fail "mkindex entry xattrs"; exit 1; }
-read -r status kb < <(lowerfs_peak entryx "$T/dense.tar.gz")
-if [[ $status == refused ]] && grep -q 'entry 1 "d00000": xattrs larger than 64 KiB' "$T/entryx.err"; then
+lowerfs_peak entryx "$T/dense.tar.gz"
+if [[ $STATUS == refused ]] && grep -q 'entry 1 "d00000": xattrs larger than 64 KiB' "$T/entryx.err"; then
 	ok "index with 80 KB of xattrs on one entry refused: $(grep -o 'entry 1 .*' "$T/entryx.err")"
 else
-	fail "entry xattrs: lowerfs $status" "$(cat "$T/entryx.err")"
+	fail "entry xattrs: lowerfs $STATUS" "$(cat "$T/entryx.err")"
 fi
 python3 "$MKINDEX" "$T/dense.tar.gz" "$T/dense.tar.gz.index" --entries 600 --xattr-bytes 60000 ||
 	{ fail "mkindex layer xattrs"; exit 1; }
-read -r status kb < <(lowerfs_peak layerx "$T/dense.tar.gz")
-if [[ $status == refused ]] && grep -q "entry 560 \"d00559\": the index's xattrs pass 32 MiB" "$T/layerx.err"; then
+lowerfs_peak layerx "$T/dense.tar.gz"
+if [[ $STATUS == refused ]] && grep -q "entry 560 \"d00559\": the index's xattrs pass 32 MiB" "$T/layerx.err"; then
 	ok "index with 36 MB of xattrs refused: $(grep -o 'entry 560 .*' "$T/layerx.err")"
 else
-	fail "index xattrs: lowerfs $status" "$(cat "$T/layerx.err")"
+	fail "index xattrs: lowerfs $STATUS" "$(cat "$T/layerx.err")"
 fi
 
 # each layer under 32 MiB, five together over the image's 128 MiB
@@ -98,11 +105,11 @@ for i in 1 2 3 4 5; do
 	ln "$T/l.index" "$T/l$i.tar.gz.index"
 	layers+="${layers:+,}$T/l$i.tar.gz"
 done
-read -r status kb < <(lowerfs_peak imagex "$layers")
-if [[ $status == refused ]] && grep -q "l5.tar.gz: the image's xattrs pass 128 MiB in all" "$T/imagex.err"; then
+lowerfs_peak imagex "$layers"
+if [[ $STATUS == refused ]] && grep -q "l5.tar.gz: the image's xattrs pass 128 MiB in all" "$T/imagex.err"; then
 	ok "five layers of 30 MB of xattrs each refused: $(grep -o 'layer [^ ]*l5.*' "$T/imagex.err")"
 else
-	fail "image xattrs: lowerfs $status" "$(cat "$T/imagex.err")"
+	fail "image xattrs: lowerfs $STATUS" "$(cat "$T/imagex.err")"
 fi
 
 # --- item 8: xattrs in a layer ----------------------------------------------------

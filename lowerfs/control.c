@@ -12,11 +12,13 @@
 
 #include "../common/util.h"
 #include "fuse_req.h"
+#include "json_path.h"
 
 
+/* A message may name a path that is not UTF-8: printable then, never lost. */
 static json_t *error_json(const char *msg)
 {
-	return json_pack("{s:s}", "error", msg);
+	return json_pack("{s:o}", "error", json_path_shown(msg));
 }
 
 static json_t *cmd_stats(struct lowerfs *fs)
@@ -34,10 +36,8 @@ static json_t *cmd_stats(struct lowerfs *fs)
 			json_object_set_new(req, lowerfs_ops[i].name,
 					    json_integer((json_int_t)n));
 	}
-	out = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+	out = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
 			" s:I, s:b, s:I, s:I, s:b, s:b, s:I, s:o}",
-			"source", fs->opts.source_spec,
-			"mountpoint", fs->opts.mountpoint,
 			"entries", (json_int_t)fs->img.count,
 			"files", (json_int_t)fs->img.nregular,
 			"bytes_total", (json_int_t)fs->img.total_bytes,
@@ -55,6 +55,12 @@ static json_t *cmd_stats(struct lowerfs *fs)
 			"taken_over", fs->taken_over,
 			"prefetch_done", (json_int_t)atomic_load(&fs->prefetch_done),
 			"requests", req);
+	/* paths the user gave: bytes, maybe not UTF-8 */
+	if (out && (json_path_set(out, "source", fs->opts.source_spec) < 0 ||
+		    json_path_set(out, "mountpoint", fs->opts.mountpoint) < 0)) {
+		json_decref(out);
+		return NULL;
+	}
 	if (out)
 		json_object_set_new(out, "chunked_opens", json_integer(
 			(json_int_t)atomic_load(&s->chunked_opens)));
@@ -69,8 +75,11 @@ static bool is_live(struct lowerfs *fs, uint32_t i)
 	return atomic_load(&fs->nodes[i].lookups) || atomic_load(&fs->nodes[i].opens);
 }
 
-/* Every name of each live hardlinked node: a detach must move them all. */
-static void add_all_names(struct lowerfs *fs, json_t **entries)
+/*
+ * Every name of each live hardlinked node: a detach must move them all.
+ * "names" printable, "names_b64" the same names as bytes.
+ */
+static int add_all_names(struct lowerfs *fs, json_t **entries)
 {
 	uint32_t d, j;
 
@@ -80,54 +89,84 @@ static void add_all_names(struct lowerfs *fs, json_t **entries)
 
 		for (j = 0; j < dir->nchildren; j++) {
 			uint32_t c = dir->children[j].node;
-			json_t *names;
+			char *name;
+			int r;
 
 			if (!entries[c] || fs->img.nodes[c].nlink < 2)
 				continue;
 			if (!dpath && !(dpath = image_path(&fs->img, d)))
-				return;
-			names = json_object_get(entries[c], "names");
-			json_array_append_new(names, json_pack("s+++", "/", dpath,
-				*dpath ? "/" : "", dir->children[j].name));
+				return -1;
+			if (asprintf(&name, "/%s%s%s", dpath, *dpath ? "/" : "",
+				     dir->children[j].name) < 0) {
+				free(dpath);
+				return -1;
+			}
+			r = json_array_append_new(json_object_get(entries[c], "names"),
+						  json_path_shown(name));
+			if (!r)
+				r = json_array_append_new(json_object_get(entries[c], "names_b64"),
+							  json_path_b64(name));
+			free(name);
+			if (r < 0) {
+				free(dpath);
+				return -1;
+			}
 		}
 		free(dpath);
 	}
+	return 0;
 }
 
-static json_t *cmd_live(struct lowerfs *fs)
+/* The live entry of node I; NULL on ENOMEM. */
+static json_t *live_entry(struct lowerfs *fs, uint32_t i)
 {
-	json_t *list = json_array(), **entries;
-	uint32_t i;
+	const struct image_node *n = &fs->img.nodes[i];
+	char *path = image_path(&fs->img, i), *full = NULL;
+	json_t *e = NULL;
 
-	entries = calloc(fs->img.count, sizeof(*entries));
-	if (!list || !entries) {
-		json_decref(list);
-		free(entries);
-		return NULL;
-	}
-	for (i = 1; i < fs->img.count; i++) {
-		const struct image_node *n = &fs->img.nodes[i];
-		char *path;
-
-		if (!is_live(fs, i))
-			continue;
-		path = image_path(&fs->img, i);
-		if (!path)
-			break;
-		entries[i] = json_pack("{s:s+, s:I, s:I, s:s, s:I, s:[]}",
-			"path", "/", path,
+	if (path && asprintf(&full, "/%s", path) < 0)
+		full = NULL;
+	if (full)
+		e = json_pack("{s:I, s:I, s:s, s:I, s:[], s:[]}",
 			"lookups", (json_int_t)atomic_load(&fs->nodes[i].lookups),
 			"opens", (json_int_t)atomic_load(&fs->nodes[i].opens),
 			"type", S_ISDIR(n->mode) ? "dir" : S_ISREG(n->mode) ? "file" : "other",
-			"nlink", (json_int_t)n->nlink, "names");
-		free(path);
-		json_array_append(list, entries[i]);
+			"nlink", (json_int_t)n->nlink, "names", "names_b64");
+	/* a name that is not UTF-8 is sent too, never dropped */
+	if (e && json_path_set(e, "path", full) < 0) {
+		json_decref(e);
+		e = NULL;
 	}
-	add_all_names(fs, entries);
-	for (i = 0; i < fs->img.count; i++)
+	free(full);
+	free(path);
+	return e;
+}
+
+/* All or nothing: a node left out would never be repinned. */
+static json_t *cmd_live(struct lowerfs *fs)
+{
+	json_t *list = json_array(), **entries, *out = NULL;
+	uint32_t i;
+
+	entries = calloc(fs->img.count, sizeof(*entries));
+	if (!list || !entries)
+		goto out;
+	for (i = 1; i < fs->img.count; i++) {
+		if (!is_live(fs, i))
+			continue;
+		entries[i] = live_entry(fs, i);
+		if (!entries[i] || json_array_append(list, entries[i]) < 0)
+			goto out;
+	}
+	if (add_all_names(fs, entries) < 0)
+		goto out;
+	out = json_pack("{s:O}", "live", list);
+out:
+	for (i = 0; entries && i < fs->img.count; i++)
 		json_decref(entries[i]);	/* the list keeps its references */
 	free(entries);
-	return json_pack("{s:o}", "live", list);
+	json_decref(list);
+	return out;
 }
 
 static uint32_t depth_of(const struct image *img, uint32_t n)

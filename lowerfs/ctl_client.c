@@ -10,6 +10,7 @@
 
 #include "../common/util.h"
 #include "ctl_client.h"
+#include "json_path.h"
 
 /* Send CMD, return the whole reply (malloc'd) or NULL with *err set. */
 char *ctl_request(const char *sock_path, const char *cmd,
@@ -113,4 +114,9 @@ json_t *ctl_call(const char *run_dir, const char *cmd, struct error **err)
 		return NULL;
 	}
 	return doc;
+}
+
+char *ctl_live_path(const json_t *node)
+{
+	return json_path_get(node, "path");
 }

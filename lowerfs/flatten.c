@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "lowerfs.h"
+#include "name_set.h"
 
 #define WHITEOUT ".wh."
 #define OPAQUE ".wh..wh..opq"
@@ -20,18 +22,26 @@ struct flat_inode {
 	unsigned refs;
 };
 
+/*
+ * A name in the tree. Kids are kept unordered, found through a keyed
+ * hash set, and sorted once when emitted: names from a layer can neither
+ * collide on purpose nor make each insert shift a sorted array.
+ */
 struct flat_node {
 	char *name;
 	struct flat_inode *ino;
 	uint32_t layer;			/* the layer that made this name */
-	struct flat_node **kids;	/* sorted by name */
+	uint32_t slot;			/* where the parent's kids hold it */
+	struct flat_node **kids;
 	uint32_t nkids, cap;
+	struct name_set byname;		/* the kids, by name */
 };
 
 struct flattener {
 	struct flat_node *root;
 	struct flat_result *res;
 	uint32_t layer;
+	uint32_t files_cap;
 };
 
 static struct flat_inode *inode_new(const struct layer_entry *e)
@@ -68,6 +78,7 @@ static struct flat_node *node_new(const char *name, size_t len,
 	}
 	n->ino = ino;
 	n->layer = layer;
+	name_set_init(&n->byname, offsetof(struct flat_node, name));
 	return n;
 }
 
@@ -80,76 +91,56 @@ static void node_free(struct flat_node *n)
 	for (i = 0; i < n->nkids; i++)
 		node_free(n->kids[i]);
 	free(n->kids);
+	name_set_free(&n->byname);
 	inode_put(n->ino);
 	free(n->name);
 	free(n);
 }
 
-/* Index of NAME among DIR's kids, or where it would go (*found false). */
-static uint32_t kid_slot(const struct flat_node *dir, const char *name,
-			 size_t len, bool *found)
+/* DIR's kid named NAME (LEN bytes), or NULL. */
+static struct flat_node *kid_find(const struct flat_node *dir, const char *name,
+				  size_t len)
 {
-	uint32_t lo = 0, hi = dir->nkids;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		const char *k = dir->kids[mid]->name;
-		int c = strncmp(k, name, len);
-
-		if (c == 0 && k[len] != '\0')
-			c = 1;
-		if (c == 0) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = false;
-	return lo;
+	return name_set_find(&dir->byname, name, len);
 }
 
-static int kid_insert(struct flat_node *dir, uint32_t slot, struct flat_node *kid)
+static void kid_remove(struct flat_node *dir, struct flat_node *kid)
 {
-	if (dir->nkids == dir->cap) {
-		uint32_t cap = dir->cap ? dir->cap * 2 : 8;
-		struct flat_node **k = reallocarray(dir->kids, cap, sizeof(*k));
+	struct flat_node *last = dir->kids[--dir->nkids];
 
-		if (!k)
-			return -1;
-		dir->kids = k;
-		dir->cap = cap;
-	}
-	memmove(&dir->kids[slot + 1], &dir->kids[slot],
-		(dir->nkids - slot) * sizeof(*dir->kids));
-	dir->kids[slot] = kid;
-	dir->nkids++;
-	return 0;
-}
-
-static void kid_remove(struct flat_node *dir, uint32_t slot)
-{
-	node_free(dir->kids[slot]);
-	memmove(&dir->kids[slot], &dir->kids[slot + 1],
-		(dir->nkids - slot - 1) * sizeof(*dir->kids));
-	dir->nkids--;
+	name_set_remove(&dir->byname, kid);
+	/* the last kid takes its place: kids have no order until emitted */
+	dir->kids[kid->slot] = last;
+	last->slot = kid->slot;
+	node_free(kid);
 }
 
 /* A new name NAME in DIR for INO (reference taken over); replaces nothing. */
 static struct flat_node *kid_add(struct flattener *f, struct flat_node *dir,
-				 uint32_t slot, const char *name, size_t len,
+				 const char *name, size_t len,
 				 struct flat_inode *ino)
 {
-	struct flat_node *kid = node_new(name, len, ino, f->layer);
+	struct flat_node *kid;
 
-	if (!kid || kid_insert(dir, slot, kid) < 0) {
+	if (dir->nkids == dir->cap) {
+		uint32_t cap = dir->cap ? dir->cap * 2 : 8;
+		struct flat_node **k = dir->cap < UINT32_MAX / 2 ?
+			reallocarray(dir->kids, cap, sizeof(*k)) : NULL;
+
+		if (!k)
+			return NULL;
+		dir->kids = k;
+		dir->cap = cap;
+	}
+	kid = node_new(name, len, ino, f->layer);
+	if (!kid || name_set_add(&dir->byname, kid) < 0) {
 		if (kid)
 			kid->ino = NULL;
 		node_free(kid);
 		return NULL;
 	}
+	kid->slot = dir->nkids;
+	dir->kids[dir->nkids++] = kid;
 	return kid;
 }
 
@@ -162,7 +153,7 @@ static void hide_lower(struct flat_node *dir, uint32_t layer)
 		struct flat_node *k = dir->kids[i];
 
 		if (k->layer < layer) {
-			kid_remove(dir, i);
+			kid_remove(dir, k);	/* the last kid moves to i */
 			continue;
 		}
 		if (is_dir(k))
@@ -185,20 +176,18 @@ static struct flat_node *parent_of(struct flattener *f, const char *path,
 	while (p < end) {
 		const char *slash = memchr(p, '/', (size_t)(end - p));
 		size_t n = slash ? (size_t)(slash - p) : (size_t)(end - p);
+		struct flat_node *kid = kid_find(dir, p, n);
 		struct flat_inode *ino;
-		uint32_t slot;
-		bool found;
 
-		slot = kid_slot(dir, p, n, &found);
-		if (found && is_dir(dir->kids[slot])) {
-			dir = dir->kids[slot];
+		if (kid && is_dir(kid)) {
+			dir = kid;
 		} else {
-			if (found)
-				kid_remove(dir, slot);
+			if (kid)
+				kid_remove(dir, kid);
 			ino = inode_new(NULL);
 			if (!ino)
 				return NULL;
-			dir = kid_add(f, dir, slot, p, n, ino);
+			dir = kid_add(f, dir, p, n, ino);
 			if (!dir) {
 				inode_put(ino);
 				return NULL;
@@ -218,15 +207,12 @@ static struct flat_node *lookup(struct flattener *f, const char *path)
 	while (*p) {
 		const char *slash = strchr(p, '/');
 		size_t len = slash ? (size_t)(slash - p) : strlen(p);
-		uint32_t slot;
-		bool found;
 
 		if (!is_dir(n))
 			return NULL;
-		slot = kid_slot(n, p, len, &found);
-		if (!found)
+		n = kid_find(n, p, len);
+		if (!n)
 			return NULL;
-		n = n->kids[slot];
 		p += len + (slash ? 1 : 0);
 	}
 	return n;
@@ -243,8 +229,7 @@ static int apply_whiteout(struct flattener *f, struct flat_node *dir,
 			  const struct layer_entry *e, const char *base)
 {
 	const char *name = base + strlen(WHITEOUT);
-	uint32_t slot;
-	bool found;
+	struct flat_node *kid;
 
 	if (!strcmp(base, OPAQUE)) {
 		hide_lower(dir, f->layer);
@@ -254,10 +239,10 @@ static int apply_whiteout(struct flattener *f, struct flat_node *dir,
 		ignore(f, e, "whiteout of an invalid name");
 		return 0;
 	}
-	slot = kid_slot(dir, name, strlen(name), &found);
+	kid = kid_find(dir, name, strlen(name));
 	/* a whiteout hides the layers below, never its own layer */
-	if (found && dir->kids[slot]->layer < f->layer)
-		kid_remove(dir, slot);
+	if (kid && kid->layer < f->layer)
+		kid_remove(dir, kid);
 	return 0;
 }
 
@@ -266,9 +251,7 @@ static int apply_entry(struct flattener *f, const struct layer_entry *e)
 	const char *slash = strrchr(e->path, '/');
 	const char *base = slash ? slash + 1 : e->path;
 	struct flat_inode *ino;
-	struct flat_node *dir, *target = NULL;
-	uint32_t slot;
-	bool found;
+	struct flat_node *dir, *kid, *target = NULL;
 
 	if (strlen(e->path) >= PATH_MAX) {
 		ignore(f, e, "path too long");
@@ -299,18 +282,18 @@ static int apply_entry(struct flattener *f, const struct layer_entry *e)
 		return -1;
 	if (!strncmp(base, WHITEOUT, strlen(WHITEOUT)))
 		return apply_whiteout(f, dir, e, base);
-	slot = kid_slot(dir, base, strlen(base), &found);
-	if (found && target == dir->kids[slot])
+	kid = kid_find(dir, base, strlen(base));
+	if (kid && target == kid)
 		return 0;	/* a hardlink to itself: nothing changes */
-	if (found && e->kind == LAYER_ENTRY_NORMAL && S_ISDIR(e->mode) &&
-	    is_dir(dir->kids[slot])) {
+	if (kid && e->kind == LAYER_ENTRY_NORMAL && S_ISDIR(e->mode) &&
+	    is_dir(kid)) {
 		/* a directory over a directory: new attributes, same content */
 		ino = inode_new(e);
 		if (!ino)
 			return -1;
-		inode_put(dir->kids[slot]->ino);
-		dir->kids[slot]->ino = ino;
-		dir->kids[slot]->layer = f->layer;
+		inode_put(kid->ino);
+		kid->ino = ino;
+		kid->layer = f->layer;
 		return 0;
 	}
 	if (target) {
@@ -319,9 +302,9 @@ static int apply_entry(struct flattener *f, const struct layer_entry *e)
 	} else if (!(ino = inode_new(e))) {
 		return -1;
 	}
-	if (found)
-		kid_remove(dir, slot);
-	if (!kid_add(f, dir, slot, base, strlen(base), ino)) {
+	if (kid)
+		kid_remove(dir, kid);
+	if (!kid_add(f, dir, base, strlen(base), ino)) {
 		inode_put(ino);
 		return -1;
 	}
@@ -357,12 +340,17 @@ static int add_file(struct flattener *f, const struct flat_inode *ino,
 	struct flat_result *r = f->res;
 	struct flat_file *files;
 
-	if (r->nfiles == UINT32_MAX)
-		return -1;
-	files = reallocarray(r->files, (size_t)r->nfiles + 1, sizeof(*files));
-	if (!files)
-		return -1;
-	r->files = files;
+	if (r->nfiles == f->files_cap) {
+		uint32_t cap = f->files_cap ? f->files_cap * 2 : 1024;
+
+		files = f->files_cap < UINT32_MAX / 2 ?
+			reallocarray(r->files, cap, sizeof(*files)) : NULL;
+		if (!files)
+			return -1;
+		r->files = files;
+		f->files_cap = cap;
+	}
+	files = r->files;
 	files[r->nfiles] = (struct flat_file){
 		.layer = layer, .data_off = ino->e->data_off, .size = ino->e->size,
 	};
@@ -392,14 +380,26 @@ static int emit_inode(struct flattener *f, struct image *img, uint32_t parent,
 	return 0;
 }
 
+static int by_name(const void *a, const void *b)
+{
+	const struct flat_node *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+/* Kids in name order: node numbers are the same for the same layers. */
 static int emit_dir(struct flattener *f, struct image *img,
-		    const struct flat_node *dir, uint32_t dir_node,
+		    struct flat_node *dir, uint32_t dir_node,
 		    struct error **err)
 {
 	uint32_t i;
 
+	if (dir->nkids > 1)
+		qsort(dir->kids, dir->nkids, sizeof(*dir->kids), by_name);
+	for (i = 0; i < dir->nkids; i++)
+		dir->kids[i]->slot = i;
 	for (i = 0; i < dir->nkids; i++) {
-		const struct flat_node *k = dir->kids[i];
+		struct flat_node *k = dir->kids[i];
 
 		if (k->ino->image_node != IMAGE_NONE) {
 			if (image_link(img, dir_node, k->name, k->ino->image_node,

@@ -14,11 +14,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <locale.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "../common/util.h"
+#include "name_set.h"
 
 struct build {
 	struct layer_index *idx;
@@ -106,14 +108,21 @@ static void fill_times(struct layer_entry *e, struct archive_entry *ae)
 		get_time(&e->ctime, archive_entry_ctime(ae), archive_entry_ctime_nsec(ae));
 }
 
+/* Bytes an xattr costs against the caps: its name and its value. */
+static size_t xattr_cost(const char *name, size_t size)
+{
+	return strlen(name) + size;
+}
+
 /* NULL when the entry is fine, else why it is left out; *oom on ENOMEM. */
 static const char *fill_xattrs(struct layer_entry *e, struct archive_entry *ae,
 			       bool *oom)
 {
 	int n = archive_entry_xattr_reset(ae);
-	const char *name;
+	struct name_set byname;
+	const char *name, *why = NULL;
 	const void *value;
-	size_t size;
+	size_t size, total = 0;
 
 	if (n <= 0)
 		return NULL;
@@ -122,38 +131,78 @@ static const char *fill_xattrs(struct layer_entry *e, struct archive_entry *ae,
 	e->xattrs = calloc((size_t)n, sizeof(*e->xattrs));
 	if (!e->xattrs)
 		goto oom;
+	/* the array never moves: the set points into it */
+	name_set_init(&byname, offsetof(struct layer_xattr, name));
 	while (e->nxattrs < (uint32_t)n &&
 	       archive_entry_xattr_next(ae, &name, &value, &size) == ARCHIVE_OK) {
 		struct layer_xattr *x;
-		uint32_t k;
 
-		if (!name || !*name || strlen(name) > LAYER_XATTR_NAME_MAX)
-			return "bad xattr name";
-		if (size > LAYER_XATTR_SIZE_MAX)
-			return "xattr value larger than 64 KiB";
+		if (!name || !*name || strlen(name) > LAYER_XATTR_NAME_MAX) {
+			why = "bad xattr name";
+			break;
+		}
+		if (size > LAYER_XATTR_SIZE_MAX) {
+			why = "xattr value larger than 64 KiB";
+			break;
+		}
 		/* pax has SCHILY.xattr and LIBARCHIVE.xattr: the later one wins */
-		for (k = 0; k < e->nxattrs; k++)
-			if (!strcmp(e->xattrs[k].name, name))
-				break;
-		x = &e->xattrs[k];
-		if (k < e->nxattrs) {
+		x = name_set_find(&byname, name, strlen(name));
+		if (x)
+			total -= xattr_cost(name, x->size);
+		/* checked before the copy: the entry never holds more */
+		total += xattr_cost(name, size);
+		if (total > LAYER_XATTR_ENTRY_MAX) {
+			why = "xattrs larger than 64 KiB in all (names and values)";
+			break;
+		}
+		if (x) {
 			free(x->value);
 			x->value = NULL;
 		} else {
+			x = &e->xattrs[e->nxattrs];
 			x->name = strdup(name);
+			if (!x->name || name_set_add(&byname, x) < 0) {
+				free(x->name);
+				x->name = NULL;
+				goto oom_set;
+			}
 			e->nxattrs++;
 		}
 		x->value = malloc(size ? size : 1);
-		if (!x->name || !x->value)
-			goto oom;
+		if (!x->value)
+			goto oom_set;
 		if (size)
 			memcpy(x->value, value, size);
 		x->size = size;
 	}
-	return NULL;
+	name_set_free(&byname);
+	return why;
+oom_set:
+	name_set_free(&byname);
 oom:
 	*oom = true;
 	return "out of memory";
+}
+
+/* The layer's xattrs in all stay under LAYER_XATTR_LAYER_MAX: else the layer is refused. */
+static int count_xattrs(struct layer_index *idx, const struct layer_entry *e,
+			struct error **err)
+{
+	uint64_t bytes = 0;
+	uint32_t k;
+	char *shown;
+
+	for (k = 0; k < e->nxattrs; k++)
+		bytes += xattr_cost(e->xattrs[k].name, e->xattrs[k].size);
+	if (bytes <= LAYER_XATTR_LAYER_MAX - idx->xattr_bytes) {
+		idx->xattr_bytes += bytes;
+		return 0;
+	}
+	shown = layer_path_printable(e->path);
+	error_set(err, 0, "layer: tar entry \"%s\": the layer's xattrs pass %u MiB in all (names and values)",
+		  shown ? shown : "?", LAYER_XATTR_LAYER_MAX >> 20);
+	free(shown);
+	return -1;
 }
 
 /* The hardlink target: an earlier entry of this layer, not a directory. */
@@ -271,6 +320,10 @@ static int add_entry(struct build *b, struct archive_entry *ae,
 		reject(b, archive_entry_pathname(ae), why);
 		layer_entry_clear(&e);
 		return 0;
+	}
+	if (count_xattrs(idx, &e, err) < 0) {
+		layer_entry_clear(&e);
+		return -1;
 	}
 	if (idx->nentries == b->cap) {
 		uint32_t cap = b->cap ? b->cap * 2 : 256;

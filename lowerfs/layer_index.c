@@ -30,8 +30,6 @@ static const char magic[8] = "OVLMIDX";	/* with its NUL: 8 bytes */
 #define EFLAG_SYMLINK 1u	/* the entry has a symlink target */
 #define MAX_INDEX_FILE (1ull << 32)
 
-enum window_kind { WIN_NONE = 0, WIN_RAW = 1, WIN_ZLIB = 2 };
-
 const char *layer_compression_name(enum layer_compression c)
 {
 	switch (c) {
@@ -152,25 +150,6 @@ static void raw_to_digest(const uint8_t raw[32], char *digest)
 	digest[7 + 64] = '\0';
 }
 
-/* Windows are mostly compressible text; store them deflated when that helps. */
-static void put_window(struct wbuf *b, const uint8_t *window)
-{
-	uLongf zlen = compressBound(LAYER_WINDOW_SIZE);
-	uint8_t *z = malloc(zlen);
-
-	if (z && compress2(z, &zlen, window, LAYER_WINDOW_SIZE, 6) == Z_OK &&
-	    zlen < LAYER_WINDOW_SIZE) {
-		put_u8(b, WIN_ZLIB);
-		put_u32(b, zlen);
-		put(b, z, zlen);
-	} else {
-		put_u8(b, WIN_RAW);
-		put_u32(b, LAYER_WINDOW_SIZE);
-		put(b, window, LAYER_WINDOW_SIZE);
-	}
-	free(z);
-}
-
 static void put_time(struct wbuf *b, const struct timespec *ts)
 {
 	put_u64(b, (uint64_t)(int64_t)ts->tv_sec);
@@ -246,12 +225,11 @@ int layer_index_encode(const struct layer_index *idx, int fd,
 		put_u64(&b, cp->in_off);
 		put_u64(&b, cp->out_off);
 		put_u8(&b, cp->in_bits);
-		if (cp->window) {
-			put_window(&b, cp->window);
-		} else {
-			put_u8(&b, WIN_NONE);
-			put_u32(&b, 0);
-		}
+		/* kept as stored: written as they are */
+		put_u8(&b, cp->window ? cp->window_kind : LAYER_WINDOW_NONE);
+		put_u32(&b, cp->window ? cp->window_len : 0);
+		if (cp->window)
+			put(&b, cp->window, cp->window_len);
 	}
 	for (i = 0; i < idx->nentries; i++)
 		put_entry(&b, &idx->entries[i]);
@@ -381,28 +359,27 @@ static int decode_chunks(struct rbuf *r, struct layer_index *idx,
 	return 0;
 }
 
+/* Copied as stored: windows are inflated only by a read (layer_window.c). */
 static int decode_window(struct rbuf *r, uint32_t i, uint8_t kind,
-			 uint32_t len, uint8_t **out, struct error **err)
+			 uint32_t len, struct layer_checkpoint *cp,
+			 struct error **err)
 {
-	uLongf n = LAYER_WINDOW_SIZE;
-
 	if (len > left(r))
 		return error_set(err, 0, "index: checkpoint %" PRIu32 ": window length %" PRIu32
 				 " past end of file", i, len);
-	if (kind == WIN_RAW && len != LAYER_WINDOW_SIZE)
+	if (kind == LAYER_WINDOW_RAW && len != LAYER_WINDOW_SIZE)
 		return error_set(err, 0, "index: checkpoint %" PRIu32 ": raw window of %" PRIu32
 				 " bytes", i, len);
-	if (kind == WIN_ZLIB && (len == 0 || len > compressBound(LAYER_WINDOW_SIZE)))
+	if (kind == LAYER_WINDOW_ZLIB &&
+	    (len == 0 || len > compressBound(LAYER_WINDOW_SIZE)))
 		return error_set(err, 0, "index: checkpoint %" PRIu32 ": compressed window of %" PRIu32
 				 " bytes", i, len);
-	*out = malloc(LAYER_WINDOW_SIZE);
-	if (!*out)
+	cp->window = malloc(len);
+	if (!cp->window)
 		return error_set(err, ENOMEM, "index: window");
-	if (kind == WIN_RAW)
-		memcpy(*out, r->p + r->pos, len);
-	else if (uncompress(*out, &n, r->p + r->pos, len) != Z_OK ||
-		 n != LAYER_WINDOW_SIZE)
-		return error_set(err, 0, "index: checkpoint %" PRIu32 ": corrupt compressed window", i);
+	memcpy(cp->window, r->p + r->pos, len);
+	cp->window_kind = kind;
+	cp->window_len = len;
 	r->pos += len;
 	return 0;
 }
@@ -428,18 +405,28 @@ static int decode_checkpoint(struct rbuf *r, struct layer_index *idx,
 		return error_set(err, 0, "index: first checkpoint not at 0");
 	if (prev && (cp->out_off <= prev->out_off || cp->in_off < prev->in_off))
 		return error_set(err, 0, "index: checkpoint %" PRIu32 " out of order", i);
-	if (cp->in_bits > 7 || (cp->in_bits && (kind == WIN_NONE || !cp->in_off)))
+	if (cp->in_bits > 7 || (cp->in_bits && (kind == LAYER_WINDOW_NONE || !cp->in_off)))
 		return error_set(err, 0, "index: checkpoint %" PRIu32 ": bad bit offset %u",
 				 i, cp->in_bits);
-	if (kind > WIN_ZLIB || (kind != WIN_NONE && idx->compression != LAYER_GZIP) ||
-	    (kind == WIN_NONE && wlen))
+	if (kind > LAYER_WINDOW_ZLIB ||
+	    (kind != LAYER_WINDOW_NONE && idx->compression != LAYER_GZIP) ||
+	    (kind == LAYER_WINDOW_NONE && wlen))
 		return error_set(err, 0, "index: checkpoint %" PRIu32 ": bad window", i);
 	/* plain layers read directly: one checkpoint at 0 */
 	if (idx->compression == LAYER_PLAIN && i)
 		return error_set(err, 0, "index: plain layer with checkpoints");
-	if (kind == WIN_NONE)
+	if (kind == LAYER_WINDOW_NONE)
 		return 0;
-	return decode_window(r, i, kind, wlen, &cp->window, err);
+	/*
+	 * A window is 32 KiB once inflated: at most one per
+	 * LAYER_WINDOW_GAP_MIN compressed bytes, as a real layer has them.
+	 */
+	if (prev && cp->in_off - prev->in_off < LAYER_WINDOW_GAP_MIN)
+		return error_set(err, 0, "index: checkpoint %" PRIu32 ": window %" PRIu64
+				 " compressed bytes after the previous checkpoint"
+				 " (a layer has at least %u between them)", i,
+				 cp->in_off - prev->in_off, LAYER_WINDOW_GAP_MIN);
+	return decode_window(r, i, kind, wlen, cp, err);
 }
 
 static int decode_checkpoints(struct rbuf *r, struct layer_index *idx,
@@ -487,9 +474,25 @@ static char *get_str(struct rbuf *r, uint32_t len)
 
 #define EFAIL(...) error_set(err, 0, "index: entry %" PRIu32 ": " __VA_ARGS__)
 
-static int decode_xattrs(struct rbuf *r, struct layer_entry *e, uint32_t i,
-			 uint32_t n, struct error **err)
+/* A cap on xattr bytes passed at entry I: named, since the path is read. */
+static int xattr_cap_error(const struct layer_entry *e, uint32_t i,
+			   const char *what, uint64_t bytes, uint32_t max,
+			   struct error **err)
 {
+	char *shown = layer_path_printable(e->path);
+
+	error_set(err, 0, "index: entry %" PRIu32 " \"%s\": %s (%" PRIu64
+		  " bytes of names and values, at most %" PRIu32 ")", i,
+		  shown ? shown : "?", what, bytes, max);
+	free(shown);
+	return -1;
+}
+
+static int decode_xattrs(struct rbuf *r, struct layer_index *idx,
+			 struct layer_entry *e, uint32_t i, uint32_t n,
+			 struct error **err)
+{
+	uint64_t total = 0;
 	uint32_t k;
 
 	if (n > LAYER_XATTRS_MAX)
@@ -514,6 +517,15 @@ static int decode_xattrs(struct rbuf *r, struct layer_entry *e, uint32_t i,
 				     " or value length %" PRIu32 " out of range", i, k, nlen, vlen);
 		if ((uint64_t)nlen + vlen > left(r))
 			return EFAIL("xattr %" PRIu32 " past end of file", i, k);
+		/* the caps hold before anything is copied */
+		total += (uint64_t)nlen + vlen;
+		if (total > LAYER_XATTR_ENTRY_MAX)
+			return xattr_cap_error(e, i, "xattrs larger than 64 KiB",
+					       total, LAYER_XATTR_ENTRY_MAX, err);
+		if (total > LAYER_XATTR_LAYER_MAX - idx->xattr_bytes)
+			return xattr_cap_error(e, i, "the index's xattrs pass 32 MiB in all",
+					       idx->xattr_bytes + total,
+					       LAYER_XATTR_LAYER_MAX, err);
 		if (memchr(r->p + r->pos, '\0', nlen))
 			return EFAIL("xattr %" PRIu32 ": NUL in name", i, k);
 		x->name = get_str(r, nlen);
@@ -527,6 +539,7 @@ static int decode_xattrs(struct rbuf *r, struct layer_entry *e, uint32_t i,
 		r->pos += vlen;
 		e->nxattrs = k + 1;
 	}
+	idx->xattr_bytes += total;
 	return 0;
 }
 
@@ -630,7 +643,7 @@ static int decode_entry(struct rbuf *r, struct layer_index *idx, uint32_t i,
 		e->hardlink = get_str(r, hlen);
 	if (!e->path || ((flags & EFLAG_SYMLINK) && !e->link) || (hlen && !e->hardlink))
 		return error_set(err, ENOMEM, "index: entry %" PRIu32, i);
-	if (decode_xattrs(r, e, i, nx, err) < 0 || check_entry(idx, e, i, err) < 0)
+	if (decode_xattrs(r, idx, e, i, nx, err) < 0 || check_entry(idx, e, i, err) < 0)
 		return -1;
 	if (e->hardlink && check_hardlink(idx->entries, paths, e, i, err) < 0)
 		return -1;

@@ -33,12 +33,26 @@ enum layer_compression {
 	LAYER_ZSTD = 2,
 };
 
+enum layer_window_kind {
+	LAYER_WINDOW_NONE = 0,
+	LAYER_WINDOW_RAW = 1,	/* LAYER_WINDOW_SIZE bytes as they are */
+	LAYER_WINDOW_ZLIB = 2,	/* deflated with zlib's compress2 */
+};
+
 /* Where decompression can start: gzip (with its window) or a zstd frame. */
 struct layer_checkpoint {
 	uint64_t in_off;	/* compressed byte offset */
 	uint8_t in_bits;	/* gzip: bits of the byte before in_off still unused (0-7) */
 	uint64_t out_off;	/* uncompressed offset */
-	uint8_t *window;	/* gzip: LAYER_WINDOW_SIZE bytes; NULL at a member start, zstd, plain */
+	/*
+	 * gzip inside a member: the 32 KiB window as the index file stores
+	 * it, inflated only by a read that starts here (a hostile index
+	 * could otherwise claim 32 KiB per few bytes of file). NULL at a
+	 * member start, zstd, plain.
+	 */
+	uint8_t *window;
+	enum layer_window_kind window_kind;
+	uint32_t window_len;	/* stored bytes */
 };
 
 struct layer_xattr {
@@ -88,6 +102,7 @@ struct layer_index {
 	struct layer_entry *entries;	/* in tar order */
 	uint32_t nentries;
 	uint32_t rejected;		/* hostile entries left out (each logged) */
+	uint64_t xattr_bytes;		/* names and values of all entries' xattrs */
 };
 
 /* Sequential reader of the compressed layer: bytes read, 0 at the end, -1 on error (with *err). */

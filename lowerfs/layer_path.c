@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../common/keyed_hash.h"
+
 char *layer_path_normalize(const char *name, const char **why)
 {
 	size_t n = strlen(name), o = 0;
@@ -114,17 +116,6 @@ char *layer_path_printable(const char *p)
 	return out;
 }
 
-static uint64_t hash_path(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;	/* FNV-1a */
-
-	while (*s) {
-		h ^= (unsigned char)*s++;
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
 void layer_paths_init(struct layer_paths *t)
 {
 	t->slots = NULL;
@@ -142,7 +133,8 @@ void layer_paths_free(struct layer_paths *t)
 static size_t find_slot(const struct layer_paths *t,
 			const struct layer_entry *entries, const char *path)
 {
-	size_t mask = t->cap - 1, i = (size_t)hash_path(path) & mask;
+	/* keyed: names from a layer cannot be chosen to collide */
+	size_t mask = t->cap - 1, i = (size_t)keyed_hash(path, strlen(path)) & mask;
 
 	while (t->slots[i] && strcmp(entries[t->slots[i] - 1].path, path))
 		i = (i + 1) & mask;

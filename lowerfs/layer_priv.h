@@ -18,8 +18,24 @@
 #define LAYER_PATH_MAX 4095u		/* PATH_MAX without the NUL */
 #define LAYER_NAME_MAX 255u		/* one component */
 #define LAYER_XATTR_NAME_MAX 255u
-#define LAYER_XATTR_SIZE_MAX 65536u
+#define LAYER_XATTR_SIZE_MAX 65536u	/* one value: the kernel's XATTR_SIZE_MAX */
 #define LAYER_XATTRS_MAX 1024u		/* per entry */
+/*
+ * Names and values together: per entry, what ext4 or a listxattr buffer
+ * can hold at most; per layer, what an index may make lowerfs keep.
+ */
+#define LAYER_XATTR_ENTRY_MAX 65536u
+#define LAYER_XATTR_LAYER_MAX (32u << 20)
+/*
+ * Compressed bytes from any checkpoint to the next one with a window.
+ * The builder puts a window LAYER_CHECKPOINT_SPAN output bytes after the
+ * checkpoint before it, and deflate makes at most 1032 bytes of one
+ * (over 4000 compressed bytes in between): a hostile index cannot make a
+ * small layer hold a window (32 KiB inflated) per few bytes.
+ */
+#define LAYER_WINDOW_GAP_MIN 2048u
+_Static_assert(LAYER_CHECKPOINT_SPAN / 1032 > LAYER_WINDOW_GAP_MIN,
+	       "windows closer than a real layer can have them");
 
 /*
  * Normalize a tar member name: "./a//b/" -> "a/b", "./" or "." -> ""
@@ -49,6 +65,13 @@ int layer_paths_put(struct layer_paths *t, const struct layer_entry *entries,
 /* Index of the latest entry named PATH, or -1. */
 int64_t layer_paths_get(const struct layer_paths *t,
 			const struct layer_entry *entries, const char *path);
+
+/* Keep the 32 KiB window RAW in CP in its stored form (deflated if smaller). */
+int layer_window_store(struct layer_checkpoint *cp, const uint8_t *raw,
+		       struct error **err);
+/* Inflate the window of checkpoint I into OUT (LAYER_WINDOW_SIZE bytes). */
+int layer_window_load(const struct layer_checkpoint *cp, uint32_t i,
+		      uint8_t *out, struct error **err);
 
 bool layer_mode_valid(uint32_t mode);
 void layer_entry_clear(struct layer_entry *e);

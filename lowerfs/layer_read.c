@@ -118,9 +118,13 @@ enum gz_mode {
 	GZ_BETWEEN,	/* a member ended: the next must start here */
 };
 
-static int gz_start(z_stream *z, struct cin *c, const struct layer_checkpoint *cp,
-		    enum gz_mode *mode, struct error **err)
+static int gz_start(z_stream *z, struct cin *c, const struct layer_index *idx,
+		    uint32_t i, enum gz_mode *mode, struct error **err)
 {
+	const struct layer_checkpoint *cp = &idx->checkpoints[i];
+	uint8_t *window;
+	int ret;
+
 	if (!cp->window) {
 		*mode = GZ_MEMBER;
 		c->pos = cp->in_off;
@@ -140,9 +144,15 @@ static int gz_start(z_stream *z, struct cin *c, const struct layer_checkpoint *c
 			return error_set(err, 0, "layer: inflatePrime failed");
 		c->used = 1;
 	}
-	if (inflateSetDictionary(z, cp->window, LAYER_WINDOW_SIZE) != Z_OK)
-		return error_set(err, 0, "layer: inflateSetDictionary failed");
-	return 0;
+	/* stored deflated: inflated for this read only */
+	window = malloc(LAYER_WINDOW_SIZE);
+	if (!window)
+		return error_set(err, ENOMEM, "layer: window");
+	ret = layer_window_load(cp, i, window, err);
+	if (!ret && inflateSetDictionary(z, window, LAYER_WINDOW_SIZE) != Z_OK)
+		ret = error_set(err, 0, "layer: inflateSetDictionary failed");
+	free(window);
+	return ret;
 }
 
 /* After a member's end: skip a raw member's trailer, find the next header. */
@@ -201,8 +211,8 @@ static int gz_pump(z_stream *z, struct cin *c, struct out *o, uint8_t *obuf,
 	return deliver(o, obuf, made, err);
 }
 
-static int read_gzip(struct cin *c, struct out *o, const struct layer_checkpoint *cp,
-		     struct error **err)
+static int read_gzip(struct cin *c, struct out *o, const struct layer_index *idx,
+		     uint32_t cp, struct error **err)
 {
 	uint8_t *obuf = malloc(OUT_SIZE);
 	z_stream z = { 0 };
@@ -212,7 +222,7 @@ static int read_gzip(struct cin *c, struct out *o, const struct layer_checkpoint
 
 	if (!obuf)
 		return error_set(err, ENOMEM, "layer: read");
-	if (gz_start(&z, c, cp, &mode, err) < 0)
+	if (gz_start(&z, c, idx, cp, &mode, err) < 0)
 		goto out;
 	while (o->done < o->len)
 		if (gz_pump(&z, c, o, obuf, &mode, &trailer, err) < 0)
@@ -272,6 +282,7 @@ int layer_read(const struct layer_index *idx, layer_read_at_fn read_at,
 	struct cin c = { idx, read_at, read_ctx, 0, idx->compressed_size, NULL, 0, 0 };
 	struct out o = { 0, off, len, 0, sink, sink_ctx };
 	const struct layer_checkpoint *cp;
+	uint32_t at;
 	int ret;
 
 	if (off > idx->uncompressed_size || len > idx->uncompressed_size - off)
@@ -285,7 +296,8 @@ int layer_read(const struct layer_index *idx, layer_read_at_fn read_at,
 	c.buf = malloc(idx->chunk_size);
 	if (!c.buf)
 		return error_set(err, ENOMEM, "layer: read");
-	cp = &idx->checkpoints[layer_checkpoint_at(idx, off)];
+	at = layer_checkpoint_at(idx, off);
+	cp = &idx->checkpoints[at];
 	o.pos = cp->out_off;
 	switch (idx->compression) {
 	case LAYER_PLAIN:
@@ -293,7 +305,7 @@ int layer_read(const struct layer_index *idx, layer_read_at_fn read_at,
 		ret = read_plain(&c, &o, err);
 		break;
 	case LAYER_GZIP:
-		ret = read_gzip(&c, &o, cp, err);
+		ret = read_gzip(&c, &o, idx, at, err);
 		break;
 	case LAYER_ZSTD:
 		ret = read_zstd(&c, &o, cp, err);

@@ -16,6 +16,8 @@
 #include "registry.h"
 
 #define SIDECAR_MAX (512ull << 20)
+/* xattr names and values of all layers together (each layer: LAYER_XATTR_LAYER_MAX) */
+#define IMAGE_XATTR_MAX (128ull << 20)
 
 /* ---- where an index comes from ---- */
 
@@ -303,6 +305,18 @@ static int check_index(struct layer_set *ls, struct layer *l, struct error **err
 	return 0;
 }
 
+/* Every layer's index is kept in memory with its xattrs: bound them all. */
+static int check_xattr_total(const struct layer *l, uint64_t *total,
+			     struct error **err)
+{
+	*total += l->idx.xattr_bytes;
+	if (*total > IMAGE_XATTR_MAX)
+		return error_set_msg(err, E2BIG,
+				 "layer %s: the image's xattrs pass %llu MiB in all",
+				 l->url, IMAGE_XATTR_MAX >> 20);
+	return 0;
+}
+
 static int add_layer(struct layer_set *ls, const char *url, size_t urllen,
 		     const char *digest, uint64_t size)
 {
@@ -382,6 +396,7 @@ int layer_set_open(enum layer_set_kind kind, const char *arg,
 {
 	struct fetch_opts fo = { .insecure = opts->insecure };
 	struct layer_index *given = NULL;
+	uint64_t xattr_bytes = 0;
 	uint32_t i;
 	int ret = -1;
 
@@ -395,6 +410,7 @@ int layer_set_open(enum layer_set_kind kind, const char *arg,
 
 		if (find_index(ls, i, given, opts->nindex_files, opts, err) < 0 ||
 		    check_index(ls, l, err) < 0 ||
+		    check_xattr_total(l, &xattr_bytes, err) < 0 ||
 		    blob_open(ls->fetcher, l->url, l->idx.digest,
 			      l->idx.compressed_size, l->idx.chunk_size,
 			      (const uint8_t (*)[32])l->idx.chunk_sha256,

@@ -51,6 +51,7 @@ struct layer_stream {
 	bool z_ready;
 	ZSTD_DStream *zd;
 	uint8_t *out;
+	uint8_t *win;			/* a gzip window being recorded */
 	uint64_t out_total;		/* uncompressed bytes handed out */
 	uint32_t cp_cap;
 	/*
@@ -137,35 +138,36 @@ static uint64_t in_off(const struct layer_stream *s)
 	return s->in_total - (s->in_len - s->in_pos);
 }
 
+/* A checkpoint here; RAW: the 32 KiB window to resume a raw inflate, or NULL. */
 static int add_checkpoint(struct layer_stream *s, uint64_t in, uint8_t bits,
-			  uint8_t *window, struct error **err)
+			  const uint8_t *raw, struct error **err)
 {
 	struct layer_index *idx = s->idx;
 	struct layer_checkpoint *cp;
 
 	/* offsets strictly increase (decode insists): never two at one */
 	if (idx->ncheckpoints &&
-	    idx->checkpoints[idx->ncheckpoints - 1].out_off == s->out_total) {
-		free(window);
+	    idx->checkpoints[idx->ncheckpoints - 1].out_off == s->out_total)
 		return 0;
-	}
 	if (idx->ncheckpoints == s->cp_cap) {
 		uint32_t cap = s->cp_cap ? s->cp_cap * 2 : 16;
 
 		cp = s->cp_cap < UINT32_MAX / 2 ?
 		     reallocarray(idx->checkpoints, cap, sizeof(*cp)) : NULL;
-		if (!cp) {
-			free(window);
+		if (!cp)
 			return error_set(err, ENOMEM, "layer: checkpoints");
-		}
 		idx->checkpoints = cp;
 		s->cp_cap = cap;
 	}
-	cp = &idx->checkpoints[idx->ncheckpoints++];
+	cp = &idx->checkpoints[idx->ncheckpoints];
+	memset(cp, 0, sizeof(*cp));
 	cp->in_off = in;
 	cp->in_bits = bits;
 	cp->out_off = s->out_total;
-	cp->window = window;
+	/* kept deflated, as the index file has it: inflated when read */
+	if (raw && layer_window_store(cp, raw, err) < 0)
+		return -1;
+	idx->ncheckpoints++;
 	return 0;
 }
 
@@ -228,23 +230,21 @@ static int produced_bytes(struct layer_stream *s, size_t made,
 	return 0;
 }
 
-static uint8_t *window_of(z_stream *z)
+/* The inflate window so far into s->win (32 KiB). */
+static int window_of(struct layer_stream *s, struct error **err)
 {
-	uint8_t *w = calloc(1, LAYER_WINDOW_SIZE);
 	uInt n = LAYER_WINDOW_SIZE;
 
-	if (!w)
-		return NULL;
+	if (!s->win && !(s->win = malloc(LAYER_WINDOW_SIZE)))
+		return error_set(err, ENOMEM, "layer: window");
+	if (inflateGetDictionary(&s->z, s->win, &n) != Z_OK)
+		return error_set(err, 0, "layer: inflateGetDictionary failed");
 	/* early in a member the window is shorter: keep it at the end */
-	if (inflateGetDictionary(z, w, &n) != Z_OK) {
-		free(w);
-		return NULL;
-	}
 	if (n < LAYER_WINDOW_SIZE) {
-		memmove(w + LAYER_WINDOW_SIZE - n, w, n);
-		memset(w, 0, LAYER_WINDOW_SIZE - n);
+		memmove(s->win + LAYER_WINDOW_SIZE - n, s->win, n);
+		memset(s->win, 0, LAYER_WINDOW_SIZE - n);
 	}
-	return w;
+	return 0;
 }
 
 /* Reached the end of the input inside a member or frame? */
@@ -297,11 +297,10 @@ static int gzip_step(struct layer_stream *s, size_t *produced,
 	       s->idx->checkpoints[s->idx->ncheckpoints - 1].out_off : 0;
 	if ((s->z.data_type & 128) && !(s->z.data_type & 64) &&
 	    s->out_total - last >= LAYER_CHECKPOINT_SPAN) {
-		uint8_t *w = window_of(&s->z);
-
-		if (!w)
-			return error_set(err, ENOMEM, "layer: window");
-		return add_checkpoint(s, in_off(s), (uint8_t)(s->z.data_type & 7), w, err);
+		if (window_of(s, err) < 0)
+			return -1;
+		return add_checkpoint(s, in_off(s), (uint8_t)(s->z.data_type & 7),
+				      s->win, err);
 	}
 	return 0;
 }
@@ -499,5 +498,6 @@ void layer_stream_free(struct layer_stream *s)
 	EVP_MD_CTX_free(s->chunk);
 	free(s->in);
 	free(s->out);
+	free(s->win);
 	free(s);
 }

@@ -12,6 +12,7 @@
 
 #include "../common/util.h"
 #include "flatten.h"
+#include "json_path.h"
 #include "layer_set.h"
 #include "lowerfs.h"
 #include "span_cache.h"
@@ -195,9 +196,11 @@ static json_t *tar_stats(struct source *s)
 	struct tar_source *ts = to_tar(s);
 	struct fetch_stats fs = { 0 };
 	struct blob_stats total = { 0 };
-	json_t *layers = json_array();
+	json_t *layers = json_array(), *layer;
 	uint32_t i;
 
+	if (!layers)
+		return NULL;
 	if (ts->ls.fetcher)
 		fetcher_stats(ts->ls.fetcher, &fs);
 	for (i = 0; i < ts->ls.count; i++) {
@@ -210,13 +213,19 @@ static json_t *tar_stats(struct source *s)
 		total.chunks_cached += b.chunks_cached;
 		total.nchunks += b.nchunks;
 		total.mismatches += b.mismatches;
-		json_array_append_new(layers, json_pack(
-			"{s:s, s:s, s:s, s:I, s:I, s:b, s:b}",
-			"url", l->url, "digest", l->idx.digest,
+		layer = json_pack("{s:s, s:s, s:I, s:I, s:b, s:b}",
+			"digest", l->idx.digest,
 			"compression", layer_compression_name(l->idx.compression),
 			"chunks_cached", (json_int_t)b.chunks_cached,
 			"chunks", (json_int_t)b.nchunks,
-			"seekable", l->idx.seekable, "verified", b.verified));
+			"seekable", l->idx.seekable, "verified", b.verified);
+		/* a local layer's path may not be UTF-8: never left out */
+		if (!layer || json_path_set(layer, "url", l->url) < 0 ||
+		    json_array_append_new(layers, layer) < 0) {
+			json_decref(layer);
+			json_decref(layers);
+			return NULL;
+		}
 	}
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
 			 "http_requests", (json_int_t)fs.requests,

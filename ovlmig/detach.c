@@ -53,16 +53,19 @@ struct detach {
 static bool has_live_file_below(json_t *live, const char *dir)
 {
 	size_t len = strlen(dir), i;
+	bool below = false;
 	json_t *n;
 
 	json_array_foreach(live, i, n) {
-		const char *p = json_string_value(json_object_get(n, "path"));
 		const char *t = json_string_value(json_object_get(n, "type"));
+		char *p = t && !strcmp(t, "file") ? ctl_live_path(n) : NULL;
 
-		if (!strcmp(t, "file") && !strncmp(p, dir, len) && p[len] == '/')
-			return true;
+		below = p && !strncmp(p, dir, len) && p[len] == '/';
+		free(p);
+		if (below)
+			break;
 	}
-	return false;
+	return below;
 }
 
 /*
@@ -79,26 +82,36 @@ static long round_once(struct detach *d, json_t *live, bool *acted,
 
 	*acted = false;
 	json_array_foreach(live, i, n) {
-		const char *path = json_string_value(json_object_get(n, "path"));
+		/* "path" is for people (printable); ctl_live_path has the bytes */
+		const char *shown = json_string_value(json_object_get(n, "path"));
 		const char *type = json_string_value(json_object_get(n, "type"));
 		json_int_t opens = json_integer_value(json_object_get(n, "opens"));
-		const char *rel = path + 1;
+		char *path = ctl_live_path(n);
 		struct error *why = NULL;
+		const char *rel;
 		bool at;
 		int rc;
 
+		if (!path || !shown || !type || path[0] != '/') {
+			free(path);
+			return error_set(err, errno == ENOMEM ? ENOMEM : EPROTO,
+					 "lowerfs live: bad node %zu", i);
+		}
+		rel = path + 1;
 		if (!strcmp(type, "dir")) {
 			if (!has_live_file_below(live, path)) {
 				problems++;
-				json_object_set_new(d->blocked, path,
+				json_object_set_new(d->blocked, shown,
 					json_string("directory still cached"));
 			}
+			free(path);
 			continue;
 		}
 		if (strcmp(type, "file")) {
 			problems++;
-			json_object_set_new(d->blocked, path,
+			json_object_set_new(d->blocked, shown,
 					    json_string("still cached"));
+			free(path);
 			continue;
 		}
 		at = image_file_at(&d->tree, rel, &why);
@@ -106,26 +119,29 @@ static long round_once(struct detach *d, json_t *live, bool *acted,
 		if (at && !opens && !d->dropped_caches) {
 			/* most likely an unused cached dentry: drop, not repin */
 			problems++;
-			json_object_set_new(d->blocked, path,
+			json_object_set_new(d->blocked, shown,
 					    json_string("still cached"));
 		} else if (at) {
 			if (holders_writing(d->holders, d->nholders, rel)) {
 				problems++;
-				json_object_set_new(d->blocked, path,
+				json_object_set_new(d->blocked, shown,
 					json_string("open for writing: cannot repin"));
-				continue;
+			} else {
+				rc = repin_image_file(&d->tree, rel, err);
+				if (rc < 0) {
+					free(path);
+					return -1;
+				}
+				d->repinned += rc == 0;
+				*acted |= rc == 0;
 			}
-			rc = repin_image_file(&d->tree, rel, err);
-			if (rc < 0)
-				return -1;
-			d->repinned += rc == 0;
-			*acted |= rc == 0;
 		}
 		/*
 		 * Otherwise its name leads elsewhere (repinned, replaced or
 		 * removed): only current users hold it, through files whose
 		 * data is already local.
 		 */
+		free(path);
 	}
 	return problems;
 }

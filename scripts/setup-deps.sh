@@ -8,9 +8,9 @@ packages=(
 	# build
 	gcc make pkg-config
 	libmount-dev libarchive-dev libcurl4-openssl-dev xfslibs-dev
-	libjansson-dev libzstd-dev zlib1g-dev libssl-dev
+	libjansson-dev libzstd-dev zlib1g-dev libssl-dev libsodium-dev
 	# tests: unit framework, sanitizer runtime, tree tools, mounts
-	libcmocka-dev attr xfsprogs util-linux procps jq
+	libcmocka-dev attr xfsprogs util-linux procps jq time
 	# container runtimes and a static busybox for the runtime tests
 	runc crun busybox-static
 	# benchmarks: the FUSE baseline

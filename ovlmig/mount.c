@@ -2,7 +2,8 @@
 /*
  * ovlmig mount: start the lazy lower, build the metadata layer from it,
  * mount the overlay at TARGET, record the state. Any failure undoes what
- * was done, so nothing stays mounted or running.
+ * was done, so nothing stays mounted or running. Every path is recorded
+ * absolute.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -23,6 +24,7 @@
 #include "lower.h"
 #include "meta.h"
 #include "overlay.h"
+#include "paths.h"
 #include "shutdown.h"
 #include "state.h"
 
@@ -42,7 +44,7 @@ static const struct cli_option options[] = {
 	{ "cache", OPT_CACHE, "DIR", "lowerfs cache (default: .NAME.cache beside the upper)" },
 	{ "name", OPT_NAME, "NAME", "state name (default: derived from TARGET)" },
 	{ "xino", OPT_XINO, "on|off|auto", "overlayfs xino: one st_dev for every file (default: the kernel's)" },
-	/* handed to lowerfs as they are (see lowerfs --help) */
+	/* handed to lowerfs (see lowerfs --help), paths made absolute */
 	{ "insecure", OPT_INSECURE, NULL, "remote images: no TLS verification, plain http registries" },
 	{ "index", OPT_INDEX, "FILE", "remote images: a layer index to use (repeatable)" },
 	{ "platform", OPT_PLATFORM, "OS/ARCH", "remote images: the platform to pick (default linux/amd64)" },
@@ -71,15 +73,21 @@ static const struct cli_option *option_of(int key)
 	return &options[i];
 }
 
-/* Keep "--NAME [VALUE]" for lowerfs's command line. */
-static int add_lower_arg(struct mount_args *a, const char *name,
+/*
+ * Keep "--NAME [VALUE]" for lowerfs's command line; a FILE made absolute:
+ * a keeper restarts lowerfs from another directory.
+ */
+static int add_lower_arg(struct mount_args *a, const struct cli_option *o,
 			 const char *value)
 {
+	const char *name = o->name;
 	char **args = reallocarray(a->lower_args, a->nlower_args + 3,
 				   sizeof(*args));
 
-	if (!args)
+	if (!args) {
+		fprintf(stderr, "ovlmig mount: out of memory\n");
 		return -1;
+	}
 	a->lower_args = args;
 	args[a->nlower_args] = NULL;
 	if (asprintf(&args[a->nlower_args], "--%s", name) < 0) {
@@ -89,8 +97,17 @@ static int add_lower_arg(struct mount_args *a, const char *name,
 	a->nlower_args++;
 	args[a->nlower_args] = NULL;
 	if (value) {
-		if (!(args[a->nlower_args] = strdup(value)))
+		struct error *err = NULL;
+
+		args[a->nlower_args] = o->arg && !strcmp(o->arg, "FILE") && value[0] != '/' ?
+				       absolute_path(value, &err) : strdup(value);
+		if (!args[a->nlower_args]) {
+			if (!err)
+				error_set(&err, ENOMEM, "--%s", name);
+			error_wrap(&err, "--%s", name);
+			error_report(&err, "ovlmig mount", stderr);
 			return -1;
+		}
 		args[++a->nlower_args] = NULL;
 	}
 	return 0;
@@ -131,9 +148,8 @@ static int parse(int argc, char **argv, struct mount_args *a)
 		case OPT_PREFETCH_LIST:
 		case OPT_PREFETCH_BANDWIDTH:
 		case OPT_WHOLE_FILE_MAX:
-			if (add_lower_arg(a, option_of(c)->name,
+			if (add_lower_arg(a, option_of(c),
 					  option_of(c)->arg ? optarg : NULL) < 0) {
-				fprintf(stderr, "ovlmig mount: out of memory\n");
 				cli_parser_free(&p);
 				return -1;
 			}
@@ -214,11 +230,6 @@ static bool state_file_exists(const char *dir)
 
 	free(p);
 	return yes;
-}
-
-static char *absolute(const char *path)
-{
-	return realpath(path, NULL);
 }
 
 /* auto: nofollow where the kernel has it, else datadir, else say why. */
@@ -397,12 +408,54 @@ undo:
 	return -1;
 }
 
+/* The source and lower checks. */
+static int check_lower(const struct mount_args *a, const char *source,
+		       struct error **err)
+{
+	if (a->source && check_source(source, err) < 0)
+		return -1;
+	if (a->lower_mount && is_mountpoint(a->lower_mount) != 1)
+		return error_set(err, EINVAL, "--lower-mount %s: not a mountpoint", a->lower_mount);
+	if (a->shutdown_lower && (!a->lower_mount || !lower_can_shutdown(a->lower_mount)))
+		return error_set(err, EINVAL, "--shutdown-lower needs --lower-mount on XFS "
+				 "(the only filesystem ovlmig can shut down)");
+	return 0;
+}
+
+/* S from the arguments, every path absolute. */
+static int fill_state(struct mount_args *a, struct mount_state *s,
+		      const char *name, char **source, struct error **err)
+{
+	s->name = strdup(name);
+	s->target = realpath(a->target, NULL);
+	s->upper = realpath(a->upper, NULL);
+	s->work = realpath(a->work, NULL);
+	if (!s->name || !s->target || !s->upper || !s->work)
+		return error_set(err, errno ? errno : ENOMEM, "mount");
+	s->meta = a->meta ? absolute_path(a->meta, err) : beside(s->upper, name, "meta");
+	if (!s->meta)
+		return *err ? error_wrap(err, "--meta") : error_set(err, ENOMEM, "mount");
+	s->source = *source;
+	*source = NULL;
+	s->lower = a->lower_mount ? realpath(a->lower_mount, NULL) : NULL;
+	if (a->lower_mount && !s->lower)
+		return error_set(err, errno, "--lower-mount %s", a->lower_mount);
+	if (a->cache && !(s->cache = absolute_path(a->cache, err)))
+		return error_wrap(err, "--cache");
+	if (!a->cache && a->source && !(s->cache = beside(s->upper, name, "cache")))
+		return error_set(err, ENOMEM, "mount");
+	s->shutdown_lower = a->shutdown_lower;
+	s->lower_args = a->lower_args;	/* now the state's */
+	a->lower_args = NULL;
+	return 0;
+}
+
 int cmd_mount(int argc, char **argv)
 {
 	struct mount_state s = { 0 };
 	struct error *err = NULL;
 	struct mount_args a;
-	char *dir = NULL, *name = NULL;
+	char *dir = NULL, *name = NULL, *source = NULL;
 	int code = EXIT_USAGE;
 	struct stat st;
 
@@ -414,17 +467,12 @@ int cmd_mount(int argc, char **argv)
 		error_set(&err, errno ? errno : ENOTDIR, "target %s", a.target);
 		goto fail;
 	}
-	if (a.source && check_source(a.source, &err) < 0)
-		goto fail;
-	if (a.lower_mount && is_mountpoint(a.lower_mount) != 1) {
-		error_set(&err, EINVAL, "--lower-mount %s: not a mountpoint", a.lower_mount);
+	if (a.source && !(source = source_absolute(a.source, &err))) {
+		error_wrap(&err, "source %s", a.source);
 		goto fail;
 	}
-	if (a.shutdown_lower && (!a.lower_mount || !lower_can_shutdown(a.lower_mount))) {
-		error_set(&err, EINVAL, "--shutdown-lower needs --lower-mount on XFS "
-			  "(the only filesystem ovlmig can shut down)");
+	if (check_lower(&a, source, &err) < 0)
 		goto fail;
-	}
 	if (make_dirs(a.upper, 0755, &err) < 0 || make_dirs(a.work, 0755, &err) < 0)
 		goto fail;
 	if (upper_in_use(a.upper) || upper_in_use(a.work)) {
@@ -450,23 +498,8 @@ int cmd_mount(int argc, char **argv)
 			  name, dir ? dir : "?");
 		goto fail;
 	}
-	s.name = strdup(name);
-	s.target = absolute(a.target);
-	s.source = a.source ? strdup(a.source) : NULL;
-	s.lower = a.lower_mount ? absolute(a.lower_mount) : NULL;
-	s.upper = absolute(a.upper);
-	s.work = absolute(a.work);
-	s.meta = a.meta ? strdup(a.meta) : beside(s.upper, name, "meta");
-	s.cache = a.cache ? strdup(a.cache) :
-		  a.source ? beside(s.upper, name, "cache") : NULL;
-	s.shutdown_lower = a.shutdown_lower;
-	s.lower_args = a.lower_args;	/* now the state's */
-	a.lower_args = NULL;
-	if (!s.name || !s.target || !s.upper || !s.work || !s.meta ||
-	    (a.source && !s.cache) || (a.lower_mount && !s.lower)) {
-		error_set(&err, ENOMEM, "mount");
+	if (fill_state(&a, &s, name, &source, &err) < 0)
 		goto fail;
-	}
 	if (do_mount(&a, &s, dir, &code, &err) < 0)
 		goto fail;
 	if (s.own_lower)
@@ -485,5 +518,6 @@ out:
 	state_free_args(a.lower_args);
 	free(dir);
 	free(name);
+	free(source);
 	return code;
 }

@@ -23,6 +23,7 @@
 #include "../common/fsutil.h"
 #include "../common/util.h"
 #include "../lowerfs/ctl_client.h"
+#include "cache_dir.h"
 #include "commands.h"
 #include "copyup.h"
 #include "holders.h"
@@ -407,7 +408,8 @@ detached:
 	if (d->s->cache) {
 		struct error *e2 = NULL;
 
-		if (remove_tree(d->s->cache, &e2) < 0)
+		/* only what ovlmig made: never a directory a user gave */
+		if (cache_dir_release(d->s->cache, &e2) < 0)
 			error_report(&e2, "ovlmig detach: delete cache", stderr);
 		step_done("delete cache", &t0);
 	}

@@ -20,6 +20,7 @@
 #include "../common/util.h"
 #include "../lowerfs/image.h"
 #include "../lowerfs/source.h"
+#include "cache_dir.h"
 #include "commands.h"
 #include "lower.h"
 #include "meta.h"
@@ -357,11 +358,31 @@ static void undo_remove(const char *path)
 		error_report(&err, "ovlmig mount: undo", stderr);
 }
 
+/* The cache lowerfs fills, ovlmig's to delete at detach: see cache_dir.h. */
+static int claim_cache(struct mount_state *s, enum cache_claim *how,
+		       int *code, struct error **err)
+{
+	if (cache_dir_claim(s->cache, how, err) == 0)
+		return 0;
+	if ((*err)->errnum == ENOTEMPTY || (*err)->errnum == EINVAL)
+		*code = EXIT_USAGE;
+	return -1;
+}
+
+static void undo_cache(const char *cache, enum cache_claim how)
+{
+	struct error *err = NULL;
+
+	if (how != CACHE_REUSED && cache_dir_release(cache, &err) < 0)
+		error_report(&err, "ovlmig mount: undo", stderr);
+}
+
 static int do_mount(struct mount_args *a, struct mount_state *s,
 		    const char *dir, int *code, struct error **err)
 {
+	enum cache_claim cache_how = CACHE_REUSED;
 	const char *strategy;
-	bool meta_made = false;
+	bool meta_made = false, cache_claimed = false;
 
 	*code = EXIT_FAILED;
 	if (choose_strategy(a->strategy, &strategy, err) < 0) {
@@ -371,6 +392,11 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 	s->strategy = strdup(strategy);
 	if (access(s->meta, F_OK) == 0 && dir_is_empty(s->meta) != 1)
 		return error_set(err, ENOTEMPTY, "metadata layer %s", s->meta);
+	if (a->source) {
+		if (claim_cache(s, &cache_how, code, err) < 0)
+			return -1;
+		cache_claimed = true;
+	}
 	/*
 	 * The state is written before anything is started, phase "mounting",
 	 * so that `ovlmig umount` can take down what a killed mount left. The
@@ -385,8 +411,11 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 	s->phase = strdup("mounting");
 	if (!s->phase || !s->lower)
 		return error_set(err, ENOMEM, "state");
-	if (make_state_dir(dir, s, err) < 0)
+	if (make_state_dir(dir, s, err) < 0) {
+		if (cache_claimed)
+			undo_cache(s->cache, cache_how);
 		return -1;
+	}
 	if (a->source && (lower_start(s, dir, err) < 0 || state_save(dir, s, err) < 0))
 		goto undo;
 	meta_made = true;
@@ -404,6 +433,8 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 undo:
 	lower_stop(s);
 	undo_remove(meta_made ? s->meta : NULL);
+	if (cache_claimed)
+		undo_cache(s->cache, cache_how);
 	undo_remove(dir);
 	return -1;
 }
@@ -416,6 +447,8 @@ static int check_lower(const struct mount_args *a, const char *source,
 		return -1;
 	if (a->lower_mount && is_mountpoint(a->lower_mount) != 1)
 		return error_set(err, EINVAL, "--lower-mount %s: not a mountpoint", a->lower_mount);
+	if (a->lower_mount && a->cache)
+		return error_set(err, EINVAL, "--cache is lowerfs's: it needs --source, not --lower-mount");
 	if (a->shutdown_lower && (!a->lower_mount || !lower_can_shutdown(a->lower_mount)))
 		return error_set(err, EINVAL, "--shutdown-lower needs --lower-mount on XFS "
 				 "(the only filesystem ovlmig can shut down)");

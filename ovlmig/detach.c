@@ -26,6 +26,7 @@
 #include "cache_dir.h"
 #include "commands.h"
 #include "copyup.h"
+#include "detached.h"
 #include "holders.h"
 #include "lower.h"
 #include "migrate.h"
@@ -413,6 +414,9 @@ detached:
 			error_report(&e2, "ovlmig detach: delete cache", stderr);
 		step_done("delete cache", &t0);
 	}
+	/* a later mount of this upper needs no lower (after a reboot too) */
+	if (detached_record_write(d->s, err) < 0)
+		return -1;
 	free(d->s->phase);
 	d->s->phase = strdup("detached");
 	d->s->lowerfs_pid = 0;

@@ -2,8 +2,9 @@
 /*
  * ovlmig mount: start the lazy lower, build the metadata layer from it,
  * mount the overlay at TARGET, record the state. Any failure undoes what
- * was done, so nothing stays mounted or running. Every path is recorded
- * absolute.
+ * was done, so nothing stays mounted or running. An upper that detach
+ * recorded as detached is mounted on its metadata layer alone, with no
+ * lower. Every path is recorded absolute.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -22,6 +23,7 @@
 #include "../lowerfs/source.h"
 #include "cache_dir.h"
 #include "commands.h"
+#include "detached.h"
 #include "lower.h"
 #include "meta.h"
 #include "overlay.h"
@@ -36,7 +38,7 @@ enum { OPT_STRATEGY = 256, OPT_SOURCE, OPT_LOWER_MOUNT, OPT_UPPER, OPT_WORK,
 
 static const struct cli_option options[] = {
 	{ "strategy", OPT_STRATEGY, "auto|datadir|nofollow", "how the lower is made detachable (default auto)" },
-	{ "source", OPT_SOURCE, "SOURCE", "the image, served by lowerfs (e.g. dir:/path)" },
+	{ "source", OPT_SOURCE, "SOURCE", "the image, served by lowerfs (e.g. dir:/path); a detached upper needs none" },
 	{ "lower-mount", OPT_LOWER_MOUNT, "PATH", "use an already mounted filesystem as the lower" },
 	{ "shutdown-lower", OPT_SHUTDOWN_LOWER, NULL, "at detach, shut the lower down (XFS: XFS_IOC_GOINGDOWN)" },
 	{ "upper", OPT_UPPER, "DIR", "the writable layer" },
@@ -165,7 +167,8 @@ static int parse(int argc, char **argv, struct mount_args *a)
 		return -1;
 	}
 	a->target = argv[optind];
-	if (!a->source == !a->lower_mount) {
+	/* neither: only for an upper that was detached (see cmd_mount) */
+	if (a->source && a->lower_mount) {
 		fprintf(stderr, "ovlmig mount: give exactly one of --source and --lower-mount\n");
 		return -1;
 	}
@@ -288,6 +291,7 @@ out:
 	return ret;
 }
 
+/* META over the data layer S->lower; a detached upper has none left. */
 static int mount_datadir(struct mount_state *s, const char *xino,
 			 struct error **err)
 {
@@ -295,7 +299,7 @@ static int mount_datadir(struct mount_state *s, const char *xino,
 	const char *opts[] = { "metacopy=on", "redirect_dir=on", "index=on", xopt };
 	const char *lowers[] = { s->meta }, *datas[] = { s->lower };
 	struct overlay_cfg c = {
-		.lowers = lowers, .nlowers = 1, .datas = datas, .ndatas = 1,
+		.lowers = lowers, .nlowers = 1, .datas = datas, .ndatas = s->lower ? 1 : 0,
 		.upper = s->upper, .work = s->work,
 		.options = opts, .noptions = xino ? 4 : 3,
 	};
@@ -356,6 +360,29 @@ static void undo_remove(const char *path)
 
 	if (path && remove_tree(path, &err) < 0)
 		error_report(&err, "ovlmig mount: undo", stderr);
+}
+
+/*
+ * A detached upper: every file is in it, every directory's stack is in
+ * META, so the overlay needs no lower. The phase is "detached" from the
+ * start: umount of a killed "mounting" deletes its metadata layer, and
+ * this one is the upper's.
+ */
+static int mount_detached(struct mount_args *a, struct mount_state *s,
+			  const char *dir, int *code, struct error **err)
+{
+	*code = EXIT_FAILED;
+	s->strategy = strdup("datadir");
+	s->phase = strdup("detached");
+	if (!s->strategy || !s->phase)
+		return error_set(err, ENOMEM, "state");
+	if (make_state_dir(dir, s, err) < 0)
+		return -1;
+	if (mount_datadir(s, a->xino, err) < 0) {
+		undo_remove(dir);
+		return -1;
+	}
+	return 0;
 }
 
 /* The cache lowerfs fills, ovlmig's to delete at detach: see cache_dir.h. */
@@ -439,10 +466,12 @@ undo:
 	return -1;
 }
 
-/* The source and lower checks. */
+/* The source and lower checks, for an upper that still needs its lower. */
 static int check_lower(const struct mount_args *a, const char *source,
 		       struct error **err)
 {
+	if (!a->source && !a->lower_mount)
+		return error_set(err, EINVAL, "give one of --source and --lower-mount");
 	if (a->source && check_source(source, err) < 0)
 		return -1;
 	if (a->lower_mount && is_mountpoint(a->lower_mount) != 1)
@@ -455,9 +484,13 @@ static int check_lower(const struct mount_args *a, const char *source,
 	return 0;
 }
 
-/* S from the arguments, every path absolute. */
+/*
+ * S from the arguments, every path absolute. DETACHED: the record's
+ * metadata layer (RMETA, taken over), no lower, no cache.
+ */
 static int fill_state(struct mount_args *a, struct mount_state *s,
-		      const char *name, char **source, struct error **err)
+		      const char *name, char **source, bool detached,
+		      char **rmeta, char **rsource, struct error **err)
 {
 	s->name = strdup(name);
 	s->target = realpath(a->target, NULL);
@@ -468,6 +501,22 @@ static int fill_state(struct mount_args *a, struct mount_state *s,
 	s->meta = a->meta ? absolute_path(a->meta, err) : beside(s->upper, name, "meta");
 	if (!s->meta)
 		return *err ? error_wrap(err, "--meta") : error_set(err, ENOMEM, "mount");
+	if (detached) {
+		if (a->meta && strcmp(s->meta, *rmeta))
+			return error_set(err, EINVAL, "upper %s was detached with metadata layer %s, not %s",
+					 s->upper, *rmeta, s->meta);
+		free(s->meta);
+		s->meta = *rmeta;
+		*rmeta = NULL;
+		if (*source) {
+			s->source = *source;
+			*source = NULL;
+		} else {
+			s->source = *rsource;
+			*rsource = NULL;
+		}
+		return 0;
+	}
 	s->source = *source;
 	*source = NULL;
 	s->lower = a->lower_mount ? realpath(a->lower_mount, NULL) : NULL;
@@ -488,8 +537,9 @@ int cmd_mount(int argc, char **argv)
 	struct mount_state s = { 0 };
 	struct error *err = NULL;
 	struct mount_args a;
-	char *dir = NULL, *name = NULL, *source = NULL;
-	int code = EXIT_USAGE;
+	char *dir = NULL, *name = NULL, *upper = NULL, *source = NULL;
+	char *rmeta = NULL, *rsource = NULL;
+	int code = EXIT_USAGE, detached = 0;
 	struct stat st;
 
 	if (parse(argc, argv, &a) < 0 || require_root("mount") < 0) {
@@ -500,11 +550,15 @@ int cmd_mount(int argc, char **argv)
 		error_set(&err, errno ? errno : ENOTDIR, "target %s", a.target);
 		goto fail;
 	}
+	/* an upper that detach recorded needs no lower: its image may be gone */
+	upper = realpath(a.upper, NULL);
+	if (upper && (detached = detached_record_find(upper, &rmeta, &rsource, &err)) < 0)
+		goto fail;
 	if (a.source && !(source = source_absolute(a.source, &err))) {
 		error_wrap(&err, "source %s", a.source);
 		goto fail;
 	}
-	if (check_lower(&a, source, &err) < 0)
+	if (!detached && check_lower(&a, source, &err) < 0)
 		goto fail;
 	if (make_dirs(a.upper, 0755, &err) < 0 || make_dirs(a.work, 0755, &err) < 0)
 		goto fail;
@@ -531,16 +585,23 @@ int cmd_mount(int argc, char **argv)
 			  name, dir ? dir : "?");
 		goto fail;
 	}
-	if (fill_state(&a, &s, name, &source, &err) < 0)
+	if (fill_state(&a, &s, name, &source, detached, &rmeta, &rsource, &err) < 0)
 		goto fail;
-	if (do_mount(&a, &s, dir, &code, &err) < 0)
-		goto fail;
-	if (s.own_lower)
-		printf("%s: mounted (strategy %s, lowerfs pid %ld, state %s)\n",
-		       s.target, s.strategy, s.lowerfs_pid, dir);
-	else
-		printf("%s: mounted (strategy %s, lower %s, state %s)\n",
-		       s.target, s.strategy, s.lower, dir);
+	if (detached) {
+		if (mount_detached(&a, &s, dir, &code, &err) < 0)
+			goto fail;
+		printf("%s: mounted detached upper %s on its metadata layer alone (no lower; state %s)\n",
+		       s.target, s.upper, dir);
+	} else {
+		if (do_mount(&a, &s, dir, &code, &err) < 0)
+			goto fail;
+		if (s.own_lower)
+			printf("%s: mounted (strategy %s, lowerfs pid %ld, state %s)\n",
+			       s.target, s.strategy, s.lowerfs_pid, dir);
+		else
+			printf("%s: mounted (strategy %s, lower %s, state %s)\n",
+			       s.target, s.strategy, s.lower, dir);
+	}
 	code = 0;
 	goto out;
 fail:
@@ -551,6 +612,9 @@ out:
 	state_free_args(a.lower_args);
 	free(dir);
 	free(name);
+	free(upper);
 	free(source);
+	free(rmeta);
+	free(rsource);
 	return code;
 }

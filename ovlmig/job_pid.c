@@ -36,11 +36,8 @@ static ssize_t read_proc(pid_t pid, const char *name, char *buf, size_t size)
 	return n;
 }
 
-/*
- * The start time of PID in clock ticks after boot (unique with the pid)
- * and its state letter (Z: dead, not reaped yet).
- */
-static int start_time(pid_t pid, unsigned long long *out, char *state)
+/* The start time of PID in clock ticks after boot: unique with the pid. */
+static int start_time(pid_t pid, unsigned long long *out)
 {
 	char buf[4096], *p, *save = NULL, *tok;
 	int field = 3;
@@ -52,8 +49,6 @@ static int start_time(pid_t pid, unsigned long long *out, char *state)
 	if (!p)
 		return -1;
 	for (tok = strtok_r(p + 1, " ", &save); tok; tok = strtok_r(NULL, " ", &save), field++) {
-		if (field == 3 && state)
-			*state = tok[0];
 		if (field == STARTTIME_FIELD) {
 			char *end;
 
@@ -65,14 +60,20 @@ static int start_time(pid_t pid, unsigned long long *out, char *state)
 	return -1;
 }
 
-/* Does PID run `ovlmig job ...`? (argv[0] may be any path to ovlmig) */
-static bool runs_job(pid_t pid)
+/*
+ * Could PID be `ovlmig job ...`? (argv[0] may be any path to ovlmig.) A
+ * process that is exiting (or a zombie) has an empty cmdline: a job that
+ * serve has just killed must still count, so that it is waited for.
+ */
+static bool may_run_job(pid_t pid)
 {
 	char buf[256];
 	ssize_t n = read_proc(pid, "cmdline", buf, sizeof(buf));
 	size_t len0;
 
-	if (n <= 0)
+	if (n == 0)
+		return true;
+	if (n < 0)
 		return false;
 	len0 = strlen(buf);
 	return (size_t)n > len0 + 4 && !strcmp(buf + len0 + 1, "job");
@@ -86,7 +87,7 @@ int job_pid_record(const char *state_dir, struct error **err)
 
 	if (!path)
 		return error_set(err, ENOMEM, "%s", PID_FILE);
-	if (start_time(getpid(), &start, NULL) < 0) {
+	if (start_time(getpid(), &start) < 0) {
 		error_set(err, errno ? errno : EIO, "read /proc/%d/stat", (int)getpid());
 		goto out;
 	}
@@ -114,7 +115,6 @@ int job_pid_stop(const char *state_dir, pid_t *pid, enum job_stop *what,
 	char *path = path_join(state_dir, PID_FILE), buf[64];
 	unsigned long long recorded, now;
 	struct pollfd p = { .events = POLLIN };
-	char state = '?';
 	ssize_t n;
 	int fd, ipid;
 
@@ -145,11 +145,16 @@ int job_pid_stop(const char *state_dir, pid_t *pid, enum job_stop *what,
 	p.fd = (int)syscall(SYS_pidfd_open, ipid, 0);
 	if (p.fd < 0)
 		return errno == ESRCH ? 0 : error_set(err, errno, "pidfd_open %d", ipid);
-	if (start_time(ipid, &now, &state) < 0 || state == 'Z' || state == 'X') {
-		close(p.fd);	/* gone, or the job dead and not reaped yet */
+	/*
+	 * A job serve has just killed may show as a zombie while its threads
+	 * still hold the mount: it is still ours to wait for, so a zombie is
+	 * not "gone" here; only the pidfd tells when the whole job is.
+	 */
+	if (start_time(ipid, &now) < 0) {
+		close(p.fd);
 		return 0;
 	}
-	if (now != recorded || !runs_job(ipid)) {
+	if (now != recorded || !may_run_job(ipid)) {
 		*what = JOB_NOT_OURS;
 		close(p.fd);
 		return 0;

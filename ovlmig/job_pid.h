@@ -4,7 +4,8 @@
  * can stop a job the hook started as a worker. A job killed with SIGKILL
  * leaves the file behind, and its pid may belong to any process later: so
  * the file holds the pid and the process's start time (/proc/PID/stat),
- * and a process is stopped only if it still has both and runs `ovlmig job`.
+ * and a process is stopped only if it still has both and runs `ovlmig job`
+ * (or is exiting already: no cmdline left).
  */
 #ifndef OVLMIG_JOB_PID_H
 #define OVLMIG_JOB_PID_H

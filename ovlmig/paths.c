@@ -123,7 +123,11 @@ static char *oci_absolute(const char *arg, struct error **err)
 	}
 	if (dir[0] == '/' || !*dir) {	/* already absolute, or nothing: as given */
 		free(dir);
-		return asprintf(&out, "oci:%s", arg) < 0 ? NULL : out;
+		if (asprintf(&out, "oci:%s", arg) < 0) {
+			error_set(err, ENOMEM, "oci:%s", arg);
+			return NULL;
+		}
+		return out;
 	}
 	abs = absolute_path(dir, err);
 	free(dir);

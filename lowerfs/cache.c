@@ -12,6 +12,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "../common/fsutil.h"
 #include "../common/util.h"
 #include "digest.h"
 
@@ -113,8 +114,8 @@ int cache_open(const char *dir, uint64_t fingerprint, struct cache **out,
 {
 	struct cache *c;
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return error_set(err, errno, "create cache directory %s", dir);
+	if (make_dirs(dir, 0700, err) < 0)
+		return error_wrap(err, "create cache directory %s", dir);
 	c = calloc(1, sizeof(*c));
 	if (!c || !(c->dir = strdup(dir))) {
 		free(c);

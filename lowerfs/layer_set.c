@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/fsutil.h"
 #include "../common/util.h"
 #include "digest.h"
 #include "lowerfs.h"
@@ -55,10 +56,10 @@ static int save_index(const struct layer_index *idx, const char *cache_dir,
 		error_set(err, ENOMEM, "index cache");
 		goto out;
 	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		error_set(err, errno, "create %s", dir);
+	/* indexes are built before the file cache opens: the cache directory
+	 * itself may not exist yet */
+	if (make_dirs(dir, 0700, err) < 0)
 		goto out;
-	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		error_set(err, errno, "create %s", tmp);

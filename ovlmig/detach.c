@@ -24,8 +24,10 @@
 #include "../common/util.h"
 #include "../lowerfs/ctl_client.h"
 #include "beneath.h"
+#include "cache_dir.h"
 #include "commands.h"
 #include "copyup.h"
+#include "detached.h"
 #include "holders.h"
 #include "lower.h"
 #include "migrate.h"
@@ -432,10 +434,14 @@ detached:
 	if (d->s->cache) {
 		struct error *e2 = NULL;
 
-		if (remove_tree(d->s->cache, &e2) < 0)
+		/* only what ovlmig made: never a directory a user gave */
+		if (cache_dir_release(d->s->cache, &e2) < 0)
 			error_report(&e2, "ovlmig detach: delete cache", stderr);
 		step_done("delete cache", &t0);
 	}
+	/* a later mount of this upper needs no lower (after a reboot too) */
+	if (detached_record_write(d->s, err) < 0)
+		return -1;
 	free(d->s->phase);
 	d->s->phase = strdup("detached");
 	d->s->lowerfs_pid = 0;

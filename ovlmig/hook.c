@@ -33,6 +33,7 @@
 #include "commands.h"
 #include "hook_input.h"
 #include "job.h"
+#include "job_pid.h"
 #include "serve.h"
 #include "state.h"
 
@@ -217,9 +218,9 @@ static int poststop(struct hook *h, struct error **err)
 	struct error *none = NULL;
 	struct mount_state s;
 	json_t *req, *reply;
-	char *dir = NULL, *pidfile;
-	FILE *f;
-	int pid = 0;
+	enum job_stop stopped;
+	char *dir = NULL;
+	pid_t pid;
 
 	if (state_find(h->in.rootfs, &dir, &s, &none) < 0) {
 		error_free(&none);
@@ -230,17 +231,16 @@ static int poststop(struct hook *h, struct error **err)
 	json_decref(req);
 	json_decref(reply);
 	error_free(&none);
-	/* a fallback worker records its pid */
-	pidfile = path_join(dir, "job.pid");
-	if (pidfile && (f = fopen(pidfile, "re"))) {
-		if (fscanf(f, "%d", &pid) == 1 && pid > 1)
-			kill(pid, SIGKILL);
-		fclose(f);
+	/* a fallback worker records its pid: stopped only if still that job */
+	if (job_pid_stop(dir, &pid, &stopped, &none) < 0) {
+		hlog(h, "%s: %s", s.target, none->msg);
+		error_free(&none);
+	} else if (stopped == JOB_STOPPED) {
+		hlog(h, "%s: stopped job %d", s.target, (int)pid);
+	} else if (stopped == JOB_NOT_OURS) {
+		hlog(h, "%s: job.pid names pid %d, which is not the job: left alone",
+		     s.target, (int)pid);
 	}
-	free(pidfile);
-	/* let the killed job release the mount before unmounting */
-	for (int i = 0; i < 50 && pid > 1 && kill(pid, 0) == 0; i++)
-		sleep_ns(20000000);
 	if (umount_mount(dir, &s, err) == 0)
 		hlog(h, "%s: unmounted", s.target);
 	state_free(&s);

@@ -14,6 +14,7 @@
 
 #include "../common/util.h"
 #include "commands.h"
+#include "job_pid.h"
 #include "migrate.h"
 #include "state.h"
 
@@ -118,7 +119,6 @@ int cmd_job(int argc, char **argv)
 	struct job j;
 	char *dir = NULL, *pidfile = NULL;
 	int lock = -1, code = EXIT_FAILED;
-	FILE *f;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: ovlmig job TARGET\n");
@@ -130,10 +130,9 @@ int cmd_job(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	pidfile = path_join(dir, "job.pid");
-	if (pidfile && (f = fopen(pidfile, "we"))) {
-		fprintf(f, "%d\n", (int)getpid());
-		fclose(f);
-	}
+	/* without it poststop cannot stop a worker the hook started */
+	if (job_pid_record(dir, &err) < 0)
+		error_report(&err, "ovlmig job", stderr);
 	printf("job for container %s on %s: migrate %s, detach %s, bandwidth %llu MB/s\n",
 	       j.container, s.target, j.migrate ? "yes" : "no",
 	       j.detach_auto ? "auto" : "manual", (unsigned long long)j.bandwidth_mbps);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -156,12 +157,39 @@ static pid_t restart(const struct mount_state *s, const char *run, int devfd)
 	return pid;
 }
 
+#define LOCK_FILE "keeper.lock"
+
+bool keeper_alive(const char *state_dir)
+{
+	char *path = path_join(state_dir, LOCK_FILE);
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	bool alive = false;
+
+	free(path);
+	if (fd < 0)
+		return false;	/* no keeper ever ran */
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0)
+		alive = errno == EWOULDBLOCK;
+	close(fd);
+	return alive;
+}
+
+/* Held until exit: `ovlmig status` tells a dead lower from a restarting one. */
+static void hold_lock(void)
+{
+	int fd = open(LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+		log_line("ovlmig keep", "lock %s: %s", LOCK_FILE, strerror(errno));
+}
+
 /* ovlmig keep STATE_DIR: hold the connection, restart a crashed lowerfs. */
 int cmd_keep(int argc, char **argv)
 {
 	struct error *err = NULL;
 	struct mount_state s;
 	char *run;
+	bool ready;
 	int devfd;
 	pid_t pid;
 
@@ -171,7 +199,10 @@ int cmd_keep(int argc, char **argv)
 	}
 	run = lower_run_dir(argv[1]);
 	/* in the state dir, so "." disappears with it (see receive()) */
-	if (!run || chdir(argv[1]) < 0 || receive(&devfd, &pid) < 0) {
+	ready = run && chdir(argv[1]) == 0;
+	if (ready)
+		hold_lock();
+	if (!ready || receive(&devfd, &pid) < 0) {
 		log_line("ovlmig keep", "no connection received");
 		free(run);
 		state_free(&s);

@@ -10,10 +10,18 @@
 #ifndef OVLMIG_KEEPER_H
 #define OVLMIG_KEEPER_H
 
+#include <stdbool.h>
+
 #include "../common/error.h"
 
 /* Listen on STATE_DIR/keeper.sock and start the keeper; the socket path. */
 char *keeper_start(const char *state_dir, struct error **err);
+
+/*
+ * Is a keeper running for STATE_DIR? It holds a lock on STATE/keeper.lock
+ * for its whole life (the kernel drops it however the keeper ends).
+ */
+bool keeper_alive(const char *state_dir);
 
 int cmd_keep(int argc, char **argv);
 

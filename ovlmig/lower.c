@@ -6,6 +6,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,17 +137,90 @@ out:
 	return ret;
 }
 
+/* All of /proc/PID/FILE, malloc'd (a command line has no fixed bound). */
+static char *read_proc_file(long pid, const char *file, size_t *len)
+{
+	char path[64], *buf = NULL, *bigger;
+	size_t cap = 0, n = 0;
+	ssize_t got;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/%s", pid, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	do {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4096;
+			if (!(bigger = realloc(buf, cap + 1)))
+				goto fail;
+			buf = bigger;
+		}
+		got = read_full(fd, buf + n, cap - n);
+		if (got < 0)
+			goto fail;
+		n += (size_t)got;
+	} while (n == cap);
+	close(fd);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+fail:
+	close(fd);
+	free(buf);
+	return NULL;
+}
+
+/* A lowerfs on its way out: no command line left, only its name. */
+static bool is_exiting_lowerfs(long pid)
+{
+	size_t n = 1;
+	char *cmd = read_proc_file(pid, "cmdline", &n);
+	bool yes = cmd && n == 0;
+
+	free(cmd);
+	if (!yes)
+		return false;
+	cmd = read_proc_file(pid, "comm", &n);
+	yes = cmd && !strcmp(cmd, "lowerfs\n");
+	free(cmd);
+	return yes;
+}
+
+/*
+ * Is PID the lowerfs serving LOWER with run dir RUN? Its command line has
+ * the shape lowerfs_argv makes: "--run-dir RUN ... LOWER" (read whole:
+ * absolute paths make it long). One that is exiting is not: it serves
+ * nothing any more.
+ */
+static bool is_our_lowerfs(long pid, const char *lower, const char *run)
+{
+	size_t n = 0;
+	char *cmd = read_proc_file(pid, "cmdline", &n), *arg, *last = NULL;
+	bool run_dir = false, yes;
+
+	if (!cmd || n == 0 || cmd[n - 1] != '\0') {
+		free(cmd);
+		return false;
+	}
+	for (arg = cmd; arg < cmd + n; arg += strlen(arg) + 1) {
+		if (last && !strcmp(last, "--run-dir") && !strcmp(arg, run))
+			run_dir = true;
+		last = arg;
+	}
+	yes = run_dir && last && !strcmp(last, lower);
+	free(cmd);
+	return yes;
+}
+
 /*
  * The lowerfs of S: the recorded pid, or (a mount killed before it could
  * record it) the one in its run dir; checked to really be that lowerfs.
  */
 pid_t lowerfs_pid(const struct mount_state *s)
 {
-	char *copy = s->lower ? strdup(s->lower) : NULL, *run = NULL, *cmd = NULL;
-	char path[64], buf[4096];
+	char *copy = s->lower ? strdup(s->lower) : NULL, *run = NULL;
 	long pid = 0;
-	ssize_t n;
-	int fd;
 
 	/* the pid file first: a lowerfs restarted by the keeper writes it */
 	if (copy && (run = path_join(dirname(copy), "lowerfs")))
@@ -154,27 +228,10 @@ pid_t lowerfs_pid(const struct mount_state *s)
 	if (pid <= 0)
 		pid = s->lowerfs_pid;
 	free(copy);
-	if (pid <= 0)
-		goto out;
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	n = fd >= 0 ? read_full(fd, buf, sizeof(buf) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0) {
+	/* a reused pid is not ours */
+	if (pid > 0 && (!run || !is_our_lowerfs(pid, s->lower, run)))
 		pid = 0;
-		goto out;
-	}
-	buf[n] = '\0';
-	for (ssize_t i = 0; i < n; i++)
-		if (!buf[i])
-			buf[i] = ' ';
-	/* a reused pid is not ours: it must serve our lower */
-	if (!strstr(buf, "lowerfs") || !strstr(buf, s->lower))
-		pid = 0;
-out:
 	free(run);
-	free(cmd);
 	return (pid_t)pid;
 }
 
@@ -191,24 +248,29 @@ static void lowerfs_log_note(const struct mount_state *s, const char *what)
 
 void lower_stop(struct mount_state *s)
 {
+	/* checked now: after a takeover the recorded pid is the dead one's,
+	 * and a pid that is not our lowerfs any more is nobody to signal */
+	pid_t pid = s->own_lower ? lowerfs_pid(s) : 0;
 	int i;
 
-	if (s->own_lower && s->lowerfs_pid <= 0)
-		s->lowerfs_pid = lowerfs_pid(s);
-
-	if (lower_alive(s)) {
-		kill((pid_t)s->lowerfs_pid, SIGTERM);
-		for (i = 0; i < 100 && kill((pid_t)s->lowerfs_pid, 0) == 0; i++)
+	if (pid > 0) {
+		s->lowerfs_pid = pid;
+		kill(pid, SIGTERM);
+		for (i = 0; i < 100 && kill(pid, 0) == 0; i++)
 			sleep_ns(50000000);
-		if (kill((pid_t)s->lowerfs_pid, 0) == 0) {
+		if (kill(pid, 0) == 0) {
 			lowerfs_log_note(s, "did not stop within 5 s of SIGTERM: SIGKILL");
-			kill((pid_t)s->lowerfs_pid, SIGKILL);
+			kill(pid, SIGKILL);
 			/* gone only once the kernel has torn it down */
-			for (i = 0; i < 100 && kill((pid_t)s->lowerfs_pid, 0) == 0; i++)
+			for (i = 0; i < 100 && kill(pid, 0) == 0; i++)
 				sleep_ns(50000000);
 		}
 	}
 	/* whatever is left mounted there (also a killed daemon's mount) */
 	if (s->own_lower)
 		umount2(s->lower, MNT_DETACH);
+	/* one that was already on its way out ends once its mount is gone:
+	 * callers count on it being gone when this returns */
+	for (i = 0; i < 100 && s->lowerfs_pid > 0 && is_exiting_lowerfs(s->lowerfs_pid); i++)
+		sleep_ns(50000000);
 }

@@ -19,8 +19,8 @@ struct command {
 
 static const struct command commands[] = {
 	{ "mount", cmd_mount,
-	  "[--strategy auto|datadir|nofollow] --source SOURCE | --lower-mount PATH --upper DIR --work DIR [--meta DIR] [--cache DIR] [--name NAME] TARGET",
-	  "mount an overlay over a lazy image at TARGET" },
+	  "[--strategy auto|datadir|nofollow] [--source SOURCE | --lower-mount PATH] --upper DIR --work DIR [--meta DIR] [--cache DIR] [--name NAME] TARGET",
+	  "mount an overlay over a lazy image at TARGET (a detached upper: no lower)" },
 	{ "migrate", cmd_migrate, "[--jobs N] [--bandwidth MBPS] TARGET",
 	  "copy the whole image up while it is in use; resumable" },
 	{ "detach", cmd_detach, "[--wait] TARGET",

@@ -2,7 +2,9 @@
 /*
  * ovlmig mount: start the lazy lower, build the metadata layer from it,
  * mount the overlay at TARGET, record the state. Any failure undoes what
- * was done, so nothing stays mounted or running.
+ * was done, so nothing stays mounted or running. An upper that detach
+ * recorded as detached is mounted on its metadata layer alone, with no
+ * lower. Every path is recorded absolute.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -20,10 +22,13 @@
 #include "../common/util.h"
 #include "../lowerfs/image.h"
 #include "../lowerfs/source.h"
+#include "cache_dir.h"
 #include "commands.h"
+#include "detached.h"
 #include "lower.h"
 #include "meta.h"
 #include "overlay.h"
+#include "paths.h"
 #include "shutdown.h"
 #include "state.h"
 
@@ -34,7 +39,7 @@ enum { OPT_STRATEGY = 256, OPT_SOURCE, OPT_LOWER_MOUNT, OPT_UPPER, OPT_WORK,
 
 static const struct cli_option options[] = {
 	{ "strategy", OPT_STRATEGY, "auto|datadir|nofollow", "how the lower is made detachable (default auto)" },
-	{ "source", OPT_SOURCE, "SOURCE", "the image, served by lowerfs (e.g. dir:/path)" },
+	{ "source", OPT_SOURCE, "SOURCE", "the image, served by lowerfs (e.g. dir:/path); a detached upper needs none" },
 	{ "lower-mount", OPT_LOWER_MOUNT, "PATH", "use an already mounted filesystem as the lower" },
 	{ "shutdown-lower", OPT_SHUTDOWN_LOWER, NULL, "at detach, shut the lower down (XFS: XFS_IOC_GOINGDOWN)" },
 	{ "upper", OPT_UPPER, "DIR", "the writable layer" },
@@ -43,7 +48,7 @@ static const struct cli_option options[] = {
 	{ "cache", OPT_CACHE, "DIR", "lowerfs cache (default: .NAME.cache beside the upper)" },
 	{ "name", OPT_NAME, "NAME", "state name (default: derived from TARGET)" },
 	{ "xino", OPT_XINO, "on|off|auto", "overlayfs xino: one st_dev for every file (default: the kernel's)" },
-	/* handed to lowerfs as they are (see lowerfs --help) */
+	/* handed to lowerfs (see lowerfs --help), paths made absolute */
 	{ "insecure", OPT_INSECURE, NULL, "remote images: no TLS verification, plain http registries" },
 	{ "index", OPT_INDEX, "FILE", "remote images: a layer index to use (repeatable)" },
 	{ "platform", OPT_PLATFORM, "OS/ARCH", "remote images: the platform to pick (default linux/amd64)" },
@@ -72,15 +77,21 @@ static const struct cli_option *option_of(int key)
 	return &options[i];
 }
 
-/* Keep "--NAME [VALUE]" for lowerfs's command line. */
-static int add_lower_arg(struct mount_args *a, const char *name,
+/*
+ * Keep "--NAME [VALUE]" for lowerfs's command line; a FILE made absolute:
+ * a keeper restarts lowerfs from another directory.
+ */
+static int add_lower_arg(struct mount_args *a, const struct cli_option *o,
 			 const char *value)
 {
+	const char *name = o->name;
 	char **args = reallocarray(a->lower_args, a->nlower_args + 3,
 				   sizeof(*args));
 
-	if (!args)
+	if (!args) {
+		fprintf(stderr, "ovlmig mount: out of memory\n");
 		return -1;
+	}
 	a->lower_args = args;
 	args[a->nlower_args] = NULL;
 	if (asprintf(&args[a->nlower_args], "--%s", name) < 0) {
@@ -90,8 +101,17 @@ static int add_lower_arg(struct mount_args *a, const char *name,
 	a->nlower_args++;
 	args[a->nlower_args] = NULL;
 	if (value) {
-		if (!(args[a->nlower_args] = strdup(value)))
+		struct error *err = NULL;
+
+		args[a->nlower_args] = o->arg && !strcmp(o->arg, "FILE") && value[0] != '/' ?
+				       absolute_path(value, &err) : strdup(value);
+		if (!args[a->nlower_args]) {
+			if (!err)
+				error_set(&err, ENOMEM, "--%s", name);
+			error_wrap(&err, "--%s", name);
+			error_report(&err, "ovlmig mount", stderr);
 			return -1;
+		}
 		args[++a->nlower_args] = NULL;
 	}
 	return 0;
@@ -132,9 +152,8 @@ static int parse(int argc, char **argv, struct mount_args *a)
 		case OPT_PREFETCH_LIST:
 		case OPT_PREFETCH_BANDWIDTH:
 		case OPT_WHOLE_FILE_MAX:
-			if (add_lower_arg(a, option_of(c)->name,
+			if (add_lower_arg(a, option_of(c),
 					  option_of(c)->arg ? optarg : NULL) < 0) {
-				fprintf(stderr, "ovlmig mount: out of memory\n");
 				cli_parser_free(&p);
 				return -1;
 			}
@@ -149,7 +168,8 @@ static int parse(int argc, char **argv, struct mount_args *a)
 		return -1;
 	}
 	a->target = argv[optind];
-	if (!a->source == !a->lower_mount) {
+	/* neither: only for an upper that was detached (see cmd_mount) */
+	if (a->source && a->lower_mount) {
 		fprintf(stderr, "ovlmig mount: give exactly one of --source and --lower-mount\n");
 		return -1;
 	}
@@ -217,11 +237,6 @@ static bool state_file_exists(const char *dir)
 	return yes;
 }
 
-static char *absolute(const char *path)
-{
-	return realpath(path, NULL);
-}
-
 /* auto: nofollow where the kernel has it, else datadir, else say why. */
 static int choose_strategy(const char *want, const char **out, struct error **err)
 {
@@ -277,6 +292,7 @@ out:
 	return ret;
 }
 
+/* META over the data layer S->lower; a detached upper has none left. */
 static int mount_datadir(struct mount_state *s, const char *xino,
 			 struct error **err)
 {
@@ -284,7 +300,7 @@ static int mount_datadir(struct mount_state *s, const char *xino,
 	const char *opts[] = { "metacopy=on", "redirect_dir=on", "index=on", xopt };
 	const char *lowers[] = { s->meta }, *datas[] = { s->lower };
 	struct overlay_cfg c = {
-		.lowers = lowers, .nlowers = 1, .datas = datas, .ndatas = 1,
+		.lowers = lowers, .nlowers = 1, .datas = datas, .ndatas = s->lower ? 1 : 0,
 		.upper = s->upper, .work = s->work,
 		.options = opts, .noptions = xino ? 4 : 3,
 	};
@@ -347,11 +363,54 @@ static void undo_remove(const char *path)
 		error_report(&err, "ovlmig mount: undo", stderr);
 }
 
+/*
+ * A detached upper: every file is in it, every directory's stack is in
+ * META, so the overlay needs no lower. The phase is "detached" from the
+ * start: umount of a killed "mounting" deletes its metadata layer, and
+ * this one is the upper's.
+ */
+static int mount_detached(struct mount_args *a, struct mount_state *s,
+			  const char *dir, int *code, struct error **err)
+{
+	*code = EXIT_FAILED;
+	s->strategy = strdup("datadir");
+	s->phase = strdup("detached");
+	if (!s->strategy || !s->phase)
+		return error_set(err, ENOMEM, "state");
+	if (make_state_dir(dir, s, err) < 0)
+		return -1;
+	if (mount_datadir(s, a->xino, err) < 0) {
+		undo_remove(dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* The cache lowerfs fills, ovlmig's to delete at detach: see cache_dir.h. */
+static int claim_cache(struct mount_state *s, enum cache_claim *how,
+		       int *code, struct error **err)
+{
+	if (cache_dir_claim(s->cache, how, err) == 0)
+		return 0;
+	if ((*err)->errnum == ENOTEMPTY || (*err)->errnum == EINVAL)
+		*code = EXIT_USAGE;
+	return -1;
+}
+
+static void undo_cache(const char *cache, enum cache_claim how)
+{
+	struct error *err = NULL;
+
+	if (how != CACHE_REUSED && cache_dir_release(cache, &err) < 0)
+		error_report(&err, "ovlmig mount: undo", stderr);
+}
+
 static int do_mount(struct mount_args *a, struct mount_state *s,
 		    const char *dir, int *code, struct error **err)
 {
+	enum cache_claim cache_how = CACHE_REUSED;
 	const char *strategy;
-	bool meta_made = false;
+	bool meta_made = false, cache_claimed = false;
 
 	*code = EXIT_FAILED;
 	if (choose_strategy(a->strategy, &strategy, err) < 0) {
@@ -361,6 +420,11 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 	s->strategy = strdup(strategy);
 	if (access(s->meta, F_OK) == 0 && dir_is_empty(s->meta) != 1)
 		return error_set(err, ENOTEMPTY, "metadata layer %s", s->meta);
+	if (a->source) {
+		if (claim_cache(s, &cache_how, code, err) < 0)
+			return -1;
+		cache_claimed = true;
+	}
 	/*
 	 * The state is written before anything is started, phase "mounting",
 	 * so that `ovlmig umount` can take down what a killed mount left. The
@@ -375,8 +439,11 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 	s->phase = strdup("mounting");
 	if (!s->phase || !s->lower)
 		return error_set(err, ENOMEM, "state");
-	if (make_state_dir(dir, s, err) < 0)
+	if (make_state_dir(dir, s, err) < 0) {
+		if (cache_claimed)
+			undo_cache(s->cache, cache_how);
 		return -1;
+	}
 	if (a->source && (lower_start(s, dir, err) < 0 || state_save(dir, s, err) < 0))
 		goto undo;
 	meta_made = true;
@@ -394,8 +461,76 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 undo:
 	lower_stop(s);
 	undo_remove(meta_made ? s->meta : NULL);
+	if (cache_claimed)
+		undo_cache(s->cache, cache_how);
 	undo_remove(dir);
 	return -1;
+}
+
+/* The source and lower checks, for an upper that still needs its lower. */
+static int check_lower(const struct mount_args *a, const char *source,
+		       struct error **err)
+{
+	if (!a->source && !a->lower_mount)
+		return error_set(err, EINVAL, "give one of --source and --lower-mount");
+	if (a->source && check_source(source, err) < 0)
+		return -1;
+	if (a->lower_mount && is_mountpoint(a->lower_mount) != 1)
+		return error_set(err, EINVAL, "--lower-mount %s: not a mountpoint", a->lower_mount);
+	if (a->lower_mount && a->cache)
+		return error_set(err, EINVAL, "--cache is lowerfs's: it needs --source, not --lower-mount");
+	if (a->shutdown_lower && (!a->lower_mount || !lower_can_shutdown(a->lower_mount)))
+		return error_set(err, EINVAL, "--shutdown-lower needs --lower-mount on XFS "
+				 "(the only filesystem ovlmig can shut down)");
+	return 0;
+}
+
+/*
+ * S from the arguments, every path absolute. DETACHED: the record's
+ * metadata layer (RMETA, taken over), no lower, no cache.
+ */
+static int fill_state(struct mount_args *a, struct mount_state *s,
+		      const char *name, char **source, bool detached,
+		      char **rmeta, char **rsource, struct error **err)
+{
+	s->name = strdup(name);
+	s->target = realpath(a->target, NULL);
+	s->upper = realpath(a->upper, NULL);
+	s->work = realpath(a->work, NULL);
+	if (!s->name || !s->target || !s->upper || !s->work)
+		return error_set(err, errno ? errno : ENOMEM, "mount");
+	s->meta = a->meta ? absolute_path(a->meta, err) : beside(s->upper, name, "meta");
+	if (!s->meta)
+		return *err ? error_wrap(err, "--meta") : error_set(err, ENOMEM, "mount");
+	if (detached) {
+		if (a->meta && strcmp(s->meta, *rmeta))
+			return error_set(err, EINVAL, "upper %s was detached with metadata layer %s, not %s",
+					 s->upper, *rmeta, s->meta);
+		free(s->meta);
+		s->meta = *rmeta;
+		*rmeta = NULL;
+		if (*source) {
+			s->source = *source;
+			*source = NULL;
+		} else {
+			s->source = *rsource;
+			*rsource = NULL;
+		}
+		return 0;
+	}
+	s->source = *source;
+	*source = NULL;
+	s->lower = a->lower_mount ? realpath(a->lower_mount, NULL) : NULL;
+	if (a->lower_mount && !s->lower)
+		return error_set(err, errno, "--lower-mount %s", a->lower_mount);
+	if (a->cache && !(s->cache = absolute_path(a->cache, err)))
+		return error_wrap(err, "--cache");
+	if (!a->cache && a->source && !(s->cache = beside(s->upper, name, "cache")))
+		return error_set(err, ENOMEM, "mount");
+	s->shutdown_lower = a->shutdown_lower;
+	s->lower_args = a->lower_args;	/* now the state's */
+	a->lower_args = NULL;
+	return 0;
 }
 
 int cmd_mount(int argc, char **argv)
@@ -403,8 +538,9 @@ int cmd_mount(int argc, char **argv)
 	struct mount_state s = { 0 };
 	struct error *err = NULL;
 	struct mount_args a;
-	char *dir = NULL, *name = NULL;
-	int code = EXIT_USAGE;
+	char *dir = NULL, *name = NULL, *upper = NULL, *source = NULL;
+	char *rmeta = NULL, *rsource = NULL;
+	int code = EXIT_USAGE, detached = 0;
 	struct stat st;
 
 	if (parse(argc, argv, &a) < 0 || require_root("mount") < 0) {
@@ -415,17 +551,16 @@ int cmd_mount(int argc, char **argv)
 		error_set(&err, errno ? errno : ENOTDIR, "target %s", a.target);
 		goto fail;
 	}
-	if (a.source && check_source(a.source, &err) < 0)
+	/* an upper that detach recorded needs no lower: its image may be gone */
+	upper = realpath(a.upper, NULL);
+	if (upper && (detached = detached_record_find(upper, &rmeta, &rsource, &err)) < 0)
 		goto fail;
-	if (a.lower_mount && is_mountpoint(a.lower_mount) != 1) {
-		error_set(&err, EINVAL, "--lower-mount %s: not a mountpoint", a.lower_mount);
-		goto fail;
-	}
-	if (a.shutdown_lower && (!a.lower_mount || !lower_can_shutdown(a.lower_mount))) {
-		error_set(&err, EINVAL, "--shutdown-lower needs --lower-mount on XFS "
-			  "(the only filesystem ovlmig can shut down)");
+	if (a.source && !(source = source_absolute(a.source, &err))) {
+		error_wrap(&err, "source %s", a.source);
 		goto fail;
 	}
+	if (!detached && check_lower(&a, source, &err) < 0)
+		goto fail;
 	if (make_dirs(a.upper, 0755, &err) < 0 || make_dirs(a.work, 0755, &err) < 0)
 		goto fail;
 	if (upper_in_use(a.upper) || upper_in_use(a.work)) {
@@ -452,35 +587,27 @@ int cmd_mount(int argc, char **argv)
 			  name, dir ? dir : "?");
 		goto fail;
 	}
-	s.name = strdup(name);
-	s.target = absolute(a.target);
-	s.source = a.source ? strdup(a.source) : NULL;
-	s.lower = a.lower_mount ? absolute(a.lower_mount) : NULL;
-	s.upper = absolute(a.upper);
-	s.work = absolute(a.work);
-	s.meta = a.meta ? strdup(a.meta) : beside(s.upper, name, "meta");
-	s.cache = a.cache ? strdup(a.cache) :
-		  a.source ? beside(s.upper, name, "cache") : NULL;
-	s.shutdown_lower = a.shutdown_lower;
-	s.lower_args = a.lower_args;	/* now the state's */
-	a.lower_args = NULL;
-	if (!s.name || !s.target || !s.upper || !s.work || !s.meta ||
-	    (a.source && !s.cache) || (a.lower_mount && !s.lower)) {
-		error_set(&err, ENOMEM, "mount");
+	if (fill_state(&a, &s, name, &source, detached, &rmeta, &rsource, &err) < 0)
 		goto fail;
-	}
 	/* what someone else plants there would reach the container */
 	if (dir_check_private("metadata layer", s.meta, &err) < 0 ||
 	    (s.cache && dir_check_private("cache directory", s.cache, &err) < 0))
 		goto fail;
-	if (do_mount(&a, &s, dir, &code, &err) < 0)
-		goto fail;
-	if (s.own_lower)
-		printf("%s: mounted (strategy %s, lowerfs pid %ld, state %s)\n",
-		       s.target, s.strategy, s.lowerfs_pid, dir);
-	else
-		printf("%s: mounted (strategy %s, lower %s, state %s)\n",
-		       s.target, s.strategy, s.lower, dir);
+	if (detached) {
+		if (mount_detached(&a, &s, dir, &code, &err) < 0)
+			goto fail;
+		printf("%s: mounted detached upper %s on its metadata layer alone (no lower; state %s)\n",
+		       s.target, s.upper, dir);
+	} else {
+		if (do_mount(&a, &s, dir, &code, &err) < 0)
+			goto fail;
+		if (s.own_lower)
+			printf("%s: mounted (strategy %s, lowerfs pid %ld, state %s)\n",
+			       s.target, s.strategy, s.lowerfs_pid, dir);
+		else
+			printf("%s: mounted (strategy %s, lower %s, state %s)\n",
+			       s.target, s.strategy, s.lower, dir);
+	}
 	code = 0;
 	goto out;
 fail:
@@ -491,5 +618,9 @@ out:
 	state_free_args(a.lower_args);
 	free(dir);
 	free(name);
+	free(upper);
+	free(source);
+	free(rmeta);
+	free(rsource);
 	return code;
 }

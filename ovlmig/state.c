@@ -92,7 +92,7 @@ int state_save(const char *dir, const struct mount_state *s, struct error **err)
 	json_t *doc;
 	int ret = -1;
 
-	doc = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:b, s:b, s:s, s:s, s:s?,"
+	doc = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:b, s:b, s:s, s:s, s:s?,"
 			" s:s?, s:s, s:I}",
 			"name", s->name, "target", s->target,
 			"strategy", s->strategy, "source", s->source,
@@ -173,8 +173,9 @@ int state_load(const char *dir, struct mount_state *s, struct error **err)
 		return -1;
 	}
 	json_decref(doc);
-	if (!s->name || !s->target || !s->strategy || !s->lower || !s->upper ||
-	    !s->work || !s->phase) {
+	/* a detached upper mounted again has no lower at all */
+	if (!s->name || !s->target || !s->strategy || !s->upper || !s->work ||
+	    !s->phase || (!s->lower && strcmp(s->phase, "detached"))) {
 		state_free(s);
 		error_set(err, EINVAL, "%s: missing fields", path);
 		free(path);

@@ -16,7 +16,8 @@ struct mount_state {
 	char *target;
 	char *strategy;		/* "datadir" or "nofollow" */
 	char *source;		/* lowerfs SOURCE, or NULL with --lower-mount */
-	char *lower;		/* the lower filesystem's mountpoint */
+	char *lower;		/* the lower filesystem's mountpoint; NULL for a
+				   detached upper mounted again (no lower) */
 	bool own_lower;		/* lower is a lowerfs ovlmig started */
 	bool shutdown_lower;	/* --shutdown-lower */
 	char *upper, *work, *meta, *cache;

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* ovlmig status [--json] [TARGET]: what each managed mount is doing. */
+/*
+ * ovlmig status [--json] [TARGET]: what each managed mount is doing. A
+ * mount whose lower cannot serve it any more is an error (exit 1).
+ */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -10,6 +13,7 @@
 #include "../common/util.h"
 #include "../lowerfs/ctl_client.h"
 #include "commands.h"
+#include "keeper.h"
 #include "lower.h"
 #include "state.h"
 #include "status.h"
@@ -29,11 +33,29 @@ static json_t *read_progress(const char *dir)
 	return p;
 }
 
+/*
+ * Why the lower of S cannot serve the overlay any more, or NULL. A lowerfs
+ * that died while its keeper runs is being restarted: readers wait.
+ */
+static const char *lower_problem(const char *dir, const struct mount_state *s,
+				 bool alive)
+{
+	if (alive || !strcmp(s->phase, "detached") || !strcmp(s->phase, "mounting"))
+		return NULL;
+	if (!s->own_lower)
+		return "the lower is not mounted: files not migrated yet cannot be read";
+	if (keeper_alive(dir))
+		return NULL;
+	return "lowerfs is gone and no keeper restarts it (see keeper.log): "
+	       "files not migrated yet cannot be read (ENOTCONN)";
+}
+
 static json_t *status_json(const char *dir, const struct mount_state *s)
 {
 	struct error *err = NULL;
 	char *run = lower_run_dir(dir);
 	json_t *stats = NULL, *doc;
+	const char *problem;
 	/* a mount given with --lower-mount stays attached until detach */
 	int alive = s->own_lower ? lower_alive(s) :
 		    strcmp(s->phase, "detached") && is_mountpoint(s->lower) == 1;
@@ -52,6 +74,9 @@ static json_t *status_json(const char *dir, const struct mount_state *s)
 		json_object_set_new(doc, "lowerfs_error", json_string(err->msg));
 		error_free(&err);
 	}
+	problem = lower_problem(dir, s, alive);
+	if (problem)
+		json_object_set_new(doc, "error", json_string(problem));
 	json_object_set_new(doc, "progress", read_progress(dir));
 	free(run);
 	return doc;
@@ -87,6 +112,8 @@ static void print_human(json_t *st)
 		       json_real_value(json_object_get(p, "rate_bps")) / 1048576,
 		       eta_text);
 	}
+	if (json_object_get(st, "error"))
+		printf("  error     %s\n", json_string_value(json_object_get(st, "error")));
 	if (lf)
 		printf("  lowerfs   pid %lld, fetched %lld of %lld files, %lld of %lld bytes, passthrough %s\n",
 		       json_integer_value(json_object_get(st, "lowerfs_pid")),
@@ -121,8 +148,8 @@ int cmd_status(int argc, char **argv)
 	bool as_json = false;
 	json_t *list = json_array();
 	char *dir = NULL;
+	int a, code = 0;
 	size_t i;
-	int a;
 
 	for (a = 1; a < argc; a++) {
 		if (!strcmp(argv[a], "--json"))
@@ -149,6 +176,9 @@ int cmd_status(int argc, char **argv)
 		json_decref(list);
 		return EXIT_FAILED;
 	}
+	for (i = 0; i < json_array_size(list); i++)
+		if (json_object_get(json_array_get(list, i), "error"))
+			code = EXIT_FAILED;
 	if (as_json) {
 		json_t *out = target ? json_incref(json_array_get(list, 0)) :
 				       json_pack("{s:O}", "mounts", list);
@@ -163,5 +193,5 @@ int cmd_status(int argc, char **argv)
 			printf("no ovlmig mounts\n");
 	}
 	json_decref(list);
-	return 0;
+	return code;
 }

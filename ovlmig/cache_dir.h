@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The lowerfs cache directory of a mount. detach deletes it, so it must
+ * never be a directory holding anything ovlmig did not put there: a
+ * marker in it, CACHE/.ovlmig-cache, says ovlmig owns it, and how:
+ * "made" (ovlmig created the directory: detach deletes it) or "adopted"
+ * (given empty: detach empties it and leaves the directory).
+ */
+#ifndef OVLMIG_CACHE_DIR_H
+#define OVLMIG_CACHE_DIR_H
+
+#include "../common/error.h"
+
+#define CACHE_MARKER ".ovlmig-cache"
+
+enum cache_claim {
+	CACHE_REUSED,	/* marked already: a cache of an earlier mount */
+	CACHE_MADE,	/* created now */
+	CACHE_ADOPTED,	/* an empty directory, marked now */
+};
+
+/*
+ * Take absolute PATH as a mount's cache: create and mark it, mark it if
+ * empty, reuse it if marked; refuse a directory holding anything else.
+ */
+int cache_dir_claim(const char *path, enum cache_claim *how, struct error **err);
+/*
+ * Delete what ovlmig owns of the cache at PATH (per its marker). A path
+ * that is not absolute, or a directory without the marker, is left alone
+ * with an error saying so; a missing one is no error.
+ */
+int cache_dir_release(const char *path, struct error **err);
+
+#endif

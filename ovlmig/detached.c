@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: MIT
+#include "detached.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/util.h"
+
+/* ".NAME.ovlmig-detached" beside UPPER, malloc'd; NULL (errno) if none can be. */
+static char *record_path(const char *upper)
+{
+	char *dcopy = strdup(upper), *bcopy = strdup(upper), *out = NULL;
+	const char *base;
+
+	if (!dcopy || !bcopy)
+		goto out;
+	base = basename(bcopy);
+	if (upper[0] != '/' || !strcmp(base, "/")) {
+		errno = EINVAL;
+		goto out;
+	}
+	if (asprintf(&out, "%s/.%s.ovlmig-detached", dirname(dcopy), base) < 0)
+		out = NULL;
+out:
+	free(dcopy);
+	free(bcopy);
+	return out;
+}
+
+/*
+ * "INO-SEC.NSEC": inode and birth time. A directory deleted and made again
+ * at the same path has another (ext4 reuses inode numbers at once).
+ */
+static char *dir_identity(const char *path, struct error **err)
+{
+	struct statx stx;
+	char *out = NULL;
+
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_INO | STATX_BTIME, &stx) < 0) {
+		error_set(err, errno, "%s", path);
+		return NULL;
+	}
+	if (!(stx.stx_mask & STATX_BTIME))
+		stx.stx_btime.tv_sec = 0, stx.stx_btime.tv_nsec = 0;
+	if (asprintf(&out, "%llu-%lld.%09u", (unsigned long long)stx.stx_ino,
+		     (long long)stx.stx_btime.tv_sec, stx.stx_btime.tv_nsec) < 0) {
+		out = NULL;
+		error_set(err, ENOMEM, "%s", path);
+	}
+	return out;
+}
+
+/* TEXT to PATH, durably: a record lost in a crash would make the upper
+ * look like one that was never detached. */
+static int write_durably(const char *path, const char *text, struct error **err)
+{
+	char *tmp = NULL, *dcopy = strdup(path);
+	int fd = -1, dfd = -1, ret = -1;
+
+	if (!dcopy || asprintf(&tmp, "%s.tmp", path) < 0) {
+		tmp = NULL;
+		error_set(err, ENOMEM, "write %s", path);
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
+		error_set(err, errno, "write %s", tmp);
+		goto out;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		error_set(err, errno, "write %s", tmp);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		error_set(err, errno, "rename %s", tmp);
+		goto out;
+	}
+	dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0) {
+		error_set(err, errno, "sync the directory of %s", path);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	if (dfd >= 0)
+		close(dfd);
+	free(tmp);
+	free(dcopy);
+	return ret;
+}
+
+int detached_record_write(const struct mount_state *s, struct error **err)
+{
+	char *path = record_path(s->upper), *uid = NULL, *mid = NULL, *text = NULL;
+	json_t *doc = NULL;
+	int ret = -1;
+
+	if (!path) {
+		error_set(err, errno, "detach record for upper %s", s->upper);
+		goto out;
+	}
+	if (!s->meta) {
+		error_set(err, EINVAL, "detach record %s: no metadata layer", path);
+		goto out;
+	}
+	uid = dir_identity(s->upper, err);
+	mid = uid ? dir_identity(s->meta, err) : NULL;
+	if (!mid)
+		goto wrap;
+	doc = json_pack("{s:s, s:s, s:s, s:s, s:s?}", "upper", s->upper, "upper_id", uid,
+			"meta", s->meta, "meta_id", mid, "source", s->source);
+	text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
+	if (!text) {
+		error_set(err, ENOMEM, "detach record");
+		goto wrap;
+	}
+	if (write_durably(path, text, err) < 0)
+		goto wrap;
+	ret = 0;
+	goto out;
+wrap:
+	error_wrap(err, "detach record %s", path);
+out:
+	json_decref(doc);
+	free(text);
+	free(uid);
+	free(mid);
+	free(path);
+	return ret;
+}
+
+static const char *field(json_t *doc, const char *key)
+{
+	return json_string_value(json_object_get(doc, key));
+}
+
+int detached_record_find(const char *upper, char **meta, char **source,
+			 struct error **err)
+{
+	char *path = record_path(upper), *uid = NULL, *mid = NULL;
+	const char *rmeta;
+	json_error_t jerr;
+	json_t *doc = NULL;
+	int ret = -1;
+
+	*meta = *source = NULL;
+	if (!path)
+		return error_set(err, errno, "detach record for upper %s", upper);
+	if (access(path, F_OK) < 0) {
+		ret = errno == ENOENT ? 0 : error_set(err, errno, "%s", path);
+		goto out;
+	}
+	doc = json_load_file(path, 0, &jerr);
+	if (!doc) {
+		error_set(err, EINVAL, "detach record %s: %s", path, jerr.text);
+		goto out;
+	}
+	rmeta = field(doc, "meta");
+	if (!field(doc, "upper") || !field(doc, "upper_id") || !rmeta ||
+	    !field(doc, "meta_id") || rmeta[0] != '/') {
+		error_set(err, EINVAL, "detach record %s: missing fields", path);
+		goto out;
+	}
+	uid = dir_identity(upper, err);
+	if (!uid)
+		goto out;
+	if (strcmp(field(doc, "upper"), upper) || strcmp(field(doc, "upper_id"), uid)) {
+		ret = 0;	/* about an upper that was here before */
+		goto out;
+	}
+	/* the upper is the detached one: it needs its own metadata layer */
+	mid = dir_identity(rmeta, err);
+	if (!mid) {
+		error_wrap(err, "metadata layer of detached upper %s (record %s)", upper, path);
+		goto out;
+	}
+	if (strcmp(field(doc, "meta_id"), mid)) {
+		error_set(err, ESTALE, "metadata layer %s is not the one upper %s was detached with (record %s)",
+			  rmeta, upper, path);
+		goto out;
+	}
+	*meta = strdup(rmeta);
+	*source = field(doc, "source") ? strdup(field(doc, "source")) : NULL;
+	if (!*meta || (field(doc, "source") && !*source)) {
+		free(*meta);
+		free(*source);
+		*meta = *source = NULL;
+		error_set(err, ENOMEM, "%s", path);
+		goto out;
+	}
+	ret = 1;
+out:
+	json_decref(doc);
+	free(uid);
+	free(mid);
+	free(path);
+	return ret;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The record that an upper was detached: `.UPPERNAME.ovlmig-detached`
+ * beside the upper, written by detach (JSON: upper, meta, source, and
+ * the inode and birth time of the upper and metadata directories). The
+ * state in /run is gone after a reboot; this record is what lets a later
+ * `ovlmig mount` of the same upper mount it with lowerdir=META alone, no
+ * lowerfs: every file is in the upper, every directory's stack is local.
+ */
+#ifndef OVLMIG_DETACHED_H
+#define OVLMIG_DETACHED_H
+
+#include "../common/error.h"
+#include "state.h"
+
+/* Write (replace) the record for S->upper and S->meta. */
+int detached_record_write(const struct mount_state *s, struct error **err);
+/*
+ * Was absolute UPPER detached? 1 with *META and *SOURCE (malloc'd; SOURCE
+ * may be NULL) from its record, 0 if there is no record or it is about a
+ * directory that is not this upper any more (deleted and made again),
+ * -1 on error (an unreadable or broken record).
+ */
+int detached_record_find(const char *upper, char **meta, char **source,
+			 struct error **err);
+
+#endif

@@ -12,7 +12,9 @@
 # it touches.
 #
 # Environment: BUILD (default build), KERNEL_CACHE, JOBS (default 2),
-# KERNEL_PRINT_KEY=1 (print the cache key and exit).
+# KERNEL_VARIANT=debug (add kernel/ovlmig-debug.config: KASAN, lockdep;
+# its own object directory), KERNEL_PRINT_KEY=1 (print the cache key and
+# exit).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,7 +24,12 @@ BUILD=${BUILD:-build}
 KERNEL_CACHE=${KERNEL_CACHE:-/var/cache/ovlmig-kernel}
 JOBS=${JOBS:-2}
 tarball=/usr/src/linux-source-6.12.tar.xz
-fragment=$top/kernel/ovlmig-guest.config
+variant=${KERNEL_VARIANT:-}
+fragments=("$top/kernel/ovlmig-guest.config")
+[[ -z $variant ]] || fragments+=("$top/kernel/ovlmig-$variant.config")
+for f in "${fragments[@]}"; do
+	[[ -f $f ]] || { echo "kernel/build: no $f" >&2; exit 2; }
+done
 mapfile -t patches < <(find "$top/kernel/patches" -name '*.patch' | sort)
 
 "$here/deps.sh" >&2
@@ -32,7 +39,7 @@ ccver=$(gcc -dumpfullversion)
 key=$( {
 	echo "linux-source-6.12 $srcver"
 	echo "gcc $ccver"
-	cat "$0" "$fragment"
+	cat "$0" "${fragments[@]}"
 	[[ ${#patches[@]} -eq 0 ]] || cat "${patches[@]}"
 } | sha256sum | cut -c1-16)
 if [[ ${KERNEL_PRINT_KEY:-} == 1 ]]; then
@@ -48,7 +55,7 @@ fi
 
 kdir=$BUILD/kernel
 src=$kdir/src/linux-source-6.12
-obj=$kdir/obj
+obj=$kdir/obj${variant:+-$variant}
 mkdir -p "$kdir"
 exec 9>"$kdir/.lock"
 flock 9
@@ -56,7 +63,7 @@ flock 9
 # the unpacked source, once per source package version
 if [[ ! -f $kdir/src/.version || $(cat "$kdir/src/.version") != "$srcver" ]]; then
 	echo "kernel/build: unpacking $tarball ($srcver)" >&2
-	rm -rf "$kdir/src" "$obj"
+	rm -rf "$kdir/src" "$kdir"/obj*
 	mkdir -p "$kdir/src"
 	tar -C "$kdir/src" -xf "$tarball"
 	mkdir -p "$kdir/src/pristine"
@@ -90,6 +97,8 @@ for p in "${patches[@]}"; do
 done
 
 mkdir -p "$obj"
+fragment=$obj/fragment.config
+cat "${fragments[@]}" >"$fragment"
 kmake() {
 	nice -n 19 make -C "$src" O="$obj" KBUILD_BUILD_USER=ovlmig \
 		KBUILD_BUILD_HOST=check-kernel KBUILD_BUILD_TIMESTAMP="$srcver" "$@"
@@ -126,7 +135,7 @@ cp "$obj/arch/x86/boot/bzImage" "$tmp/bzImage"
 cp "$obj/.config" "$tmp/config"
 echo "$secs" >"$tmp/build-seconds"
 {
-	echo "linux-source-6.12 $srcver, gcc $ccver"
+	echo "linux-source-6.12 $srcver, gcc $ccver${variant:+, variant $variant}"
 	for p in "${patches[@]}"; do sha256sum "$p"; done
 } >"$tmp/inputs"
 rm -rf "$out"

@@ -14,7 +14,8 @@
 # Environment: UNIONMOUNT_TESTSUITE (required), BUILD (default build),
 # KERNEL_CACHE (default /var/cache/ovlmig-kernel), CHECK_KERNEL_JOBS (a
 # plan file instead of the default jobs), CHECK_KERNEL_TIMEOUT (seconds,
-# default 14400), QEMU_MEM (MiB, default 1536), QEMU_SMP (default 1).
+# default 14400), QEMU_MEM (MiB, default 1536), QEMU_SMP (default 1),
+# KERNEL_VARIANT=debug (KASAN and lockdep kernel, see build.sh).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,6 +24,7 @@ BUILD=${BUILD:-build}
 [[ $BUILD == /* ]] || BUILD=$top/$BUILD
 export BUILD
 timeout=${CHECK_KERNEL_TIMEOUT:-14400}
+kernel_reports='WARNING:|BUG:|Oops|KASAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU|sleeping function called|Kernel panic'
 [[ -n ${UNIONMOUNT_TESTSUITE:-} && -x $UNIONMOUNT_TESTSUITE/run ]] ||
 	{ echo "check-kernel: set UNIONMOUNT_TESTSUITE to a checkout of unionmount-testsuite" >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || { echo "check-kernel: must run as root (debootstrap)" >&2; exit 2; }
@@ -96,7 +98,7 @@ qemu-system-x86_64 -machine pc -accel "$accel" -cpu max -m "${QEMU_MEM:-1536}" \
 	-drive "file=$work/xfs.img,format=raw,if=virtio,cache=unsafe" \
 	-drive "file=$work/results.img,format=raw,if=virtio" &
 qpid=$!
-tail -n +1 -F "$console" 2>/dev/null | sed -un 's/^@@say /  /p; s/^@@result|/  result: /p' &
+tail -n +1 -F --pid="$qpid" "$console" 2>/dev/null | sed -un 's/^@@say /  /p; s/^@@result|/  result: /p' &
 tailpid=$!
 while kill -0 "$qpid" 2>/dev/null; do
 	if (( $(date +%s) - start > timeout )); then
@@ -126,7 +128,16 @@ while IFS='|' read -r _ kind args mode xino result expect tests subtests jsecs; 
 	printf '%-5s %-22s %-9s %-27s %-6s %-8s %6s %10s %6s%s\n' "$kind" "$args" "$mode" "$xino" \
 		"$result" "$expect" "$tests" "$subtests" "$jsecs" "$([[ $ok == yes ]] || echo '  <-- unexpected')"
 done < <(grep -a '^@@result|' "$console" | tr -d '\r')
-njobs=$(grep -c '^[a-z]' "$share/plan")
+# the kernel log on the serial console (loglevel 4: every warning and
+# worse, complete unlike the guest's dmesg ring) holds no report
+reports=$(grep -av '^@@' "$console" | grep -acE "$kernel_reports" || true)
+result=PASS
+[[ $reports -eq 0 ]] || result=FAIL
+if [[ $result == PASS ]]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+printf '%-5s %-22s %-9s %-27s %-6s %-8s %6s %10s %6s\n' log "(serial console)" - - \
+	"$result" PASS 1 "$reports reports" -
+[[ $reports -eq 0 ]] || grep -av '^@@' "$console" | grep -aE "$kernel_reports" | head -10 | sed 's/^/    /'
+njobs=$(( $(grep -c '^[a-z]' "$share/plan") + 1 ))	# + the kernel log
 reported=$((pass + fail))
 if (( reported < njobs )); then
 	fail=$((fail + njobs - reported))

@@ -16,13 +16,24 @@ CFLAGS := -std=gnu11 $(OPT) $(shell pkg-config --cflags $(PKGS)) -Wall -Wextra -
 LDFLAGS := $(OPT) -pthread
 LIBS = $(shell pkg-config --libs $(PKGS))
 
+# Each folder is a static library; the programs and the tests link what
+# they need, lowest last: lowerfs/ovlmig -> control -> image -> common.
 COMMON_SRC := $(wildcard common/*.c)
-LOWERFS_LIB_SRC := $(filter-out lowerfs/main.c,$(wildcard lowerfs/*.c))
+# the image as a library: no FUSE, no mounts
+IMAGE_SRC := $(wildcard image/*.c) $(addprefix lowerfs/,blob.c cache.c copy.c \
+	digest.c fetch.c fetch_auth.c fetch_file.c fetch_http.c flatten.c image.c \
+	layer_build.c layer_index.c layer_path.c layer_read.c layer_set.c \
+	layer_stream.c layer_window.c manifest.c name_set.c registry.c \
+	registry_oci.c source.c source_dir.c source_tar.c span_cache.c)
+# the client half of the control protocol
+CONTROL_SRC := lowerfs/ctl_client.c
+LOWERFS_LIB_SRC := $(filter-out lowerfs/main.c $(IMAGE_SRC) $(CONTROL_SRC),$(wildcard lowerfs/*.c))
 OVLMIG_LIB_SRC := $(filter-out ovlmig/main.c,$(wildcard ovlmig/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+lib = $(patsubst %,$(BUILD)/lib/lib%.a,$(1))
 
 BINS := $(BUILD)/lowerfs $(BUILD)/ovlmig
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -35,13 +46,22 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/lowerfs: $(call obj,lowerfs/main.c $(LOWERFS_LIB_SRC) $(COMMON_SRC))
+$(call lib,common): $(call obj,$(COMMON_SRC))
+$(call lib,image): $(call obj,$(IMAGE_SRC))
+$(call lib,control): $(call obj,$(CONTROL_SRC))
+$(call lib,lowerfs): $(call obj,$(LOWERFS_LIB_SRC))
+$(call lib,ovlmig): $(call obj,$(OVLMIG_LIB_SRC))
+$(BUILD)/lib/%.a:
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/lowerfs: $(call obj,lowerfs/main.c) $(call lib,lowerfs control image common)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/ovlmig: $(call obj,ovlmig/main.c $(OVLMIG_LIB_SRC) $(LOWERFS_LIB_SRC) $(COMMON_SRC))
+$(BUILD)/ovlmig: $(call obj,ovlmig/main.c) $(call lib,ovlmig control image common)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: $(call obj,tests/unit/%.c $(OVLMIG_LIB_SRC) $(LOWERFS_LIB_SRC) $(COMMON_SRC))
+$(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(call lib,ovlmig lowerfs control image common)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
@@ -92,11 +112,11 @@ fuzz: deps
 	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_hook_input tests/fuzz/fuzz_hook_input.c \
 	  ovlmig/hook_input.c $(COMMON_SRC) $(LIBS)
 	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_control tests/fuzz/fuzz_control.c \
-	  $(LOWERFS_LIB_SRC) $(COMMON_SRC) $(LIBS)
+	  $(LOWERFS_LIB_SRC) $(CONTROL_SRC) $(IMAGE_SRC) $(COMMON_SRC) $(LIBS)
 	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_layer_index tests/fuzz/fuzz_layer_index.c \
-	  $(LOWERFS_LIB_SRC) $(COMMON_SRC) $(LIBS)
+	  $(LOWERFS_LIB_SRC) $(CONTROL_SRC) $(IMAGE_SRC) $(COMMON_SRC) $(LIBS)
 	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_layer_build tests/fuzz/fuzz_layer_build.c \
-	  $(LOWERFS_LIB_SRC) $(COMMON_SRC) $(LIBS)
+	  $(LOWERFS_LIB_SRC) $(CONTROL_SRC) $(IMAGE_SRC) $(COMMON_SRC) $(LIBS)
 	@scripts/fuzz.sh
 
 demo: deps

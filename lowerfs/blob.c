@@ -31,7 +31,7 @@
 #include "../common/util.h"
 #include "digest.h"
 #include "../common/error.h"
-#include "lowerfs.h"
+#include "../image/log.h"
 
 #define BATCH_BYTES (16u << 20)	/* claimed and held in memory at once */
 #define RANGE_BYTES (4u << 20)	/* adjacent chunks asked for in one request */
@@ -219,7 +219,7 @@ static void wipe_map(struct blob *b)
 	b->verified = false;
 	if (b->map_fd >= 0 &&
 	    (ftruncate(b->map_fd, 0) < 0 || ftruncate(b->map_fd, (off_t)b->nchunks) < 0))
-		lowerfs_log("blob %s: cannot reset %s: %m", b->digest, b->map_path);
+		image_log("blob %s: cannot reset %s: %m", b->digest, b->map_path);
 	pthread_mutex_unlock(&b->lock);
 }
 
@@ -233,7 +233,7 @@ static void invalidate(struct blob *b, uint64_t c)
 		b->state[c] = 0;
 		b->present--;
 		if (pwrite_exact(b->map_fd, &zero, 1, c) < 0)
-			lowerfs_log("blob %s: cannot clear map byte %" PRIu64 ": %m",
+			image_log("blob %s: cannot clear map byte %" PRIu64 ": %m",
 				    b->digest, c);
 	}
 	pthread_mutex_unlock(&b->lock);
@@ -284,7 +284,7 @@ static void check_whole(struct blob *b)
 
 	digest_bytes(b->digest, want);
 	if (sha256_fd(b->data_fd, b->size, md, &e) < 0) {
-		lowerfs_log("blob %s: cannot check %s: %s", b->digest, b->data_path, e->msg);
+		image_log("blob %s: cannot check %s: %s", b->digest, b->data_path, e->msg);
 		error_free(&e);
 		return;
 	}
@@ -299,11 +299,11 @@ static void check_whole(struct blob *b)
 	}
 	bad = recheck(b);
 	if (bad) {
-		lowerfs_log("blob %s: %" PRIu64 " cached chunks were damaged: fetching them again",
+		image_log("blob %s: %" PRIu64 " cached chunks were damaged: fetching them again",
 			    b->digest, bad);
 		return;
 	}
-	lowerfs_log("blob %s: THE BLOB DOES NOT MATCH ITS DIGEST although every chunk "
+	image_log("blob %s: THE BLOB DOES NOT MATCH ITS DIGEST although every chunk "
 		    "matches its sha256: its chunk table is wrong; wiping its cache map "
 		    "and failing every further read", b->digest);
 	wipe_map(b);
@@ -526,7 +526,7 @@ static int read_cached(struct blob *b, uint64_t off, uint8_t *buf, size_t len,
 			}
 			if (!chunk_ok(b, c, tmp)) {
 				atomic_fetch_add(&b->mismatches, 1);
-				lowerfs_log("blob %s: cached chunk %" PRIu64 " does not match its sha256: fetching it again",
+				image_log("blob %s: cached chunk %" PRIu64 " does not match its sha256: fetching it again",
 					    b->digest, c);
 				invalidate(b, c);
 				ret = 1;

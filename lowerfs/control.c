@@ -12,7 +12,7 @@
 
 #include "../common/util.h"
 #include "fuse_req.h"
-#include "json_path.h"
+#include "../common/json_path.h"
 
 
 /* A message may name a path that is not UTF-8: printable then, never lost. */

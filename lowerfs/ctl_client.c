@@ -10,7 +10,7 @@
 
 #include "../common/util.h"
 #include "ctl_client.h"
-#include "json_path.h"
+#include "../common/json_path.h"
 
 /* Send CMD, return the whole reply (malloc'd) or NULL with *err set. */
 char *ctl_request(const char *sock_path, const char *cmd,

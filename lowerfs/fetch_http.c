@@ -29,7 +29,7 @@
 
 #include "../common/util.h"
 #include "fetch_int.h"
-#include "lowerfs.h"
+#include "../image/log.h"
 
 #define MAX_REDIRECTS 10
 #define MAX_AUTH_ROUNDS 2
@@ -572,7 +572,7 @@ static void retry(struct run *r, const char *why)
 	if (delay > BACKOFF_CAP_MS)
 		delay = BACKOFF_CAP_MS;
 	d = describe(r->x);
-	lowerfs_log("%s: %s; retry %u of %u in %" PRIu64 " ms", d ? d : r->x->url,
+	image_log("%s: %s; retry %u of %u in %" PRIu64 " ms", d ? d : r->x->url,
 		    why, r->attempt, f->opts.retries, delay);
 	free(d);
 	atomic_fetch_add(&f->retries, 1);

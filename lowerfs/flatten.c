@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "lowerfs.h"
+#include "../image/log.h"
 #include "name_set.h"
 
 #define WHITEOUT ".wh."
@@ -221,7 +221,7 @@ static struct flat_node *lookup(struct flattener *f, const char *path)
 static void ignore(struct flattener *f, const struct layer_entry *e,
 		   const char *why)
 {
-	lowerfs_log("layer %u: %s: ignored: %s", f->layer, e->path, why);
+	image_log("layer %u: %s: ignored: %s", f->layer, e->path, why);
 	f->res->ignored++;
 }
 

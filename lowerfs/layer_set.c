@@ -13,7 +13,7 @@
 #include "../common/fsutil.h"
 #include "../common/util.h"
 #include "digest.h"
-#include "lowerfs.h"
+#include "../image/log.h"
 #include "registry.h"
 
 #define SIDECAR_MAX (512ull << 20)
@@ -132,7 +132,7 @@ static int load_cached(const char *cache_dir, const char *key,
 		ret = layer_index_load(path, idx, &err) < 0 ? 0 : 1;
 		if (!ret) {
 			/* a broken cache entry is rebuilt, not fatal */
-			lowerfs_log("index cache %s: %s", path, err->msg);
+			image_log("index cache %s: %s", path, err->msg);
 			error_free(&err);
 			unlink(path);
 		}
@@ -192,7 +192,7 @@ static int build_index(struct layer_set *ls, const char *url,
 	int fds[2], fd, ret;
 	pthread_t t;
 
-	lowerfs_log("no index for %s: reading the whole layer once to build it",
+	image_log("no index for %s: reading the whole layer once to build it",
 		    url);
 	if (path) {
 		fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -280,7 +280,7 @@ static int find_index(struct layer_set *ls, uint32_t i,
 	if (save_index(&l->idx, opts->cache_dir, l->idx.digest + 7, err) < 0 ||
 	    (!l->digest && save_index(&l->idx, opts->cache_dir, key, err) < 0)) {
 		/* only a cost next time: go on */
-		lowerfs_log("keep index of %s: %s", l->url, (*err)->msg);
+		image_log("keep index of %s: %s", l->url, (*err)->msg);
 		error_free(err);
 	}
 	return 0;
@@ -417,7 +417,7 @@ int layer_set_open(enum layer_set_kind kind, const char *arg,
 			      (const uint8_t (*)[32])l->idx.chunk_sha256,
 			      l->idx.nchunks, opts->cache_dir, &l->blob, err) < 0)
 			goto out;
-		lowerfs_log("layer %u: %s %s, %s, %u entries, index: %s%s", i,
+		image_log("layer %u: %s %s, %s, %u entries, index: %s%s", i,
 			    l->url, l->idx.digest,
 			    layer_compression_name(l->idx.compression),
 			    l->idx.nentries, l->index_from,

@@ -8,6 +8,7 @@
 #define LOWERFS_H
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -136,6 +137,8 @@ void lowerfs_request_exit(struct lowerfs *fs, const char *reason);
 
 /* Logging with a timestamp, to the log file or stderr. */
 void lowerfs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same for a va_list: the image library's log hook. */
+void lowerfs_vlog(const char *fmt, va_list ap);
 void lowerfs_log_to(FILE *f);
 
 /* The default run directory for a mountpoint: /run/lowerfs/<escaped path>. */

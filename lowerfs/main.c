@@ -22,6 +22,7 @@
 #include "../common/cli.h"
 #include "../common/private_dir.h"
 #include "../common/util.h"
+#include "../image/log.h"
 #include "control.h"
 #include "session.h"
 #include "lowerfs.h"
@@ -477,6 +478,7 @@ int main(int argc, char **argv)
 		return ctl_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &fs.opts) < 0)
 		return EXIT_USAGE;
+	image_set_log(lowerfs_vlog);
 	status = serve(&fs);
 	free(fs.opts.link.index_files);
 	return status;

@@ -12,9 +12,9 @@
 
 #include "../common/util.h"
 #include "flatten.h"
-#include "json_path.h"
+#include "../common/json_path.h"
 #include "layer_set.h"
-#include "lowerfs.h"
+#include "../image/log.h"
 #include "span_cache.h"
 
 /* decompressed spans kept for chunked reads: 8 x ~4 MiB */
@@ -100,7 +100,7 @@ static int tar_index(struct source *s, struct image *img, struct error **err)
 	ret = flatten_layers(idx, ts->ls.count, img, &ts->flat, err);
 	free(idx);
 	if (ret == 0 && ts->flat.ignored)
-		lowerfs_log("%u layer entries ignored (see above)",
+		image_log("%u layer entries ignored (see above)",
 			    ts->flat.ignored);
 	return ret;
 }

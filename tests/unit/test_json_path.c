@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "../../lowerfs/ctl_client.h"
-#include "../../lowerfs/json_path.h"
+#include "../../common/json_path.h"
 
 static void test_utf8_as_is(void **state)
 {

@@ -5,8 +5,8 @@
  * \xNN: for people and logs) plus KEY_b64, its exact bytes in base64
  * (RFC 4648, with padding). A reader takes KEY_b64 when it is there.
  */
-#ifndef LOWERFS_JSON_PATH_H
-#define LOWERFS_JSON_PATH_H
+#ifndef COMMON_JSON_PATH_H
+#define COMMON_JSON_PATH_H
 
 #include <jansson.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * ovlmig detach [--wait] TARGET: take the lazy lower away from a fully
+ * Detach: take the lazy lower away from a fully
  * migrated overlay with zero errors for running processes. The sequence
  * (../shared/DESIGN.md): make the kernel drop its references into the
  * lower, repin every file still reached through it, re-check until only
@@ -25,11 +25,12 @@
 #include "../lowerfs/ctl_client.h"
 #include "beneath.h"
 #include "cache_dir.h"
-#include "commands.h"
 #include "copyup.h"
+#include "detach.h"
 #include "detached.h"
 #include "holders.h"
 #include "lower.h"
+#include "lowerfs_exec.h"
 #include "migrate.h"
 #include "repin.h"
 #include "shutdown.h"
@@ -504,51 +505,4 @@ out:
 		close(d.metafd);
 	free(d.run);
 	return ret;
-}
-
-int cmd_detach(int argc, char **argv)
-{
-	struct error *err = NULL;
-	struct mount_state s;
-	const char *target = NULL;
-	bool wait = false;
-	char *dir = NULL;
-	int a, code = EXIT_FAILED, lock;
-
-	for (a = 1; a < argc; a++) {
-		if (!strcmp(argv[a], "--wait"))
-			wait = true;
-		else if (argv[a][0] != '-' && !target)
-			target = argv[a];
-		else {
-			fprintf(stderr, "usage: ovlmig detach [--wait] TARGET\n");
-			return EXIT_USAGE;
-		}
-	}
-	if (!target) {
-		fprintf(stderr, "usage: ovlmig detach [--wait] TARGET\n");
-		return EXIT_USAGE;
-	}
-	if (require_root("detach") < 0)
-		return EXIT_USAGE;
-	if (state_find(target, &dir, &s, &err) < 0) {
-		error_report(&err, "ovlmig detach", stderr);
-		return EXIT_USAGE;
-	}
-	lock = state_lock(dir, &err);
-	if (lock >= 0 && state_reload(dir, &s, &err) == 0 &&
-	    detach_mount(dir, &s, wait, &err) == 0)
-		code = 0;
-	if (err && err->errnum == EAGAIN) {	/* a refusal, not a failure */
-		fprintf(stderr, "ovlmig detach %s: %s\n", s.target, err->msg);
-		error_free(&err);
-	} else if (err) {
-		error_wrap(&err, "detach %s", s.target);
-		error_report(&err, "ovlmig", stderr);
-	}
-	if (lock >= 0)
-		close(lock);
-	state_free(&s);
-	free(dir);
-	return code;
 }

@@ -2,7 +2,6 @@
 #ifndef OVLMIG_MIGRATE_H
 #define OVLMIG_MIGRATE_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 #include "../common/error.h"
@@ -17,10 +16,5 @@ struct migrate_opts {
  * by detach --wait). Sets the phase to migrating, then migrated. */
 int migrate_run(const char *dir, struct mount_state *s,
 		const struct migrate_opts *o, struct error **err);
-
-/* The core of `ovlmig detach`: migrate first if WAIT, then detach. A
- * refusal because migration is incomplete sets errnum EAGAIN. */
-int detach_mount(const char *dir, struct mount_state *s, bool wait,
-		 struct error **err);
 
 #endif

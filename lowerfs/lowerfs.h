@@ -15,9 +15,9 @@
 #include <stdio.h>
 
 #include "../common/error.h"
-#include "cache.h"
-#include "image.h"
-#include "source.h"
+#include "../image/cache.h"
+#include "../image/tree.h"
+#include "../image/source.h"
 
 #define LOWERFS_MAX_OPCODE 64
 

@@ -22,7 +22,7 @@
 #include "../common/fsutil.h"
 #include "../common/util.h"
 #include "../lowerfs/ctl_client.h"
-#include "../lowerfs/source.h"
+#include "../image/source.h"
 #include "beneath.h"
 #include "commands.h"
 #include "copyup.h"

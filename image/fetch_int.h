@@ -4,8 +4,8 @@
  * fetch_http.c (the transfer engine), fetch_auth.c (bearer tokens) and
  * fetch_file.c (local files). Not for other callers.
  */
-#ifndef LOWERFS_FETCH_INT_H
-#define LOWERFS_FETCH_INT_H
+#ifndef IMAGE_FETCH_INT_H
+#define IMAGE_FETCH_INT_H
 
 #include <pthread.h>
 #include <stdatomic.h>

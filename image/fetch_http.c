@@ -29,7 +29,7 @@
 
 #include "../common/util.h"
 #include "fetch_int.h"
-#include "../image/log.h"
+#include "log.h"
 
 #define MAX_REDIRECTS 10
 #define MAX_AUTH_ROUNDS 2

@@ -22,8 +22,8 @@ COMMON_SRC := $(wildcard common/*.c)
 # the image as a library: no FUSE, no mounts
 IMAGE_SRC := $(wildcard image/*.c)
 # the client half of the control protocol
-CONTROL_SRC := lowerfs/ctl_client.c
-LOWERFS_LIB_SRC := $(filter-out lowerfs/main.c $(IMAGE_SRC) $(CONTROL_SRC),$(wildcard lowerfs/*.c))
+CONTROL_SRC := $(wildcard control/*.c)
+LOWERFS_LIB_SRC := $(filter-out lowerfs/main.c,$(wildcard lowerfs/*.c))
 OVLMIG_LIB_SRC := $(filter-out ovlmig/main.c,$(wildcard ovlmig/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)

@@ -144,7 +144,7 @@ void lowerfs_log_to(FILE *f);
 /* The default run directory for a mountpoint: /run/lowerfs/<escaped path>. */
 char *lowerfs_default_run_dir(const char *mountpoint);
 
-/* `lowerfs ctl ...` (ctl.c). */
-int ctl_main(int argc, char **argv);
+/* `lowerfs ctl ...` (control_cli.c). */
+int control_cli_main(int argc, char **argv);
 
 #endif

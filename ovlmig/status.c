@@ -11,7 +11,7 @@
 
 #include "../common/fsutil.h"
 #include "../common/util.h"
-#include "../lowerfs/ctl_client.h"
+#include "../control/control.h"
 #include "commands.h"
 #include "keeper.h"
 #include "lower.h"
@@ -61,7 +61,7 @@ static json_t *status_json(const char *dir, const struct mount_state *s)
 		    strcmp(s->phase, "detached") && is_mountpoint(s->lower) == 1;
 
 	if (alive && run && s->own_lower)
-		stats = ctl_call(run, "stats", &err);
+		stats = control_stats(run, &err);
 	doc = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:b, s:b, s:I, s:o*}",
 			"name", s->name, "target", s->target,
 			"strategy", s->strategy, "phase", s->phase,

@@ -112,7 +112,7 @@ ssize_t node_read_chunked(struct lowerfs *fs, uint32_t node, uint64_t off,
 /* Background prefetch (prefetch.c): --prefetch-list first, then the rest. */
 int prefetch_start(struct lowerfs *fs, struct error **err);
 void prefetch_join(struct lowerfs *fs);
-/* --record-access: open the list (setup) and note a first open. */
+/* --record-access (record_access.c): open the list, note a first open. */
 int record_access_open(struct lowerfs *fs, struct error **err);
 void record_access(struct lowerfs *fs, uint32_t node);
 void record_access_close(struct lowerfs *fs);

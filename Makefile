@@ -20,14 +20,10 @@ LIBS = $(shell pkg-config --libs $(PKGS))
 # they need, lowest last: lowerfs/ovlmig -> control -> image -> common.
 COMMON_SRC := $(wildcard common/*.c)
 # the image as a library: no FUSE, no mounts
-IMAGE_SRC := $(wildcard image/*.c) $(addprefix lowerfs/,blob.c cache.c copy.c \
-	digest.c fetch.c fetch_auth.c fetch_file.c fetch_http.c flatten.c image.c \
-	layer_build.c layer_index.c layer_path.c layer_read.c layer_set.c \
-	layer_stream.c layer_window.c manifest.c name_set.c registry.c \
-	registry_oci.c source.c source_dir.c source_tar.c span_cache.c)
+IMAGE_SRC := $(wildcard image/*.c)
 # the client half of the control protocol
-CONTROL_SRC := lowerfs/ctl_client.c
-LOWERFS_LIB_SRC := $(filter-out lowerfs/main.c $(IMAGE_SRC) $(CONTROL_SRC),$(wildcard lowerfs/*.c))
+CONTROL_SRC := $(wildcard control/*.c)
+LOWERFS_LIB_SRC := $(filter-out lowerfs/main.c,$(wildcard lowerfs/*.c))
 OVLMIG_LIB_SRC := $(filter-out ovlmig/main.c,$(wildcard ovlmig/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
@@ -114,9 +110,9 @@ fuzz: deps
 	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_control tests/fuzz/fuzz_control.c \
 	  $(LOWERFS_LIB_SRC) $(CONTROL_SRC) $(IMAGE_SRC) $(COMMON_SRC) $(LIBS)
 	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_layer_index tests/fuzz/fuzz_layer_index.c \
-	  $(LOWERFS_LIB_SRC) $(CONTROL_SRC) $(IMAGE_SRC) $(COMMON_SRC) $(LIBS)
+	  $(IMAGE_SRC) $(COMMON_SRC) $(LIBS)
 	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_layer_build tests/fuzz/fuzz_layer_build.c \
-	  $(LOWERFS_LIB_SRC) $(CONTROL_SRC) $(IMAGE_SRC) $(COMMON_SRC) $(LIBS)
+	  $(IMAGE_SRC) $(COMMON_SRC) $(LIBS)
 	@scripts/fuzz.sh
 
 demo: deps

@@ -23,7 +23,7 @@
 #include "../common/private_dir.h"
 #include "../common/util.h"
 #include "../image/log.h"
-#include "control.h"
+#include "control_server.h"
 #include "session.h"
 #include "lowerfs.h"
 
@@ -475,7 +475,7 @@ int main(int argc, char **argv)
 	int status;
 
 	if (argc > 1 && !strcmp(argv[1], "ctl"))
-		return ctl_main(argc - 1, argv + 1);
+		return control_cli_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &fs.opts) < 0)
 		return EXIT_USAGE;
 	image_set_log(lowerfs_vlog);

@@ -14,7 +14,7 @@
 
 #include "../common/cli.h"
 #include "../common/util.h"
-#include "../lowerfs/layer_index.h"
+#include "../image/layer_index.h"
 #include "commands.h"
 
 #define USAGE "usage: ovlmig index [--chunk-size BYTES] LAYER -o INDEX\n"

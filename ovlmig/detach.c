@@ -22,7 +22,7 @@
 
 #include "../common/fsutil.h"
 #include "../common/util.h"
-#include "../lowerfs/ctl_client.h"
+#include "../control/control.h"
 #include "beneath.h"
 #include "cache_dir.h"
 #include "copyup.h"
@@ -60,8 +60,8 @@ static bool has_live_file_below(json_t *live, const char *dir)
 	json_t *n;
 
 	json_array_foreach(live, i, n) {
-		const char *t = json_string_value(json_object_get(n, "type"));
-		char *p = t && !strcmp(t, "file") ? ctl_live_path(n) : NULL;
+		const char *t = json_string_value(json_object_get(n, CONTROL_KEY_TYPE));
+		char *p = t && !strcmp(t, CONTROL_TYPE_FILE) ? control_live_path(n) : NULL;
 
 		below = p && !strncmp(p, dir, len) && p[len] == '/';
 		free(p);
@@ -85,11 +85,11 @@ static long round_once(struct detach *d, json_t *live, bool *acted,
 
 	*acted = false;
 	json_array_foreach(live, i, n) {
-		/* "path" is for people (printable); ctl_live_path has the bytes */
-		const char *shown = json_string_value(json_object_get(n, "path"));
-		const char *type = json_string_value(json_object_get(n, "type"));
-		json_int_t opens = json_integer_value(json_object_get(n, "opens"));
-		char *path = ctl_live_path(n);
+		/* "path" is for people (printable); control_live_path has the bytes */
+		const char *shown = json_string_value(json_object_get(n, CONTROL_KEY_PATH));
+		const char *type = json_string_value(json_object_get(n, CONTROL_KEY_TYPE));
+		json_int_t opens = json_integer_value(json_object_get(n, CONTROL_KEY_OPENS));
+		char *path = control_live_path(n);
 		struct error *why = NULL;
 		const char *rel;
 		bool at;
@@ -174,15 +174,13 @@ static int drop_dentry_caches(struct detach *d, struct error **err)
 
 static int settle(struct detach *d, struct error **err)
 {
-	json_t *doc, *live = NULL;
+	json_t *live = NULL;
 	long problems = 0;
 	bool acted;
 	int r;
 
-	doc = ctl_call(d->run, "invalidate", err);
-	if (!doc)
+	if (control_invalidate(d->run, err) < 0)
 		return -1;
-	json_decref(doc);
 	for (r = 0; r < MAX_ROUNDS; r++) {
 		json_decref(live);
 		json_object_clear(d->blocked);
@@ -191,11 +189,9 @@ static int settle(struct detach *d, struct error **err)
 		d->nholders = 0;
 		if (holders_find(d->s->target, &d->holders, &d->nholders) < 0)
 			return error_set(err, errno, "scan /proc");
-		doc = ctl_call(d->run, "live", err);
-		if (!doc)
+		live = control_live(d->run, err);
+		if (!live)
 			return -1;
-		live = json_incref(json_object_get(doc, "live"));
-		json_decref(doc);
 		problems = round_once(d, live, &acted, err);
 		if (problems < 0)
 			break;
@@ -363,8 +359,8 @@ static int detach_mounted(struct detach *d, struct error **err)
 static bool lower_taken_over(struct detach *d)
 {
 	struct error *err = NULL;
-	json_t *st = ctl_call(d->run, "stats", &err);
-	bool yes = json_is_true(json_object_get(st, "taken_over"));
+	json_t *st = control_stats(d->run, &err);
+	bool yes = json_is_true(json_object_get(st, CONTROL_KEY_TAKEN_OVER));
 
 	json_decref(st);
 	error_free(&err);

@@ -20,8 +20,8 @@
 
 #include "../common/fsutil.h"
 #include "../common/util.h"
-#include "../lowerfs/ctl_client.h"
-#include "../lowerfs/source.h"
+#include "../control/control.h"
+#include "../image/source.h"
 #include "beneath.h"
 #include "copyup.h"
 #include "lower.h"
@@ -418,10 +418,10 @@ static void totals(const char *dir, uint64_t *entries, uint64_t *bytes)
 {
 	struct error *err = NULL;
 	char *run = lower_run_dir(dir);
-	json_t *st = run ? ctl_call(run, "stats", &err) : NULL;
+	json_t *st = run ? control_stats(run, &err) : NULL;
 
-	*entries = st ? (uint64_t)json_integer_value(json_object_get(st, "entries")) : 0;
-	*bytes = st ? (uint64_t)json_integer_value(json_object_get(st, "bytes_total")) : 0;
+	*entries = st ? (uint64_t)json_integer_value(json_object_get(st, CONTROL_KEY_ENTRIES)) : 0;
+	*bytes = st ? (uint64_t)json_integer_value(json_object_get(st, CONTROL_KEY_BYTES_TOTAL)) : 0;
 	if (*entries)
 		(*entries)--;	/* the root is not copied up */
 	json_decref(st);

@@ -10,7 +10,7 @@
 
 #include "../common/fsutil.h"
 #include "../common/util.h"
-#include "../lowerfs/ctl_client.h"
+#include "../control/control.h"
 #include "lowerfs_exec.h"
 #include "keeper.h"
 #include "lower.h"
@@ -60,7 +60,7 @@ json_t *status_json(const char *dir, const struct mount_state *s)
 		    strcmp(s->phase, "detached") && is_mountpoint(s->lower) == 1;
 
 	if (alive && run && s->own_lower)
-		stats = ctl_call(run, "stats", &err);
+		stats = control_stats(run, &err);
 	doc = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:b, s:b, s:I, s:o*}",
 			"name", s->name, "target", s->target,
 			"strategy", s->strategy, "phase", s->phase,

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "image.h"
+#include "tree.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The control socket RUNDIR/control.sock (mode 0600): a client sends one
- * command line, lowerfs answers one JSON document and closes.
+ * The server half of the control protocol (../control/control.h): the
+ * socket RUNDIR/control.sock (mode 0600) and its commands.
  */
-#ifndef LOWERFS_CONTROL_H
-#define LOWERFS_CONTROL_H
+#ifndef LOWERFS_CONTROL_SERVER_H
+#define LOWERFS_CONTROL_SERVER_H
 
 #include <jansson.h>
 

@@ -13,7 +13,7 @@
 #include "../common/fsutil.h"
 #include "../common/util.h"
 #include "digest.h"
-#include "../image/log.h"
+#include "log.h"
 #include "registry.h"
 
 #define SIDECAR_MAX (512ull << 20)

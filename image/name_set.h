@@ -6,8 +6,8 @@
  * items. Adding, finding and removing take expected constant time
  * whatever the names are.
  */
-#ifndef LOWERFS_NAME_SET_H
-#define LOWERFS_NAME_SET_H
+#ifndef IMAGE_NAME_SET_H
+#define IMAGE_NAME_SET_H
 
 #include <stddef.h>
 

@@ -8,8 +8,8 @@
  * the FUSE node id is index + 1 (the root is FUSE_ROOT_ID). A source that
  * adds entries in a deterministic order thus gets stable node ids.
  */
-#ifndef LOWERFS_IMAGE_H
-#define LOWERFS_IMAGE_H
+#ifndef IMAGE_TREE_H
+#define IMAGE_TREE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Inside the fetcher: shared by fetch.c (API, headers, pool),
- * fetch_http.c (the transfer engine), fetch_auth.c (bearer tokens) and
- * fetch_file.c (local files). Not for other callers.
+ * Inside the fetcher: shared by fetch.c (API, header rules),
+ * fetch_http.c (the transfer engine and its pool), fetch_auth.c (bearer
+ * tokens) and fetch_file.c (local files). Not for other callers. Calls
+ * go down only: fetch.c -> fetch_auth.c -> fetch_http.c.
  */
-#ifndef LOWERFS_FETCH_INT_H
-#define LOWERFS_FETCH_INT_H
+#ifndef IMAGE_FETCH_INT_H
+#define IMAGE_FETCH_INT_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -29,6 +30,20 @@ struct conn_slot {
 	struct conn_slot *next;
 };
 
+/*
+ * What the engine (fetch_http.c) asks of the API above it, set by
+ * fetcher_new(): the header lines of a request, and a token for a 401
+ * challenge. Hooks, not calls: fetching a token runs on the engine.
+ */
+struct fetch_hooks {
+	int (*request_headers)(struct fetcher *f, const char *url, bool no_auth,
+			       struct curl_slist **out, char **token,
+			       struct error **err);
+	int (*answer_challenge)(struct fetcher *f, const char *url,
+				const char *challenge, const char *stale,
+				struct error **err);
+};
+
 struct fetcher {
 	struct fetch_opts opts;		/* defaults filled in */
 	CURLSH *share;			/* DNS and TLS sessions */
@@ -39,6 +54,7 @@ struct fetcher {
 	struct header_rule *rules;
 	size_t nrules;
 	struct auth_cache auth;
+	struct fetch_hooks hooks;
 	atomic_uint_fast64_t requests, retries, bytes;
 };
 
@@ -83,13 +99,9 @@ int http_run(struct fetcher *f, struct xfer *x, size_t n);
 bool url_is_local(const char *url);
 int file_run(struct fetcher *f, struct xfer *x);
 
-/* The pool of multi handles. */
+/* The engine's pool of multi handles. */
 struct conn_slot *slot_get(struct fetcher *f, struct error **err);
 void slot_put(struct fetcher *f, struct conn_slot *s);
-
-/* Extra header lines for URL (header rules, bearer token); NULL list is fine. */
-int request_headers(struct fetcher *f, const char *url, bool no_auth,
-		    struct curl_slist **out, char **token, struct error **err);
 
 /* *DST: a copy of SRC. Returns -1. */
 int error_dup(struct error **dst, const struct error *src);

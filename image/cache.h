@@ -9,14 +9,14 @@
  * fetched again. The cache is tied to one image by its fingerprint;
  * another image wipes it.
  */
-#ifndef LOWERFS_CACHE_H
-#define LOWERFS_CACHE_H
+#ifndef IMAGE_CACHE_H
+#define IMAGE_CACHE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "../common/error.h"
-#include "image.h"
+#include "tree.h"
 #include "source.h"
 
 struct cache {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "control.h"
+#include "control_server.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -10,15 +10,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../common/util.h"
-#include "fuse_req.h"
 #include "../common/json_path.h"
-
+#include "../common/util.h"
+#include "../control/control.h"
+#include "fuse_req.h"
 
 /* A message may name a path that is not UTF-8: printable then, never lost. */
 static json_t *error_json(const char *msg)
 {
-	return json_pack("{s:o}", "error", json_path_shown(msg));
+	return json_pack("{s:o}", CONTROL_KEY_ERROR, json_path_shown(msg));
 }
 
 static json_t *cmd_stats(struct lowerfs *fs)
@@ -38,9 +38,9 @@ static json_t *cmd_stats(struct lowerfs *fs)
 	}
 	out = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
 			" s:I, s:b, s:I, s:I, s:b, s:b, s:I, s:o}",
-			"entries", (json_int_t)fs->img.count,
+			CONTROL_KEY_ENTRIES, (json_int_t)fs->img.count,
 			"files", (json_int_t)fs->img.nregular,
-			"bytes_total", (json_int_t)fs->img.total_bytes,
+			CONTROL_KEY_BYTES_TOTAL, (json_int_t)fs->img.total_bytes,
 			"bytes_fetched", (json_int_t)atomic_load(&s->bytes_fetched),
 			"files_fetched", (json_int_t)atomic_load(&s->files_fetched),
 			"cache_hits", (json_int_t)atomic_load(&s->cache_hits),
@@ -52,7 +52,7 @@ static json_t *cmd_stats(struct lowerfs *fs)
 			(json_int_t)atomic_load(&s->passthrough_opens),
 			"fallback_opens", (json_int_t)atomic_load(&s->fallback_opens),
 			"prefetch_running", atomic_load(&fs->prefetch_running),
-			"taken_over", fs->taken_over,
+			CONTROL_KEY_TAKEN_OVER, fs->taken_over,
 			"prefetch_done", (json_int_t)atomic_load(&fs->prefetch_done),
 			"requests", req);
 	/* paths the user gave: bytes, maybe not UTF-8 */
@@ -101,10 +101,10 @@ static int add_all_names(struct lowerfs *fs, json_t **entries)
 				free(dpath);
 				return -1;
 			}
-			r = json_array_append_new(json_object_get(entries[c], "names"),
+			r = json_array_append_new(json_object_get(entries[c], CONTROL_KEY_NAMES),
 						  json_path_shown(name));
 			if (!r)
-				r = json_array_append_new(json_object_get(entries[c], "names_b64"),
+				r = json_array_append_new(json_object_get(entries[c], CONTROL_KEY_NAMES_B64),
 							  json_path_b64(name));
 			free(name);
 			if (r < 0) {
@@ -128,12 +128,14 @@ static json_t *live_entry(struct lowerfs *fs, uint32_t i)
 		full = NULL;
 	if (full)
 		e = json_pack("{s:I, s:I, s:s, s:I, s:[], s:[]}",
-			"lookups", (json_int_t)atomic_load(&fs->nodes[i].lookups),
-			"opens", (json_int_t)atomic_load(&fs->nodes[i].opens),
-			"type", S_ISDIR(n->mode) ? "dir" : S_ISREG(n->mode) ? "file" : "other",
-			"nlink", (json_int_t)n->nlink, "names", "names_b64");
+			CONTROL_KEY_LOOKUPS, (json_int_t)atomic_load(&fs->nodes[i].lookups),
+			CONTROL_KEY_OPENS, (json_int_t)atomic_load(&fs->nodes[i].opens),
+			CONTROL_KEY_TYPE, S_ISDIR(n->mode) ? CONTROL_TYPE_DIR :
+			S_ISREG(n->mode) ? CONTROL_TYPE_FILE : CONTROL_TYPE_OTHER,
+			CONTROL_KEY_NLINK, (json_int_t)n->nlink,
+			CONTROL_KEY_NAMES, CONTROL_KEY_NAMES_B64);
 	/* a name that is not UTF-8 is sent too, never dropped */
-	if (e && json_path_set(e, "path", full) < 0) {
+	if (e && json_path_set(e, CONTROL_KEY_PATH, full) < 0) {
 		json_decref(e);
 		e = NULL;
 	}
@@ -160,7 +162,7 @@ static json_t *cmd_live(struct lowerfs *fs)
 	}
 	if (add_all_names(fs, entries) < 0)
 		goto out;
-	out = json_pack("{s:O}", "live", list);
+	out = json_pack("{s:O}", CONTROL_KEY_LIVE, list);
 out:
 	for (i = 0; entries && i < fs->img.count; i++)
 		json_decref(entries[i]);	/* the list keeps its references */
@@ -235,9 +237,9 @@ static json_t *cmd_invalidate(struct lowerfs *fs)
 		stable = cur == last ? stable + 1 : 0;
 		last = cur;
 	}
-	return json_pack("{s:I, s:I, s:I}", "notified", (json_int_t)sent,
-			 "live_before", (json_int_t)before,
-			 "live_after", (json_int_t)nodes_live_count(fs));
+	return json_pack("{s:I, s:I, s:I}", CONTROL_KEY_NOTIFIED, (json_int_t)sent,
+			 CONTROL_KEY_LIVE_BEFORE, (json_int_t)before,
+			 CONTROL_KEY_LIVE_AFTER, (json_int_t)nodes_live_count(fs));
 }
 
 static json_t *cmd_prefetch(struct lowerfs *fs)
@@ -262,11 +264,11 @@ static json_t *cmd_shutdown(struct lowerfs *fs)
 }
 
 const struct control_cmd control_cmds[] = {
-	{ "stats", "counters: bytes and files fetched, cache hits, requests per opcode, live nodes, passthrough", cmd_stats },
-	{ "live", "every node the kernel still holds: path, lookup count, open count", cmd_live },
-	{ "invalidate", "make the kernel drop its cached entries (FUSE_NOTIFY_INVAL_ENTRY/INODE) and report what stays live", cmd_invalidate },
-	{ "prefetch", "fetch every file not yet cached, in the background", cmd_prefetch },
-	{ "shutdown", "unmount and exit", cmd_shutdown },
+	{ CONTROL_STATS, "counters: bytes and files fetched, cache hits, requests per opcode, live nodes, passthrough", cmd_stats },
+	{ CONTROL_LIVE, "every node the kernel still holds: path, lookup count, open count", cmd_live },
+	{ CONTROL_INVALIDATE, "make the kernel drop its cached entries (FUSE_NOTIFY_INVAL_ENTRY/INODE) and report what stays live", cmd_invalidate },
+	{ CONTROL_PREFETCH, "fetch every file not yet cached, in the background", cmd_prefetch },
+	{ CONTROL_SHUTDOWN, "unmount and exit", cmd_shutdown },
 };
 const size_t control_ncmds = ARRAY_SIZE(control_cmds);
 
@@ -302,7 +304,7 @@ json_t *control_handle(struct lowerfs *fs, const char *request, size_t len)
 		for (i = 0; line[i]; i++)
 			if (line[i] < 0x20 || line[i] > 0x7e)
 				line[i] = '?';
-		reply = json_pack("{s:s+}", "error", "unknown command: ", (char *)line);
+		reply = json_pack("{s:s+}", CONTROL_KEY_ERROR, "unknown command: ", (char *)line);
 	} else if (!reply) {
 		reply = error_json("out of memory");
 	}
@@ -374,7 +376,7 @@ int control_start(struct lowerfs *fs, struct control *c, struct error **err)
 	if (mkdir(fs->opts.run_dir, 0700) < 0 && errno != EEXIST)
 		return error_set(err, errno, "create run directory %s",
 				 fs->opts.run_dir);
-	c->path = path_join(fs->opts.run_dir, "control.sock");
+	c->path = path_join(fs->opts.run_dir, CONTROL_SOCKET);
 	if (!c->path)
 		return error_set(err, ENOMEM, "control socket path");
 	if (strlen(c->path) >= sizeof(addr.sun_path))

@@ -5,8 +5,8 @@
  * the image once and then hands out file data on request. The FUSE code
  * only ever talks to this interface.
  */
-#ifndef LOWERFS_SOURCE_H
-#define LOWERFS_SOURCE_H
+#ifndef IMAGE_SOURCE_H
+#define IMAGE_SOURCE_H
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "../common/error.h"
-#include "image.h"
+#include "tree.h"
 
 /* Emulation of a remote link, so local sources behave lazily in tests. */
 struct link_emulation {

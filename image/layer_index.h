@@ -11,8 +11,8 @@
  * (layer_read). Every decoded index is untrusted input: decode checks
  * every size, offset and name.
  */
-#ifndef LOWERFS_LAYER_INDEX_H
-#define LOWERFS_LAYER_INDEX_H
+#ifndef IMAGE_LAYER_INDEX_H
+#define IMAGE_LAYER_INDEX_H
 
 #include <stdbool.h>
 #include <stddef.h>

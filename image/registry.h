@@ -21,8 +21,8 @@
  * Layers: OCI tar, tar+gzip, tar+zstd and Docker tar.gzip; encrypted and
  * foreign layers are refused.
  */
-#ifndef LOWERFS_REGISTRY_H
-#define LOWERFS_REGISTRY_H
+#ifndef IMAGE_REGISTRY_H
+#define IMAGE_REGISTRY_H
 
 #include <stddef.h>
 #include <stdint.h>

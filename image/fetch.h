@@ -9,8 +9,8 @@
  *
  * Thread-safe: one fetcher is shared by all of lowerfs' threads.
  */
-#ifndef LOWERFS_FETCH_H
-#define LOWERFS_FETCH_H
+#ifndef IMAGE_FETCH_H
+#define IMAGE_FETCH_H
 
 #include <stdbool.h>
 #include <stddef.h>

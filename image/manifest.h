@@ -5,8 +5,8 @@
  * types are checked; an index entry is chosen by tag and platform.
  * Shared by the OCI layout and the registry resolvers (registry*.c).
  */
-#ifndef LOWERFS_MANIFEST_H
-#define LOWERFS_MANIFEST_H
+#ifndef IMAGE_MANIFEST_H
+#define IMAGE_MANIFEST_H
 
 #include <stdint.h>
 

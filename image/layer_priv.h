@@ -4,8 +4,8 @@
  * layer_stream.c, layer_read.c, layer_path.c): limits, path rules and a
  * path -> entry table. Not part of the interface.
  */
-#ifndef LOWERFS_LAYER_PRIV_H
-#define LOWERFS_LAYER_PRIV_H
+#ifndef IMAGE_LAYER_PRIV_H
+#define IMAGE_LAYER_PRIV_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -31,7 +31,7 @@
 #include "../common/util.h"
 #include "digest.h"
 #include "../common/error.h"
-#include "../image/log.h"
+#include "log.h"
 
 #define BATCH_BYTES (16u << 20)	/* claimed and held in memory at once */
 #define RANGE_BYTES (4u << 20)	/* adjacent chunks asked for in one request */

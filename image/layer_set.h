@@ -10,8 +10,8 @@
  * layer is streamed once to build it (logged), and the result is kept in
  * the index cache.
  */
-#ifndef LOWERFS_LAYER_SET_H
-#define LOWERFS_LAYER_SET_H
+#ifndef IMAGE_LAYER_SET_H
+#define IMAGE_LAYER_SET_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The fetcher's API: options, the pool of connection caches, header
- * rules, and dispatch to local files (fetch_file.c) or HTTP
- * (fetch_http.c).
+ * The fetcher's API: options, header rules, bearer tokens
+ * (fetch_auth.c) for the engine's requests, and dispatch to local files
+ * (fetch_file.c) or HTTP (fetch_http.c, which keeps the pool).
  *
  * Connection reuse: libcurl's shared connection cache (CURLSHOPT_SHARE
  * with CURL_LOCK_DATA_CONNECT) is not safe for transfers in several
@@ -26,9 +26,11 @@
 #define DEFAULT_BACKOFF_MS 100
 #define DEFAULT_PARALLEL 4
 #define MAX_PARALLEL 64
-#define MAX_IDLE_SLOTS 32
 #define MAX_RULES 256
 #define MAX_HEADER 8192
+
+static int request_headers(struct fetcher *f, const char *url, bool no_auth,
+			   struct curl_slist **out, char **token, struct error **err);
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
@@ -36,16 +38,6 @@ static CURLcode curl_init_rc;
 static void curl_init(void)
 {
 	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-int error_dup(struct error **dst, const struct error *src)
-{
-	return error_set_msg(dst, src->errnum, "%s", src->msg);
-}
-
-char *url_for_message(const char *url)
-{
-	return strndup(url, strcspn(url, "?#"));
 }
 
 static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access,
@@ -114,6 +106,7 @@ int fetcher_new(const struct fetch_opts *opts, struct fetcher **out,
 	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_init(&f->share_locks[i], NULL);
 	pthread_mutex_init(&f->lock, NULL);
+	f->hooks = (struct fetch_hooks){ request_headers, auth_answer };
 	if (auth_cache_init(&f->auth) < 0) {
 		error_set(err, errno, "fetcher");
 		goto fail_locks;
@@ -172,52 +165,6 @@ bool fetcher_insecure(const struct fetcher *f)
 	return f->opts.insecure;
 }
 
-struct conn_slot *slot_get(struct fetcher *f, struct error **err)
-{
-	struct conn_slot *s;
-
-	pthread_mutex_lock(&f->lock);
-	s = f->idle;
-	if (s) {
-		f->idle = s->next;
-		f->nidle--;
-	}
-	pthread_mutex_unlock(&f->lock);
-	if (s)
-		return s;
-	s = calloc(1, sizeof(*s));
-	if (!s || !(s->multi = curl_multi_init())) {
-		free(s);
-		error_set(err, ENOMEM, "curl multi handle");
-		return NULL;
-	}
-	/* room for the parallel ranges to a registry and to where it redirects */
-	if (curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS,
-			      (long)(2 * f->opts.parallel + 2))) {
-		curl_multi_cleanup(s->multi);
-		free(s);
-		error_set_msg(err, EINVAL, "curl multi handle: MAXCONNECTS");
-		return NULL;
-	}
-	return s;
-}
-
-void slot_put(struct fetcher *f, struct conn_slot *s)
-{
-	pthread_mutex_lock(&f->lock);
-	if (f->nidle < MAX_IDLE_SLOTS) {
-		s->next = f->idle;
-		f->idle = s;
-		f->nidle++;
-		s = NULL;
-	}
-	pthread_mutex_unlock(&f->lock);
-	if (s) {
-		curl_multi_cleanup(s->multi);
-		free(s);
-	}
-}
-
 int fetcher_add_header(struct fetcher *f, const char *prefix,
 		       const char *header, struct error **err)
 {
@@ -256,8 +203,9 @@ int fetcher_add_header(struct fetcher *f, const char *prefix,
 	return 0;
 }
 
-int request_headers(struct fetcher *f, const char *url, bool no_auth,
-		    struct curl_slist **out, char **token, struct error **err)
+/* Header rules and the bearer token: the engine asks through f->hooks. */
+static int request_headers(struct fetcher *f, const char *url, bool no_auth,
+			   struct curl_slist **out, char **token, struct error **err)
 {
 	struct curl_slist *list = NULL, *l;
 	char *line;
@@ -295,15 +243,6 @@ int request_headers(struct fetcher *f, const char *url, bool no_auth,
 	}
 	*out = list;
 	return 0;
-}
-
-void xfer_release(struct xfer *x)
-{
-	free(x->body);
-	free(x->content_type);
-	error_free(&x->err);
-	x->body = NULL;
-	x->content_type = NULL;
 }
 
 /* Run X (N of them, all to URL) and name the first failure in *ERR. */

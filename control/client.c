@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The client side of the control socket, for `lowerfs ctl` and ovlmig. */
+/* The client half of the control protocol: `lowerfs ctl` and ovlmig. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,13 +8,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../common/util.h"
-#include "ctl_client.h"
-#include "../common/json_path.h"
+#include "control.h"
 
-/* Send CMD, return the whole reply (malloc'd) or NULL with *err set. */
-char *ctl_request(const char *sock_path, const char *cmd,
-			 struct error **err)
+#include "../common/json_path.h"
+#include "../common/util.h"
+
+char *control_request(const char *sock_path, const char *cmd,
+		      struct error **err)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	size_t len = 0, cap = 4096;
@@ -85,9 +85,9 @@ fail:
 	return NULL;
 }
 
-json_t *ctl_call(const char *run_dir, const char *cmd, struct error **err)
+json_t *control_call(const char *run_dir, const char *cmd, struct error **err)
 {
-	char *sock = path_join(run_dir, "control.sock"), *reply;
+	char *sock = path_join(run_dir, CONTROL_SOCKET), *reply;
 	json_error_t jerr;
 	json_t *doc;
 
@@ -95,7 +95,7 @@ json_t *ctl_call(const char *run_dir, const char *cmd, struct error **err)
 		error_set(err, ENOMEM, "%s", cmd);
 		return NULL;
 	}
-	reply = ctl_request(sock, cmd, err);
+	reply = control_request(sock, cmd, err);
 	free(sock);
 	if (!reply) {
 		error_wrap(err, "lowerfs %s", cmd);
@@ -107,16 +107,47 @@ json_t *ctl_call(const char *run_dir, const char *cmd, struct error **err)
 		error_set(err, EPROTO, "lowerfs %s: bad reply: %s", cmd, jerr.text);
 		return NULL;
 	}
-	if (json_is_string(json_object_get(doc, "error"))) {
+	if (json_is_string(json_object_get(doc, CONTROL_KEY_ERROR))) {
 		error_set(err, EIO, "lowerfs %s: %s", cmd,
-			  json_string_value(json_object_get(doc, "error")));
+			  json_string_value(json_object_get(doc, CONTROL_KEY_ERROR)));
 		json_decref(doc);
 		return NULL;
 	}
 	return doc;
 }
 
-char *ctl_live_path(const json_t *node)
+json_t *control_stats(const char *run_dir, struct error **err)
 {
-	return json_path_get(node, "path");
+	return control_call(run_dir, CONTROL_STATS, err);
+}
+
+json_t *control_live(const char *run_dir, struct error **err)
+{
+	json_t *doc = control_call(run_dir, CONTROL_LIVE, err), *live;
+
+	if (!doc)
+		return NULL;
+	live = json_incref(json_object_get(doc, CONTROL_KEY_LIVE));
+	json_decref(doc);
+	if (!json_is_array(live)) {
+		json_decref(live);
+		error_set(err, EPROTO, "lowerfs %s: no list in the reply", CONTROL_LIVE);
+		return NULL;
+	}
+	return live;
+}
+
+int control_invalidate(const char *run_dir, struct error **err)
+{
+	json_t *doc = control_call(run_dir, CONTROL_INVALIDATE, err);
+
+	if (!doc)
+		return -1;
+	json_decref(doc);
+	return 0;
+}
+
+char *control_live_path(const json_t *node)
+{
+	return json_path_get(node, CONTROL_KEY_PATH);
 }

@@ -14,7 +14,7 @@
 #include "flatten.h"
 #include "../common/json_path.h"
 #include "layer_set.h"
-#include "../image/log.h"
+#include "log.h"
 #include "span_cache.h"
 
 /* decompressed spans kept for chunked reads: 8 x ~4 MiB */

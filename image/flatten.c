@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../image/log.h"
+#include "log.h"
 #include "name_set.h"
 
 #define WHITEOUT ".wh."

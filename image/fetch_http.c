@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The HTTP transfer engine: several transfers on one curl multi handle,
- * each with its own retries, redirects and bearer-token rounds.
+ * each with its own retries, redirects and bearer-token rounds, and the
+ * pool of those handles. It calls nothing above it: headers and tokens
+ * come through the fetcher's hooks (fetch_int.h).
  *
  * - A range must come back as 206 with the Content-Range asked for and
  *   exactly that many bytes. A 200 (a server that ignores Range) is
@@ -29,7 +31,7 @@
 
 #include "../common/util.h"
 #include "fetch_int.h"
-#include "../image/log.h"
+#include "log.h"
 
 #define MAX_REDIRECTS 10
 #define MAX_AUTH_ROUNDS 2
@@ -39,8 +41,75 @@
 #define POLL_MAX_MS 500
 #define RECV_BUFFER (128L << 10)
 #define USER_AGENT "ovlmig-lowerfs/1"
+#define MAX_IDLE_SLOTS 32
 
 enum run_state { RUN_PENDING, RUN_ACTIVE, RUN_DONE };
+
+int error_dup(struct error **dst, const struct error *src)
+{
+	return error_set_msg(dst, src->errnum, "%s", src->msg);
+}
+
+char *url_for_message(const char *url)
+{
+	return strndup(url, strcspn(url, "?#"));
+}
+
+void xfer_release(struct xfer *x)
+{
+	free(x->body);
+	free(x->content_type);
+	error_free(&x->err);
+	x->body = NULL;
+	x->content_type = NULL;
+}
+
+/* A multi handle with its warm connections, from the pool or new. */
+struct conn_slot *slot_get(struct fetcher *f, struct error **err)
+{
+	struct conn_slot *s;
+
+	pthread_mutex_lock(&f->lock);
+	s = f->idle;
+	if (s) {
+		f->idle = s->next;
+		f->nidle--;
+	}
+	pthread_mutex_unlock(&f->lock);
+	if (s)
+		return s;
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->multi = curl_multi_init())) {
+		free(s);
+		error_set(err, ENOMEM, "curl multi handle");
+		return NULL;
+	}
+	/* room for the parallel ranges to a registry and to where it redirects */
+	if (curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS,
+			      (long)(2 * f->opts.parallel + 2))) {
+		curl_multi_cleanup(s->multi);
+		free(s);
+		error_set_msg(err, EINVAL, "curl multi handle: MAXCONNECTS");
+		return NULL;
+	}
+	return s;
+}
+
+void slot_put(struct fetcher *f, struct conn_slot *s)
+{
+	pthread_mutex_lock(&f->lock);
+	if (f->nidle < MAX_IDLE_SLOTS) {
+		s->next = f->idle;
+		f->idle = s;
+		f->nidle++;
+		s = NULL;
+	}
+	pthread_mutex_unlock(&f->lock);
+	if (s) {
+		curl_multi_cleanup(s->multi);
+		free(s);
+	}
+}
 
 enum body_mode {
 	BODY_DISCARD,	/* HEAD, 3xx, 4xx, 5xx: keep the start for the message */
@@ -528,7 +597,8 @@ static int attempt_start(struct run *r, CURLM *multi)
 {
 	struct error *e = NULL;
 
-	if (request_headers(r->f, r->url, r->x->no_auth, &r->hdrs, &r->token, &e) < 0) {
+	if (r->f->hooks.request_headers(r->f, r->url, r->x->no_auth, &r->hdrs,
+					  &r->token, &e) < 0) {
 		run_fail_error(r, e);
 		error_free(&e);
 		return -1;
@@ -674,7 +744,7 @@ static void answer(struct run *r)
 		run_fail(r, EACCES, "HTTP 401 even with a fresh token");
 		return;
 	}
-	if (auth_answer(r->f, r->url, r->challenge, r->token, &e) < 0) {
+	if (r->f->hooks.answer_challenge(r->f, r->url, r->challenge, r->token, &e) < 0) {
 		run_fail_error(r, e);
 		error_free(&e);
 		return;

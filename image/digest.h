@@ -3,8 +3,8 @@
  * Content digests: "sha256:<64 lowercase hex>", the only algorithm
  * accepted (OCI allows others; registries use this one).
  */
-#ifndef LOWERFS_DIGEST_H
-#define LOWERFS_DIGEST_H
+#ifndef IMAGE_DIGEST_H
+#define IMAGE_DIGEST_H
 
 #include <stdbool.h>
 #include <stddef.h>

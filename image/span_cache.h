@@ -9,8 +9,8 @@
  * whole once and the following READs copy from it. Plain layers are read
  * directly; a span larger than the limit (a zstd layer of one frame) too.
  */
-#ifndef LOWERFS_SPAN_CACHE_H
-#define LOWERFS_SPAN_CACHE_H
+#ifndef IMAGE_SPAN_CACHE_H
+#define IMAGE_SPAN_CACHE_H
 
 #include <stddef.h>
 #include <stdint.h>

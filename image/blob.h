@@ -15,8 +15,8 @@
  * and <hex>.map (one byte per chunk: 1 = present and verified), keyed by
  * the blob's digest, so a restarted lowerfs reuses what is there.
  */
-#ifndef LOWERFS_BLOB_H
-#define LOWERFS_BLOB_H
+#ifndef IMAGE_BLOB_H
+#define IMAGE_BLOB_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -12,13 +12,13 @@
  * always give the same node numbers (a restarted lowerfs serves the node
  * ids the kernel holds).
  */
-#ifndef LOWERFS_FLATTEN_H
-#define LOWERFS_FLATTEN_H
+#ifndef IMAGE_FLATTEN_H
+#define IMAGE_FLATTEN_H
 
 #include <stdint.h>
 
 #include "../common/error.h"
-#include "image.h"
+#include "tree.h"
 #include "layer_index.h"
 
 /* Where the data of a regular file of the image lies. */

@@ -10,8 +10,8 @@
 
 #include "../common/cli.h"
 #include "../common/util.h"
-#include "control.h"
-#include "ctl_client.h"
+#include "../control/control.h"
+#include "control_server.h"
 #include "lowerfs.h"
 
 enum { OPT_RUN_DIR = 256, OPT_MOUNT };
@@ -31,7 +31,7 @@ static void ctl_usage(FILE *f)
 	fprintf(f, "\nExit codes: 0 ok, 1 lowerfs unreachable or the command failed, 2 bad usage.\n");
 }
 
-int ctl_main(int argc, char **argv)
+int control_cli_main(int argc, char **argv)
 {
 	struct cli_parser p;
 	const char *run_dir = NULL, *mount = NULL;
@@ -72,12 +72,12 @@ int ctl_main(int argc, char **argv)
 		}
 		run_dir = owned;
 	}
-	sock = path_join(run_dir, "control.sock");
+	sock = path_join(run_dir, CONTROL_SOCKET);
 	if (!sock) {
 		fprintf(stderr, "lowerfs ctl: out of memory\n");
 		goto out;
 	}
-	reply = ctl_request(sock, argv[optind], &err);
+	reply = control_request(sock, argv[optind], &err);
 	if (!reply) {
 		error_wrap(&err, "%s", argv[optind]);
 		error_report(&err, "lowerfs ctl", stderr);
@@ -89,9 +89,9 @@ int ctl_main(int argc, char **argv)
 			jerr.text);
 		goto out;
 	}
-	if (json_is_string(json_object_get(doc, "error"))) {
+	if (json_is_string(json_object_get(doc, CONTROL_KEY_ERROR))) {
 		fprintf(stderr, "lowerfs ctl: %s: %s\n", argv[optind],
-			json_string_value(json_object_get(doc, "error")));
+			json_string_value(json_object_get(doc, CONTROL_KEY_ERROR)));
 	} else {
 		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');

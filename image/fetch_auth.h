@@ -7,8 +7,8 @@
  * for it. A token is only ever sent to a URL under such a directory, so
  * never to another host a registry redirects to.
  */
-#ifndef LOWERFS_FETCH_AUTH_H
-#define LOWERFS_FETCH_AUTH_H
+#ifndef IMAGE_FETCH_AUTH_H
+#define IMAGE_FETCH_AUTH_H
 
 #include <pthread.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#ifndef LOWERFS_COPY_H
-#define LOWERFS_COPY_H
+#ifndef IMAGE_COPY_H
+#define IMAGE_COPY_H
 
 #include <stdint.h>
 

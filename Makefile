@@ -66,6 +66,24 @@ $(BUILD)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -o $@ $< -lcrypto
 
+# the EROFS writer: its own library, on common/ alone
+EROFS_SRC := $(wildcard erofs/*.c)
+HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
+all: $(BUILD)/lib/liberofs.a $(HELPER_BINS)
+
+$(BUILD)/lib/liberofs.a: $(call obj,$(EROFS_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/tests/test_erofs_writer: $(call obj,tests/unit/test_erofs_writer.c $(COMMON_SRC)) $(BUILD)/lib/liberofs.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+# test helpers drive the library they exercise (tools stand alone)
+$(BUILD)/helpers/%: $(call obj,tests/helpers/%.c $(COMMON_SRC)) $(BUILD)/lib/liberofs.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
 deps:
 	@scripts/setup-deps.sh
 

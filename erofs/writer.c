@@ -129,6 +129,10 @@ static int add_xattrs(struct erofs_writer *w, struct ew_entry *e,
 {
 	size_t i;
 
+	if (!in->nxattrs)
+		return 0;
+	if (!in->xattrs)
+		return error_set_msg(err, EINVAL, "%zu xattrs, none given", in->nxattrs);
 	if (in->nxattrs > UINT32_MAX - w->nxattrs ||
 	    grow((void **)&w->xattrs, &w->xattrs_cap, w->nxattrs + in->nxattrs,
 		 sizeof(*w->xattrs)) < 0)

@@ -203,9 +203,11 @@ static int check_attrs(const struct erofs_entry *in, struct error **err)
 	case S_IFLNK: {
 		size_t len = in->symlink ? strnlen(in->symlink, EROFS_SYMLINK_MAX + 1) : 0;
 
-		if (len == 0 || len > EROFS_SYMLINK_MAX)
-			return error_set_msg(err, ENAMETOOLONG, "symlink target of %s bytes (1..%d)",
-					     len ? "too many" : "0", EROFS_SYMLINK_MAX);
+		if (len == 0)
+			return error_set_msg(err, ENAMETOOLONG, "empty symlink target");
+		if (len > EROFS_SYMLINK_MAX)
+			return error_set_msg(err, ENAMETOOLONG, "symlink target longer than %d bytes",
+					     EROFS_SYMLINK_MAX);
 		return 0;
 	}
 	case S_IFCHR:

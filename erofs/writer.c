@@ -129,6 +129,10 @@ static int add_xattrs(struct erofs_writer *w, struct ew_entry *e,
 {
 	size_t i;
 
+	if (!in->nxattrs)
+		return 0;
+	if (!in->xattrs)
+		return error_set_msg(err, EINVAL, "%zu xattrs, none given", in->nxattrs);
 	if (in->nxattrs > UINT32_MAX - w->nxattrs ||
 	    grow((void **)&w->xattrs, &w->xattrs_cap, w->nxattrs + in->nxattrs,
 		 sizeof(*w->xattrs)) < 0)
@@ -199,9 +203,11 @@ static int check_attrs(const struct erofs_entry *in, struct error **err)
 	case S_IFLNK: {
 		size_t len = in->symlink ? strnlen(in->symlink, EROFS_SYMLINK_MAX + 1) : 0;
 
-		if (len == 0 || len > EROFS_SYMLINK_MAX)
-			return error_set_msg(err, ENAMETOOLONG, "symlink target of %s bytes (1..%d)",
-					     len ? "too many" : "0", EROFS_SYMLINK_MAX);
+		if (len == 0)
+			return error_set_msg(err, ENAMETOOLONG, "empty symlink target");
+		if (len > EROFS_SYMLINK_MAX)
+			return error_set_msg(err, ENAMETOOLONG, "symlink target longer than %d bytes",
+					     EROFS_SYMLINK_MAX);
 		return 0;
 	}
 	case S_IFCHR:

@@ -121,6 +121,42 @@ else
 	fail "write small image" "$(cat "$T/small.err")"
 fi
 
+# Layout edges: a directory of exactly two full blocks (no tail to
+# inline), a symlink target of 4095 bytes (too long to inline)
+edges=$T/edges
+mkdir -p "$edges/exact"
+ln -s "$(printf 'y%.0s' $(seq 4095))" "$edges/longest-link"
+# "." and ".." (27 bytes) + 12 + name per entry: fill blocks to 4096 exactly
+python3 - "$edges/exact" <<'PY' || fail "fill a directory to two blocks"
+import os, sys
+def block(used, prefix):
+    names = []
+    while 4096 - used > 12 + 200:
+        n = "%s%05d%s" % (prefix, len(names), "x" * 150)
+        names.append(n)
+        used += 12 + len(n)
+    names.append(prefix + "z" * (4096 - used - 12 - len(prefix)))
+    return names
+for n in block(27, "a") + block(0, "b"):
+    open(os.path.join(sys.argv[1], n), "w").close()
+PY
+if "$HELPERS/erofs_from_dir" "$edges" "$T/edges.erofs" >/dev/null 2>"$T/edges.err"; then
+	[[ $(dump_field "$T/edges.erofs" /exact 'Size') -eq 8192 &&
+	   $(dump_field "$T/edges.erofs" /exact 'Layout') -eq 0 ]] &&
+		ok "a directory of two full blocks: flat, no tail" ||
+		fail "two-block directory" "$(dump.erofs --path=/exact "$T/edges.erofs")"
+	"$TOOLS/treesum" --no-atime "$edges" >"$T/edges.expected"
+	if mount_erofs "$T/edges.erofs" "$T/edges-mnt" &&
+		"$TOOLS/treesum" --no-atime "$T/edges-mnt" >"$T/edges.got" &&
+		diff -u "$T/edges.expected" "$T/edges.got" >"$T/edges.diff"; then
+		ok "layout edges read back as the source"
+	else
+		fail "layout edges" "$(head -10 "$T/edges.diff" 2>/dev/null)"
+	fi
+else
+	fail "write edges image" "$(cat "$T/edges.err")"
+fi
+
 # The overlay's metadata layer: regular files are metacopy files that
 # redirect into a plain data directory, a data-only layer.
 data=$T/data

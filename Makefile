@@ -35,21 +35,27 @@ BINS := $(BUILD)/lowerfs $(BUILD)/ovlmig
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
-.PHONY: all deps check check-asan check-umt check-kernel demo install clean bench fuzz
+.PHONY: FORCE all deps check check-asan check-umt check-kernel demo install clean bench fuzz
 all: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(call lib,common): $(call obj,$(COMMON_SRC))
-$(call lib,image): $(call obj,$(IMAGE_SRC))
-$(call lib,control): $(call obj,$(CONTROL_SRC))
-$(call lib,lowerfs): $(call obj,$(LOWERFS_LIB_SRC))
-$(call lib,ovlmig): $(call obj,$(OVLMIG_LIB_SRC))
-$(BUILD)/lib/%.a:
+MEMBERS_common := $(call obj,$(COMMON_SRC))
+MEMBERS_image := $(call obj,$(IMAGE_SRC))
+MEMBERS_control := $(call obj,$(CONTROL_SRC))
+MEMBERS_lowerfs := $(call obj,$(LOWERFS_LIB_SRC))
+MEMBERS_ovlmig := $(call obj,$(OVLMIG_LIB_SRC))
+# An archive depends on its member list too: one that lost a member (a
+# file moved to another folder) is made again, never linked stale.
+$(BUILD)/lib/lib%.members: FORCE
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@echo '$(MEMBERS_$*)' | cmp -s - $@ || echo '$(MEMBERS_$*)' >$@
+.PRECIOUS: $(BUILD)/lib/lib%.members
+.SECONDEXPANSION:
+$(BUILD)/lib/lib%.a: $$(MEMBERS_$$*) $(BUILD)/lib/lib%.members
+	rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
 $(BUILD)/lowerfs: $(call obj,lowerfs/main.c) $(call lib,lowerfs control image common)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)

@@ -50,30 +50,6 @@ struct source *image_source(const struct image_handle *h)
 	return h->src;
 }
 
-uint32_t image_resolve(const struct image_handle *h, const char *path)
-{
-	const struct image *img = &h->tree;
-	uint32_t node = 0;
-
-	if (!img->count)
-		return IMAGE_NONE;
-	while (*path) {
-		const char *slash = strchr(path, '/');
-		size_t len = slash ? (size_t)(slash - path) : strlen(path);
-
-		if (!S_ISDIR(img->nodes[node].mode))
-			return IMAGE_NONE;
-		/* no entry is named "", "." or "..": nothing climbs out */
-		node = image_lookup(img, node, path, len);
-		if (node == IMAGE_NONE)
-			return IMAGE_NONE;
-		path += len;
-		if (*path == '/')
-			path++;
-	}
-	return node;
-}
-
 int image_walk(const struct image_handle *h, image_walk_fn *fn, void *arg)
 {
 	uint32_t i;

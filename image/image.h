@@ -25,13 +25,10 @@ int image_open(const char *spec, const struct source_opts *opts,
 	       struct image_handle **out, struct error **err);
 void image_close(struct image_handle *h);
 
-/* The entries: immutable until image_close(). */
+/* The entries: immutable until image_close(); image_lookup_path() finds one. */
 const struct image *image_tree(const struct image_handle *h);
 /* The source, for what the tree does not say (stats). */
 struct source *image_source(const struct image_handle *h);
-
-/* The node at PATH ("a/b", "" for the root; no "." or ".."), or IMAGE_NONE. */
-uint32_t image_resolve(const struct image_handle *h, const char *path);
 
 /*
  * Call FN for every node, parents before their entries (node order);

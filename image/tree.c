@@ -291,6 +291,20 @@ uint32_t image_lookup(const struct image *img, uint32_t dir, const char *name,
 	return IMAGE_NONE;
 }
 
+uint32_t image_lookup_path(const struct image *img, const char *path)
+{
+	uint32_t n = img->count ? 0 : IMAGE_NONE;
+
+	while (*path && n != IMAGE_NONE) {
+		size_t len = strcspn(path, "/");
+
+		if (len)
+			n = image_lookup(img, n, path, len);
+		path += len + (path[len] == '/');
+	}
+	return n;
+}
+
 char *image_path(const struct image *img, uint32_t node)
 {
 	size_t len = 0, pos;

@@ -95,6 +95,11 @@ int image_finalize(struct image *img, struct error **err);
 /* Child of DIR named NAME, or IMAGE_NONE. */
 uint32_t image_lookup(const struct image *img, uint32_t dir, const char *name,
 		      size_t namelen);
+/*
+ * The node at PATH ("a/b"; a leading or doubled '/' is skipped), or
+ * IMAGE_NONE. No entry is named "." or "..": nothing climbs out.
+ */
+uint32_t image_lookup_path(const struct image *img, const char *path);
 /* Path of NODE relative to the root ("" for the root); malloc'd. */
 char *image_path(const struct image *img, uint32_t node);
 /* A hash of all metadata: identifies the image for a persistent cache. */

@@ -14,21 +14,6 @@
 #include "../common/util.h"
 #include "lowerfs.h"
 
-/* The node at PATH ("a/b", leading '/' allowed), or IMAGE_NONE. */
-static uint32_t node_at(const struct image *img, const char *path)
-{
-	uint32_t n = 0;
-
-	while (*path && n != IMAGE_NONE) {
-		size_t len = strcspn(path, "/");
-
-		if (len)
-			n = image_lookup(img, n, path, len);
-		path += len + (path[len] == '/');
-	}
-	return n;
-}
-
 /* Wait while on-demand fetches run, and to stay under the bandwidth cap. */
 static void pace(struct lowerfs *fs, uint64_t start_ns, uint64_t bytes)
 {
@@ -86,7 +71,7 @@ static void prefetch_listed(struct lowerfs *fs, bool *done, uint64_t start_ns,
 
 		if (line[n - 1] == '\n')
 			line[n - 1] = '\0';
-		node = node_at(&fs->img, line);
+		node = image_lookup_path(&fs->img, line);
 		if (node != IMAGE_NONE)
 			prefetch_one(fs, node, done, start_ns, bytes);
 	}

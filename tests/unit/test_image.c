@@ -75,17 +75,20 @@ static void test_resolve(void **state)
 {
 	struct fixture *f = *state;
 	const struct image *img = image_tree(f->h);
-	uint32_t b = image_resolve(f->h, "a/b");
+	uint32_t b = image_lookup_path(img, "a/b");
 
-	assert_int_equal(image_resolve(f->h, ""), 0);
+	/* the spelling of a --prefetch-list line */
+	assert_int_equal(image_lookup_path(img, "/a//b"), b);
+
+	assert_int_equal(image_lookup_path(img, ""), 0);
 	assert_int_not_equal(b, IMAGE_NONE);
 	assert_true(S_ISREG(img->nodes[b].mode));
 	assert_int_equal(img->nodes[b].size, strlen(TEXT));
-	assert_true(S_ISLNK(img->nodes[image_resolve(f->h, "link")].mode));
-	assert_int_equal(image_resolve(f->h, "a/../a/b"), IMAGE_NONE);
-	assert_int_equal(image_resolve(f->h, "./a"), IMAGE_NONE);
-	assert_int_equal(image_resolve(f->h, "a/b/c"), IMAGE_NONE);
-	assert_int_equal(image_resolve(f->h, "missing"), IMAGE_NONE);
+	assert_true(S_ISLNK(img->nodes[image_lookup_path(img, "link")].mode));
+	assert_int_equal(image_lookup_path(img, "a/../a/b"), IMAGE_NONE);
+	assert_int_equal(image_lookup_path(img, "./a"), IMAGE_NONE);
+	assert_int_equal(image_lookup_path(img, "a/b/c"), IMAGE_NONE);
+	assert_int_equal(image_lookup_path(img, "missing"), IMAGE_NONE);
 }
 
 static int count_node(const struct image *img, uint32_t node, void *arg)
@@ -120,7 +123,7 @@ static void test_walk(void **state)
 static void test_read_range(void **state)
 {
 	struct fixture *f = *state;
-	uint32_t b = image_resolve(f->h, "a/b");
+	uint32_t b = image_lookup_path(image_tree(f->h), "a/b");
 	struct error *err = NULL;
 	char buf[64] = "";
 
@@ -135,7 +138,7 @@ static void test_read_range(void **state)
 static void test_fetch_into_dir(void **state)
 {
 	struct fixture *f = *state;
-	uint32_t b = image_resolve(f->h, "a/b");
+	uint32_t b = image_lookup_path(image_tree(f->h), "a/b");
 	struct error *err = NULL;
 	char buf[64] = "";
 	int out = openat(f->dirfd, "out", O_DIRECTORY | O_RDONLY), fd;

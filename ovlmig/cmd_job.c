@@ -11,6 +11,16 @@
 #include "job_pid.h"
 #include "state.h"
 
+static const struct cli_option options[] = {
+	{ "help", 'h', NULL, "show this help" },
+};
+
+const struct cli_command command_job = {
+	"job", "TARGET",
+	"carry out the policy the hook recorded for TARGET (run by serve or the hook)",
+	options, ARRAY_SIZE(options), 1, 1, cmd_job,
+};
+
 /* ovlmig job TARGET: carry out the recorded policy; resumable. */
 int cmd_job(int argc, char **argv)
 {
@@ -20,10 +30,8 @@ int cmd_job(int argc, char **argv)
 	char *dir = NULL, *pidfile = NULL;
 	int lock = -1, code = EXIT_FAILED;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: ovlmig job TARGET\n");
-		return EXIT_USAGE;
-	}
+	if (command_parse(&command_job, argc, argv, NULL, NULL, &code) < 0)
+		return code;
 	if (state_find(argv[1], &dir, &s, &err) < 0 || job_load(dir, &j, &err) < 0) {
 		error_report(&err, "ovlmig job", stderr);
 		state_free(&s);

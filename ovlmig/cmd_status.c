@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/util.h"
 #include "commands.h"
 #include "state.h"
 #include "status.h"
@@ -54,27 +55,44 @@ static void print_human(json_t *st)
 		       json_is_true(json_object_get(lf, "passthrough")) ? "on" : "off");
 }
 
+static const struct cli_option options[] = {
+	{ "json", 256, NULL, "print JSON (one mount's object, or {\"mounts\": [...]})" },
+	{ "help", 'h', NULL, "show this help" },
+};
+
+const struct cli_command command_status = {
+	"status", "[TARGET]",
+	"strategy, phase, lower attached, lowerfs stats of one or every managed mount",
+	options, ARRAY_SIZE(options), 0, 1, cmd_status,
+};
+
+static int option(void *ctx, int key, const char *arg)
+{
+	(void)key;
+	(void)arg;
+	*(bool *)ctx = true;	/* --json */
+	return 0;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	struct error *err = NULL;
 	struct mount_state s;
 	const char *target = NULL;
 	bool as_json = false;
-	json_t *list = json_array();
+	json_t *list;
 	char *dir = NULL;
-	int a, code = 0;
+	int n, code = 0;
 	size_t i;
 
-	for (a = 1; a < argc; a++) {
-		if (!strcmp(argv[a], "--json"))
-			as_json = true;
-		else if (argv[a][0] != '-' && !target)
-			target = argv[a];
-		else {
-			fprintf(stderr, "usage: ovlmig status [--json] [TARGET]\n");
-			json_decref(list);
-			return EXIT_USAGE;
-		}
+	n = command_parse(&command_status, argc, argv, option, &as_json, &code);
+	if (n < 0)
+		return code;
+	target = n ? argv[1] : NULL;
+	list = json_array();
+	if (!list) {
+		fprintf(stderr, "ovlmig status: out of memory\n");
+		return EXIT_FAILED;
 	}
 	if (target) {
 		if (state_find(target, &dir, &s, &err) < 0) {

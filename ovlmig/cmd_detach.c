@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../common/util.h"
 #include "commands.h"
@@ -31,13 +30,19 @@ static int option(void *ctx, int key, const char *arg)
 	return 0;
 }
 
+static int detach_locked(const char *dir, struct mount_state *s, void *arg,
+			 struct error **err)
+{
+	return detach_mount(dir, s, *(bool *)arg, err);
+}
+
 int cmd_detach(int argc, char **argv)
 {
 	struct error *err = NULL;
 	struct mount_state s;
 	bool wait = false;
 	char *dir = NULL;
-	int code = EXIT_FAILED, lock;
+	int code = EXIT_FAILED;
 
 	if (command_parse(&command_detach, argc, argv, option, &wait, &code) < 0)
 		return code;
@@ -47,9 +52,7 @@ int cmd_detach(int argc, char **argv)
 		error_report(&err, "ovlmig detach", stderr);
 		return EXIT_USAGE;
 	}
-	lock = state_lock(dir, &err);
-	if (lock >= 0 && state_reload(dir, &s, &err) == 0 &&
-	    detach_mount(dir, &s, wait, &err) == 0)
+	if (state_run_locked(dir, &s, detach_locked, &wait, &err) == 0)
 		code = 0;
 	if (err && err->errnum == EAGAIN) {	/* a refusal, not a failure */
 		fprintf(stderr, "ovlmig detach %s: %s\n", s.target, err->msg);
@@ -58,8 +61,6 @@ int cmd_detach(int argc, char **argv)
 		error_wrap(&err, "detach %s", s.target);
 		error_report(&err, "ovlmig", stderr);
 	}
-	if (lock >= 0)
-		close(lock);
 	state_free(&s);
 	free(dir);
 	return code;

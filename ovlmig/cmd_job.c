@@ -21,6 +21,12 @@ const struct cli_command command_job = {
 	options, ARRAY_SIZE(options), 1, 1, cmd_job,
 };
 
+static int job_locked(const char *dir, struct mount_state *s, void *arg,
+		      struct error **err)
+{
+	return job_run(dir, s, arg, err);
+}
+
 /* ovlmig job TARGET: carry out the recorded policy; resumable. */
 int cmd_job(int argc, char **argv)
 {
@@ -28,7 +34,7 @@ int cmd_job(int argc, char **argv)
 	struct mount_state s = { 0 };
 	struct job j;
 	char *dir = NULL, *pidfile = NULL;
-	int lock = -1, code = EXIT_FAILED;
+	int code = EXIT_FAILED;
 
 	if (command_parse(&command_job, argc, argv, NULL, NULL, &code) < 0)
 		return code;
@@ -46,16 +52,12 @@ int cmd_job(int argc, char **argv)
 	       j.container, s.target, j.migrate ? "yes" : "no",
 	       j.detach_auto ? "auto" : "manual", (unsigned long long)j.bandwidth_mbps);
 	fflush(stdout);
-	lock = state_lock(dir, &err);
-	if (lock >= 0 && state_reload(dir, &s, &err) == 0 &&
-	    job_run(dir, &s, &j, &err) == 0)
+	if (state_run_locked(dir, &s, job_locked, &j, &err) == 0)
 		code = 0;
 	if (err) {
 		error_wrap(&err, "job %s", s.target);
 		error_report(&err, "ovlmig", stderr);
 	}
-	if (lock >= 0)
-		close(lock);
 	if (pidfile)
 		unlink(pidfile);
 	free(pidfile);

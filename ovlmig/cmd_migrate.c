@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../common/util.h"
 #include "commands.h"
@@ -37,13 +36,23 @@ static int option(void *ctx, int key, const char *arg)
 	return parse_u64(arg, 0, 100000, &o->bandwidth_mbps);
 }
 
+static int migrate_locked(const char *dir, struct mount_state *s, void *arg,
+			  struct error **err)
+{
+	if (!strcmp(s->phase, "detached")) {
+		printf("%s: already detached: nothing to migrate\n", s->target);
+		return 0;
+	}
+	return migrate_run(dir, s, arg, err);
+}
+
 int cmd_migrate(int argc, char **argv)
 {
 	struct migrate_opts o = { .jobs = 2 };
 	struct error *err = NULL;
 	struct mount_state s;
 	char *dir = NULL;
-	int code = EXIT_FAILED, lock;
+	int code = EXIT_FAILED;
 
 	if (command_parse(&command_migrate, argc, argv, option, &o, &code) < 0)
 		return code;
@@ -53,20 +62,12 @@ int cmd_migrate(int argc, char **argv)
 		error_report(&err, "ovlmig migrate", stderr);
 		return EXIT_USAGE;
 	}
-	lock = state_lock(dir, &err);
-	if (lock < 0 || state_reload(dir, &s, &err) < 0) {
-		error_report(&err, "ovlmig migrate", stderr);
-	} else if (!strcmp(s.phase, "detached")) {
-		printf("%s: already detached: nothing to migrate\n", s.target);
-		code = 0;
-	} else if (migrate_run(dir, &s, &o, &err) == 0) {
+	if (state_run_locked(dir, &s, migrate_locked, &o, &err) == 0) {
 		code = 0;
 	} else {
 		error_wrap(&err, "migrate %s", s.target);
 		error_report(&err, "ovlmig", stderr);
 	}
-	if (lock >= 0)
-		close(lock);
 	state_free(&s);
 	free(dir);
 	return code;

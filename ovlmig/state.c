@@ -273,7 +273,7 @@ int state_find(const char *target, char **dir, struct mount_state *s,
 	return 0;
 }
 
-int state_lock(const char *dir, struct error **err)
+static int state_lock(const char *dir, struct error **err)
 {
 	char *path = path_join(dir, "lock");
 	int fd;
@@ -294,7 +294,9 @@ int state_lock(const char *dir, struct error **err)
 	return fd;
 }
 
-int state_reload(const char *dir, struct mount_state *s, struct error **err)
+/* after taking the lock: the phase may have moved */
+static int state_reload(const char *dir, struct mount_state *s,
+			struct error **err)
 {
 	struct mount_state fresh;
 
@@ -303,4 +305,17 @@ int state_reload(const char *dir, struct mount_state *s, struct error **err)
 	state_free(s);
 	*s = fresh;
 	return 0;
+}
+
+int state_run_locked(const char *dir, struct mount_state *s,
+		     state_locked_fn *fn, void *arg, struct error **err)
+{
+	int lock = state_lock(dir, err), ret = -1;
+
+	if (lock < 0)
+		return -1;
+	if (state_reload(dir, s, err) == 0)
+		ret = fn(dir, s, arg, err);
+	close(lock);	/* after FN: umount removes DIR, the lock with it */
+	return ret;
 }

@@ -39,7 +39,7 @@ static int option(void *ctx, int key, const char *arg)
 static int migrate_locked(const char *dir, struct mount_state *s, void *arg,
 			  struct error **err)
 {
-	if (!strcmp(s->phase, "detached")) {
+	if (s->phase == PHASE_DETACHED) {
 		printf("%s: already detached: nothing to migrate\n", s->target);
 		return 0;
 	}

@@ -12,42 +12,52 @@
 #include "commands.h"
 #include "state.h"
 #include "status.h"
+#include "status_keys.h"
+
+static const char *str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static json_int_t num(json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static void print_progress(json_t *p)
+{
+	double eta = json_real_value(json_object_get(p, PROGRESS_ETA_S));
+	char eta_text[32] = "-";
+
+	if (eta >= 0)
+		snprintf(eta_text, sizeof(eta_text), "%.0f s", eta);
+	if (!num(p, PROGRESS_ENTRIES_TOTAL)) {
+		printf("  migrated  not started\n");
+		return;
+	}
+	printf("  migrated  %lld/%lld entries, %.1f/%.1f MiB, %.1f MiB/s, ETA %s\n",
+	       num(p, PROGRESS_ENTRIES_DONE), num(p, PROGRESS_ENTRIES_TOTAL),
+	       (double)num(p, PROGRESS_BYTES_DONE) / 1048576,
+	       (double)num(p, PROGRESS_BYTES_TOTAL) / 1048576,
+	       json_real_value(json_object_get(p, PROGRESS_RATE_BPS)) / 1048576,
+	       eta_text);
+}
 
 static void print_human(json_t *st)
 {
-	json_t *lf = json_object_get(st, "lowerfs");
+	json_t *lf = json_object_get(st, STATUS_LOWERFS);
 
 	printf("%s\n  name      %s\n  strategy  %s\n  phase     %s\n"
-	       "  lower     %s\n",
-	       json_string_value(json_object_get(st, "target")),
-	       json_string_value(json_object_get(st, "name")),
-	       json_string_value(json_object_get(st, "strategy")),
-	       json_string_value(json_object_get(st, "phase")),
-	       json_is_true(json_object_get(st, "lower_attached")) ?
+	       "  lower     %s\n", str(st, STATUS_TARGET), str(st, STATUS_NAME),
+	       str(st, STATUS_STRATEGY), str(st, STATUS_PHASE),
+	       json_is_true(json_object_get(st, STATUS_LOWER_ATTACHED)) ?
 		       "attached" : "detached");
-	{
-		json_t *p = json_object_get(st, "progress");
-		double eta = json_real_value(json_object_get(p, "eta_s"));
-		char eta_text[32] = "-";
-
-		if (eta >= 0)
-			snprintf(eta_text, sizeof(eta_text), "%.0f s", eta);
-		if (!json_integer_value(json_object_get(p, "entries_total")))
-			printf("  migrated  not started\n");
-		else
-			printf("  migrated  %lld/%lld entries, %.1f/%.1f MiB, %.1f MiB/s, ETA %s\n",
-		       json_integer_value(json_object_get(p, "entries_done")),
-		       json_integer_value(json_object_get(p, "entries_total")),
-		       (double)json_integer_value(json_object_get(p, "bytes_done")) / 1048576,
-		       (double)json_integer_value(json_object_get(p, "bytes_total")) / 1048576,
-		       json_real_value(json_object_get(p, "rate_bps")) / 1048576,
-		       eta_text);
-	}
-	if (json_object_get(st, "error"))
-		printf("  error     %s\n", json_string_value(json_object_get(st, "error")));
+	print_progress(json_object_get(st, STATUS_PROGRESS));
+	if (json_object_get(st, STATUS_ERROR))
+		printf("  error     %s\n", str(st, STATUS_ERROR));
 	if (lf)
 		printf("  lowerfs   pid %lld, fetched %lld of %lld files, %lld of %lld bytes, passthrough %s\n",
-		       json_integer_value(json_object_get(st, "lowerfs_pid")),
+		       num(st, STATUS_LOWERFS_PID),
 		       json_integer_value(json_object_get(lf, "files_fetched")),
 		       json_integer_value(json_object_get(lf, "files")),
 		       json_integer_value(json_object_get(lf, "bytes_fetched")),
@@ -109,11 +119,11 @@ int cmd_status(int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	for (i = 0; i < json_array_size(list); i++)
-		if (json_object_get(json_array_get(list, i), "error"))
+		if (json_object_get(json_array_get(list, i), STATUS_ERROR))
 			code = EXIT_FAILED;
 	if (as_json) {
 		json_t *out = target ? json_incref(json_array_get(list, 0)) :
-				       json_pack("{s:O}", "mounts", list);
+				       json_pack("{s:O}", STATUS_MOUNTS, list);
 
 		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');

@@ -114,8 +114,8 @@ int job_run(const char *dir, struct mount_state *s, const struct job *j,
 {
 	struct migrate_opts o = { .jobs = 2, .bandwidth_mbps = j->bandwidth_mbps };
 
-	if (j->migrate && strcmp(s->phase, "migrated") &&
-	    strcmp(s->phase, "detached") && migrate_run(dir, s, &o, err) < 0)
+	if (j->migrate && s->phase != PHASE_MIGRATED &&
+	    s->phase != PHASE_DETACHED && migrate_run(dir, s, &o, err) < 0)
 		return -1;
 	if (j->migrate && j->detach_auto && detach_mount(dir, s, false, err) < 0)
 		return -1;

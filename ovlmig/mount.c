@@ -221,8 +221,8 @@ static int mount_detached(struct mount_args *a, struct mount_state *s,
 {
 	*code = EXIT_FAILED;
 	s->strategy = strdup("datadir");
-	s->phase = strdup("detached");
-	if (!s->strategy || !s->phase)
+	s->phase = PHASE_DETACHED;
+	if (!s->strategy)
 		return error_set(err, ENOMEM, "state");
 	if (make_state_dir(dir, s, err) < 0)
 		return -1;
@@ -282,9 +282,8 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 		s->lower = path_join(dir, "lower");
 		s->own_lower = true;
 	}
-	free(s->phase);
-	s->phase = strdup("mounting");
-	if (!s->phase || !s->lower)
+	s->phase = PHASE_MOUNTING;
+	if (!s->lower)
 		return error_set(err, ENOMEM, "state");
 	if (make_state_dir(dir, s, err) < 0) {
 		if (cache_claimed)
@@ -298,9 +297,8 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 		goto undo;
 	if (mount_datadir(s, a->xino, err) < 0)
 		goto undo;
-	free(s->phase);
-	s->phase = strdup("lazy");
-	if (!s->phase || state_save(dir, s, err) < 0) {
+	s->phase = PHASE_LAZY;
+	if (state_save(dir, s, err) < 0) {
 		umount2(s->target, MNT_DETACH);
 		goto undo;
 	}

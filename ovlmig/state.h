@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "../common/error.h"
+#include "phase.h"
 
 struct mount_state {
 	char *name;
@@ -22,7 +23,7 @@ struct mount_state {
 	bool shutdown_lower;	/* --shutdown-lower */
 	char *upper, *work, *meta, *cache;
 	char **lower_args;	/* more lowerfs options (--insecure, --index F...); NULL-terminated or NULL */
-	char *phase;		/* lazy, migrating, migrated, detached */
+	enum phase phase;
 	long lowerfs_pid;
 };
 

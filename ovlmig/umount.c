@@ -24,7 +24,7 @@ static int umount_locked(const char *dir, struct mount_state *s, void *arg,
 	}
 	lower_stop(s);
 	/* a mount killed half-way leaves a metadata layer of its own, unfinished */
-	if (!strcmp(s->phase, "mounting") && s->meta && remove_tree(s->meta, err) < 0)
+	if (s->phase == PHASE_MOUNTING && s->meta && remove_tree(s->meta, err) < 0)
 		return -1;
 	return remove_tree(dir, err);
 }

@@ -7,15 +7,14 @@
 #include <unistd.h>
 
 #include "../common/util.h"
+#include "../lowerfs/image_options.h"
 #include "commands.h"
 #include "mount.h"
 #include "paths.h"
 #include "state.h"
 
 enum { OPT_STRATEGY = 256, OPT_SOURCE, OPT_LOWER_MOUNT, OPT_UPPER, OPT_WORK,
-       OPT_META, OPT_CACHE, OPT_NAME, OPT_SHUTDOWN_LOWER, OPT_XINO,
-       OPT_INSECURE, OPT_INDEX, OPT_PLATFORM, OPT_PREFETCH, OPT_PREFETCH_LIST,
-       OPT_PREFETCH_BANDWIDTH, OPT_WHOLE_FILE_MAX };
+       OPT_META, OPT_CACHE, OPT_NAME, OPT_SHUTDOWN_LOWER, OPT_XINO };
 
 static const struct cli_option options[] = {
 	{ "strategy", OPT_STRATEGY, "auto|datadir|nofollow", "how the lower is made detachable (default auto)" },
@@ -29,13 +28,7 @@ static const struct cli_option options[] = {
 	{ "name", OPT_NAME, "NAME", "state name (default: derived from TARGET)" },
 	{ "xino", OPT_XINO, "on|off|auto", "overlayfs xino: one st_dev for every file (default: the kernel's)" },
 	/* handed to lowerfs (see lowerfs --help), paths made absolute */
-	{ "insecure", OPT_INSECURE, NULL, "remote images: no TLS verification, plain http registries" },
-	{ "index", OPT_INDEX, "FILE", "remote images: a layer index to use (repeatable)" },
-	{ "platform", OPT_PLATFORM, "OS/ARCH", "remote images: the platform to pick (default linux/amd64)" },
-	{ "prefetch", OPT_PREFETCH, NULL, "fetch the whole image in the background after mounting" },
-	{ "prefetch-list", OPT_PREFETCH_LIST, "FILE", "prefetch these paths first" },
-	{ "prefetch-bandwidth", OPT_PREFETCH_BANDWIDTH, "MBPS", "cap the background prefetch" },
-	{ "whole-file-max", OPT_WHOLE_FILE_MAX, "BYTES", "larger files are read by chunks, not fetched whole" },
+	IMAGE_CLI_OPTIONS,
 	{ "help", 'h', NULL, "show this help" },
 };
 

@@ -34,6 +34,7 @@
 #include "repin.h"
 #include "shutdown.h"
 #include "state.h"
+#include "strategy.h"
 
 #define MAX_ROUNDS 4
 #define FUSECTL "/sys/fs/fuse/connections"
@@ -508,6 +509,7 @@ out:
 
 int cmd_detach(int argc, char **argv)
 {
+	const struct strategy *st;
 	struct error *err = NULL;
 	struct mount_state s;
 	const char *target = NULL;
@@ -537,7 +539,7 @@ int cmd_detach(int argc, char **argv)
 	}
 	lock = state_lock(dir, &err);
 	if (lock >= 0 && state_reload(dir, &s, &err) == 0 &&
-	    detach_mount(dir, &s, wait, &err) == 0)
+	    (st = strategy_of(&s, &err)) && st->detach(dir, &s, wait, &err) == 0)
 		code = 0;
 	if (err && err->errnum == EAGAIN) {	/* a refusal, not a failure */
 		fprintf(stderr, "ovlmig detach %s: %s\n", s.target, err->msg);

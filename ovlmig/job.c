@@ -17,6 +17,7 @@
 #include "job_pid.h"
 #include "migrate.h"
 #include "state.h"
+#include "strategy.h"
 
 int job_save(const char *dir, const struct job *j, struct error **err)
 {
@@ -114,6 +115,7 @@ pid_t job_spawn(const char *dir, const char *target, bool detached,
 /* ovlmig job TARGET: carry out the recorded policy; resumable. */
 int cmd_job(int argc, char **argv)
 {
+	const struct strategy *st;
 	struct error *err = NULL;
 	struct mount_state s;
 	struct job j;
@@ -138,14 +140,15 @@ int cmd_job(int argc, char **argv)
 	       j.detach_auto ? "auto" : "manual", (unsigned long long)j.bandwidth_mbps);
 	fflush(stdout);
 	lock = state_lock(dir, &err);
-	if (lock >= 0 && state_reload(dir, &s, &err) == 0) {
+	if (lock >= 0 && state_reload(dir, &s, &err) == 0 &&
+	    (st = strategy_of(&s, &err))) {
 		struct migrate_opts o = { .jobs = 2, .bandwidth_mbps = j.bandwidth_mbps };
 
 		code = 0;
 		if (j.migrate && strcmp(s.phase, "migrated") && strcmp(s.phase, "detached"))
-			code = migrate_run(dir, &s, &o, &err) < 0 ? EXIT_FAILED : 0;
+			code = st->migrate(dir, &s, &o, &err) < 0 ? EXIT_FAILED : 0;
 		if (code == 0 && j.migrate && j.detach_auto)
-			code = detach_mount(dir, &s, false, &err) < 0 ? EXIT_FAILED : 0;
+			code = st->detach(dir, &s, false, &err) < 0 ? EXIT_FAILED : 0;
 	}
 	if (err) {
 		error_wrap(&err, "job %s", s.target);

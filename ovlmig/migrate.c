@@ -31,6 +31,7 @@
 #include "progress.h"
 #include "repin.h"
 #include "state.h"
+#include "strategy.h"
 
 /*
  * One job is every regular file of one directory still to copy up:
@@ -526,6 +527,7 @@ static const struct cli_option options[] = {
 int cmd_migrate(int argc, char **argv)
 {
 	struct migrate_opts o = { .jobs = 2 };
+	const struct strategy *st;
 	struct error *err = NULL;
 	struct mount_state s;
 	struct cli_parser p;
@@ -571,7 +573,7 @@ int cmd_migrate(int argc, char **argv)
 	} else if (!strcmp(s.phase, "detached")) {
 		printf("%s: already detached: nothing to migrate\n", s.target);
 		code = 0;
-	} else if (migrate_run(dir, &s, &o, &err) == 0) {
+	} else if ((st = strategy_of(&s, &err)) && st->migrate(dir, &s, &o, &err) == 0) {
 		code = 0;
 	} else {
 		error_wrap(&err, "migrate %s", s.target);

@@ -8,8 +8,8 @@
 
 #include "../common/util.h"
 #include "commands.h"
-#include "detach.h"
 #include "state.h"
+#include "strategy.h"
 
 static const struct cli_option options[] = {
 	{ "wait", 256, NULL, "migrate first if migration is not complete" },
@@ -33,7 +33,9 @@ static int option(void *ctx, int key, const char *arg)
 static int detach_locked(const char *dir, struct mount_state *s, void *arg,
 			 struct error **err)
 {
-	return detach_mount(dir, s, *(bool *)arg, err);
+	const struct strategy *st = strategy_of(s, err);
+
+	return st ? st->detach(dir, s, *(bool *)arg, err) : -1;
 }
 
 int cmd_detach(int argc, char **argv)

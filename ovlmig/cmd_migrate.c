@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "migrate.h"
 #include "state.h"
+#include "strategy.h"
 
 enum { OPT_JOBS = 'j', OPT_BANDWIDTH = 256 };
 
@@ -39,11 +40,14 @@ static int option(void *ctx, int key, const char *arg)
 static int migrate_locked(const char *dir, struct mount_state *s, void *arg,
 			  struct error **err)
 {
+	const struct strategy *st;
+
 	if (s->phase == PHASE_DETACHED) {
 		printf("%s: already detached: nothing to migrate\n", s->target);
 		return 0;
 	}
-	return migrate_run(dir, s, arg, err);
+	st = strategy_of(s, err);
+	return st ? st->migrate(dir, s, arg, err) : -1;
 }
 
 int cmd_migrate(int argc, char **argv)

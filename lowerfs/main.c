@@ -24,6 +24,7 @@
 #include "../common/util.h"
 #include "../image/log.h"
 #include "control_server.h"
+#include "image_options.h"
 #include "session.h"
 #include "lowerfs.h"
 
@@ -32,8 +33,7 @@ enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 enum {
 	OPT_LATENCY = 256, OPT_BANDWIDTH, OPT_TIMEOUT, OPT_RUN_DIR, OPT_LOG,
 	OPT_NO_PASSTHROUGH, OPT_EXPORT_SUPPORT, OPT_TAKEOVER_FD, OPT_KEEPER,
-	OPT_INSECURE, OPT_INDEX, OPT_PLATFORM, OPT_WHOLE_FILE_MAX, OPT_PREFETCH,
-	OPT_PREFETCH_LIST, OPT_PREFETCH_BANDWIDTH, OPT_RECORD_ACCESS,
+	OPT_RECORD_ACCESS,
 };
 
 #define WHOLE_FILE_MAX_DEFAULT (64ull << 20)
@@ -50,13 +50,7 @@ static const struct cli_option options[] = {
 	{ "export-support", OPT_EXPORT_SUPPORT, NULL, "decodable file handles (for overlayfs index=on); default: FUSE_NO_EXPORT_SUPPORT" },
 	{ "keeper", OPT_KEEPER, "SOCKET", "hand a duplicate of the FUSE connection to the keeper at SOCKET" },
 	{ "takeover-fd", OPT_TAKEOVER_FD, "FD", "serve the existing FUSE connection FD of a crashed lowerfs" },
-	{ "index", OPT_INDEX, "FILE", "a layer index (ovlmig index) to use; repeatable, matched by digest" },
-	{ "platform", OPT_PLATFORM, "OS/ARCH", "the manifest to pick from a multi-platform image (default linux/amd64)" },
-	{ "insecure", OPT_INSECURE, NULL, "no TLS verification, plain http for registries (loopback tests)" },
-	{ "whole-file-max", OPT_WHOLE_FILE_MAX, "BYTES", "files up to this size are fetched whole on open (default 64 MiB); larger ones by chunks" },
-	{ "prefetch", OPT_PREFETCH, NULL, "fetch the whole image in the background after mounting" },
-	{ "prefetch-list", OPT_PREFETCH_LIST, "FILE", "prefetch these paths first (one per line, as --record-access writes)" },
-	{ "prefetch-bandwidth", OPT_PREFETCH_BANDWIDTH, "MBPS", "cap the background prefetch at MBPS megabytes/s" },
+	IMAGE_CLI_OPTIONS,
 	{ "record-access", OPT_RECORD_ACCESS, "FILE", "append the path of every file opened for the first time" },
 	{ "foreground", 'f', NULL, "stay in the foreground" },
 	{ "help", 'h', NULL, "show this help" },
@@ -114,23 +108,23 @@ static int parse_args(int argc, char **argv, struct lowerfs_opts *o)
 		case OPT_NO_PASSTHROUGH: o->no_passthrough = true; break;
 		case OPT_EXPORT_SUPPORT: o->export_support = true; break;
 		case OPT_KEEPER: o->keeper = optarg; break;
-		case OPT_INSECURE: o->link.insecure = true; break;
-		case OPT_PLATFORM: o->link.platform = optarg; break;
-		case OPT_PREFETCH: o->prefetch = true; break;
-		case OPT_PREFETCH_LIST: o->prefetch_list = optarg; break;
+		case IMAGE_OPT_INSECURE: o->link.insecure = true; break;
+		case IMAGE_OPT_PLATFORM: o->link.platform = optarg; break;
+		case IMAGE_OPT_PREFETCH: o->prefetch = true; break;
+		case IMAGE_OPT_PREFETCH_LIST: o->prefetch_list = optarg; break;
 		case OPT_RECORD_ACCESS: o->record_access = optarg; break;
-		case OPT_INDEX:
+		case IMAGE_OPT_INDEX:
 			if (add_index_file(&o->link, optarg) < 0)
 				goto fail;
 			break;
-		case OPT_WHOLE_FILE_MAX:
-		case OPT_PREFETCH_BANDWIDTH:
+		case IMAGE_OPT_WHOLE_FILE_MAX:
+		case IMAGE_OPT_PREFETCH_BANDWIDTH:
 			if (parse_u64(optarg, 0, UINT64_MAX, &v) < 0) {
 				fprintf(stderr, "lowerfs: bad number '%s': %s\n",
 					optarg, strerror(errno));
 				goto fail;
 			}
-			if (c == OPT_WHOLE_FILE_MAX)
+			if (c == IMAGE_OPT_WHOLE_FILE_MAX)
 				o->whole_file_max = v;
 			else
 				o->prefetch_bandwidth_mbps = v;

@@ -4,12 +4,14 @@
  * Bad input is refused; a failed migration start fails the container only
  * when io.ovlmig.required says so; poststop only warns.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../common/log_escape.h"
+#include "../common/util.h"
 #include "commands.h"
 #include "hook.h"
 
@@ -23,14 +25,30 @@ static void unknown_stage(const char *name)
 	fprintf(stderr, ")\n");
 }
 
+static const struct cli_option options[] = {
+	{ "help", 'h', NULL, "show this help" },
+};
+
+/* more operands than the stage: ignored, as a runtime may pass them */
+const struct cli_command command_hook = {
+	"hook", "[createRuntime|prestart|poststop] < STATE-JSON",
+	"OCI runtime hook: hand a container's ovlmig rootfs to serve; clean up at poststop",
+	options, ARRAY_SIZE(options), 0, INT_MAX, cmd_hook,
+};
+
 int cmd_hook(int argc, char **argv)
 {
-	const char *name = argc > 1 ? argv[1] : "createRuntime";
-	struct hook h = { .stage = hook_stage_find(name) };
 	struct error *err = NULL;
 	bool parsed, required;
-	int ret = -1;
+	const char *name;
+	struct hook h;
+	int ret = -1, n, code;
 
+	n = command_parse(&command_hook, argc, argv, NULL, NULL, &code);
+	if (n < 0)
+		return code;
+	name = n ? argv[1] : "createRuntime";
+	h = (struct hook){ .stage = hook_stage_find(name) };
 	if (!h.stage) {
 		unknown_stage(name);
 		return EXIT_USAGE;

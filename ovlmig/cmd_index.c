@@ -12,12 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../common/cli.h"
 #include "../common/util.h"
 #include "../image/layer_index.h"
 #include "commands.h"
-
-#define USAGE "usage: ovlmig index [--chunk-size BYTES] LAYER -o INDEX\n"
 
 enum { OPT_OUTPUT = 'o', OPT_CHUNK = 256 };
 
@@ -25,6 +22,12 @@ static const struct cli_option options[] = {
 	{ "output", OPT_OUTPUT, "INDEX", "where to write the index (required)" },
 	{ "chunk-size", OPT_CHUNK, "BYTES", "compressed bytes per verified chunk (default 1 MiB)" },
 	{ "help", 'h', NULL, "show this help" },
+};
+
+const struct cli_command command_index = {
+	"index", "LAYER -o INDEX",
+	"index a tar layer (plain, gzip, zstd) for lazy reads; see docs/INDEX.md",
+	options, ARRAY_SIZE(options), 1, 1, cmd_index,
 };
 
 struct layer_file {
@@ -92,67 +95,49 @@ fail:
 	return -1;
 }
 
-static int parse_args(int argc, char **argv, const char **layer,
-		      const char **output, uint32_t *chunk_size)
-{
-	struct cli_parser p;
-	uint64_t v;
-	int c;
+struct index_args {
+	const char *output;
+	uint32_t chunk_size;
+};
 
-	if (cli_parser_init(&p, options, ARRAY_SIZE(options)) < 0)
-		return EXIT_FAILED;
-	optind = 1;
-	/* options may come before or after LAYER */
-	while (optind < argc) {
-		c = cli_next(&p, argc, argv);
-		if (c == -1) {
-			if (*layer)
-				goto usage;
-			*layer = argv[optind++];
-		} else if (c == 'h') {
-			printf(USAGE "\nOptions:\n");
-			cli_print_options(stdout, options, ARRAY_SIZE(options));
-			cli_parser_free(&p);
-			return -1;
-		} else if (c == OPT_OUTPUT) {
-			*output = optarg;
-		} else if (c == OPT_CHUNK &&
-			   parse_u64(optarg, 4096, 1u << 30, &v) == 0) {
-			*chunk_size = (uint32_t)v;
-		} else {
-			goto usage;
-		}
+static int option(void *ctx, int key, const char *arg)
+{
+	struct index_args *a = ctx;
+	uint64_t v;
+
+	if (key == OPT_OUTPUT) {
+		a->output = arg;
+		return 0;
 	}
-	cli_parser_free(&p);
-	if (!*layer || !*output)
-		goto usage_freed;
+	if (parse_u64(arg, 4096, 1u << 30, &v) < 0)
+		return -1;
+	a->chunk_size = (uint32_t)v;
 	return 0;
-usage:
-	cli_parser_free(&p);
-usage_freed:
-	fprintf(stderr, USAGE);
-	return EXIT_USAGE;
 }
 
 int cmd_index(int argc, char **argv)
 {
-	const char *output = NULL;
+	struct index_args a = { NULL, LAYER_CHUNK_SIZE_DEFAULT };
 	struct layer_file f = { -1, NULL };
 	struct layer_index idx;
 	struct error *err = NULL;
-	uint32_t chunk_size = LAYER_CHUNK_SIZE_DEFAULT;
 	int code;
 
-	code = parse_args(argc, argv, &f.path, &output, &chunk_size);
-	if (code)
-		return code < 0 ? 0 : code;
+	if (command_parse(&command_index, argc, argv, option, &a, &code) < 0)
+		return code;
+	if (!a.output) {
+		fprintf(stderr, "ovlmig index: -o INDEX is required\n");
+		cli_print_help(stderr, "ovlmig", &command_index);
+		return EXIT_USAGE;
+	}
+	f.path = argv[1];
 	f.fd = open(f.path, O_RDONLY | O_CLOEXEC);
 	if (f.fd < 0) {
 		error_set(&err, errno, "open %s", f.path);
 		error_report(&err, "ovlmig index", stderr);
 		return EXIT_USAGE;
 	}
-	if (layer_index_build(read_layer, &f, chunk_size, &idx, &err) < 0) {
+	if (layer_index_build(read_layer, &f, a.chunk_size, &idx, &err) < 0) {
 		/* errno 0: the layer itself is bad, not the system */
 		code = err->errnum ? EXIT_FAILED : EXIT_USAGE;
 		error_wrap(&err, "%s", f.path);
@@ -161,13 +146,13 @@ int cmd_index(int argc, char **argv)
 		return code;
 	}
 	close(f.fd);
-	if (write_index(&idx, output, &err) < 0) {
+	if (write_index(&idx, a.output, &err) < 0) {
 		error_report(&err, "ovlmig index", stderr);
 		layer_index_free(&idx);
 		return EXIT_FAILED;
 	}
 	printf("%s: %" PRIu32 " entries, %" PRIu32 " rejected, %s, %" PRIu32
-	       " checkpoints, %s, %s\n", output, idx.nentries, idx.rejected,
+	       " checkpoints, %s, %s\n", a.output, idx.nentries, idx.rejected,
 	       layer_compression_name(idx.compression), idx.ncheckpoints,
 	       idx.seekable ? "seekable" : "not seekable", idx.digest);
 	layer_index_free(&idx);

@@ -11,6 +11,22 @@
 #include "job_pid.h"
 #include "state.h"
 
+static const struct cli_option options[] = {
+	{ "help", 'h', NULL, "show this help" },
+};
+
+const struct cli_command command_job = {
+	"job", "TARGET",
+	"carry out the policy the hook recorded for TARGET (run by serve or the hook)",
+	options, ARRAY_SIZE(options), 1, 1, cmd_job,
+};
+
+static int job_locked(const char *dir, struct mount_state *s, void *arg,
+		      struct error **err)
+{
+	return job_run(dir, s, arg, err);
+}
+
 /* ovlmig job TARGET: carry out the recorded policy; resumable. */
 int cmd_job(int argc, char **argv)
 {
@@ -18,12 +34,10 @@ int cmd_job(int argc, char **argv)
 	struct mount_state s = { 0 };
 	struct job j;
 	char *dir = NULL, *pidfile = NULL;
-	int lock = -1, code = EXIT_FAILED;
+	int code = EXIT_FAILED;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: ovlmig job TARGET\n");
-		return EXIT_USAGE;
-	}
+	if (command_parse(&command_job, argc, argv, NULL, NULL, &code) < 0)
+		return code;
 	if (state_find(argv[1], &dir, &s, &err) < 0 || job_load(dir, &j, &err) < 0) {
 		error_report(&err, "ovlmig job", stderr);
 		state_free(&s);
@@ -38,16 +52,12 @@ int cmd_job(int argc, char **argv)
 	       j.container, s.target, j.migrate ? "yes" : "no",
 	       j.detach_auto ? "auto" : "manual", (unsigned long long)j.bandwidth_mbps);
 	fflush(stdout);
-	lock = state_lock(dir, &err);
-	if (lock >= 0 && state_reload(dir, &s, &err) == 0 &&
-	    job_run(dir, &s, &j, &err) == 0)
+	if (state_run_locked(dir, &s, job_locked, &j, &err) == 0)
 		code = 0;
 	if (err) {
 		error_wrap(&err, "job %s", s.target);
 		error_report(&err, "ovlmig", stderr);
 	}
-	if (lock >= 0)
-		close(lock);
 	if (pidfile)
 		unlink(pidfile);
 	free(pidfile);

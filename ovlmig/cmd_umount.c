@@ -4,9 +4,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/util.h"
 #include "commands.h"
 #include "state.h"
 #include "umount.h"
+
+static const struct cli_option options[] = {
+	{ "help", 'h', NULL, "show this help" },
+};
+
+const struct cli_command command_umount = {
+	"umount", "TARGET", "unmount the overlay and its lower, remove the state",
+	options, ARRAY_SIZE(options), 1, 1, cmd_umount,
+};
 
 int cmd_umount(int argc, char **argv)
 {
@@ -15,10 +25,8 @@ int cmd_umount(int argc, char **argv)
 	char *dir = NULL;
 	int code = EXIT_FAILED;
 
-	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: ovlmig umount TARGET\n");
-		return argc == 2 && !strcmp(argv[1], "--help") ? 0 : EXIT_USAGE;
-	}
+	if (command_parse(&command_umount, argc, argv, NULL, NULL, &code) < 0)
+		return code;
 	if (require_root("umount") < 0)
 		return EXIT_USAGE;
 	if (state_find(argv[1], &dir, &s, &err) < 0) {

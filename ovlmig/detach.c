@@ -439,8 +439,7 @@ detached:
 	/* a later mount of this upper needs no lower (after a reboot too) */
 	if (detached_record_write(d->s, err) < 0)
 		return -1;
-	free(d->s->phase);
-	d->s->phase = strdup("detached");
+	d->s->phase = PHASE_DETACHED;
 	d->s->lowerfs_pid = 0;
 	return state_save(d->dir, d->s, err);
 }
@@ -451,7 +450,7 @@ int detach_mount(const char *dir, struct mount_state *s, bool wait,
 	struct detach d = { .dir = dir, .s = s, .rootfd = -1, .metafd = -1 };
 	int ret = -1;
 
-	if (!strcmp(s->phase, "detached")) {
+	if (s->phase == PHASE_DETACHED) {
 		printf("%s: already detached\n", s->target);
 		return 0;
 	}
@@ -464,13 +463,13 @@ int detach_mount(const char *dir, struct mount_state *s, bool wait,
 		return error_set(err, EOPNOTSUPP,
 				 "xino=on is active on %s: detaching would give processes ESTALE; "
 				 "mount without --xino to detach", s->target);
-	if (strcmp(s->phase, "migrated")) {
+	if (s->phase != PHASE_MIGRATED) {
 		struct migrate_opts o = { .jobs = 2 };
 
 		if (!wait)
 			return error_set(err, EAGAIN,
 					 "migration is not complete (phase %s): run ovlmig migrate first, or detach --wait",
-					 s->phase);
+					 phase_name(s->phase));
 		if (migrate_run(dir, s, &o, err) < 0)
 			return -1;
 	}

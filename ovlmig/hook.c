@@ -174,7 +174,6 @@ static int create_runtime(struct hook *h, struct error **err)
 	struct mount_state s;
 	struct error *none = NULL;
 	struct job j = { 0 };
-	json_t *req, *reply;
 	char *dir = NULL;
 	int ret = -1;
 
@@ -190,19 +189,15 @@ static int create_runtime(struct hook *h, struct error **err)
 		ret = 0;
 		goto out;
 	}
-	req = json_pack("{s:s, s:s}", "op", "register", "target", s.target);
-	reply = serve_call(req, 200, &none);
-	json_decref(req);
-	if (reply && json_is_true(json_object_get(reply, "ok"))) {
+	if (serve_register(s.target, 200, &none) == 0) {
 		hook_log(h, "%s: handed to ovlmig serve", s.target);
 		ret = 0;
 	} else {
 		/* no serve: a worker in its own session, holding nothing of ours */
 		hook_log(h, "%s: no ovlmig serve (%s): starting a worker", s.target,
-		     none ? none->msg : json_string_value(json_object_get(reply, "error")));
+			 none->msg);
 		ret = job_spawn(dir, s.target, true, err) < 0 ? -1 : 0;
 	}
-	json_decref(reply);
 	error_free(&none);
 out:
 	state_free(&s);
@@ -214,7 +209,6 @@ static int poststop(struct hook *h, struct error **err)
 {
 	struct error *none = NULL;
 	struct mount_state s;
-	json_t *req, *reply;
 	enum job_stop stopped;
 	char *dir = NULL;
 	pid_t pid;
@@ -223,10 +217,7 @@ static int poststop(struct hook *h, struct error **err)
 		error_free(&none);
 		return 0;
 	}
-	req = json_pack("{s:s, s:s}", "op", "stop", "target", s.target);
-	reply = serve_call(req, 1000, &none);
-	json_decref(req);
-	json_decref(reply);
+	serve_stop(s.target, 1000, &none);	/* none running: nothing to stop */
 	error_free(&none);
 	/* a fallback worker records its pid: stopped only if still that job */
 	if (job_pid_stop(dir, &pid, &stopped, &none) < 0) {

@@ -13,8 +13,7 @@
 #include <unistd.h>
 
 #include "../common/util.h"
-#include "detach.h"
-#include "migrate.h"
+#include "strategy.h"
 
 int job_save(const char *dir, const struct job *j, struct error **err)
 {
@@ -113,11 +112,14 @@ int job_run(const char *dir, struct mount_state *s, const struct job *j,
 	    struct error **err)
 {
 	struct migrate_opts o = { .jobs = 2, .bandwidth_mbps = j->bandwidth_mbps };
+	const struct strategy *st = strategy_of(s, err);
 
-	if (j->migrate && strcmp(s->phase, "migrated") &&
-	    strcmp(s->phase, "detached") && migrate_run(dir, s, &o, err) < 0)
+	if (!st)
 		return -1;
-	if (j->migrate && j->detach_auto && detach_mount(dir, s, false, err) < 0)
+	if (j->migrate && s->phase != PHASE_MIGRATED &&
+	    s->phase != PHASE_DETACHED && st->migrate(dir, s, &o, err) < 0)
+		return -1;
+	if (j->migrate && j->detach_auto && st->detach(dir, s, false, err) < 0)
 		return -1;
 	return 0;
 }

@@ -25,12 +25,12 @@
 #include "detached.h"
 #include "exit_code.h"
 #include "lower.h"
-#include "meta.h"
 #include "mount.h"
 #include "overlay.h"
 #include "paths.h"
 #include "shutdown.h"
 #include "state.h"
+#include "strategy.h"
 
 /* Is DIR already the upper (or work) directory of a mounted overlay? */
 static int upper_in_use(const char *dir)
@@ -82,78 +82,6 @@ static bool state_file_exists(const char *dir)
 
 	free(p);
 	return yes;
-}
-
-/* auto: nofollow where the kernel has it, else datadir, else say why. */
-static int choose_strategy(const char *want, const char **out, struct error **err)
-{
-	struct overlay_features f;
-
-	if (strcmp(want, "auto") && strcmp(want, "datadir") &&
-	    strcmp(want, "nofollow"))
-		return error_set(err, EINVAL, "unknown strategy '%s' (auto, datadir, nofollow)", want);
-	if (overlay_probe(&f, err) < 0)
-		return error_wrap(err, "probe overlayfs");
-	if (!strcmp(want, "nofollow") || (!strcmp(want, "auto") && f.xino_nofollow)) {
-		if (!f.xino_nofollow)
-			return error_set(err, EOPNOTSUPP,
-					 "strategy nofollow: this kernel's overlayfs rejects xino=nofollow "
-					 "(an out-of-tree patch); use --strategy datadir or auto");
-		return error_set(err, EOPNOTSUPP,
-				 "strategy nofollow: not implemented yet; use --strategy datadir");
-	}
-	if (!f.data_layers)
-		return error_set(err, EOPNOTSUPP,
-				 "this kernel's overlayfs has no data-only lower layers (datadir+, Linux >= 6.7) "
-				 "and no xino=nofollow: no strategy can detach the lower");
-	*out = "datadir";
-	return 0;
-}
-
-static int build_meta(struct mount_state *s, bool fresh_upper,
-		      struct error **err)
-{
-	struct source_opts o = { 0 };
-	struct source *src = NULL;
-	struct image img;
-	char *spec = NULL;
-	int ret = -1;
-
-	image_init(&img);
-	if (asprintf(&spec, "dir:%s", s->lower) < 0) {
-		spec = NULL;
-		error_set(err, ENOMEM, "metadata layer");
-		goto out;
-	}
-	if (source_open(spec, &o, &src, err) < 0 ||
-	    src->ops->index(src, &img, err) < 0 || image_finalize(&img, err) < 0 ||
-	    meta_build(&img, s->meta, err) < 0)
-		goto out;
-	if (fresh_upper && meta_apply_root(&img, s->upper, err) < 0)
-		goto out;
-	ret = 0;
-out:
-	image_free(&img);
-	source_close(src);
-	free(spec);
-	return ret;
-}
-
-/* META over the data layer S->lower; a detached upper has none left. */
-static int mount_datadir(struct mount_state *s, const char *xino,
-			 struct error **err)
-{
-	char xopt[16];
-	const char *opts[] = { "metacopy=on", "redirect_dir=on", "index=on", xopt };
-	const char *lowers[] = { s->meta }, *datas[] = { s->lower };
-	struct overlay_cfg c = {
-		.lowers = lowers, .nlowers = 1, .datas = datas, .ndatas = s->lower ? 1 : 0,
-		.upper = s->upper, .work = s->work,
-		.options = opts, .noptions = xino ? 4 : 3,
-	};
-
-	snprintf(xopt, sizeof(xopt), "xino=%s", xino ? xino : "auto");
-	return overlay_mount(&c, s->target, err);
 }
 
 /* Open the source once here, so a bad one is one clear line, exit 2. */
@@ -219,14 +147,16 @@ static void undo_remove(const char *path)
 static int mount_detached(struct mount_args *a, struct mount_state *s,
 			  const char *dir, int *code, struct error **err)
 {
+	const struct strategy *st = &strategy_datadir;
+
 	*code = EXIT_FAILED;
-	s->strategy = strdup("datadir");
-	s->phase = strdup("detached");
-	if (!s->strategy || !s->phase)
+	s->strategy = strdup(st->name);
+	s->phase = PHASE_DETACHED;
+	if (!s->strategy)
 		return error_set(err, ENOMEM, "state");
 	if (make_state_dir(dir, s, err) < 0)
 		return -1;
-	if (mount_datadir(s, a->xino, err) < 0) {
+	if (st->remount(s, dir, a->xino, err) < 0) {
 		undo_remove(dir);
 		return -1;
 	}
@@ -256,15 +186,15 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 		    const char *dir, int *code, struct error **err)
 {
 	enum cache_claim cache_how = CACHE_REUSED;
-	const char *strategy;
+	const struct strategy *st;
 	bool meta_made = false, cache_claimed = false;
 
 	*code = EXIT_FAILED;
-	if (choose_strategy(a->strategy, &strategy, err) < 0) {
+	if (strategy_choose(a->strategy, &st, err) < 0) {
 		*code = (*err)->errnum == EINVAL ? EXIT_USAGE : EXIT_KERNEL;
 		return -1;
 	}
-	s->strategy = strdup(strategy);
+	s->strategy = strdup(st->name);
 	if (access(s->meta, F_OK) == 0 && dir_is_empty(s->meta) != 1)
 		return error_set(err, ENOTEMPTY, "metadata layer %s", s->meta);
 	if (a->source) {
@@ -282,9 +212,8 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 		s->lower = path_join(dir, "lower");
 		s->own_lower = true;
 	}
-	free(s->phase);
-	s->phase = strdup("mounting");
-	if (!s->phase || !s->lower)
+	s->phase = PHASE_MOUNTING;
+	if (!s->lower)
 		return error_set(err, ENOMEM, "state");
 	if (make_state_dir(dir, s, err) < 0) {
 		if (cache_claimed)
@@ -293,14 +222,11 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 	}
 	if (a->source && (lower_start(s, dir, err) < 0 || state_save(dir, s, err) < 0))
 		goto undo;
-	meta_made = true;
-	if (build_meta(s, dir_is_empty(s->upper) == 1, err) < 0)
+	meta_made = st->uses_meta;
+	if (st->mount(s, dir_is_empty(s->upper) == 1, a->xino, err) < 0)
 		goto undo;
-	if (mount_datadir(s, a->xino, err) < 0)
-		goto undo;
-	free(s->phase);
-	s->phase = strdup("lazy");
-	if (!s->phase || state_save(dir, s, err) < 0) {
+	s->phase = PHASE_LAZY;
+	if (state_save(dir, s, err) < 0) {
 		umount2(s->target, MNT_DETACH);
 		goto undo;
 	}

@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include "../common/util.h"
+#include "status_keys.h"
+
+#define PROGRESS_FILE "progress.json"
 
 void progress_init(struct progress *p, const char *state_dir,
 		   uint64_t entries_total, uint64_t bytes_total)
@@ -36,17 +39,31 @@ double progress_eta(const struct progress *p)
 	return (double)(p->bytes_total - p->bytes_done) / rate;
 }
 
+static json_t *to_json(const struct progress *p, double rate, double eta)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:f}",
+			 PROGRESS_ENTRIES_DONE, (json_int_t)p->entries_done,
+			 PROGRESS_ENTRIES_TOTAL, (json_int_t)p->entries_total,
+			 PROGRESS_BYTES_DONE, (json_int_t)p->bytes_done,
+			 PROGRESS_BYTES_TOTAL, (json_int_t)p->bytes_total,
+			 PROGRESS_DEFERRED, (json_int_t)p->deferred,
+			 PROGRESS_RATE_BPS, rate, PROGRESS_ETA_S, eta);
+}
+
+json_t *progress_read(const char *state_dir)
+{
+	static const struct progress none;
+	char *path = path_join(state_dir, PROGRESS_FILE);
+	json_t *doc = path ? json_load_file(path, 0, NULL) : NULL;
+
+	free(path);
+	return doc ? doc : to_json(&none, 0, -1);
+}
+
 static void save(const struct progress *p)
 {
-	char *path = path_join(p->dir, "progress.json"), *tmp = NULL;
-	json_t *doc = json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:f}",
-				"entries_done", (json_int_t)p->entries_done,
-				"entries_total", (json_int_t)p->entries_total,
-				"bytes_done", (json_int_t)p->bytes_done,
-				"bytes_total", (json_int_t)p->bytes_total,
-				"deferred", (json_int_t)p->deferred,
-				"rate_bps", progress_rate(p),
-				"eta_s", progress_eta(p));
+	char *path = path_join(p->dir, PROGRESS_FILE), *tmp = NULL;
+	json_t *doc = to_json(p, progress_rate(p), progress_eta(p));
 
 	/* best effort: progress is information, not state */
 	if (doc && path && asprintf(&tmp, "%s.tmp", path) >= 0) {

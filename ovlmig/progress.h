@@ -7,6 +7,7 @@
 #ifndef OVLMIG_PROGRESS_H
 #define OVLMIG_PROGRESS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -29,5 +30,7 @@ void progress_finish(struct progress *p);
 /* Bytes per second so far, and the estimated seconds left (-1: unknown). */
 double progress_rate(const struct progress *p);
 double progress_eta(const struct progress *p);
+/* What the last migrate wrote to STATE_DIR; zeros before any migration. */
+json_t *progress_read(const char *state_dir);
 
 #endif

@@ -24,8 +24,19 @@
 #include "job.h"
 #include "state.h"
 #include "status.h"
+#include "status_keys.h"
 
 #define MAX_JOBS 256
+
+/* the protocol (serve.h): ops and keys */
+#define OP_REGISTER	"register"
+#define OP_STOP		"stop"
+#define OP_STATUS	"status"
+#define KEY_OP		"op"
+#define KEY_TARGET	"target"
+#define KEY_OK		"ok"
+#define KEY_ERROR	"error"
+#define KEY_WAS_RUNNING	"was_running"
 
 struct running {
 	pid_t pid;
@@ -100,8 +111,8 @@ static bool job_pending(const char *dir, const struct mount_state *s)
 		error_free(&err);
 		return false;
 	}
-	pending = j.migrate && strcmp(s->phase, "detached") &&
-		  (j.detach_auto || strcmp(s->phase, "migrated"));
+	pending = j.migrate && s->phase != PHASE_DETACHED &&
+		  (j.detach_auto || s->phase != PHASE_MIGRATED);
 	job_free(&j);
 	return pending;
 }
@@ -119,8 +130,8 @@ static int resume_one(const char *dir, struct mount_state *s, void *arg)
 
 static json_t *handle(json_t *req)
 {
-	const char *op = json_string_value(json_object_get(req, "op"));
-	const char *target = json_string_value(json_object_get(req, "target"));
+	const char *op = json_string_value(json_object_get(req, KEY_OP));
+	const char *target = json_string_value(json_object_get(req, KEY_TARGET));
 	struct error *err = NULL;
 	struct mount_state s;
 	struct running *r;
@@ -128,27 +139,27 @@ static json_t *handle(json_t *req)
 	json_t *reply;
 
 	if (!op)
-		return json_pack("{s:s}", "error", "no op");
-	if (!strcmp(op, "status")) {
+		return json_pack("{s:s}", KEY_ERROR, "no op");
+	if (!strcmp(op, OP_STATUS)) {
 		json_t *list = json_array();
 
 		if (list && status_all(list, &err) < 0)
 			error_free(&err);	/* what could be read */
-		return json_pack("{s:o}", "mounts", list);
+		return json_pack("{s:o}", STATUS_MOUNTS, list);
 	}
-	if (strcmp(op, "register") && strcmp(op, "stop"))
-		return json_pack("{s:s+}", "error", "unknown op ", op);
+	if (strcmp(op, OP_REGISTER) && strcmp(op, OP_STOP))
+		return json_pack("{s:s+}", KEY_ERROR, "unknown op ", op);
 	if (!target || state_find(target, &dir, &s, &err) < 0) {
-		reply = json_pack("{s:s}", "error", err ? err->msg : "no target");
+		reply = json_pack("{s:s}", KEY_ERROR, err ? err->msg : "no target");
 		error_free(&err);
 		return reply;
 	}
-	if (!strcmp(op, "register")) {
+	if (!strcmp(op, OP_REGISTER)) {
 		if (job_pending(dir, &s) && start_job(dir, s.target, &err) < 0) {
-			reply = json_pack("{s:s}", "error", err->msg);
+			reply = json_pack("{s:s}", KEY_ERROR, err->msg);
 			error_free(&err);
 		} else {
-			reply = json_pack("{s:b}", "ok", 1);
+			reply = json_pack("{s:b}", KEY_OK, 1);
 		}
 	} else {
 		r = job_of(s.target);
@@ -156,7 +167,7 @@ static json_t *handle(json_t *req)
 			kill(r->pid, SIGKILL);	/* resumable: nothing half done */
 			log_line("ovlmig serve", "stopped job %d for %s", (int)r->pid, s.target);
 		}
-		reply = json_pack("{s:b, s:b}", "ok", 1, "was_running", r != NULL);
+		reply = json_pack("{s:b, s:b}", KEY_OK, 1, KEY_WAS_RUNNING, r != NULL);
 	}
 	state_free(&s);
 	free(dir);
@@ -184,7 +195,7 @@ static void serve_client(int fd)
 	buf[used] = '\0';
 	req = json_loads(buf, JSON_DISABLE_EOF_CHECK, NULL);
 	reply = req && json_is_object(req) ? handle(req) :
-		json_pack("{s:s}", "error", "malformed request");
+		json_pack("{s:s}", KEY_ERROR, "malformed request");
 	json_decref(req);
 	text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
 	json_decref(reply);
@@ -324,4 +335,36 @@ out:
 	free(text);
 	free(path);
 	return reply;
+}
+
+/* OP on TARGET; -1 when no serve answers or it answers an error */
+static int call_op(const char *op, const char *target, int timeout_ms,
+		   struct error **err)
+{
+	json_t *req = json_pack("{s:s, s:s}", KEY_OP, op, KEY_TARGET, target);
+	json_t *reply = req ? serve_call(req, timeout_ms, err) : NULL;
+	int ret = 0;
+
+	if (!req) {
+		ret = error_set(err, ENOMEM, "%s %s", op, target);
+	} else if (!reply) {
+		ret = -1;
+	} else if (!json_is_true(json_object_get(reply, KEY_OK))) {
+		const char *why = json_string_value(json_object_get(reply, KEY_ERROR));
+
+		ret = error_set(err, EPROTO, "%s", why ? why : "no reply");
+	}
+	json_decref(req);
+	json_decref(reply);
+	return ret;
+}
+
+int serve_register(const char *target, int timeout_ms, struct error **err)
+{
+	return call_op(OP_REGISTER, target, timeout_ms, err);
+}
+
+int serve_stop(const char *target, int timeout_ms, struct error **err)
+{
+	return call_op(OP_STOP, target, timeout_ms, err);
 }

@@ -19,6 +19,10 @@ char *serve_socket_path(void);
 /* Send REQ to a running serve within TIMEOUT_MS; its reply, or NULL
  * (errno ECONNREFUSED/ENOENT when none runs). */
 json_t *serve_call(json_t *req, int timeout_ms, struct error **err);
+/* Hand TARGET's job to serve (started unless it runs or is done). */
+int serve_register(const char *target, int timeout_ms, struct error **err);
+/* Stop TARGET's job if serve runs it. */
+int serve_stop(const char *target, int timeout_ms, struct error **err);
 
 /* Listen and serve until SIGTERM or SIGINT; -1 when it cannot listen. */
 int serve_run(struct error **err);

@@ -99,7 +99,7 @@ int state_save(const char *dir, const struct mount_state *s, struct error **err)
 			"lower", s->lower, "own_lower", s->own_lower,
 			"shutdown_lower", s->shutdown_lower,
 			"upper", s->upper, "work", s->work, "meta", s->meta,
-			"cache", s->cache, "phase", s->phase,
+			"cache", s->cache, "phase", phase_name(s->phase),
 			"lowerfs_pid", (json_int_t)s->lowerfs_pid);
 	if (doc && s->lower_args && save_args(doc, s->lower_args) < 0) {
 		json_decref(doc);
@@ -138,6 +138,7 @@ int state_load(const char *dir, struct mount_state *s, struct error **err)
 {
 	char *path = path_join(dir, STATE_FILE);
 	json_error_t jerr;
+	bool bad_phase;
 	json_t *doc;
 
 	memset(s, 0, sizeof(*s));
@@ -161,7 +162,8 @@ int state_load(const char *dir, struct mount_state *s, struct error **err)
 	s->work = dup_field(doc, "work");
 	s->meta = dup_field(doc, "meta");
 	s->cache = dup_field(doc, "cache");
-	s->phase = dup_field(doc, "phase");
+	bad_phase = phase_parse(json_string_value(json_object_get(doc, "phase")),
+				&s->phase) < 0;
 	s->own_lower = json_is_true(json_object_get(doc, "own_lower"));
 	s->shutdown_lower = json_is_true(json_object_get(doc, "shutdown_lower"));
 	s->lowerfs_pid = (long)json_integer_value(json_object_get(doc, "lowerfs_pid"));
@@ -175,7 +177,7 @@ int state_load(const char *dir, struct mount_state *s, struct error **err)
 	json_decref(doc);
 	/* a detached upper mounted again has no lower at all */
 	if (!s->name || !s->target || !s->strategy || !s->upper || !s->work ||
-	    !s->phase || (!s->lower && strcmp(s->phase, "detached"))) {
+	    bad_phase || (!s->lower && s->phase != PHASE_DETACHED)) {
 		state_free(s);
 		error_set(err, EINVAL, "%s: missing fields", path);
 		free(path);
@@ -196,7 +198,6 @@ void state_free(struct mount_state *s)
 	free(s->work);
 	free(s->meta);
 	free(s->cache);
-	free(s->phase);
 	state_free_args(s->lower_args);
 	memset(s, 0, sizeof(*s));
 }
@@ -273,7 +274,7 @@ int state_find(const char *target, char **dir, struct mount_state *s,
 	return 0;
 }
 
-int state_lock(const char *dir, struct error **err)
+static int state_lock(const char *dir, struct error **err)
 {
 	char *path = path_join(dir, "lock");
 	int fd;
@@ -294,7 +295,9 @@ int state_lock(const char *dir, struct error **err)
 	return fd;
 }
 
-int state_reload(const char *dir, struct mount_state *s, struct error **err)
+/* after taking the lock: the phase may have moved */
+static int state_reload(const char *dir, struct mount_state *s,
+			struct error **err)
 {
 	struct mount_state fresh;
 
@@ -303,4 +306,17 @@ int state_reload(const char *dir, struct mount_state *s, struct error **err)
 	state_free(s);
 	*s = fresh;
 	return 0;
+}
+
+int state_run_locked(const char *dir, struct mount_state *s,
+		     state_locked_fn *fn, void *arg, struct error **err)
+{
+	int lock = state_lock(dir, err), ret = -1;
+
+	if (lock < 0)
+		return -1;
+	if (state_reload(dir, s, err) == 0)
+		ret = fn(dir, s, arg, err);
+	close(lock);	/* after FN: umount removes DIR, the lock with it */
+	return ret;
 }

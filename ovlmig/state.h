@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "../common/error.h"
+#include "phase.h"
 
 struct mount_state {
 	char *name;
@@ -22,7 +23,7 @@ struct mount_state {
 	bool shutdown_lower;	/* --shutdown-lower */
 	char *upper, *work, *meta, *cache;
 	char **lower_args;	/* more lowerfs options (--insecure, --index F...); NULL-terminated or NULL */
-	char *phase;		/* lazy, migrating, migrated, detached */
+	enum phase phase;
 	long lowerfs_pid;
 };
 
@@ -39,13 +40,17 @@ int state_find(const char *target, char **dir, struct mount_state *s,
 /* Call FN for every managed mount; stops at the first -1. */
 int state_each(int (*fn)(const char *dir, struct mount_state *s, void *arg),
 	       void *arg, struct error **err);
+typedef int state_locked_fn(const char *dir, struct mount_state *s, void *arg,
+			    struct error **err);
 /*
- * One operation at a time per mount (migrate, detach, umount): an
- * exclusive lock on STATE_DIR/lock, waited for. Returns the fd to close.
+ * How every state-changing operation (migrate, detach, job, umount,
+ * poststop) works on the mount in DIR, one at a time: take its lock
+ * (STATE_DIR/lock, flock), waiting for the one that holds it; re-read S,
+ * as that one may have changed it; run FN; release. Returns what FN
+ * returns, or -1 when the lock or the state cannot be had.
  */
-int state_lock(const char *dir, struct error **err);
-/* Re-read S from DIR (after taking the lock, the phase may have moved). */
-int state_reload(const char *dir, struct mount_state *s, struct error **err);
+int state_run_locked(const char *dir, struct mount_state *s,
+		     state_locked_fn *fn, void *arg, struct error **err);
 /* "/a/b" -> "a-b": a default name for a target path. */
 char *state_default_name(const char *target);
 

@@ -15,22 +15,9 @@
 #include "keeper.h"
 #include "lower.h"
 #include "state.h"
+#include "progress.h"
 #include "status.h"
-
-/* What the last migrate wrote; zeros before any migration. */
-static json_t *read_progress(const char *dir)
-{
-	char *path = path_join(dir, "progress.json");
-	json_t *p = path ? json_load_file(path, 0, NULL) : NULL;
-
-	free(path);
-	if (!p)
-		p = json_pack("{s:i, s:i, s:i, s:i, s:i, s:f, s:f}",
-			      "entries_done", 0, "entries_total", 0,
-			      "bytes_done", 0, "bytes_total", 0, "deferred", 0,
-			      "rate_bps", 0.0, "eta_s", -1.0);
-	return p;
-}
+#include "status_keys.h"
 
 /*
  * Why the lower of S cannot serve the overlay any more, or NULL. A lowerfs
@@ -39,7 +26,7 @@ static json_t *read_progress(const char *dir)
 static const char *lower_problem(const char *dir, const struct mount_state *s,
 				 bool alive)
 {
-	if (alive || !strcmp(s->phase, "detached") || !strcmp(s->phase, "mounting"))
+	if (alive || s->phase == PHASE_DETACHED || s->phase == PHASE_MOUNTING)
 		return NULL;
 	if (!s->own_lower)
 		return "the lower is not mounted: files not migrated yet cannot be read";
@@ -57,26 +44,28 @@ json_t *status_json(const char *dir, const struct mount_state *s)
 	const char *problem;
 	/* a mount given with --lower-mount stays attached until detach */
 	int alive = s->own_lower ? lower_alive(s) :
-		    strcmp(s->phase, "detached") && is_mountpoint(s->lower) == 1;
+		    s->phase != PHASE_DETACHED && is_mountpoint(s->lower) == 1;
 
 	if (alive && run && s->own_lower)
 		stats = control_stats(run, &err);
 	doc = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:b, s:b, s:I, s:o*}",
-			"name", s->name, "target", s->target,
-			"strategy", s->strategy, "phase", s->phase,
-			"source", s->source, "upper", s->upper,
-			"mounted", is_mountpoint(s->target) == 1,
-			"lower_attached", alive,
-			"lowerfs_pid", (json_int_t)(alive && s->own_lower ? lowerfs_pid(s) : 0),
-			"lowerfs", stats);
+			STATUS_NAME, s->name, STATUS_TARGET, s->target,
+			STATUS_STRATEGY, s->strategy,
+			STATUS_PHASE, phase_name(s->phase),
+			STATUS_SOURCE, s->source, STATUS_UPPER, s->upper,
+			STATUS_MOUNTED, is_mountpoint(s->target) == 1,
+			STATUS_LOWER_ATTACHED, alive,
+			STATUS_LOWERFS_PID,
+			(json_int_t)(alive && s->own_lower ? lowerfs_pid(s) : 0),
+			STATUS_LOWERFS, stats);
 	if (err) {
-		json_object_set_new(doc, "lowerfs_error", json_string(err->msg));
+		json_object_set_new(doc, STATUS_LOWERFS_ERROR, json_string(err->msg));
 		error_free(&err);
 	}
 	problem = lower_problem(dir, s, alive);
 	if (problem)
-		json_object_set_new(doc, "error", json_string(problem));
-	json_object_set_new(doc, "progress", read_progress(dir));
+		json_object_set_new(doc, STATUS_ERROR, json_string(problem));
+	json_object_set_new(doc, STATUS_PROGRESS, progress_read(dir));
 	free(run);
 	return doc;
 }

@@ -12,8 +12,10 @@
 #include "lower.h"
 #include "umount.h"
 
-int umount_mount(const char *dir, struct mount_state *s, struct error **err)
+static int umount_locked(const char *dir, struct mount_state *s, void *arg,
+			 struct error **err)
 {
+	(void)arg;
 	if (is_mountpoint(s->target) == 1 && umount2(s->target, 0) < 0) {
 		if (errno == EBUSY)
 			return error_set(err, errno, "unmount %s (processes still use it; stop them or detach first)",
@@ -22,7 +24,12 @@ int umount_mount(const char *dir, struct mount_state *s, struct error **err)
 	}
 	lower_stop(s);
 	/* a mount killed half-way leaves a metadata layer of its own, unfinished */
-	if (!strcmp(s->phase, "mounting") && s->meta && remove_tree(s->meta, err) < 0)
+	if (s->phase == PHASE_MOUNTING && s->meta && remove_tree(s->meta, err) < 0)
 		return -1;
 	return remove_tree(dir, err);
+}
+
+int umount_mount(const char *dir, struct mount_state *s, struct error **err)
+{
+	return state_run_locked(dir, s, umount_locked, NULL, err);
 }

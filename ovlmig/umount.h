@@ -10,6 +10,7 @@
 #include "../common/error.h"
 #include "state.h"
 
+/* Under the mount's lock: a migrate or detach running ends first. */
 int umount_mount(const char *dir, struct mount_state *s, struct error **err);
 
 #endif

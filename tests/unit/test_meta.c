@@ -136,7 +136,7 @@ static void test_state_roundtrip(void **state)
 		.name = "c1", .target = "/t", .strategy = "datadir",
 		.source = "dir:/img", .lower = "/run/l", .own_lower = true,
 		.upper = "/u", .work = "/w", .meta = "/m", .cache = "/c",
-		.phase = "migrating", .lowerfs_pid = 4242,
+		.phase = PHASE_MIGRATING, .lowerfs_pid = 4242,
 	}, back;
 	struct error *err = NULL;
 	char *sdir = at("state");
@@ -146,7 +146,7 @@ static void test_state_roundtrip(void **state)
 	assert_int_equal(state_save(sdir, &s, &err), 0);
 	assert_int_equal(state_load(sdir, &back, &err), 0);
 	assert_string_equal(back.name, "c1");
-	assert_string_equal(back.phase, "migrating");
+	assert_int_equal(back.phase, PHASE_MIGRATING);
 	assert_string_equal(back.source, "dir:/img");
 	assert_true(back.own_lower);
 	assert_false(back.shutdown_lower);
@@ -166,6 +166,28 @@ static void test_state_roundtrip(void **state)
 	sdir = at("state");
 	assert_int_equal(state_load(sdir, &back, &err), -1);
 	assert_non_null(strstr(err->msg, "state.json"));
+	error_free(&err);
+	/* the phase is written by name; a name that is no phase is refused */
+	assert_int_equal(state_save(sdir, &s, &err), 0);
+	{
+		char *path = at("state/state.json"), text[4096];
+		FILE *f = fopen(path, "r");
+		size_t n;
+
+		assert_non_null(f);
+		n = fread(text, 1, sizeof(text) - 1, f);
+		fclose(f);
+		text[n] = '\0';
+		assert_non_null(strstr(text, "\"phase\": \"migrating\""));
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs("{\"name\": \"c1\", \"target\": \"/t\", \"strategy\": \"datadir\", "
+		      "\"lower\": \"/l\", \"upper\": \"/u\", \"work\": \"/w\", "
+		      "\"phase\": \"half-done\"}", f);
+		fclose(f);
+		free(path);
+	}
+	assert_int_equal(state_load(sdir, &back, &err), -1);
 	error_free(&err);
 	free(sdir);
 }

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The keys of `ovlmig status --json` (and serve's status reply), and of
+ * its "progress" object (STATE_DIR/progress.json): written by status.c
+ * and progress.c, read by cmd_status.c, in one place.
+ */
+#ifndef OVLMIG_STATUS_KEYS_H
+#define OVLMIG_STATUS_KEYS_H
+
+#define STATUS_NAME		"name"
+#define STATUS_TARGET		"target"
+#define STATUS_STRATEGY		"strategy"
+#define STATUS_PHASE		"phase"
+#define STATUS_SOURCE		"source"
+#define STATUS_UPPER		"upper"
+#define STATUS_MOUNTED		"mounted"
+#define STATUS_LOWER_ATTACHED	"lower_attached"
+#define STATUS_LOWERFS_PID	"lowerfs_pid"
+#define STATUS_LOWERFS		"lowerfs"	/* lowerfs' own stats */
+#define STATUS_LOWERFS_ERROR	"lowerfs_error"
+#define STATUS_ERROR		"error"		/* the lower cannot serve */
+#define STATUS_PROGRESS		"progress"
+#define STATUS_MOUNTS		"mounts"	/* the list of every mount */
+
+#define PROGRESS_ENTRIES_DONE	"entries_done"
+#define PROGRESS_ENTRIES_TOTAL	"entries_total"
+#define PROGRESS_BYTES_DONE	"bytes_done"
+#define PROGRESS_BYTES_TOTAL	"bytes_total"
+#define PROGRESS_DEFERRED	"deferred"
+#define PROGRESS_RATE_BPS	"rate_bps"
+#define PROGRESS_ETA_S		"eta_s"
+
+#endif

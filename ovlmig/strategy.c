@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+#include "strategy.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "../common/util.h"
+
+/* In order of preference: auto takes the first one the kernel can run. */
+static const struct strategy *const strategies[] = {
+	&strategy_nofollow,
+	&strategy_datadir,
+};
+
+const struct strategy *strategy_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < ARRAY_SIZE(strategies); i++)
+		if (!strcmp(strategies[i]->name, name))
+			return strategies[i];
+	return NULL;
+}
+
+const struct strategy *strategy_of(const struct mount_state *s,
+				   struct error **err)
+{
+	const struct strategy *st = strategy_find(s->strategy);
+
+	if (!st)
+		error_set(err, EINVAL, "%s: unknown strategy '%s' in its state",
+			  s->target, s->strategy ? s->strategy : "");
+	return st;
+}
+
+int strategy_pick(const char *want, const struct overlay_features *f,
+		  const struct strategy **out, struct error **err)
+{
+	const struct strategy *st;
+	size_t i;
+
+	if (!strcmp(want, "auto")) {
+		for (i = 0; i < ARRAY_SIZE(strategies); i++) {
+			if (strategies[i]->mount && strategies[i]->probe(f)) {
+				*out = strategies[i];
+				return 0;
+			}
+		}
+		return error_set(err, EOPNOTSUPP,
+				 "this kernel's overlayfs has no data-only lower layers (datadir+, Linux >= 6.7) "
+				 "and no xino=nofollow: no strategy can detach the lower");
+	}
+	st = strategy_find(want);
+	if (!st)
+		return error_set(err, EINVAL, "unknown strategy '%s' (auto, datadir, nofollow)", want);
+	if (!st->probe(f))
+		return error_set(err, EOPNOTSUPP, "strategy %s: this kernel's overlayfs %s; use --strategy auto",
+				 st->name, st->needs);
+	if (!st->mount)
+		return error_set(err, EOPNOTSUPP, "strategy %s: not implemented yet; use --strategy auto",
+				 st->name);
+	*out = st;
+	return 0;
+}
+
+int strategy_choose(const char *want, const struct strategy **out,
+		    struct error **err)
+{
+	struct overlay_features f;
+
+	if (strcmp(want, "auto") && !strategy_find(want))
+		return error_set(err, EINVAL, "unknown strategy '%s' (auto, datadir, nofollow)", want);
+	if (overlay_probe(&f, err) < 0)
+		return error_wrap(err, "probe overlayfs");
+	return strategy_pick(want, &f, out, err);
+}

@@ -169,7 +169,10 @@ static int walk_subdir(struct nofollow_walk *w, int ovl, int up, int low,
 		goto out;
 	}
 	cl = lower_of(w, up, low, name, &redirected);
-	ret = walk_dir(w, co, cu, cl, child, err);
+	/* below an opaque directory nothing merges a lower by name (only
+	 * an absolute redirect can): the workload may make new directories
+	 * there that merge nothing, where the image had some */
+	ret = walk_dir(w, co, cu, is_opaque(up, name) ? -1 : cl, child, err);
 	if (ret == 0 && (cl >= 0 || redirected) && !is_opaque(up, name)) {
 		w->not_opaque++;
 		if (!w->not_opaque_at && !(w->not_opaque_at = strdup(child)))
@@ -237,7 +240,7 @@ int nofollow_walk_pass(struct nofollow_walk *w, struct error **err)
 	w->copied = w->relinked = w->left = w->not_opaque = 0;
 	free(w->not_opaque_at);
 	w->not_opaque_at = NULL;
-	if (walk_dir(w, w->ovl, w->up, w->low, "", err) < 0)
+	if (walk_dir(w, w->ovl, w->up, is_opaque(w->up, ".") ? -1 : w->low, "", err) < 0)
 		return -1;
 	/* the root always merges the lower: it must end opaque too */
 	if (!is_opaque(w->up, ".")) {

@@ -79,8 +79,11 @@ for h in cwd fd mmap exe; do
 	for _ in $(seq 200); do [[ -e $T/$h.ready ]] && break; sleep 0.1; done
 	[[ -e $T/$h.ready ]] || fail "holder $h did not start"
 done
-# the workload removes an image file: a whiteout that the dir keeps
+# the workload removes an image file: a whiteout that the dir keeps; it
+# renames an image dir: a merge dir with a redirect
 rm "$m/big/f00001" && ok "removed big/f00001 before migration (a whiteout)" || fail "rm big/f00001"
+mv "$m/dirs/mode-0700" "$m/dirs/renamed-0700" && ok "renamed dirs/mode-0700 before migration (a redirect)" ||
+	fail "rename dirs/mode-0700"
 
 if out=$("$OVLMIG" migrate "$m" 2>&1); then ok "ovlmig migrate: $out"; else fail "ovlmig migrate" "$out"; fi
 status_is "$m" migrated true
@@ -97,6 +100,9 @@ inos3=$(stat -c %i "$m/links/a/three-1" "$m/links/b/three-2" "$m/links/three-3" 
 	ok "hardlink groups stay one inode each after copy-up (relinked)" ||
 	fail "hardlinks split" "$(stat -c '%n %i %h' "$m"/links/two-1 "$m"/links/b/two-2 "$m"/links/a/three-1 "$m"/links/b/three-2 "$m"/links/three-3)"
 
+# after migration the workload makes an image dir anew: it merges nothing
+rm -rf "$m/names/a" && mkdir "$m/names/a" && echo new >"$m/names/a/new" &&
+	ok "made names/a anew after migration" || fail "remake names/a"
 if out=$("$OVLMIG" detach "$m" 2>&1); then ok "ovlmig detach: $out"; else fail "ovlmig detach" "$out"; fi
 for _ in $(seq 100); do kill -0 "$lowerfs_pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$lowerfs_pid" 2>/dev/null && fail "lowerfs $lowerfs_pid still running" || ok "lowerfs exited"
@@ -104,7 +110,13 @@ kill -0 "$lowerfs_pid" 2>/dev/null && fail "lowerfs $lowerfs_pid still running" 
 [[ ! -e $(jq -r .cache "$state") ]] && ok "cache deleted" || fail "cache left"
 status_is "$m" detached false
 
-filter() { grep -v -e "^$deep " -e '\.holder-' -e '^big/f00001 ' -e '^big '; }
+filter() {
+	grep -v -e "^$deep " -e '\.holder-' -e '^big/f00001 ' -e '^big ' -e '^dirs ' -e '^dirs/mode-0700' \
+		-e '^dirs/renamed-0700' -e '^names ' -e '^names/a'
+}
+[[ $(stat -c %a "$m/dirs/renamed-0700") == 700 && ! -e $m/dirs/mode-0700 && $(cat "$m/names/a/new") == new &&
+   -z $(ls "$m/names/a" | grep -vx new) ]] && ok "the renamed and the new dir are as the workload left them" ||
+	fail "renamed or new dir" "$(ls -la "$m/dirs" "$m/names/a")"
 sum "$m" | filter >"$T/got"
 diff -u <(filter <"$T/expected") "$T/got" >"$T/diff" &&
 	ok "merged tree after detach equals the source ($(wc -l <"$T/got") entries)" ||

@@ -414,18 +414,6 @@ void migrate_totals(const char *dir, uint64_t *entries, uint64_t *bytes)
 	free(run);
 }
 
-static int set_phase(const char *dir, struct mount_state *s, const char *phase,
-		     struct error **err)
-{
-	char *p = strdup(phase);
-
-	if (!p)
-		return error_set(err, ENOMEM, "phase");
-	free(s->phase);
-	s->phase = p;
-	return state_save(dir, s, err);
-}
-
 int migrate_run(const char *dir, struct mount_state *s,
 		const struct migrate_opts *o, struct error **err)
 {
@@ -445,7 +433,7 @@ int migrate_run(const char *dir, struct mount_state *s,
 			  deferred_path ? deferred_path : "deferred list");
 		goto out;
 	}
-	if (strcmp(s->phase, "migrated") && set_phase(dir, s, "migrating", err) < 0)
+	if (strcmp(s->phase, "migrated") && state_set_phase(dir, s, "migrating", err) < 0)
 		goto out;
 	ovl = open(s->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	up = open(s->upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -474,7 +462,7 @@ int migrate_run(const char *dir, struct mount_state *s,
 	progress_finish(&w.prog);
 	if (ret == 0) {
 		repin_journal_done();
-		ret = set_phase(dir, s, "migrated", err);
+		ret = state_set_phase(dir, s, "migrated", err);
 	}
 	if (ret == 0)
 		printf("%s: migrated %llu entries, %.1f MiB; %llu directories made opaque; %llu running binaries left for detach\n",

@@ -304,3 +304,15 @@ int state_reload(const char *dir, struct mount_state *s, struct error **err)
 	*s = fresh;
 	return 0;
 }
+
+int state_set_phase(const char *dir, struct mount_state *s, const char *phase,
+		    struct error **err)
+{
+	char *p = strdup(phase);
+
+	if (!p)
+		return error_set(err, ENOMEM, "phase");
+	free(s->phase);
+	s->phase = p;
+	return state_save(dir, s, err);
+}

@@ -44,6 +44,9 @@ int state_each(int (*fn)(const char *dir, struct mount_state *s, void *arg),
  * exclusive lock on STATE_DIR/lock, waited for. Returns the fd to close.
  */
 int state_lock(const char *dir, struct error **err);
+/* Set S's phase to PHASE and save S in DIR. */
+int state_set_phase(const char *dir, struct mount_state *s, const char *phase,
+		    struct error **err);
 /* Re-read S from DIR (after taking the lock, the phase may have moved). */
 int state_reload(const char *dir, struct mount_state *s, struct error **err);
 /* "/a/b" -> "a-b": a default name for a target path. */

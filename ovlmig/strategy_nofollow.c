@@ -144,18 +144,6 @@ static int nofollow_remount(struct mount_state *s, const char *state_dir,
 	return ret;
 }
 
-static int set_phase(const char *dir, struct mount_state *s, const char *phase,
-		     struct error **err)
-{
-	char *p = strdup(phase);
-
-	if (!p)
-		return error_set(err, ENOMEM, "phase");
-	free(s->phase);
-	s->phase = p;
-	return state_save(dir, s, err);
-}
-
 /* The overlay, its upper and its lower, opened for a walk. */
 static int open_roots(const struct mount_state *s, struct nofollow_walk *w,
 		      struct error **err)
@@ -192,7 +180,7 @@ static int nofollow_migrate(const char *dir, struct mount_state *s,
 	pthread_mutex_init(&limit.lock, NULL);
 	migrate_totals(dir, &entries, &bytes);
 	progress_init(&prog, dir, entries, bytes);
-	if (strcmp(s->phase, "migrated") && set_phase(dir, s, "migrating", err) < 0)
+	if (strcmp(s->phase, "migrated") && state_set_phase(dir, s, "migrating", err) < 0)
 		goto out;
 	if (open_roots(s, &w, err) < 0)
 		goto out;
@@ -212,7 +200,7 @@ static int nofollow_migrate(const char *dir, struct mount_state *s,
 			  w.not_opaque_at ? w.not_opaque_at : "");
 		goto out;
 	}
-	if (set_phase(dir, s, "migrated", err) < 0)
+	if (state_set_phase(dir, s, "migrated", err) < 0)
 		goto out;
 	printf("%s: migrated %llu entries, %.1f MiB: %llu copied up, %llu hardlinks relinked; "
 	       "every directory opaque after %u passes\n", s->target,

@@ -16,13 +16,20 @@ CFLAGS := -std=gnu11 $(OPT) $(shell pkg-config --cflags $(PKGS)) -Wall -Wextra -
 LDFLAGS := $(OPT) -pthread
 LIBS = $(shell pkg-config --libs $(PKGS))
 
+# Each folder is a static library; the programs and the tests link what
+# they need, lowest last: lowerfs/ovlmig -> control -> image -> common.
 COMMON_SRC := $(wildcard common/*.c)
+# the image as a library: no FUSE, no mounts
+IMAGE_SRC := $(wildcard image/*.c)
+# the client half of the control protocol
+CONTROL_SRC := $(wildcard control/*.c)
 LOWERFS_LIB_SRC := $(filter-out lowerfs/main.c,$(wildcard lowerfs/*.c))
 OVLMIG_LIB_SRC := $(filter-out ovlmig/main.c,$(wildcard ovlmig/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+lib = $(patsubst %,$(BUILD)/lib/lib%.a,$(1))
 
 BINS := $(BUILD)/lowerfs $(BUILD)/ovlmig
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -35,13 +42,22 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/lowerfs: $(call obj,lowerfs/main.c $(LOWERFS_LIB_SRC) $(COMMON_SRC))
+$(call lib,common): $(call obj,$(COMMON_SRC))
+$(call lib,image): $(call obj,$(IMAGE_SRC))
+$(call lib,control): $(call obj,$(CONTROL_SRC))
+$(call lib,lowerfs): $(call obj,$(LOWERFS_LIB_SRC))
+$(call lib,ovlmig): $(call obj,$(OVLMIG_LIB_SRC))
+$(BUILD)/lib/%.a:
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/lowerfs: $(call obj,lowerfs/main.c) $(call lib,lowerfs control image common)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/ovlmig: $(call obj,ovlmig/main.c $(OVLMIG_LIB_SRC) $(LOWERFS_LIB_SRC) $(COMMON_SRC))
+$(BUILD)/ovlmig: $(call obj,ovlmig/main.c) $(call lib,ovlmig control image common)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: $(call obj,tests/unit/%.c $(OVLMIG_LIB_SRC) $(LOWERFS_LIB_SRC) $(COMMON_SRC))
+$(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(call lib,ovlmig lowerfs control image common)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
@@ -49,6 +65,24 @@ $(BUILD)/tests/%: $(call obj,tests/unit/%.c $(OVLMIG_LIB_SRC) $(LOWERFS_LIB_SRC)
 $(BUILD)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -o $@ $< -lcrypto
+
+# the EROFS writer: its own library, on common/ alone
+EROFS_SRC := $(wildcard erofs/*.c)
+HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
+all: $(BUILD)/lib/liberofs.a $(HELPER_BINS)
+
+$(BUILD)/lib/liberofs.a: $(call obj,$(EROFS_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/tests/test_erofs_writer: $(call obj,tests/unit/test_erofs_writer.c $(COMMON_SRC)) $(BUILD)/lib/liberofs.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+# test helpers drive the library they exercise (tools stand alone)
+$(BUILD)/helpers/%: $(call obj,tests/helpers/%.c $(COMMON_SRC)) $(BUILD)/lib/liberofs.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 deps:
 	@scripts/setup-deps.sh
@@ -92,11 +126,11 @@ fuzz: deps
 	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_hook_input tests/fuzz/fuzz_hook_input.c \
 	  ovlmig/hook_input.c $(COMMON_SRC) $(LIBS)
 	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_control tests/fuzz/fuzz_control.c \
-	  $(LOWERFS_LIB_SRC) $(COMMON_SRC) $(LIBS)
+	  $(LOWERFS_LIB_SRC) $(CONTROL_SRC) $(IMAGE_SRC) $(COMMON_SRC) $(LIBS)
 	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_layer_index tests/fuzz/fuzz_layer_index.c \
-	  $(LOWERFS_LIB_SRC) $(COMMON_SRC) $(LIBS)
+	  $(IMAGE_SRC) $(COMMON_SRC) $(LIBS)
 	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_layer_build tests/fuzz/fuzz_layer_build.c \
-	  $(LOWERFS_LIB_SRC) $(COMMON_SRC) $(LIBS)
+	  $(IMAGE_SRC) $(COMMON_SRC) $(LIBS)
 	@scripts/fuzz.sh
 
 demo: deps

@@ -40,32 +40,36 @@ static int set_text(struct error **err, int errnum, char *text, bool say_why)
 	return -1;
 }
 
-int error_set(struct error **err, int errnum, const char *fmt, ...)
+static int set_va(struct error **err, int errnum, bool say_why,
+		  const char *fmt, va_list ap)
 {
 	char *text = NULL;
+
+	if (vasprintf(&text, fmt, ap) < 0)
+		return set_oom(err);
+	return set_text(err, errnum, text, say_why);
+}
+
+int error_set(struct error **err, int errnum, const char *fmt, ...)
+{
 	va_list ap;
-	int n;
+	int ret;
 
 	va_start(ap, fmt);
-	n = vasprintf(&text, fmt, ap);
+	ret = set_va(err, errnum, true, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return set_oom(err);
-	return set_text(err, errnum, text, true);
+	return ret;
 }
 
 int error_set_msg(struct error **err, int errnum, const char *fmt, ...)
 {
-	char *text = NULL;
 	va_list ap;
-	int n;
+	int ret;
 
 	va_start(ap, fmt);
-	n = vasprintf(&text, fmt, ap);
+	ret = set_va(err, errnum, false, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return set_oom(err);
-	return set_text(err, errnum, text, false);
+	return ret;
 }
 
 int error_wrap(struct error **err, const char *fmt, ...)

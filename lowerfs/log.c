@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/time.h>
@@ -14,13 +15,13 @@ void lowerfs_log_to(FILE *f)
 	log_stream = f;
 }
 
-void lowerfs_log(const char *fmt, ...)
+void lowerfs_vlog(const char *fmt, va_list ap)
 {
 	FILE *f = log_stream ? log_stream : stderr;
+	int saved = errno;
 	struct timeval tv;
 	struct tm tm;
 	char stamp[32];
-	va_list ap;
 
 	gettimeofday(&tv, NULL);
 	localtime_r(&tv.tv_sec, &tm);
@@ -28,10 +29,18 @@ void lowerfs_log(const char *fmt, ...)
 	flockfile(f);
 	fprintf(f, "%s.%03ld lowerfs[%d]: ", stamp, (long)tv.tv_usec / 1000,
 		(int)getpid());
-	va_start(ap, fmt);
+	errno = saved;		/* %m names the caller's error */
 	vfprintf(f, fmt, ap);
-	va_end(ap);
 	fputc('\n', f);
 	fflush(f);
 	funlockfile(f);
+}
+
+void lowerfs_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	lowerfs_vlog(fmt, ap);
+	va_end(ap);
 }

@@ -8,15 +8,16 @@
 #define LOWERFS_H
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "../common/error.h"
-#include "cache.h"
-#include "image.h"
-#include "source.h"
+#include "../image/cache.h"
+#include "../image/tree.h"
+#include "../image/source.h"
 
 #define LOWERFS_MAX_OPCODE 64
 
@@ -111,7 +112,7 @@ ssize_t node_read_chunked(struct lowerfs *fs, uint32_t node, uint64_t off,
 /* Background prefetch (prefetch.c): --prefetch-list first, then the rest. */
 int prefetch_start(struct lowerfs *fs, struct error **err);
 void prefetch_join(struct lowerfs *fs);
-/* --record-access: open the list (setup) and note a first open. */
+/* --record-access (record_access.c): open the list, note a first open. */
 int record_access_open(struct lowerfs *fs, struct error **err);
 void record_access(struct lowerfs *fs, uint32_t node);
 void record_access_close(struct lowerfs *fs);
@@ -136,12 +137,14 @@ void lowerfs_request_exit(struct lowerfs *fs, const char *reason);
 
 /* Logging with a timestamp, to the log file or stderr. */
 void lowerfs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same for a va_list: the image library's log hook. */
+void lowerfs_vlog(const char *fmt, va_list ap);
 void lowerfs_log_to(FILE *f);
 
 /* The default run directory for a mountpoint: /run/lowerfs/<escaped path>. */
 char *lowerfs_default_run_dir(const char *mountpoint);
 
-/* `lowerfs ctl ...` (ctl.c). */
-int ctl_main(int argc, char **argv);
+/* `lowerfs ctl ...` (control_cli.c). */
+int control_cli_main(int argc, char **argv);
 
 #endif

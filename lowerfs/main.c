@@ -22,7 +22,8 @@
 #include "../common/cli.h"
 #include "../common/private_dir.h"
 #include "../common/util.h"
-#include "control.h"
+#include "../image/log.h"
+#include "control_server.h"
 #include "session.h"
 #include "lowerfs.h"
 
@@ -474,9 +475,10 @@ int main(int argc, char **argv)
 	int status;
 
 	if (argc > 1 && !strcmp(argv[1], "ctl"))
-		return ctl_main(argc - 1, argv + 1);
+		return control_cli_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &fs.opts) < 0)
 		return EXIT_USAGE;
+	image_set_log(lowerfs_vlog);
 	status = serve(&fs);
 	free(fs.opts.link.index_files);
 	return status;

@@ -8,11 +8,7 @@
 #ifndef OVLMIG_COMMANDS_H
 #define OVLMIG_COMMANDS_H
 
-enum {
-	EXIT_FAILED = 1,
-	EXIT_USAGE = 2,
-	EXIT_KERNEL = 3,
-};
+#include "exit_code.h"
 
 int cmd_mount(int argc, char **argv);
 int cmd_umount(int argc, char **argv);
@@ -21,11 +17,9 @@ int cmd_migrate(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_hook(int argc, char **argv);
 int cmd_index(int argc, char **argv);
-
-struct mount_state;
-struct error;
-/* The core of `ovlmig umount`: overlay, then lower, then the state. */
-int umount_mount(const char *dir, struct mount_state *s, struct error **err);
+int cmd_job(int argc, char **argv);
+int cmd_keep(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Shared checks: one clear line and EXIT_USAGE when not root. */
 int require_root(const char *cmd);

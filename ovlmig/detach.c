@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * ovlmig detach [--wait] TARGET: take the lazy lower away from a fully
+ * Detach: take the lazy lower away from a fully
  * migrated overlay with zero errors for running processes. The sequence
  * (../shared/DESIGN.md): make the kernel drop its references into the
  * lower, repin every file still reached through it, re-check until only
@@ -21,19 +21,19 @@
 
 #include "../common/fsutil.h"
 #include "../common/util.h"
-#include "../lowerfs/ctl_client.h"
+#include "../control/control.h"
 #include "beneath.h"
-#include "commands.h"
 #include "copyup.h"
+#include "detach.h"
 #include "detached.h"
 #include "fusectl.h"
 #include "holders.h"
 #include "lower.h"
+#include "lowerfs_exec.h"
 #include "migrate.h"
 #include "repin.h"
 #include "shutdown.h"
 #include "state.h"
-#include "strategy.h"
 
 #define MAX_ROUNDS 4
 
@@ -58,8 +58,8 @@ static bool has_live_file_below(json_t *live, const char *dir)
 	json_t *n;
 
 	json_array_foreach(live, i, n) {
-		const char *t = json_string_value(json_object_get(n, "type"));
-		char *p = t && !strcmp(t, "file") ? ctl_live_path(n) : NULL;
+		const char *t = json_string_value(json_object_get(n, CONTROL_KEY_TYPE));
+		char *p = t && !strcmp(t, CONTROL_TYPE_FILE) ? control_live_path(n) : NULL;
 
 		below = p && !strncmp(p, dir, len) && p[len] == '/';
 		free(p);
@@ -83,11 +83,11 @@ static long round_once(struct detach *d, json_t *live, bool *acted,
 
 	*acted = false;
 	json_array_foreach(live, i, n) {
-		/* "path" is for people (printable); ctl_live_path has the bytes */
-		const char *shown = json_string_value(json_object_get(n, "path"));
-		const char *type = json_string_value(json_object_get(n, "type"));
-		json_int_t opens = json_integer_value(json_object_get(n, "opens"));
-		char *path = ctl_live_path(n);
+		/* "path" is for people (printable); control_live_path has the bytes */
+		const char *shown = json_string_value(json_object_get(n, CONTROL_KEY_PATH));
+		const char *type = json_string_value(json_object_get(n, CONTROL_KEY_TYPE));
+		json_int_t opens = json_integer_value(json_object_get(n, CONTROL_KEY_OPENS));
+		char *path = control_live_path(n);
 		struct error *why = NULL;
 		const char *rel;
 		bool at;
@@ -172,15 +172,13 @@ static int drop_dentry_caches(struct detach *d, struct error **err)
 
 static int settle(struct detach *d, struct error **err)
 {
-	json_t *doc, *live = NULL;
+	json_t *live = NULL;
 	long problems = 0;
 	bool acted;
 	int r;
 
-	doc = ctl_call(d->run, "invalidate", err);
-	if (!doc)
+	if (control_invalidate(d->run, err) < 0)
 		return -1;
-	json_decref(doc);
 	for (r = 0; r < MAX_ROUNDS; r++) {
 		json_decref(live);
 		json_object_clear(d->blocked);
@@ -189,11 +187,9 @@ static int settle(struct detach *d, struct error **err)
 		d->nholders = 0;
 		if (holders_find(d->s->target, &d->holders, &d->nholders) < 0)
 			return error_set(err, errno, "scan /proc");
-		doc = ctl_call(d->run, "live", err);
-		if (!doc)
+		live = control_live(d->run, err);
+		if (!live)
 			return -1;
-		live = json_incref(json_object_get(doc, "live"));
-		json_decref(doc);
 		problems = round_once(d, live, &acted, err);
 		if (problems < 0)
 			break;
@@ -340,8 +336,8 @@ static int detach_mounted(struct detach *d, struct error **err)
 static bool lower_taken_over(struct detach *d)
 {
 	struct error *err = NULL;
-	json_t *st = ctl_call(d->run, "stats", &err);
-	bool yes = json_is_true(json_object_get(st, "taken_over"));
+	json_t *st = control_stats(d->run, &err);
+	bool yes = json_is_true(json_object_get(st, CONTROL_KEY_TAKEN_OVER));
 
 	json_decref(st);
 	error_free(&err);
@@ -468,52 +464,4 @@ out:
 		close(d.metafd);
 	free(d.run);
 	return ret;
-}
-
-int cmd_detach(int argc, char **argv)
-{
-	const struct strategy *st;
-	struct error *err = NULL;
-	struct mount_state s;
-	const char *target = NULL;
-	bool wait = false;
-	char *dir = NULL;
-	int a, code = EXIT_FAILED, lock;
-
-	for (a = 1; a < argc; a++) {
-		if (!strcmp(argv[a], "--wait"))
-			wait = true;
-		else if (argv[a][0] != '-' && !target)
-			target = argv[a];
-		else {
-			fprintf(stderr, "usage: ovlmig detach [--wait] TARGET\n");
-			return EXIT_USAGE;
-		}
-	}
-	if (!target) {
-		fprintf(stderr, "usage: ovlmig detach [--wait] TARGET\n");
-		return EXIT_USAGE;
-	}
-	if (require_root("detach") < 0)
-		return EXIT_USAGE;
-	if (state_find(target, &dir, &s, &err) < 0) {
-		error_report(&err, "ovlmig detach", stderr);
-		return EXIT_USAGE;
-	}
-	lock = state_lock(dir, &err);
-	if (lock >= 0 && state_reload(dir, &s, &err) == 0 &&
-	    (st = strategy_of(&s, &err)) && st->detach(dir, &s, wait, &err) == 0)
-		code = 0;
-	if (err && err->errnum == EAGAIN) {	/* a refusal, not a failure */
-		fprintf(stderr, "ovlmig detach %s: %s\n", s.target, err->msg);
-		error_free(&err);
-	} else if (err) {
-		error_wrap(&err, "detach %s", s.target);
-		error_report(&err, "ovlmig", stderr);
-	}
-	if (lock >= 0)
-		close(lock);
-	state_free(&s);
-	free(dir);
-	return code;
 }

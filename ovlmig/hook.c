@@ -30,24 +30,17 @@
 #include "../common/fsutil.h"
 #include "../common/log_escape.h"
 #include "../common/util.h"
-#include "commands.h"
-#include "hook_input.h"
+#include "hook.h"
 #include "job.h"
 #include "job_pid.h"
 #include "serve.h"
 #include "state.h"
+#include "umount.h"
 
 #define MAX_INPUT (1 << 20)
 
-struct hook {
-	const char *stage;
-	struct hook_input in;
-};
-
-static void hlog(const struct hook *h, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 /* One line per message: what the input put in it is escaped. */
-static void hlog(const struct hook *h, const char *fmt, ...)
+void hook_log(const struct hook *h, const char *fmt, ...)
 {
 	char *path = path_join(state_root(), "hook.log"), stamp[32];
 	char *msg = NULL, *safe = NULL;
@@ -70,7 +63,7 @@ static void hlog(const struct hook *h, const char *fmt, ...)
 		goto out;
 	localtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(f, "%s %s %s: %s\n", stamp, h->stage, h->in.id ? h->in.id : "?",
+	fprintf(f, "%s %s %s: %s\n", stamp, h->stage->name, h->in.id ? h->in.id : "?",
 		safe);
 	fclose(f);
 out:
@@ -130,14 +123,18 @@ static char *read_config(const char *bundle, size_t *len, struct error **err)
 	return text;
 }
 
-static int parse_input(struct hook *h, const char *input, size_t len,
-		       struct error **err)
+int hook_read_input(struct hook *h, int fd, struct error **err)
 {
-	size_t clen;
-	char *config;
+	size_t len, clen;
+	char *input, *config;
 	int ret;
 
-	if (hook_input_state(&h->in, input, len, err) < 0)
+	input = read_all_fd(fd, MAX_INPUT, &len);
+	if (!input)
+		return error_set(err, errno ? errno : ENOMEM, "read state from stdin");
+	ret = hook_input_state(&h->in, input, len, err);
+	free(input);
+	if (ret < 0)
 		return -1;
 	config = read_config(h->in.bundle, &clen, err);
 	if (!config)
@@ -182,14 +179,14 @@ static int create_runtime(struct hook *h, struct error **err)
 	int ret = -1;
 
 	if (state_find(h->in.rootfs, &dir, &s, &none) < 0) {
-		hlog(h, "%s is not an ovlmig mount: nothing to do", h->in.rootfs);
+		hook_log(h, "%s is not an ovlmig mount: nothing to do", h->in.rootfs);
 		error_free(&none);
 		return 0;
 	}
 	if (policy(h, &j, err) < 0 || job_save(dir, &j, err) < 0)
 		goto out;
 	if (!j.migrate) {
-		hlog(h, "%s: io.ovlmig.migrate=false: left lazy", s.target);
+		hook_log(h, "%s: io.ovlmig.migrate=false: left lazy", s.target);
 		ret = 0;
 		goto out;
 	}
@@ -197,11 +194,11 @@ static int create_runtime(struct hook *h, struct error **err)
 	reply = serve_call(req, 200, &none);
 	json_decref(req);
 	if (reply && json_is_true(json_object_get(reply, "ok"))) {
-		hlog(h, "%s: handed to ovlmig serve", s.target);
+		hook_log(h, "%s: handed to ovlmig serve", s.target);
 		ret = 0;
 	} else {
 		/* no serve: a worker in its own session, holding nothing of ours */
-		hlog(h, "%s: no ovlmig serve (%s): starting a worker", s.target,
+		hook_log(h, "%s: no ovlmig serve (%s): starting a worker", s.target,
 		     none ? none->msg : json_string_value(json_object_get(reply, "error")));
 		ret = job_spawn(dir, s.target, true, err) < 0 ? -1 : 0;
 	}
@@ -233,60 +230,35 @@ static int poststop(struct hook *h, struct error **err)
 	error_free(&none);
 	/* a fallback worker records its pid: stopped only if still that job */
 	if (job_pid_stop(dir, &pid, &stopped, &none) < 0) {
-		hlog(h, "%s: %s", s.target, none->msg);
+		hook_log(h, "%s: %s", s.target, none->msg);
 		error_free(&none);
 	} else if (stopped == JOB_STOPPED) {
-		hlog(h, "%s: stopped job %d", s.target, (int)pid);
+		hook_log(h, "%s: stopped job %d", s.target, (int)pid);
 	} else if (stopped == JOB_NOT_OURS) {
-		hlog(h, "%s: job.pid names pid %d, which is not the job: left alone",
+		hook_log(h, "%s: job.pid names pid %d, which is not the job: left alone",
 		     s.target, (int)pid);
 	}
 	if (umount_mount(dir, &s, err) == 0)
-		hlog(h, "%s: unmounted", s.target);
+		hook_log(h, "%s: unmounted", s.target);
 	state_free(&s);
 	free(dir);
 	return *err ? -1 : 0;
 }
 
-int cmd_hook(int argc, char **argv)
+/* createRuntime and its deprecated alias prestart; poststop only warns */
+const struct hook_stage hook_stages[] = {
+	{ "createRuntime", create_runtime, false },
+	{ "prestart", create_runtime, false },
+	{ "poststop", poststop, true },
+};
+const size_t hook_nstages = ARRAY_SIZE(hook_stages);
+
+const struct hook_stage *hook_stage_find(const char *name)
 {
-	struct hook h = { .stage = argc > 1 ? argv[1] : "createRuntime" };
-	struct error *err = NULL;
-	bool parsed, required;
-	size_t len;
-	char *input;
-	int ret = -1;
+	size_t i;
 
-	if (strcmp(h.stage, "createRuntime") && strcmp(h.stage, "prestart") &&
-	    strcmp(h.stage, "poststop")) {
-		fprintf(stderr, "ovlmig hook: unknown stage '%s' (createRuntime, prestart, poststop)\n",
-			h.stage);
-		return EXIT_USAGE;
-	}
-	input = read_all_fd(STDIN_FILENO, MAX_INPUT, &len);
-	if (!input)
-		error_set(&err, errno ? errno : ENOMEM, "read state from stdin");
-	else if (parse_input(&h, input, len, &err) == 0)
-		ret = strcmp(h.stage, "poststop") ? create_runtime(&h, &err) :
-						    poststop(&h, &err);
-	free(input);
-	parsed = h.in.rootfs != NULL;
-	required = h.in.required;
-	if (err) {
-		char *safe = log_escape(err->msg);
-
-		hlog(&h, "%s", err->msg);
-		/* the runtime logs this too */
-		fprintf(stderr, "ovlmig hook %s: %s\n", h.stage, safe ? safe : "out of memory");
-		free(safe);
-		error_free(&err);
-	}
-	hook_input_free(&h.in);
-	/* bad input is refused; a failed migration start fails the container
-	 * only when io.ovlmig.required says so; poststop only warns */
-	if (ret == 0)
-		return 0;
-	if (!strcmp(h.stage, "poststop"))
-		return 0;
-	return required || !parsed ? EXIT_FAILED : 0;
+	for (i = 0; i < hook_nstages; i++)
+		if (!strcmp(name, hook_stages[i].name))
+			return &hook_stages[i];
+	return NULL;
 }

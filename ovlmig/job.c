@@ -13,10 +13,7 @@
 #include <unistd.h>
 
 #include "../common/util.h"
-#include "commands.h"
-#include "job_pid.h"
 #include "migrate.h"
-#include "state.h"
 #include "strategy.h"
 
 int job_save(const char *dir, const struct job *j, struct error **err)
@@ -112,55 +109,19 @@ pid_t job_spawn(const char *dir, const char *target, bool detached,
 	return pid;
 }
 
-/* ovlmig job TARGET: carry out the recorded policy; resumable. */
-int cmd_job(int argc, char **argv)
+int job_run(const char *dir, struct mount_state *s, const struct job *j,
+	    struct error **err)
 {
-	const struct strategy *st;
-	struct error *err = NULL;
-	struct mount_state s;
-	struct job j;
-	char *dir = NULL, *pidfile = NULL;
-	int lock = -1, code = EXIT_FAILED;
+	struct migrate_opts o = { .jobs = 2, .bandwidth_mbps = j->bandwidth_mbps };
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: ovlmig job TARGET\n");
-		return EXIT_USAGE;
-	}
-	if (state_find(argv[1], &dir, &s, &err) < 0 || job_load(dir, &j, &err) < 0) {
-		error_report(&err, "ovlmig job", stderr);
-		free(dir);
-		return EXIT_USAGE;
-	}
-	pidfile = path_join(dir, "job.pid");
-	/* without it poststop cannot stop a worker the hook started */
-	if (job_pid_record(dir, &err) < 0)
-		error_report(&err, "ovlmig job", stderr);
-	printf("job for container %s on %s: migrate %s, detach %s, bandwidth %llu MB/s\n",
-	       j.container, s.target, j.migrate ? "yes" : "no",
-	       j.detach_auto ? "auto" : "manual", (unsigned long long)j.bandwidth_mbps);
-	fflush(stdout);
-	lock = state_lock(dir, &err);
-	if (lock >= 0 && state_reload(dir, &s, &err) == 0 &&
-	    (st = strategy_of(&s, &err))) {
-		struct migrate_opts o = { .jobs = 2, .bandwidth_mbps = j.bandwidth_mbps };
+	const struct strategy *st = strategy_of(s, err);
 
-		code = 0;
-		if (j.migrate && strcmp(s.phase, "migrated") && strcmp(s.phase, "detached"))
-			code = st->migrate(dir, &s, &o, &err) < 0 ? EXIT_FAILED : 0;
-		if (code == 0 && j.migrate && j.detach_auto)
-			code = st->detach(dir, &s, false, &err) < 0 ? EXIT_FAILED : 0;
-	}
-	if (err) {
-		error_wrap(&err, "job %s", s.target);
-		error_report(&err, "ovlmig", stderr);
-	}
-	if (lock >= 0)
-		close(lock);
-	if (pidfile)
-		unlink(pidfile);
-	free(pidfile);
-	job_free(&j);
-	state_free(&s);
-	free(dir);
-	return code;
+	if (!st)
+		return -1;
+	if (j->migrate && strcmp(s->phase, "migrated") &&
+	    strcmp(s->phase, "detached") && st->migrate(dir, s, &o, err) < 0)
+		return -1;
+	if (j->migrate && j->detach_auto && st->detach(dir, s, false, err) < 0)
+		return -1;
+	return 0;
 }

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "../common/error.h"
+#include "state.h"
 
 struct job {
 	char *container;
@@ -31,7 +32,9 @@ void job_free(struct job *j);
  */
 pid_t job_spawn(const char *dir, const char *target, bool detached,
 		struct error **err);
-
-int cmd_job(int argc, char **argv);
+/* Carry out J on the mount S in DIR (lock held): migrate, then detach
+ * if auto. Resumable: what is done is not done again. */
+int job_run(const char *dir, struct mount_state *s, const struct job *j,
+	    struct error **err);
 
 #endif

@@ -21,8 +21,7 @@
 
 #include "../common/fsutil.h"
 #include "../common/util.h"
-#include "commands.h"
-#include "lower.h"
+#include "lowerfs_exec.h"
 #include "state.h"
 
 #define LISTEN_FD 3	/* the keeper inherits its listening socket here */
@@ -129,11 +128,13 @@ static bool exists(const char *dir, const char *name)
 /* A new lowerfs on the same connection; its pid, or -1. */
 static pid_t restart(const struct mount_state *s, const char *run, int devfd)
 {
-	char *bin = lowerfs_binary(), *pidfile = path_join(run, "lowerfs.pid");
-	pid_t child = fork(), pid = -1;
+	char *bin = lowerfs_binary();
+	pid_t child, pid = -1;
 	int status;
-	FILE *f;
 
+	if (!bin)
+		return -1;
+	child = fork();
 	if (child == 0) {
 		if (devfd == 3)		/* dup2 onto itself keeps close-on-exec */
 			fcntl(devfd, F_SETFD, 0);
@@ -146,15 +147,10 @@ static pid_t restart(const struct mount_state *s, const char *run, int devfd)
 		_exit(127);
 	}
 	if (child > 0 && waitpid(child, &status, 0) == child &&
-	    WIFEXITED(status) && WEXITSTATUS(status) == 0 && pidfile &&
-	    (f = fopen(pidfile, "re"))) {
-		if (fscanf(f, "%d", &pid) != 1)
-			pid = -1;
-		fclose(f);
-	}
+	    WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		pid = (pid_t)lowerfs_read_pid(run);
 	free(bin);
-	free(pidfile);
-	return pid;
+	return pid > 0 ? pid : -1;
 }
 
 #define LOCK_FILE "keeper.lock"
@@ -183,30 +179,26 @@ static void hold_lock(void)
 		log_line("ovlmig keep", "lock %s: %s", LOCK_FILE, strerror(errno));
 }
 
-/* ovlmig keep STATE_DIR: hold the connection, restart a crashed lowerfs. */
-int cmd_keep(int argc, char **argv)
+int keeper_run(const char *state_dir, struct error **err)
 {
-	struct error *err = NULL;
 	struct mount_state s;
 	char *run;
 	bool ready;
 	int devfd;
 	pid_t pid;
 
-	if (argc != 2 || state_load(argv[1], &s, &err) < 0) {
-		error_report(&err, "ovlmig keep", stderr);
-		return EXIT_USAGE;
-	}
-	run = lower_run_dir(argv[1]);
+	if (state_load(state_dir, &s, err) < 0)
+		return -1;
+	run = lower_run_dir(state_dir);
 	/* in the state dir, so "." disappears with it (see receive()) */
-	ready = run && chdir(argv[1]) == 0;
+	ready = run && chdir(state_dir) == 0;
 	if (ready)
 		hold_lock();
 	if (!ready || receive(&devfd, &pid) < 0) {
 		log_line("ovlmig keep", "no connection received");
 		free(run);
 		state_free(&s);
-		return EXIT_FAILED;
+		return 1;
 	}
 	close(LISTEN_FD);
 	log_line("ovlmig keep", "holding the FUSE connection of lowerfs %d", (int)pid);

@@ -23,6 +23,12 @@ char *keeper_start(const char *state_dir, struct error **err);
  */
 bool keeper_alive(const char *state_dir);
 
-int cmd_keep(int argc, char **argv);
+/*
+ * The keeper's life (`ovlmig keep STATE_DIR`, started by keeper_start):
+ * hold the connection lowerfs sends, restart a lowerfs that crashes.
+ * Returns 0 when lowerfs ends normally or a restart fails (logged), 1
+ * when no connection ever came (logged), -1 when the state cannot be read.
+ */
+int keeper_run(const char *state_dir, struct error **err);
 
 #endif

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,77 +16,7 @@
 
 #include "../common/util.h"
 #include "keeper.h"
-
-char *lower_run_dir(const char *state_dir)
-{
-	return path_join(state_dir, "lowerfs");
-}
-
-/* $OVLMIG_LOWERFS, else lowerfs beside this executable, else $PATH. */
-char *lowerfs_binary(void)
-{
-	const char *env = getenv("OVLMIG_LOWERFS");
-	char self[PATH_MAX], *p;
-	ssize_t n;
-
-	if (env && *env)
-		return strdup(env);
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0 && (size_t)n < sizeof(self) - 1) {
-		self[n] = '\0';
-		p = path_join(dirname(self), "lowerfs");
-		if (p && access(p, X_OK) == 0)
-			return p;
-		free(p);
-	}
-	return strdup("lowerfs");
-}
-
-static long read_pid(const char *run_dir)
-{
-	char *path = path_join(run_dir, "lowerfs.pid");
-	long pid = 0;
-	FILE *f;
-
-	if (!path)
-		return 0;
-	f = fopen(path, "re");
-	if (f) {
-		if (fscanf(f, "%ld", &pid) != 1)
-			pid = 0;
-		fclose(f);
-	}
-	free(path);
-	return pid;
-}
-
-char **lowerfs_argv(const struct mount_state *s, const char *bin,
-		    const char *run, const char *opt, const char *value)
-{
-	const char *fixed[] = { bin, "--run-dir", run, "--export-support",
-				opt, value, "--cache", s->cache };
-	/*
-	 * export support: datadir's index=on needs it of every layer;
-	 * nofollow never follows an origin and runs as measured, without
-	 */
-	bool exports = !s->strategy || strcmp(s->strategy, "nofollow");
-	size_t i, n = 0, nextra = 0;
-	char **argv;
-
-	while (s->lower_args && s->lower_args[nextra])
-		nextra++;
-	argv = calloc(ARRAY_SIZE(fixed) + nextra + 3, sizeof(*argv));
-	if (!argv)
-		return NULL;
-	for (i = 0; i < ARRAY_SIZE(fixed); i++)
-		if (exports || i != 3)
-			argv[n++] = (char *)fixed[i];
-	for (i = 0; i < nextra; i++)
-		argv[n++] = s->lower_args[i];
-	argv[n++] = s->source;
-	argv[n++] = s->lower;
-	return argv;
-}
+#include "lowerfs_exec.h"
 
 int lower_start(struct mount_state *s, const char *state_dir,
 		struct error **err)
@@ -132,7 +61,7 @@ int lower_start(struct mount_state *s, const char *state_dir,
 			  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		goto out;
 	}
-	s->lowerfs_pid = read_pid(run);
+	s->lowerfs_pid = lowerfs_read_pid(run);
 	s->own_lower = true;
 	ret = 0;
 out:
@@ -229,7 +158,7 @@ pid_t lowerfs_pid(const struct mount_state *s)
 
 	/* the pid file first: a lowerfs restarted by the keeper writes it */
 	if (copy && (run = path_join(dirname(copy), "lowerfs")))
-		pid = read_pid(run);
+		pid = lowerfs_read_pid(run);
 	if (pid <= 0)
 		pid = s->lowerfs_pid;
 	free(copy);

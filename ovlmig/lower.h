@@ -13,16 +13,6 @@ int lower_start(struct mount_state *s, const char *state_dir,
 		struct error **err);
 /* Stop it (SIGTERM, then SIGKILL) and lazy-unmount what is left. */
 void lower_stop(struct mount_state *s);
-/*
- * The command line of S's lowerfs: BIN --run-dir RUN --export-support
- * OPT VALUE --cache ... LOWER_ARGS... SOURCE LOWER. Only the array is
- * malloc'd (it is exec'd right away).
- */
-char **lowerfs_argv(const struct mount_state *s, const char *bin,
-		    const char *run, const char *opt, const char *value);
-/* STATE_DIR/lowerfs, malloc'd. */
-char *lower_run_dir(const char *state_dir);
-char *lowerfs_binary(void);
 /* The pid of the lowerfs serving S now (it may have been restarted), or 0. */
 pid_t lowerfs_pid(const struct mount_state *s);
 /* Is the lowerfs of S still running? */

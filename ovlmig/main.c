@@ -6,9 +6,6 @@
 
 #include "../common/util.h"
 #include "commands.h"
-#include "job.h"
-#include "keeper.h"
-#include "serve.h"
 
 struct command {
 	const char *name;

@@ -11,7 +11,7 @@
 #define OVLMIG_META_H
 
 #include "../common/error.h"
-#include "../lowerfs/image.h"
+#include "../image/tree.h"
 
 /*
  * Materialize IMG in DIR, which must be absent or empty. DIR itself is

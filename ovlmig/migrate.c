@@ -18,36 +18,34 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "../common/cli.h"
 #include "../common/fsutil.h"
 #include "../common/util.h"
-#include "../lowerfs/ctl_client.h"
-#include "../lowerfs/source.h"
+#include "../control/control.h"
+#include "../image/source.h"
 #include "beneath.h"
-#include "commands.h"
 #include "copyup.h"
 #include "lower.h"
+#include "lowerfs_exec.h"
 #include "migrate.h"
 #include "progress.h"
 #include "repin.h"
 #include "state.h"
-#include "strategy.h"
 
 /*
- * One job is every regular file of one directory still to copy up:
+ * One batch is every regular file of one directory still to copy up:
  * copy-ups in one directory never run concurrently, because each one
  * restores the parent's times to what it saw before, and two at once
  * would leave the copy-up time on the directory.
  */
-struct job_file {
+struct batch_file {
 	char *name;
 	struct stat st;
 };
 
-struct job {
+struct dir_batch {
 	int dirfd;		/* overlay directory, dup'd for the job */
 	char *rel;
-	struct job_file *files;
+	struct batch_file *files;
 	size_t nfiles, cap;
 };
 
@@ -59,7 +57,7 @@ struct walker {
 	FILE *deferred;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct job *queue;
+	struct dir_batch *queue;
 	size_t qlen, qcap, busy;
 	bool done;
 	struct error *err;		/* first worker failure */
@@ -75,7 +73,7 @@ struct walker {
  * Running binaries hit by a plain copy-up are left for detach.
  */
 static void copy_file(struct walker *w, int dirfd, const char *rel,
-		      const struct job_file *f)
+		      const struct batch_file *f)
 {
 	char *path = path_join(rel, f->name);
 	int rc;
@@ -114,7 +112,7 @@ static void copy_file(struct walker *w, int dirfd, const char *rel,
 	free(path);
 }
 
-static void run_job(struct walker *w, struct job *j)
+static void run_batch(struct walker *w, struct dir_batch *j)
 {
 	size_t i;
 
@@ -122,7 +120,7 @@ static void run_job(struct walker *w, struct job *j)
 		copy_file(w, j->dirfd, j->rel, &j->files[i]);
 }
 
-static void job_free(struct job *j)
+static void batch_free(struct dir_batch *j)
 {
 	size_t i;
 
@@ -136,11 +134,11 @@ static void job_free(struct job *j)
 	j->dirfd = -1;
 }
 
-static int job_add(struct job *j, const char *name, const struct stat *st)
+static int batch_add(struct dir_batch *j, const char *name, const struct stat *st)
 {
 	if (j->nfiles == j->cap) {
 		size_t cap = j->cap ? 2 * j->cap : 16;
-		struct job_file *f = reallocarray(j->files, cap, sizeof(*f));
+		struct batch_file *f = reallocarray(j->files, cap, sizeof(*f));
 
 		if (!f)
 			return -1;
@@ -157,7 +155,7 @@ static int job_add(struct job *j, const char *name, const struct stat *st)
 static void *worker(void *arg)
 {
 	struct walker *w = arg;
-	struct job j;
+	struct dir_batch j;
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
@@ -169,8 +167,8 @@ static void *worker(void *arg)
 		w->busy++;
 		pthread_cond_broadcast(&w->cond);
 		pthread_mutex_unlock(&w->lock);
-		run_job(w, &j);
-		job_free(&j);
+		run_batch(w, &j);
+		batch_free(&j);
 		pthread_mutex_lock(&w->lock);
 		w->busy--;
 		pthread_cond_broadcast(&w->cond);
@@ -180,7 +178,7 @@ static void *worker(void *arg)
 }
 
 /* Hand the files of one directory to the pool (or do them here). */
-static int enqueue(struct walker *w, int dirfd, const char *rel, struct job *j,
+static int enqueue(struct walker *w, int dirfd, const char *rel, struct dir_batch *j,
 		   struct error **err)
 {
 	if (!j->nfiles)
@@ -188,12 +186,12 @@ static int enqueue(struct walker *w, int dirfd, const char *rel, struct job *j,
 	j->dirfd = dup(dirfd);
 	j->rel = strdup(rel);
 	if (j->dirfd < 0 || !j->rel) {
-		job_free(j);
+		batch_free(j);
 		return error_set(err, errno ? errno : ENOMEM, "queue /%s", rel);
 	}
 	if (w->jobs <= 1) {
-		run_job(w, j);
-		job_free(j);
+		run_batch(w, j);
+		batch_free(j);
 		return 0;
 	}
 	pthread_mutex_lock(&w->lock);
@@ -217,7 +215,7 @@ static int open_dir(int dirfd, const char *name)
 static int copy_tree(struct walker *w, int ovl, int up, const char *rel,
 		     struct error **err)
 {
-	struct job files = { .dirfd = -1 };
+	struct dir_batch files = { .dirfd = -1 };
 	char **names = NULL;
 	size_t n = 0, i;
 	int ret = 0;
@@ -245,7 +243,7 @@ static int copy_tree(struct walker *w, int ovl, int up, const char *rel,
 				w->prog.entries_done++;
 				w->prog.bytes_done += (uint64_t)st.st_size;
 				pthread_mutex_unlock(&w->lock);
-			} else if (job_add(&files, names[i], &st) < 0) {
+			} else if (batch_add(&files, names[i], &st) < 0) {
 				ret = error_set(err, ENOMEM, "/%s", child);
 			}
 			free(child);
@@ -282,7 +280,7 @@ static int copy_tree(struct walker *w, int ovl, int up, const char *rel,
 	dir_names_free(names, n);
 	if (ret == 0)
 		ret = enqueue(w, ovl, rel, &files, err);
-	job_free(&files);
+	batch_free(&files);
 	return ret;
 }
 
@@ -403,10 +401,10 @@ void migrate_totals(const char *dir, uint64_t *entries, uint64_t *bytes)
 {
 	struct error *err = NULL;
 	char *run = lower_run_dir(dir);
-	json_t *st = run ? ctl_call(run, "stats", &err) : NULL;
+	json_t *st = run ? control_stats(run, &err) : NULL;
 
-	*entries = st ? (uint64_t)json_integer_value(json_object_get(st, "entries")) : 0;
-	*bytes = st ? (uint64_t)json_integer_value(json_object_get(st, "bytes_total")) : 0;
+	*entries = st ? (uint64_t)json_integer_value(json_object_get(st, CONTROL_KEY_ENTRIES)) : 0;
+	*bytes = st ? (uint64_t)json_integer_value(json_object_get(st, CONTROL_KEY_BYTES_TOTAL)) : 0;
 	if (*entries)
 		(*entries)--;	/* the root is not copied up */
 	json_decref(st);
@@ -485,74 +483,4 @@ out:
 	pthread_mutex_destroy(&w.lock);
 	pthread_cond_destroy(&w.cond);
 	return ret;
-}
-
-enum { OPT_JOBS = 'j', OPT_BANDWIDTH = 256 };
-
-static const struct cli_option options[] = {
-	{ "jobs", OPT_JOBS, "N", "regular files copied up in parallel (default 2)" },
-	{ "bandwidth", OPT_BANDWIDTH, "MBPS", "limit the copy-up rate to MBPS megabytes/s" },
-	{ "help", 'h', NULL, "show this help" },
-};
-
-int cmd_migrate(int argc, char **argv)
-{
-	struct migrate_opts o = { .jobs = 2 };
-	const struct strategy *st;
-	struct error *err = NULL;
-	struct mount_state s;
-	struct cli_parser p;
-	char *dir = NULL;
-	uint64_t v;
-	int c, code = EXIT_FAILED, lock;
-
-	if (cli_parser_init(&p, options, ARRAY_SIZE(options)) < 0)
-		return EXIT_FAILED;
-	optind = 1;
-	while ((c = cli_next(&p, argc, argv)) != -1) {
-		if (c == 'h') {
-			printf("usage: ovlmig migrate [options] TARGET\n\nOptions:\n");
-			cli_print_options(stdout, options, ARRAY_SIZE(options));
-			cli_parser_free(&p);
-			return 0;
-		}
-		if ((c != OPT_JOBS && c != OPT_BANDWIDTH) ||
-		    parse_u64(optarg, c == OPT_JOBS ? 1 : 0, c == OPT_JOBS ? 64 : 100000, &v) < 0) {
-			fprintf(stderr, "usage: ovlmig migrate [--jobs N] [--bandwidth MBPS] TARGET\n");
-			cli_parser_free(&p);
-			return EXIT_USAGE;
-		}
-		if (c == OPT_JOBS)
-			o.jobs = (unsigned)v;
-		else
-			o.bandwidth_mbps = v;
-	}
-	cli_parser_free(&p);
-	if (argc - optind != 1) {
-		fprintf(stderr, "usage: ovlmig migrate [--jobs N] [--bandwidth MBPS] TARGET\n");
-		return EXIT_USAGE;
-	}
-	if (require_root("migrate") < 0)
-		return EXIT_USAGE;
-	if (state_find(argv[optind], &dir, &s, &err) < 0) {
-		error_report(&err, "ovlmig migrate", stderr);
-		return EXIT_USAGE;
-	}
-	lock = state_lock(dir, &err);
-	if (lock < 0 || state_reload(dir, &s, &err) < 0) {
-		error_report(&err, "ovlmig migrate", stderr);
-	} else if (!strcmp(s.phase, "detached")) {
-		printf("%s: already detached: nothing to migrate\n", s.target);
-		code = 0;
-	} else if ((st = strategy_of(&s, &err)) && st->migrate(dir, &s, &o, &err) == 0) {
-		code = 0;
-	} else {
-		error_wrap(&err, "migrate %s", s.target);
-		error_report(&err, "ovlmig", stderr);
-	}
-	if (lock >= 0)
-		close(lock);
-	state_free(&s);
-	free(dir);
-	return code;
 }

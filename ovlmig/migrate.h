@@ -2,7 +2,6 @@
 #ifndef OVLMIG_MIGRATE_H
 #define OVLMIG_MIGRATE_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 #include "../common/error.h"
@@ -21,10 +20,5 @@ int migrate_run(const char *dir, struct mount_state *s,
 /* What lowerfs says the image holds (entries but the root, bytes): the
  * totals of a migration's progress; 0 when it cannot be asked. */
 void migrate_totals(const char *state_dir, uint64_t *entries, uint64_t *bytes);
-
-/* The core of `ovlmig detach`: migrate first if WAIT, then detach. A
- * refusal because migration is incomplete sets errnum EAGAIN. */
-int detach_mount(const char *dir, struct mount_state *s, bool wait,
-		 struct error **err);
 
 #endif

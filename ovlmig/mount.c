@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * ovlmig mount: start the lazy lower, build the metadata layer from it,
+ * Mount: start the lazy lower, build the metadata layer from it,
  * mount the overlay at TARGET, record the state. Any failure undoes what
  * was done, so nothing stays mounted or running. An upper that detach
  * recorded as detached is mounted on its metadata layer alone, with no
@@ -16,176 +16,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../common/cli.h"
 #include "../common/fsutil.h"
 #include "../common/private_dir.h"
 #include "../common/util.h"
-#include "../lowerfs/image.h"
-#include "../lowerfs/source.h"
+#include "../image/tree.h"
+#include "../image/source.h"
 #include "cache_dir.h"
-#include "commands.h"
 #include "detached.h"
+#include "exit_code.h"
 #include "lower.h"
+#include "mount.h"
 #include "overlay.h"
 #include "paths.h"
 #include "shutdown.h"
 #include "state.h"
 #include "strategy.h"
-
-enum { OPT_STRATEGY = 256, OPT_SOURCE, OPT_LOWER_MOUNT, OPT_UPPER, OPT_WORK,
-       OPT_META, OPT_CACHE, OPT_NAME, OPT_SHUTDOWN_LOWER, OPT_XINO,
-       OPT_INSECURE, OPT_INDEX, OPT_PLATFORM, OPT_PREFETCH, OPT_PREFETCH_LIST,
-       OPT_PREFETCH_BANDWIDTH, OPT_WHOLE_FILE_MAX };
-
-static const struct cli_option options[] = {
-	{ "strategy", OPT_STRATEGY, "auto|datadir|nofollow",
-	  "how the lower is made detachable (default auto: nofollow where the kernel has xino=nofollow, "
-	  "else datadir; exit 3 if the kernel cannot)" },
-	{ "source", OPT_SOURCE, "SOURCE", "the image, served by lowerfs (e.g. dir:/path); a detached upper needs none" },
-	{ "lower-mount", OPT_LOWER_MOUNT, "PATH", "use an already mounted filesystem as the lower" },
-	{ "shutdown-lower", OPT_SHUTDOWN_LOWER, NULL, "at detach, shut the lower down (XFS: XFS_IOC_GOINGDOWN)" },
-	{ "upper", OPT_UPPER, "DIR", "the writable layer" },
-	{ "work", OPT_WORK, "DIR", "overlayfs work directory (same filesystem as --upper)" },
-	{ "meta", OPT_META, "DIR", "metadata layer (default: .NAME.meta beside the upper)" },
-	{ "cache", OPT_CACHE, "DIR", "lowerfs cache (default: .NAME.cache beside the upper)" },
-	{ "name", OPT_NAME, "NAME", "state name (default: derived from TARGET)" },
-	{ "xino", OPT_XINO, "on|off|auto", "overlayfs xino: one st_dev for every file (default: the kernel's)" },
-	/* handed to lowerfs (see lowerfs --help), paths made absolute */
-	{ "insecure", OPT_INSECURE, NULL, "remote images: no TLS verification, plain http registries" },
-	{ "index", OPT_INDEX, "FILE", "remote images: a layer index to use (repeatable)" },
-	{ "platform", OPT_PLATFORM, "OS/ARCH", "remote images: the platform to pick (default linux/amd64)" },
-	{ "prefetch", OPT_PREFETCH, NULL, "fetch the whole image in the background after mounting" },
-	{ "prefetch-list", OPT_PREFETCH_LIST, "FILE", "prefetch these paths first" },
-	{ "prefetch-bandwidth", OPT_PREFETCH_BANDWIDTH, "MBPS", "cap the background prefetch" },
-	{ "whole-file-max", OPT_WHOLE_FILE_MAX, "BYTES", "larger files are read by chunks, not fetched whole" },
-	{ "help", 'h', NULL, "show this help" },
-};
-
-struct mount_args {
-	const char *strategy, *source, *lower_mount, *upper, *work, *meta;
-	const char *cache, *name, *target, *xino;
-	bool shutdown_lower;
-	char **lower_args;	/* lowerfs options, NULL-terminated */
-	size_t nlower_args;
-};
-
-static const struct cli_option *option_of(int key)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(options) - 1; i++)
-		if (options[i].key == key)
-			break;
-	return &options[i];
-}
-
-/*
- * Keep "--NAME [VALUE]" for lowerfs's command line; a FILE made absolute:
- * a keeper restarts lowerfs from another directory.
- */
-static int add_lower_arg(struct mount_args *a, const struct cli_option *o,
-			 const char *value)
-{
-	const char *name = o->name;
-	char **args = reallocarray(a->lower_args, a->nlower_args + 3,
-				   sizeof(*args));
-
-	if (!args) {
-		fprintf(stderr, "ovlmig mount: out of memory\n");
-		return -1;
-	}
-	a->lower_args = args;
-	args[a->nlower_args] = NULL;
-	if (asprintf(&args[a->nlower_args], "--%s", name) < 0) {
-		args[a->nlower_args] = NULL;
-		return -1;
-	}
-	a->nlower_args++;
-	args[a->nlower_args] = NULL;
-	if (value) {
-		struct error *err = NULL;
-
-		args[a->nlower_args] = o->arg && !strcmp(o->arg, "FILE") && value[0] != '/' ?
-				       absolute_path(value, &err) : strdup(value);
-		if (!args[a->nlower_args]) {
-			if (!err)
-				error_set(&err, ENOMEM, "--%s", name);
-			error_wrap(&err, "--%s", name);
-			error_report(&err, "ovlmig mount", stderr);
-			return -1;
-		}
-		args[++a->nlower_args] = NULL;
-	}
-	return 0;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: ovlmig mount [options] TARGET\n\nOptions:\n");
-	cli_print_options(f, options, ARRAY_SIZE(options));
-}
-
-static int parse(int argc, char **argv, struct mount_args *a)
-{
-	struct cli_parser p;
-	int c;
-
-	memset(a, 0, sizeof(*a));
-	a->strategy = "auto";
-	if (cli_parser_init(&p, options, ARRAY_SIZE(options)) < 0)
-		return -1;
-	optind = 1;
-	while ((c = cli_next(&p, argc, argv)) != -1) {
-		switch (c) {
-		case OPT_STRATEGY: a->strategy = optarg; break;
-		case OPT_SOURCE: a->source = optarg; break;
-		case OPT_LOWER_MOUNT: a->lower_mount = optarg; break;
-		case OPT_SHUTDOWN_LOWER: a->shutdown_lower = true; break;
-		case OPT_UPPER: a->upper = optarg; break;
-		case OPT_WORK: a->work = optarg; break;
-		case OPT_META: a->meta = optarg; break;
-		case OPT_CACHE: a->cache = optarg; break;
-		case OPT_NAME: a->name = optarg; break;
-		case OPT_XINO: a->xino = optarg; break;
-		case OPT_INSECURE:
-		case OPT_INDEX:
-		case OPT_PLATFORM:
-		case OPT_PREFETCH:
-		case OPT_PREFETCH_LIST:
-		case OPT_PREFETCH_BANDWIDTH:
-		case OPT_WHOLE_FILE_MAX:
-			if (add_lower_arg(a, option_of(c),
-					  option_of(c)->arg ? optarg : NULL) < 0) {
-				cli_parser_free(&p);
-				return -1;
-			}
-			break;
-		case 'h': usage(stdout); cli_parser_free(&p); exit(0);
-		default: cli_parser_free(&p); usage(stderr); return -1;
-		}
-	}
-	cli_parser_free(&p);
-	if (argc - optind != 1) {
-		fprintf(stderr, "ovlmig mount: expected one TARGET\n");
-		return -1;
-	}
-	a->target = argv[optind];
-	/* neither: only for an upper that was detached (see cmd_mount) */
-	if (a->source && a->lower_mount) {
-		fprintf(stderr, "ovlmig mount: give exactly one of --source and --lower-mount\n");
-		return -1;
-	}
-	if (a->xino && strcmp(a->xino, "on") && strcmp(a->xino, "off") &&
-	    strcmp(a->xino, "auto")) {
-		fprintf(stderr, "ovlmig mount: --xino on, off or auto\n");
-		return -1;
-	}
-	if (!a->upper || !a->work) {
-		fprintf(stderr, "ovlmig mount: --upper and --work are required\n");
-		return -1;
-	}
-	return 0;
-}
 
 /* Is DIR already the upper (or work) directory of a mounted overlay? */
 static int upper_in_use(const char *dir)
@@ -490,42 +335,37 @@ static int fill_state(struct mount_args *a, struct mount_state *s,
 	return 0;
 }
 
-int cmd_mount(int argc, char **argv)
+int mount_run(struct mount_args *a, struct error **errp)
 {
 	struct mount_state s = { 0 };
 	struct error *err = NULL;
-	struct mount_args a;
 	char *dir = NULL, *name = NULL, *upper = NULL, *source = NULL;
 	char *rmeta = NULL, *rsource = NULL, *rstrategy = NULL;
 	int code = EXIT_USAGE, detached = 0;
 	struct stat st;
 
-	if (parse(argc, argv, &a) < 0 || require_root("mount") < 0) {
-		state_free_args(a.lower_args);
-		return EXIT_USAGE;
-	}
-	if (stat(a.target, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		error_set(&err, errno ? errno : ENOTDIR, "target %s", a.target);
+	if (stat(a->target, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		error_set(&err, errno ? errno : ENOTDIR, "target %s", a->target);
 		goto fail;
 	}
 	/* an upper that detach recorded needs no lower: its image may be gone */
-	upper = realpath(a.upper, NULL);
+	upper = realpath(a->upper, NULL);
 	if (upper && (detached = detached_record_find(upper, &rmeta, &rsource, &rstrategy, &err)) < 0)
 		goto fail;
-	if (a.source && !(source = source_absolute(a.source, &err))) {
-		error_wrap(&err, "source %s", a.source);
+	if (a->source && !(source = source_absolute(a->source, &err))) {
+		error_wrap(&err, "source %s", a->source);
 		goto fail;
 	}
-	if (!detached && check_lower(&a, source, &err) < 0)
+	if (!detached && check_lower(a, source, &err) < 0)
 		goto fail;
-	if (make_dirs(a.upper, 0755, &err) < 0 || make_dirs(a.work, 0755, &err) < 0)
+	if (make_dirs(a->upper, 0755, &err) < 0 || make_dirs(a->work, 0755, &err) < 0)
 		goto fail;
-	if (upper_in_use(a.upper) || upper_in_use(a.work)) {
+	if (upper_in_use(a->upper) || upper_in_use(a->work)) {
 		error_set(&err, EBUSY, "upper %s or work %s is already used by a mounted overlay",
-			  a.upper, a.work);
+			  a->upper, a->work);
 		goto fail;
 	}
-	name = a.name ? strdup(a.name) : state_default_name(a.target);
+	name = a->name ? strdup(a->name) : state_default_name(a->target);
 	if (!name || !*name || strchr(name, '/') || name[0] == '.') {
 		error_set(&err, EINVAL, "bad name '%s'", name ? name : "");
 		goto fail;
@@ -544,20 +384,20 @@ int cmd_mount(int argc, char **argv)
 			  name, dir ? dir : "?");
 		goto fail;
 	}
-	if (fill_state(&a, &s, name, &source, detached, &rmeta, &rsource, &err) < 0)
+	if (fill_state(a, &s, name, &source, detached, &rmeta, &rsource, &err) < 0)
 		goto fail;
 	/* what someone else plants there would reach the container */
 	if ((s.meta && dir_check_private("metadata layer", s.meta, &err) < 0) ||
 	    (s.cache && dir_check_private("cache directory", s.cache, &err) < 0))
 		goto fail;
 	if (detached) {
-		if (mount_detached(&a, &s, rstrategy, dir, &code, &err) < 0)
+		if (mount_detached(a, &s, rstrategy, dir, &code, &err) < 0)
 			goto fail;
 		printf("%s: mounted detached upper %s %s (no lower; strategy %s, state %s)\n",
 		       s.target, s.upper, s.meta ? "on its metadata layer alone" : "alone",
 		       s.strategy, dir);
 	} else {
-		if (do_mount(&a, &s, dir, &code, &err) < 0)
+		if (do_mount(a, &s, dir, &code, &err) < 0)
 			goto fail;
 		if (s.own_lower)
 			printf("%s: mounted (strategy %s, lowerfs pid %ld, state %s)\n",
@@ -569,11 +409,10 @@ int cmd_mount(int argc, char **argv)
 	code = 0;
 	goto out;
 fail:
-	error_wrap(&err, "mount %s", a.target);
-	error_report(&err, "ovlmig", stderr);
+	error_wrap(&err, "mount %s", a->target);
+	*errp = err;
 out:
 	state_free(&s);
-	state_free_args(a.lower_args);
 	free(dir);
 	free(name);
 	free(upper);

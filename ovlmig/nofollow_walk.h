@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "../common/error.h"
-#include "../lowerfs/source.h"
+#include "../image/source.h"
 #include "link_table.h"
 #include "progress.h"
 

@@ -13,7 +13,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "../lowerfs/copy.h"
+#include "../image/copy.h"
 #include "beneath.h"
 
 /*

@@ -21,7 +21,6 @@
 
 #include "../common/fsutil.h"
 #include "../common/util.h"
-#include "commands.h"
 #include "job.h"
 #include "state.h"
 #include "status.h"
@@ -130,8 +129,13 @@ static json_t *handle(json_t *req)
 
 	if (!op)
 		return json_pack("{s:s}", "error", "no op");
-	if (!strcmp(op, "status"))
-		return json_pack("{s:o}", "mounts", status_all());
+	if (!strcmp(op, "status")) {
+		json_t *list = json_array();
+
+		if (list && status_all(list, &err) < 0)
+			error_free(&err);	/* what could be read */
+		return json_pack("{s:o}", "mounts", list);
+	}
 	if (strcmp(op, "register") && strcmp(op, "stop"))
 		return json_pack("{s:s+}", "error", "unknown op ", op);
 	if (!target || state_find(target, &dir, &s, &err) < 0) {
@@ -218,29 +222,20 @@ static int listen_on(const char *path, struct error **err)
 	return fd;
 }
 
-int cmd_serve(int argc, char **argv)
+int serve_run(struct error **err)
 {
-	struct error *err = NULL;
 	char *path = serve_socket_path();
+	struct error *resume_err = NULL;
 	struct pollfd p[2];
 	sigset_t sigs;
 	int lfd, sfd, i;
 
-	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: ovlmig serve\n");
+	if (!path)
+		return error_set(err, ENOMEM, "serve socket");
+	if (make_dirs(state_root(), 0700, err) < 0 ||
+	    (lfd = listen_on(path, err)) < 0) {
 		free(path);
-		return EXIT_USAGE;
-	}
-	if (require_root("serve") < 0) {
-		free(path);
-		return EXIT_USAGE;
-	}
-	if (!path || make_dirs(state_root(), 0700, &err) < 0 ||
-	    (lfd = listen_on(path, &err)) < 0) {
-		error_report(&err, "ovlmig serve", stderr);
-		free(path);
-		return EXIT_FAILED;
+		return -1;
 	}
 	signal(SIGPIPE, SIG_IGN);	/* a client gone before its reply */
 	sigemptyset(&sigs);
@@ -250,8 +245,8 @@ int cmd_serve(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	log_line("ovlmig serve", "listening on %s", path);
-	if (state_each(resume_one, NULL, &err) < 0)
-		error_report(&err, "ovlmig serve: resume", stderr);
+	if (state_each(resume_one, NULL, &resume_err) < 0)
+		error_report(&resume_err, "ovlmig serve: resume", stderr);
 	p[0] = (struct pollfd){ lfd, POLLIN, 0 };
 	p[1] = (struct pollfd){ sfd, POLLIN, 0 };
 	for (;;) {

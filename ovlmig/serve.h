@@ -20,6 +20,7 @@ char *serve_socket_path(void);
  * (errno ECONNREFUSED/ENOENT when none runs). */
 json_t *serve_call(json_t *req, int timeout_ms, struct error **err);
 
-int cmd_serve(int argc, char **argv);
+/* Listen and serve until SIGTERM or SIGINT; -1 when it cannot listen. */
+int serve_run(struct error **err);
 
 #endif

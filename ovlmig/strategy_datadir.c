@@ -10,8 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../lowerfs/image.h"
-#include "../lowerfs/source.h"
+#include "../image/tree.h"
+#include "../image/source.h"
+#include "detach.h"
 #include "meta.h"
 #include "migrate.h"
 #include "overlay.h"

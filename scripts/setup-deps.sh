@@ -11,6 +11,8 @@ packages=(
 	libjansson-dev libzstd-dev zlib1g-dev libssl-dev libsodium-dev
 	# tests: unit framework, sanitizer runtime, tree tools, mounts
 	libcmocka-dev attr xfsprogs util-linux procps jq time
+	# the EROFS writer's independent checks: fsck.erofs, dump.erofs, mkfs.erofs
+	erofs-utils
 	# container runtimes and a static busybox for the runtime tests
 	runc crun busybox-static
 	# benchmarks: the FUSE baseline

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../lowerfs/control.h"
+#include "../../lowerfs/control_server.h"
 
 static struct lowerfs *server(void)
 {

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../lowerfs/layer_index.h"
+#include "../../image/layer_index.h"
 
 struct mem {
 	const uint8_t *p;

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lowerfs/layer_index.h"
+#include "../../image/layer_index.h"
 
 static void decode(const uint8_t *data, size_t size)
 {

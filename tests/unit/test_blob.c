@@ -16,9 +16,9 @@
 
 #include "../../common/fsutil.h"
 #include "../../common/util.h"
-#include "../../lowerfs/blob.h"
-#include "../../lowerfs/digest.h"
-#include "../../lowerfs/fetch.h"
+#include "../../image/blob.h"
+#include "../../image/digest.h"
+#include "../../image/fetch.h"
 
 #define CHUNK (64u << 10)
 #define SIZE (20 * CHUNK + 1234)	/* the last chunk is short */

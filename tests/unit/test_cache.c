@@ -13,8 +13,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "../../lowerfs/cache.h"
-#include "../../lowerfs/source.h"
+#include "../../image/cache.h"
+#include "../../image/source.h"
 
 struct fixture {
 	char dir[64];

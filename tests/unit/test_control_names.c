@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../lowerfs/control.h"
+#include "../../lowerfs/control_server.h"
 
 static struct lowerfs fs;
 static uint32_t n_bad, n_dbad, n_ok, d;

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../../lowerfs/flatten.h"
+#include "../../image/flatten.h"
 
 #define MAX_ENTRIES 32
 

@@ -25,8 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../lowerfs/flatten.h"
-#include "../../lowerfs/layer_index.h"
+#include "../../image/flatten.h"
+#include "../../image/layer_index.h"
 
 #define NAMES 200000
 #define STAGES 18		/* 2^18 names from 18 colliding pairs */

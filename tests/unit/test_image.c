@@ -1,156 +1,202 @@
 // SPDX-License-Identifier: MIT
+/* The public image API (image/image.h) over a dir source in a temp dir. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include "../../lowerfs/image.h"
+#include "../../image/image.h"
 
-static struct image_attr attr(mode_t mode)
+#define TEXT "hello, image"
+
+struct fixture {
+	char dir[64];
+	int dirfd;
+	struct image_handle *h;
+};
+
+static void make_at(int dirfd, const char *name, const char *data)
 {
-	struct image_attr a = { .mode = mode, .uid = 1, .gid = 2, .size = 10 };
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL, 0644);
 
-	return a;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, strlen(data)), (ssize_t)strlen(data));
+	assert_int_equal(close(fd), 0);
 }
 
-/* root/{a (file), d/ {b (file, hardlink of a), e/}, l -> a} */
-static void build(struct image *img)
+static int setup(void **state)
 {
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct source_opts o = { 0 };
 	struct error *err = NULL;
-	struct image_attr dir = attr(S_IFDIR | 0755), file = attr(S_IFREG | 04755),
-			  lnk = attr(S_IFLNK | 0777);
-	uint32_t a, d, e, l;
+	char *spec;
 
-	lnk.link = "a";
-	image_init(img);
-	assert_int_equal(image_add_root(img, &dir, &err), 0);
-	assert_int_equal(image_add(img, 0, "a", &file, &a, &err), 0);
-	assert_int_equal(image_add(img, 0, "d", &dir, &d, &err), 0);
-	assert_int_equal(image_link(img, d, "b", a, &err), 0);
-	assert_int_equal(image_add(img, d, "e", &dir, &e, &err), 0);
-	assert_int_equal(image_add(img, 0, "l", &lnk, &l, &err), 0);
-	assert_int_equal(image_finalize(img, &err), 0);
+	assert_non_null(f);
+	strcpy(f->dir, "/tmp/ovlmig-unit.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	f->dirfd = open(f->dir, O_DIRECTORY | O_RDONLY);
+	assert_true(f->dirfd >= 0);
+	assert_int_equal(mkdirat(f->dirfd, "src", 0755), 0);
+	assert_int_equal(mkdirat(f->dirfd, "src/a", 0755), 0);
+	make_at(f->dirfd, "src/a/b", TEXT);
+	assert_int_equal(symlinkat("a/b", f->dirfd, "src/link"), 0);
+	assert_int_equal(mkdirat(f->dirfd, "out", 0700), 0);
+	assert_true(asprintf(&spec, "dir:%s/src", f->dir) > 0);
+	assert_int_equal(image_open(spec, &o, &f->h, &err), 0);
 	assert_null(err);
+	free(spec);
+	*state = f;
+	return 0;
 }
 
-static void test_lookup_and_links(void **state)
+static int teardown(void **state)
 {
-	struct image img;
-	uint32_t a, d;
+	struct fixture *f = *state;
+	char *cmd;
 
-	(void)state;
-	build(&img);
-	a = image_lookup(&img, 0, "a", 1);
-	d = image_lookup(&img, 0, "d", 1);
-	assert_int_not_equal(a, IMAGE_NONE);
-	assert_int_equal(image_lookup(&img, d, "b", 1), a);
-	assert_int_equal(image_lookup(&img, 0, "b", 1), IMAGE_NONE);
-	/* a prefix of a name is not the name */
-	assert_int_equal(image_lookup(&img, 0, "ab", 1), a);
-	assert_int_equal(image_lookup(&img, 0, "ab", 2), IMAGE_NONE);
-	assert_int_equal(img.nodes[a].nlink, 2);	/* a and d/b */
-	assert_int_equal(img.nodes[0].nlink, 3);	/* ., .., d */
-	assert_int_equal(img.nodes[d].nlink, 3);	/* d has e */
-	assert_int_equal(img.nodes[a].mode, S_IFREG | 04755);
-	assert_string_equal(img.nodes[image_lookup(&img, 0, "l", 1)].link, "a");
-	assert_int_equal(img.nodes[image_lookup(&img, 0, "l", 1)].size, 1);
-	image_free(&img);
+	image_close(f->h);
+	close(f->dirfd);
+	assert_true(asprintf(&cmd, "rm -rf '%s'", f->dir) > 0);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(f);
+	return 0;
 }
 
-static void test_paths(void **state)
+static void test_resolve(void **state)
 {
-	struct image img;
-	char *p;
+	struct fixture *f = *state;
+	const struct image *img = image_tree(f->h);
+	uint32_t b = image_resolve(f->h, "a/b");
 
-	(void)state;
-	build(&img);
-	p = image_path(&img, 0);
-	assert_string_equal(p, "");
-	free(p);
-	p = image_path(&img, image_lookup(&img, image_lookup(&img, 0, "d", 1), "e", 1));
-	assert_string_equal(p, "d/e");
-	free(p);
-	/* a hardlink's path is its first name */
-	p = image_path(&img, image_lookup(&img, 0, "a", 1));
-	assert_string_equal(p, "a");
-	free(p);
-	image_free(&img);
+	assert_int_equal(image_resolve(f->h, ""), 0);
+	assert_int_not_equal(b, IMAGE_NONE);
+	assert_true(S_ISREG(img->nodes[b].mode));
+	assert_int_equal(img->nodes[b].size, strlen(TEXT));
+	assert_true(S_ISLNK(img->nodes[image_resolve(f->h, "link")].mode));
+	assert_int_equal(image_resolve(f->h, "a/../a/b"), IMAGE_NONE);
+	assert_int_equal(image_resolve(f->h, "./a"), IMAGE_NONE);
+	assert_int_equal(image_resolve(f->h, "a/b/c"), IMAGE_NONE);
+	assert_int_equal(image_resolve(f->h, "missing"), IMAGE_NONE);
 }
 
-static void test_bad_names(void **state)
+static int count_node(const struct image *img, uint32_t node, void *arg)
 {
-	struct image_attr dir = attr(S_IFDIR | 0755), file = attr(S_IFREG | 0644);
-	const char *bad[] = { "", ".", "..", "a/b", "/abs" };
+	uint32_t *seen = arg;
+
+	/* parents come first: the parent was counted already */
+	if (node)
+		assert_true(img->nodes[node].parent < node);
+	(*seen)++;
+	return 0;
+}
+
+static int stop_at_two(const struct image *img, uint32_t node, void *arg)
+{
+	(void)img;
+	(void)arg;
+	return node == 2 ? 7 : 0;
+}
+
+static void test_walk(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t seen = 0;
+
+	assert_int_equal(image_walk(f->h, count_node, &seen), 0);
+	/* root, a, a/b, link */
+	assert_int_equal(seen, 4);
+	assert_int_equal(image_walk(f->h, stop_at_two, NULL), 7);
+}
+
+static void test_read_range(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t b = image_resolve(f->h, "a/b");
 	struct error *err = NULL;
-	struct image img;
-	uint32_t n, f;
-	size_t i;
+	char buf[64] = "";
 
-	(void)state;
-	image_init(&img);
-	assert_int_equal(image_add_root(&img, &dir, &err), 0);
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(image_add(&img, 0, bad[i], &file, &n, &err), -1);
-		assert_non_null(strstr(err->msg, "invalid entry name"));
-		error_free(&err);
-	}
-	/* files are not directories; directories cannot be hardlinked */
-	assert_int_equal(image_add(&img, 0, "f", &file, &f, &err), 0);
-	assert_int_equal(image_add(&img, f, "x", &file, &n, &err), -1);
+	assert_int_equal(image_read(f->h, b, 7, buf, sizeof(buf), &err), 5);
+	assert_memory_equal(buf, "image", 5);
+	assert_int_equal(image_read(f->h, b, 100, buf, sizeof(buf), &err), 0);
+	assert_int_equal(image_read(f->h, 0, 0, buf, 1, &err), -1);
+	assert_int_equal(err->errnum, EINVAL);
 	error_free(&err);
-	assert_int_equal(image_link(&img, 0, "root-again", 0, &err), -1);
-	error_free(&err);
-	/* duplicates are found when the image is finalized */
-	assert_int_equal(image_add(&img, 0, "f", &file, &n, &err), 0);
-	assert_int_equal(image_finalize(&img, &err), -1);
-	assert_non_null(strstr(err->msg, "duplicate entry 'f'"));
-	error_free(&err);
-	image_free(&img);
 }
 
-static void test_overlay_xattrs_dropped(void **state)
+static void test_fetch_into_dir(void **state)
 {
+	struct fixture *f = *state;
+	uint32_t b = image_resolve(f->h, "a/b");
 	struct error *err = NULL;
-	struct image img;
+	char buf[64] = "";
+	int out = openat(f->dirfd, "out", O_DIRECTORY | O_RDONLY), fd;
 
-	(void)state;
-	build(&img);
-	assert_int_equal(image_add_xattr(&img, 1, "trusted.overlay.opaque", "y", 1, &err), 0);
-	assert_int_equal(image_add_xattr(&img, 1, "trusted.overlay.redirect", "/x", 2, &err), 0);
-	assert_int_equal(image_add_xattr(&img, 1, "security.capability", "\1\2", 2, &err), 0);
-	assert_int_equal(image_add_xattr(&img, 1, "trusted.overlayfoo", "", 0, &err), 0);
-	assert_int_equal(img.nodes[1].nxattrs, 2);
-	assert_string_equal(img.nodes[1].xattrs[0].name, "security.capability");
-	assert_string_equal(img.nodes[1].xattrs[1].name, "trusted.overlayfoo");
-	image_free(&img);
+	assert_true(out >= 0);
+	assert_int_equal(image_fetch(f->h, b, out, "b.data", &err), 0);
+	fd = openat(out, "b.data", O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, buf, sizeof(buf)), (ssize_t)strlen(TEXT));
+	assert_string_equal(buf, TEXT);
+	close(fd);
+	/* never over an existing name, never beyond DIRFD */
+	assert_int_equal(image_fetch(f->h, b, out, "b.data", &err), -1);
+	assert_int_equal(err->errnum, EEXIST);
+	error_free(&err);
+	assert_int_equal(image_fetch(f->h, b, out, "../escape", &err), -1);
+	assert_int_equal(err->errnum, EINVAL);
+	error_free(&err);
+	assert_int_equal(faccessat(f->dirfd, "escape", F_OK, 0), -1);
+	close(out);
 }
 
-static void test_fingerprint(void **state)
+static void test_bad_spec(void **state)
 {
-	struct image a, b;
+	struct source_opts o = { 0 };
+	struct image_handle *h = NULL;
+	struct error *err = NULL;
 
 	(void)state;
-	build(&a);
-	build(&b);
-	assert_true(image_fingerprint(&a) == image_fingerprint(&b));
-	b.nodes[1].mtime.tv_nsec++;
-	assert_true(image_fingerprint(&a) != image_fingerprint(&b));
-	image_free(&a);
-	image_free(&b);
+	assert_int_equal(image_open("nope:/x", &o, &h, &err), -1);
+	assert_null(h);
+	assert_non_null(strstr(err->msg, "unknown kind"));
+	error_free(&err);
+}
+
+static char logged[128];
+
+static void capture(const char *fmt, va_list ap)
+{
+	vsnprintf(logged, sizeof(logged), fmt, ap);
+}
+
+static void test_log_hook(void **state)
+{
+	(void)state;
+	image_set_log(capture);
+	errno = ENOENT;
+	image_log("layer %d: %m", 3);
+	image_set_log(NULL);
+	assert_string_equal(logged, "layer 3: No such file or directory");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lookup_and_links),
-		cmocka_unit_test(test_paths),
-		cmocka_unit_test(test_bad_names),
-		cmocka_unit_test(test_overlay_xattrs_dropped),
-		cmocka_unit_test(test_fingerprint),
+		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fetch_into_dir, setup, teardown),
+		cmocka_unit_test(test_bad_spec),
+		cmocka_unit_test(test_log_hook),
 	};
 
 	return cmocka_run_group_tests_name("image", tests, NULL, NULL);

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lowerfs/ctl_client.h"
-#include "../../lowerfs/json_path.h"
+#include "../../control/control.h"
+#include "../../common/json_path.h"
 
 static void test_utf8_as_is(void **state)
 {
@@ -49,7 +49,7 @@ static void test_bytes_kept(void **state)
 	o = json_loads(text, 0, NULL);
 	free(text);
 	assert_non_null(o);
-	back = ctl_live_path(o);
+	back = control_live_path(o);
 	assert_string_equal(back, "/d/\xff\xfe\\x");
 	free(back);
 	json_decref(o);

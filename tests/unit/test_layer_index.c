@@ -27,7 +27,7 @@
 #include <zstd.h>
 
 #include "../../common/util.h"
-#include "../../lowerfs/layer_index.h"
+#include "../../image/layer_index.h"
 
 #define CHUNK (64u << 10)
 

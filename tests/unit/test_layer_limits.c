@@ -24,7 +24,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "../../lowerfs/layer_index.h"
+#include "../../image/layer_index.h"
 
 #define CHUNK (64u << 10)
 #define HEADER 88

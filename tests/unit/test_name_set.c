@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "../../common/keyed_hash.h"
-#include "../../lowerfs/name_set.h"
+#include "../../image/name_set.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 

@@ -22,10 +22,10 @@
 
 #include "../../common/fsutil.h"
 #include "../../common/util.h"
-#include "../../lowerfs/digest.h"
-#include "../../lowerfs/fetch_auth.h"
-#include "../../lowerfs/manifest.h"
-#include "../../lowerfs/registry.h"
+#include "../../image/digest.h"
+#include "../../image/fetch_auth.h"
+#include "../../image/manifest.h"
+#include "../../image/registry.h"
 
 #define GZ "application/vnd.oci.image.layer.v1.tar+gzip"
 #define ZST "application/vnd.oci.image.layer.v1.tar+zstd"

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The local file cache: one file per regular node, fetched whole on first
+ * open and then served from local disk (with FUSE passthrough). A file is
+ * present only once completely fetched (written under a temporary name,
+ * then renamed). Its sha256 is recorded then, in an xattr only root can
+ * set (trusted.lowerfs.sha256), so a file found later is served only if
+ * it has the image's size and that digest: a planted or altered file is
+ * fetched again. The cache is tied to one image by its fingerprint;
+ * another image wipes it.
+ */
+#ifndef IMAGE_CACHE_H
+#define IMAGE_CACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../common/error.h"
+#include "tree.h"
+#include "source.h"
+
+struct cache {
+	char *dir;
+	int dirfd;
+};
+
+int cache_open(const char *dir, uint64_t fingerprint, struct cache **out,
+	       struct error **err);
+void cache_close(struct cache *c);
+
+/*
+ * The cached file of NODE opened read-only, if it is SIZE bytes and (when
+ * HASH) its data has the sha256 recorded when it was fetched. -1 when
+ * absent; -1 with *WHY set when it was there but refused (cache_fill
+ * then replaces it).
+ */
+int cache_lookup(struct cache *c, uint32_t node, uint64_t size, bool hash,
+		 struct error **why);
+/* Fetch NODE from SRC into the cache; returns it opened read-only. */
+int cache_fill(struct cache *c, struct source *src, const struct image *img,
+	       uint32_t node, struct error **err);
+/* Remove every cached file and the cache directory's own files. */
+int cache_wipe(struct cache *c, struct error **err);
+
+#endif

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The image as a library: no FUSE, no mounts. Open a SOURCE ("dir:PATH",
+ * "tar:L1,L2", "oci:DIR[:TAG]", "docker://REG/NAME:TAG"), walk and look
+ * up its entries, read a range of a file, fetch a whole file into a
+ * directory. lowerfs serves an image over FUSE with this; ovlmig and the
+ * tools use it without a mount. Logging goes to the hook set with
+ * image_set_log() (log.h).
+ */
+#ifndef IMAGE_IMAGE_H
+#define IMAGE_IMAGE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../common/error.h"
+#include "log.h"
+#include "source.h"
+#include "tree.h"
+
+struct image_handle;
+
+/* Open SPEC and read its whole metadata (network, indexing) once. */
+int image_open(const char *spec, const struct source_opts *opts,
+	       struct image_handle **out, struct error **err);
+void image_close(struct image_handle *h);
+
+/* The entries: immutable until image_close(). */
+const struct image *image_tree(const struct image_handle *h);
+/* The source, for what the tree does not say (stats). */
+struct source *image_source(const struct image_handle *h);
+
+/* The node at PATH ("a/b", "" for the root; no "." or ".."), or IMAGE_NONE. */
+uint32_t image_resolve(const struct image_handle *h, const char *path);
+
+/*
+ * Call FN for every node, parents before their entries (node order);
+ * stops at the first nonzero return of FN and returns it.
+ */
+typedef int image_walk_fn(const struct image *img, uint32_t node, void *arg);
+int image_walk(const struct image_handle *h, image_walk_fn *fn, void *arg);
+
+/* LEN bytes of regular file NODE at OFF (fewer only at its end), or -1. */
+ssize_t image_read(struct image_handle *h, uint32_t node, uint64_t off,
+		   void *buf, size_t len, struct error **err);
+
+/*
+ * The whole data of regular file NODE as a new file NAME (one name, mode
+ * 0600) in DIRFD; nothing is left there on failure.
+ */
+int image_fetch(struct image_handle *h, uint32_t node, int dirfd,
+		const char *name, struct error **err);
+
+#endif

@@ -1,0 +1,499 @@
+// SPDX-License-Identifier: MIT
+#include "layer_set.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/fsutil.h"
+#include "../common/util.h"
+#include "digest.h"
+#include "log.h"
+#include "registry.h"
+
+#define SIDECAR_MAX (512ull << 20)
+/* xattr names and values of all layers together (each layer: LAYER_XATTR_LAYER_MAX) */
+#define IMAGE_XATTR_MAX (128ull << 20)
+
+/* ---- where an index comes from ---- */
+
+static char *cache_index_path(const char *cache_dir, const char *key)
+{
+	char *dir = path_join(cache_dir, "indexes"), *p = NULL;
+
+	if (dir && asprintf(&p, "%s/%s.index", dir, key) < 0)
+		p = NULL;
+	free(dir);
+	return p;
+}
+
+/* Index cache key of a tar layer known only by its URL. */
+static int url_key(const char *url, char key[4 + 65])
+{
+	uint8_t md[32];
+
+	if (sha256_buf(url, strlen(url), md) < 0)
+		return -1;
+	memcpy(key, "url-", 4);
+	sha256_hex(md, key + 4);
+	return 0;
+}
+
+static int save_index(const struct layer_index *idx, const char *cache_dir,
+		      const char *key, struct error **err)
+{
+	char *dir = path_join(cache_dir, "indexes");
+	char *path = cache_index_path(cache_dir, key), *tmp = NULL;
+	int fd = -1, ret = -1;
+
+	if (!dir || !path || asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0) {
+		tmp = NULL;
+		error_set(err, ENOMEM, "index cache");
+		goto out;
+	}
+	/* indexes are built before the file cache opens: the cache directory
+	 * itself may not exist yet */
+	if (make_dirs(dir, 0700, err) < 0)
+		goto out;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		error_set(err, errno, "create %s", tmp);
+		goto out;
+	}
+	if (layer_index_encode(idx, fd, err) < 0)
+		goto out;
+	if (close(fd) < 0) {
+		fd = -1;
+		error_set(err, errno, "write %s", tmp);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		error_set(err, errno, "rename %s", tmp);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (ret < 0 && tmp)
+		unlink(tmp);
+	free(tmp);
+	free(path);
+	free(dir);
+	return ret;
+}
+
+/* The sidecar LAYER.index: 1 found, 0 none, -1 a broken one. */
+static int load_sidecar(struct layer_set *ls, const char *url,
+			struct layer_index *idx, struct error **err)
+{
+	const char *path = fetch_local_path(url);
+	char *side = NULL, *body = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (asprintf(&side, "%s.index", path ? path : url) < 0)
+		return error_set(err, ENOMEM, "sidecar index");
+	if (path) {
+		ret = access(side, F_OK) < 0 ? 0 :
+		      layer_index_load(side, idx, err) < 0 ? -1 : 1;
+		goto out;
+	}
+	if (fetcher_get(ls->fetcher, side, SIDECAR_MAX, &body, &len, NULL,
+			err) < 0) {
+		/* most layers have none: not an error */
+		error_free(err);
+		ret = 0;
+		goto out;
+	}
+	ret = layer_index_decode(body, len, idx, err) < 0 ? -1 : 1;
+out:
+	if (ret < 0)
+		error_wrap(err, "index %s", side);
+	free(body);
+	free(side);
+	return ret;
+}
+
+static int load_cached(const char *cache_dir, const char *key,
+		       struct layer_index *idx)
+{
+	char *path = cache_index_path(cache_dir, key);
+	struct error *err = NULL;
+	int ret = 0;
+
+	if (path && access(path, F_OK) == 0) {
+		ret = layer_index_load(path, idx, &err) < 0 ? 0 : 1;
+		if (!ret) {
+			/* a broken cache entry is rebuilt, not fatal */
+			image_log("index cache %s: %s", path, err->msg);
+			error_free(&err);
+			unlink(path);
+		}
+	}
+	free(path);
+	return ret;
+}
+
+/* ---- building an index by streaming the layer ---- */
+
+struct stream_pipe {
+	struct fetcher *fetcher;
+	const char *url;
+	int rfd, wfd;
+	struct error *err;
+};
+
+static int pipe_sink(void *ctx, const void *buf, size_t len, struct error **err)
+{
+	struct stream_pipe *sp = ctx;
+
+	if (write_all(sp->wfd, buf, len) < 0)
+		return error_set(err, errno, "pass on %s", sp->url);
+	return 0;
+}
+
+static void *stream_main(void *arg)
+{
+	struct stream_pipe *sp = arg;
+
+	if (fetcher_stream(sp->fetcher, sp->url, pipe_sink, sp, &sp->err) < 0 &&
+	    !sp->err)
+		error_set(&sp->err, EIO, "GET %s", sp->url);
+	close(sp->wfd);
+	sp->wfd = -1;
+	return NULL;
+}
+
+static ssize_t fd_next(void *ctx, void *buf, size_t len, struct error **err)
+{
+	int fd = *(int *)ctx;
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		error_set(err, errno, "read layer");
+	return n;
+}
+
+static int build_index(struct layer_set *ls, const char *url,
+		       struct layer_index *idx, struct error **err)
+{
+	const char *path = fetch_local_path(url);
+	struct stream_pipe sp = { .fetcher = ls->fetcher, .url = url, .wfd = -1 };
+	int fds[2], fd, ret;
+	pthread_t t;
+
+	image_log("no index for %s: reading the whole layer once to build it",
+		    url);
+	if (path) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return error_set(err, errno, "open layer %s", path);
+		ret = layer_index_build(fd_next, &fd, LAYER_CHUNK_SIZE_DEFAULT,
+					idx, err);
+		close(fd);
+		return ret < 0 ? error_wrap(err, "index %s", path) : 0;
+	}
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return error_set(err, errno, "pipe");
+	sp.rfd = fds[0];
+	sp.wfd = fds[1];
+	if (pthread_create(&t, NULL, stream_main, &sp) != 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return error_set(err, EAGAIN, "stream %s", url);
+	}
+	ret = layer_index_build(fd_next, &sp.rfd, LAYER_CHUNK_SIZE_DEFAULT, idx,
+				err);
+	/* a failed build stops reading: the writer then gets EPIPE */
+	close(sp.rfd);
+	pthread_join(t, NULL);
+	if (sp.err) {
+		/*
+		 * the download's failure explains a truncated stream best;
+		 * EPIPE only says that the build stopped reading
+		 */
+		if (ret < 0 && sp.err->errnum != EPIPE) {
+			error_free(err);
+			*err = sp.err;
+			sp.err = NULL;
+		} else {
+			error_free(&sp.err);
+		}
+	}
+	return ret < 0 ? error_wrap(err, "index %s", url) : 0;
+}
+
+/* ---- the layers ---- */
+
+static int find_index(struct layer_set *ls, uint32_t i,
+		      struct layer_index *given, size_t ngiven,
+		      const struct source_opts *opts, struct error **err)
+{
+	struct layer *l = &ls->layers[i];
+	char key[4 + 65];
+	const char *hex = l->digest ? l->digest + 7 : NULL;
+	size_t g;
+	int r;
+
+	for (g = 0; g < ngiven; g++) {
+		bool match = l->digest ? !strcmp(given[g].digest, l->digest) :
+					 (ngiven == ls->count && g == i);
+
+		if (match && given[g].version) {
+			l->idx = given[g];
+			memset(&given[g], 0, sizeof(given[g]));
+			l->index_from = "--index";
+			return 0;
+		}
+	}
+	if (!l->digest) {
+		r = load_sidecar(ls, l->url, &l->idx, err);
+		if (r < 0)
+			return -1;
+		if (r) {
+			l->index_from = "sidecar";
+			return 0;
+		}
+		if (url_key(l->url, key) < 0)
+			return error_set(err, EIO, "sha256");
+		if (load_cached(opts->cache_dir, key, &l->idx)) {
+			l->index_from = "index cache";
+			return 0;
+		}
+	} else if (load_cached(opts->cache_dir, hex, &l->idx)) {
+		l->index_from = "index cache";
+		return 0;
+	}
+	if (build_index(ls, l->url, &l->idx, err) < 0)
+		return -1;
+	l->index_from = "built";
+	if (save_index(&l->idx, opts->cache_dir, l->idx.digest + 7, err) < 0 ||
+	    (!l->digest && save_index(&l->idx, opts->cache_dir, key, err) < 0)) {
+		/* only a cost next time: go on */
+		image_log("keep index of %s: %s", l->url, (*err)->msg);
+		error_free(err);
+	}
+	return 0;
+}
+
+/* The index must describe this very layer. */
+static int check_index(struct layer_set *ls, struct layer *l, struct error **err)
+{
+	uint64_t size = l->size;
+
+	if (l->digest && strcmp(l->digest, l->idx.digest))
+		return error_set(err, EINVAL,
+				 "index of %s is for layer %s, not %s",
+				 l->url, l->idx.digest, l->digest);
+	if (!size && fetcher_size(ls->fetcher, l->url, &size, err) < 0)
+		return error_wrap(err, "layer %s", l->url);
+	if (size != l->idx.compressed_size)
+		return error_set(err, EINVAL,
+				 "index of %s is for a layer of %llu bytes, the layer has %llu",
+				 l->url,
+				 (unsigned long long)l->idx.compressed_size,
+				 (unsigned long long)size);
+	return 0;
+}
+
+/* Every layer's index is kept in memory with its xattrs: bound them all. */
+static int check_xattr_total(const struct layer *l, uint64_t *total,
+			     struct error **err)
+{
+	*total += l->idx.xattr_bytes;
+	if (*total > IMAGE_XATTR_MAX)
+		return error_set_msg(err, E2BIG,
+				 "layer %s: the image's xattrs pass %llu MiB in all",
+				 l->url, IMAGE_XATTR_MAX >> 20);
+	return 0;
+}
+
+static int add_layer(struct layer_set *ls, const char *url, size_t urllen,
+		     const char *digest, uint64_t size)
+{
+	struct layer *l = reallocarray(ls->layers, ls->count + 1, sizeof(*l));
+
+	if (!l)
+		return -1;
+	ls->layers = l;
+	l = &l[ls->count];
+	memset(l, 0, sizeof(*l));
+	l->url = strndup(url, urllen);
+	l->digest = digest ? strdup(digest) : NULL;
+	l->size = size;
+	ls->count++;
+	return l->url && (!digest || l->digest) ? 0 : -1;
+}
+
+static int resolve(enum layer_set_kind kind, const char *arg,
+		   const struct source_opts *opts, struct layer_set *ls,
+		   struct error **err)
+{
+	struct image_layers il = { 0 };
+	const char *p = arg;
+	size_t i;
+	int ret;
+
+	if (kind == LAYER_SET_TAR) {
+		while (*p) {
+			size_t n = strcspn(p, ",");
+
+			if (!n)
+				return error_set(err, EINVAL, "tar:%s: empty layer name", arg);
+			if (add_layer(ls, p, n, NULL, 0) < 0)
+				return error_set(err, ENOMEM, "tar:%s", arg);
+			p += n + (p[n] == ',');
+		}
+		if (!ls->count)
+			return error_set(err, EINVAL, "tar: no layer given");
+		return 0;
+	}
+	ret = kind == LAYER_SET_OCI ?
+	      image_resolve_oci(arg, opts->platform, &il, err) :
+	      image_resolve_docker(ls->fetcher, arg, opts->platform, &il, err);
+	if (ret < 0)
+		return -1;
+	for (i = 0; i < il.count; i++)
+		if (add_layer(ls, il.layers[i].url, strlen(il.layers[i].url),
+			      il.layers[i].digest, il.layers[i].size) < 0) {
+			image_layers_free(&il);
+			return error_set(err, ENOMEM, "image %s", arg);
+		}
+	image_layers_free(&il);
+	if (!ls->count)
+		return error_set(err, EINVAL, "image %s has no layers", arg);
+	return 0;
+}
+
+static int load_given(const struct source_opts *opts,
+		      struct layer_index **given, struct error **err)
+{
+	size_t i;
+
+	if (!opts->nindex_files)
+		return 0;
+	*given = calloc(opts->nindex_files, sizeof(**given));
+	if (!*given)
+		return error_set(err, ENOMEM, "indexes");
+	for (i = 0; i < opts->nindex_files; i++)
+		if (layer_index_load(opts->index_files[i], &(*given)[i], err) < 0)
+			return error_wrap(err, "--index %s", opts->index_files[i]);
+	return 0;
+}
+
+int layer_set_open(enum layer_set_kind kind, const char *arg,
+		   const struct source_opts *opts, struct layer_set *ls,
+		   struct error **err)
+{
+	struct fetch_opts fo = { .insecure = opts->insecure };
+	struct layer_index *given = NULL;
+	uint64_t xattr_bytes = 0;
+	uint32_t i;
+	int ret = -1;
+
+	memset(ls, 0, sizeof(*ls));
+	if (fetcher_new(&fo, &ls->fetcher, err) < 0 ||
+	    resolve(kind, arg, opts, ls, err) < 0 ||
+	    load_given(opts, &given, err) < 0)
+		goto out;
+	for (i = 0; i < ls->count; i++) {
+		struct layer *l = &ls->layers[i];
+
+		if (find_index(ls, i, given, opts->nindex_files, opts, err) < 0 ||
+		    check_index(ls, l, err) < 0 ||
+		    check_xattr_total(l, &xattr_bytes, err) < 0 ||
+		    blob_open(ls->fetcher, l->url, l->idx.digest,
+			      l->idx.compressed_size, l->idx.chunk_size,
+			      (const uint8_t (*)[32])l->idx.chunk_sha256,
+			      l->idx.nchunks, opts->cache_dir, &l->blob, err) < 0)
+			goto out;
+		image_log("layer %u: %s %s, %s, %u entries, index: %s%s", i,
+			    l->url, l->idx.digest,
+			    layer_compression_name(l->idx.compression),
+			    l->idx.nentries, l->index_from,
+			    l->idx.seekable ? "" : " (not seekable: reads decompress from the start)");
+	}
+	ret = 0;
+out:
+	for (i = 0; given && i < opts->nindex_files; i++)
+		layer_index_free(&given[i]);
+	free(given);
+	if (ret < 0)
+		layer_set_close(ls);
+	return ret;
+}
+
+void layer_set_close(struct layer_set *ls)
+{
+	uint32_t i;
+
+	for (i = 0; i < ls->count; i++) {
+		blob_close(ls->layers[i].blob);
+		layer_index_free(&ls->layers[i].idx);
+		free(ls->layers[i].url);
+		free(ls->layers[i].digest);
+	}
+	free(ls->layers);
+	fetcher_free(ls->fetcher);
+	memset(ls, 0, sizeof(*ls));
+}
+
+static int blob_read_at(void *ctx, uint64_t off, void *buf, size_t len,
+			struct error **err)
+{
+	return blob_read(ctx, off, buf, len, err);
+}
+
+int layer_set_read(struct layer_set *ls, uint32_t l, uint64_t off,
+		   uint64_t len, layer_sink_fn sink, void *ctx,
+		   struct error **err)
+{
+	if (l >= ls->count)
+		return error_set(err, EINVAL, "no layer %u", l);
+	return layer_read(&ls->layers[l].idx, blob_read_at, ls->layers[l].blob,
+			  off, len, sink, ctx, err);
+}
+
+int layer_set_warm(struct layer_set *ls, uint32_t l, uint64_t off,
+		   uint64_t len, struct error **err)
+{
+	const struct layer_index *idx;
+	uint64_t start = 0, end, first, last;
+	uint32_t i;
+
+	if (l >= ls->count)
+		return error_set(err, EINVAL, "no layer %u", l);
+	idx = &ls->layers[l].idx;
+	end = idx->compressed_size;
+	if (idx->compression == LAYER_PLAIN) {
+		start = off;
+		end = off + len < end ? off + len : end;
+	} else {
+		/* from the checkpoint before OFF to the one after the end */
+		for (i = 0; i < idx->ncheckpoints; i++) {
+			const struct layer_checkpoint *c = &idx->checkpoints[i];
+
+			if (c->out_off <= off && idx->seekable)
+				start = c->in_off ? c->in_off - (c->in_bits ? 1 : 0) : 0;
+			if (c->out_off >= off + len) {
+				end = c->in_off + 1 < end ? c->in_off + 1 : end;
+				break;
+			}
+		}
+	}
+	if (start >= end)
+		return 0;
+	first = start / idx->chunk_size;
+	last = (end + idx->chunk_size - 1) / idx->chunk_size;
+	return blob_fetch_chunks(ls->layers[l].blob, first, last - first, err);
+}

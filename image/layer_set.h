@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The layers of a remote image, ready to read: each with its index and
+ * its blob (the compressed bytes behind the chunk cache).
+ *
+ * An index comes from, in this order: an --index file (matched by the
+ * layer's digest, else by position), the sidecar LAYER.index next to a
+ * tar layer (file or URL), the index cache CACHE/indexes/ (by digest, or
+ * by URL for a tar layer whose digest is not known in advance); else the
+ * layer is streamed once to build it (logged), and the result is kept in
+ * the index cache.
+ */
+#ifndef IMAGE_LAYER_SET_H
+#define IMAGE_LAYER_SET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/error.h"
+#include "blob.h"
+#include "fetch.h"
+#include "layer_index.h"
+#include "source.h"
+
+struct layer {
+	char *url;		/* path, file://, http(s):// */
+	char *digest;		/* known before indexing (oci, docker), else NULL */
+	uint64_t size;		/* compressed size when known, else 0 */
+	struct layer_index idx;
+	struct blob *blob;
+	const char *index_from;	/* where the index came from, for the log */
+};
+
+struct layer_set {
+	struct fetcher *fetcher;
+	struct layer *layers;	/* lowest first */
+	uint32_t count;
+};
+
+enum layer_set_kind { LAYER_SET_TAR, LAYER_SET_OCI, LAYER_SET_DOCKER };
+
+int layer_set_open(enum layer_set_kind kind, const char *arg,
+		   const struct source_opts *opts, struct layer_set *out,
+		   struct error **err);
+void layer_set_close(struct layer_set *ls);
+
+/* Read LEN bytes at OFF of layer L's uncompressed stream into SINK. */
+int layer_set_read(struct layer_set *ls, uint32_t l, uint64_t off,
+		   uint64_t len, layer_sink_fn sink, void *ctx,
+		   struct error **err);
+/* Fetch the compressed chunks that hold [OFF, OFF+LEN) of layer L. */
+int layer_set_warm(struct layer_set *ls, uint32_t l, uint64_t off,
+		   uint64_t len, struct error **err);
+
+#endif

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sources: where an image's metadata and data come from. Each kind of
+ * source (a local directory now; tar layers and registries later) fills
+ * the image once and then hands out file data on request. The FUSE code
+ * only ever talks to this interface.
+ */
+#ifndef IMAGE_SOURCE_H
+#define IMAGE_SOURCE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/types.h>
+#include <stdint.h>
+
+#include "../common/error.h"
+#include "tree.h"
+
+/* Emulation of a remote link, so local sources behave lazily in tests. */
+struct link_emulation {
+	uint64_t latency_ns;		/* added once per fetch */
+	uint64_t bandwidth_bps;		/* bytes per second; 0: unlimited */
+	pthread_mutex_t lock;
+	uint64_t next_free_ns;		/* when the shared link is free again */
+};
+
+struct source_opts {
+	uint64_t latency_ms;
+	uint64_t bandwidth_mbps;	/* megabytes (10^6) per second */
+	/* remote images (tar:, oci:, docker://) */
+	const char *cache_dir;		/* chunk cache and index cache live here */
+	const char **index_files;	/* --index: matched by digest, else by position */
+	size_t nindex_files;
+	const char *platform;		/* "os/arch[/variant]"; NULL: this machine's */
+	bool insecure;			/* no TLS verification; http:// registries */
+};
+
+struct source;
+
+struct source_ops {
+	const char *scheme;		/* "dir" in "dir:PATH" */
+	const char *help;
+	/* Cheap: parse ARG. The work (network, indexing) belongs in index. */
+	int (*open)(const char *arg, const struct source_opts *opts,
+		    struct source **out, struct error **err);
+	/* Add every entry to IMG, root first. */
+	int (*index)(struct source *s, struct image *img, struct error **err);
+	/* Write the whole data of regular file NODE to FD from offset 0. */
+	int (*fetch)(struct source *s, const struct image *img, uint32_t node,
+		     int fd, struct error **err);
+	/*
+	 * Optional: a read-only fd holding NODE's data in place, for local
+	 * sources served without a cache. Returns the fd or -1.
+	 */
+	int (*open_local)(struct source *s, const struct image *img,
+			  uint32_t node, struct error **err);
+	/*
+	 * Optional, for files too large to fetch whole: LEN bytes of NODE at
+	 * OFF into BUF (fewer only at the end of the file); bytes or -1.
+	 */
+	ssize_t (*read)(struct source *s, const struct image *img, uint32_t node,
+			uint64_t off, void *buf, size_t len, struct error **err);
+	/* Optional: make NODE's data local without reading it (prefetch). */
+	int (*warm)(struct source *s, const struct image *img, uint32_t node,
+		    struct error **err);
+	/* Optional: counters for `lowerfs ctl stats`, a new JSON object. */
+	struct json_t *(*stats)(struct source *s);
+	void (*close)(struct source *s);
+};
+
+struct source {
+	const struct source_ops *ops;
+	struct link_emulation link;
+};
+
+/* Parse "SCHEME:ARG" and open the matching source. */
+int source_open(const char *spec, const struct source_opts *opts,
+		struct source **out, struct error **err);
+void source_close(struct source *s);
+/* "dir:PATH  a local directory taken as the image\n..." for --help. */
+void source_print_help(FILE *f);
+
+/* Account LEN bytes against the emulated link, sleeping as needed. */
+void link_transfer(struct link_emulation *l, uint64_t len);
+void link_round_trip(struct link_emulation *l);
+
+extern const struct source_ops source_dir_ops;
+extern const struct source_ops source_tar_ops;
+extern const struct source_ops source_oci_ops;
+extern const struct source_ops source_docker_ops;
+
+#endif

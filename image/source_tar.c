@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Remote images: tar:LAYER[,LAYER...], oci:DIR[:TAG], docker://HOST/NAME:TAG.
+ * The layers are indexed (layer_set.c), flattened into the image
+ * (flatten.c), and file data is read out of the compressed layers on
+ * demand through the verified chunk cache (blob.c).
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/util.h"
+#include "flatten.h"
+#include "../common/json_path.h"
+#include "layer_set.h"
+#include "log.h"
+#include "span_cache.h"
+
+/* decompressed spans kept for chunked reads: 8 x ~4 MiB */
+#define SPAN_SLOTS 8
+#define SPAN_MAX (16u << 20)
+#define SPAN_SMALL_FILE (1u << 20)	/* fetched through the spans */
+
+struct tar_source {
+	struct source base;
+	enum layer_set_kind kind;
+	char *arg;
+	struct source_opts opts;
+	struct layer_set ls;
+	struct flat_result flat;
+	struct span_cache *spans;
+};
+
+static struct tar_source *to_tar(struct source *s)
+{
+	return (struct tar_source *)s;
+}
+
+static int open_kind(enum layer_set_kind kind, const char *scheme,
+		     const char *arg, const struct source_opts *opts,
+		     struct source **out, struct error **err)
+{
+	struct tar_source *ts;
+
+	if (!*arg)
+		return error_set(err, EINVAL, "%s: nothing named", scheme);
+	if (kind == LAYER_SET_DOCKER && strncmp(arg, "//", 2))
+		return error_set(err, EINVAL,
+				 "%s%s: expected docker://HOST[:PORT]/NAME:TAG",
+				 scheme, arg);
+	if (!opts->cache_dir)
+		return error_set(err, EINVAL,
+				 "%s%s: needs --cache DIR (chunks and indexes are kept there)",
+				 scheme, arg);
+	ts = calloc(1, sizeof(*ts));
+	if (!ts || !(ts->arg = strdup(arg))) {
+		free(ts);
+		return error_set(err, ENOMEM, "%s%s", scheme, arg);
+	}
+	ts->kind = kind;
+	ts->opts = *opts;
+	*out = &ts->base;
+	return 0;
+}
+
+static int tar_open(const char *arg, const struct source_opts *opts,
+		    struct source **out, struct error **err)
+{
+	return open_kind(LAYER_SET_TAR, "tar:", arg, opts, out, err);
+}
+
+static int oci_open(const char *arg, const struct source_opts *opts,
+		    struct source **out, struct error **err)
+{
+	return open_kind(LAYER_SET_OCI, "oci:", arg, opts, out, err);
+}
+
+static int docker_open(const char *arg, const struct source_opts *opts,
+		       struct source **out, struct error **err)
+{
+	return open_kind(LAYER_SET_DOCKER, "docker:", arg, opts, out, err);
+}
+
+static int tar_index(struct source *s, struct image *img, struct error **err)
+{
+	struct tar_source *ts = to_tar(s);
+	const struct layer_index **idx;
+	uint32_t i;
+	int ret;
+
+	if (span_cache_new(SPAN_SLOTS, SPAN_MAX, &ts->spans, err) < 0 ||
+	    layer_set_open(ts->kind, ts->arg, &ts->opts, &ts->ls, err) < 0)
+		return -1;
+	idx = calloc(ts->ls.count, sizeof(*idx));
+	if (!idx)
+		return error_set(err, ENOMEM, "image of %u layers", ts->ls.count);
+	for (i = 0; i < ts->ls.count; i++)
+		idx[i] = &ts->ls.layers[i].idx;
+	ret = flatten_layers(idx, ts->ls.count, img, &ts->flat, err);
+	free(idx);
+	if (ret == 0 && ts->flat.ignored)
+		image_log("%u layer entries ignored (see above)",
+			    ts->flat.ignored);
+	return ret;
+}
+
+static const struct flat_file *file_of(struct tar_source *ts,
+				       const struct image *img, uint32_t node,
+				       struct error **err)
+{
+	const struct image_node *n = &img->nodes[node];
+
+	if (n->src_off >= ts->flat.nfiles) {
+		error_set(err, EINVAL, "node %u has no data", node);
+		return NULL;
+	}
+	return &ts->flat.files[n->src_off];
+}
+
+static int fd_sink(void *ctx, const void *buf, size_t len, struct error **err)
+{
+	if (write_all(*(int *)ctx, buf, len) < 0)
+		return error_set(err, errno, "write to the cache");
+	return 0;
+}
+
+/*
+ * A small file through the span cache: fetching the files of a layer one
+ * by one (a migration, a prefetch) then decompresses each span once, not
+ * once per file.
+ */
+static int fetch_small(struct tar_source *ts, const struct flat_file *f,
+		       int fd, struct error **err)
+{
+	char *buf = malloc(f->size ? f->size : 1);
+	int ret = -1;
+
+	if (!buf)
+		return error_set(err, ENOMEM, "%llu bytes",
+				 (unsigned long long)f->size);
+	if (span_cache_read(ts->spans, &ts->ls, f->layer, f->data_off, buf,
+			    f->size, err) == 0)
+		ret = fd_sink(&fd, buf, f->size, err);
+	free(buf);
+	return ret;
+}
+
+static int tar_fetch(struct source *s, const struct image *img, uint32_t node,
+		     int fd, struct error **err)
+{
+	struct tar_source *ts = to_tar(s);
+	const struct flat_file *f = file_of(ts, img, node, err);
+
+	if (!f)
+		return -1;
+	if (f->size <= SPAN_SMALL_FILE)
+		return fetch_small(ts, f, fd, err);
+	/* one decompression pass from the checkpoint before it */
+	return layer_set_read(&ts->ls, f->layer, f->data_off, f->size, fd_sink,
+			      &fd, err);
+}
+
+static ssize_t tar_read(struct source *s, const struct image *img,
+			uint32_t node, uint64_t off, void *buf, size_t len,
+			struct error **err)
+{
+	struct tar_source *ts = to_tar(s);
+	const struct flat_file *f = file_of(ts, img, node, err);
+
+	if (!f)
+		return -1;
+	if (off >= f->size)
+		return 0;
+	if (len > f->size - off)
+		len = (size_t)(f->size - off);
+	if (span_cache_read(ts->spans, &ts->ls, f->layer, f->data_off + off,
+			    buf, len, err) < 0)
+		return -1;
+	return (ssize_t)len;
+}
+
+static int tar_warm(struct source *s, const struct image *img, uint32_t node,
+		    struct error **err)
+{
+	struct tar_source *ts = to_tar(s);
+	const struct flat_file *f = file_of(ts, img, node, err);
+
+	if (!f)
+		return -1;
+	return layer_set_warm(&ts->ls, f->layer, f->data_off, f->size, err);
+}
+
+static json_t *tar_stats(struct source *s)
+{
+	struct tar_source *ts = to_tar(s);
+	struct fetch_stats fs = { 0 };
+	struct blob_stats total = { 0 };
+	json_t *layers = json_array(), *layer;
+	uint32_t i;
+
+	if (!layers)
+		return NULL;
+	if (ts->ls.fetcher)
+		fetcher_stats(ts->ls.fetcher, &fs);
+	for (i = 0; i < ts->ls.count; i++) {
+		const struct layer *l = &ts->ls.layers[i];
+		struct blob_stats b;
+
+		blob_stats(l->blob, &b);
+		total.chunks_fetched += b.chunks_fetched;
+		total.bytes_fetched += b.bytes_fetched;
+		total.chunks_cached += b.chunks_cached;
+		total.nchunks += b.nchunks;
+		total.mismatches += b.mismatches;
+		layer = json_pack("{s:s, s:s, s:I, s:I, s:b, s:b}",
+			"digest", l->idx.digest,
+			"compression", layer_compression_name(l->idx.compression),
+			"chunks_cached", (json_int_t)b.chunks_cached,
+			"chunks", (json_int_t)b.nchunks,
+			"seekable", l->idx.seekable, "verified", b.verified);
+		/* a local layer's path may not be UTF-8: never left out */
+		if (!layer || json_path_set(layer, "url", l->url) < 0 ||
+		    json_array_append_new(layers, layer) < 0) {
+			json_decref(layer);
+			json_decref(layers);
+			return NULL;
+		}
+	}
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+			 "http_requests", (json_int_t)fs.requests,
+			 "http_retries", (json_int_t)fs.retries,
+			 "http_bytes", (json_int_t)fs.bytes,
+			 "chunks_fetched", (json_int_t)total.chunks_fetched,
+			 "chunks_cached", (json_int_t)total.chunks_cached,
+			 "chunks", (json_int_t)total.nchunks,
+			 "chunk_mismatches", (json_int_t)total.mismatches,
+			 "layers", layers);
+}
+
+static void tar_close(struct source *s)
+{
+	struct tar_source *ts = to_tar(s);
+
+	layer_set_close(&ts->ls);
+	span_cache_free(ts->spans);
+	flat_result_free(&ts->flat);
+	free(ts->arg);
+	free(ts);
+}
+
+#define TAR_OPS(name, scheme_, help_, open_) \
+	const struct source_ops name = { \
+		.scheme = scheme_, .help = help_, .open = open_, \
+		.index = tar_index, .fetch = tar_fetch, .read = tar_read, \
+		.warm = tar_warm, .stats = tar_stats, .close = tar_close, \
+	}
+
+TAR_OPS(source_tar_ops, "tar",
+	"LAYER[,LAYER...]  tar layers (plain, gzip, zstd), lowest first: paths, file://, http(s)://",
+	tar_open);
+TAR_OPS(source_oci_ops, "oci", "DIR[:TAG]  an OCI image layout", oci_open);
+TAR_OPS(source_docker_ops, "docker",
+	"//HOST[:PORT]/NAME:TAG  an image in a registry (API v2)", docker_open);

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Mount: start the lazy lower, build the metadata layer from it, mount the
+ * overlay at TARGET, record the state; an upper that detach recorded is
+ * mounted on its metadata layer alone. Any failure undoes what was done.
+ */
+#ifndef OVLMIG_MOUNT_H
+#define OVLMIG_MOUNT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../common/error.h"
+
+struct mount_args {
+	const char *strategy, *source, *lower_mount, *upper, *work, *meta;
+	const char *cache, *name, *target, *xino;
+	bool shutdown_lower;
+	char **lower_args;	/* lowerfs options, NULL-terminated */
+	size_t nlower_args;
+};
+
+/* Returns the exit code (exit_code.h); on failure *ERR says why. */
+int mount_run(struct mount_args *a, struct error **err);
+
+#endif

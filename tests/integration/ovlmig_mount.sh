@@ -42,6 +42,14 @@ expect() {
 mkdir -p "$T/m2"
 expect "nofollow refused on this kernel" 3 "strategy nofollow: this kernel's overlayfs rejects xino=nofollow" \
 	"$OVLMIG" mount --strategy nofollow --source "dir:$src" --upper "$T/u2" --work "$T/w2" "$T/m2"
+# an upper detached by nofollow (its record as detach writes it) needs
+# xino=nofollow to be mounted again: refused here, nothing mounted
+mkdir -p "$T/nu" "$T/nw"
+printf '{"upper": "%s", "upper_id": "%s", "source": "dir:%s", "strategy": "nofollow"}\n' \
+	"$T/nu" "$(stat -c '%i-%.9W' "$T/nu")" "$src" >"$T/.nu.ovlmig-detached"
+expect "a nofollow-detached upper is refused on this kernel" 3 \
+	"detached upper $T/nu: strategy nofollow: this kernel's overlayfs rejects xino=nofollow" \
+	"$OVLMIG" mount --upper "$T/nu" --work "$T/nw" "$T/m2"
 expect "an unknown strategy is bad usage" 2 "unknown strategy 'fanotify' (auto, datadir, nofollow)" \
 	"$OVLMIG" mount --strategy fanotify --source "dir:$src" --upper "$T/u2" --work "$T/w2" "$T/m2"
 expect "upper in use" 2 "already used by a mounted overlay" \

@@ -87,3 +87,14 @@ bool beneath_changed(int errnum)
 	return errnum == ELOOP || errnum == EXDEV || errnum == ENOTDIR ||
 	       errnum == EAGAIN;
 }
+
+bool beneath_workload_changed(int errnum, const char *what, const char *rel)
+{
+	if (errnum == ENOENT)
+		return true;
+	if (!beneath_changed(errnum))
+		return false;
+	fprintf(stderr, "ovlmig: not %s, the workload changed its path: /%s: %s\n",
+		what, rel, strerror(errnum));
+	return true;
+}

@@ -44,4 +44,11 @@ int beneath_open_regular(int dirfd, const char *name, int flags,
  * (a symlink, a mount or a non-directory where a directory was)? */
 bool beneath_changed(int errnum);
 
+/*
+ * Is a failure ERRNUM on REL, an entry of a walk, the workload's doing?
+ * It is gone (ENOENT), or its path changed under the walk (logged, saying
+ * what was not done: WHAT). Either way it is left alone.
+ */
+bool beneath_workload_changed(int errnum, const char *what, const char *rel);
+
 #endif

@@ -17,7 +17,9 @@ enum { OPT_STRATEGY = 256, OPT_SOURCE, OPT_LOWER_MOUNT, OPT_UPPER, OPT_WORK,
        OPT_META, OPT_CACHE, OPT_NAME, OPT_SHUTDOWN_LOWER, OPT_XINO };
 
 static const struct cli_option options[] = {
-	{ "strategy", OPT_STRATEGY, "auto|datadir|nofollow", "how the lower is made detachable (default auto)" },
+	{ "strategy", OPT_STRATEGY, "auto|datadir|nofollow",
+	  "how the lower is made detachable (default auto: nofollow where the kernel has xino=nofollow, "
+	  "else datadir; exit 3 if the kernel cannot)" },
 	{ "source", OPT_SOURCE, "SOURCE", "the image, served by lowerfs (e.g. dir:/path); a detached upper needs none" },
 	{ "lower-mount", OPT_LOWER_MOUNT, "PATH", "use an already mounted filesystem as the lower" },
 	{ "shutdown-lower", OPT_SHUTDOWN_LOWER, NULL, "at detach, shut the lower down (XFS: XFS_IOC_GOINGDOWN)" },

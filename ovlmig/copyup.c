@@ -3,7 +3,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -49,11 +52,43 @@ bool is_opaque(int upper_dir, const char *name)
 			   sizeof(v)) == 1 && v[0] == 'y';
 }
 
-int copyup_entry(int ovl_dir, const char *name, const struct stat *st)
+char *copyup_redirect(int upper_dir, const char *name)
+{
+	char buf[PATH_MAX];
+	ssize_t n = upper_xattr(upper_dir, name, "trusted.overlay.redirect",
+				buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+int copyup_by_times(int ovl_dir, const char *name, const struct stat *st)
 {
 	struct timespec ts[2] = { st->st_atim, st->st_mtim };
 	struct stat now;
 	int fd, rc = 0;
+
+	/* the entry itself (a symlink too), never across a mount */
+	fd = beneath_open(ovl_dir, name, O_PATH | O_NOFOLLOW, 0);
+	if (fd < 0)
+		return -errno;
+	/* still the entry that was looked at: its times go on no other */
+	if (fstat(fd, &now) < 0)
+		rc = -errno;
+	else if (now.st_ino != st->st_ino || now.st_dev != st->st_dev)
+		rc = -ENOENT;
+	else if (utimensat(fd, "", ts, AT_EMPTY_PATH) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int copyup_entry(int ovl_dir, const char *name, const struct stat *st)
+{
+	struct stat now;
+	int fd;
 
 	if (S_ISREG(st->st_mode)) {
 		/* only a regular file: a device or FIFO the workload put in
@@ -65,12 +100,5 @@ int copyup_entry(int ovl_dir, const char *name, const struct stat *st)
 		close(fd);
 		return 0;
 	}
-	/* the entry itself (a symlink too), never across a mount */
-	fd = beneath_open(ovl_dir, name, O_PATH | O_NOFOLLOW, 0);
-	if (fd < 0)
-		return -errno;
-	if (utimensat(fd, "", ts, AT_EMPTY_PATH) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
+	return copyup_by_times(ovl_dir, name, st);
 }

@@ -17,17 +17,16 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "../common/fsutil.h"
 #include "../common/util.h"
 #include "../control/control.h"
 #include "beneath.h"
-#include "cache_dir.h"
 #include "copyup.h"
 #include "detach.h"
 #include "detached.h"
+#include "fusectl.h"
 #include "holders.h"
 #include "lower.h"
 #include "lowerfs_exec.h"
@@ -37,7 +36,6 @@
 #include "state.h"
 
 #define MAX_ROUNDS 4
-#define FUSECTL "/sys/fs/fuse/connections"
 
 struct detach {
 	const char *dir;
@@ -275,27 +273,6 @@ static int finish_deferred(struct detach *d, struct error **err)
 	return ret;
 }
 
-static int abort_connection(struct detach *d, dev_t dev, struct error **err)
-{
-	char path[128];
-	int fd;
-
-	if (is_mountpoint(FUSECTL) != 1 &&
-	    mount("fusectl", FUSECTL, "fusectl", 0, NULL) < 0)
-		return error_set(err, errno, "mount %s", FUSECTL);
-	snprintf(path, sizeof(path), FUSECTL "/%u/abort", minor(dev));
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write_all(fd, "1", 1) < 0) {
-		error_set(err, errno, "abort FUSE connection %s", path);
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	(void)d;
-	return 0;
-}
-
 /*
  * A lower ovlmig did not start has no server to ask what the kernel
  * holds: drop the caches, then repin whatever processes still hold
@@ -393,7 +370,7 @@ static int detach_run(struct detach *d, struct error **err)
 		if (mount_devno(d->s->lower, &st.st_dev) == 0) {
 			struct error *ignored = NULL;
 
-			abort_connection(d, st.st_dev, &ignored);
+			fusectl_abort(st.st_dev, &ignored);
 			error_free(&ignored);
 		}
 		lower_stop(d->s);
@@ -422,26 +399,13 @@ static int detach_run(struct detach *d, struct error **err)
 		report_blocked(d);
 		return error_set(err, EBUSY, "processes hold files only the lower can serve");
 	}
-	if (abort_connection(d, st.st_dev, err) < 0)
+	if (fusectl_abort(st.st_dev, err) < 0)
 		return -1;
 	step_done("abort", &t0);
 	lower_stop(d->s);
 	step_done("stop lowerfs", &t0);
 detached:
-	if (d->s->cache) {
-		struct error *e2 = NULL;
-
-		/* only what ovlmig made: never a directory a user gave */
-		if (cache_dir_release(d->s->cache, &e2) < 0)
-			error_report(&e2, "ovlmig detach: delete cache", stderr);
-		step_done("delete cache", &t0);
-	}
-	/* a later mount of this upper needs no lower (after a reboot too) */
-	if (detached_record_write(d->s, err) < 0)
-		return -1;
-	d->s->phase = PHASE_DETACHED;
-	d->s->lowerfs_pid = 0;
-	return state_save(d->dir, d->s, err);
+	return detached_finish(d->dir, d->s, err);
 }
 
 int detach_mount(const char *dir, struct mount_state *s, bool wait,

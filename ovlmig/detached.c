@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../common/util.h"
+#include "cache_dir.h"
 
 /* ".NAME.ovlmig-detached" beside UPPER, malloc'd; NULL (errno) if none can be. */
 static char *record_path(const char *upper)
@@ -112,16 +113,14 @@ int detached_record_write(const struct mount_state *s, struct error **err)
 		error_set(err, errno, "detach record for upper %s", s->upper);
 		goto out;
 	}
-	if (!s->meta) {
-		error_set(err, EINVAL, "detach record %s: no metadata layer", path);
-		goto out;
-	}
+	/* nofollow has no metadata layer: its upper is complete alone */
 	uid = dir_identity(s->upper, err);
-	mid = uid ? dir_identity(s->meta, err) : NULL;
-	if (!mid)
+	mid = uid && s->meta ? dir_identity(s->meta, err) : NULL;
+	if (!uid || (s->meta && !mid))
 		goto wrap;
-	doc = json_pack("{s:s, s:s, s:s, s:s, s:s?}", "upper", s->upper, "upper_id", uid,
-			"meta", s->meta, "meta_id", mid, "source", s->source);
+	doc = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s}", "upper", s->upper, "upper_id", uid,
+			"meta", s->meta, "meta_id", mid, "source", s->source,
+			"strategy", s->strategy);
 	text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
 	if (!text) {
 		error_set(err, ENOMEM, "detach record");
@@ -148,15 +147,15 @@ static const char *field(json_t *doc, const char *key)
 }
 
 int detached_record_find(const char *upper, char **meta, char **source,
-			 struct error **err)
+			 char **strategy, struct error **err)
 {
 	char *path = record_path(upper), *uid = NULL, *mid = NULL;
-	const char *rmeta;
+	const char *rmeta, *rstrategy;
 	json_error_t jerr;
 	json_t *doc = NULL;
 	int ret = -1;
 
-	*meta = *source = NULL;
+	*meta = *source = *strategy = NULL;
 	if (!path)
 		return error_set(err, errno, "detach record for upper %s", upper);
 	if (access(path, F_OK) < 0) {
@@ -169,8 +168,11 @@ int detached_record_find(const char *upper, char **meta, char **source,
 		goto out;
 	}
 	rmeta = field(doc, "meta");
-	if (!field(doc, "upper") || !field(doc, "upper_id") || !rmeta ||
-	    !field(doc, "meta_id") || rmeta[0] != '/') {
+	/* records written before strategies were recorded are datadir's */
+	rstrategy = field(doc, "strategy") ? field(doc, "strategy") : "datadir";
+	if (!field(doc, "upper") || !field(doc, "upper_id") ||
+	    (strcmp(rstrategy, "nofollow") &&
+	     (!rmeta || !field(doc, "meta_id") || rmeta[0] != '/'))) {
 		error_set(err, EINVAL, "detach record %s: missing fields", path);
 		goto out;
 	}
@@ -179,6 +181,15 @@ int detached_record_find(const char *upper, char **meta, char **source,
 		goto out;
 	if (strcmp(field(doc, "upper"), upper) || strcmp(field(doc, "upper_id"), uid)) {
 		ret = 0;	/* about an upper that was here before */
+		goto out;
+	}
+	*strategy = strdup(rstrategy);
+	if (!*strategy) {
+		error_set(err, ENOMEM, "%s", path);
+		goto out;
+	}
+	if (!rmeta) {
+		ret = 1;	/* nofollow: the upper alone */
 		goto out;
 	}
 	/* the upper is the detached one: it needs its own metadata layer */
@@ -203,9 +214,31 @@ int detached_record_find(const char *upper, char **meta, char **source,
 	}
 	ret = 1;
 out:
+	if (ret != 1) {
+		free(*strategy);
+		*strategy = NULL;
+	}
 	json_decref(doc);
 	free(uid);
 	free(mid);
 	free(path);
 	return ret;
+}
+
+int detached_finish(const char *state_dir, struct mount_state *s,
+		    struct error **err)
+{
+	if (s->cache) {
+		struct error *e2 = NULL;
+
+		/* only what ovlmig made: never a directory a user gave */
+		if (cache_dir_release(s->cache, &e2) < 0)
+			error_report(&e2, "ovlmig detach: delete cache", stderr);
+	}
+	/* a later mount of this upper needs no lower (after a reboot too) */
+	if (detached_record_write(s, err) < 0)
+		return -1;
+	s->phase = PHASE_DETACHED;
+	s->lowerfs_pid = 0;
+	return state_save(state_dir, s, err);
 }

@@ -13,15 +13,22 @@
 #include "../common/error.h"
 #include "state.h"
 
-/* Write (replace) the record for S->upper and S->meta. */
+/* Write (replace) the record for S->upper, S->meta (if any) and S->strategy. */
 int detached_record_write(const struct mount_state *s, struct error **err);
 /*
- * Was absolute UPPER detached? 1 with *META and *SOURCE (malloc'd; SOURCE
- * may be NULL) from its record, 0 if there is no record or it is about a
- * directory that is not this upper any more (deleted and made again),
- * -1 on error (an unreadable or broken record).
+ * Was absolute UPPER detached? 1 with *META, *SOURCE and *STRATEGY
+ * (malloc'd; META is NULL for nofollow, SOURCE may be NULL) from its
+ * record, 0 if there is no record or it is about a directory that is not
+ * this upper any more (deleted and made again), -1 on error (an
+ * unreadable or broken record).
  */
 int detached_record_find(const char *upper, char **meta, char **source,
-			 struct error **err);
+			 char **strategy, struct error **err);
+/*
+ * The end of every detach, the lower gone: delete the cache ovlmig made,
+ * write the record, phase "detached" in STATE_DIR.
+ */
+int detached_finish(const char *state_dir, struct mount_state *s,
+		    struct error **err);
 
 #endif

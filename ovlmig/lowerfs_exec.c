@@ -4,6 +4,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,6 +59,11 @@ char **lowerfs_argv(const struct mount_state *s, const char *bin,
 {
 	const char *fixed[] = { bin, "--run-dir", run, "--export-support",
 				opt, value, "--cache", s->cache };
+	/*
+	 * export support: datadir's index=on needs it of every layer;
+	 * nofollow never follows an origin and runs as measured, without
+	 */
+	bool exports = !s->strategy || strcmp(s->strategy, "nofollow");
 	size_t i, n = 0, nextra = 0;
 	char **argv;
 
@@ -66,9 +72,9 @@ char **lowerfs_argv(const struct mount_state *s, const char *bin,
 	argv = calloc(ARRAY_SIZE(fixed) + nextra + 3, sizeof(*argv));
 	if (!argv)
 		return NULL;
-	/* export support: overlayfs index=on needs it of every layer */
 	for (i = 0; i < ARRAY_SIZE(fixed); i++)
-		argv[n++] = (char *)fixed[i];
+		if (exports || i != 3)
+			argv[n++] = (char *)fixed[i];
 	for (i = 0; i < nextra; i++)
 		argv[n++] = s->lower_args[i];
 	argv[n++] = s->source;

@@ -67,23 +67,6 @@ struct walker {
 };
 
 /*
- * Is a failure on REL, an entry of the walk, the workload's doing? It is
- * gone (ENOENT), or its path changed under the walk (a symlink, a mount or
- * a non-directory now where it was: logged). Either way it is left alone
- * and nothing is followed.
- */
-static bool workload_changed(int errnum, const char *what, const char *rel)
-{
-	if (errnum == ENOENT)
-		return true;
-	if (!beneath_changed(errnum))
-		return false;
-	fprintf(stderr, "ovlmig: not %s, the workload changed its path: /%s: %s\n",
-		what, rel, strerror(errnum));
-	return true;
-}
-
-/*
  * A regular file's data copy-up. An executable is copied beside and
  * swapped in instead: holding it open for writing, even for the moment of
  * a copy-up, would make a concurrent exec of it fail with ETXTBSY.
@@ -116,7 +99,7 @@ static void copy_file(struct walker *w, int dirfd, const char *rel,
 		fprintf(w->deferred, "%s\n", path);
 		fflush(w->deferred);
 		w->prog.deferred++;
-	} else if (rc < 0 && (!path || !workload_changed(-rc, "copied up", path)) &&
+	} else if (rc < 0 && (!path || !beneath_workload_changed(-rc, "copied up", path)) &&
 		   !w->err) {
 		error_set(&w->err, -rc, "copy up /%s%s%s", rel, *rel ? "/" : "",
 			  f->name);
@@ -268,7 +251,7 @@ static int copy_tree(struct walker *w, int ovl, int up, const char *rel,
 		}
 		if (!copyup_done(up, names[i], st.st_mode)) {
 			rc = copyup_entry(ovl, names[i], &st);
-			if (rc < 0 && !workload_changed(-rc, "copied up", child)) {
+			if (rc < 0 && !beneath_workload_changed(-rc, "copied up", child)) {
 				ret = error_set(err, -rc, "copy up /%s", child);
 				free(child);
 				break;
@@ -282,7 +265,7 @@ static int copy_tree(struct walker *w, int ovl, int up, const char *rel,
 			cu = co >= 0 ? open_dir(up, names[i]) : -1;
 			if (co >= 0 && cu >= 0)
 				ret = copy_tree(w, co, cu, child, err);
-			else if (!workload_changed(errno, "walked", child))
+			else if (!beneath_workload_changed(errno, "walked", child))
 				ret = error_set(err, errno, "open /%s", child);
 			if (co >= 0)
 				close(co);
@@ -414,7 +397,7 @@ static void stop_pool(struct walker *w)
 	free(w->queue);
 }
 
-static void totals(const char *dir, uint64_t *entries, uint64_t *bytes)
+void migrate_totals(const char *dir, uint64_t *entries, uint64_t *bytes)
 {
 	struct error *err = NULL;
 	char *run = lower_run_dir(dir);
@@ -429,13 +412,6 @@ static void totals(const char *dir, uint64_t *entries, uint64_t *bytes)
 	free(run);
 }
 
-static int set_phase(const char *dir, struct mount_state *s, enum phase phase,
-		     struct error **err)
-{
-	s->phase = phase;
-	return state_save(dir, s, err);
-}
-
 int migrate_run(const char *dir, struct mount_state *s,
 		const struct migrate_opts *o, struct error **err)
 {
@@ -448,14 +424,14 @@ int migrate_run(const char *dir, struct mount_state *s,
 	pthread_cond_init(&w.cond, NULL);
 	w.limit.bandwidth_bps = o->bandwidth_mbps * 1000000ull;
 	pthread_mutex_init(&w.limit.lock, NULL);
-	totals(dir, &entries, &bytes);
+	migrate_totals(dir, &entries, &bytes);
 	progress_init(&w.prog, dir, entries, bytes);
 	if (!deferred_path || !(w.deferred = fopen(deferred_path, "we"))) {
 		error_set(err, errno ? errno : ENOMEM, "open %s",
 			  deferred_path ? deferred_path : "deferred list");
 		goto out;
 	}
-	if (s->phase != PHASE_MIGRATED && set_phase(dir, s, PHASE_MIGRATING, err) < 0)
+	if (s->phase != PHASE_MIGRATED && state_set_phase(dir, s, PHASE_MIGRATING, err) < 0)
 		goto out;
 	ovl = open(s->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	up = open(s->upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -484,7 +460,7 @@ int migrate_run(const char *dir, struct mount_state *s,
 	progress_finish(&w.prog);
 	if (ret == 0) {
 		repin_journal_done();
-		ret = set_phase(dir, s, PHASE_MIGRATED, err);
+		ret = state_set_phase(dir, s, PHASE_MIGRATED, err);
 	}
 	if (ret == 0)
 		printf("%s: migrated %llu entries, %.1f MiB; %llu directories made opaque; %llu running binaries left for detach\n",

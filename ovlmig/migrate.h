@@ -17,4 +17,8 @@ struct migrate_opts {
 int migrate_run(const char *dir, struct mount_state *s,
 		const struct migrate_opts *o, struct error **err);
 
+/* What lowerfs says the image holds (entries but the root, bytes): the
+ * totals of a migration's progress; 0 when it cannot be asked. */
+void migrate_totals(const char *state_dir, uint64_t *entries, uint64_t *bytes);
+
 #endif

@@ -140,16 +140,23 @@ static void undo_remove(const char *path)
 
 /*
  * A detached upper: every file is in it, every directory's stack is in
- * META, so the overlay needs no lower. The phase is "detached" from the
+ * META (datadir) or its directories are opaque (nofollow), so the
+ * overlay needs no lower. The phase is "detached" from the
  * start: umount of a killed "mounting" deletes its metadata layer, and
  * this one is the upper's.
  */
 static int mount_detached(struct mount_args *a, struct mount_state *s,
-			  const char *dir, int *code, struct error **err)
+			  const char *strategy, const char *dir, int *code,
+			  struct error **err)
 {
-	const struct strategy *st = &strategy_datadir;
+	const struct strategy *st;
 
 	*code = EXIT_FAILED;
+	/* the strategy it was detached with: nofollow needs its kernel */
+	if (strategy_choose(strategy, &st, err) < 0) {
+		*code = (*err)->errnum == EINVAL ? EXIT_USAGE : EXIT_KERNEL;
+		return error_wrap(err, "detached upper %s", s->upper);
+	}
 	s->strategy = strdup(st->name);
 	s->phase = PHASE_DETACHED;
 	if (!s->strategy)
@@ -195,7 +202,17 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 		return -1;
 	}
 	s->strategy = strdup(st->name);
-	if (access(s->meta, F_OK) == 0 && dir_is_empty(s->meta) != 1)
+	if (!s->strategy)
+		return error_set(err, ENOMEM, "state");
+	if (!st->uses_meta) {
+		if (a->meta) {
+			*code = EXIT_USAGE;
+			return error_set(err, EINVAL, "--meta: strategy %s has no metadata layer", st->name);
+		}
+		free(s->meta);
+		s->meta = NULL;
+	}
+	if (s->meta && access(s->meta, F_OK) == 0 && dir_is_empty(s->meta) != 1)
 		return error_set(err, ENOTEMPTY, "metadata layer %s", s->meta);
 	if (a->source) {
 		if (claim_cache(s, &cache_how, code, err) < 0)
@@ -275,13 +292,23 @@ static int fill_state(struct mount_args *a, struct mount_state *s,
 	s->meta = a->meta ? absolute_path(a->meta, err) : beside(s->upper, name, "meta");
 	if (!s->meta)
 		return *err ? error_wrap(err, "--meta") : error_set(err, ENOMEM, "mount");
-	if (detached) {
+	if (detached && !*rmeta) {
+		/* nofollow: the upper holds everything */
+		if (a->meta)
+			return error_set(err, EINVAL, "upper %s was detached with no metadata layer: no --meta",
+					 s->upper);
+		free(s->meta);
+		s->meta = NULL;
+	}
+	if (detached && *rmeta) {
 		if (a->meta && strcmp(s->meta, *rmeta))
 			return error_set(err, EINVAL, "upper %s was detached with metadata layer %s, not %s",
 					 s->upper, *rmeta, s->meta);
 		free(s->meta);
 		s->meta = *rmeta;
 		*rmeta = NULL;
+	}
+	if (detached) {
 		if (*source) {
 			s->source = *source;
 			*source = NULL;
@@ -311,7 +338,7 @@ int mount_run(struct mount_args *a, struct error **errp)
 	struct mount_state s = { 0 };
 	struct error *err = NULL;
 	char *dir = NULL, *name = NULL, *upper = NULL, *source = NULL;
-	char *rmeta = NULL, *rsource = NULL;
+	char *rmeta = NULL, *rsource = NULL, *rstrategy = NULL;
 	int code = EXIT_USAGE, detached = 0;
 	struct stat st;
 
@@ -321,7 +348,7 @@ int mount_run(struct mount_args *a, struct error **errp)
 	}
 	/* an upper that detach recorded needs no lower: its image may be gone */
 	upper = realpath(a->upper, NULL);
-	if (upper && (detached = detached_record_find(upper, &rmeta, &rsource, &err)) < 0)
+	if (upper && (detached = detached_record_find(upper, &rmeta, &rsource, &rstrategy, &err)) < 0)
 		goto fail;
 	if (a->source && !(source = source_absolute(a->source, &err))) {
 		error_wrap(&err, "source %s", a->source);
@@ -358,14 +385,15 @@ int mount_run(struct mount_args *a, struct error **errp)
 	if (fill_state(a, &s, name, &source, detached, &rmeta, &rsource, &err) < 0)
 		goto fail;
 	/* what someone else plants there would reach the container */
-	if (dir_check_private("metadata layer", s.meta, &err) < 0 ||
+	if ((s.meta && dir_check_private("metadata layer", s.meta, &err) < 0) ||
 	    (s.cache && dir_check_private("cache directory", s.cache, &err) < 0))
 		goto fail;
 	if (detached) {
-		if (mount_detached(a, &s, dir, &code, &err) < 0)
+		if (mount_detached(a, &s, rstrategy, dir, &code, &err) < 0)
 			goto fail;
-		printf("%s: mounted detached upper %s on its metadata layer alone (no lower; state %s)\n",
-		       s.target, s.upper, dir);
+		printf("%s: mounted detached upper %s %s (no lower; strategy %s, state %s)\n",
+		       s.target, s.upper, s.meta ? "on its metadata layer alone" : "alone",
+		       s.strategy, dir);
 	} else {
 		if (do_mount(a, &s, dir, &code, &err) < 0)
 			goto fail;
@@ -389,5 +417,6 @@ out:
 	free(source);
 	free(rmeta);
 	free(rsource);
+	free(rstrategy);
 	return code;
 }

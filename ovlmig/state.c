@@ -308,6 +308,13 @@ static int state_reload(const char *dir, struct mount_state *s,
 	return 0;
 }
 
+int state_set_phase(const char *dir, struct mount_state *s, enum phase phase,
+		    struct error **err)
+{
+	s->phase = phase;
+	return state_save(dir, s, err);
+}
+
 int state_run_locked(const char *dir, struct mount_state *s,
 		     state_locked_fn *fn, void *arg, struct error **err)
 {

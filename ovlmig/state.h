@@ -51,6 +51,9 @@ typedef int state_locked_fn(const char *dir, struct mount_state *s, void *arg,
  */
 int state_run_locked(const char *dir, struct mount_state *s,
 		     state_locked_fn *fn, void *arg, struct error **err);
+/* Set S's phase to PHASE and save S in DIR. */
+int state_set_phase(const char *dir, struct mount_state *s, enum phase phase,
+		    struct error **err);
 /* "/a/b" -> "a-b": a default name for a target path. */
 char *state_default_name(const char *target);
 

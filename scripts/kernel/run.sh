@@ -8,7 +8,9 @@
 #   - the control: xino=on (no nofollow semantics), the same walk with the
 #     opaque xattrs set by hand, XFS shut down: it must fail;
 #   - xino=nofollow over lowerfs with pinned users through migration and
-#     the abort of the FUSE connection (scripts/kernel/guest/nofollow_fuse.sh).
+#     the abort of the FUSE connection (scripts/kernel/guest/nofollow_fuse.sh);
+#   - ovlmig's nofollow strategy through mount, migrate, detach and a
+#     remount of the detached upper (scripts/kernel/guest/ovlmig_nofollow.sh).
 # Prints a result table; exit 0 when every job gave its expected result.
 #
 # Environment: UNIONMOUNT_TESTSUITE (required), BUILD (default build),
@@ -76,6 +78,7 @@ else
 	umt|--ov --xino|lazy|||PASS
 	fuse||shutdown|nofollow||PASS
 	fuse||shutdown|on|yes|FAIL
+	ovlmig||detach|nofollow||PASS
 	EOF
 fi
 size_mb=$(( $(du -sm "$share" | cut -f1) + 64 ))
@@ -122,6 +125,7 @@ printf '%-5s %-22s %-9s %-27s %-6s %-8s %6s %10s %6s\n' job suite-args mode xino
 pass=0 fail=0
 while IFS='|' read -r _ kind args mode xino result expect tests subtests jsecs; do
 	[[ $kind == fuse ]] && args="(lowerfs, pinned users)"
+	[[ $kind == ovlmig ]] && args="(strategy auto, pinned)"
 	ok=no
 	[[ $result == "$expect" ]] && ok=yes
 	if [[ $ok == yes ]]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi

@@ -25,6 +25,9 @@ st=$("$OVLMIG" status --json "$T/m")
 [[ $(jq -r .phase <<<"$st") == lazy && $(jq -r .lower_attached <<<"$st") == true &&
    $(jq -r .strategy <<<"$st") == datadir ]] &&
 	ok "status: datadir, lazy, lower attached" || fail "status" "$st"
+state=$(echo "$OVLMIG_RUN_DIR"/*/state.json)
+[[ $(jq -r .strategy "$state") == datadir && $(jq -r .meta "$state") == /* ]] &&
+	ok "state.json records strategy datadir and its metadata layer" || fail "state.json" "$(cat "$state")"
 # the upper holds only what was copied up by reading? nothing: reads do not copy up
 [[ -z $(find "$T/u" -mindepth 1 -not -name '.*' | head -1) ]] &&
 	ok "reading the image copied nothing up" || fail "upper has entries after reads"
@@ -37,8 +40,18 @@ expect() {
 		fail "$name" "exit $rc (want $code): $out"
 }
 mkdir -p "$T/m2"
-expect "nofollow refused on this kernel" 3 "rejects xino=nofollow" \
+expect "nofollow refused on this kernel" 3 "strategy nofollow: this kernel's overlayfs rejects xino=nofollow" \
 	"$OVLMIG" mount --strategy nofollow --source "dir:$src" --upper "$T/u2" --work "$T/w2" "$T/m2"
+# an upper detached by nofollow (its record as detach writes it) needs
+# xino=nofollow to be mounted again: refused here, nothing mounted
+mkdir -p "$T/nu" "$T/nw"
+printf '{"upper": "%s", "upper_id": "%s", "source": "dir:%s", "strategy": "nofollow"}\n' \
+	"$T/nu" "$(stat -c '%i-%.9W' "$T/nu")" "$src" >"$T/.nu.ovlmig-detached"
+expect "a nofollow-detached upper is refused on this kernel" 3 \
+	"detached upper $T/nu: strategy nofollow: this kernel's overlayfs rejects xino=nofollow" \
+	"$OVLMIG" mount --upper "$T/nu" --work "$T/nw" "$T/m2"
+expect "an unknown strategy is bad usage" 2 "unknown strategy 'fanotify' (auto, datadir, nofollow)" \
+	"$OVLMIG" mount --strategy fanotify --source "dir:$src" --upper "$T/u2" --work "$T/w2" "$T/m2"
 expect "upper in use" 2 "already used by a mounted overlay" \
 	"$OVLMIG" mount --source "dir:$src" --upper "$T/u" --work "$T/w3" "$T/m2"
 expect "missing source" 2 "source directory $T/nope: No such file or directory" \

@@ -56,10 +56,9 @@ static void auto_takes_datadir_on_a_stock_kernel(void **state)
 static void auto_takes_nofollow_where_the_kernel_has_it(void **state)
 {
 	(void)state;
-	/* until its functions are written, auto passes nofollow over */
-	picks("auto", &patched, "datadir");
-	refused("auto", &nofollow_only, EOPNOTSUPP, "no strategy can detach the lower");
-	refused("nofollow", &patched, EOPNOTSUPP, "not implemented yet");
+	picks("auto", &patched, "nofollow");
+	picks("auto", &nofollow_only, "nofollow");
+	picks("nofollow", &patched, "nofollow");
 	picks("datadir", &patched, "datadir");
 }
 
@@ -93,7 +92,7 @@ static void unknown_names_are_bad_usage(void **state)
 
 static void every_entry_is_complete(void **state)
 {
-	const char *names[] = { "datadir" };
+	const char *names[] = { "datadir", "nofollow" };
 	size_t i;
 
 	(void)state;

@@ -50,6 +50,14 @@ while IFS='|' read -r kind args mode xino byhand expect; do
 		[[ $subtests -eq 0 ]] || rc=1
 		subtests="$subtests failed"
 		;;
+	ovlmig)
+		BUILD=$share/build "$share/guest/ovlmig_nofollow.sh" >"$log" 2>&1
+		rc=$?
+		tests=$(grep -c -e '^ok - ' -e '^not ok - ' "$log")
+		subtests=$(grep -c '^not ok - ' "$log")
+		[[ $subtests -eq 0 ]] || rc=1
+		subtests="$subtests failed"
+		;;
 	*)
 		echo "unknown job kind $kind" >"$log"
 		rc=2 tests=0 subtests=0
@@ -59,7 +67,7 @@ while IFS='|' read -r kind args mode xino byhand expect; do
 	result=PASS
 	[[ $rc -eq 0 ]] || result=FAIL
 	echo "@@result|$kind|$args|$mode|xino=${xino:-default}${byhand:+, opaque by hand}|$result|$expect|$tests|$subtests|$secs"
-	if [[ $result != "$expect" || ($kind == fuse && $expect == PASS) ]]; then
+	if [[ $result != "$expect" || ($kind != umt && $expect == PASS) ]]; then
 		tail -25 "$log" | sed 's/^/@@tail /'
 	fi
 done <"$share/plan"

@@ -3,6 +3,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <unistd.h>
 #include <ftw.h>
 #include <libmount.h>
@@ -10,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "util.h"
 
 static int remove_one(const char *path, const struct stat *st, int flag,
 		      struct FTW *ftw)
@@ -171,4 +175,79 @@ int mount_has_option(const char *path, const char *name, const char *value)
 		yes = value ? len == strlen(value) && !strncmp(val, value, len) : 1;
 	mnt_unref_table(tb);
 	return yes;
+}
+
+/* fsync the directory that holds PATH, so that a rename in it lasts. */
+static int sync_parent(const char *path, struct error **err)
+{
+	char *copy = strdup(path);
+	int dfd, ret = -1;
+
+	if (!copy)
+		return error_set(err, ENOMEM, "sync the directory of %s", path);
+	dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0)
+		error_set(err, errno, "sync the directory of %s", path);
+	else
+		ret = 0;
+	if (dfd >= 0)
+		close(dfd);
+	free(copy);
+	return ret;
+}
+
+int file_replace(const char *path, mode_t mode, unsigned flags,
+		 file_writer_fn *fill, const void *arg, struct error **err)
+{
+	char *tmp = NULL;
+	int fd, ret = -1;
+
+	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
+		return error_set(err, ENOMEM, "write %s", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		error_set(err, errno, "create %s", tmp);
+		free(tmp);
+		return -1;
+	}
+	if (fchmod(fd, mode) < 0)
+		error_set(err, errno, "chmod %s", tmp);
+	else if (fill(fd, arg, err) < 0)
+		error_wrap(err, "write %s", tmp);
+	else if ((flags & FILE_DURABLE) && fsync(fd) < 0)
+		error_set(err, errno, "fsync %s", tmp);
+	else
+		ret = 0;
+	if (close(fd) < 0 && ret == 0)
+		ret = error_set(err, errno, "close %s", tmp);
+	if (ret == 0 && rename(tmp, path) < 0)
+		ret = error_set(err, errno, "rename %s to %s", tmp, path);
+	if (ret < 0)
+		unlink(tmp);
+	else if (flags & FILE_DURABLE)
+		ret = sync_parent(path, err);
+	free(tmp);
+	return ret;
+}
+
+struct bytes {
+	const void *data;
+	size_t len;
+};
+
+static int write_bytes(int fd, const void *arg, struct error **err)
+{
+	const struct bytes *b = arg;
+
+	if (write_all(fd, b->data, b->len) < 0)
+		return error_set(err, errno, "write");
+	return 0;
+}
+
+int file_replace_bytes(const char *path, mode_t mode, unsigned flags,
+		       const void *data, size_t len, struct error **err)
+{
+	struct bytes b = { data, len };
+
+	return file_replace(path, mode, flags, write_bytes, &b, err);
 }

@@ -26,4 +26,19 @@ int dir_names(int dirfd, const char *rel, char ***out, size_t *count,
 	      struct error **err);
 void dir_names_free(char **names, size_t n);
 
+/*
+ * Write PATH whole or not at all: FILL writes a new file beside it
+ * (PATH.tmp.XXXXXX, mode MODE), which is then renamed over PATH, so no
+ * reader and no crash ever sees half a file. With FILE_DURABLE the data
+ * and the rename are synced to disk before it returns. On failure the
+ * new file is removed and PATH is as it was.
+ */
+enum { FILE_DURABLE = 1 };
+typedef int file_writer_fn(int fd, const void *arg, struct error **err);
+int file_replace(const char *path, mode_t mode, unsigned flags,
+		 file_writer_fn *fill, const void *arg, struct error **err);
+/* file_replace() with the LEN bytes at DATA as the whole content. */
+int file_replace_bytes(const char *path, mode_t mode, unsigned flags,
+		       const void *data, size_t len, struct error **err);
+
 #endif

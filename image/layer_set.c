@@ -44,46 +44,24 @@ static int url_key(const char *url, char key[4 + 65])
 	return 0;
 }
 
+static int encode_index(int fd, const void *idx, struct error **err)
+{
+	return layer_index_encode(idx, fd, err);
+}
+
 static int save_index(const struct layer_index *idx, const char *cache_dir,
 		      const char *key, struct error **err)
 {
 	char *dir = path_join(cache_dir, "indexes");
-	char *path = cache_index_path(cache_dir, key), *tmp = NULL;
-	int fd = -1, ret = -1;
+	char *path = cache_index_path(cache_dir, key);
+	int ret = -1;
 
-	if (!dir || !path || asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0) {
-		tmp = NULL;
+	if (!dir || !path)
 		error_set(err, ENOMEM, "index cache");
-		goto out;
-	}
 	/* indexes are built before the file cache opens: the cache directory
 	 * itself may not exist yet */
-	if (make_dirs(dir, 0700, err) < 0)
-		goto out;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		error_set(err, errno, "create %s", tmp);
-		goto out;
-	}
-	if (layer_index_encode(idx, fd, err) < 0)
-		goto out;
-	if (close(fd) < 0) {
-		fd = -1;
-		error_set(err, errno, "write %s", tmp);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		error_set(err, errno, "rename %s", tmp);
-		goto out;
-	}
-	ret = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (ret < 0 && tmp)
-		unlink(tmp);
-	free(tmp);
+	else if (make_dirs(dir, 0700, err) == 0)
+		ret = file_replace(path, 0600, 0, encode_index, idx, err);
 	free(path);
 	free(dir);
 	return ret;

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/fsutil.h"
 #include "../common/util.h"
 #include "../image/layer_index.h"
 #include "commands.h"
@@ -49,50 +50,9 @@ static ssize_t read_layer(void *ctx, void *buf, size_t len, struct error **err)
 }
 
 /* Write to a temporary file next to PATH, then rename it over PATH. */
-static int write_index(const struct layer_index *idx, const char *path,
-		       struct error **err)
+static int encode_index(int fd, const void *idx, struct error **err)
 {
-	char *tmp = NULL;
-	int fd;
-
-	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
-		return error_set(err, ENOMEM, "write %s", path);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		error_set(err, errno, "create %s", tmp);
-		free(tmp);
-		return -1;
-	}
-	if (fchmod(fd, 0644) < 0) {
-		error_set(err, errno, "chmod %s", tmp);
-		goto fail;
-	}
-	if (layer_index_encode(idx, fd, err) < 0) {
-		error_wrap(err, "write %s", tmp);
-		goto fail;
-	}
-	if (fsync(fd) < 0) {
-		error_set(err, errno, "fsync %s", tmp);
-		goto fail;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		error_set(err, errno, "close %s", tmp);
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		error_set(err, errno, "rename %s to %s", tmp, path);
-		goto fail;
-	}
-	free(tmp);
-	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	free(tmp);
-	return -1;
+	return layer_index_encode(idx, fd, err);
 }
 
 struct index_args {
@@ -146,7 +106,7 @@ int cmd_index(int argc, char **argv)
 		return code;
 	}
 	close(f.fd);
-	if (write_index(&idx, a.output, &err) < 0) {
+	if (file_replace(a.output, 0644, FILE_DURABLE, encode_index, &idx, &err) < 0) {
 		error_report(&err, "ovlmig index", stderr);
 		layer_index_free(&idx);
 		return EXIT_FAILED;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/fsutil.h"
 #include "../common/util.h"
 #include "cache_dir.h"
 
@@ -58,51 +59,6 @@ static char *dir_identity(const char *path, struct error **err)
 	return out;
 }
 
-/* TEXT to PATH, durably: a record lost in a crash would make the upper
- * look like one that was never detached. */
-static int write_durably(const char *path, const char *text, struct error **err)
-{
-	char *tmp = NULL, *dcopy = strdup(path);
-	int fd = -1, dfd = -1, ret = -1;
-
-	if (!dcopy || asprintf(&tmp, "%s.tmp", path) < 0) {
-		tmp = NULL;
-		error_set(err, ENOMEM, "write %s", path);
-		goto out;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
-		error_set(err, errno, "write %s", tmp);
-		goto out;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		error_set(err, errno, "write %s", tmp);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		error_set(err, errno, "rename %s", tmp);
-		goto out;
-	}
-	dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0) {
-		error_set(err, errno, "sync the directory of %s", path);
-		goto out;
-	}
-	ret = 0;
-out:
-	if (fd >= 0) {
-		close(fd);
-		unlink(tmp);
-	}
-	if (dfd >= 0)
-		close(dfd);
-	free(tmp);
-	free(dcopy);
-	return ret;
-}
-
 int detached_record_write(const struct mount_state *s, struct error **err)
 {
 	char *path = record_path(s->upper), *uid = NULL, *mid = NULL, *text = NULL;
@@ -126,7 +82,9 @@ int detached_record_write(const struct mount_state *s, struct error **err)
 		error_set(err, ENOMEM, "detach record");
 		goto wrap;
 	}
-	if (write_durably(path, text, err) < 0)
+	/* durably: a record lost in a crash would make the upper look like
+	 * one that was never detached */
+	if (file_replace_bytes(path, 0600, FILE_DURABLE, text, strlen(text), err) < 0)
 		goto wrap;
 	ret = 0;
 	goto out;

@@ -12,29 +12,25 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/json_file.h"
 #include "../common/util.h"
 #include "strategy.h"
 
 int job_save(const char *dir, const struct job *j, struct error **err)
 {
-	char *path = path_join(dir, "job.json"), *tmp = NULL;
+	char *path = path_join(dir, "job.json");
 	json_t *doc = json_pack("{s:s, s:b, s:s, s:I}", "container", j->container,
 				"migrate", j->migrate,
 				"detach", j->detach_auto ? "auto" : "manual",
 				"bandwidth", (json_int_t)j->bandwidth_mbps);
 	int ret = -1;
 
-	if (!path || !doc || asprintf(&tmp, "%s.tmp", path) < 0) {
-		tmp = NULL;
+	if (!path)
 		error_set(err, ENOMEM, "job of %s", dir);
-	} else if (json_dump_file(doc, tmp, JSON_COMPACT) < 0 || rename(tmp, path) < 0) {
-		error_set(err, errno ? errno : EIO, "write %s", path);
-	} else {
-		ret = 0;
-	}
+	else
+		ret = json_file_replace(path, doc, JSON_COMPACT, 0, err);
 	json_decref(doc);
 	free(path);
-	free(tmp);
 	return ret;
 }
 

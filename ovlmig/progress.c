@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "../common/json_file.h"
 #include "../common/util.h"
 #include "status_keys.h"
 
@@ -62,16 +63,13 @@ json_t *progress_read(const char *state_dir)
 
 static void save(const struct progress *p)
 {
-	char *path = path_join(p->dir, PROGRESS_FILE), *tmp = NULL;
+	char *path = path_join(p->dir, PROGRESS_FILE);
 	json_t *doc = to_json(p, progress_rate(p), progress_eta(p));
+	struct error *err = NULL;
 
 	/* best effort: progress is information, not state */
-	if (doc && path && asprintf(&tmp, "%s.tmp", path) >= 0) {
-		if (json_dump_file(doc, tmp, JSON_COMPACT) == 0 &&
-		    rename(tmp, path) < 0)
-			unlink(tmp);
-		free(tmp);
-	}
+	if (path && json_file_replace(path, doc, JSON_COMPACT, 0, &err) < 0)
+		error_free(&err);
 	json_decref(doc);
 	free(path);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/json_file.h"
 #include "../common/util.h"
 
 #define STATE_FILE "state.json"
@@ -88,7 +89,7 @@ void state_free_args(char **args)
 
 int state_save(const char *dir, const struct mount_state *s, struct error **err)
 {
-	char *path = path_join(dir, STATE_FILE), *tmp = NULL;
+	char *path = path_join(dir, STATE_FILE);
 	json_t *doc;
 	int ret = -1;
 
@@ -105,24 +106,11 @@ int state_save(const char *dir, const struct mount_state *s, struct error **err)
 		json_decref(doc);
 		doc = NULL;
 	}
-	if (!doc || !path || asprintf(&tmp, "%s.tmp", path) < 0) {
-		tmp = NULL;
+	if (!path)
 		error_set(err, ENOMEM, "save state in %s", dir);
-		goto out;
-	}
-	/* written whole, then renamed: a crash never leaves half a file */
-	if (json_dump_file(doc, tmp, JSON_INDENT(2)) < 0) {
-		error_set(err, errno ? errno : EIO, "write %s", tmp);
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		error_set(err, errno, "rename %s", tmp);
-		goto out;
-	}
-	ret = 0;
-out:
+	else
+		ret = json_file_replace(path, doc, JSON_INDENT(2), 0, err);
 	json_decref(doc);
-	free(tmp);
 	free(path);
 	return ret;
 }

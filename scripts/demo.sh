@@ -8,17 +8,14 @@ BUILD=${BUILD:-build}
 OVLMIG=$PWD/$BUILD/ovlmig
 [[ $(id -u) -eq 0 ]] || { echo "demo: run as root (it mounts)" >&2; exit 2; }
 
+. scripts/lib/teardown.sh
 T=$(mktemp -d /tmp/ovlmig-demo.XXXXXX)
 export OVLMIG_RUN_DIR=$T/run
 m=$T/container-root
 worker=
 cleanup() {
 	[[ -n $worker ]] && kill "$worker" 2>/dev/null && wait "$worker" 2>/dev/null
-	"$OVLMIG" umount "$m" >/dev/null 2>&1 || umount -l "$m" 2>/dev/null || true
-	for p in "$OVLMIG_RUN_DIR"/*/lowerfs/lowerfs.pid; do
-		[[ -f $p ]] && kill "$(cat "$p")" 2>/dev/null
-	done
-	for l in "$OVLMIG_RUN_DIR"/*/lower; do umount -l "$l" 2>/dev/null || true; done
+	ovlmig_teardown "$m"
 	rm -rf "$T"
 }
 trap cleanup EXIT

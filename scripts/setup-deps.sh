@@ -21,20 +21,5 @@ packages=(
 	nginx-light docker-registry skopeo zstd gzip curl python3
 )
 
-missing=()
-for p in "${packages[@]}"; do
-	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	[[ $status == "install ok installed" ]] || missing+=("$p")
-done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
-
-if [[ $(id -u) -ne 0 ]]; then
-	echo "setup-deps: missing packages: ${missing[*]}" >&2
-	echo "setup-deps: run as root (or: apt-get install ${missing[*]})" >&2
-	exit 1
-fi
-echo "setup-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "setup-deps: done"
+. "$(dirname "$0")/lib/install-packages.sh"
+install_packages setup-deps "${packages[@]}"

@@ -104,3 +104,61 @@ ovlmig_cleanup() {
 	done
 	for m in "$OVLMIG_RUN_DIR"/*/lower; do umount -l "$m" 2>/dev/null; done
 }
+
+# The pinned users of a tree made by tests/tools/mktree, for migrate and
+# detach to run under: a cwd deep in it, an open fd, a shared mapping, an
+# executable running from it. They record their errors in $T/NAME.report.
+HOLDER_DEEP=deep/d01/d02/d03/d04/d05/d06/d07/d08/d09/d10
+HOLDER_DEEPER=$HOLDER_DEEP/d11/d12/d13/d14/d15/d16/d17/d18/d19/d20
+_holder_names=(cwd fd mmap exe)
+# holders_start M: start them on the mount M; sets HOLDER_PIDS.
+holders_start() {
+	local m=$1 h i
+	local cmds=("$TOOLS/holder --cwd $m/$HOLDER_DEEP" "$TOOLS/holder --fd $m/links/two-1"
+		    "$TOOLS/holder --mmap $m/data/mapped" "$m/bin/holder")
+	HOLDER_PIDS=()
+	for i in "${!_holder_names[@]}"; do
+		h=${_holder_names[$i]}
+		${cmds[$i]} --report "$T/$h.report" --ready "$T/$h.ready" &
+		HOLDER_PIDS+=($!)
+		on_exit "kill -KILL $!"
+	done
+	for h in "${_holder_names[@]}"; do
+		for _ in $(seq 400); do [[ -e $T/$h.ready ]] && break; sleep 0.05; done
+		[[ -e $T/$h.ready ]] || fail "holder $h did not start"
+	done
+}
+# holders_check WHAT: stop them; each must have seen no error through WHAT.
+holders_check() {
+	local what=$1 i h rc report
+	for i in "${!HOLDER_PIDS[@]}"; do kill -TERM "${HOLDER_PIDS[$i]}"; done
+	for i in "${!_holder_names[@]}"; do
+		h=${_holder_names[$i]}
+		wait "${HOLDER_PIDS[$i]}"; rc=$?
+		report=$(cat "$T/$h.report" 2>/dev/null)
+		if [[ $rc -eq 0 && $report == *" errors=0 "* ]]; then
+			ok "holder $h ran through $what: $report"
+		else
+			fail "holder $h: exit $rc" "$report"
+		fi
+	done
+}
+# opsuite_pinned M: the operation suite on M, around the holders.
+opsuite_pinned() {
+	"$TOOLS/opsuite" --pinned "$HOLDER_DEEP" --deep "$HOLDER_DEEPER" --exec bin/holder "$1"
+}
+# opsuite_rounds M: the operation suite on M as it is, after the kernel
+# dropped its dentries and inodes, and after it dropped the page cache too
+# (so nothing is served from what the kernel remembered of the lower).
+opsuite_rounds() {
+	local m=$1 out
+	if out=$(opsuite_pinned "$m" 2>&1); then ok "after detach: $(head -1 <<<"$out")"
+	else fail "operation suite after detach" "$out"; fi
+	sync
+	echo 2 >/proc/sys/vm/drop_caches
+	if out=$(opsuite_pinned "$m" 2>&1); then ok "after dropping dentries and inodes: $(head -1 <<<"$out")"
+	else fail "operation suite after drop_caches 2" "$out"; fi
+	echo 3 >/proc/sys/vm/drop_caches
+	if out=$(opsuite_pinned "$m" 2>&1); then ok "after dropping the page cache too: $(head -1 <<<"$out")"
+	else fail "operation suite after drop_caches 3" "$out"; fi
+}

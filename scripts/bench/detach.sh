@@ -18,15 +18,12 @@ for t in "$OVLMIG" jq dd find stat; do
 	command -v "$t" >/dev/null || { echo "detach.sh: missing $t" >&2; exit 2; }
 done
 
+. scripts/lib/teardown.sh
 T=$(mktemp -d /tmp/ovlmig-bench.XXXXXX)
 export OVLMIG_RUN_DIR=$T/run
 cleanup() {
-	"$OVLMIG" umount "$T/m" >/dev/null 2>&1 || umount -l "$T/m" 2>/dev/null || true
+	ovlmig_teardown "$T/m"
 	umount -l "$T/plain" 2>/dev/null || true
-	for p in "$OVLMIG_RUN_DIR"/*/lowerfs/lowerfs.pid; do
-		[[ -f $p ]] && kill "$(cat "$p")" 2>/dev/null
-	done
-	for m in "$OVLMIG_RUN_DIR"/*/lower; do umount -l "$m" 2>/dev/null || true; done
 	rm -rf "$T"
 }
 trap cleanup EXIT

@@ -14,22 +14,5 @@ packages=(
 	qemu-system-x86 debootstrap e2fsprogs xfsprogs
 )
 
-missing=()
-for p in "${packages[@]}"; do
-	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	[[ $status == "install ok installed" ]] || missing+=("$p")
-done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
-
-if [[ $(id -u) -ne 0 ]]; then
-	echo "kernel/deps: missing packages: ${missing[*]}" >&2
-	echo "kernel/deps: run as root (or: apt-get install ${missing[*]})" >&2
-	exit 1
-fi
-echo "kernel/deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-# other builds may hold the dpkg lock for a while: wait for it
-apt_opts=(-o DPkg::Lock::Timeout=600)
-apt-get "${apt_opts[@]}" update -qq
-apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "kernel/deps: done"
+. "$(dirname "$0")/../lib/install-packages.sh"
+install_packages kernel/deps "${packages[@]}"

@@ -24,22 +24,8 @@ ovlmig_mount "$m" --source "dir:$src" --upper "$T/u" --work "$T/w" >/dev/null ||
 conn=$(stat -c %d "$OVLMIG_RUN_DIR"/*/lower)
 lowerfs_pid=$("$OVLMIG" status --json "$m" | jq -r .lowerfs_pid)
 
-deep=deep/d01/d02/d03/d04/d05/d06/d07/d08/d09/d10
-pids=()
-start_holder() {
-	local name=$1; shift
-	"$@" --report "$T/$name.report" --ready "$T/$name.ready" &
-	pids+=($!)
-	on_exit "kill -KILL $!"
-}
-start_holder cwd "$TOOLS/holder" --cwd "$m/$deep"
-start_holder fd "$TOOLS/holder" --fd "$m/links/two-1"
-start_holder mmap "$TOOLS/holder" --mmap "$m/data/mapped"
-start_holder exe "$m/bin/holder"
-for h in cwd fd mmap exe; do
-	for _ in $(seq 100); do [[ -e $T/$h.ready ]] && break; sleep 0.05; done
-	[[ -e $T/$h.ready ]] || fail "holder $h did not start"
-done
+deep=$HOLDER_DEEP
+holders_start "$m"
 
 # a slow migration, so status can be seen in the migrating phase
 "$OVLMIG" migrate --bandwidth 20 "$m" >"$T/migrate.out" 2>&1 &
@@ -82,28 +68,9 @@ diff -u <(filter <"$T/expected") "$T/got" >"$T/diff" &&
 	ok "merged tree after detach equals the image ($(wc -l <"$T/got") entries)" ||
 	fail "merged tree differs" "$(head -20 "$T/diff")"
 
-suite() {
-	"$TOOLS/opsuite" --pinned "$deep" --deep "deep/d01/d02/d03/d04/d05/d06/d07/d08/d09/d10/d11/d12/d13/d14/d15/d16/d17/d18/d19/d20" \
-		--exec bin/holder "$m"
-}
-if out=$(suite 2>&1); then ok "after detach: $(head -1 <<<"$out")"; else fail "operation suite after detach" "$out"; fi
-sync; echo 3 >/proc/sys/vm/drop_caches
-if out=$(suite 2>&1); then ok "after dropping caches: $(head -1 <<<"$out")"; else fail "operation suite after drop_caches" "$out"; fi
+opsuite_rounds "$m"
 
-for i in "${!pids[@]}"; do
-	kill -TERM "${pids[$i]}"
-done
-i=0
-for h in cwd fd mmap exe; do
-	wait "${pids[$i]}"; rc=$?
-	report=$(cat "$T/$h.report" 2>/dev/null)
-	if [[ $rc -eq 0 && $report == *" errors=0 "* ]]; then
-		ok "holder $h ran through migrate and detach: $report"
-	else
-		fail "holder $h: exit $rc" "$report"
-	fi
-	i=$((i + 1))
-done
+holders_check "migrate and detach"
 "$OVLMIG" umount "$m" >/dev/null && ok "umount" || fail "umount"
 [[ -e /sys/fs/fuse/connections/$conn ]] && fail "FUSE connection $conn still there after umount" ||
 	ok "FUSE connection $conn gone after umount"

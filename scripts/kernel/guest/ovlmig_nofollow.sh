@@ -66,22 +66,8 @@ diff -u "$T/expected" "$T/lazy" >"$T/diff0" && ok "lazy overlay equals the sourc
 	fail "lazy overlay differs" "$(head -20 "$T/diff0")"
 
 # pinned users, started on the lazy overlay
-deep=deep/d01/d02/d03/d04/d05/d06/d07/d08/d09/d10
-pids=()
-start_holder() {
-	local name=$1; shift
-	"$@" --report "$T/$name.report" --ready "$T/$name.ready" &
-	pids+=($!)
-	on_exit "kill -KILL $!"
-}
-start_holder cwd "$TOOLS/holder" --cwd "$m/$deep"
-start_holder fd "$TOOLS/holder" --fd "$m/links/two-1"
-start_holder mmap "$TOOLS/holder" --mmap "$m/data/mapped"
-start_holder exe "$m/bin/holder"
-for h in cwd fd mmap exe; do
-	for _ in $(seq 200); do [[ -e $T/$h.ready ]] && break; sleep 0.1; done
-	[[ -e $T/$h.ready ]] || fail "holder $h did not start"
-done
+deep=$HOLDER_DEEP
+holders_start "$m"
 # the workload removes an image file: a whiteout that the dir keeps; it
 # renames an image dir: a merge dir with a redirect
 rm "$m/big/f00001" && ok "removed big/f00001 before migration (a whiteout)" || fail "rm big/f00001"
@@ -124,31 +110,9 @@ sum "$m" | filter >"$T/got"
 diff -u <(filter <"$T/expected") "$T/got" >"$T/diff" &&
 	ok "merged tree after detach equals the source ($(wc -l <"$T/got") entries)" ||
 	fail "merged tree differs" "$(head -20 "$T/diff")"
-suite() {
-	"$TOOLS/opsuite" --pinned "$deep" \
-		--deep "deep/d01/d02/d03/d04/d05/d06/d07/d08/d09/d10/d11/d12/d13/d14/d15/d16/d17/d18/d19/d20" \
-		--exec bin/holder "$m"
-}
-if out=$(suite 2>&1); then ok "after detach: $(head -1 <<<"$out")"; else fail "operation suite after detach" "$out"; fi
-sync
-echo 2 >/proc/sys/vm/drop_caches
-if out=$(suite 2>&1); then ok "after dropping dentries and inodes: $(head -1 <<<"$out")"; else fail "operation suite after drop_caches 2" "$out"; fi
-echo 3 >/proc/sys/vm/drop_caches
-if out=$(suite 2>&1); then ok "after dropping the page cache too: $(head -1 <<<"$out")"; else fail "operation suite after drop_caches 3" "$out"; fi
+opsuite_rounds "$m"
 
-for i in "${!pids[@]}"; do kill -TERM "${pids[$i]}"; done
-i=0
-for h in cwd fd mmap exe; do
-	wait "${pids[$i]}"
-	rc=$?
-	report=$(cat "$T/$h.report" 2>/dev/null)
-	if [[ $rc -eq 0 && $report == *" errors=0 "* ]]; then
-		ok "holder $h ran through migrate and detach: $report"
-	else
-		fail "holder $h: exit $rc" "$report"
-	fi
-	i=$((i + 1))
-done
+holders_check "migrate and detach"
 
 # the detached upper mounts again with no source and no lowerfs
 sum "$m" >"$T/final"

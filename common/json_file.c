@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT
+#include "json_file.h"
+
+#include <errno.h>
+
+#include "fsutil.h"
+
+struct dump {
+	const json_t *doc;
+	size_t flags;
+};
+
+static int write_doc(int fd, const void *arg, struct error **err)
+{
+	const struct dump *d = arg;
+
+	if (json_dumpfd(d->doc, fd, d->flags) < 0)
+		return error_set(err, errno ? errno : EIO, "dump JSON");
+	return 0;
+}
+
+int json_file_replace(const char *path, const json_t *doc, size_t dump_flags,
+		      unsigned flags, struct error **err)
+{
+	struct dump d = { doc, dump_flags };
+
+	if (!doc)
+		return error_set(err, ENOMEM, "write %s", path);
+	return file_replace(path, 0644, flags, write_doc, &d, err);
+}

@@ -7,6 +7,7 @@
  * the entry (pax 'x', GNU 'L'/'K', the ustar block) is consumed, so the
  * bytes consumed so far (archive_filter_bytes(a, 0)) are the data offset.
  */
+#include "layer_index.h"
 #include "layer_priv.h"
 
 #include <archive.h>

@@ -5,6 +5,7 @@
  * Decoding treats the file as hostile: every count, length and offset is
  * checked against what is left of the buffer before it is used.
  */
+#include "layer_index.h"
 #include "layer_priv.h"
 
 #include <errno.h>

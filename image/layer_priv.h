@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "layer_index.h"
+#include "layer_types.h"
 
 #define LAYER_CHUNK_MIN 4096u
 #define LAYER_CHUNK_MAX (1u << 30)

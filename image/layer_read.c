@@ -4,6 +4,7 @@
  * the last checkpoint at or before it. Compressed bytes are fetched in
  * chunk-aligned pieces so that a chunk cache below sees whole chunks.
  */
+#include "layer_index.h"
 #include "layer_priv.h"
 
 #include <errno.h>

@@ -12,6 +12,7 @@
  *  - plain: offset 0 only, reads go straight to the offset.
  * After the last member or frame only zero bytes may follow.
  */
+#include "layer_index.h"
 #include "layer_priv.h"
 
 #include <errno.h>

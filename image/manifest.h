@@ -8,13 +8,13 @@
 #ifndef IMAGE_MANIFEST_H
 #define IMAGE_MANIFEST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
 
 #include "../common/error.h"
 #include "digest.h"
-#include "registry.h"
 
 #define MANIFEST_MAX (4u << 20)		/* manifests, indexes, index.json */
 #define LAYER_SIZE_MAX (1ull << 40)	/* 1 TiB: anything larger is a lie */
@@ -67,6 +67,21 @@ int doc_parse(const char *buf, size_t len, const char *content_type,
  */
 int index_select(json_t *doc, const char *tag, const struct platform *p,
 		 struct descriptor *out, struct error **err);
+
+struct image_layer {
+	char *url;		/* blob URL (http(s)://.../v2/NAME/blobs/DIGEST) or file path */
+	char *digest;		/* "sha256:<hex>" */
+	uint64_t size;		/* compressed size from the manifest */
+	char *media_type;
+};
+
+struct image_layers {
+	struct image_layer *layers;	/* lowest first */
+	size_t count;
+	char *config_digest;
+};
+
+void image_layers_free(struct image_layers *l);
 
 /* The layers (lowest first) and config of manifest DOC; URL_OF gives each layer's URL. */
 typedef char *(*layer_url_fn)(void *ctx, const char *digest);

@@ -29,19 +29,7 @@
 
 #include "../common/error.h"
 #include "fetch.h"
-
-struct image_layer {
-	char *url;		/* blob URL (http(s)://.../v2/NAME/blobs/DIGEST) or file path */
-	char *digest;		/* "sha256:<hex>" */
-	uint64_t size;		/* compressed size from the manifest */
-	char *media_type;
-};
-
-struct image_layers {
-	struct image_layer *layers;	/* lowest first */
-	size_t count;
-	char *config_digest;
-};
+#include "manifest.h"
 
 /* SPEC without its scheme: "DIR[:TAG]" for oci, "//HOST/NAME:TAG" for docker. */
 int image_resolve_oci(const char *spec, const char *platform,
@@ -49,6 +37,5 @@ int image_resolve_oci(const char *spec, const char *platform,
 int image_resolve_docker(struct fetcher *f, const char *spec,
 			 const char *platform, struct image_layers *out,
 			 struct error **err);
-void image_layers_free(struct image_layers *l);
 
 #endif

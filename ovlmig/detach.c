@@ -32,6 +32,7 @@
 #include "lowerfs_exec.h"
 #include "migrate.h"
 #include "repin.h"
+#include "repin_journal.h"
 #include "shutdown.h"
 #include "state.h"
 

@@ -29,6 +29,7 @@
 #include "migrate.h"
 #include "progress.h"
 #include "repin.h"
+#include "repin_journal.h"
 #include "state.h"
 
 /*

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "repin.h"
+#include "repin_journal.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,7 +6,7 @@
  * the tree and puts the times back. The names are replayed beneath the
  * overlay root like every other path into the container's tree.
  */
-#include "repin.h"
+#include "repin_journal.h"
 
 #include <errno.h>
 #include <fcntl.h>

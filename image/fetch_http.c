@@ -639,7 +639,9 @@ static void give_up(struct run *r, enum fetch_fault fault, const char *why,
 			     why, outage_ms / 1000, r->f->opts.grace_ms / 1000);
 	else
 		n = asprintf(&msg, "%s after %u attempts", why, r->attempt);
-	run_fail(r, EIO, n < 0 ? why : msg);
+	if (n < 0)
+		msg = NULL;
+	run_fail(r, EIO, msg ? msg : why);
 	free(msg);
 }
 
@@ -904,7 +906,6 @@ static void start_ready(struct engine *g, uint64_t now)
 {
 	for (size_t i = 0; i < g->n && g->active < g->f->opts.parallel; i++) {
 		struct run *r = &g->runs[i];
-
 		enum outage_gate gate;
 		bool probe;
 		char *why;

@@ -184,6 +184,7 @@ void outage_sleep(struct fetcher *f, uint64_t until)
 		.tv_sec = (time_t)(until / 1000000000ull),
 		.tv_nsec = (long)(until % 1000000000ull),
 	};
+	uint64_t now;
 
 	pthread_mutex_lock(&o->lock);
 	if (o->down && f->opts.grace_ms) {
@@ -192,8 +193,9 @@ void outage_sleep(struct fetcher *f, uint64_t until)
 		return;
 	}
 	pthread_mutex_unlock(&o->lock);
-	if (until > now_ns())
-		sleep_ns(until - now_ns());
+	now = now_ns();
+	if (until > now)
+		sleep_ns(until - now);
 }
 
 uint64_t outage_age_ms(struct fetcher *f, uint64_t now)

@@ -49,6 +49,10 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 [[ $v == eio ]] && ok "grace 3: the read fails with EIO" || fail "grace 3: the read: $v"
 [[ $ms -ge 3000 ]] && ok "grace 3: the reader waited $ms ms first (>= 3000)" ||
 	fail "grace 3: EIO after only $ms ms"
+# lowerfs says why: the URL (its host), the cause, the grace period
+line=$(grep -h "open /$f: .*127\.0\.0\.1:$REGISTRY_PORT/.*grace period is 3 s" "$OVLMIG_RUN_DIR"/*/lowerfs/lowerfs.log | head -1)
+[[ -n $line ]] && ok "grace 3: lowerfs logged: ${line:0:240}" ||
+	fail "grace 3: no log line naming the URL and the grace period" "$(tail -3 "$OVLMIG_RUN_DIR"/*/lowerfs/lowerfs.log)"
 js=$("$OVLMIG" status --json "$T/g")
 [[ $(jq -r .source_state.reachable <<<"$js") == false &&
    $(jq -r .source_state.fetch_errors_transient <<<"$js") -ge 1 &&

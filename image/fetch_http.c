@@ -836,6 +836,22 @@ static void reached(struct run *r)
 	r->probing = false;
 }
 
+/* "... (Connection refused)": curl's "Couldn't connect" does not say which. */
+static void add_os_error(struct run *r, char *why, size_t size)
+{
+	long oserr = 0;
+	char buf[128];
+	const char *text;
+	size_t len = strlen(why);
+
+	if (!r->easy || curl_easy_getinfo(r->easy, CURLINFO_OS_ERRNO, &oserr) ||
+	    oserr <= 0)
+		return;
+	text = strerror_r((int)oserr, buf, sizeof(buf));	/* GNU: thread-safe */
+	if (!strstr(why, text))
+		snprintf(why + len, size - len, " (%s)", text);
+}
+
 /* The attempt ended with RC: done, retry, follow, answer, or fail. */
 static void attempt_end(struct run *r, CURLcode rc)
 {
@@ -858,6 +874,7 @@ static void attempt_end(struct run *r, CURLcode rc)
 		/* curl's detail names the cause itself when it has one */
 		snprintf(why, sizeof(why), "%s",
 			 r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+		add_os_error(r, why, sizeof(why));
 		if (fetch_fault_of_curl(rc) == FAULT_PERMANENT)
 			permanent(r, EIO, why);
 		else

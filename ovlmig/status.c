@@ -50,9 +50,12 @@ static json_t *source_state(json_t *stats)
 		      SOURCE_FETCH_GRACE, json_object_get(stats, CONTROL_KEY_FETCH_GRACE),
 		      SOURCE_ERRORS_TRANSIENT, json_object_get(stats, CONTROL_KEY_FETCH_ERRORS_TRANSIENT),
 		      SOURCE_ERRORS_PERMANENT, json_object_get(stats, CONTROL_KEY_FETCH_ERRORS_PERMANENT));
-	if (o && json_object_get(stats, CONTROL_KEY_LAST_FETCH_ERROR))
-		json_object_set(o, SOURCE_LAST_ERROR,
-				json_object_get(stats, CONTROL_KEY_LAST_FETCH_ERROR));
+	if (o && json_object_get(stats, CONTROL_KEY_LAST_FETCH_ERROR) &&
+	    json_object_set(o, SOURCE_LAST_ERROR,
+			    json_object_get(stats, CONTROL_KEY_LAST_FETCH_ERROR)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 

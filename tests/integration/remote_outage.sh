@@ -60,7 +60,7 @@ js=$("$OVLMIG" status --json "$T/g")
 	ok "grace 3: status --json: $(jq -c .source_state <<<"$js")" ||
 	fail "grace 3: status --json" "$(jq -c .source_state <<<"$js")"
 "$OVLMIG" status "$T/g" >"$T/status.txt"
-grep -Eq "^  source    unreachable for [0-9]+ s \(127\.0\.0\.1:$REGISTRY_PORT: .*\); [1-9][0-9]* fetch errors?" "$T/status.txt" &&
+grep -Eq "^  source    unreachable for [0-9]+ s \(127\.0\.0\.1:$REGISTRY_PORT: .*Connection refused.*\); [1-9][0-9]* fetch errors?" "$T/status.txt" &&
 	ok "grace 3: status: $(grep '^  source' "$T/status.txt")" ||
 	fail "grace 3: status text" "$(cat "$T/status.txt")"
 if "$OVLMIG" migrate "$T/g" >"$T/gmig.out" 2>"$T/gmig.err"; then

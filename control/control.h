@@ -29,6 +29,14 @@
 #define CONTROL_KEY_ENTRIES	"entries"
 #define CONTROL_KEY_BYTES_TOTAL	"bytes_total"
 #define CONTROL_KEY_TAKEN_OVER	"taken_over"
+/* the source as the fetcher sees it (a local source: reachable, no errors) */
+#define CONTROL_KEY_FETCH_ERRORS_TRANSIENT "fetch_errors_transient"
+#define CONTROL_KEY_FETCH_ERRORS_PERMANENT "fetch_errors_permanent"
+#define CONTROL_KEY_SOURCE_REACHABLE	"source_reachable"
+#define CONTROL_KEY_UNREACHABLE_SINCE	"unreachable_since"	/* Unix time; 0 when reachable */
+#define CONTROL_KEY_UNREACHABLE_FOR	"unreachable_for"	/* seconds; 0 when reachable */
+#define CONTROL_KEY_FETCH_GRACE		"fetch_grace"		/* seconds */
+#define CONTROL_KEY_LAST_FETCH_ERROR	"last_fetch_error"	/* absent before the first */
 
 /* live: {"live": [node...]}, each node with these keys */
 #define CONTROL_KEY_LIVE	"live"

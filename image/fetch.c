@@ -106,6 +106,14 @@ int fetcher_new(const struct fetch_opts *opts, struct fetcher **out,
 	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_init(&f->share_locks[i], NULL);
 	pthread_mutex_init(&f->lock, NULL);
+	if (outage_init(&f->outage) < 0) {
+		error_set(err, errno, "fetcher");
+		pthread_mutex_destroy(&f->lock);
+		for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+			pthread_mutex_destroy(&f->share_locks[i]);
+		free(f);
+		return -1;
+	}
 	f->hooks = (struct fetch_hooks){ request_headers, auth_answer };
 	if (auth_cache_init(&f->auth) < 0) {
 		error_set(err, errno, "fetcher");
@@ -125,6 +133,7 @@ fail_locks:
 	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_destroy(&f->share_locks[i]);
 	pthread_mutex_destroy(&f->lock);
+	outage_destroy(&f->outage);
 	free(f);
 	return -1;
 }
@@ -150,6 +159,7 @@ void fetcher_free(struct fetcher *f)
 	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_destroy(&f->share_locks[i]);
 	pthread_mutex_destroy(&f->lock);
+	outage_destroy(&f->outage);
 	free(f);
 }
 

@@ -25,6 +25,7 @@ struct fetch_opts {
 	uint64_t stall_timeout_ms;	/* no byte for this long: retry; 0: default 15 s */
 	uint64_t backoff_ms;		/* first retry delay, doubled each time; 0: default 100 ms */
 	unsigned parallel;		/* ranges in flight at once; 0: default 4 */
+	uint64_t grace_ms;		/* ride out an outage this long; 0: retries only */
 };
 
 struct fetch_stats {
@@ -33,12 +34,30 @@ struct fetch_stats {
 	uint64_t bytes;			/* body bytes received (and file bytes read) */
 };
 
+/*
+ * The source as this fetcher sees it. An outage begins with an attempt
+ * that fails for a transient reason and ends with any answer.
+ */
+struct fetch_health {
+	uint64_t errors_transient;	/* attempts failed: refused, reset, timeouts, 5xx */
+	uint64_t errors_permanent;	/* transfers failed at once: 4xx, TLS, bad answers */
+	bool reachable;
+	uint64_t unreachable_ms;	/* how long the outage has lasted; 0 when reachable */
+	int64_t unreachable_since;	/* Unix time it began; 0 when reachable */
+	uint64_t grace_ms;
+	char *last_error;		/* "HOST: why", malloc'd; NULL before any error */
+};
+
 struct fetcher;
 
 int fetcher_new(const struct fetch_opts *opts, struct fetcher **out,
 		struct error **err);
 void fetcher_free(struct fetcher *f);
 void fetcher_stats(struct fetcher *f, struct fetch_stats *out);
+/* Never blocks on a transfer: callable while readers wait out an outage. */
+int fetcher_health(struct fetcher *f, struct fetch_health *out,
+		   struct error **err);
+void fetch_health_release(struct fetch_health *h);
 /* opts.insecure: registry.c then speaks plain http to loopback registries. */
 bool fetcher_insecure(const struct fetcher *f);
 

@@ -13,7 +13,11 @@
  *   timeouts), stalls (no byte for stall_timeout_ms, checked here to the
  *   millisecond), short or overlong bodies, a wrong Content-Range, HTTP
  *   408, 429 and 5xx. Any other 4xx fails at once, as do TLS
- *   verification failures.
+ *   verification failures (fetch_retry.h).
+ * - With a grace period, a source that fails for a transient reason is
+ *   down: its transfers wait on the fetcher's outage state (one probe at
+ *   a time, fetch_outage.c) until it answers again or the outage is
+ *   grace_ms old.
  * - Redirects are followed here, not by curl, so that every hop gets
  *   the headers and the token meant for its own URL: a token never goes
  *   to the blob store a registry redirects to. A retry starts over at
@@ -31,6 +35,7 @@
 
 #include "../common/util.h"
 #include "fetch_int.h"
+#include "fetch_retry.h"
 #include "log.h"
 
 #define MAX_REDIRECTS 10
@@ -133,6 +138,8 @@ struct run {
 	uint64_t ready_ns;	/* PENDING: start no earlier */
 	uint64_t last_ns;	/* ACTIVE: when the last byte came */
 	bool stalled;
+	bool probing;		/* ACTIVE: this attempt is the outage's probe */
+	uint64_t first_fail_ns;	/* the first transient failure, 0 if none */
 	uint64_t delivered;	/* STREAM: bytes given to the callback, all attempts */
 
 	/* the current response */
@@ -591,6 +598,10 @@ static void attempt_cleanup(struct run *r, CURLM *multi)
 	r->why = NULL;
 	error_free(&r->fatal);
 	r->stalled = false;
+	if (r->probing) {
+		outage_release(r->f);
+		r->probing = false;
+	}
 }
 
 static int attempt_start(struct run *r, CURLM *multi)
@@ -616,13 +627,39 @@ static int attempt_start(struct run *r, CURLM *multi)
 	return 0;
 }
 
+/* Give up on R: "WHY after N attempts", or the outage it could not wait out. */
+static void give_up(struct run *r, enum fetch_fault fault, const char *why,
+		    uint64_t outage_ms)
+{
+	char *msg = NULL;
+	int n;
+
+	if (fault == FAULT_TRANSIENT && r->f->opts.grace_ms)
+		n = asprintf(&msg, "%s; the source failed for %" PRIu64 " s, the grace period is %" PRIu64 " s",
+			     why, outage_ms / 1000, r->f->opts.grace_ms / 1000);
+	else
+		n = asprintf(&msg, "%s after %u attempts", why, r->attempt);
+	if (n < 0)
+		msg = NULL;
+	run_fail(r, EIO, msg ? msg : why);
+	free(msg);
+}
+
 /* Start over at the first URL after a delay, or give up. */
-static void retry(struct run *r, const char *why)
+static void retry(struct run *r, enum fetch_fault fault, const char *why)
 {
 	struct fetcher *f = r->f;
-	uint64_t delay;
+	uint64_t delay, now = now_ns(), outage_ms = 0;
 	char *d, *msg = NULL;
 
+	if (fault == FAULT_TRANSIENT) {
+		if (!r->first_fail_ns)
+			r->first_fail_ns = now;
+		/* the older of the source's outage and this transfer's own */
+		outage_ms = outage_age_ms(f, now);
+		if ((now - r->first_fail_ns) / 1000000ull > outage_ms)
+			outage_ms = (now - r->first_fail_ns) / 1000000ull;
+	}
 	if (r->x->kind == XFER_STREAM && r->delivered) {
 		if (asprintf(&msg, "%s after %" PRIu64 " bytes (a stream cannot resume)",
 			     why, r->delivered) < 0)
@@ -631,19 +668,26 @@ static void retry(struct run *r, const char *why)
 		free(msg);
 		return;
 	}
-	if (r->attempt > f->opts.retries) {
-		if (asprintf(&msg, "%s after %u attempts", why, r->attempt) < 0)
-			msg = NULL;
-		run_fail(r, EIO, msg ? msg : why);
-		free(msg);
+	if (fetch_retry_verdict(fault, r->attempt, f->opts.retries, outage_ms,
+				f->opts.grace_ms) == RETRY_GIVE_UP) {
+		give_up(r, fault, why, outage_ms);
 		return;
 	}
-	delay = f->opts.backoff_ms << (r->attempt - 1 < 20 ? r->attempt - 1 : 20);
-	if (delay > BACKOFF_CAP_MS)
-		delay = BACKOFF_CAP_MS;
+	if (fault == FAULT_TRANSIENT && f->opts.grace_ms) {
+		delay = outage_backoff_ms(r->attempt);
+	} else {
+		delay = f->opts.backoff_ms << (r->attempt - 1 < 20 ? r->attempt - 1 : 20);
+		if (delay > BACKOFF_CAP_MS)
+			delay = BACKOFF_CAP_MS;
+	}
 	d = describe(r->x);
-	image_log("%s: %s; retry %u of %u in %" PRIu64 " ms", d ? d : r->x->url,
-		    why, r->attempt, f->opts.retries, delay);
+	if (fault == FAULT_TRANSIENT && f->opts.grace_ms)
+		image_log("%s: %s; retry %u in %" PRIu64 " ms (source failing for %" PRIu64 " s of a %" PRIu64 " s grace period)",
+			  d ? d : r->x->url, why, r->attempt, delay, outage_ms / 1000,
+			  f->opts.grace_ms / 1000);
+	else
+		image_log("%s: %s; retry %u of %u in %" PRIu64 " ms", d ? d : r->x->url,
+			  why, r->attempt, f->opts.retries, delay);
 	free(d);
 	atomic_fetch_add(&f->retries, 1);
 	r->attempt++;
@@ -659,26 +703,8 @@ static void retry(struct run *r, const char *why)
 		free(r->url);
 		r->url = first;
 	}
-	r->ready_ns = now_ns() + delay * 1000000ull;
+	r->ready_ns = now + delay * 1000000ull;
 	r->state = RUN_PENDING;
-}
-
-static bool curl_permanent(CURLcode rc)
-{
-	switch (rc) {
-	case CURLE_UNSUPPORTED_PROTOCOL:
-	case CURLE_URL_MALFORMAT:
-	case CURLE_NOT_BUILT_IN:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-	case CURLE_OUT_OF_MEMORY:
-	case CURLE_TOO_MANY_REDIRECTS:
-		return true;
-	default:
-		return false;
-	}
 }
 
 /*
@@ -763,7 +789,9 @@ static void attempt_ok(struct run *r)
 		if (r->got != x->len) {
 			snprintf(why, sizeof(why), "short body: %zu of %zu bytes",
 				 r->got, x->len);
-			retry(r, why);
+			outage_failed(r->f, r->probing, r->url, why);
+			r->probing = false;
+			retry(r, FAULT_TRANSIENT, why);
 			return;
 		}
 		break;
@@ -785,6 +813,45 @@ static void attempt_ok(struct run *r)
 	r->state = RUN_DONE;
 }
 
+/* A transient failure: the source may be down. */
+static void transient(struct run *r, const char *why)
+{
+	outage_failed(r->f, r->probing, r->url, why);
+	r->probing = false;
+	retry(r, FAULT_TRANSIENT, why);
+}
+
+/* A failure for good: counted, then R ends. */
+static void permanent(struct run *r, int errnum, const char *why)
+{
+	outage_permanent(r->f, r->probing, r->url, why);
+	r->probing = false;
+	run_fail(r, errnum, why);
+}
+
+/* The source answered (whatever it said): not down. */
+static void reached(struct run *r)
+{
+	outage_reached(r->f, r->probing);
+	r->probing = false;
+}
+
+/* "... (Connection refused)": curl's "Couldn't connect" does not say which. */
+static void add_os_error(struct run *r, char *why, size_t size)
+{
+	long oserr = 0;
+	char buf[128];
+	const char *text;
+	size_t len = strlen(why);
+
+	if (!r->easy || curl_easy_getinfo(r->easy, CURLINFO_OS_ERRNO, &oserr) ||
+	    oserr <= 0)
+		return;
+	text = strerror_r((int)oserr, buf, sizeof(buf));	/* GNU: thread-safe */
+	if (!strstr(why, text))
+		snprintf(why + len, size - len, " (%s)", text);
+}
+
 /* The attempt ended with RC: done, retry, follow, answer, or fail. */
 static void attempt_end(struct run *r, CURLcode rc)
 {
@@ -794,36 +861,42 @@ static void attempt_end(struct run *r, CURLcode rc)
 
 	r->x->status = status;
 	if (r->fatal) {
-		run_fail_error(r, r->fatal);
+		permanent(r, r->fatal->errnum, r->fatal->msg);
 	} else if (r->stalled) {
 		snprintf(why, sizeof(why), "stalled: no data for %" PRIu64 " ms",
 			 r->f->opts.stall_timeout_ms);
-		retry(r, why);
+		transient(r, why);
 	} else if (r->why) {
-		retry(r, r->why);
+		/* a wrong answer is still an answer */
+		reached(r);
+		retry(r, FAULT_ODD, r->why);
 	} else if (rc != CURLE_OK && !r->slice_done) {
 		/* curl's detail names the cause itself when it has one */
 		snprintf(why, sizeof(why), "%s",
 			 r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
-		if (curl_permanent(rc))
-			run_fail(r, EIO, why);
+		add_os_error(r, why, sizeof(why));
+		if (fetch_fault_of_curl(rc) == FAULT_PERMANENT)
+			permanent(r, EIO, why);
 		else
-			retry(r, why);
+			transient(r, why);
 	} else if (status >= 200 && status <= 299) {
+		reached(r);
 		attempt_ok(r);
 	} else if (status == 301 || status == 302 || status == 303 ||
 		   status == 307 || status == 308) {
+		reached(r);
 		follow(r, status);
 	} else if (status == 401) {
+		reached(r);
 		answer(r);
 	} else {
 		detail = registry_error(r->ebody, r->elen);
 		snprintf(why, sizeof(why), "HTTP %ld%s", status, detail ? detail : "");
 		free(detail);
-		if (status == 408 || status == 429 || status >= 500)
-			retry(r, why);
+		if (fetch_fault_of_status(status) == FAULT_TRANSIENT)
+			transient(r, why);
 		else
-			run_fail(r, status_errnum(status), why);
+			permanent(r, status_errnum(status), why);
 	}
 }
 
@@ -850,13 +923,31 @@ static void start_ready(struct engine *g, uint64_t now)
 {
 	for (size_t i = 0; i < g->n && g->active < g->f->opts.parallel; i++) {
 		struct run *r = &g->runs[i];
+		enum outage_gate gate;
+		bool probe;
+		char *why;
 
 		if (r->state != RUN_PENDING || r->ready_ns > now)
 			continue;
-		if (attempt_start(r, g->multi) < 0)
+		gate = outage_gate(g->f, now, &probe);
+		if (gate == GATE_WAIT)
+			continue;	/* the source is down: wait for its probe */
+		if (gate == GATE_EXPIRED) {
+			why = outage_describe(g->f, now);
+			run_fail(r, EIO, why ? why : "source unreachable");
+			free(why);
 			g->remaining--;
-		else
+			continue;
+		}
+		r->probing = probe;
+		if (attempt_start(r, g->multi) < 0) {
+			if (r->probing)
+				outage_release(g->f);
+			r->probing = false;
+			g->remaining--;
+		} else {
 			g->active++;
+		}
 	}
 }
 
@@ -908,6 +999,7 @@ static int wait_ms(struct engine *g, uint64_t now)
 {
 	uint64_t stall = g->f->opts.stall_timeout_ms * 1000000ull;
 	uint64_t best = POLL_MAX_MS * 1000000ull;
+	uint64_t gate = outage_due(g->f, now);
 
 	for (size_t i = 0; i < g->n; i++) {
 		struct run *r = &g->runs[i];
@@ -916,7 +1008,7 @@ static int wait_ms(struct engine *g, uint64_t now)
 		if (r->state == RUN_ACTIVE)
 			due = r->last_ns + stall;
 		else if (r->state == RUN_PENDING && g->active < g->f->opts.parallel)
-			due = r->ready_ns;
+			due = r->ready_ns > gate ? r->ready_ns : gate;
 		else
 			continue;
 		if (due <= now)
@@ -951,7 +1043,8 @@ static void loop(struct engine *g)
 		if (!g->remaining)
 			break;
 		if (!g->active) {
-			sleep_ns((uint64_t)wait_ms(g, now) * 1000000ull);
+			/* woken early when the outage ends or a probe does */
+			outage_sleep(g->f, now + (uint64_t)wait_ms(g, now) * 1000000ull);
 			continue;
 		}
 		mc = curl_multi_perform(g->multi, &running);

@@ -44,6 +44,22 @@ struct fetch_hooks {
 				struct error **err);
 };
 
+/*
+ * The source's state shared by every transfer of a fetcher: while it is
+ * down, one transfer at a time probes it (paced by outage_backoff_ms)
+ * and the others wait on COND instead of adding requests.
+ */
+struct outage {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;		/* CLOCK_MONOTONIC: the outage ended or a probe did */
+	bool down, probing;
+	uint64_t since_ns, next_probe_ns;
+	int64_t since_wall;
+	unsigned probes;		/* failed attempts in this outage */
+	char *last_error;
+	uint64_t transient, permanent;
+};
+
 struct fetcher {
 	struct fetch_opts opts;		/* defaults filled in */
 	CURLSH *share;			/* DNS and TLS sessions */
@@ -56,6 +72,7 @@ struct fetcher {
 	struct auth_cache auth;
 	struct fetch_hooks hooks;
 	atomic_uint_fast64_t requests, retries, bytes;
+	struct outage outage;
 };
 
 /* What one transfer asks for and what it got. */
@@ -102,6 +119,30 @@ int file_run(struct fetcher *f, struct xfer *x);
 /* The engine's pool of multi handles. */
 struct conn_slot *slot_get(struct fetcher *f, struct error **err);
 void slot_put(struct fetcher *f, struct conn_slot *s);
+
+/* The outage state (fetch_outage.c). */
+int outage_init(struct outage *o);
+void outage_destroy(struct outage *o);
+/* An attempt at URL failed for a transient reason (PROBE: it was the probe). */
+void outage_failed(struct fetcher *f, bool probe, const char *url, const char *why);
+/* An attempt got an answer: the source is there. */
+void outage_reached(struct fetcher *f, bool probe);
+/* A transfer failed for good (counted; the outage state is kept). */
+void outage_permanent(struct fetcher *f, bool probe, const char *url, const char *why);
+/* A probe that ended without telling either way. */
+void outage_release(struct fetcher *f);
+
+enum outage_gate { GATE_GO, GATE_WAIT, GATE_EXPIRED };
+/* May a transfer start an attempt at NOW? *probe: it is the outage's probe. */
+enum outage_gate outage_gate(struct fetcher *f, uint64_t now, bool *probe);
+/* When a transfer told to wait should ask again (at least NOW). */
+uint64_t outage_due(struct fetcher *f, uint64_t now);
+/* Sleep until UNTIL, or less if the outage ends or a probe does. */
+void outage_sleep(struct fetcher *f, uint64_t until);
+/* How long the source has been down at NOW (ms), 0 if it is not. */
+uint64_t outage_age_ms(struct fetcher *f, uint64_t now);
+/* "unreachable for N s (HOST: why)", malloc'd, or NULL. */
+char *outage_describe(struct fetcher *f, uint64_t now);
 
 /* *DST: a copy of SRC. Returns -1. */
 int error_dup(struct error **dst, const struct error *src);

@@ -373,7 +373,9 @@ int layer_set_open(enum layer_set_kind kind, const char *arg,
 		   const struct source_opts *opts, struct layer_set *ls,
 		   struct error **err)
 {
-	struct fetch_opts fo = { .insecure = opts->insecure };
+	struct fetch_opts fo = {
+		.insecure = opts->insecure, .grace_ms = opts->fetch_grace_ms,
+	};
 	struct layer_index *given = NULL;
 	uint64_t xattr_bytes = 0;
 	uint32_t i;

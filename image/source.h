@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "../common/error.h"
+#include "fetch.h"
 #include "tree.h"
 
 /* Emulation of a remote link, so local sources behave lazily in tests. */
@@ -33,6 +34,7 @@ struct source_opts {
 	size_t nindex_files;
 	const char *platform;		/* "os/arch[/variant]"; NULL: this machine's */
 	bool insecure;			/* no TLS verification; http:// registries */
+	uint64_t fetch_grace_ms;	/* fetch_opts.grace_ms: ride out an outage */
 };
 
 struct source;
@@ -65,6 +67,9 @@ struct source_ops {
 		    struct error **err);
 	/* Optional: counters for `lowerfs ctl stats`, a new JSON object. */
 	struct json_t *(*stats)(struct source *s);
+	/* Optional: the remote source's reachability and fetch errors. */
+	int (*health)(struct source *s, struct fetch_health *out,
+		      struct error **err);
 	void (*close)(struct source *s);
 };
 

@@ -238,6 +238,19 @@ static json_t *tar_stats(struct source *s)
 			 "layers", layers);
 }
 
+static int tar_health(struct source *s, struct fetch_health *out,
+		      struct error **err)
+{
+	struct tar_source *ts = to_tar(s);
+
+	if (!ts->ls.fetcher) {
+		memset(out, 0, sizeof(*out));
+		out->reachable = true;
+		return 0;
+	}
+	return fetcher_health(ts->ls.fetcher, out, err);
+}
+
 static void tar_close(struct source *s)
 {
 	struct tar_source *ts = to_tar(s);
@@ -253,7 +266,8 @@ static void tar_close(struct source *s)
 	const struct source_ops name = { \
 		.scheme = scheme_, .help = help_, .open = open_, \
 		.index = tar_index, .fetch = tar_fetch, .read = tar_read, \
-		.warm = tar_warm, .stats = tar_stats, .close = tar_close, \
+		.warm = tar_warm, .stats = tar_stats, .health = tar_health, \
+		.close = tar_close, \
 	}
 
 TAR_OPS(source_tar_ops, "tar",

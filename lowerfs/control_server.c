@@ -21,6 +21,39 @@ static json_t *error_json(const char *msg)
 	return json_pack("{s:o}", CONTROL_KEY_ERROR, json_path_shown(msg));
 }
 
+/* The source's reachability and fetch errors, added to OUT. */
+static int add_health(struct lowerfs *fs, json_t *out)
+{
+	struct fetch_health h = { .reachable = true };
+	struct error *err = NULL;
+	json_t *v;
+	int ret = 0;
+
+	if (fs->src && fs->src->ops->health &&
+	    fs->src->ops->health(fs->src, &h, &err) < 0) {
+		lowerfs_log("stats: %s", err->msg);
+		error_free(&err);
+		return -1;
+	}
+	v = json_pack("{s:I, s:I, s:b, s:I, s:I, s:I}",
+		      CONTROL_KEY_FETCH_ERRORS_TRANSIENT, (json_int_t)h.errors_transient,
+		      CONTROL_KEY_FETCH_ERRORS_PERMANENT, (json_int_t)h.errors_permanent,
+		      CONTROL_KEY_SOURCE_REACHABLE, h.reachable,
+		      CONTROL_KEY_UNREACHABLE_SINCE, (json_int_t)h.unreachable_since,
+		      CONTROL_KEY_UNREACHABLE_FOR, (json_int_t)(h.unreachable_ms / 1000),
+		      CONTROL_KEY_FETCH_GRACE, (json_int_t)(h.grace_ms / 1000));
+	if (!v || json_object_update(out, v) < 0)
+		ret = -1;
+	json_decref(v);
+	/* a server's words or a local path: printable, never lost */
+	if (!ret && h.last_error &&
+	    json_object_set_new(out, CONTROL_KEY_LAST_FETCH_ERROR,
+				json_path_shown(h.last_error)) < 0)
+		ret = -1;
+	fetch_health_release(&h);
+	return ret;
+}
+
 static json_t *cmd_stats(struct lowerfs *fs)
 {
 	struct lowerfs_stats *s = &fs->stats;
@@ -64,6 +97,10 @@ static json_t *cmd_stats(struct lowerfs *fs)
 	if (out)
 		json_object_set_new(out, "chunked_opens", json_integer(
 			(json_int_t)atomic_load(&s->chunked_opens)));
+	if (out && add_health(fs, out) < 0) {
+		json_decref(out);
+		return NULL;
+	}
 	/* a remote source's own counters: HTTP, chunks, layers */
 	if (out && fs->src && fs->src->ops->stats)
 		json_object_set_new(out, "remote", fs->src->ops->stats(fs->src));

@@ -94,6 +94,7 @@ static int parse_args(int argc, char **argv, struct lowerfs_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->threads = 4;
 	o->whole_file_max = WHOLE_FILE_MAX_DEFAULT;
+	o->link.fetch_grace_ms = IMAGE_FETCH_GRACE_DEFAULT * 1000ull;
 	if (cli_parser_init(&p, options, ARRAY_SIZE(options)) < 0) {
 		fprintf(stderr, "lowerfs: out of memory\n");
 		return -1;
@@ -128,6 +129,14 @@ static int parse_args(int argc, char **argv, struct lowerfs_opts *o)
 				o->whole_file_max = v;
 			else
 				o->prefetch_bandwidth_mbps = v;
+			break;
+		case IMAGE_OPT_FETCH_GRACE:
+			if (parse_u64(optarg, 0, 24 * 3600, &v) < 0) {
+				fprintf(stderr, "lowerfs: bad --fetch-grace '%s': %s\n",
+					optarg, strerror(errno));
+				goto fail;
+			}
+			o->link.fetch_grace_ms = v * 1000;
 			break;
 		case OPT_TAKEOVER_FD:
 			if (parse_u64(optarg, 3, 1 << 20, &v) < 0) {

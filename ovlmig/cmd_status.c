@@ -43,6 +43,24 @@ static void print_progress(json_t *p)
 	       eta_text);
 }
 
+/* Only when something went wrong: a healthy source says nothing. */
+static void print_source(json_t *src)
+{
+	json_int_t errors = num(src, SOURCE_ERRORS_TRANSIENT) +
+			    num(src, SOURCE_ERRORS_PERMANENT);
+	const char *last = str(src, SOURCE_LAST_ERROR);
+
+	if (!src || (json_is_true(json_object_get(src, SOURCE_REACHABLE)) && !errors))
+		return;
+	if (json_is_true(json_object_get(src, SOURCE_REACHABLE)))
+		printf("  source    reachable; %lld fetch error%s (last: %s)\n",
+		       errors, errors == 1 ? "" : "s", last ? last : "-");
+	else
+		printf("  source    unreachable for %lld s (%s); %lld fetch error%s; grace period %lld s\n",
+		       num(src, SOURCE_UNREACHABLE_FOR), last ? last : "no answer",
+		       errors, errors == 1 ? "" : "s", num(src, SOURCE_FETCH_GRACE));
+}
+
 static void print_human(json_t *st)
 {
 	json_t *lf = json_object_get(st, STATUS_LOWERFS);
@@ -55,6 +73,7 @@ static void print_human(json_t *st)
 	print_progress(json_object_get(st, STATUS_PROGRESS));
 	if (json_object_get(st, STATUS_ERROR))
 		printf("  error     %s\n", str(st, STATUS_ERROR));
+	print_source(json_object_get(st, STATUS_SOURCE_STATE));
 	if (lf)
 		printf("  lowerfs   pid %lld, fetched %lld of %lld files, %lld of %lld bytes, passthrough %s\n",
 		       num(st, STATUS_LOWERFS_PID),

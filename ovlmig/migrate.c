@@ -6,6 +6,11 @@
  * whose entire subtree is up as opaque, re-checking just before marking.
  * The upper itself is the record of what is done, so a rerun after a
  * crash continues where the last run stopped.
+ *
+ * While the image's source is unreachable, copy-ups wait in lowerfs for
+ * its grace period; migrate says so once (source_watch.c). A copy-up
+ * that then fails because the source is still away ends the run with
+ * that error instead of failing every file left.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +35,7 @@
 #include "progress.h"
 #include "repin.h"
 #include "repin_journal.h"
+#include "source_watch.h"
 #include "state.h"
 
 /*
@@ -62,6 +68,8 @@ struct walker {
 	size_t qlen, qcap, busy;
 	bool done;
 	struct error *err;		/* first worker failure */
+	char *run;			/* lowerfs run dir, NULL without one */
+	bool stop;			/* the source is gone: copy nothing more */
 	pthread_t *threads;
 	unsigned jobs;
 	struct image_tree tree;		/* for executables: copy and swap */
@@ -76,7 +84,7 @@ struct walker {
 static void copy_file(struct walker *w, int dirfd, const char *rel,
 		      const struct batch_file *f)
 {
-	char *path = path_join(rel, f->name);
+	char *path = path_join(rel, f->name), *why;
 	int rc;
 
 	if (!path) {
@@ -94,8 +102,17 @@ static void copy_file(struct walker *w, int dirfd, const char *rel,
 	} else {
 		rc = copyup_entry(dirfd, f->name, &f->st);
 	}
+	/* EIO from a source that is still away: the grace period is over */
+	why = rc == -EIO && w->run ? source_unreachable(w->run) : NULL;
 
 	pthread_mutex_lock(&w->lock);
+	if (why && !w->stop) {
+		error_free(&w->err);
+		error_set_msg(&w->err, EIO, "copy up /%s: the image's source is %s",
+			      path ? path : f->name, why);
+		w->stop = true;
+		rc = 0;
+	}
 	if (rc == -ETXTBSY) {
 		fprintf(w->deferred, "%s\n", path);
 		fflush(w->deferred);
@@ -111,13 +128,24 @@ static void copy_file(struct walker *w, int dirfd, const char *rel,
 	pthread_mutex_unlock(&w->lock);
 	link_transfer(&w->limit, (uint64_t)f->st.st_size);
 	free(path);
+	free(why);
+}
+
+static bool stopped(struct walker *w)
+{
+	bool stop;
+
+	pthread_mutex_lock(&w->lock);
+	stop = w->stop;
+	pthread_mutex_unlock(&w->lock);
+	return stop;
 }
 
 static void run_batch(struct walker *w, struct dir_batch *j)
 {
 	size_t i;
 
-	for (i = 0; i < j->nfiles; i++)
+	for (i = 0; i < j->nfiles && !stopped(w); i++)
 		copy_file(w, j->dirfd, j->rel, &j->files[i]);
 }
 
@@ -223,7 +251,8 @@ static int copy_tree(struct walker *w, int ovl, int up, const char *rel,
 
 	if (dir_names(ovl, rel, &names, &n, err) < 0)
 		return -1;
-	for (i = 0; i < n && ret == 0; i++) {
+	/* stopped: migrate_run reports the worker's error */
+	for (i = 0; i < n && ret == 0 && !stopped(w); i++) {
 		char *child = path_join(rel, names[i]);
 		struct stat st;
 		int co, cu, rc;
@@ -417,6 +446,7 @@ int migrate_run(const char *dir, struct mount_state *s,
 		const struct migrate_opts *o, struct error **err)
 {
 	struct walker w = { .s = s, .dir = dir, .jobs = o->jobs };
+	struct source_watch watch;
 	uint64_t entries, bytes, marked = 0;
 	char *deferred_path = path_join(dir, "deferred");
 	int ovl = -1, up = -1, meta = -1, ret = -1;
@@ -427,6 +457,9 @@ int migrate_run(const char *dir, struct mount_state *s,
 	pthread_mutex_init(&w.limit.lock, NULL);
 	migrate_totals(dir, &entries, &bytes);
 	progress_init(&w.prog, dir, entries, bytes);
+	w.run = s->own_lower ? lower_run_dir(dir) : NULL;
+	if (source_watch_start(&watch, w.run, s->target, err) < 0)
+		goto out;
 	if (!deferred_path || !(w.deferred = fopen(deferred_path, "we"))) {
 		error_set(err, errno ? errno : ENOMEM, "open %s",
 			  deferred_path ? deferred_path : "deferred list");
@@ -470,6 +503,8 @@ int migrate_run(const char *dir, struct mount_state *s,
 		       (unsigned long long)marked,
 		       (unsigned long long)w.prog.deferred);
 out:
+	source_watch_stop(&watch);
+	free(w.run);
 	error_free(&w.err);
 	if (w.deferred)
 		fclose(w.deferred);

@@ -36,6 +36,29 @@ static const char *lower_problem(const char *dir, const struct mount_state *s,
 	       "files not migrated yet cannot be read (ENOTCONN)";
 }
 
+/* The source's reachability and fetch errors from lowerfs' STATS. */
+static json_t *source_state(json_t *stats)
+{
+	json_t *o;
+
+	if (!json_object_get(stats, CONTROL_KEY_SOURCE_REACHABLE))
+		return NULL;	/* an older lowerfs */
+	o = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}",
+		      SOURCE_REACHABLE, json_object_get(stats, CONTROL_KEY_SOURCE_REACHABLE),
+		      SOURCE_UNREACHABLE_FOR, json_object_get(stats, CONTROL_KEY_UNREACHABLE_FOR),
+		      SOURCE_UNREACHABLE_SINCE, json_object_get(stats, CONTROL_KEY_UNREACHABLE_SINCE),
+		      SOURCE_FETCH_GRACE, json_object_get(stats, CONTROL_KEY_FETCH_GRACE),
+		      SOURCE_ERRORS_TRANSIENT, json_object_get(stats, CONTROL_KEY_FETCH_ERRORS_TRANSIENT),
+		      SOURCE_ERRORS_PERMANENT, json_object_get(stats, CONTROL_KEY_FETCH_ERRORS_PERMANENT));
+	if (o && json_object_get(stats, CONTROL_KEY_LAST_FETCH_ERROR) &&
+	    json_object_set(o, SOURCE_LAST_ERROR,
+			    json_object_get(stats, CONTROL_KEY_LAST_FETCH_ERROR)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 json_t *status_json(const char *dir, const struct mount_state *s)
 {
 	struct error *err = NULL;
@@ -66,6 +89,12 @@ json_t *status_json(const char *dir, const struct mount_state *s)
 	if (problem)
 		json_object_set_new(doc, STATUS_ERROR, json_string(problem));
 	json_object_set_new(doc, STATUS_PROGRESS, progress_read(dir));
+	if (stats) {
+		json_t *src = source_state(stats);
+
+		if (src)
+			json_object_set_new(doc, STATUS_SOURCE_STATE, src);
+	}
 	free(run);
 	return doc;
 }

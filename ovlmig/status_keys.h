@@ -21,6 +21,16 @@
 #define STATUS_ERROR		"error"		/* the lower cannot serve */
 #define STATUS_PROGRESS		"progress"
 #define STATUS_MOUNTS		"mounts"	/* the list of every mount */
+#define STATUS_SOURCE_STATE	"source_state"	/* as lowerfs' fetcher sees it */
+
+/* the "source_state" object */
+#define SOURCE_REACHABLE	"reachable"
+#define SOURCE_UNREACHABLE_FOR	"unreachable_for"	/* seconds */
+#define SOURCE_UNREACHABLE_SINCE "unreachable_since"	/* Unix time */
+#define SOURCE_FETCH_GRACE	"fetch_grace"		/* seconds */
+#define SOURCE_ERRORS_TRANSIENT	"fetch_errors_transient"
+#define SOURCE_ERRORS_PERMANENT	"fetch_errors_permanent"
+#define SOURCE_LAST_ERROR	"last_fetch_error"	/* absent before the first */
 
 #define PROGRESS_ENTRIES_DONE	"entries_done"
 #define PROGRESS_ENTRIES_TOTAL	"entries_total"

@@ -115,10 +115,11 @@ nginx_requests() {
 
 # registry_start: an empty registry (API v2, no auth, filesystem storage
 # under $T) on http://127.0.0.1:$REGISTRY_PORT. Sets REGISTRY_PORT,
-# REGISTRY_PID.
+# REGISTRY_PID, REGISTRY_DIR.
 registry_start() {
 	local dir try
 	dir=$(mktemp -d "$T/registry.XXXXXX")
+	REGISTRY_DIR=$dir
 	for try in 1 2 3; do
 		REGISTRY_PORT=$(free_port)
 		cat >"$dir/config.yml" <<EOF
@@ -144,6 +145,16 @@ EOF
 	done
 	echo "docker-registry did not start: $(tail -3 "$dir/log")" >&2
 	return 1
+}
+
+# registry_restart: start the registry stopped with stop_pid again, same
+# port and data (an outage ends). Sets REGISTRY_PID.
+registry_restart() {
+	docker-registry serve "$REGISTRY_DIR/config.yml" >>"$REGISTRY_DIR/log" 2>&1 &
+	REGISTRY_PID=$!
+	on_exit "stop_pid $REGISTRY_PID"
+	wait_http "http://127.0.0.1:$REGISTRY_PORT/v2/" "$REGISTRY_PID" ||
+		{ echo "docker-registry did not restart: $(tail -3 "$REGISTRY_DIR/log")" >&2; return 1; }
 }
 
 # --- OCI layouts ---------------------------------------------------------------

@@ -66,6 +66,8 @@ json_t *status_json(const char *dir, const struct mount_state *s)
 	if (problem)
 		json_object_set_new(doc, STATUS_ERROR, json_string(problem));
 	json_object_set_new(doc, STATUS_PROGRESS, progress_read(dir));
+	if (s->store)
+		json_object_set_new(doc, STATUS_STORE, json_string(s->store));
 	free(run);
 	return doc;
 }

@@ -20,6 +20,7 @@
 #define STATUS_LOWERFS_ERROR	"lowerfs_error"
 #define STATUS_ERROR		"error"		/* the lower cannot serve */
 #define STATUS_PROGRESS		"progress"
+#define STATUS_STORE		"store"		/* strategy store: the image's directory */
 #define STATUS_MOUNTS		"mounts"	/* the list of every mount */
 
 #define PROGRESS_ENTRIES_DONE	"entries_done"

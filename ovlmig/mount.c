@@ -403,7 +403,8 @@ int mount_run(struct mount_args *a, struct error **errp)
 		if (mount_detached(a, &s, rstrategy, dir, &code, &err) < 0)
 			goto fail;
 		printf("%s: mounted detached upper %s %s (no lower; strategy %s, state %s)\n",
-		       s.target, s.upper, s.meta ? "on its metadata layer alone" : "alone",
+		       s.target, s.upper, s.store ? "on its image store" :
+		       s.meta ? "on its metadata layer alone" : "alone",
 		       s.strategy, dir);
 	} else {
 		if (do_mount(a, &s, dir, &code, &err) < 0)

@@ -30,6 +30,16 @@ same_tree() {
 }
 
 a=$T/a b=$T/b
+# store is opt-in: auto does not pick it; --store is store's alone
+ovlmig_mount "$T/c" --source "dir:$src" --upper "$T/uc" --work "$T/wc" >/dev/null || fail "mount auto"
+[[ $(status "$T/c" strategy) != store ]] && ok "auto picks $(status "$T/c" strategy), not store" ||
+	fail "auto picked store"
+"$OVLMIG" umount "$T/c" >/dev/null || fail "umount auto"
+out=$("$OVLMIG" mount --strategy datadir --store "$T/s2" --source "dir:$src" --upper "$T/uc" --work "$T/wc" "$T/c" 2>&1)
+rc=$?
+[[ $rc == 2 && $out == *"--store: only strategy store"* && ! -e $T/s2 ]] &&
+	ok "--store with datadir: exit 2, nothing made" || fail "--store with datadir: exit $rc" "$out"
+
 ovlmig_mount "$a" --strategy store --source "dir:$src" --upper "$T/ua" --work "$T/wa" >/dev/null ||
 	{ fail "mount a"; exit 1; }
 img=$(status "$a" store)
@@ -135,6 +145,18 @@ diff -u "$T/before" "$T/after" >"$T/diff" && ok "detached, mounted again: the sa
 "$OVLMIG" gc >/dev/null && [[ -d $img/meta ]] && ok "gc keeps it while b uses it" || fail "gc removed an image in use"
 "$OVLMIG" umount "$b" >/dev/null && ok "umount b" || fail "umount b"
 [[ -d $img/meta && -d $img/data ]] && ok "the store outlives its mounts" || fail "store gone"
+# a mount still preparing holds the image's use lock: gc leaves it alone
+# (one process holds it: the subshell takes the lock, then becomes sleep)
+(exec 9<"$img/use.lock" && flock -s 9 && exec sleep 60) &
+locker=$!
+on_exit "kill -KILL $locker"
+for _ in $(seq 100); do flock -n -x "$img/use.lock" true || break; sleep 0.05; done
+if out=$("$OVLMIG" gc 2>&1) && [[ $out == "kept ${img##*/} (being mounted or filled)" && -d $img/meta ]]; then
+	ok "gc skips an image whose use lock is held: $out"
+else
+	fail "gc of a locked image" "$out"
+fi
+kill -KILL $locker; wait $locker 2>/dev/null
 # a gc killed between its rename and the removal left trash: removed next time
 mkdir -p "$T/store/.gc-sha256-0000"
 if out=$("$OVLMIG" gc 2>&1) && [[ $out == "removed ${img##*/} (unused)" ]]; then ok "gc: $out"

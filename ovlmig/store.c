@@ -70,8 +70,10 @@ int store_open_image(const struct mount_state *s, struct image_handle **out,
 
 	if (!s->source)
 		return error_set(err, EINVAL, "strategy store needs --source");
-	if (image_opts(s->lower_args, &o, err) < 0)
+	if (image_opts(s->lower_args, &o, err) < 0) {
+		free(o.index_files);
 		return -1;
+	}
 	ret = image_open(s->source, &o, out, err);
 	free(o.index_files);
 	if (ret < 0)
@@ -119,8 +121,12 @@ static int hold_use(const char *dir, struct error **err)
 			error_set(err, errno, "create %s", dir);
 			break;
 		}
-		if (store_use_lock(dir, false, &fd, err) < 0)
-			break;
+		if (store_use_lock(dir, false, &fd, err) < 0) {
+			if ((*err)->errnum != ENOENT)
+				break;
+			error_free(err);	/* gc renamed it after our mkdir */
+			continue;
+		}
 		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
 		    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
 			if (held_use_fd >= 0)

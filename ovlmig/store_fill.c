@@ -63,13 +63,12 @@ static int collect(struct fill *f, uint32_t dir, const char *rel,
 	return 0;
 }
 
-static const struct image *sort_img;
-
 /* Layer byte order: by layer, then offset in it (reads stream forward). */
-static int by_source(const void *a, const void *b)
+static int by_source(const void *a, const void *b, void *arg)
 {
-	const struct image_node *x = &sort_img->nodes[((const struct data_file *)a)->node];
-	const struct image_node *y = &sort_img->nodes[((const struct data_file *)b)->node];
+	const struct image *img = arg;
+	const struct image_node *x = &img->nodes[((const struct data_file *)a)->node];
+	const struct image_node *y = &img->nodes[((const struct data_file *)b)->node];
 	int c = strcmp(x->src_ref ? x->src_ref : "", y->src_ref ? y->src_ref : "");
 
 	if (c)
@@ -221,8 +220,7 @@ int store_fill(const char *dir, struct image_handle *h, struct progress *p,
 	}
 	if (f.img->count && collect(&f, 0, "", err) < 0)
 		goto out;
-	sort_img = f.img;
-	qsort(f.files, f.n, sizeof(*f.files), by_source);
+	qsort_r(f.files, f.n, sizeof(*f.files), by_source, (void *)f.img);
 	p->entries_total = f.n;
 	p->bytes_total = f.img->total_bytes;
 	ret = fill_all(dir, h, &f, p, err);

@@ -9,46 +9,49 @@
 #include "store_id.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 
-static void feed(EVP_MD_CTX *c, const void *p, size_t len)
-{
-	EVP_DigestUpdate(c, p, len);
-}
-
-/* A string and its end, so "ab"+"c" and "a"+"bc" differ. */
-static void feed_str(EVP_MD_CTX *c, const char *s)
-{
-	if (s)
-		feed(c, s, strlen(s) + 1);
-	else
-		feed(c, "\xff", 1);
-}
-
 /* seen[node]: its place in the walk plus one, for later names of it */
 struct walk {
 	EVP_MD_CTX *c;
+	bool failed;		/* an update failed: so does the digest */
 	uint32_t *seen, next;
 };
 
-static void feed_attrs(EVP_MD_CTX *c, const struct image_node *n)
+static void feed(struct walk *w, const void *p, size_t len)
+{
+	if (EVP_DigestUpdate(w->c, p, len) != 1)
+		w->failed = true;
+}
+
+/* A string and its end, so "ab"+"c" and "a"+"bc" differ. */
+static void feed_str(struct walk *w, const char *s)
+{
+	if (s)
+		feed(w, s, strlen(s) + 1);
+	else
+		feed(w, "\xff", 1);
+}
+
+static void feed_attrs(struct walk *w, const struct image_node *n)
 {
 	uint64_t f[10] = { n->mode, n->uid, n->gid, n->size, (uint64_t)n->rdev,
 			   (uint64_t)n->mtime.tv_sec, (uint64_t)n->mtime.tv_nsec,
 			   n->nxattrs, n->nchildren, n->src_off };
 	uint32_t i;
 
-	feed(c, f, sizeof(f));
-	feed_str(c, n->link);
-	feed_str(c, n->src_ref);
+	feed(w, f, sizeof(f));
+	feed_str(w, n->link);
+	feed_str(w, n->src_ref);
 	for (i = 0; i < n->nxattrs; i++) {
-		feed_str(c, n->xattrs[i].name);
-		feed(c, &n->xattrs[i].size, sizeof(n->xattrs[i].size));
-		feed(c, n->xattrs[i].value, n->xattrs[i].size);
+		feed_str(w, n->xattrs[i].name);
+		feed(w, &n->xattrs[i].size, sizeof(n->xattrs[i].size));
+		feed(w, n->xattrs[i].value, n->xattrs[i].size);
 	}
 }
 
@@ -62,14 +65,14 @@ static void feed_tree(struct walk *w, const struct image *img, uint32_t node)
 	uint32_t i;
 
 	if (w->seen[node]) {		/* another name of a file fed already */
-		feed(w->c, "=", 1);
-		feed(w->c, &w->seen[node], sizeof(w->seen[node]));
+		feed(w, "=", 1);
+		feed(w, &w->seen[node], sizeof(w->seen[node]));
 		return;
 	}
 	w->seen[node] = ++w->next;
-	feed_attrs(w->c, n);
+	feed_attrs(w, n);
 	for (i = 0; i < n->nchildren; i++) {
-		feed_str(w->c, n->children[i].name);
+		feed_str(w, n->children[i].name);
 		feed_tree(w, img, n->children[i].node);
 	}
 }
@@ -78,7 +81,7 @@ int store_image_id(const struct image *img, char out[STORE_ID_LEN + 1],
 		   struct error **err)
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	struct walk w = { c, calloc(img->count ? img->count : 1, sizeof(uint32_t)), 0 };
+	struct walk w = { .c = c, .seen = calloc(img->count ? img->count : 1, sizeof(uint32_t)) };
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0, i;
 
@@ -87,11 +90,11 @@ int store_image_id(const struct image *img, char out[STORE_ID_LEN + 1],
 		free(w.seen);
 		return error_set(err, ENOMEM, "image id");
 	}
-	feed(c, "ovlmig-store-1", 15);	/* a new layout gets new names */
+	feed(&w, "ovlmig-store-1", 15);	/* a new layout gets new names */
 	if (img->count)
 		feed_tree(&w, img, 0);
 	free(w.seen);
-	if (!EVP_DigestFinal_ex(c, md, &mdlen) || mdlen != 32) {
+	if (w.failed || !EVP_DigestFinal_ex(c, md, &mdlen) || mdlen != 32) {
 		EVP_MD_CTX_free(c);
 		return error_set(err, EIO, "image id: sha256");
 	}

@@ -135,9 +135,12 @@ json_t *store_images(const char *root, struct error **err)
 	return list;
 }
 
-static int note(json_t *list, const char *id, const char *why)
+static int note(json_t *list, const char *id, const char *why,
+		struct error **err)
 {
-	return json_array_append_new(list, json_pack("{s:s, s:s}", "id", id, "why", why));
+	if (json_array_append_new(list, json_pack("{s:s, s:s}", "id", id, "why", why)) < 0)
+		return error_set(err, ENOMEM, "gc %s", id);
+	return 0;
 }
 
 /* Unused and unlocked: renamed away under the lock, then removed. */
@@ -158,21 +161,21 @@ static int collect_one(const char *root, const char *name, json_t *removed,
 	if (rc < 0)
 		goto out;
 	if (rc == 1) {
-		ret = note(kept, name, "being mounted or filled");
+		ret = note(kept, name, "being mounted or filled", err);
 		goto out;
 	}
 	users = users_of(path, err);
 	if (!users)
 		goto out;
 	if (json_array_size(users)) {
-		ret = note(kept, name, "in use");
+		ret = note(kept, name, "in use", err);
 		goto out;
 	}
 	if (rename(path, trash) < 0) {
 		error_set(err, errno, "rename %s to %s", path, trash);
 		goto out;
 	}
-	ret = remove_tree(trash, err) < 0 ? -1 : note(removed, name, "unused");
+	ret = remove_tree(trash, err) < 0 ? -1 : note(removed, name, "unused", err);
 out:
 	if (fd >= 0)
 		close(fd);

@@ -14,12 +14,12 @@
 #include "state.h"
 
 enum { OPT_STRATEGY = 256, OPT_SOURCE, OPT_LOWER_MOUNT, OPT_UPPER, OPT_WORK,
-       OPT_META, OPT_CACHE, OPT_NAME, OPT_SHUTDOWN_LOWER, OPT_XINO };
+       OPT_META, OPT_CACHE, OPT_NAME, OPT_SHUTDOWN_LOWER, OPT_XINO, OPT_STORE };
 
 static const struct cli_option options[] = {
-	{ "strategy", OPT_STRATEGY, "auto|datadir|nofollow",
+	{ "strategy", OPT_STRATEGY, "auto|datadir|nofollow|store",
 	  "how the lower is made detachable (default auto: nofollow where the kernel has xino=nofollow, "
-	  "else datadir; exit 3 if the kernel cannot)" },
+	  "else datadir; exit 3 if the kernel cannot; store: one local copy per image, shared)" },
 	{ "source", OPT_SOURCE, "SOURCE", "the image, served by lowerfs (e.g. dir:/path); a detached upper needs none" },
 	{ "lower-mount", OPT_LOWER_MOUNT, "PATH", "use an already mounted filesystem as the lower" },
 	{ "shutdown-lower", OPT_SHUTDOWN_LOWER, NULL, "at detach, shut the lower down (XFS: XFS_IOC_GOINGDOWN)" },
@@ -27,6 +27,7 @@ static const struct cli_option options[] = {
 	{ "work", OPT_WORK, "DIR", "overlayfs work directory (same filesystem as --upper)" },
 	{ "meta", OPT_META, "DIR", "metadata layer (default: .NAME.meta beside the upper)" },
 	{ "cache", OPT_CACHE, "DIR", "lowerfs cache (default: .NAME.cache beside the upper)" },
+	{ "store", OPT_STORE, "DIR", "strategy store: the image store (default $OVLMIG_STORE_DIR, else /var/lib/ovlmig/images)" },
 	{ "name", OPT_NAME, "NAME", "state name (default: derived from TARGET)" },
 	{ "xino", OPT_XINO, "on|off|auto", "overlayfs xino: one st_dev for every file (default: the kernel's)" },
 	/* handed to lowerfs (see lowerfs --help), paths made absolute */
@@ -94,6 +95,7 @@ static int option(void *ctx, int key, const char *arg)
 	case OPT_META: a->meta = arg; break;
 	case OPT_CACHE: a->cache = arg; break;
 	case OPT_NAME: a->name = arg; break;
+	case OPT_STORE: a->store = arg; break;
 	case OPT_XINO: a->xino = arg; break;
 	default:	/* lowerfs' own: handed to it */
 		return add_lower_arg(a, cli_option_of(&command_mount, key), arg);

@@ -14,7 +14,8 @@
 
 extern const struct cli_command command_mount, command_migrate,
 	command_detach, command_status, command_umount, command_serve,
-	command_hook, command_job, command_keep, command_index;
+	command_hook, command_job, command_keep, command_index, command_images,
+	command_gc;
 
 int cmd_mount(int argc, char **argv);
 int cmd_umount(int argc, char **argv);
@@ -26,6 +27,8 @@ int cmd_index(int argc, char **argv);
 int cmd_job(int argc, char **argv);
 int cmd_keep(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_images(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
 
 /*
  * cli_parse() for an ovlmig command: the number of operands (moved to

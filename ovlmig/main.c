@@ -9,7 +9,7 @@
 static const struct cli_command *const commands[] = {
 	&command_mount, &command_migrate, &command_detach, &command_status,
 	&command_serve, &command_hook, &command_job, &command_keep,
-	&command_umount, &command_index,
+	&command_umount, &command_index, &command_images, &command_gc,
 };
 
 static void usage(FILE *f)

@@ -30,6 +30,7 @@
 #include "paths.h"
 #include "shutdown.h"
 #include "state.h"
+#include "store.h"
 #include "strategy.h"
 
 /* Is DIR already the upper (or work) directory of a mounted overlay? */
@@ -212,6 +213,16 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 		free(s->meta);
 		s->meta = NULL;
 	}
+	if (!st->uses_store && a->store) {
+		*code = EXIT_USAGE;
+		return error_set(err, EINVAL, "--store: only strategy store keeps an image store");
+	}
+	if (st->uses_store && !a->source) {
+		*code = EXIT_USAGE;
+		return error_set(err, EINVAL, "strategy store reads the image itself: it needs --source");
+	}
+	if (st->uses_store && !(s->store_root = store_root(a->store, err)))
+		return -1;
 	if (s->meta && access(s->meta, F_OK) == 0 && dir_is_empty(s->meta) != 1)
 		return error_set(err, ENOTEMPTY, "metadata layer %s", s->meta);
 	if (a->source) {
@@ -392,7 +403,8 @@ int mount_run(struct mount_args *a, struct error **errp)
 		if (mount_detached(a, &s, rstrategy, dir, &code, &err) < 0)
 			goto fail;
 		printf("%s: mounted detached upper %s %s (no lower; strategy %s, state %s)\n",
-		       s.target, s.upper, s.meta ? "on its metadata layer alone" : "alone",
+		       s.target, s.upper, s.store ? "on its image store" :
+		       s.meta ? "on its metadata layer alone" : "alone",
 		       s.strategy, dir);
 	} else {
 		if (do_mount(a, &s, dir, &code, &err) < 0)

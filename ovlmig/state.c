@@ -102,6 +102,16 @@ int state_save(const char *dir, const struct mount_state *s, struct error **err)
 			"upper", s->upper, "work", s->work, "meta", s->meta,
 			"cache", s->cache, "phase", phase_name(s->phase),
 			"lowerfs_pid", (json_int_t)s->lowerfs_pid);
+	/* only store mounts have these: other states stay as they were */
+	if (doc && s->store_root &&
+	    json_object_set_new(doc, "store_root", json_string(s->store_root)) < 0) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	if (doc && s->store && json_object_set_new(doc, "store", json_string(s->store)) < 0) {
+		json_decref(doc);
+		doc = NULL;
+	}
 	if (doc && s->lower_args && save_args(doc, s->lower_args) < 0) {
 		json_decref(doc);
 		doc = NULL;
@@ -150,6 +160,8 @@ int state_load(const char *dir, struct mount_state *s, struct error **err)
 	s->work = dup_field(doc, "work");
 	s->meta = dup_field(doc, "meta");
 	s->cache = dup_field(doc, "cache");
+	s->store_root = dup_field(doc, "store_root");
+	s->store = dup_field(doc, "store");
 	bad_phase = phase_parse(json_string_value(json_object_get(doc, "phase")),
 				&s->phase) < 0;
 	s->own_lower = json_is_true(json_object_get(doc, "own_lower"));
@@ -186,6 +198,8 @@ void state_free(struct mount_state *s)
 	free(s->work);
 	free(s->meta);
 	free(s->cache);
+	free(s->store_root);
+	free(s->store);
 	state_free_args(s->lower_args);
 	memset(s, 0, sizeof(*s));
 }

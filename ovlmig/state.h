@@ -15,13 +15,15 @@
 struct mount_state {
 	char *name;
 	char *target;
-	char *strategy;		/* "datadir" or "nofollow" */
+	char *strategy;		/* "datadir", "nofollow" or "store" */
 	char *source;		/* lowerfs SOURCE, or NULL with --lower-mount */
 	char *lower;		/* the lower filesystem's mountpoint; NULL for a
 				   detached upper mounted again (no lower) */
 	bool own_lower;		/* lower is a lowerfs ovlmig started */
 	bool shutdown_lower;	/* --shutdown-lower */
 	char *upper, *work, *meta, *cache;
+	/* strategy store: the store's root and this image's directory in it */
+	char *store_root, *store;
 	char **lower_args;	/* more lowerfs options (--insecure, --index F...); NULL-terminated or NULL */
 	enum phase phase;
 	long lowerfs_pid;

@@ -95,6 +95,8 @@ json_t *status_json(const char *dir, const struct mount_state *s)
 		if (src)
 			json_object_set_new(doc, STATUS_SOURCE_STATE, src);
 	}
+	if (s->store)
+		json_object_set_new(doc, STATUS_STORE, json_string(s->store));
 	free(run);
 	return doc;
 }

@@ -20,6 +20,7 @@
 #define STATUS_LOWERFS_ERROR	"lowerfs_error"
 #define STATUS_ERROR		"error"		/* the lower cannot serve */
 #define STATUS_PROGRESS		"progress"
+#define STATUS_STORE		"store"		/* strategy store: the image's directory */
 #define STATUS_MOUNTS		"mounts"	/* the list of every mount */
 #define STATUS_SOURCE_STATE	"source_state"	/* as lowerfs' fetcher sees it */
 

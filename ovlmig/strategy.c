@@ -10,6 +10,7 @@
 static const struct strategy *const strategies[] = {
 	&strategy_nofollow,
 	&strategy_datadir,
+	&strategy_store,
 };
 
 const struct strategy *strategy_find(const char *name)
@@ -41,7 +42,8 @@ int strategy_pick(const char *want, const struct overlay_features *f,
 
 	if (!strcmp(want, "auto")) {
 		for (i = 0; i < ARRAY_SIZE(strategies); i++) {
-			if (strategies[i]->mount && strategies[i]->probe(f)) {
+			if (strategies[i]->mount && !strategies[i]->opt_in &&
+			    strategies[i]->probe(f)) {
 				*out = strategies[i];
 				return 0;
 			}
@@ -52,7 +54,7 @@ int strategy_pick(const char *want, const struct overlay_features *f,
 	}
 	st = strategy_find(want);
 	if (!st)
-		return error_set(err, EINVAL, "unknown strategy '%s' (auto, datadir, nofollow)", want);
+		return error_set(err, EINVAL, "unknown strategy '%s' (auto, datadir, nofollow, store)", want);
 	if (!st->probe(f))
 		return error_set(err, EOPNOTSUPP, "strategy %s: this kernel's overlayfs %s; use --strategy auto",
 				 st->name, st->needs);
@@ -69,7 +71,7 @@ int strategy_choose(const char *want, const struct strategy **out,
 	struct overlay_features f;
 
 	if (strcmp(want, "auto") && !strategy_find(want))
-		return error_set(err, EINVAL, "unknown strategy '%s' (auto, datadir, nofollow)", want);
+		return error_set(err, EINVAL, "unknown strategy '%s' (auto, datadir, nofollow, store)", want);
 	if (overlay_probe(&f, err) < 0)
 		return error_wrap(err, "probe overlayfs");
 	return strategy_pick(want, &f, out, err);

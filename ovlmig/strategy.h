@@ -22,8 +22,12 @@ struct strategy {
 	const char *needs;
 	/* Can this kernel run it (F: what overlay_probe found)? */
 	bool (*probe)(const struct overlay_features *f);
-	/* Does it keep a metadata layer (S->meta)? */
+	/* Does it keep a metadata layer of its own (S->meta)? */
 	bool uses_meta;
+	/* Only when asked for by name: auto never picks it. */
+	bool opt_in;
+	/* Does it keep the image in the shared store (S->store_root)? */
+	bool uses_store;
 	/*
 	 * Mount the overlay at S->target over the started lower S->lower.
 	 * FRESH_UPPER: the upper is empty and gets the image root's
@@ -48,6 +52,7 @@ struct strategy {
 
 extern const struct strategy strategy_datadir;
 extern const struct strategy strategy_nofollow;
+extern const struct strategy strategy_store;
 
 /* The strategy called NAME, or NULL. */
 const struct strategy *strategy_find(const char *name);
@@ -56,7 +61,8 @@ const struct strategy *strategy_of(const struct mount_state *s,
 				   struct error **err);
 /*
  * WANT ("auto" or a name) for a kernel with features F: auto takes the
- * first entry of the table the kernel can run (nofollow, then datadir).
+ * first entry of the table the kernel can run (nofollow, then datadir;
+ * never an opt-in one such as store).
  * EINVAL: no such strategy; EOPNOTSUPP: the kernel cannot run it (or,
  * for auto, any).
  */

@@ -23,8 +23,10 @@ static int umount_locked(const char *dir, struct mount_state *s, void *arg,
 		return error_set(err, errno, "unmount %s", s->target);
 	}
 	lower_stop(s);
-	/* a mount killed half-way leaves a metadata layer of its own, unfinished */
-	if (s->phase == PHASE_MOUNTING && s->meta && remove_tree(s->meta, err) < 0)
+	/* a mount killed half-way leaves a metadata layer of its own,
+	 * unfinished; a store's is shared and never half-made */
+	if (s->phase == PHASE_MOUNTING && s->meta && !s->store &&
+	    remove_tree(s->meta, err) < 0)
 		return -1;
 	return remove_tree(dir, err);
 }

@@ -50,7 +50,7 @@ printf '{"upper": "%s", "upper_id": "%s", "source": "dir:%s", "strategy": "nofol
 expect "a nofollow-detached upper is refused on this kernel" 3 \
 	"detached upper $T/nu: strategy nofollow: this kernel's overlayfs rejects xino=nofollow" \
 	"$OVLMIG" mount --upper "$T/nu" --work "$T/nw" "$T/m2"
-expect "an unknown strategy is bad usage" 2 "unknown strategy 'fanotify' (auto, datadir, nofollow)" \
+expect "an unknown strategy is bad usage" 2 "unknown strategy 'fanotify' (auto, datadir, nofollow, store)" \
 	"$OVLMIG" mount --strategy fanotify --source "dir:$src" --upper "$T/u2" --work "$T/w2" "$T/m2"
 expect "upper in use" 2 "already used by a mounted overlay" \
 	"$OVLMIG" mount --source "dir:$src" --upper "$T/u" --work "$T/w3" "$T/m2"

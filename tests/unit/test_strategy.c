@@ -62,6 +62,16 @@ static void auto_takes_nofollow_where_the_kernel_has_it(void **state)
 	picks("datadir", &patched, "datadir");
 }
 
+/* store is opt-in: taken when named, never by auto */
+static void store_only_when_named(void **state)
+{
+	(void)state;
+	picks("store", &stock, "store");
+	picks("store", &patched, "store");
+	picks("auto", &stock, "datadir");
+	refused("store", &nofollow_only, EOPNOTSUPP, "no data-only lower layers");
+}
+
 static void nofollow_refused_without_the_option(void **state)
 {
 	(void)state;
@@ -92,7 +102,7 @@ static void unknown_names_are_bad_usage(void **state)
 
 static void every_entry_is_complete(void **state)
 {
-	const char *names[] = { "datadir", "nofollow" };
+	const char *names[] = { "datadir", "nofollow", "store" };
 	size_t i;
 
 	(void)state;
@@ -119,10 +129,12 @@ static void a_state_names_its_strategy(void **state)
 	s.strategy = "nofollow";
 	assert_ptr_equal(strategy_of(&s, &err), &strategy_nofollow);
 	s.strategy = "store";
+	assert_ptr_equal(strategy_of(&s, &err), &strategy_store);
+	s.strategy = "fanotify";
 	assert_null(strategy_of(&s, &err));
 	assert_non_null(err);
 	assert_int_equal(err->errnum, EINVAL);
-	assert_non_null(strstr(err->msg, "/m: unknown strategy 'store'"));
+	assert_non_null(strstr(err->msg, "/m: unknown strategy 'fanotify'"));
 	error_free(&err);
 }
 
@@ -131,6 +143,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(auto_takes_datadir_on_a_stock_kernel),
 		cmocka_unit_test(auto_takes_nofollow_where_the_kernel_has_it),
+		cmocka_unit_test(store_only_when_named),
 		cmocka_unit_test(nofollow_refused_without_the_option),
 		cmocka_unit_test(datadir_refused_without_data_layers),
 		cmocka_unit_test(auto_refused_when_nothing_fits),

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+/* ovlmig images [--json] [--store DIR]: the images in the store (store_images.h). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../common/util.h"
+#include "commands.h"
+#include "store.h"
+#include "store_images.h"
+
+enum { OPT_JSON = 256, OPT_STORE };
+
+static const struct cli_option options[] = {
+	{ "json", OPT_JSON, NULL, "print JSON: {\"images\": [...]}" },
+	{ "store", OPT_STORE, "DIR", "the image store (default $OVLMIG_STORE_DIR, else /var/lib/ovlmig/images)" },
+	{ "help", 'h', NULL, "show this help" },
+};
+
+const struct cli_command command_images = {
+	"images", "",
+	"the images in the store: id, source, size, state (lazy/complete), mounts using each",
+	options, ARRAY_SIZE(options), 0, 0, cmd_images,
+};
+
+struct images_opts {
+	bool json;
+	const char *store;
+};
+
+static int option(void *ctx, int key, const char *arg)
+{
+	struct images_opts *o = ctx;
+
+	if (key == OPT_JSON)
+		o->json = true;
+	else
+		o->store = arg;
+	return 0;
+}
+
+static void print_human(json_t *list)
+{
+	size_t i;
+	json_t *im;
+
+	printf("%-20s %-9s %10s %6s  %s\n", "ID", "STATE", "SIZE", "USERS", "SOURCE");
+	json_array_foreach(list, i, im) {
+		const char *id = json_string_value(json_object_get(im, "id"));
+		const char *src = json_string_value(json_object_get(im, "source"));
+
+		printf("%-20.20s %-9s %8.1f M %6zu  %s\n", id ? id : "?",
+		       json_string_value(json_object_get(im, "state")),
+		       (double)json_integer_value(json_object_get(im, "size")) / 1048576,
+		       json_array_size(json_object_get(im, "users")), src ? src : "-");
+	}
+	if (!json_array_size(list))
+		printf("no images\n");
+}
+
+int cmd_images(int argc, char **argv)
+{
+	struct images_opts o = { 0 };
+	struct error *err = NULL;
+	json_t *list = NULL;
+	char *root = NULL;
+	int code = 0;
+
+	if (command_parse(&command_images, argc, argv, option, &o, &code) < 0)
+		return code;
+	root = store_root(o.store, &err);
+	list = root ? store_images(root, &err) : NULL;
+	if (!list) {
+		error_report(&err, "ovlmig images", stderr);
+		free(root);
+		return EXIT_FAILED;
+	}
+	if (o.json) {
+		json_t *out = json_pack("{s:s, s:O}", "store", root, "images", list);
+
+		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(out);
+	} else {
+		print_human(list);
+	}
+	json_decref(list);
+	free(root);
+	return 0;
+}

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: MIT
+/* The per-image store: its place, its image, its metadata layer (store.h). */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/fsutil.h"
+#include "../common/json_file.h"
+#include "../common/private_dir.h"
+#include "../common/util.h"
+#include "../lowerfs/image_options.h"
+#include "meta.h"
+#include "paths.h"
+#include "store_id.h"
+
+/* The use lock a mount holds until it exits (see store_prepare). */
+static int held_use_fd = -1;
+
+char *store_root(const char *given, struct error **err)
+{
+	const char *env = getenv("OVLMIG_STORE_DIR");
+	const char *root = given ? given : env && *env ? env : STORE_ROOT_DEFAULT;
+	char *abs = absolute_path(root, err);
+
+	if (!abs)
+		error_wrap(err, "image store %s", root);
+	return abs;
+}
+
+char *store_path(const char *dir, const char *name)
+{
+	return path_join(dir, name);
+}
+
+/* The lowerfs options that say which image to read: --index, --platform, --insecure. */
+static int image_opts(char **args, struct source_opts *o, struct error **err)
+{
+	const char **files;
+
+	for (; args && *args; args++) {
+		if (!strcmp(*args, "--insecure")) {
+			o->insecure = true;
+		} else if (!strcmp(*args, "--platform") && args[1]) {
+			o->platform = *++args;
+		} else if (!strcmp(*args, "--index") && args[1]) {
+			files = reallocarray(o->index_files, o->nindex_files + 1,
+					     sizeof(*files));
+			if (!files)
+				return error_set(err, ENOMEM, "image options");
+			files[o->nindex_files++] = *++args;
+			o->index_files = files;
+		}
+	}
+	return 0;
+}
+
+int store_open_image(const struct mount_state *s, struct image_handle **out,
+		     struct error **err)
+{
+	struct source_opts o = { .cache_dir = s->cache };
+	int ret;
+
+	if (!s->source)
+		return error_set(err, EINVAL, "strategy store needs --source");
+	if (image_opts(s->lower_args, &o, err) < 0) {
+		free(o.index_files);
+		return -1;
+	}
+	ret = image_open(s->source, &o, out, err);
+	free(o.index_files);
+	if (ret < 0)
+		error_wrap(err, "open image %s", s->source);
+	return ret;
+}
+
+int store_use_lock(const char *dir, bool exclusive, int *fd, struct error **err)
+{
+	char *path = store_path(dir, "use.lock");
+	int ret = -1;
+
+	*fd = path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
+	if (*fd < 0) {
+		error_set(err, path ? errno : ENOMEM, "lock %s", path ? path : dir);
+		goto out;
+	}
+	if (flock(*fd, exclusive ? LOCK_EX | LOCK_NB : LOCK_SH) == 0) {
+		ret = 0;
+		goto out;
+	}
+	if (exclusive && errno == EWOULDBLOCK) {
+		ret = 1;
+	} else {
+		error_set(err, errno, "lock %s", path);
+	}
+	close(*fd);
+	*fd = -1;
+out:
+	free(path);
+	return ret;
+}
+
+/* The use lock taken, on the directory still at DIR (gc renames away). */
+static int hold_use(const char *dir, struct error **err)
+{
+	char *path = store_path(dir, "use.lock");
+	struct stat a, b;
+	int fd, tries, ret = -1;
+
+	if (!path)
+		return error_set(err, ENOMEM, "lock %s", dir);
+	for (tries = 0; tries < 5; tries++) {
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+			error_set(err, errno, "create %s", dir);
+			break;
+		}
+		if (store_use_lock(dir, false, &fd, err) < 0) {
+			if ((*err)->errnum != ENOENT)
+				break;
+			error_free(err);	/* gc renamed it after our mkdir */
+			continue;
+		}
+		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+			if (held_use_fd >= 0)
+				close(held_use_fd);
+			held_use_fd = fd;
+			ret = 0;
+			break;
+		}
+		close(fd);	/* gc took it away meanwhile: make it again */
+	}
+	if (ret < 0 && !*err)
+		error_set(err, EAGAIN, "lock %s: removed again and again", dir);
+	free(path);
+	return ret;
+}
+
+json_t *store_info(const char *dir)
+{
+	char *path = store_path(dir, STORE_INFO);
+	json_t *doc = path ? json_load_file(path, 0, NULL) : NULL;
+
+	free(path);
+	return doc;
+}
+
+static int info_write(const char *dir, json_t *doc, struct error **err)
+{
+	char *path = store_path(dir, STORE_INFO);
+	int ret;
+
+	if (!path)
+		return error_set(err, ENOMEM, "%s", dir);
+	ret = json_file_replace(path, doc, JSON_INDENT(2), FILE_DURABLE, err);
+	free(path);
+	return ret;
+}
+
+int store_set_state(const char *dir, const char *state, struct error **err)
+{
+	json_t *doc = store_info(dir);
+	int ret;
+
+	if (!doc)
+		return error_set(err, EINVAL, "%s/%s: unreadable", dir, STORE_INFO);
+	ret = json_object_set_new(doc, "state", json_string(state)) < 0 ?
+	      error_set(err, ENOMEM, "%s", dir) : info_write(dir, doc, err);
+	json_decref(doc);
+	return ret;
+}
+
+/* meta/ and image.json, made once, by whoever holds build.lock first. */
+static int build_once(const char *dir, const char *id, struct image_handle *h,
+		      const char *source, struct error **err)
+{
+	const struct image *img = image_tree(h);
+	char *lock = store_path(dir, "build.lock"), *meta = store_path(dir, "meta");
+	char *tmp = store_path(dir, ".meta.new"), *info = store_path(dir, STORE_INFO);
+	json_t *doc = NULL;
+	int fd = -1, ret = -1;
+
+	if (!lock || !meta || !tmp || !info) {
+		error_set(err, ENOMEM, "%s", dir);
+		goto out;
+	}
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		error_set(err, errno, "lock %s", lock);
+		goto out;
+	}
+	if (access(meta, F_OK) < 0) {
+		/* a build killed half-way left its tree under the temporary name */
+		if (remove_tree(tmp, err) < 0 || meta_build(img, tmp, err) < 0)
+			goto out;
+		if (rename(tmp, meta) < 0) {
+			error_set(err, errno, "rename %s to %s", tmp, meta);
+			goto out;
+		}
+	}
+	if (access(info, F_OK) < 0) {
+		doc = json_pack("{s:s, s:s, s:I, s:I, s:s}", "id", id, "source", source,
+				"size", (json_int_t)img->total_bytes,
+				"files", (json_int_t)img->nregular,
+				"state", STORE_STATE_LAZY);
+		if (info_write(dir, doc, err) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	json_decref(doc);
+	free(lock);
+	free(meta);
+	free(tmp);
+	free(info);
+	return ret;
+}
+
+int store_prepare(const char *root, struct image_handle *h, const char *source,
+		  char **dir, struct error **err)
+{
+	char id[STORE_ID_LEN + 1], *data = NULL;
+	int ret = -1;
+
+	*dir = NULL;
+	if (make_dirs(root, 0700, err) < 0 ||
+	    dir_check_private("image store", root, err) < 0)
+		return -1;
+	if (store_image_id(image_tree(h), id, err) < 0)
+		return -1;
+	*dir = path_join(root, id);
+	data = *dir ? store_path(*dir, "data") : NULL;
+	if (!data) {
+		error_set(err, ENOMEM, "image store %s", root);
+		goto out;
+	}
+	if (hold_use(*dir, err) < 0 || build_once(*dir, id, h, source, err) < 0)
+		goto out;
+	if (mkdir(data, 0700) < 0 && errno != EEXIST) {
+		error_set(err, errno, "create %s", data);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (ret < 0) {
+		error_wrap(err, "image store %s", *dir ? *dir : root);
+		free(*dir);
+		*dir = NULL;
+	}
+	free(data);
+	return ret;
+}

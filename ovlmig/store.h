@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The image store of the store strategy: one directory per image on the
+ * host, shared by every container of that image.
+ *
+ *   ROOT/ID/meta/        the metadata layer, built once (meta.h)
+ *   ROOT/ID/data/        regular files at the paths META's redirects name,
+ *                        each one whole (written in tmp/, renamed in)
+ *   ROOT/ID/tmp/         files being fetched; emptied by each fill
+ *   ROOT/ID/image.json   source, id, size, files, state lazy|complete
+ *   ROOT/ID/use.lock     shared by a mount or fill in progress: gc skips
+ *   ROOT/ID/build.lock   one builder of meta/, one filler of data/
+ *
+ * ROOT is --store, else $OVLMIG_STORE_DIR, else /var/lib/ovlmig/images.
+ */
+#ifndef OVLMIG_STORE_H
+#define OVLMIG_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../common/error.h"
+#include "../image/image.h"
+#include "progress.h"
+#include "state.h"
+
+#define STORE_ROOT_DEFAULT "/var/lib/ovlmig/images"
+#define STORE_INFO "image.json"
+#define STORE_STATE_LAZY "lazy"
+#define STORE_STATE_COMPLETE "complete"
+
+/* GIVEN (absolutised), else the environment's, else the default; malloc'd. */
+char *store_root(const char *given, struct error **err);
+
+/* Open S's image in-process, with S's cache and lowerfs image options. */
+int store_open_image(const struct mount_state *s, struct image_handle **out,
+		     struct error **err);
+
+/*
+ * The image's directory under ROOT, made if missing, its metadata layer
+ * built once (ROOT made private if missing). Holds the directory's
+ * use.lock shared until the process exits, so gc leaves it alone while
+ * this mount records it. *DIR: ROOT/ID, malloc'd.
+ */
+int store_prepare(const char *root, struct image_handle *h, const char *source,
+		  char **dir, struct error **err);
+
+/* DIR/NAME, malloc'd, or NULL. */
+char *store_path(const char *dir, const char *name);
+
+/* image.json of DIR with "state" set to STATE. */
+int store_set_state(const char *dir, const char *state, struct error **err);
+/* image.json of DIR, or NULL if it cannot be read. */
+json_t *store_info(const char *dir);
+
+/*
+ * Fetch every regular file of H missing from DIR/data (in layer byte
+ * order), counting in P; then mark the image complete. Resumable: what
+ * a killed fill left in tmp/ is removed, files in data/ are kept.
+ */
+int store_fill(const char *dir, struct image_handle *h, struct progress *p,
+	       struct error **err);
+
+/* Take DIR's use.lock: shared (LOCK_SH) for users, or exclusive without
+ * waiting for gc (0 taken, 1 in use). Returns the fd in *FD. */
+int store_use_lock(const char *dir, bool exclusive, int *fd, struct error **err);
+
+#endif

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The images in a store (store.h) and who uses them: `ovlmig images`
+ * and `ovlmig gc`. A user is a managed mount (a state under the run
+ * directory) whose strategy is store and whose state names the image.
+ */
+#ifndef OVLMIG_STORE_IMAGES_H
+#define OVLMIG_STORE_IMAGES_H
+
+#include <jansson.h>
+
+#include "../common/error.h"
+
+/*
+ * The images under ROOT: a JSON array of {id, dir, source, size, files,
+ * state, users: [targets]}; empty when ROOT does not exist.
+ */
+json_t *store_images(const char *root, struct error **err);
+
+/*
+ * Remove every image under ROOT that no managed mount uses and no mount
+ * or fill has locked: renamed to a trash name first (so a crash leaves
+ * no half-removed image under its name), then removed; trash a crashed
+ * gc left is removed too. *REMOVED and *KEPT: arrays of {id, why}.
+ */
+int store_gc(const char *root, json_t **removed, json_t **kept,
+	     struct error **err);
+
+#endif

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Strategy store (issue 11): one local copy of an image shared by its
+# containers. A mount builds the image's metadata layer once in the store;
+# a second mount of the same image reuses it; the merged tree equals the
+# image entry by entry; migrate fills the store's data/ (once per file,
+# resumable after kill -9); detach leaves an ordinary overlay over the
+# store with 0 errors for processes that hold files; a detached container
+# mounts again with no lowerfs.
+. "$(dirname "$0")/../lib.sh"
+require_root "ovlmig store"
+fusectl_ready || { fail "mount fusectl"; exit 1; }
+
+src=$T/src
+"$TOOLS/gentree" --small --seed 43 "$src" >/dev/null || { fail "gentree"; exit 1; }
+mkdir -p "$src/bin" "$src/data"
+cp "$TOOLS/holder" "$src/bin/holder"
+head -c 3000000 /dev/urandom >"$src/data/mapped"
+head -c 20000000 /dev/urandom >"$src/data/big"
+"$TOOLS/treesum" --no-atime --exclude-xattr-prefix trusted.overlay. "$src" >"$T/expected"
+export OVLMIG_STORE_DIR=$T/store
+
+status() { "$OVLMIG" status --json "$1" | jq -r ".$2"; }
+# the tree, except what the holder in $HOLDER_DEEP writes there itself
+filter() { grep -v -e "^$HOLDER_DEEP " -e '\.holder-'; }
+same_tree() {
+	"$TOOLS/treesum" --no-atime "$1" | filter >"$T/got"
+	diff -u <(filter <"$T/expected") "$T/got" >"$T/diff" &&
+		ok "$2: tree equals the image ($(wc -l <"$T/got") entries)" ||
+		fail "$2: tree differs" "$(head -20 "$T/diff")"
+}
+
+a=$T/a b=$T/b
+# store is opt-in: auto does not pick it; --store is store's alone
+ovlmig_mount "$T/c" --source "dir:$src" --upper "$T/uc" --work "$T/wc" >/dev/null || fail "mount auto"
+[[ $(status "$T/c" strategy) != store ]] && ok "auto picks $(status "$T/c" strategy), not store" ||
+	fail "auto picked store"
+"$OVLMIG" umount "$T/c" >/dev/null || fail "umount auto"
+out=$("$OVLMIG" mount --strategy datadir --store "$T/s2" --source "dir:$src" --upper "$T/uc" --work "$T/wc" "$T/c" 2>&1)
+rc=$?
+[[ $rc == 2 && $out == *"--store: only strategy store"* && ! -e $T/s2 ]] &&
+	ok "--store with datadir: exit 2, nothing made" || fail "--store with datadir: exit $rc" "$out"
+
+ovlmig_mount "$a" --strategy store --source "dir:$src" --upper "$T/ua" --work "$T/wa" >/dev/null ||
+	{ fail "mount a"; exit 1; }
+img=$(status "$a" store)
+[[ $img == "$T/store/sha256-"* && -d $img/meta && -d $img/data ]] &&
+	ok "the image's store directory: ${img#$T/}" || { fail "store directory" "$img"; exit 1; }
+[[ $(jq -r .state "$img/image.json") == lazy ]] && ok "image.json: lazy" ||
+	fail "image.json" "$(cat "$img/image.json")"
+[[ ! -e $T/.a.meta ]] && ok "no metadata layer of its own beside the upper" ||
+	fail "a per-container metadata layer was made"
+meta_id=$(stat -c '%i %Y' "$img/meta")
+same_tree "$a" "store, lazy"
+
+# a second container of the same image: same directory, META not rebuilt
+ovlmig_mount "$b" --strategy store --source "dir:$src" --upper "$T/ub" --work "$T/wb" >/dev/null ||
+	fail "mount b"
+[[ $(status "$b" store) == "$img" ]] && ok "second mount: the same store directory" ||
+	fail "second mount's store" "$(status "$b" store)"
+[[ $(stat -c '%i %Y' "$img/meta") == "$meta_id" ]] && ok "second mount: META not rebuilt" ||
+	fail "META was rebuilt"
+same_tree "$b" "second container, lazy"
+
+images() { "$OVLMIG" images --json | jq -c "$1"; }
+[[ $(images '[.images[] | {id, state, users: (.users | length)}]') == \
+   "[{\"id\":\"${img##*/}\",\"state\":\"lazy\",\"users\":2}]" ]] &&
+	ok "images: one image, lazy, 2 users" || fail "images" "$("$OVLMIG" images --json)"
+"$OVLMIG" images | grep -q "lazy .* 2  dir:$src" && ok "images: the table" ||
+	fail "images table" "$("$OVLMIG" images)"
+if out=$("$OVLMIG" gc 2>&1) && [[ $out == "kept ${img##*/} (in use)" && -d $img/meta ]]; then
+	ok "gc keeps an image in use: $out"
+else
+	fail "gc of an image in use" "$out"
+fi
+
+holders_start "$a"
+# kill -9 a fill midway; a second one completes the store
+"$OVLMIG" migrate "$a" >"$T/mig1.out" 2>&1 &
+mig=$!
+for _ in $(seq 200); do
+	n=$(find "$img/data" -type f -printf x | wc -c)
+	((n > 0)) && break
+	sleep 0.01
+done
+kill -KILL $mig; wait $mig 2>/dev/null
+[[ $(jq -r .state "$img/image.json") == lazy ]] && ok "killed fill: image still lazy ($n files in)" ||
+	fail "killed fill: image.json says $(jq -r .state "$img/image.json")"
+if out=$("$OVLMIG" migrate "$a" 2>&1); then ok "migrate again: $out"; else fail "migrate again" "$out"; fi
+[[ $(jq -r .state "$img/image.json") == complete && $(status "$a" phase) == migrated ]] &&
+	ok "store complete, phase migrated" || fail "after migrate" "$(cat "$img/image.json")"
+[[ -z $(ls -A "$img/tmp") ]] && ok "no temporary file left" || fail "temporary files left" "$(ls "$img/tmp")"
+# every regular file of the image once in data/, equal to the image's
+# (counted with -printf: image names may hold a newline)
+nsrc=$(find "$src" -type f -links 1 -printf x | wc -c)
+nlinked=$(find "$src" -type f -links +1 -printf '%i\n' | sort -u | wc -l)
+ndata=$(find "$img/data" -type f -printf x | wc -c)
+((ndata == nsrc + nlinked)) && [[ $out == *"complete: $ndata files"* ]] && ok "data/ holds each regular file once ($ndata, as migrate counted: ${out#*complete: })" ||
+	fail "data/ has $ndata files, the image $((nsrc + nlinked))"
+cmp -s "$src/data/big" "$img/data/data/big" && ok "data/ content equals the image's" ||
+	fail "data/data/big differs"
+du_up=$(du -sk "$T/ua" | cut -f1)
+((du_up < 1000)) && ok "no copy-up: the upper holds ${du_up} KiB" || fail "upper holds $du_up KiB"
+same_tree "$a" "after fill"
+
+lowerfs_a=$(status "$a" lowerfs_pid)
+if out=$("$OVLMIG" detach "$a" 2>&1); then ok "detach: $out"; else fail "detach" "$out"; fi
+[[ $(status "$a" phase) == detached ]] && ok "status: detached" || fail "phase $(status "$a" phase)"
+kill -0 "$lowerfs_a" 2>/dev/null && fail "lowerfs $lowerfs_a still running" || ok "lowerfs process gone"
+grep -q "^[^ ]* $OVLMIG_RUN_DIR/$(status "$a" name)/lower " /proc/mounts &&
+	fail "lowerfs still mounted" || ok "lowerfs mount gone"
+same_tree "$a" "after detach"
+opsuite_rounds "$a"
+holders_check "fill and detach"
+
+# b's files, read through its lowerfs while lazy, resolve to the store
+# once their overlay inodes were evicted (a's detach dropped them): its
+# lowerfs opens nothing any more
+run_b=$OVLMIG_RUN_DIR/$(status "$b" name)/lowerfs
+opens() { "$LOWERFS" ctl --run-dir "$run_b" stats | jq -r '.passthrough_opens + .fallback_opens'; }
+before=$(opens)
+"$TOOLS/treesum" --no-atime "$b" | filter >"$T/got"
+after=$(opens)
+[[ $before -gt 0 && $before == "$after" ]] &&
+	ok "second container reads every file from the store: lowerfs opened nothing more ($after opens before)" ||
+	fail "lowerfs of b opened files: $before -> $after"
+diff -q <(filter <"$T/expected") "$T/got" >/dev/null && ok "second container, from the store: tree equals the image" ||
+	fail "second container from the store: tree differs"
+
+# umount and mount again of the detached container: no lowerfs, the
+# same tree (as the operation suite left it)
+"$TOOLS/treesum" --no-atime "$a" >"$T/before"
+"$OVLMIG" umount "$a" >/dev/null && ok "umount a" || fail "umount a"
+if out=$(ovlmig_mount "$a" --upper "$T/ua" --work "$T/wa" 2>&1); then ok "mount detached a again: $out"
+else fail "mount detached a again" "$out"; fi
+[[ $(status "$a" lowerfs_pid) == 0 && $(status "$a" strategy) == store ]] &&
+	ok "no lowerfs, strategy store" || fail "remount state" "$("$OVLMIG" status --json "$a")"
+"$TOOLS/treesum" --no-atime "$a" >"$T/after"
+diff -u "$T/before" "$T/after" >"$T/diff" && ok "detached, mounted again: the same tree ($(wc -l <"$T/after") entries)" ||
+	fail "tree changed across umount and mount" "$(head -20 "$T/diff")"
+[[ $(images '[.images[] | {state, users: (.users | length)}]') == '[{"state":"complete","users":2}]' ]] &&
+	ok "images: complete, 2 users (one detached)" || fail "images" "$("$OVLMIG" images --json)"
+"$OVLMIG" umount "$a" >/dev/null && ok "umount a" || fail "umount a"
+[[ $(images '.images[0].users') == "[\"$b\"]" ]] && ok "images: 1 user after one umount" ||
+	fail "images after umount a" "$("$OVLMIG" images --json)"
+"$OVLMIG" gc >/dev/null && [[ -d $img/meta ]] && ok "gc keeps it while b uses it" || fail "gc removed an image in use"
+"$OVLMIG" umount "$b" >/dev/null && ok "umount b" || fail "umount b"
+[[ -d $img/meta && -d $img/data ]] && ok "the store outlives its mounts" || fail "store gone"
+# a mount still preparing holds the image's use lock: gc leaves it alone
+# (one process holds it: the subshell takes the lock, then becomes sleep)
+(exec 9<"$img/use.lock" && flock -s 9 && exec sleep 60) &
+locker=$!
+on_exit "kill -KILL $locker"
+for _ in $(seq 100); do flock -n -x "$img/use.lock" true || break; sleep 0.05; done
+if out=$("$OVLMIG" gc 2>&1) && [[ $out == "kept ${img##*/} (being mounted or filled)" && -d $img/meta ]]; then
+	ok "gc skips an image whose use lock is held: $out"
+else
+	fail "gc of a locked image" "$out"
+fi
+kill -KILL $locker; wait $locker 2>/dev/null
+# a gc killed between its rename and the removal left trash: removed next time
+mkdir -p "$T/store/.gc-sha256-0000"
+if out=$("$OVLMIG" gc 2>&1) && [[ $out == "removed ${img##*/} (unused)" ]]; then ok "gc: $out"
+else fail "gc of an unused image" "$out"; fi
+[[ -z $(ls -A "$T/store") ]] && ok "the store is empty, the trash gone too" || fail "store left" "$(ls -A "$T/store")"
+[[ $(images '.images') == "[]" ]] && ok "images: none" || fail "images after gc" "$("$OVLMIG" images --json)"

@@ -163,3 +163,24 @@ if out=$("$OVLMIG" gc 2>&1) && [[ $out == "removed ${img##*/} (unused)" ]]; then
 else fail "gc of an unused image" "$out"; fi
 [[ -z $(ls -A "$T/store") ]] && ok "the store is empty, the trash gone too" || fail "store left" "$(ls -A "$T/store")"
 [[ $(images '.images') == "[]" ]] && ok "images: none" || fail "images after gc" "$("$OVLMIG" images --json)"
+
+# two mounts of an image not in the store, at once: one builds META under
+# the build lock, the other waits and uses it (a second build could not
+# rename its tree over the first: that mount would fail)
+mkdir -p "$T/p" "$T/q"
+on_exit "ovlmig_cleanup $T/p"
+on_exit "ovlmig_cleanup $T/q"
+"$OVLMIG" mount --strategy store --source "dir:$src" --upper "$T/up" --work "$T/wp" "$T/p" >"$T/p.out" 2>&1 &
+p1=$!
+"$OVLMIG" mount --strategy store --source "dir:$src" --upper "$T/uq" --work "$T/wq" "$T/q" >"$T/q.out" 2>&1 &
+p2=$!
+wait $p1; r1=$?
+wait $p2; r2=$?
+if [[ $r1 == 0 && $r2 == 0 && $(status "$T/p" store) == "$img" && $(status "$T/q" store) == "$img" &&
+      -d $img/meta && ! -e $img/.meta.new ]]; then
+	ok "two mounts at once: both on one store directory, META built once"
+else
+	fail "two mounts at once: exit $r1 and $r2" "$(cat "$T/p.out" "$T/q.out")"
+fi
+same_tree "$T/q" "mounted at once"
+"$OVLMIG" umount "$T/p" >/dev/null && "$OVLMIG" umount "$T/q" >/dev/null && ok "umount both" || fail "umount both"

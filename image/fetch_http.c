@@ -55,11 +55,6 @@ int error_dup(struct error **dst, const struct error *src)
 	return error_set_msg(dst, src->errnum, "%s", src->msg);
 }
 
-char *url_for_message(const char *url)
-{
-	return strndup(url, strcspn(url, "?#"));
-}
-
 void xfer_release(struct xfer *x)
 {
 	free(x->body);

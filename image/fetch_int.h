@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <curl/curl.h>
 
@@ -148,6 +149,9 @@ char *outage_describe(struct fetcher *f, uint64_t now);
 int error_dup(struct error **dst, const struct error *src);
 
 /* URL without its query and fragment (signed URLs carry secrets there). */
-char *url_for_message(const char *url);
+static inline char *url_for_message(const char *url)
+{
+	return strndup(url, strcspn(url, "?#"));
+}
 
 #endif

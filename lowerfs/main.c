@@ -24,7 +24,7 @@
 #include "../common/util.h"
 #include "../image/log.h"
 #include "control_server.h"
-#include "image_options.h"
+#include "../control/image_options.h"
 #include "session.h"
 #include "lowerfs.h"
 

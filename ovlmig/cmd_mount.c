@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "../common/util.h"
-#include "../lowerfs/image_options.h"
+#include "../control/image_options.h"
 #include "commands.h"
 #include "mount.h"
 #include "paths.h"

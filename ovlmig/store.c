@@ -16,7 +16,7 @@
 #include "../common/json_file.h"
 #include "../common/private_dir.h"
 #include "../common/util.h"
-#include "../lowerfs/image_options.h"
+#include "../control/image_options.h"
 #include "meta.h"
 #include "paths.h"
 #include "store_id.h"

@@ -2,10 +2,11 @@
 /*
  * The options lowerfs takes about the image it serves. `ovlmig mount`
  * takes the same ones and hands them on to the lowerfs it starts, so both
- * option tables include these rows: one declaration for both.
+ * option tables include these rows: one declaration for both. Part of
+ * the interface between the two programs, with the control protocol.
  */
-#ifndef LOWERFS_IMAGE_OPTIONS_H
-#define LOWERFS_IMAGE_OPTIONS_H
+#ifndef CONTROL_IMAGE_OPTIONS_H
+#define CONTROL_IMAGE_OPTIONS_H
 
 enum {
 	IMAGE_OPT_INDEX = 0x400, IMAGE_OPT_PLATFORM, IMAGE_OPT_INSECURE,

@@ -19,7 +19,7 @@ static const struct cli_option options[] = {
 
 const struct cli_command command_images = {
 	"images", "",
-	"the images in the store: id, source, size, state (lazy/complete), mounts using each",
+	"the images in the store: id, source, size, state (lazy/complete), mounts and containers using each",
 	options, ARRAY_SIZE(options), 0, 0, cmd_images,
 };
 
@@ -44,15 +44,17 @@ static void print_human(json_t *list)
 	size_t i;
 	json_t *im;
 
-	printf("%-20s %-9s %10s %6s  %s\n", "ID", "STATE", "SIZE", "USERS", "SOURCE");
+	printf("%-20s %-9s %10s %6s %10s  %s\n", "ID", "STATE", "SIZE", "USERS",
+	       "CONTAINERS", "SOURCE");
 	json_array_foreach(list, i, im) {
 		const char *id = json_string_value(json_object_get(im, "id"));
 		const char *src = json_string_value(json_object_get(im, "source"));
 
-		printf("%-20.20s %-9s %8.1f M %6zu  %s\n", id ? id : "?",
+		printf("%-20.20s %-9s %8.1f M %6zu %10zu  %s\n", id ? id : "?",
 		       json_string_value(json_object_get(im, "state")),
 		       (double)json_integer_value(json_object_get(im, "size")) / 1048576,
-		       json_array_size(json_object_get(im, "users")), src ? src : "-");
+		       json_array_size(json_object_get(im, "users")),
+		       json_array_size(json_object_get(im, "containers")), src ? src : "-");
 	}
 	if (!json_array_size(list))
 		printf("no images\n");

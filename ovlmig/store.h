@@ -8,6 +8,7 @@
  *                        each one whole (written in tmp/, renamed in)
  *   ROOT/ID/tmp/         files being fetched; emptied by each fill
  *   ROOT/ID/image.json   source, id, size, files, state lazy|complete
+ *   ROOT/ID/uppers/      the containers' uppers it serves (store_uppers.h)
  *   ROOT/ID/use.lock     shared by a mount or fill in progress: gc skips
  *   ROOT/ID/build.lock   one builder of meta/, one filler of data/
  *

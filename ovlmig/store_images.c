@@ -14,6 +14,7 @@
 #include "../common/util.h"
 #include "state.h"
 #include "store.h"
+#include "store_uppers.h"
 
 #define TRASH_PREFIX ".gc-"
 
@@ -74,7 +75,8 @@ fail:
 static json_t *describe(const char *root, const char *name, struct error **err)
 {
 	char *path = path_join(root, name);
-	json_t *info = path ? store_info(path) : NULL, *users, *out = NULL;
+	json_t *info = path ? store_info(path) : NULL, *users = NULL, *uppers = NULL;
+	json_t *out = NULL;
 
 	if (!path) {
 		error_set(err, ENOMEM, "%s", root);
@@ -82,14 +84,19 @@ static json_t *describe(const char *root, const char *name, struct error **err)
 	}
 	users = users_of(path, err);
 	if (users)
-		out = json_pack("{s:s, s:s, s:O?, s:O?, s:O?, s:s, s:o}", "id", name, "dir", path,
+		uppers = store_uppers(path, err);
+	if (uppers) {
+		out = json_pack("{s:s, s:s, s:O?, s:O?, s:O?, s:s, s:O, s:O}", "id", name, "dir", path,
 				"source", json_object_get(info, "source"),
 				"size", json_object_get(info, "size"),
 				"files", json_object_get(info, "files"),
 				"state", json_string_value(json_object_get(info, "state")) ?: "broken",
-				"users", users);
-	if (users && !out)
-		error_set(err, ENOMEM, "%s", path);
+				"users", users, "containers", uppers);
+		if (!out)
+			error_set(err, ENOMEM, "%s", path);
+	}
+	json_decref(users);
+	json_decref(uppers);
 	json_decref(info);
 	free(path);
 	return out;
@@ -148,7 +155,7 @@ static int collect_one(const char *root, const char *name, json_t *removed,
 		       json_t *kept, struct error **err)
 {
 	char *path = path_join(root, name), *trash = NULL;
-	json_t *users = NULL;
+	json_t *users = NULL, *uppers = NULL;
 	int fd = -1, ret = -1, rc;
 
 	if (!path || asprintf(&trash, "%s/%s%s", root, TRASH_PREFIX, name) < 0) {
@@ -171,6 +178,22 @@ static int collect_one(const char *root, const char *name, json_t *removed,
 		ret = note(kept, name, "in use", err);
 		goto out;
 	}
+	/* unmounted containers whose uppers are built on it */
+	uppers = store_uppers(path, err);
+	if (!uppers)
+		goto out;
+	if (json_array_size(uppers)) {
+		char *why = NULL;
+
+		if (asprintf(&why, "needed by the container upper %s%s",
+			     json_string_value(json_array_get(uppers, 0)),
+			     json_array_size(uppers) > 1 ? " and others" : "") < 0)
+			ret = error_set(err, ENOMEM, "gc %s", name);
+		else
+			ret = note(kept, name, why, err);
+		free(why);
+		goto out;
+	}
 	if (rename(path, trash) < 0) {
 		error_set(err, errno, "rename %s to %s", path, trash);
 		goto out;
@@ -180,6 +203,7 @@ out:
 	if (fd >= 0)
 		close(fd);
 	json_decref(users);
+	json_decref(uppers);
 	free(path);
 	free(trash);
 	return ret;

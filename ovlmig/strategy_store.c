@@ -22,6 +22,7 @@
 #include "overlay.h"
 #include "progress.h"
 #include "store.h"
+#include "store_uppers.h"
 #include "strategy.h"
 
 static bool store_probe(const struct overlay_features *f)
@@ -70,6 +71,9 @@ static int store_mount(struct mount_state *s, bool fresh_upper,
 		error_set(err, ENOMEM, "mount");
 		goto out;
 	}
+	/* the container needs its image until its upper is deleted */
+	if (store_upper_add(dir, s->upper, err) < 0)
+		goto out;
 	if (fresh_upper && meta_apply_root(image_tree(h), s->upper, err) < 0)
 		goto out;
 	ret = mount_overlay(s, xino, err);

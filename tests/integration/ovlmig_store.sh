@@ -145,6 +145,24 @@ diff -u "$T/before" "$T/after" >"$T/diff" && ok "detached, mounted again: the sa
 "$OVLMIG" gc >/dev/null && [[ -d $img/meta ]] && ok "gc keeps it while b uses it" || fail "gc removed an image in use"
 "$OVLMIG" umount "$b" >/dev/null && ok "umount b" || fail "umount b"
 [[ -d $img/meta && -d $img/data ]] && ok "the store outlives its mounts" || fail "store gone"
+# unmounted, the containers still need their image: their uppers hold
+# only what they changed (a, detached, mounts again with no lowerfs)
+[[ $(images '[.images[0].users, (.images[0].containers | sort)]' ) == "[[],$(jq -cn --arg a "$T/ua" --arg b "$T/ub" '[$a, $b] | sort')]" ]] &&
+	ok "images: no mount, 2 containers" || fail "images after umount b" "$("$OVLMIG" images --json)"
+if out=$("$OVLMIG" gc 2>&1) && [[ $out == "kept ${img##*/} (needed by the container upper $T/u"*" and others)" && -d $img/meta ]]; then
+	ok "gc keeps an image that unmounted containers are built on: $out"
+else
+	fail "gc of an image containers need" "$out"
+fi
+if out=$(ovlmig_mount "$a" --upper "$T/ua" --work "$T/wa" 2>&1) && "$TOOLS/treesum" --no-atime "$a" >"$T/after2" &&
+   diff -q "$T/before" "$T/after2" >/dev/null; then
+	ok "after gc, detached a mounts again, the same tree"
+else
+	fail "mount detached a after gc" "$out"
+fi
+"$OVLMIG" umount "$a" >/dev/null || fail "umount a"
+# deleting a container's upper releases the image for it
+rm -rf "$T/ua" "$T/wa" "$T/ub" "$T/wb"
 # a mount still preparing holds the image's use lock: gc leaves it alone
 # (one process holds it: the subshell takes the lock, then becomes sleep)
 (exec 9<"$img/use.lock" && flock -s 9 && exec sleep 60) &

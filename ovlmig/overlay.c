@@ -6,8 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../common/util.h"
@@ -126,36 +129,82 @@ static int try_mount(const char *dir, const char *const *opts, size_t nopts,
 	return ok;
 }
 
-int overlay_probe(struct overlay_features *f, struct error **err)
+/* What the probe child reports through its pipe. */
+struct probe_result {
+	int errnum;		/* 0, or why the probe could not run */
+	char stage[32];		/* where it failed */
+	bool xino_nofollow;
+	bool data_layers;
+};
+
+/*
+ * The probe proper, in a child with a mount namespace of its own: a
+ * tmpfs over its /tmp and throwaway overlays in it. Whatever kills the
+ * child or us, the kernel takes those mounts down with the namespace:
+ * nothing of a probe is ever left mounted or on disk.
+ */
+static void probe_child(int out)
 {
 	static const char *const nofollow[] = { "xino=nofollow" };
 	static const char *const datadir[] = { "metacopy=on", "redirect_dir=on" };
-	char dir[] = "/tmp/ovlmig-probe.XXXXXX";
-	const char *sub[] = { "l1", "l2", "u", "w", "m" };
+	static const char *const sub[] = { "/tmp/l1", "/tmp/l2", "/tmp/u", "/tmp/w", "/tmp/m" };
+	struct probe_result r = { 0 };
 	size_t i;
 
+	if (unshare(CLONE_NEWNS) < 0)
+		snprintf(r.stage, sizeof(r.stage), "unshare");
+	else if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		snprintf(r.stage, sizeof(r.stage), "make / private");
+	else if (mount("ovlmig-probe", "/tmp", "tmpfs", 0, "size=1m,mode=0700") < 0)
+		snprintf(r.stage, sizeof(r.stage), "mount tmpfs");
+	if (!*r.stage)
+		for (i = 0; i < ARRAY_SIZE(sub); i++)
+			if (mkdir(sub[i], 0700) < 0) {
+				snprintf(r.stage, sizeof(r.stage), "mkdir %s", sub[i]);
+				break;
+			}
+	if (*r.stage) {
+		r.errnum = errno;
+	} else {
+		r.xino_nofollow = try_mount("/tmp", nofollow, 1, false);
+		r.data_layers = try_mount("/tmp", datadir, 2, true);
+	}
+	_exit(write(out, &r, sizeof(r)) == (ssize_t)sizeof(r) ? 0 : 1);
+}
+
+int overlay_probe(struct overlay_features *f, struct error **err)
+{
+	struct probe_result r;
+	int pfd[2], status;
+	ssize_t n;
+	pid_t pid;
+
 	memset(f, 0, sizeof(*f));
-	if (!mkdtemp(dir))
-		return error_set(err, errno, "probe directory");
-	/* a private tmpfs: nothing of the probe touches real filesystems */
-	if (mount("ovlmig-probe", dir, "tmpfs", 0, "size=1m,mode=0700") < 0) {
-		error_set(err, errno, "mount probe tmpfs on %s", dir);
-		rmdir(dir);
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return error_set(err, errno, "probe overlayfs: pipe");
+	pid = fork();
+	if (pid < 0) {
+		error_set(err, errno, "probe overlayfs: fork");
+		close(pfd[0]);
+		close(pfd[1]);
 		return -1;
 	}
-	for (i = 0; i < ARRAY_SIZE(sub); i++) {
-		char p[64];
-
-		snprintf(p, sizeof(p), "%s/%s", dir, sub[i]);
-		if (mkdir(p, 0700) < 0) {
-			error_set(err, errno, "probe directory %s", p);
-			goto out;
-		}
+	if (pid == 0) {
+		close(pfd[0]);
+		probe_child(pfd[1]);
 	}
-	f->xino_nofollow = try_mount(dir, nofollow, 1, false);
-	f->data_layers = try_mount(dir, datadir, 2, true);
-out:
-	umount2(dir, MNT_DETACH);
-	rmdir(dir);
-	return *err ? -1 : 0;
+	close(pfd[1]);
+	do
+		n = read(pfd[0], &r, sizeof(r));
+	while (n < 0 && errno == EINTR);
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(r))
+		return error_set(err, EIO, "probe overlayfs: the probe process died");
+	if (r.errnum)
+		return error_set(err, r.errnum, "probe overlayfs: %s", r.stage);
+	f->xino_nofollow = r.xino_nofollow;
+	f->data_layers = r.data_layers;
+	return 0;
 }

@@ -28,6 +28,8 @@ run_killed() {
 leftovers() {
 	local m=$1
 	grep -E " ($m|$OVLMIG_RUN_DIR/[^ ]*) " /proc/mounts
+	# the kernel probe's throwaway mounts live in a namespace of their own
+	grep '^ovlmig-probe ' /proc/mounts
 	pgrep -af "lowerfs --run-dir $OVLMIG_RUN_DIR/" || true
 	ls "$OVLMIG_RUN_DIR" 2>/dev/null | grep -v -e '^hook.log$' -e '^ovlmig.sock$'
 }

@@ -38,6 +38,7 @@ clean=0 finished=0
 for point in $(seq 1 20); do
 	m=$T/m$point
 	mkdir -p "$m"
+	on_exit "ovlmig_cleanup $m"	# if this test itself is stopped mid-loop
 	stage=$((RANDOM % 3))
 	run_killed $((RANDOM % 500)) "$OVLMIG" mount --source "dir:$src" --upper "$T/u$point" --work "$T/w$point" "$m"
 	if [[ $stage -ge 1 ]] && "$OVLMIG" status --json "$m" 2>/dev/null | jq -e '.phase == "lazy"' >/dev/null; then

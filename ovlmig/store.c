@@ -35,11 +35,6 @@ char *store_root(const char *given, struct error **err)
 	return abs;
 }
 
-char *store_path(const char *dir, const char *name)
-{
-	return path_join(dir, name);
-}
-
 /* The lowerfs options that say which image to read: --index, --platform, --insecure. */
 static int image_opts(char **args, struct source_opts *o, struct error **err)
 {
@@ -83,7 +78,7 @@ int store_open_image(const struct mount_state *s, struct image_handle **out,
 
 int store_use_lock(const char *dir, bool exclusive, int *fd, struct error **err)
 {
-	char *path = store_path(dir, "use.lock");
+	char *path = path_join(dir, "use.lock");
 	int ret = -1;
 
 	*fd = path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
@@ -110,7 +105,7 @@ out:
 /* The use lock taken, on the directory still at DIR (gc renames away). */
 static int hold_use(const char *dir, struct error **err)
 {
-	char *path = store_path(dir, "use.lock");
+	char *path = path_join(dir, "use.lock");
 	struct stat a, b;
 	int fd, tries, ret = -1;
 
@@ -145,7 +140,7 @@ static int hold_use(const char *dir, struct error **err)
 
 json_t *store_info(const char *dir)
 {
-	char *path = store_path(dir, STORE_INFO);
+	char *path = path_join(dir, STORE_INFO);
 	json_t *doc = path ? json_load_file(path, 0, NULL) : NULL;
 
 	free(path);
@@ -154,7 +149,7 @@ json_t *store_info(const char *dir)
 
 static int info_write(const char *dir, json_t *doc, struct error **err)
 {
-	char *path = store_path(dir, STORE_INFO);
+	char *path = path_join(dir, STORE_INFO);
 	int ret;
 
 	if (!path)
@@ -182,8 +177,8 @@ static int build_once(const char *dir, const char *id, struct image_handle *h,
 		      const char *source, struct error **err)
 {
 	const struct image *img = image_tree(h);
-	char *lock = store_path(dir, "build.lock"), *meta = store_path(dir, "meta");
-	char *tmp = store_path(dir, ".meta.new"), *info = store_path(dir, STORE_INFO);
+	char *lock = path_join(dir, "build.lock"), *meta = path_join(dir, "meta");
+	char *tmp = path_join(dir, ".meta.new"), *info = path_join(dir, STORE_INFO);
 	json_t *doc = NULL;
 	int fd = -1, ret = -1;
 
@@ -238,7 +233,7 @@ int store_prepare(const char *root, struct image_handle *h, const char *source,
 	if (store_image_id(image_tree(h), id, err) < 0)
 		return -1;
 	*dir = path_join(root, id);
-	data = *dir ? store_path(*dir, "data") : NULL;
+	data = *dir ? path_join(*dir, "data") : NULL;
 	if (!data) {
 		error_set(err, ENOMEM, "image store %s", root);
 		goto out;

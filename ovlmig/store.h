@@ -46,9 +46,6 @@ int store_open_image(const struct mount_state *s, struct image_handle **out,
 int store_prepare(const char *root, struct image_handle *h, const char *source,
 		  char **dir, struct error **err);
 
-/* DIR/NAME, malloc'd, or NULL. */
-char *store_path(const char *dir, const char *name);
-
 /* image.json of DIR with "state" set to STATE. */
 int store_set_state(const char *dir, const char *state, struct error **err);
 /* image.json of DIR, or NULL if it cannot be read. */

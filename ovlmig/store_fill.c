@@ -149,7 +149,7 @@ out:
 static int fill_all(const char *dir, struct image_handle *h, struct fill *f,
 		    struct progress *p, struct error **err)
 {
-	char *data = store_path(dir, "data"), *tmp = store_path(dir, "tmp");
+	char *data = path_join(dir, "data"), *tmp = path_join(dir, "tmp");
 	int datafd = -1, tmpfd = -1, ret = -1, rc;
 	size_t i;
 
@@ -200,7 +200,7 @@ int store_fill(const char *dir, struct image_handle *h, struct progress *p,
 	       struct error **err)
 {
 	struct fill f = { .img = image_tree(h) };
-	char *lock = store_path(dir, "fill.lock");
+	char *lock = path_join(dir, "fill.lock");
 	int lockfd = -1, usefd = -1, ret = -1;
 	size_t i;
 

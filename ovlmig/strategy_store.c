@@ -34,7 +34,7 @@ static bool store_probe(const struct overlay_features *f)
 static int mount_overlay(struct mount_state *s, const char *xino,
 			 struct error **err)
 {
-	char xopt[16], *data = store_path(s->store, "data");
+	char xopt[16], *data = path_join(s->store, "data");
 	/* as datadir: metacopy for META's files, index=on keeps hardlinks whole */
 	const char *opts[] = { "metacopy=on", "redirect_dir=on", "index=on", xopt };
 	const char *lowers[] = { s->meta }, *datas[] = { data, s->lower };
@@ -66,7 +66,7 @@ static int store_mount(struct mount_state *s, bool fresh_upper,
 	free(s->store);
 	free(s->meta);
 	s->store = dir;
-	s->meta = store_path(dir, "meta");
+	s->meta = path_join(dir, "meta");
 	if (!s->meta) {
 		error_set(err, ENOMEM, "mount");
 		goto out;

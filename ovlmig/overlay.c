@@ -104,6 +104,23 @@ out:
 	return ret;
 }
 
+int overlay_mount_meta(const char *meta, const char *const *datas, size_t ndatas,
+		       const char *upper, const char *work, const char *xino,
+		       const char *target, struct error **err)
+{
+	char xopt[16];
+	const char *opts[] = { "metacopy=on", "redirect_dir=on", "index=on", xopt };
+	const char *lowers[] = { meta };
+	struct overlay_cfg c = {
+		.lowers = lowers, .nlowers = 1, .datas = datas, .ndatas = ndatas,
+		.upper = upper, .work = work, .options = opts, .noptions = xino ? 4 : 3,
+	};
+
+	if (xino)
+		snprintf(xopt, sizeof(xopt), "xino=%s", xino);
+	return overlay_mount(&c, target, err);
+}
+
 static int try_mount(const char *dir, const char *const *opts, size_t nopts,
 		     bool data_layer)
 {

@@ -26,6 +26,17 @@ struct overlay_cfg {
 int overlay_mount(const struct overlay_cfg *cfg, const char *target,
 		  struct error **err);
 
+/*
+ * The overlay of the strategies with a metadata layer: META the only
+ * lower layer, over the data-only layers DATAS, top first (none for a
+ * detached upper); metacopy for META's files, redirect_dir, and index=on
+ * so hardlinks stay whole across copy-up. XINO: a "xino=" value, or
+ * NULL for the kernel's default.
+ */
+int overlay_mount_meta(const char *meta, const char *const *datas, size_t ndatas,
+		       const char *upper, const char *work, const char *xino,
+		       const char *target, struct error **err);
+
 /* Kernel features, probed with throwaway mounts on a private tmpfs. */
 struct overlay_features {
 	bool xino_nofollow;	/* the out-of-tree option of the original design */

@@ -57,17 +57,10 @@ out:
 static int mount_overlay(struct mount_state *s, const char *xino,
 			 struct error **err)
 {
-	char xopt[16];
-	const char *opts[] = { "metacopy=on", "redirect_dir=on", "index=on", xopt };
-	const char *lowers[] = { s->meta }, *datas[] = { s->lower };
-	struct overlay_cfg c = {
-		.lowers = lowers, .nlowers = 1, .datas = datas, .ndatas = s->lower ? 1 : 0,
-		.upper = s->upper, .work = s->work,
-		.options = opts, .noptions = xino ? 4 : 3,
-	};
+	const char *datas[] = { s->lower };
 
-	snprintf(xopt, sizeof(xopt), "xino=%s", xino ? xino : "auto");
-	return overlay_mount(&c, s->target, err);
+	return overlay_mount_meta(s->meta, datas, s->lower ? 1 : 0, s->upper,
+				  s->work, xino, s->target, err);
 }
 
 static int datadir_mount(struct mount_state *s, bool fresh_upper,

@@ -34,21 +34,14 @@ static bool store_probe(const struct overlay_features *f)
 static int mount_overlay(struct mount_state *s, const char *xino,
 			 struct error **err)
 {
-	char xopt[16], *data = path_join(s->store, "data");
-	/* as datadir: metacopy for META's files, index=on keeps hardlinks whole */
-	const char *opts[] = { "metacopy=on", "redirect_dir=on", "index=on", xopt };
-	const char *lowers[] = { s->meta }, *datas[] = { data, s->lower };
-	struct overlay_cfg c = {
-		.lowers = lowers, .nlowers = 1, .datas = datas, .ndatas = s->lower ? 2 : 1,
-		.upper = s->upper, .work = s->work,
-		.options = opts, .noptions = xino ? 4 : 3,
-	};
+	char *data = path_join(s->store, "data");
+	const char *datas[] = { data, s->lower };
 	int ret;
 
 	if (!data)
 		return error_set(err, ENOMEM, "mount %s", s->target);
-	snprintf(xopt, sizeof(xopt), "xino=%s", xino ? xino : "auto");
-	ret = overlay_mount(&c, s->target, err);
+	ret = overlay_mount_meta(s->meta, datas, s->lower ? 2 : 1, s->upper,
+				 s->work, xino, s->target, err);
 	free(data);
 	return ret;
 }

@@ -147,6 +147,14 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) scripts/bench/lowerfs.sh
 
+# man pages: their prose (docs/man/PAGE.8.in) and the options the
+# program's --help prints from its tables (scripts/man/gen.sh)
+MAN_PAGES := $(BUILD)/man/ovlmig.8 $(BUILD)/man/lowerfs.8
+all: $(MAN_PAGES)
+$(BUILD)/man/%.8: docs/man/%.8.in $(BUILD)/% scripts/man/gen.sh scripts/man/help2roff.awk ovlmig/exit_code.h
+	@mkdir -p $(dir $@)
+	scripts/man/gen.sh $(BUILD) $* $@
+
 HOOKSDIR ?= /usr/share/containers/oci/hooks.d
 UNITDIR ?= /etc/systemd/system
 
@@ -158,6 +166,7 @@ install: all
 	  case $$f in *.json) d=$(DESTDIR)$(HOOKSDIR) ;; *) d=$(DESTDIR)$(UNITDIR) ;; esac; \
 	  sed 's|/usr/local/bin/ovlmig|$(PREFIX)/bin/ovlmig|' $$f >$$d/$$(basename $$f) || exit 1; \
 	done
+	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/man/man8 $(MAN_PAGES)
 	install -D -m 0644 docs/ARCHITECTURE.md $(DESTDIR)$(PREFIX)/share/doc/ovlmig/ARCHITECTURE.md
 
 clean:

@@ -11,6 +11,8 @@ packages=(
 	libjansson-dev libzstd-dev zlib1g-dev libssl-dev libsodium-dev
 	# tests: unit framework, sanitizer runtime, tree tools, mounts
 	libcmocka-dev attr xfsprogs util-linux procps jq time
+	# man pages: rendered and checked (groff, man, mandoc -Tlint, col)
+	groff-base man-db mandoc bsdextrautils
 	# the EROFS writer's independent checks: fsck.erofs, dump.erofs, mkfs.erofs
 	erofs-utils
 	# container runtimes and a static busybox for the runtime tests

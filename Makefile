@@ -35,7 +35,7 @@ BINS := $(BUILD)/lowerfs $(BUILD)/ovlmig
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
-.PHONY: FORCE all deps check check-asan check-umt check-kernel demo install clean bench fuzz
+.PHONY: FORCE all programs deps check check-asan check-umt check-kernel check-deb deb demo install install-programs clean bench fuzz
 all: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -158,18 +158,33 @@ $(BUILD)/man/%.8: docs/man/%.8.in $(BUILD)/% scripts/man/gen.sh scripts/man/help
 HOOKSDIR ?= /usr/share/containers/oci/hooks.d
 UNITDIR ?= /etc/systemd/system
 
-install: all
+# what is installed, without the tests (debian/rules builds this alone)
+programs: $(BINS) $(MAN_PAGES)
+
+install: all install-programs
+install-programs: programs
 	install -D -m 0755 $(BUILD)/lowerfs $(DESTDIR)$(PREFIX)/bin/lowerfs
 	install -D -m 0755 $(BUILD)/ovlmig $(DESTDIR)$(PREFIX)/bin/ovlmig
 	@mkdir -p $(DESTDIR)$(HOOKSDIR) $(DESTDIR)$(UNITDIR)
 	for f in docs/hooks.d/*.json docs/systemd/ovlmig.service; do \
 	  case $$f in *.json) d=$(DESTDIR)$(HOOKSDIR) ;; *) d=$(DESTDIR)$(UNITDIR) ;; esac; \
-	  sed 's|/usr/local/bin/ovlmig|$(PREFIX)/bin/ovlmig|' $$f >$$d/$$(basename $$f) || exit 1; \
+	  sed 's|/usr/local/|$(PREFIX)/|' $$f >$$d/$$(basename $$f) || exit 1; \
 	done
 	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/man/man8 $(MAN_PAGES)
 	install -D -m 0644 docs/ARCHITECTURE.md $(DESTDIR)$(PREFIX)/share/doc/ovlmig/ARCHITECTURE.md
 
+# make deb: the Debian package (debian/, dh) into $(BUILD)/deb/, checked
+# by lintian. make check-deb (not in make check: slow): build it, install
+# it, run the demo from the installed paths, purge, check nothing is left.
+deb:
+	@scripts/deb/deps.sh
+	@BUILD=$(BUILD) scripts/deb/build.sh
+
+check-deb: deps
+	@scripts/deb/deps.sh
+	@BUILD=$(BUILD) scripts/deb/check.sh
+
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-deb
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

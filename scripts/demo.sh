@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-OVLMIG=$PWD/$BUILD/ovlmig
+# OVLMIG: an installed ovlmig instead of the build's (make check-deb)
+OVLMIG=${OVLMIG:-$PWD/$BUILD/ovlmig}
 [[ $(id -u) -eq 0 ]] || { echo "demo: run as root (it mounts)" >&2; exit 2; }
 
 . scripts/lib/teardown.sh

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../common/util.h"
 #include "commands.h"
@@ -24,23 +25,40 @@ static json_int_t num(json_t *o, const char *key)
 	return json_integer_value(json_object_get(o, key));
 }
 
+static json_int_t at_least(json_int_t total, json_int_t done)
+{
+	return total > done ? total : done;	/* a progress.json of old */
+}
+
+/* Bytes (they take the time) and entries apart; an ETA or why none. */
 static void print_progress(json_t *p)
 {
+	json_int_t bytes = num(p, PROGRESS_BYTES_DONE),
+		   entries = num(p, PROGRESS_ENTRIES_DONE),
+		   bytes_total = at_least(num(p, PROGRESS_BYTES_TOTAL), bytes),
+		   entries_total = at_least(num(p, PROGRESS_ENTRIES_TOTAL), entries);
 	double eta = json_real_value(json_object_get(p, PROGRESS_ETA_S));
-	char eta_text[32] = "-";
+	const char *why = str(p, PROGRESS_ETA_UNKNOWN);
+	json_int_t updated = num(p, PROGRESS_UPDATED);
 
-	if (eta >= 0)
-		snprintf(eta_text, sizeof(eta_text), "%.0f s", eta);
-	if (!num(p, PROGRESS_ENTRIES_TOTAL)) {
+	if (!entries_total && !bytes_total) {
 		printf("  migrated  not started\n");
 		return;
 	}
-	printf("  migrated  %lld/%lld entries, %.1f/%.1f MiB, %.1f MiB/s, ETA %s\n",
-	       num(p, PROGRESS_ENTRIES_DONE), num(p, PROGRESS_ENTRIES_TOTAL),
-	       (double)num(p, PROGRESS_BYTES_DONE) / 1048576,
-	       (double)num(p, PROGRESS_BYTES_TOTAL) / 1048576,
-	       json_real_value(json_object_get(p, PROGRESS_RATE_BPS)) / 1048576,
-	       eta_text);
+	printf("  migrated  %.1f/%.1f MiB (%lld%%), %lld/%lld entries\n",
+	       (double)bytes / 1048576, (double)bytes_total / 1048576,
+	       bytes_total ? bytes * 100 / bytes_total : 100LL,
+	       entries, entries_total);
+	printf("  rate      %.1f MiB/s, ",
+	       json_real_value(json_object_get(p, PROGRESS_RATE_BPS)) / 1048576);
+	if (eta >= 0)
+		printf("ETA %.0f s", eta);
+	else
+		printf("ETA unknown (%s)", why ? why : "not measured");
+	/* written after each file: one large file keeps it from changing */
+	if (eta != 0 && updated > 0 && time(NULL) - updated >= 3)
+		printf(", as of %lld s ago", (long long)(time(NULL) - updated));
+	putchar('\n');
 }
 
 /* Only when something went wrong: a healthy source says nothing. */
@@ -70,6 +88,8 @@ static void print_human(json_t *st)
 	       str(st, STATUS_STRATEGY), str(st, STATUS_PHASE),
 	       json_is_true(json_object_get(st, STATUS_LOWER_ATTACHED)) ?
 		       "attached" : "detached");
+	if (json_object_get(st, STATUS_STALE))
+		printf("  stale     %s\n", str(st, STATUS_STALE));
 	print_progress(json_object_get(st, STATUS_PROGRESS));
 	if (json_object_get(st, STATUS_ERROR))
 		printf("  error     %s\n", str(st, STATUS_ERROR));

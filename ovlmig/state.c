@@ -263,8 +263,11 @@ int state_find(const char *target, char **dir, struct mount_state *s,
 	char *real = realpath(target, NULL);
 	struct find_arg f = { .dir = dir, .out = s };
 
+	/* a target removed by hand: its stale state is found by the path */
+	if (!real && errno == ENOENT && target[0] == '/')
+		real = strdup(target);
 	if (!real)
-		return error_set(err, errno, "%s", target);
+		return error_set(err, errno ? errno : ENOMEM, "%s", target);
 	f.target = real;
 	if (state_each(match_target, &f, err) < 0) {
 		free(real);

@@ -36,6 +36,18 @@ static const char *lower_problem(const char *dir, const struct mount_state *s,
 	       "files not migrated yet cannot be read (ENOTCONN)";
 }
 
+/*
+ * Why the state of S is a leftover, or NULL: its target is not mounted
+ * any more (unmounted by hand, or its directories removed) although no
+ * `ovlmig umount` came. While mounting, the target is not mounted yet.
+ */
+static const char *stale_reason(const struct mount_state *s, bool mounted)
+{
+	if (mounted || s->phase == PHASE_MOUNTING)
+		return NULL;
+	return "the target is not mounted any more; `ovlmig umount TARGET` removes this state";
+}
+
 /* The source's reachability and fetch errors from lowerfs' STATS. */
 static json_t *source_state(json_t *stats)
 {
@@ -64,7 +76,8 @@ json_t *status_json(const char *dir, const struct mount_state *s)
 	struct error *err = NULL;
 	char *run = lower_run_dir(dir);
 	json_t *stats = NULL, *doc;
-	const char *problem;
+	const char *problem, *stale;
+	bool mounted = is_mountpoint(s->target) == 1;
 	/* a mount given with --lower-mount stays attached until detach */
 	int alive = s->own_lower ? lower_alive(s) :
 		    s->phase != PHASE_DETACHED && is_mountpoint(s->lower) == 1;
@@ -76,7 +89,7 @@ json_t *status_json(const char *dir, const struct mount_state *s)
 			STATUS_STRATEGY, s->strategy,
 			STATUS_PHASE, phase_name(s->phase),
 			STATUS_SOURCE, s->source, STATUS_UPPER, s->upper,
-			STATUS_MOUNTED, is_mountpoint(s->target) == 1,
+			STATUS_MOUNTED, mounted,
 			STATUS_LOWER_ATTACHED, alive,
 			STATUS_LOWERFS_PID,
 			(json_int_t)(alive && s->own_lower ? lowerfs_pid(s) : 0),
@@ -85,7 +98,11 @@ json_t *status_json(const char *dir, const struct mount_state *s)
 		json_object_set_new(doc, STATUS_LOWERFS_ERROR, json_string(err->msg));
 		error_free(&err);
 	}
-	problem = lower_problem(dir, s, alive);
+	stale = stale_reason(s, mounted);
+	if (stale)
+		json_object_set_new(doc, STATUS_STALE, json_string(stale));
+	/* a leftover has no lower to serve it: stale says all */
+	problem = stale ? NULL : lower_problem(dir, s, alive);
 	if (problem)
 		json_object_set_new(doc, STATUS_ERROR, json_string(problem));
 	json_object_set_new(doc, STATUS_PROGRESS, progress_read(dir));

@@ -19,6 +19,7 @@
 #define STATUS_LOWERFS		"lowerfs"	/* lowerfs' own stats */
 #define STATUS_LOWERFS_ERROR	"lowerfs_error"
 #define STATUS_ERROR		"error"		/* the lower cannot serve */
+#define STATUS_STALE		"stale"		/* why the state is a leftover */
 #define STATUS_PROGRESS		"progress"
 #define STATUS_STORE		"store"		/* strategy store: the image's directory */
 #define STATUS_MOUNTS		"mounts"	/* the list of every mount */
@@ -39,6 +40,8 @@
 #define PROGRESS_BYTES_TOTAL	"bytes_total"
 #define PROGRESS_DEFERRED	"deferred"
 #define PROGRESS_RATE_BPS	"rate_bps"
-#define PROGRESS_ETA_S		"eta_s"
+#define PROGRESS_ETA_S		"eta_s"		/* -1: unknown */
+#define PROGRESS_ETA_UNKNOWN	"eta_unknown"	/* why, when eta_s is -1 */
+#define PROGRESS_UPDATED	"updated"	/* Unix time of the last write */
 
 #endif

@@ -8,10 +8,19 @@
 #       fetched (layers and indexes) against bytes the command read;
 #   (a') the same through `ovlmig mount --source tar:...`;
 #   (b) full pull: `curl URL | tar -xz` of every layer, then the command;
-#   (d) full migration: ovlmig mount + ovlmig migrate, against (b).
+#   (d) full migration: ovlmig mount + ovlmig migrate, against (b);
+#   (e) the same until `ovlmig detach` has returned: the image is local
+#       and the lower gone;
+#   after (b): `stat` of every file and a read of every large file, warm,
+#       in the detached overlay of (e) against a plain overlay over the
+#       pulled tree (median of 3 each).
+# With --strategy store, also the second container of the image: its
+# `ovlmig mount` time while the first one is still lazy (it reuses the
+# store: no fetch, no metadata build).
 # Prints the figures and ratios of this one run; asserts nothing.
 #
-#   scripts/bench/startup.sh        (as root; make first)
+#   scripts/bench/startup.sh [--strategy auto|datadir|store]
+#                                   (as root; make first; default auto)
 #
 # Environment: BUILD (default build), IMAGE_MB (compressed image size,
 # default 512), SMALL_FILES (default 20000), RATE_MB (link, MB/s = 10^6
@@ -41,6 +50,13 @@ MiB=1048576
 
 die() { echo "startup.sh: $*" >&2; exit 2; }
 note() { echo "startup.sh: $*" >&2; }
+STRATEGY=auto
+if [[ ${1:-} == --strategy ]]; then STRATEGY=${2:-}; shift 2 || true; fi
+[[ $# -eq 0 ]] || die "usage: startup.sh [--strategy auto|datadir|store]"
+[[ $STRATEGY == auto || $STRATEGY == datadir || $STRATEGY == store ]] ||
+	die "--strategy auto, datadir or store"
+STRATEGY_ARGS=(--strategy "$STRATEGY")
+[[ $STRATEGY == store ]] && STRATEGY_ARGS+=(--store "$T/store")
 [[ $(id -u) -eq 0 ]] || die "run as root (FUSE mounts, chroot)"
 [[ -c /dev/fuse ]] || die "/dev/fuse is missing"
 for t in "$LOWERFS" "$OVLMIG" nginx curl python3 jq openssl gzip tar chroot; do
@@ -57,6 +73,29 @@ now() { date +%s%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b > 0) ? a / b : 0 }'; }
+ratio2() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# timed CMD...: seconds CMD took (its output discarded)
+timed() {
+	local t0
+	t0=$(now)
+	"$@" >/dev/null 2>&1 || die "failed: $*"
+	secs3 "$t0" "$(now)"
+}
+secs3() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
+stat_all() { find "$1" -type f -exec stat --format=%s {} + >/dev/null; }
+read_big() { find "$1/usr/lib" "$1/app/data" -type f -exec cat {} + >/dev/null; }
+# warm DIR: medians of 3 warm runs of stat_all and read_big (after one
+# untimed run of each) as "STAT READ"
+warm() {
+	local s=() r=() i
+	if ! stat_all "$1" || ! read_big "$1"; then die "reading $1 failed"; fi
+	for i in 1 2 3; do
+		s+=("$(timed stat_all "$1")")
+		r+=("$(timed read_big "$1")")
+	done
+	echo "$(median "${s[@]}") $(median "${r[@]}")"
+}
 
 # rnd SEED BYTES: seeded incompressible bytes (fast: AES-CTR)
 rnd() {
@@ -143,19 +182,38 @@ A_read=$(ctl lazy stats | jq -r '(.bytes_fetched // 0) + (.bytes_read // 0)')
 A_http=$(ctl lazy stats | jq -r '.remote.http_bytes // 0')
 stop_lowerfs lazy "$T/mnt"
 
-# --- (a') and (d): ovlmig mount, the command, then migrate ---------------------
+# --- (a'), (d), (e): ovlmig mount, the command, migrate, detach ----------------
 l0=$(layer_bytes)
 t0=$(now)
-ovlmig_mount "$T/m" --source "tar:$urls" --upper "$T/u" --work "$T/w" --cache "$T/cache-ovlmig" \
-	>"$T/out" 2>&1 || die "ovlmig mount failed: $(head -3 "$T/out")"
+ovlmig_mount "$T/m" "${STRATEGY_ARGS[@]}" --source "tar:$urls" --upper "$T/u" --work "$T/w" \
+	--cache "$T/cache-ovlmig" >"$T/out" 2>&1 || die "ovlmig mount failed: $(head -3 "$T/out")"
+tm=$(now)
 chroot "$T/m" "${cmd[@]}" || die "the command failed in the ovlmig mount"
 t1=$(now)
+O_mount=$(secs3 "$t0" "$tm") O_cmd=$(secs "$t0" "$t1")
+O_second=-
+if [[ $STRATEGY == store ]]; then
+	# a second container of the image while the first is lazy
+	t20=$(now)
+	ovlmig_mount "$T/m2" "${STRATEGY_ARGS[@]}" --source "tar:$urls" --upper "$T/u2" \
+		--work "$T/w2" --cache "$T/cache-ovlmig2" >"$T/out" 2>&1 ||
+		die "second ovlmig mount failed: $(head -3 "$T/out")"
+	O_second=$(secs3 "$t20" "$(now)")
+	chroot "$T/m2" "${cmd[@]}" || die "the command failed in the second mount"
+	"$OVLMIG" umount "$T/m2" >/dev/null 2>&1 || note "umount of the second container failed"
+	# its time is not part of the first container's migration
+	t0=$((t0 + $(now) - t20))
+fi
 "$OVLMIG" migrate "$T/m" >"$T/out" 2>&1 || die "ovlmig migrate failed: $(head -3 "$T/out")"
 t2=$(now)
-"$OVLMIG" detach "$T/m" >/dev/null 2>&1 || note "detach failed (not measured)"
-O_cmd=$(secs "$t0" "$t1") O_migrated=$(secs "$t0" "$t2")
+O_detached=-
+if "$OVLMIG" detach "$T/m" >"$T/out" 2>&1; then
+	O_detached=$(secs "$t0" "$(now)")
+else
+	note "detach failed: $(head -3 "$T/out")"
+fi
+O_migrated=$(secs "$t0" "$t2")
 O_layers=$(($(layer_bytes) - l0))
-"$OVLMIG" umount "$T/m" >/dev/null 2>&1
 
 # --- (b) full pull: download and extract every layer, then the command -----------
 l0=$(layer_bytes)
@@ -170,17 +228,32 @@ t2=$(now)
 B_pull=$(secs "$t0" "$t1") B_total=$(secs "$t0" "$t2")
 B_layers=$(($(layer_bytes) - l0))
 
+# --- after detach: the detached overlay against a plain one over the pull --------
+W_det=- W_plain=-
+if [[ $O_detached != - ]]; then
+	mkdir -p "$T/plain" "$T/pu" "$T/pw"
+	mount -t overlay overlay -o "lowerdir=$T/pulled,upperdir=$T/pu,workdir=$T/pw" "$T/plain" ||
+		die "plain overlay mount failed"
+	on_exit "umount -l $T/plain"
+	W_det=$(warm "$T/m") W_plain=$(warm "$T/plain")
+fi
+"$OVLMIG" umount "$T/m" >/dev/null 2>&1
+
 # --- report ------------------------------------------------------------------------
 echo
-echo "image: 3 gzip layers, $(mib "$image_bytes") MiB (indexes $(mib "$index_bytes") MiB);" \
-	"link: $RATE_MB MB/s ($LINK); command: $CMD"
+echo "image: 3 gzip layers, $(mib "$image_bytes") MiB (indexes $(mib "$index_bytes") MiB)," \
+	"$SMALL_FILES small files; link: $RATE_MB MB/s ($LINK); command: $CMD; strategy: $STRATEGY"
 printf '%-44s %9s %12s\n' "" "seconds" "MiB fetched"
 printf '%-44s %9s %12s\n' "(a) lazy: lowerfs start to command exited" "$A_total" "$(mib $((A_layers + A_index)))"
 printf '%-44s %9s\n' "    of which the mount" "$A_mount"
 printf '%-44s %9s %12s\n' "(a') lazy: ovlmig mount to command exited" "$O_cmd" ""
+printf '%-44s %9s\n' "    of which ovlmig mount" "$O_mount"
+[[ $STRATEGY == store ]] &&
+	printf '%-44s %9s\n' "    ovlmig mount of a second container" "$O_second"
 printf '%-44s %9s %12s\n' "(b) full pull: curl | tar -xz, then command" "$B_total" "$(mib "$B_layers")"
 printf '%-44s %9s\n' "    of which download and extract" "$B_pull"
 printf '%-44s %9s %12s\n' "(d) ovlmig mount + migrate (full copy)" "$O_migrated" "$(mib "$O_layers")"
+printf '%-44s %9s\n' "(e) ovlmig mount + migrate + detach" "$O_detached"
 echo
 echo "start-up: full pull / lazy = $(ratio "$B_total" "$A_total")x"
 echo "fetched by the lazy start: $(mib "$A_layers") MiB of layers + $(mib "$A_index") MiB of indexes" \
@@ -188,3 +261,13 @@ echo "fetched by the lazy start: $(mib "$A_layers") MiB of layers + $(mib "$A_in
 	"lowerfs counted $(mib "$A_http") MiB"
 echo "of the image: lazy start fetched $(awk -v a=$((A_layers + A_index)) -v b="$image_bytes" 'BEGIN { printf "%.1f", 100 * a / b }')%"
 echo "full migration / full pull = $(ratio "$O_migrated" "$B_pull")x (time to a tree that needs no network)"
+echo "start-up through ovlmig: full pull / (a') = $(ratio "$B_total" "$O_cmd")x"
+[[ $O_detached != - ]] &&
+	echo "migrated and detached / full pull = $(ratio2 "$O_detached" "$B_pull")x"
+if [[ $W_det != - ]]; then
+	read -r ds dr <<<"$W_det"
+	read -r ps pr <<<"$W_plain"
+	echo "after detach, warm, against a plain overlay over the pulled tree:" \
+		"stat of $(find "$T/plain" -type f | wc -l) files $ds s / $ps s = $(ratio2 "$ds" "$ps")x;" \
+		"read of the large files $dr s / $pr s = $(ratio2 "$dr" "$pr")x"
+fi

@@ -10,7 +10,8 @@
  *   ROOT/ID/image.json   source, id, size, files, state lazy|complete
  *   ROOT/ID/uppers/      the containers' uppers it serves (store_uppers.h)
  *   ROOT/ID/use.lock     shared by a mount or fill in progress: gc skips
- *   ROOT/ID/build.lock   one builder of meta/, one filler of data/
+ *   ROOT/ID/build.lock   one builder of meta/ and image.json
+ *   ROOT/ID/fill.lock    one filler of data/
  *
  * ROOT is --store, else $OVLMIG_STORE_DIR, else /var/lib/ovlmig/images.
  */
@@ -57,6 +58,14 @@ json_t *store_info(const char *dir);
  * a killed fill left in tmp/ is removed, files in data/ are kept.
  */
 int store_fill(const char *dir, struct image_handle *h, struct progress *p,
+	       struct error **err);
+
+/*
+ * DIR/NAME (made if missing) open and flock()ed with HOW (LOCK_SH,
+ * LOCK_EX, | LOCK_NB): 0 taken, 1 busy (LOCK_NB only), -1 with *ERR
+ * naming the lock's path. The fd in *FD, -1 unless taken.
+ */
+int store_lock(const char *dir, const char *name, int how, int *fd,
 	       struct error **err);
 
 /* Take DIR's use.lock: shared (LOCK_SH) for users, or exclusive without

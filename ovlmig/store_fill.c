@@ -200,24 +200,20 @@ int store_fill(const char *dir, struct image_handle *h, struct progress *p,
 	       struct error **err)
 {
 	struct fill f = { .img = image_tree(h) };
-	char *lock = path_join(dir, "fill.lock");
 	int lockfd = -1, usefd = -1, ret = -1;
 	size_t i;
 
 	f.files = calloc(f.img->count ? f.img->count : 1, sizeof(*f.files));
 	f.seen = calloc(f.img->count ? f.img->count : 1, sizeof(*f.seen));
-	if (!lock || !f.files || !f.seen) {
+	if (!f.files || !f.seen) {
 		error_set(err, ENOMEM, "fill %s", dir);
 		goto out;
 	}
 	if (store_use_lock(dir, false, &usefd, err) < 0)
 		goto out;
 	/* one filler per image: a second one waits, then finds it done */
-	lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0) {
-		error_set(err, errno, "lock %s", lock);
+	if (store_lock(dir, "fill.lock", LOCK_EX, &lockfd, err) < 0)
 		goto out;
-	}
 	if (f.img->count && collect(&f, 0, "", err) < 0)
 		goto out;
 	qsort_r(f.files, f.n, sizeof(*f.files), by_source, (void *)f.img);
@@ -231,7 +227,6 @@ out:
 		free(f.files[i].path);
 	free(f.files);
 	free(f.seen);
-	free(lock);
 	if (lockfd >= 0)
 		close(lockfd);
 	if (usefd >= 0)

@@ -172,7 +172,8 @@ static int build_once(const char *dir, const char *id, struct image_handle *h,
 		}
 	}
 	if (access(info, F_OK) < 0) {
-		doc = json_pack("{s:s, s:s, s:I, s:I, s:s}", "id", id, "source", source,
+		doc = json_pack("{s:s, s:s?, s:s, s:I, s:I, s:s}", "id", id,
+				"digest", image_digest(h), "source", source,
 				"size", (json_int_t)img->total_bytes,
 				"files", (json_int_t)img->nregular,
 				"state", STORE_STATE_LAZY);
@@ -200,7 +201,7 @@ int store_prepare(const char *root, struct image_handle *h, const char *source,
 	if (make_dirs(root, 0700, err) < 0 ||
 	    dir_check_private("image store", root, err) < 0)
 		return -1;
-	if (store_image_id(image_tree(h), id, err) < 0)
+	if (store_image_id(h, id, err) < 0)
 		return -1;
 	*dir = path_join(root, id);
 	data = *dir ? path_join(*dir, "data") : NULL;
@@ -208,7 +209,8 @@ int store_prepare(const char *root, struct image_handle *h, const char *source,
 		error_set(err, ENOMEM, "image store %s", root);
 		goto out;
 	}
-	if (hold_use(*dir, err) < 0 || build_once(*dir, id, h, source, err) < 0)
+	if (hold_use(*dir, err) < 0 || build_once(*dir, id, h, source, err) < 0 ||
+	    store_ref_add(*dir, source, err) < 0)
 		goto out;
 	if (mkdir(data, 0700) < 0 && errno != EEXIST) {
 		error_set(err, errno, "create %s", data);

@@ -7,7 +7,8 @@
  *   ROOT/ID/data/        regular files at the paths META's redirects name,
  *                        each one whole (written in tmp/, renamed in)
  *   ROOT/ID/tmp/         files being fetched; emptied by each fill
- *   ROOT/ID/image.json   source, id, size, files, state lazy|complete
+ *   ROOT/ID/image.json   source, id, digest, size, files, state lazy|complete
+ *   ROOT/ID/references.json  the sources that mounted it (tags, @digests)
  *   ROOT/ID/uppers/      the containers' uppers it serves (store_uppers.h)
  *   ROOT/ID/use.lock     shared by a mount or fill in progress: gc skips
  *   ROOT/ID/build.lock   one builder of meta/ and image.json
@@ -51,6 +52,11 @@ int store_prepare(const char *root, struct image_handle *h, const char *source,
 int store_set_state(const char *dir, const char *state, struct error **err);
 /* image.json of DIR, or NULL if it cannot be read. */
 json_t *store_info(const char *dir);
+
+/* Add REF to the references of the image in DIR, once (store_refs.c). */
+int store_ref_add(const char *dir, const char *ref, struct error **err);
+/* The references of DIR (a JSON array), or NULL if none are recorded. */
+json_t *store_refs(const char *dir);
 
 /*
  * Fetch every regular file of H missing from DIR/data (in layer byte

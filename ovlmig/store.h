@@ -24,6 +24,7 @@
 
 #include "../common/error.h"
 #include "../image/image.h"
+#include "migrate.h"
 #include "progress.h"
 #include "state.h"
 
@@ -62,9 +63,13 @@ json_t *store_refs(const char *dir);
  * Fetch every regular file of H missing from DIR/data (in layer byte
  * order), counting in P; then mark the image complete. Resumable: what
  * a killed fill left in tmp/ is removed, files in data/ are kept.
+ * O->jobs files at once (0: 1), all under O->bandwidth_bps.
  */
-int store_fill(const char *dir, struct image_handle *h, struct progress *p,
+int store_fill(const char *dir, struct image_handle *h,
+	       const struct migrate_opts *o, struct progress *p,
 	       struct error **err);
+/* The fill's --jobs default for SOURCE: 4 from a remote one, else 1. */
+unsigned store_fill_jobs(const char *source);
 
 /*
  * DIR/NAME (made if missing) open and flock()ed with HOW (LOCK_SH,

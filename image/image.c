@@ -45,6 +45,11 @@ const struct image *image_tree(const struct image_handle *h)
 	return &h->tree;
 }
 
+const char *image_digest(const struct image_handle *h)
+{
+	return h->src->ops->digest ? h->src->ops->digest(h->src) : NULL;
+}
+
 struct source *image_source(const struct image_handle *h)
 {
 	return h->src;

@@ -27,6 +27,11 @@ void image_close(struct image_handle *h);
 
 /* The entries: immutable until image_close(); image_lookup_path() finds one. */
 const struct image *image_tree(const struct image_handle *h);
+/*
+ * "sha256:..." of the manifest the image was read from (oci:, docker://:
+ * the platform's manifest), or NULL (dir:, tar:). Lives as long as H.
+ */
+const char *image_digest(const struct image_handle *h);
 /* The source, for what the tree does not say (stats). */
 struct source *image_source(const struct image_handle *h);
 

@@ -347,6 +347,7 @@ static int resolve(enum layer_set_kind kind, const char *arg,
 			image_layers_free(&il);
 			return error_set(err, ENOMEM, "image %s", arg);
 		}
+	memcpy(ls->manifest_digest, il.manifest_digest, sizeof(il.manifest_digest));
 	image_layers_free(&il);
 	if (!ls->count)
 		return error_set(err, EINVAL, "image %s has no layers", arg);

@@ -18,6 +18,7 @@
 
 #include "../common/error.h"
 #include "blob.h"
+#include "digest.h"
 #include "fetch.h"
 #include "layer_index.h"
 #include "source.h"
@@ -35,6 +36,8 @@ struct layer_set {
 	struct fetcher *fetcher;
 	struct layer *layers;	/* lowest first */
 	uint32_t count;
+	/* oci, docker: the image manifest's digest; tar: "" */
+	char manifest_digest[DIGEST_STRLEN + 1];
 };
 
 enum layer_set_kind { LAYER_SET_TAR, LAYER_SET_OCI, LAYER_SET_DOCKER };

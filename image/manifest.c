@@ -478,4 +478,5 @@ void image_layers_free(struct image_layers *l)
 	l->layers = NULL;
 	l->count = 0;
 	l->config_digest = NULL;
+	l->manifest_digest[0] = '\0';
 }

@@ -79,6 +79,8 @@ struct image_layers {
 	struct image_layer *layers;	/* lowest first */
 	size_t count;
 	char *config_digest;
+	/* the manifest that lists them (the platform's, under an index) */
+	char manifest_digest[DIGEST_STRLEN + 1];
 };
 
 void image_layers_free(struct image_layers *l);

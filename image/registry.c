@@ -185,11 +185,12 @@ static char *layer_url(void *ctx, const char *digest)
 /*
  * GET manifest REF and parse it. DIGEST (may be NULL) is checked against
  * the body; SIZE (when DIGEST is given) too; EXPECT as in doc_parse.
+ * GOT: the body's digest, what names this document whatever REF was.
  */
 static int get_doc(struct fetcher *f, const struct docker_ref *r,
 		   const char *ref, const char *digest, const uint64_t *size,
 		   const char *expect, json_t **doc, enum doc_kind *kind,
-		   struct error **err)
+		   char got[DIGEST_STRLEN + 1], struct error **err)
 {
 	char *url = manifest_url(r, ref), *body = NULL, *ct = NULL;
 	size_t len;
@@ -208,6 +209,10 @@ static int get_doc(struct fetcher *f, const struct docker_ref *r,
 		error_set_msg(err, EINVAL, "the manifest does not match its digest");
 		goto out;
 	}
+	if (digest_of(body, len, got) < 0) {
+		error_set(err, ENOMEM, "digest");
+		goto out;
+	}
 	ret = doc_parse(body, len, ct, expect, doc, kind, err);
 out:
 	if (ret < 0)
@@ -223,12 +228,13 @@ static int resolve(struct fetcher *f, const struct docker_ref *r,
 		   struct error **err)
 {
 	struct descriptor d = { 0 };
+	char got[DIGEST_STRLEN + 1] = "";
 	enum doc_kind kind;
 	json_t *doc = NULL;
 	int ret = -1;
 
 	if (get_doc(f, r, r->ref, r->by_digest ? r->ref : NULL, NULL, NULL,
-		    &doc, &kind, err) < 0)
+		    &doc, &kind, got, err) < 0)
 		return -1;
 	for (int depth = 0; kind == DOC_INDEX; depth++) {
 		if (depth == MAX_INDEX_DEPTH) {
@@ -243,13 +249,14 @@ static int resolve(struct fetcher *f, const struct docker_ref *r,
 		json_decref(doc);
 		doc = NULL;
 		if (get_doc(f, r, d.digest, d.digest, &d.size, d.media_type,
-			    &doc, &kind, err) < 0)
+			    &doc, &kind, got, err) < 0)
 			goto out;
 	}
 	if (manifest_layers(doc, layer_url, (void *)r, out, err) < 0) {
 		error_wrap(err, "manifest");
 		goto out;
 	}
+	memcpy(out->manifest_digest, got, sizeof(got));
 	ret = 0;
 out:
 	descriptor_free(&d);

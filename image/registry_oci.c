@@ -236,6 +236,8 @@ static int resolve(const char *dir, const char *tag, const struct platform *p,
 		image_layers_free(out);
 		goto out;
 	}
+	/* read_blob checked the manifest against it */
+	memcpy(out->manifest_digest, d.digest, sizeof(d.digest));
 	ret = 0;
 out:
 	descriptor_free(&d);

@@ -67,6 +67,11 @@ struct source_ops {
 		    struct error **err);
 	/* Optional: counters for `lowerfs ctl stats`, a new JSON object. */
 	struct json_t *(*stats)(struct source *s);
+	/*
+	 * Optional: "sha256:..." of the image manifest the entries come from
+	 * (oci, docker), valid after index; NULL when there is none.
+	 */
+	const char *(*digest)(struct source *s);
 	/* Optional: the remote source's reachability and fetch errors. */
 	int (*health)(struct source *s, struct fetch_health *out,
 		      struct error **err);

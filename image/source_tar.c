@@ -251,6 +251,13 @@ static int tar_health(struct source *s, struct fetch_health *out,
 	return fetcher_health(ts->ls.fetcher, out, err);
 }
 
+static const char *tar_digest(struct source *s)
+{
+	struct tar_source *ts = to_tar(s);
+
+	return ts->ls.manifest_digest[0] ? ts->ls.manifest_digest : NULL;
+}
+
 static void tar_close(struct source *s)
 {
 	struct tar_source *ts = to_tar(s);
@@ -267,7 +274,7 @@ static void tar_close(struct source *s)
 		.scheme = scheme_, .help = help_, .open = open_, \
 		.index = tar_index, .fetch = tar_fetch, .read = tar_read, \
 		.warm = tar_warm, .stats = tar_stats, .health = tar_health, \
-		.close = tar_close, \
+		.digest = tar_digest, .close = tar_close, \
 	}
 
 TAR_OPS(source_tar_ops, "tar",

@@ -19,7 +19,7 @@ static const struct cli_option options[] = {
 
 const struct cli_command command_images = {
 	"images", "",
-	"the images in the store: id, source, size, state (lazy/complete), mounts and containers using each",
+	"the images in the store: id, manifest digest, references, size, state (lazy/complete), mounts and containers using each",
 	options, ARRAY_SIZE(options), 0, 0, cmd_images,
 };
 
@@ -39,22 +39,36 @@ static int option(void *ctx, int key, const char *arg)
 	return 0;
 }
 
+/* The references, ", " between them: "-" when none is known. */
+static void print_refs(json_t *refs)
+{
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(refs, i, r)
+		printf("%s%s", i ? ", " : "", json_string_value(r) ?: "?");
+	printf("%s\n", json_array_size(refs) ? "" : "-");
+}
+
 static void print_human(json_t *list)
 {
 	size_t i;
 	json_t *im;
 
-	printf("%-20s %-9s %10s %6s %10s  %s\n", "ID", "STATE", "SIZE", "USERS",
-	       "CONTAINERS", "SOURCE");
+	/* ids and digests cut as docker does: enough to tell them apart */
+	printf("%-19s %-19s %-9s %10s %6s %10s  %s\n", "ID", "DIGEST", "STATE", "SIZE",
+	       "USERS", "CONTAINERS", "REFERENCES");
 	json_array_foreach(list, i, im) {
 		const char *id = json_string_value(json_object_get(im, "id"));
-		const char *src = json_string_value(json_object_get(im, "source"));
+		const char *digest = json_string_value(json_object_get(im, "digest"));
 
-		printf("%-20.20s %-9s %8.1f M %6zu %10zu  %s\n", id ? id : "?",
+		printf("%-19.19s %-19.19s %-9s %8.1f M %6zu %10zu  ", id ? id : "?",
+		       digest ? digest : "-",
 		       json_string_value(json_object_get(im, "state")),
 		       (double)json_integer_value(json_object_get(im, "size")) / 1048576,
 		       json_array_size(json_object_get(im, "users")),
-		       json_array_size(json_object_get(im, "containers")), src ? src : "-");
+		       json_array_size(json_object_get(im, "containers")));
+		print_refs(json_object_get(im, "references"));
 	}
 	if (!json_array_size(list))
 		printf("no images\n");

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* ovlmig migrate [--jobs N] [--bandwidth MBPS] TARGET (see migrate.h). */
+/* ovlmig migrate [--jobs N] [--bandwidth RATE] TARGET (see migrate.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,15 +13,47 @@
 enum { OPT_JOBS = 'j', OPT_BANDWIDTH = 256 };
 
 static const struct cli_option options[] = {
-	{ "jobs", OPT_JOBS, "N", "regular files copied up in parallel (1-64, default 2)" },
-	{ "bandwidth", OPT_BANDWIDTH, "MBPS", "limit the copy-up rate to MBPS megabytes/s" },
+	{ "jobs", OPT_JOBS, "N",
+	  "files copied up, or fetched into the image store, in parallel (1-64; default: "
+	  "2 for copy-up; the store: 4 from a remote source, 1 from a local one)" },
+	{ "bandwidth", OPT_BANDWIDTH, "RATE",
+	  "cap the copy-up or store fill at RATE bytes/s over all jobs: a K, M or G "
+	  "suffix (10^3, 10^6, 10^9), e.g. 20M; a bare number is megabytes/s" },
 	{ "help", 'h', NULL, "show this help" },
 };
 
 const struct cli_command command_migrate = {
-	"migrate", "TARGET", "copy the whole image up while it is in use; resumable",
+	"migrate", "TARGET", "copy the whole image up, or fill its image store, while it is in use; resumable",
 	options, ARRAY_SIZE(options), 1, 1, cmd_migrate,
 };
+
+/* "20M", "500K", "1G": bytes/s; a bare "20": megabytes/s, as it always was. */
+static int parse_rate(const char *arg, uint64_t *bps)
+{
+	static const char units[] = "KMG";
+	size_t len = strlen(arg);
+	const char *u = len ? strchr(units, arg[len - 1]) : NULL;
+	uint64_t mult = 1000000, v;
+	char *num;
+	int ret;
+
+	if (u) {
+		for (mult = 1000; u > units; u--)
+			mult *= 1000;
+		num = strndup(arg, len - 1);
+	} else {
+		num = strdup(arg);
+	}
+	if (!num)
+		return -1;
+	/* at most 100 GB/s, whatever the unit */
+	ret = parse_u64(num, 0, 100000000000ull / mult, &v);
+	free(num);
+	if (ret < 0)
+		return -1;
+	*bps = v * mult;
+	return 0;
+}
 
 static int option(void *ctx, int key, const char *arg)
 {
@@ -34,7 +66,7 @@ static int option(void *ctx, int key, const char *arg)
 		o->jobs = (unsigned)v;
 		return 0;
 	}
-	return parse_u64(arg, 0, 100000, &o->bandwidth_mbps);
+	return parse_rate(arg, &o->bandwidth_bps);
 }
 
 static int migrate_locked(const char *dir, struct mount_state *s, void *arg,
@@ -52,7 +84,7 @@ static int migrate_locked(const char *dir, struct mount_state *s, void *arg,
 
 int cmd_migrate(int argc, char **argv)
 {
-	struct migrate_opts o = { .jobs = 2 };
+	struct migrate_opts o = { 0 };
 	struct error *err = NULL;
 	struct mount_state s;
 	char *dir = NULL;

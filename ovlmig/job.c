@@ -107,7 +107,7 @@ pid_t job_spawn(const char *dir, const char *target, bool detached,
 int job_run(const char *dir, struct mount_state *s, const struct job *j,
 	    struct error **err)
 {
-	struct migrate_opts o = { .jobs = 2, .bandwidth_mbps = j->bandwidth_mbps };
+	struct migrate_opts o = { .bandwidth_bps = j->bandwidth_mbps * 1000000ull };
 	const struct strategy *st = strategy_of(s, err);
 
 	if (!st)

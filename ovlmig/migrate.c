@@ -445,7 +445,8 @@ void migrate_totals(const char *dir, uint64_t *entries, uint64_t *bytes)
 int migrate_run(const char *dir, struct mount_state *s,
 		const struct migrate_opts *o, struct error **err)
 {
-	struct walker w = { .s = s, .dir = dir, .jobs = o->jobs };
+	struct walker w = { .s = s, .dir = dir,
+			    .jobs = o->jobs ? o->jobs : MIGRATE_JOBS_DEFAULT };
 	struct source_watch watch;
 	uint64_t entries, bytes, marked = 0;
 	char *deferred_path = path_join(dir, "deferred");
@@ -453,7 +454,7 @@ int migrate_run(const char *dir, struct mount_state *s,
 
 	pthread_mutex_init(&w.lock, NULL);
 	pthread_cond_init(&w.cond, NULL);
-	w.limit.bandwidth_bps = o->bandwidth_mbps * 1000000ull;
+	w.limit.bandwidth_bps = o->bandwidth_bps;
 	pthread_mutex_init(&w.limit.lock, NULL);
 	migrate_totals(dir, &entries, &bytes);
 	progress_init(&w.prog, dir, entries, bytes);

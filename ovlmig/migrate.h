@@ -7,9 +7,11 @@
 #include "../common/error.h"
 #include "state.h"
 
+#define MIGRATE_JOBS_DEFAULT 2	/* copy-up; the store's fill picks its own */
+
 struct migrate_opts {
-	unsigned jobs;
-	uint64_t bandwidth_mbps;	/* 0: unlimited */
+	unsigned jobs;			/* 0: the strategy's default */
+	uint64_t bandwidth_bps;		/* bytes per second; 0: unlimited */
 };
 
 /* Copy everything up and mark finished directories opaque (also used

@@ -76,32 +76,6 @@ int store_open_image(const struct mount_state *s, struct image_handle **out,
 	return ret;
 }
 
-int store_use_lock(const char *dir, bool exclusive, int *fd, struct error **err)
-{
-	char *path = path_join(dir, "use.lock");
-	int ret = -1;
-
-	*fd = path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
-	if (*fd < 0) {
-		error_set(err, path ? errno : ENOMEM, "lock %s", path ? path : dir);
-		goto out;
-	}
-	if (flock(*fd, exclusive ? LOCK_EX | LOCK_NB : LOCK_SH) == 0) {
-		ret = 0;
-		goto out;
-	}
-	if (exclusive && errno == EWOULDBLOCK) {
-		ret = 1;
-	} else {
-		error_set(err, errno, "lock %s", path);
-	}
-	close(*fd);
-	*fd = -1;
-out:
-	free(path);
-	return ret;
-}
-
 /* The use lock taken, on the directory still at DIR (gc renames away). */
 static int hold_use(const char *dir, struct error **err)
 {
@@ -177,20 +151,17 @@ static int build_once(const char *dir, const char *id, struct image_handle *h,
 		      const char *source, struct error **err)
 {
 	const struct image *img = image_tree(h);
-	char *lock = path_join(dir, "build.lock"), *meta = path_join(dir, "meta");
+	char *meta = path_join(dir, "meta");
 	char *tmp = path_join(dir, ".meta.new"), *info = path_join(dir, STORE_INFO);
 	json_t *doc = NULL;
 	int fd = -1, ret = -1;
 
-	if (!lock || !meta || !tmp || !info) {
+	if (!meta || !tmp || !info) {
 		error_set(err, ENOMEM, "%s", dir);
 		goto out;
 	}
-	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-		error_set(err, errno, "lock %s", lock);
+	if (store_lock(dir, "build.lock", LOCK_EX, &fd, err) < 0)
 		goto out;
-	}
 	if (access(meta, F_OK) < 0) {
 		/* a build killed half-way left its tree under the temporary name */
 		if (remove_tree(tmp, err) < 0 || meta_build(img, tmp, err) < 0)
@@ -201,7 +172,8 @@ static int build_once(const char *dir, const char *id, struct image_handle *h,
 		}
 	}
 	if (access(info, F_OK) < 0) {
-		doc = json_pack("{s:s, s:s, s:I, s:I, s:s}", "id", id, "source", source,
+		doc = json_pack("{s:s, s:s?, s:s, s:I, s:I, s:s}", "id", id,
+				"digest", image_digest(h), "source", source,
 				"size", (json_int_t)img->total_bytes,
 				"files", (json_int_t)img->nregular,
 				"state", STORE_STATE_LAZY);
@@ -213,7 +185,6 @@ out:
 	if (fd >= 0)
 		close(fd);
 	json_decref(doc);
-	free(lock);
 	free(meta);
 	free(tmp);
 	free(info);
@@ -230,7 +201,7 @@ int store_prepare(const char *root, struct image_handle *h, const char *source,
 	if (make_dirs(root, 0700, err) < 0 ||
 	    dir_check_private("image store", root, err) < 0)
 		return -1;
-	if (store_image_id(image_tree(h), id, err) < 0)
+	if (store_image_id(h, id, err) < 0)
 		return -1;
 	*dir = path_join(root, id);
 	data = *dir ? path_join(*dir, "data") : NULL;
@@ -238,7 +209,8 @@ int store_prepare(const char *root, struct image_handle *h, const char *source,
 		error_set(err, ENOMEM, "image store %s", root);
 		goto out;
 	}
-	if (hold_use(*dir, err) < 0 || build_once(*dir, id, h, source, err) < 0)
+	if (hold_use(*dir, err) < 0 || build_once(*dir, id, h, source, err) < 0 ||
+	    store_ref_add(*dir, source, err) < 0)
 		goto out;
 	if (mkdir(data, 0700) < 0 && errno != EEXIST) {
 		error_set(err, errno, "create %s", data);

@@ -7,10 +7,12 @@
  *   ROOT/ID/data/        regular files at the paths META's redirects name,
  *                        each one whole (written in tmp/, renamed in)
  *   ROOT/ID/tmp/         files being fetched; emptied by each fill
- *   ROOT/ID/image.json   source, id, size, files, state lazy|complete
+ *   ROOT/ID/image.json   source, id, digest, size, files, state lazy|complete
+ *   ROOT/ID/references.json  the sources that mounted it (tags, @digests)
  *   ROOT/ID/uppers/      the containers' uppers it serves (store_uppers.h)
  *   ROOT/ID/use.lock     shared by a mount or fill in progress: gc skips
- *   ROOT/ID/build.lock   one builder of meta/, one filler of data/
+ *   ROOT/ID/build.lock   one builder of meta/ and image.json
+ *   ROOT/ID/fill.lock    one filler of data/
  *
  * ROOT is --store, else $OVLMIG_STORE_DIR, else /var/lib/ovlmig/images.
  */
@@ -22,6 +24,7 @@
 
 #include "../common/error.h"
 #include "../image/image.h"
+#include "migrate.h"
 #include "progress.h"
 #include "state.h"
 
@@ -51,12 +54,29 @@ int store_set_state(const char *dir, const char *state, struct error **err);
 /* image.json of DIR, or NULL if it cannot be read. */
 json_t *store_info(const char *dir);
 
+/* Add REF to the references of the image in DIR, once (store_refs.c). */
+int store_ref_add(const char *dir, const char *ref, struct error **err);
+/* The references of DIR (a JSON array), or NULL if none are recorded. */
+json_t *store_refs(const char *dir);
+
 /*
  * Fetch every regular file of H missing from DIR/data (in layer byte
  * order), counting in P; then mark the image complete. Resumable: what
  * a killed fill left in tmp/ is removed, files in data/ are kept.
+ * O->jobs files at once (0: 1), all under O->bandwidth_bps.
  */
-int store_fill(const char *dir, struct image_handle *h, struct progress *p,
+int store_fill(const char *dir, struct image_handle *h,
+	       const struct migrate_opts *o, struct progress *p,
+	       struct error **err);
+/* The fill's --jobs default for SOURCE: 4 from a remote one, else 1. */
+unsigned store_fill_jobs(const char *source);
+
+/*
+ * DIR/NAME (made if missing) open and flock()ed with HOW (LOCK_SH,
+ * LOCK_EX, | LOCK_NB): 0 taken, 1 busy (LOCK_NB only), -1 with *ERR
+ * naming the lock's path. The fd in *FD, -1 unless taken.
+ */
+int store_lock(const char *dir, const char *name, int how, int *fd,
 	       struct error **err);
 
 /* Take DIR's use.lock: shared (LOCK_SH) for users, or exclusive without

@@ -4,9 +4,12 @@
  * into tmp/, then renamed to the path its metadata-layer entry redirects
  * to. A file is in data/ complete or not at all, so the overlay may take
  * it from there the moment it appears, and a killed fill resumes.
+ * --jobs workers take the files in layer byte order; --bandwidth is one
+ * shared link over all of them.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,7 @@
 
 #include "../common/fsutil.h"
 #include "../common/util.h"
+#include "../image/source.h"
 #include "store.h"
 
 struct data_file {
@@ -115,7 +119,7 @@ fail:
 /* One file into data/, unless it is there whole already. 1: fetched. */
 static int fill_one(struct image_handle *h, int datafd, int tmpfd,
 		    const struct data_file *df, unsigned long seq,
-		    struct error **err)
+		    struct link_emulation *limit, struct error **err)
 {
 	const struct image_node *n = &image_tree(h)->nodes[df->node];
 	const char *name;
@@ -133,6 +137,7 @@ static int fill_one(struct image_handle *h, int datafd, int tmpfd,
 		goto out;
 	}
 	snprintf(tmp, sizeof(tmp), "%lu", seq);
+	link_transfer(limit, n->size);	/* its turn on the capped link */
 	if (image_fetch(h, df->node, tmpfd, tmp, err) < 0)
 		goto out;
 	if (renameat(tmpfd, tmp, dirfd, name) < 0) {
@@ -146,12 +151,93 @@ out:
 	return ret;
 }
 
+/* What the workers share; LOCK guards NEXT, ERR and the progress. */
+struct fill_run {
+	struct fill *f;
+	struct image_handle *h;
+	int datafd, tmpfd;
+	struct progress *p;
+	struct link_emulation limit;
+	pthread_mutex_t lock;
+	size_t next;
+	struct error *err;	/* the first failure: the others stop */
+};
+
+static void *fill_worker(void *arg)
+{
+	struct fill_run *r = arg;
+	struct error *err = NULL;
+	size_t i;
+	int rc;
+
+	for (;;) {
+		pthread_mutex_lock(&r->lock);
+		i = r->next++;
+		if (r->err || i >= r->f->n) {
+			pthread_mutex_unlock(&r->lock);
+			break;
+		}
+		pthread_mutex_unlock(&r->lock);
+		rc = fill_one(r->h, r->datafd, r->tmpfd, &r->f->files[i], i,
+			      &r->limit, &err);
+		pthread_mutex_lock(&r->lock);
+		if (rc < 0 && !r->err) {
+			error_wrap(&err, "fill /%s", r->f->files[i].path);
+			r->err = err;
+			err = NULL;
+		} else if (rc >= 0) {
+			r->p->entries_done++;
+			r->p->bytes_done += r->f->img->nodes[r->f->files[i].node].size;
+			progress_update(r->p, false);
+		}
+		pthread_mutex_unlock(&r->lock);
+		error_free(&err);	/* a later failure than the one kept */
+	}
+	return NULL;
+}
+
+/* JOBS workers (this thread one of them) over every file of R. */
+static int fill_parallel(struct fill_run *r, unsigned jobs, struct error **err)
+{
+	pthread_t *t = calloc(jobs, sizeof(*t));
+	unsigned i, started = 0;
+	int rc;
+
+	if (!t)
+		return error_set(err, ENOMEM, "fill: %u jobs", jobs);
+	for (i = 1; i < jobs && i < r->f->n; i++) {
+		rc = pthread_create(&t[i], NULL, fill_worker, r);
+		if (rc) {	/* fewer jobs than asked: still a fill */
+			pthread_mutex_lock(&r->lock);
+			if (!r->err)
+				error_set(&r->err, rc, "fill: start job %u", i + 1);
+			pthread_mutex_unlock(&r->lock);
+			break;
+		}
+		started = i;
+	}
+	fill_worker(r);
+	for (i = 1; i <= started; i++)
+		pthread_join(t[i], NULL);
+	free(t);
+	if (r->err) {
+		*err = r->err;
+		r->err = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 static int fill_all(const char *dir, struct image_handle *h, struct fill *f,
-		    struct progress *p, struct error **err)
+		    const struct migrate_opts *o, struct progress *p,
+		    struct error **err)
 {
 	char *data = path_join(dir, "data"), *tmp = path_join(dir, "tmp");
+	struct fill_run r = {
+		.f = f, .h = h, .p = p,
+		.limit = { .bandwidth_bps = o->bandwidth_bps },
+	};
 	int datafd = -1, tmpfd = -1, ret = -1, rc;
-	size_t i;
 
 	if (!data || !tmp) {
 		error_set(err, ENOMEM, "%s", dir);
@@ -170,16 +256,15 @@ static int fill_all(const char *dir, struct image_handle *h, struct fill *f,
 		error_set(err, errno, "open %s", datafd < 0 ? data : tmp);
 		goto out;
 	}
-	for (i = 0; i < f->n; i++) {
-		rc = fill_one(h, datafd, tmpfd, &f->files[i], i, err);
-		if (rc < 0) {
-			error_wrap(err, "fill /%s", f->files[i].path);
-			goto out;
-		}
-		p->entries_done++;
-		p->bytes_done += f->img->nodes[f->files[i].node].size;
-		progress_update(p, false);
-	}
+	r.datafd = datafd;
+	r.tmpfd = tmpfd;
+	pthread_mutex_init(&r.lock, NULL);
+	pthread_mutex_init(&r.limit.lock, NULL);
+	rc = fill_parallel(&r, o->jobs ? o->jobs : 1, err);
+	pthread_mutex_destroy(&r.lock);
+	pthread_mutex_destroy(&r.limit.lock);
+	if (rc < 0)
+		goto out;
 	/* complete only once every renamed file is on disk */
 	if (syncfs(datafd) < 0) {
 		error_set(err, errno, "sync %s", data);
@@ -196,34 +281,31 @@ out:
 	return ret;
 }
 
-int store_fill(const char *dir, struct image_handle *h, struct progress *p,
+int store_fill(const char *dir, struct image_handle *h,
+	       const struct migrate_opts *o, struct progress *p,
 	       struct error **err)
 {
 	struct fill f = { .img = image_tree(h) };
-	char *lock = path_join(dir, "fill.lock");
 	int lockfd = -1, usefd = -1, ret = -1;
 	size_t i;
 
 	f.files = calloc(f.img->count ? f.img->count : 1, sizeof(*f.files));
 	f.seen = calloc(f.img->count ? f.img->count : 1, sizeof(*f.seen));
-	if (!lock || !f.files || !f.seen) {
+	if (!f.files || !f.seen) {
 		error_set(err, ENOMEM, "fill %s", dir);
 		goto out;
 	}
 	if (store_use_lock(dir, false, &usefd, err) < 0)
 		goto out;
 	/* one filler per image: a second one waits, then finds it done */
-	lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0) {
-		error_set(err, errno, "lock %s", lock);
+	if (store_lock(dir, "fill.lock", LOCK_EX, &lockfd, err) < 0)
 		goto out;
-	}
 	if (f.img->count && collect(&f, 0, "", err) < 0)
 		goto out;
 	qsort_r(f.files, f.n, sizeof(*f.files), by_source, (void *)f.img);
 	p->entries_total = f.n;
 	p->bytes_total = f.img->total_bytes;
-	ret = fill_all(dir, h, &f, p, err);
+	ret = fill_all(dir, h, &f, o, p, err);
 out:
 	if (ret < 0)
 		error_wrap(err, "image store %s", dir);
@@ -231,10 +313,19 @@ out:
 		free(f.files[i].path);
 	free(f.files);
 	free(f.seen);
-	free(lock);
 	if (lockfd >= 0)
 		close(lockfd);
 	if (usefd >= 0)
 		close(usefd);
 	return ret;
+}
+
+unsigned store_fill_jobs(const char *source)
+{
+	/* a registry or tar layers over http(s): latency to hide */
+	if (source && (!strncmp(source, "docker:", 7) ||
+		       (!strncmp(source, "tar:", 4) &&
+			(strstr(source, "http://") || strstr(source, "https://")))))
+		return 4;
+	return 1;
 }

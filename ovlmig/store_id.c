@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * The name of an image in the store: a sha256 of everything its indexed
- * tree says (shape, names, attributes, xattrs, where the data comes from:
- * layer digests and offsets for registry images, paths for dir:). Two
- * mounts of one image get one directory; an image that changed gets
- * another. Cheap: no file data is read.
+ * The name of an image in the store. For oci: and docker:// its manifest
+ * digest, as the registry or layout names it: every reference to that
+ * manifest (tags, @digest) shares the directory, a pushed change gets a
+ * new one. For dir: and tar:, which have no manifest, a sha256 of
+ * everything the indexed tree says (shape, names, attributes, xattrs,
+ * where the data comes from: paths and offsets). Cheap either way: no
+ * file data is read.
  */
 #include "store_id.h"
 
@@ -15,6 +17,8 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+
+#include "../image/digest.h"
 
 /* seen[node]: its place in the walk plus one, for later names of it */
 struct walk {
@@ -77,7 +81,7 @@ static void feed_tree(struct walk *w, const struct image *img, uint32_t node)
 	}
 }
 
-int store_image_id(const struct image *img, char out[STORE_ID_LEN + 1],
+static int tree_id(const struct image *img, char out[STORE_ID_LEN + 1],
 		   struct error **err)
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
@@ -102,5 +106,20 @@ int store_image_id(const struct image *img, char out[STORE_ID_LEN + 1],
 	memcpy(out, "sha256-", 7);
 	for (i = 0; i < mdlen; i++)
 		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+int store_image_id(const struct image_handle *h, char out[STORE_ID_LEN + 1],
+		   struct error **err)
+{
+	const char *digest = image_digest(h);
+
+	if (!digest)
+		return tree_id(image_tree(h), out, err);
+	/* a ':' is not a name every tool takes: "sha256-<hex>" */
+	if (!digest_valid(digest))
+		return error_set(err, EINVAL, "image id: manifest digest '%.80s'", digest);
+	memcpy(out, "sha256-", 7);
+	memcpy(out + 7, digest + 7, STORE_ID_LEN - 7 + 1);
 	return 0;
 }

@@ -72,11 +72,21 @@ fail:
 	return NULL;
 }
 
+/* The references that mounted it; an image from before they were kept: its source. */
+static json_t *references(const char *path, json_t *info)
+{
+	json_t *refs = store_refs(path), *source = json_object_get(info, "source");
+
+	if (refs)
+		return refs;
+	return json_is_string(source) ? json_pack("[O]", source) : json_array();
+}
+
 static json_t *describe(const char *root, const char *name, struct error **err)
 {
 	char *path = path_join(root, name);
 	json_t *info = path ? store_info(path) : NULL, *users = NULL, *uppers = NULL;
-	json_t *out = NULL;
+	json_t *refs = NULL, *out = NULL;
 
 	if (!path) {
 		error_set(err, ENOMEM, "%s", root);
@@ -85,9 +95,14 @@ static json_t *describe(const char *root, const char *name, struct error **err)
 	users = users_of(path, err);
 	if (users)
 		uppers = store_uppers(path, err);
-	if (uppers) {
-		out = json_pack("{s:s, s:s, s:O?, s:O?, s:O?, s:s, s:O, s:O}", "id", name, "dir", path,
+	if (uppers && !(refs = references(path, info)))
+		error_set(err, ENOMEM, "%s", path);
+	if (refs) {
+		out = json_pack("{s:s, s:s, s:O?, s:O?, s:O, s:O?, s:O?, s:s, s:O, s:O}",
+				"id", name, "dir", path,
+				"digest", json_object_get(info, "digest"),
 				"source", json_object_get(info, "source"),
+				"references", refs,
 				"size", json_object_get(info, "size"),
 				"files", json_object_get(info, "files"),
 				"state", json_string_value(json_object_get(info, "state")) ?: "broken",
@@ -97,6 +112,7 @@ static json_t *describe(const char *root, const char *name, struct error **err)
 	}
 	json_decref(users);
 	json_decref(uppers);
+	json_decref(refs);
 	json_decref(info);
 	free(path);
 	return out;

@@ -170,7 +170,7 @@ static void close_roots(struct nofollow_walk *w)
 static int nofollow_migrate(const char *dir, struct mount_state *s,
 			    const struct migrate_opts *o, struct error **err)
 {
-	struct link_emulation limit = { .bandwidth_bps = o->bandwidth_mbps * 1000000ull };
+	struct link_emulation limit = { .bandwidth_bps = o->bandwidth_bps };
 	struct nofollow_walk w = { .ovl = -1, .up = -1, .low = -1, .limit = &limit };
 	uint64_t entries, bytes, copied = 0, relinked = 0;
 	struct progress prog;

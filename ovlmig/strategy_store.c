@@ -93,12 +93,13 @@ static int store_remount(struct mount_state *s, const char *state_dir,
 static int store_migrate(const char *dir, struct mount_state *s,
 			 const struct migrate_opts *o, struct error **err)
 {
+	struct migrate_opts fill = { .jobs = o->jobs ? o->jobs : store_fill_jobs(s->source),
+				     .bandwidth_bps = o->bandwidth_bps };
 	struct image_handle *h = NULL;
 	struct progress p;
 	uint64_t t0 = now_ns();
 	int ret = -1;
 
-	(void)o;	/* one stream in layer order: --jobs and --bandwidth do not apply */
 	if (!s->store)
 		return error_set(err, EINVAL, "%s: no image store in its state", s->target);
 	progress_init(&p, dir, 0, 0);
@@ -106,7 +107,7 @@ static int store_migrate(const char *dir, struct mount_state *s,
 		return -1;
 	if (store_open_image(s, &h, err) < 0)
 		return -1;
-	ret = store_fill(s->store, h, &p, err);
+	ret = store_fill(s->store, h, &fill, &p, err);
 	progress_finish(&p);
 	image_close(h);
 	if (ret < 0 || state_set_phase(dir, s, PHASE_MIGRATED, err) < 0)
@@ -120,7 +121,7 @@ static int store_migrate(const char *dir, struct mount_state *s,
 static int store_detach(const char *dir, struct mount_state *s, bool wait,
 			struct error **err)
 {
-	struct migrate_opts o = { .jobs = 1 };
+	struct migrate_opts o = { 0 };
 
 	if (s->phase != PHASE_MIGRATED && s->phase != PHASE_DETACHED) {
 		if (!wait)

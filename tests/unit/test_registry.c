@@ -220,7 +220,10 @@ static void test_platforms(void **state)
 	check_layer(x, &l.layers[0], 0, GZ);	/* lowest first */
 	check_layer(x, &l.layers[1], 1, ZST);
 	assert_string_equal(l.config_digest, x->config);
+	/* the platform's manifest names the image, not the index above it */
+	assert_string_equal(l.manifest_digest, x->amd64);
 	image_layers_free(&l);
+	assert_string_equal(l.manifest_digest, "");
 
 	resolve_ok(x, ":v1", "linux/x86_64", &l);
 	assert_int_equal(l.count, 2);
@@ -229,6 +232,7 @@ static void test_platforms(void **state)
 	resolve_ok(x, ":v1", "linux/arm64", &l);
 	assert_int_equal(l.count, 1);
 	check_layer(x, &l.layers[0], 2, GZ);
+	assert_string_equal(l.manifest_digest, x->arm64);
 	image_layers_free(&l);
 	resolve_ok(x, ":v1", "linux/arm64/v8", &l);
 	assert_int_equal(l.count, 1);

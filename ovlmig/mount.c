@@ -25,6 +25,7 @@
 #include "detached.h"
 #include "exit_code.h"
 #include "lower.h"
+#include "meta.h"
 #include "mount.h"
 #include "overlay.h"
 #include "paths.h"
@@ -396,7 +397,7 @@ int mount_run(struct mount_args *a, struct error **errp)
 	if (fill_state(a, &s, name, &source, detached, &rmeta, &rsource, &err) < 0)
 		goto fail;
 	/* what someone else plants there would reach the container */
-	if ((s.meta && dir_check_private("metadata layer", s.meta, &err) < 0) ||
+	if ((s.meta && meta_check_private(s.meta, &err) < 0) ||
 	    (s.cache && dir_check_private("cache directory", s.cache, &err) < 0))
 		goto fail;
 	if (detached) {

@@ -19,7 +19,9 @@
 
 #include "../common/util.h"
 #include "../image/image.h"
+#include "cache_dir.h"
 #include "detach.h"
+#include "lower.h"
 #include "meta.h"
 #include "overlay.h"
 #include "progress.h"
@@ -95,6 +97,39 @@ static int store_meta(struct mount_state *s, struct image_handle *h, int *mfd,
 	return store_meta_tree(s->store, h, err);
 }
 
+/*
+ * The lazy layer, started only for an image the store does not hold
+ * whole yet (and recorded, so that umount can stop it after a kill).
+ * A complete image needs none: no lowerfs, no cache for it.
+ */
+static int need_lower(struct mount_state *s, struct error **err)
+{
+	json_t *info = store_info(s->store);
+	bool complete = info && !strcmp(json_string_value(json_object_get(info, "state")) ?: "",
+					STORE_STATE_COMPLETE);
+	char *dir;
+	int ret;
+
+	json_decref(info);
+	if (!s->own_lower)
+		return 0;
+	if (complete) {
+		if (s->cache && cache_dir_release(s->cache, err) < 0)
+			return error_wrap(err, "mount %s", s->target);
+		free(s->cache);
+		free(s->lower);
+		s->cache = s->lower = NULL;
+		s->own_lower = false;
+		return 0;
+	}
+	dir = state_dir(s->name);
+	if (!dir)
+		return error_set(err, ENOMEM, "mount %s", s->target);
+	ret = lower_start(s, dir, err) < 0 || state_save(dir, s, err) < 0 ? -1 : 0;
+	free(dir);
+	return ret;
+}
+
 static int store_mount(struct mount_state *s, bool fresh_upper,
 		       const char *xino, struct error **err)
 {
@@ -107,7 +142,7 @@ static int store_mount(struct mount_state *s, bool fresh_upper,
 		goto out;
 	free(s->store);
 	s->store = dir;
-	if (store_meta(s, h, &mfd, err) < 0)
+	if (need_lower(s, err) < 0 || store_meta(s, h, &mfd, err) < 0)
 		goto out;
 	/* the container needs its image until its upper is deleted */
 	if (store_upper_add(dir, s->upper, err) < 0)
@@ -115,6 +150,9 @@ static int store_mount(struct mount_state *s, bool fresh_upper,
 	if (fresh_upper && meta_apply_root(image_tree(h), s->upper, err) < 0)
 		goto out;
 	ret = mount_overlay(s, mfd, xino, err);
+	/* over a complete store it is what detach makes: nothing to migrate */
+	if (ret == 0 && !s->lower)
+		s->phase = PHASE_DETACHED;
 out:
 	if (mfd >= 0)
 		close(mfd);
@@ -190,6 +228,7 @@ const struct strategy strategy_store = {
 	.probe = store_probe,
 	.opt_in = true,
 	.uses_store = true,
+	.starts_lower = true,
 	.mount = store_mount,
 	.remount = store_remount,
 	.migrate = store_migrate,

@@ -50,6 +50,16 @@ img=$(status "$a" store)
 [[ ! -e $T/.a.meta ]] && ok "no metadata layer of its own beside the upper" ||
 	fail "a per-container metadata layer was made"
 meta_id=$(stat -c '%i %Y' "$img/meta.erofs")
+# META is that image, mounted: a file's inode number in the overlay is
+# its nid in the image; and there is no tree
+if command -v dump.erofs >/dev/null; then
+	nid=$(dump.erofs --path=/data/big "$img/meta.erofs" | sed -n 's/^NID: *\([0-9]*\).*/\1/p')
+	[[ -n $nid && $(stat -c %i "$a/data/big") == "$nid" && ! -e $img/meta ]] &&
+		ok "META is the store's EROFS image (data/big: inode = nid $nid)" ||
+		fail "META is not the EROFS image" "nid '$nid', inode $(stat -c %i "$a/data/big"); $(ls "$img")"
+else
+	fail "dump.erofs missing (erofs-utils: scripts/setup-deps.sh)"
+fi
 same_tree "$a" "store, lazy"
 
 # a second container of the same image: same directory, META not rebuilt
@@ -101,6 +111,30 @@ cmp -s "$src/data/big" "$img/data/data/big" && ok "data/ content equals the imag
 du_up=$(du -sk "$T/ua" | cut -f1)
 ((du_up < 1000)) && ok "no copy-up: the upper holds ${du_up} KiB" || fail "upper holds $du_up KiB"
 same_tree "$a" "after fill"
+
+# a container of a complete image: META and the store only, no lowerfs
+c=$T/full
+if out=$(ovlmig_mount "$c" --strategy store --source "dir:$src" --upper "$T/uc2" --work "$T/wc2" 2>&1) &&
+   [[ $out == *"complete image store"*"no lowerfs"* ]]; then
+	ok "complete image: $out"
+else
+	fail "mount of a complete image" "$out"
+fi
+[[ $(status "$c" lowerfs_pid) == 0 && $(status "$c" lower_attached) == false &&
+   $(status "$c" phase) == detached && $(status "$c" store) == "$img" ]] &&
+	ok "complete image: status says no lowerfs, phase detached" ||
+	fail "complete image status" "$("$OVLMIG" status --json "$c")"
+[[ ! -e $OVLMIG_RUN_DIR/$(status "$c" name)/lowerfs/lowerfs.pid && -z $(compgen -G "$T/.*-full.cache") ]] &&
+	! grep -q " $OVLMIG_RUN_DIR/$(status "$c" name)/lower " /proc/mounts &&
+	ok "complete image: no lowerfs started, no cache made" ||
+	fail "complete image: lowerfs or its cache" "$(ls -A "$OVLMIG_RUN_DIR/$(status "$c" name)" "$T")"
+same_tree "$c" "complete image"
+"$OVLMIG" migrate "$c" >/dev/null && "$OVLMIG" detach "$c" >/dev/null &&
+	[[ $(status "$c" phase) == detached ]] && ok "complete image: migrate and detach succeed, nothing to do" ||
+	fail "complete image: migrate or detach"
+same_tree "$c" "complete image after detach"
+"$OVLMIG" umount "$c" >/dev/null && ok "complete image: umount" || fail "complete image: umount"
+rm -rf "$T/uc2" "$T/wc2"	# that container is gone: it needs the image no more
 
 lowerfs_a=$(status "$a" lowerfs_pid)
 if out=$("$OVLMIG" detach "$a" 2>&1); then ok "detach: $out"; else fail "detach" "$out"; fi

@@ -60,10 +60,10 @@ $(BUILD)/lib/lib%.a: $$(MEMBERS_$$*) $(BUILD)/lib/lib%.members
 $(BUILD)/lowerfs: $(call obj,lowerfs/main.c) $(call lib,lowerfs control image common)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/ovlmig: $(call obj,ovlmig/main.c) $(call lib,ovlmig control image common)
+$(BUILD)/ovlmig: $(call obj,ovlmig/main.c) $(call lib,ovlmig erofs control image common)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(call lib,ovlmig lowerfs control image common)
+$(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(call lib,ovlmig lowerfs erofs control image common)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 

@@ -97,6 +97,8 @@ static int super_block(struct erofs_writer *w, struct ew_layout *l,
 		.feature_incompat = htole32(l->chunked ? EROFS_FEATURE_INCOMPAT_CHUNKED_FILE : 0),
 	};
 
+	memcpy(sb.uuid, w->uuid, sizeof(sb.uuid));
+
 	/* the root comes first, within the first block: its nid fits 16 bits */
 	if ((l->ino[w->root].pos >> EROFS_SLOTBITS) > UINT16_MAX)
 		return error_set_msg(err, EFAULT, "root inode placed too far");

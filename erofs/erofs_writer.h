@@ -57,6 +57,13 @@ struct erofs_writer;
 int erofs_writer_new(struct erofs_writer **w, struct error **err);
 
 /*
+ * The filesystem's UUID (all zero unless set). Overlayfs tells its
+ * layers' filesystems apart by it: two lower layers with the same (or a
+ * null) UUID turn its index off, and hardlinks split at copy-up.
+ */
+void erofs_writer_set_uuid(struct erofs_writer *w, const uint8_t uuid[16]);
+
+/*
  * Check and copy one entry; *index (may be NULL) gets its index. Errors
  * name the entry: bad name, type, size, rdev, xattr, hardlink target.
  */

@@ -21,6 +21,11 @@ int erofs_writer_new(struct erofs_writer **w, struct error **err)
 	return 0;
 }
 
+void erofs_writer_set_uuid(struct erofs_writer *w, const uint8_t uuid[16])
+{
+	memcpy(w->uuid, uuid, sizeof(w->uuid));
+}
+
 void erofs_writer_free(struct erofs_writer *w)
 {
 	if (!w)

@@ -40,6 +40,7 @@ struct erofs_writer {
 	struct ew_xattr *xattrs;
 	size_t nxattrs, xattrs_cap;
 	uint32_t root;		/* EROFS_NO_PARENT until added */
+	uint8_t uuid[16];
 	struct arena arena;
 };
 

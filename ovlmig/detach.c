@@ -30,6 +30,7 @@
 #include "holders.h"
 #include "lower.h"
 #include "lowerfs_exec.h"
+#include "meta.h"
 #include "migrate.h"
 #include "repin.h"
 #include "repin_journal.h"
@@ -413,6 +414,7 @@ int detach_mount(const char *dir, struct mount_state *s, bool wait,
 		 struct error **err)
 {
 	struct detach d = { .dir = dir, .s = s, .rootfd = -1, .metafd = -1 };
+	char *metapath = NULL;
 	int ret = -1;
 
 	if (s->phase == PHASE_DETACHED) {
@@ -441,13 +443,18 @@ int detach_mount(const char *dir, struct mount_state *s, bool wait,
 	d.run = lower_run_dir(dir);
 	d.blocked = json_object();
 	d.rootfd = open(s->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d.metafd = s->meta ? open(s->meta, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-	if (!d.run || !d.blocked || d.rootfd < 0 || d.metafd < 0) {
-		error_set(err, errno ? errno : ENOMEM, "open %s",
-			  d.rootfd < 0 ? s->target : s->meta);
+	if (!d.run || !d.blocked || d.rootfd < 0) {
+		error_set(err, errno ? errno : ENOMEM, "open %s", s->target);
 		goto out;
 	}
-	d.tree = (struct image_tree){ d.rootfd, d.metafd, s->meta };
+	/* a tree, or the store's image file: mounted again for this read */
+	if (!s->meta) {
+		error_set(err, EINVAL, "%s: no metadata layer in its state", s->target);
+		goto out;
+	}
+	if (meta_open(s->meta, &d.metafd, &metapath, err) < 0)
+		goto out;
+	d.tree = (struct image_tree){ d.rootfd, d.metafd, metapath };
 	if (repin_journal(d.rootfd, dir, err) < 0 || detach_run(&d, err) < 0)
 		goto out;
 	repin_journal_done();
@@ -463,6 +470,7 @@ out:
 		close(d.rootfd);
 	if (d.metafd >= 0)
 		close(d.metafd);
+	free(metapath);
 	free(d.run);
 	return ret;
 }

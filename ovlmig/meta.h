@@ -10,6 +10,8 @@
 #ifndef OVLMIG_META_H
 #define OVLMIG_META_H
 
+#include <stdint.h>
+
 #include "../common/error.h"
 #include "../image/tree.h"
 
@@ -25,5 +27,28 @@ int meta_build(const struct image *img, const char *dir, struct error **err);
  * the image's.
  */
 int meta_apply_root(const struct image *img, const char *dir, struct error **err);
+
+/*
+ * The same layer as one EROFS image file at PATH (written whole: a
+ * synced new file renamed in), its superblock UUID UUID: overlayfs
+ * needs its layers' filesystems told apart to keep index=on.
+ */
+int meta_build_erofs(const struct image *img, const uint8_t uuid[16],
+		     const char *path, struct error **err);
+/*
+ * Mount the EROFS image IMAGE file-backed, read-only, attached nowhere:
+ * *MFD is the mount's root. The mount lives as long as *MFD or an
+ * overlay made over it (give it "/proc/self/fd/N"): nothing to take down.
+ */
+int meta_mount_erofs(const char *image, int *mfd, struct error **err);
+/*
+ * The metadata layer META (a directory tree, or an EROFS image file,
+ * then mounted as above) for reading: *FD its root, *PATH a path to it
+ * (malloc'd). Close *FD when done.
+ */
+int meta_open(const char *meta, int *fd, char **path, struct error **err);
+/* dir_check_private() for META, a tree or an image file (then for the
+ * file and its directory). */
+int meta_check_private(const char *meta, struct error **err);
 
 #endif

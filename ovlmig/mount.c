@@ -25,6 +25,7 @@
 #include "detached.h"
 #include "exit_code.h"
 #include "lower.h"
+#include "meta.h"
 #include "mount.h"
 #include "overlay.h"
 #include "paths.h"
@@ -248,12 +249,14 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 			undo_cache(s->cache, cache_how);
 		return -1;
 	}
-	if (a->source && (lower_start(s, dir, err) < 0 || state_save(dir, s, err) < 0))
+	if (a->source && !st->starts_lower &&
+	    (lower_start(s, dir, err) < 0 || state_save(dir, s, err) < 0))
 		goto undo;
 	meta_made = st->uses_meta;
 	if (st->mount(s, dir_is_empty(s->upper) == 1, a->xino, err) < 0)
 		goto undo;
-	s->phase = PHASE_LAZY;
+	if (s->phase == PHASE_MOUNTING)
+		s->phase = PHASE_LAZY;
 	if (state_save(dir, s, err) < 0) {
 		umount2(s->target, MNT_DETACH);
 		goto undo;
@@ -262,7 +265,7 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 undo:
 	lower_stop(s);
 	undo_remove(meta_made ? s->meta : NULL);
-	if (cache_claimed)
+	if (cache_claimed && s->cache)	/* a strategy may have let it go */
 		undo_cache(s->cache, cache_how);
 	undo_remove(dir);
 	return -1;
@@ -396,7 +399,7 @@ int mount_run(struct mount_args *a, struct error **errp)
 	if (fill_state(a, &s, name, &source, detached, &rmeta, &rsource, &err) < 0)
 		goto fail;
 	/* what someone else plants there would reach the container */
-	if ((s.meta && dir_check_private("metadata layer", s.meta, &err) < 0) ||
+	if ((s.meta && meta_check_private(s.meta, &err) < 0) ||
 	    (s.cache && dir_check_private("cache directory", s.cache, &err) < 0))
 		goto fail;
 	if (detached) {
@@ -412,6 +415,9 @@ int mount_run(struct mount_args *a, struct error **errp)
 		if (s.own_lower)
 			printf("%s: mounted (strategy %s, lowerfs pid %ld, state %s)\n",
 			       s.target, s.strategy, s.lowerfs_pid, dir);
+		else if (!s.lower)
+			printf("%s: mounted on its complete image store %s (no lowerfs; strategy %s, state %s)\n",
+			       s.target, s.store, s.strategy, dir);
 		else
 			printf("%s: mounted (strategy %s, lower %s, state %s)\n",
 			       s.target, s.strategy, s.lower, dir);

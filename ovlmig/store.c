@@ -146,33 +146,82 @@ int store_set_state(const char *dir, const char *state, struct error **err)
 	return ret;
 }
 
-/* meta/ and image.json, made once, by whoever holds build.lock first. */
+/* The EROFS UUID of image ID ("sha256-HEX"): its first 16 bytes. */
+static void id_uuid(const char *id, uint8_t uuid[16])
+{
+	const char *hex = strchr(id, '-') ? strchr(id, '-') + 1 : id;
+	size_t i;
+
+	memset(uuid, 0, 16);
+	for (i = 0; i < 16 && sscanf(hex + 2 * i, "%2hhx", &uuid[i]) == 1; i++)
+		;
+	uuid[15] |= 1;		/* never the null UUID */
+}
+
+/* meta/, the metadata layer as a tree; a build killed half-way left its
+ * tree under the temporary name. */
+static int build_tree(const char *dir, const struct image *img, struct error **err)
+{
+	char *meta = path_join(dir, STORE_META_TREE), *tmp = path_join(dir, ".meta.new");
+	int ret = -1;
+
+	if (!meta || !tmp) {
+		error_set(err, ENOMEM, "%s", dir);
+		goto out;
+	}
+	if (access(meta, F_OK) == 0) {
+		ret = 0;
+		goto out;
+	}
+	if (remove_tree(tmp, err) < 0 || meta_build(img, tmp, err) < 0)
+		goto out;
+	if (rename(tmp, meta) < 0) {
+		error_set(err, errno, "rename %s to %s", tmp, meta);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(meta);
+	free(tmp);
+	return ret;
+}
+
+/* meta.erofs, the metadata layer as one image file */
+static int build_image(const char *dir, const char *id, const struct image *img,
+		       struct error **err)
+{
+	char *meta = path_join(dir, STORE_META_IMAGE);
+	uint8_t uuid[16];
+	int ret;
+
+	if (!meta)
+		return error_set(err, ENOMEM, "%s", dir);
+	id_uuid(id, uuid);
+	ret = access(meta, F_OK) == 0 ? 0 : meta_build_erofs(img, uuid, meta, err);
+	free(meta);
+	return ret;
+}
+
+/* META (an image file, or a tree if TREE) and image.json, made once, by
+ * whoever holds build.lock first. */
 static int build_once(const char *dir, const char *id, struct image_handle *h,
-		      const char *source, struct error **err)
+		      const char *source, bool tree, struct error **err)
 {
 	const struct image *img = image_tree(h);
-	char *meta = path_join(dir, "meta");
-	char *tmp = path_join(dir, ".meta.new"), *info = path_join(dir, STORE_INFO);
+	char *info = path_join(dir, STORE_INFO);
 	json_t *doc = NULL;
 	int fd = -1, ret = -1;
 
-	if (!meta || !tmp || !info) {
+	if (!info) {
 		error_set(err, ENOMEM, "%s", dir);
 		goto out;
 	}
 	if (store_lock(dir, "build.lock", LOCK_EX, &fd, err) < 0)
 		goto out;
-	if (access(meta, F_OK) < 0) {
-		/* a build killed half-way left its tree under the temporary name */
-		if (remove_tree(tmp, err) < 0 || meta_build(img, tmp, err) < 0)
-			goto out;
-		if (rename(tmp, meta) < 0) {
-			error_set(err, errno, "rename %s to %s", tmp, meta);
-			goto out;
-		}
-	}
+	if (tree ? build_tree(dir, img, err) < 0 : build_image(dir, id, img, err) < 0)
+		goto out;
 	if (access(info, F_OK) < 0) {
-		doc = json_pack("{s:s, s:s?, s:s, s:I, s:I, s:s}", "id", id,
+		doc = json_pack("{s:s, s:s?, s:s?, s:I, s:I, s:s}", "id", id,
 				"digest", image_digest(h), "source", source,
 				"size", (json_int_t)img->total_bytes,
 				"files", (json_int_t)img->nregular,
@@ -185,10 +234,17 @@ out:
 	if (fd >= 0)
 		close(fd);
 	json_decref(doc);
-	free(meta);
-	free(tmp);
 	free(info);
 	return ret;
+}
+
+int store_meta_tree(const char *dir, struct image_handle *h, struct error **err)
+{
+	const char *id = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+
+	if (build_once(dir, id, h, NULL, true, err) < 0)
+		return error_wrap(err, "image store %s", dir);
+	return 0;
 }
 
 int store_prepare(const char *root, struct image_handle *h, const char *source,
@@ -209,7 +265,8 @@ int store_prepare(const char *root, struct image_handle *h, const char *source,
 		error_set(err, ENOMEM, "image store %s", root);
 		goto out;
 	}
-	if (hold_use(*dir, err) < 0 || build_once(*dir, id, h, source, err) < 0 ||
+	if (hold_use(*dir, err) < 0 ||
+	    build_once(*dir, id, h, source, false, err) < 0 ||
 	    store_ref_add(*dir, source, err) < 0)
 		goto out;
 	if (mkdir(data, 0700) < 0 && errno != EEXIST) {

@@ -3,7 +3,10 @@
  * The image store of the store strategy: one directory per image on the
  * host, shared by every container of that image.
  *
- *   ROOT/ID/meta/        the metadata layer, built once (meta.h)
+ *   ROOT/ID/meta.erofs   the metadata layer, one EROFS image built once
+ *                        (meta.h), mounted file-backed by each container
+ *   ROOT/ID/meta/        the same as a tree, only where the kernel refuses
+ *                        the image (or made before there was one)
  *   ROOT/ID/data/        regular files at the paths META's redirects name,
  *                        each one whole (written in tmp/, renamed in)
  *   ROOT/ID/tmp/         files being fetched; emptied by each fill
@@ -30,6 +33,8 @@
 
 #define STORE_ROOT_DEFAULT "/var/lib/ovlmig/images"
 #define STORE_INFO "image.json"
+#define STORE_META_IMAGE "meta.erofs"
+#define STORE_META_TREE "meta"
 #define STORE_STATE_LAZY "lazy"
 #define STORE_STATE_COMPLETE "complete"
 
@@ -48,6 +53,9 @@ int store_open_image(const struct mount_state *s, struct image_handle **out,
  */
 int store_prepare(const char *root, struct image_handle *h, const char *source,
 		  char **dir, struct error **err);
+
+/* DIR/meta, META as a tree, made once: for a kernel that refuses the image. */
+int store_meta_tree(const char *dir, struct image_handle *h, struct error **err);
 
 /* image.json of DIR with "state" set to STATE. */
 int store_set_state(const char *dir, const char *state, struct error **err);

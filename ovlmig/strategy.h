@@ -29,6 +29,12 @@ struct strategy {
 	/* Does it keep the image in the shared store (S->store_root)? */
 	bool uses_store;
 	/*
+	 * Does its mount start the lower itself, when it needs one (see
+	 * lower_start)? Then it may leave none (S->lower NULL) and set the
+	 * phase a mount ends in; otherwise the mount starts it first.
+	 */
+	bool starts_lower;
+	/*
 	 * Mount the overlay at S->target over the started lower S->lower.
 	 * FRESH_UPPER: the upper is empty and gets the image root's
 	 * attributes. XINO: the user's --xino, or NULL.

@@ -14,10 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../common/util.h"
 #include "../image/image.h"
+#include "cache_dir.h"
 #include "detach.h"
+#include "lower.h"
 #include "meta.h"
 #include "overlay.h"
 #include "progress.h"
@@ -30,19 +34,99 @@ static bool store_probe(const struct overlay_features *f)
 	return f->data_layers;
 }
 
-/* META over the store's data, then the lazy layer (if still there). */
-static int mount_overlay(struct mount_state *s, const char *xino,
+/*
+ * META over the store's data, then the lazy layer (if still there).
+ * META is the store's image file mounted file-backed and attached
+ * nowhere (MFD, or mounted here if -1): the overlay keeps it alive, so
+ * umount, detach and a kill -9 leave nothing of it mounted. A store
+ * made before there was an image has its META as a tree.
+ */
+static int mount_overlay(struct mount_state *s, int mfd, const char *xino,
 			 struct error **err)
 {
-	char *data = path_join(s->store, "data");
+	char *data = path_join(s->store, "data"), meta[32];
 	const char *datas[] = { data, s->lower };
-	int ret;
+	struct stat st;
+	int ret = -1, own = -1;
 
 	if (!data)
 		return error_set(err, ENOMEM, "mount %s", s->target);
-	ret = overlay_mount_meta(s->meta, datas, s->lower ? 2 : 1, s->upper,
-				 s->work, xino, s->target, err);
+	if (mfd < 0 && stat(s->meta, &st) < 0) {
+		error_set(err, errno, "metadata layer %s", s->meta);
+		goto out;
+	}
+	if (mfd < 0 && !S_ISDIR(st.st_mode)) {
+		if (meta_mount_erofs(s->meta, &own, err) < 0)
+			goto out;
+		mfd = own;
+	}
+	if (mfd >= 0)
+		snprintf(meta, sizeof(meta), "/proc/self/fd/%d", mfd);
+	ret = overlay_mount_meta(mfd >= 0 ? meta : s->meta, datas, s->lower ? 2 : 1,
+				 s->upper, s->work, xino, s->target, err);
+out:
+	if (own >= 0)
+		close(own);
 	free(data);
+	return ret;
+}
+
+/*
+ * *MFD: the store's META image mounted, S->meta naming it; or, if the
+ * kernel refuses a file-backed EROFS, -1 and S->meta the same layer as
+ * a tree (built now if missing), said in one line.
+ */
+static int store_meta(struct mount_state *s, struct image_handle *h, int *mfd,
+		      struct error **err)
+{
+	struct error *why = NULL;
+
+	free(s->meta);
+	s->meta = path_join(s->store, STORE_META_IMAGE);
+	if (!s->meta)
+		return error_set(err, ENOMEM, "mount %s", s->target);
+	if (meta_mount_erofs(s->meta, mfd, &why) == 0)
+		return 0;
+	fprintf(stderr, "ovlmig mount: %s; the metadata layer is a directory tree instead\n",
+		why->msg);
+	error_free(&why);
+	free(s->meta);
+	s->meta = path_join(s->store, STORE_META_TREE);
+	if (!s->meta)
+		return error_set(err, ENOMEM, "mount %s", s->target);
+	return store_meta_tree(s->store, h, err);
+}
+
+/*
+ * The lazy layer, started only for an image the store does not hold
+ * whole yet (and recorded, so that umount can stop it after a kill).
+ * A complete image needs none: no lowerfs, no cache for it.
+ */
+static int need_lower(struct mount_state *s, struct error **err)
+{
+	json_t *info = store_info(s->store);
+	bool complete = info && !strcmp(json_string_value(json_object_get(info, "state")) ?: "",
+					STORE_STATE_COMPLETE);
+	char *dir;
+	int ret;
+
+	json_decref(info);
+	if (!s->own_lower)
+		return 0;
+	if (complete) {
+		if (s->cache && cache_dir_release(s->cache, err) < 0)
+			return error_wrap(err, "mount %s", s->target);
+		free(s->cache);
+		free(s->lower);
+		s->cache = s->lower = NULL;
+		s->own_lower = false;
+		return 0;
+	}
+	dir = state_dir(s->name);
+	if (!dir)
+		return error_set(err, ENOMEM, "mount %s", s->target);
+	ret = lower_start(s, dir, err) < 0 || state_save(dir, s, err) < 0 ? -1 : 0;
+	free(dir);
 	return ret;
 }
 
@@ -51,26 +135,27 @@ static int store_mount(struct mount_state *s, bool fresh_upper,
 {
 	struct image_handle *h = NULL;
 	char *dir = NULL;
-	int ret = -1;
+	int mfd = -1, ret = -1;
 
 	if (store_open_image(s, &h, err) < 0 ||
 	    store_prepare(s->store_root, h, s->source, &dir, err) < 0)
 		goto out;
 	free(s->store);
-	free(s->meta);
 	s->store = dir;
-	s->meta = path_join(dir, "meta");
-	if (!s->meta) {
-		error_set(err, ENOMEM, "mount");
+	if (need_lower(s, err) < 0 || store_meta(s, h, &mfd, err) < 0)
 		goto out;
-	}
 	/* the container needs its image until its upper is deleted */
 	if (store_upper_add(dir, s->upper, err) < 0)
 		goto out;
 	if (fresh_upper && meta_apply_root(image_tree(h), s->upper, err) < 0)
 		goto out;
-	ret = mount_overlay(s, xino, err);
+	ret = mount_overlay(s, mfd, xino, err);
+	/* over a complete store it is what detach makes: nothing to migrate */
+	if (ret == 0 && !s->lower)
+		s->phase = PHASE_DETACHED;
 out:
+	if (mfd >= 0)
+		close(mfd);
 	image_close(h);
 	return ret;
 }
@@ -87,7 +172,7 @@ static int store_remount(struct mount_state *s, const char *state_dir,
 		return error_set(err, ENOMEM, "mount %s", s->target);
 	if (state_save(state_dir, s, err) < 0)
 		return -1;
-	return mount_overlay(s, xino, err);
+	return mount_overlay(s, -1, xino, err);
 }
 
 static int store_migrate(const char *dir, struct mount_state *s,
@@ -144,6 +229,7 @@ const struct strategy strategy_store = {
 	.probe = store_probe,
 	.opt_in = true,
 	.uses_store = true,
+	.starts_lower = true,
 	.mount = store_mount,
 	.remount = store_remount,
 	.migrate = store_migrate,

@@ -43,13 +43,23 @@ rc=$?
 ovlmig_mount "$a" --strategy store --source "dir:$src" --upper "$T/ua" --work "$T/wa" >/dev/null ||
 	{ fail "mount a"; exit 1; }
 img=$(status "$a" store)
-[[ $img == "$T/store/sha256-"* && -d $img/meta && -d $img/data ]] &&
+[[ $img == "$T/store/sha256-"* && -f $img/meta.erofs && -d $img/data ]] &&
 	ok "the image's store directory: ${img#$T/}" || { fail "store directory" "$img"; exit 1; }
 [[ $(jq -r .state "$img/image.json") == lazy ]] && ok "image.json: lazy" ||
 	fail "image.json" "$(cat "$img/image.json")"
 [[ ! -e $T/.a.meta ]] && ok "no metadata layer of its own beside the upper" ||
 	fail "a per-container metadata layer was made"
-meta_id=$(stat -c '%i %Y' "$img/meta")
+meta_id=$(stat -c '%i %Y' "$img/meta.erofs")
+# META is that image, mounted: a file's inode number in the overlay is
+# its nid in the image; and there is no tree
+if command -v dump.erofs >/dev/null; then
+	nid=$(dump.erofs --path=/data/big "$img/meta.erofs" | sed -n 's/^NID: *\([0-9]*\).*/\1/p')
+	[[ -n $nid && $(stat -c %i "$a/data/big") == "$nid" && ! -e $img/meta ]] &&
+		ok "META is the store's EROFS image (data/big: inode = nid $nid)" ||
+		fail "META is not the EROFS image" "nid '$nid', inode $(stat -c %i "$a/data/big"); $(ls "$img")"
+else
+	fail "dump.erofs missing (erofs-utils: scripts/setup-deps.sh)"
+fi
 same_tree "$a" "store, lazy"
 
 # a second container of the same image: same directory, META not rebuilt
@@ -57,7 +67,7 @@ ovlmig_mount "$b" --strategy store --source "dir:$src" --upper "$T/ub" --work "$
 	fail "mount b"
 [[ $(status "$b" store) == "$img" ]] && ok "second mount: the same store directory" ||
 	fail "second mount's store" "$(status "$b" store)"
-[[ $(stat -c '%i %Y' "$img/meta") == "$meta_id" ]] && ok "second mount: META not rebuilt" ||
+[[ $(stat -c '%i %Y' "$img/meta.erofs") == "$meta_id" ]] && ok "second mount: META not rebuilt" ||
 	fail "META was rebuilt"
 same_tree "$b" "second container, lazy"
 
@@ -67,7 +77,7 @@ images() { "$OVLMIG" images --json | jq -c "$1"; }
 	ok "images: one image, lazy, 2 users" || fail "images" "$("$OVLMIG" images --json)"
 "$OVLMIG" images | grep -q "lazy .* 2  dir:$src" && ok "images: the table" ||
 	fail "images table" "$("$OVLMIG" images)"
-if out=$("$OVLMIG" gc 2>&1) && [[ $out == "kept ${img##*/} (in use)" && -d $img/meta ]]; then
+if out=$("$OVLMIG" gc 2>&1) && [[ $out == "kept ${img##*/} (in use)" && -f $img/meta.erofs ]]; then
 	ok "gc keeps an image in use: $out"
 else
 	fail "gc of an image in use" "$out"
@@ -101,6 +111,30 @@ cmp -s "$src/data/big" "$img/data/data/big" && ok "data/ content equals the imag
 du_up=$(du -sk "$T/ua" | cut -f1)
 ((du_up < 1000)) && ok "no copy-up: the upper holds ${du_up} KiB" || fail "upper holds $du_up KiB"
 same_tree "$a" "after fill"
+
+# a container of a complete image: META and the store only, no lowerfs
+c=$T/full
+if out=$(ovlmig_mount "$c" --strategy store --source "dir:$src" --upper "$T/uc2" --work "$T/wc2" 2>&1) &&
+   [[ $out == *"complete image store"*"no lowerfs"* ]]; then
+	ok "complete image: $out"
+else
+	fail "mount of a complete image" "$out"
+fi
+[[ $(status "$c" lowerfs_pid) == 0 && $(status "$c" lower_attached) == false &&
+   $(status "$c" phase) == detached && $(status "$c" store) == "$img" ]] &&
+	ok "complete image: status says no lowerfs, phase detached" ||
+	fail "complete image status" "$("$OVLMIG" status --json "$c")"
+[[ ! -e $OVLMIG_RUN_DIR/$(status "$c" name)/lowerfs/lowerfs.pid && -z $(compgen -G "$T/.*-full.cache") ]] &&
+	! grep -q " $OVLMIG_RUN_DIR/$(status "$c" name)/lower " /proc/mounts &&
+	ok "complete image: no lowerfs started, no cache made" ||
+	fail "complete image: lowerfs or its cache" "$(ls -A "$OVLMIG_RUN_DIR/$(status "$c" name)" "$T")"
+same_tree "$c" "complete image"
+"$OVLMIG" migrate "$c" >/dev/null && "$OVLMIG" detach "$c" >/dev/null &&
+	[[ $(status "$c" phase) == detached ]] && ok "complete image: migrate and detach succeed, nothing to do" ||
+	fail "complete image: migrate or detach"
+same_tree "$c" "complete image after detach"
+"$OVLMIG" umount "$c" >/dev/null && ok "complete image: umount" || fail "complete image: umount"
+rm -rf "$T/uc2" "$T/wc2"	# that container is gone: it needs the image no more
 
 lowerfs_a=$(status "$a" lowerfs_pid)
 if out=$("$OVLMIG" detach "$a" 2>&1); then ok "detach: $out"; else fail "detach" "$out"; fi
@@ -142,14 +176,14 @@ diff -u "$T/before" "$T/after" >"$T/diff" && ok "detached, mounted again: the sa
 "$OVLMIG" umount "$a" >/dev/null && ok "umount a" || fail "umount a"
 [[ $(images '.images[0].users') == "[\"$b\"]" ]] && ok "images: 1 user after one umount" ||
 	fail "images after umount a" "$("$OVLMIG" images --json)"
-"$OVLMIG" gc >/dev/null && [[ -d $img/meta ]] && ok "gc keeps it while b uses it" || fail "gc removed an image in use"
+"$OVLMIG" gc >/dev/null && [[ -f $img/meta.erofs ]] && ok "gc keeps it while b uses it" || fail "gc removed an image in use"
 "$OVLMIG" umount "$b" >/dev/null && ok "umount b" || fail "umount b"
-[[ -d $img/meta && -d $img/data ]] && ok "the store outlives its mounts" || fail "store gone"
+[[ -f $img/meta.erofs && -d $img/data ]] && ok "the store outlives its mounts" || fail "store gone"
 # unmounted, the containers still need their image: their uppers hold
 # only what they changed (a, detached, mounts again with no lowerfs)
 [[ $(images '[.images[0].users, (.images[0].containers | sort)]' ) == "[[],$(jq -cn --arg a "$T/ua" --arg b "$T/ub" '[$a, $b] | sort')]" ]] &&
 	ok "images: no mount, 2 containers" || fail "images after umount b" "$("$OVLMIG" images --json)"
-if out=$("$OVLMIG" gc 2>&1) && [[ $out == "kept ${img##*/} (needed by the container upper $T/u"*" and others)" && -d $img/meta ]]; then
+if out=$("$OVLMIG" gc 2>&1) && [[ $out == "kept ${img##*/} (needed by the container upper $T/u"*" and others)" && -f $img/meta.erofs ]]; then
 	ok "gc keeps an image that unmounted containers are built on: $out"
 else
 	fail "gc of an image containers need" "$out"
@@ -169,7 +203,7 @@ rm -rf "$T/ua" "$T/wa" "$T/ub" "$T/wb"
 locker=$!
 on_exit "kill -KILL $locker"
 for _ in $(seq 100); do flock -n -x "$img/use.lock" true || break; sleep 0.05; done
-if out=$("$OVLMIG" gc 2>&1) && [[ $out == "kept ${img##*/} (being mounted or filled)" && -d $img/meta ]]; then
+if out=$("$OVLMIG" gc 2>&1) && [[ $out == "kept ${img##*/} (being mounted or filled)" && -f $img/meta.erofs ]]; then
 	ok "gc skips an image whose use lock is held: $out"
 else
 	fail "gc of a locked image" "$out"
@@ -195,7 +229,7 @@ p2=$!
 wait $p1; r1=$?
 wait $p2; r2=$?
 if [[ $r1 == 0 && $r2 == 0 && $(status "$T/p" store) == "$img" && $(status "$T/q" store) == "$img" &&
-      -d $img/meta && ! -e $img/.meta.new ]]; then
+      -f $img/meta.erofs && -z $(compgen -G "$img/meta.erofs.tmp.*") ]]; then
 	ok "two mounts at once: both on one store directory, META built once"
 else
 	fail "two mounts at once: exit $r1 and $r2" "$(cat "$T/p.out" "$T/q.out")"

@@ -136,11 +136,47 @@ int cache_open(const char *dir, uint64_t fingerprint, struct cache **out,
 	return 0;
 }
 
+int cache_open_existing(const char *dir, uint64_t fingerprint,
+			struct cache **out, struct error **err)
+{
+	char want[32], have[32] = "";
+	struct cache *c;
+	ssize_t n;
+	int fd;
+
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->dir = strdup(dir))) {
+		free(c);
+		return error_set(err, ENOMEM, "cache %s", dir);
+	}
+	c->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->dirfd < 0) {
+		cache_close(c);
+		return errno == ENOENT ? 0 : error_set(err, errno, "open cache directory %s", dir);
+	}
+	snprintf(want, sizeof(want), "%016" PRIx64 "\n", fingerprint);
+	fd = openat(c->dirfd, IDENTITY_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		cache_close(c);
+		return errno == ENOENT ? 0 : error_set(err, errno, "open %s/%s", dir, IDENTITY_FILE);
+	}
+	n = read_full(fd, have, sizeof(have) - 1);
+	close(fd);
+	if (n <= 0 || strcmp(have, want)) {
+		cache_close(c);
+		return 0;
+	}
+	*out = c;
+	return 1;
+}
+
 void cache_close(struct cache *c)
 {
 	if (!c)
 		return;
-	close(c->dirfd);
+	if (c->dirfd >= 0)
+		close(c->dirfd);
 	free(c->dir);
 	free(c);
 }

@@ -54,10 +54,14 @@ json_t *store_info(const char *dir);
 /*
  * Fetch every regular file of H missing from DIR/data (in layer byte
  * order), counting in P; then mark the image complete. Resumable: what
- * a killed fill left in tmp/ is removed, files in data/ are kept.
+ * a killed fill left in tmp/ is removed, files in data/ are kept. A file
+ * the lowerfs of mount S (state STATE_DIR) has in its cache is linked
+ * from there, not fetched; while that lowerfs fetches a file a process
+ * waits on, the fill waits.
  */
-int store_fill(const char *dir, struct image_handle *h, struct progress *p,
-	       struct error **err);
+int store_fill(const char *dir, struct image_handle *h,
+	       const struct mount_state *s, const char *state_dir,
+	       struct progress *p, struct error **err);
 
 /* Take DIR's use.lock: shared (LOCK_SH) for users, or exclusive without
  * waiting for gc (0 taken, 1 in use). Returns the fd in *FD. */

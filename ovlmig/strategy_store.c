@@ -18,6 +18,7 @@
 #include "../common/util.h"
 #include "../image/image.h"
 #include "detach.h"
+#include "lowerfs_exec.h"
 #include "meta.h"
 #include "overlay.h"
 #include "progress.h"
@@ -64,6 +65,7 @@ static int store_mount(struct mount_state *s, bool fresh_upper,
 		error_set(err, ENOMEM, "mount");
 		goto out;
 	}
+	lowerfs_feed_store(s, dir);
 	/* the container needs its image until its upper is deleted */
 	if (store_upper_add(dir, s->upper, err) < 0)
 		goto out;
@@ -106,7 +108,7 @@ static int store_migrate(const char *dir, struct mount_state *s,
 		return -1;
 	if (store_open_image(s, &h, err) < 0)
 		return -1;
-	ret = store_fill(s->store, h, &p, err);
+	ret = store_fill(s->store, h, s, dir, &p, err);
 	progress_finish(&p);
 	image_close(h);
 	if (ret < 0 || state_set_phase(dir, s, PHASE_MIGRATED, err) < 0)

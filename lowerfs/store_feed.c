@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/private_dir.h"
 #include "../image/store_data.h"
 #include "lowerfs.h"
 
@@ -51,6 +52,10 @@ static struct store_feed *feed_new(struct lowerfs *fs, const char *dir,
 		return NULL;
 	}
 	f->datafd = -1;
+	f->dirfd = -1;
+	/* what is planted there is served as image data, as from the cache */
+	if (dir_check_private("image store", dir, err) < 0)
+		goto fail;
 	f->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (f->dirfd >= 0)
 		f->datafd = openat(f->dirfd, "data", O_RDONLY | O_DIRECTORY |

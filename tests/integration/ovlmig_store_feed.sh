@@ -21,8 +21,16 @@ expected_tree "$L/base.tree" "$T/image.sum"
 export OVLMIG_STORE_DIR=$T/store
 m=$T/m
 status() { "$OVLMIG" status --json "$m" | jq -r ".$1"; }
-# ranges of the layer's data requested so far, one a line
-ranges() { awk '$1 == "/base.tar" && $2 == 206 { print $4 }' "$NGINX_LOG"; }
+# byte ranges of the layer served in full, "START END" a line (a transfer
+# the proxy or the client cut short is retried: not a second fetch)
+ranges() {
+	awk '$1 == "/base.tar" && $2 == 206 {
+		r = $4; gsub(/"|bytes=/, "", r); split(r, a, "-")
+		if ($3 == a[2] - a[1] + 1) print a[1], a[2]
+	}' "$NGINX_LOG"
+}
+# the ranges that overlap one served before: bytes fetched twice
+twice() { ranges | sort -n -k1,1 | awk 'NR > 1 && $1 <= end { print } $2 > end { end = $2 }'; }
 layer_bytes() { nginx_bytes '^/base\.tar$'; }
 
 ovlmig_mount "$m" --strategy store --source "tar:http://127.0.0.1:$NGINX_PORT/base.tar" \
@@ -60,9 +68,9 @@ if out=$("$OVLMIG" migrate "$m" 2>&1); then ok "migrate: $out"; else fail "migra
 	fail "image.json" "$(cat "$img/image.json")"
 cmp -s "$img/data/bin/setuid" "$L/base.tree/bin/setuid" && ok "data/bin/setuid back, from the cache" ||
 	fail "data/bin/setuid" "$(ls -l "$img/data/bin/setuid" 2>&1)"
-dups=$(ranges | sort | uniq -d)
+dups=$(twice)
 [[ -z $dups ]] && ok "no range of the layer fetched twice ($(ranges | wc -l) ranges, $((before)) before migrate)" ||
-	fail "ranges fetched twice" "$dups"
+	fail "bytes fetched twice" "$dups"
 total=$(layer_bytes) size=$(stat -c %s "$L/base.tar")
 ((total <= size)) && ok "mount + reads + migrate fetched $total bytes of the $size-byte layer (reads $read_bytes)" ||
 	fail "fetched $total bytes of a $size-byte layer"

@@ -22,16 +22,8 @@ expected_tree "$L/base.tree" "$T/image.sum"
 export OVLMIG_STORE_DIR=$T/store
 m=$T/m
 status() { "$OVLMIG" status --json "$m" | jq -r ".$1"; }
-# byte ranges of the layer served in full, "START END" a line (a transfer
-# the proxy or the client cut short is retried: not a second fetch)
-ranges() {
-	awk '$1 == "/base.tar" && $2 == 206 {
-		r = $4; gsub(/"|bytes=/, "", r); split(r, a, "-")
-		if ($3 == a[2] - a[1] + 1) print a[1], a[2]
-	}' "$NGINX_LOG"
-}
-# the ranges that overlap one served before: bytes fetched twice
-twice() { ranges | sort -n -k1,1 | awk 'NR > 1 && $1 <= end { print } $2 > end { end = $2 }'; }
+ranges() { nginx_ranges /base.tar; }
+twice() { nginx_ranges_twice /base.tar; }
 
 ovlmig_mount "$m" --strategy store --source "tar:http://127.0.0.1:$FAULTPROXY_PORT/base.tar" \
 	--upper "$T/u" --work "$T/w" >"$T/out" 2>&1 || { fail "mount" "$(cat "$T/out")"; exit 1; }

@@ -74,20 +74,19 @@ else
 fi
 
 holders_start "$a"
-# a's lazy reads put every file into the store already: take the big one
-# out again, from a's cache too (the same file: linked), so that the fill
-# has something to fetch
-big_ino=$(stat -c %i "$img/data/data/big")
-find "$T" -maxdepth 1 -xdev -name '.*.cache' -exec find {} -inum "$big_ino" -delete \;
-rm -f "$img/data/data/big"
+# a's lazy reads put every file into the store already (lowerfs feeds
+# it): empty data/ and the lowerfs caches (the same files, linked), so
+# that the fill has everything to fetch again
+find "$img/data" -mindepth 1 -delete
+find "$T" -maxdepth 1 -xdev -name '.*.cache' -exec find {} -maxdepth 1 -type f ! -name IMAGE -delete \;
 # kill -9 a fill midway; a second one completes the store
 "$OVLMIG" migrate "$a" >"$T/mig1.out" 2>&1 &
 mig=$!
-for _ in $(seq 500); do
-	[[ -n $(ls -A "$img/tmp" 2>/dev/null) ]] && break
-	sleep 0.002
+for _ in $(seq 200); do
+	n=$(find "$img/data" -type f -printf x | wc -c)
+	((n > 0)) && break
+	sleep 0.01
 done
-n=$(find "$img/data" -type f -printf x | wc -c)
 kill -KILL $mig; wait $mig 2>/dev/null
 [[ $(jq -r .state "$img/image.json") == lazy ]] && ok "killed fill: image still lazy ($n files in)" ||
 	fail "killed fill: image.json says $(jq -r .state "$img/image.json")"

@@ -147,6 +147,42 @@ int control_invalidate(const char *run_dir, struct error **err)
 	return 0;
 }
 
+int control_demand(const char *run_dir, unsigned *n, struct error **err)
+{
+	json_t *doc = control_call(run_dir, CONTROL_DEMAND, err);
+	json_t *v = doc ? json_object_get(doc, CONTROL_KEY_DEMAND) : NULL;
+
+	if (doc && !json_is_integer(v)) {
+		json_decref(doc);
+		return error_set_msg(err, EPROTO, "demand: no count in the reply");
+	}
+	if (!doc)
+		return -1;
+	*n = (unsigned)json_integer_value(v);
+	json_decref(doc);
+	return 0;
+}
+
+int control_store_image(const char *run_dir, const char *dir, struct error **err)
+{
+	json_t *doc;
+	char *cmd;
+
+	/* one line: a name with a newline cannot be sent */
+	if (strpbrk(dir, "\r\n"))
+		return error_set_msg(err, EINVAL, "store-image: a path with a newline");
+	if (strlen(dir) + sizeof(CONTROL_STORE_IMAGE) + 2 > CONTROL_LINE_MAX)
+		return error_set(err, ENAMETOOLONG, "store-image %s", dir);
+	if (asprintf(&cmd, "%s %s", CONTROL_STORE_IMAGE, dir) < 0)
+		return error_set(err, ENOMEM, "store-image");
+	doc = control_call(run_dir, cmd, err);
+	free(cmd);
+	if (!doc)
+		return -1;
+	json_decref(doc);
+	return 0;
+}
+
 char *control_live_path(const json_t *node)
 {
 	return json_path_get(node, CONTROL_KEY_PATH);

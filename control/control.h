@@ -14,6 +14,8 @@
 #include "../common/error.h"
 
 #define CONTROL_SOCKET		"control.sock"
+/* the longest request line: a command and a path */
+#define CONTROL_LINE_MAX	4200
 
 /* Commands */
 #define CONTROL_STATS		"stats"
@@ -21,6 +23,8 @@
 #define CONTROL_INVALIDATE	"invalidate"
 #define CONTROL_PREFETCH	"prefetch"
 #define CONTROL_SHUTDOWN	"shutdown"
+#define CONTROL_DEMAND		"demand"	/* {"demand": on-demand fetches under way} */
+#define CONTROL_STORE_IMAGE	"store-image"	/* "store-image DIR": feed the image store DIR */
 
 /* Keys of every reply */
 #define CONTROL_KEY_ERROR	"error"
@@ -51,6 +55,9 @@
 #define CONTROL_TYPE_FILE	"file"
 #define CONTROL_TYPE_OTHER	"other"
 
+/* demand */
+#define CONTROL_KEY_DEMAND	"demand"
+
 /* invalidate */
 #define CONTROL_KEY_NOTIFIED	"notified"
 #define CONTROL_KEY_LIVE_BEFORE	"live_before"
@@ -69,6 +76,10 @@ json_t *control_stats(const char *run_dir, struct error **err);
 /* The array of live nodes (a new reference), or NULL with *err set. */
 json_t *control_live(const char *run_dir, struct error **err);
 int control_invalidate(const char *run_dir, struct error **err);
+/* How many fetches processes wait on right now (strategy store's fill yields to them). */
+int control_demand(const char *run_dir, unsigned *n, struct error **err);
+/* Have the lowerfs of RUN_DIR put what it fetches whole into the image store DIR. */
+int control_store_image(const char *run_dir, const char *dir, struct error **err);
 
 /*
  * The exact path of a node of the `live` reply (malloc'd): "path_b64"

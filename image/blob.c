@@ -419,6 +419,22 @@ static uint64_t batch_chunks(const struct blob *b)
 }
 
 /*
+ * Chunk C, missing when this process looked, was fetched since by another
+ * process sharing the cache (lowerfs while ovlmig fills a store): take it,
+ * to be checked against its sha256 on its first read. Lock held.
+ */
+static bool present_on_disk(struct blob *b, uint64_t c)
+{
+	uint8_t byte = 0;
+
+	if (pread(b->map_fd, &byte, 1, (off_t)c) != 1 || byte != 1)
+		return false;
+	b->state[c] |= CH_PRESENT;
+	b->present++;
+	return true;
+}
+
+/*
  * Make chunks [FIRST, FIRST+COUNT) present: fetch what nobody fetches,
  * wait for what others do. 1: the cache was wiped meanwhile.
  */
@@ -451,6 +467,8 @@ static int ensure(struct blob *b, uint64_t first, uint64_t count,
 				wait = true;
 				continue;
 			}
+			if (present_on_disk(b, c))
+				continue;
 			if (w0 == UINT64_MAX)
 				w0 = c;
 			if (c - w0 >= max)

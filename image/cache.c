@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,25 +76,40 @@ int cache_wipe(struct cache *c, struct error **err)
 	return remove_files(c, 0, err);
 }
 
-static int check_identity(struct cache *c, uint64_t fingerprint,
-			  struct error **err)
+static void identity_text(char buf[32], uint64_t fingerprint)
+{
+	snprintf(buf, 32, "%016" PRIx64 "\n", fingerprint);
+}
+
+/* The cache holds files of the image with FINGERPRINT. */
+static bool identity_matches(struct cache *c, uint64_t fingerprint)
 {
 	char want[32], have[32] = "";
 	ssize_t n;
 	int fd;
 
-	snprintf(want, sizeof(want), "%016" PRIx64 "\n", fingerprint);
-	fd = openat(c->dirfd, IDENTITY_FILE, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read_full(fd, have, sizeof(have) - 1);
-		close(fd);
-		/* same image: keep what is complete, drop interrupted fetches */
-		if (n > 0 && !strcmp(have, want))
-			return remove_files(c, 1, err);
-	}
+	identity_text(want, fingerprint);
+	fd = openat(c->dirfd, IDENTITY_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	n = read_full(fd, have, sizeof(have) - 1);
+	close(fd);
+	return n > 0 && !strcmp(have, want);
+}
+
+static int check_identity(struct cache *c, uint64_t fingerprint,
+			  struct error **err)
+{
+	char want[32];
+	int fd;
+
+	/* same image: keep what is complete, drop interrupted fetches */
+	if (identity_matches(c, fingerprint))
+		return remove_files(c, 1, err);
 	/* another image, or none recorded: start empty */
 	if (cache_wipe(c, err) < 0)
 		return -1;
+	identity_text(want, fingerprint);
 	fd = openat(c->dirfd, IDENTITY_FILE ".tmp",
 		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -109,6 +125,25 @@ static int check_identity(struct cache *c, uint64_t fingerprint,
 	return 0;
 }
 
+/* DIR opened, nothing checked; NULL with errno set. */
+static struct cache *cache_at(const char *dir)
+{
+	struct cache *c = calloc(1, sizeof(*c));
+	int e;
+
+	if (!c)
+		return NULL;
+	c->dir = strdup(dir);
+	c->dirfd = c->dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (c->dirfd < 0) {
+		e = c->dir ? errno : ENOMEM;
+		cache_close(c);
+		errno = e;
+		return NULL;
+	}
+	return c;
+}
+
 int cache_open(const char *dir, uint64_t fingerprint, struct cache **out,
 	       struct error **err)
 {
@@ -116,18 +151,9 @@ int cache_open(const char *dir, uint64_t fingerprint, struct cache **out,
 
 	if (make_dirs(dir, 0700, err) < 0)
 		return error_wrap(err, "create cache directory %s", dir);
-	c = calloc(1, sizeof(*c));
-	if (!c || !(c->dir = strdup(dir))) {
-		free(c);
-		return error_set(err, ENOMEM, "cache %s", dir);
-	}
-	c->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (c->dirfd < 0) {
-		error_set(err, errno, "open cache directory %s", dir);
-		free(c->dir);
-		free(c);
-		return -1;
-	}
+	c = cache_at(dir);
+	if (!c)
+		return error_set(err, errno, "open cache directory %s", dir);
 	if (check_identity(c, fingerprint, err) < 0) {
 		cache_close(c);
 		return -1;
@@ -136,11 +162,28 @@ int cache_open(const char *dir, uint64_t fingerprint, struct cache **out,
 	return 0;
 }
 
+int cache_open_existing(const char *dir, uint64_t fingerprint,
+			struct cache **out, struct error **err)
+{
+	struct cache *c = cache_at(dir);
+
+	*out = NULL;
+	if (!c)
+		return errno == ENOENT ? 0 : error_set(err, errno, "open cache directory %s", dir);
+	if (!identity_matches(c, fingerprint)) {
+		cache_close(c);
+		return 0;
+	}
+	*out = c;
+	return 1;
+}
+
 void cache_close(struct cache *c)
 {
 	if (!c)
 		return;
-	close(c->dirfd);
+	if (c->dirfd >= 0)
+		close(c->dirfd);
 	free(c->dir);
 	free(c);
 }

@@ -27,6 +27,13 @@ struct cache {
 int cache_open(const char *dir, uint64_t fingerprint, struct cache **out,
 	       struct error **err);
 void cache_close(struct cache *c);
+/*
+ * The cache at DIR as it is, for a reader beside lowerfs (ovlmig's fill):
+ * nothing in it is removed or written. 1 with *OUT when it holds files
+ * of the image with FINGERPRINT; 0 when it is absent or another image's.
+ */
+int cache_open_existing(const char *dir, uint64_t fingerprint,
+			struct cache **out, struct error **err);
 
 /*
  * The cached file of NODE opened read-only, if it is SIZE bytes and (when

@@ -97,6 +97,15 @@ static json_t *cmd_stats(struct lowerfs *fs)
 	if (out)
 		json_object_set_new(out, "chunked_opens", json_integer(
 			(json_int_t)atomic_load(&s->chunked_opens)));
+	if (out && (json_object_set_new(out, "store_hits", json_integer(
+			(json_int_t)atomic_load(&s->store_hits))) < 0 ||
+		    json_object_set_new(out, "store_fed_files", json_integer(
+			(json_int_t)atomic_load(&s->store_fed_files))) < 0 ||
+		    json_object_set_new(out, "store_fed_bytes", json_integer(
+			(json_int_t)atomic_load(&s->store_fed_bytes))) < 0)) {
+		json_decref(out);
+		return NULL;
+	}
 	if (out && add_health(fs, out) < 0) {
 		json_decref(out);
 		return NULL;
@@ -294,6 +303,27 @@ static json_t *cmd_prefetch(struct lowerfs *fs)
 			 atomic_load(&fs->prefetch_running));
 }
 
+static json_t *cmd_demand(struct lowerfs *fs)
+{
+	return json_pack("{s:I}", CONTROL_KEY_DEMAND,
+			 (json_int_t)atomic_load(&fs->demand));
+}
+
+static json_t *cmd_store_image(struct lowerfs *fs, const char *dir)
+{
+	struct error *err = NULL;
+	json_t *out;
+
+	if (dir[0] != '/')
+		return error_json("store-image: give an absolute path");
+	if (store_feed_start(fs, dir, &err) < 0) {
+		out = error_json(err->msg);
+		error_free(&err);
+		return out;
+	}
+	return json_pack("{s:b}", "ok", 1);
+}
+
 static json_t *cmd_shutdown(struct lowerfs *fs)
 {
 	lowerfs_request_exit(fs, "shutdown requested on the control socket");
@@ -301,11 +331,20 @@ static json_t *cmd_shutdown(struct lowerfs *fs)
 }
 
 const struct control_cmd control_cmds[] = {
-	{ CONTROL_STATS, "counters: bytes and files fetched, cache hits, requests per opcode, live nodes, passthrough", cmd_stats },
-	{ CONTROL_LIVE, "every node the kernel still holds: path, lookup count, open count", cmd_live },
-	{ CONTROL_INVALIDATE, "make the kernel drop its cached entries (FUSE_NOTIFY_INVAL_ENTRY/INODE) and report what stays live", cmd_invalidate },
-	{ CONTROL_PREFETCH, "fetch every file not yet cached, in the background", cmd_prefetch },
-	{ CONTROL_SHUTDOWN, "unmount and exit", cmd_shutdown },
+	{ .name = CONTROL_STATS, .help = "counters: bytes and files fetched, cache hits, requests per opcode, live nodes, passthrough",
+	  .run = cmd_stats },
+	{ .name = CONTROL_LIVE, .help = "every node the kernel still holds: path, lookup count, open count",
+	  .run = cmd_live },
+	{ .name = CONTROL_INVALIDATE, .help = "make the kernel drop its cached entries (FUSE_NOTIFY_INVAL_ENTRY/INODE) and report what stays live",
+	  .run = cmd_invalidate },
+	{ .name = CONTROL_PREFETCH, .help = "fetch every file not yet cached, in the background",
+	  .run = cmd_prefetch },
+	{ .name = CONTROL_SHUTDOWN, .help = "unmount and exit",
+	  .run = cmd_shutdown },
+	{ .name = CONTROL_DEMAND, .help = "how many on-demand fetches are under way (processes wait on them)",
+	  .run = cmd_demand },
+	{ .name = CONTROL_STORE_IMAGE " DIR", .help = "put each file fetched whole into the image store DIR (its data/) too",
+	  .run_arg = cmd_store_image },
 };
 const size_t control_ncmds = ARRAY_SIZE(control_cmds);
 
@@ -320,9 +359,9 @@ void control_print_help(FILE *f)
 
 json_t *control_handle(struct lowerfs *fs, const char *request, size_t len)
 {
-	unsigned char line[128];
+	unsigned char line[CONTROL_LINE_MAX];
 	json_t *reply = NULL;
-	size_t i;
+	size_t i, n;
 
 	/* one line, as text: anything after a newline or a NUL is ignored */
 	if (len >= sizeof(line))
@@ -331,8 +370,17 @@ json_t *control_handle(struct lowerfs *fs, const char *request, size_t len)
 	line[len] = '\0';
 	line[strcspn((char *)line, "\r\n")] = '\0';
 	for (i = 0; i < control_ncmds; i++) {
-		if (!strcmp((char *)line, control_cmds[i].name)) {
-			reply = control_cmds[i].run(fs);
+		const struct control_cmd *c = &control_cmds[i];
+
+		/* "NAME ARG": the name as listed in the help, up to its space */
+		n = strcspn(c->name, " ");
+		if (c->run_arg && !strncmp((char *)line, c->name, n) &&
+		    line[n] == ' ' && line[n + 1]) {
+			reply = c->run_arg(fs, (char *)line + n + 1);
+			break;
+		}
+		if (!c->run_arg && !strcmp((char *)line, c->name)) {
+			reply = c->run(fs);
 			break;
 		}
 	}
@@ -351,7 +399,7 @@ json_t *control_handle(struct lowerfs *fs, const char *request, size_t len)
 static void serve_client(struct lowerfs *fs, int fd)
 {
 	struct timeval tv = { .tv_sec = 5 };
-	char line[128];
+	char line[CONTROL_LINE_MAX];
 	json_t *reply;
 	ssize_t n;
 	size_t used;

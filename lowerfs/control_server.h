@@ -14,6 +14,8 @@ struct control_cmd {
 	const char *name;
 	const char *help;
 	json_t *(*run)(struct lowerfs *fs);
+	/* instead of run: "NAME ARG", ARG the rest of the line */
+	json_t *(*run_arg)(struct lowerfs *fs, const char *arg);
 };
 
 /* The commands, shared by the server and `lowerfs ctl --help`. */

@@ -59,7 +59,8 @@ uint64_t nodes_live_count(struct lowerfs *fs)
 }
 
 /*
- * The cached copy of NODE, fetched now if absent or not what was fetched.
+ * The cached copy of NODE, fetched now if absent or not what was fetched
+ * (unless the image store has it whole), and then fed to the store.
  * Its digest is checked once per process: the cache directory is root's
  * alone (dir_check_private), so only root could change it afterwards.
  * Node lock held.
@@ -73,8 +74,17 @@ static int cached_fd_locked(struct lowerfs *fs, uint32_t node,
 			      !ns->cache_checked, &why);
 
 	if (fd >= 0) {
+		if (!ns->cache_checked)	/* verified just now: once per process */
+			store_feed_file(fs, node, fd);
 		ns->cache_checked = true;
 		atomic_fetch_add(&fs->stats.cache_hits, 1);
+		return fd;
+	}
+	/* the fill (or another container's lowerfs) got it already */
+	fd = store_feed_lookup(fs, node);
+	if (fd >= 0) {
+		error_free(&why);
+		atomic_fetch_add(&fs->stats.store_hits, 1);
 		return fd;
 	}
 	if (why) {
@@ -91,6 +101,7 @@ static int cached_fd_locked(struct lowerfs *fs, uint32_t node,
 		return -1;
 	}
 	ns->cache_checked = true;
+	store_feed_file(fs, node, fd);
 	atomic_fetch_add(&fs->stats.files_fetched, 1);
 	atomic_fetch_add(&fs->stats.bytes_fetched, fs->img.nodes[node].size);
 	return fd;

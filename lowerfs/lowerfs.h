@@ -43,6 +43,9 @@ struct lowerfs_stats {
 	atomic_uint_fast64_t fallback_opens;
 	atomic_uint_fast64_t chunked_opens;	/* beyond --whole-file-max */
 	atomic_uint_fast64_t fetch_errors;
+	atomic_uint_fast64_t store_hits;	/* served from the image store, not fetched */
+	atomic_uint_fast64_t store_fed_files;	/* put into the image store */
+	atomic_uint_fast64_t store_fed_bytes;
 	atomic_uint_fast64_t requests[LOWERFS_MAX_OPCODE];
 };
 
@@ -66,7 +69,10 @@ struct lowerfs_opts {
 	const char *prefetch_list;	/* paths to prefetch first */
 	uint64_t prefetch_bandwidth_mbps;	/* 0: no cap */
 	const char *record_access;	/* append each first-opened path here */
+	const char *store_image;	/* feed this image store (store_feed.c) */
 };
+
+struct store_feed;
 
 struct lowerfs {
 	struct lowerfs_opts opts;
@@ -94,6 +100,7 @@ struct lowerfs {
 	atomic_bool prefetch_running;
 	atomic_uint_fast64_t prefetch_done;	/* files */
 	atomic_uint demand;		/* on-demand fetches under way: prefetch waits */
+	_Atomic(struct store_feed *) feed;	/* NULL: no image store to feed */
 	FILE *record;			/* --record-access */
 	pthread_mutex_t record_lock;
 };
@@ -112,6 +119,16 @@ ssize_t node_read_chunked(struct lowerfs *fs, uint32_t node, uint64_t off,
 /* Background prefetch (prefetch.c): --prefetch-list first, then the rest. */
 int prefetch_start(struct lowerfs *fs, struct error **err);
 void prefetch_join(struct lowerfs *fs);
+/*
+ * The image store of strategy store (store_feed.c): from DIR on, files
+ * fetched whole go into DIR/data too. Set once; another DIR is refused.
+ */
+int store_feed_start(struct lowerfs *fs, const char *dir, struct error **err);
+void store_feed_stop(struct lowerfs *fs);
+/* Put NODE's verified cached file FD into the store, unless there (errors logged). */
+void store_feed_file(struct lowerfs *fs, uint32_t node, int fd);
+/* NODE's file in the store opened read-only if it is there whole, else -1. */
+int store_feed_lookup(struct lowerfs *fs, uint32_t node);
 /* --record-access (record_access.c): open the list, note a first open. */
 int record_access_open(struct lowerfs *fs, struct error **err);
 void record_access(struct lowerfs *fs, uint32_t node);

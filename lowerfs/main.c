@@ -33,7 +33,7 @@ enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 enum {
 	OPT_LATENCY = 256, OPT_BANDWIDTH, OPT_TIMEOUT, OPT_RUN_DIR, OPT_LOG,
 	OPT_NO_PASSTHROUGH, OPT_EXPORT_SUPPORT, OPT_TAKEOVER_FD, OPT_KEEPER,
-	OPT_RECORD_ACCESS,
+	OPT_RECORD_ACCESS, OPT_STORE_IMAGE,
 };
 
 #define WHOLE_FILE_MAX_DEFAULT (64ull << 20)
@@ -52,6 +52,7 @@ static const struct cli_option options[] = {
 	{ "takeover-fd", OPT_TAKEOVER_FD, "FD", "serve the existing FUSE connection FD of a crashed lowerfs" },
 	IMAGE_CLI_OPTIONS,
 	{ "record-access", OPT_RECORD_ACCESS, "FILE", "append the path of every file opened for the first time" },
+	{ "store-image", OPT_STORE_IMAGE, "DIR", "an image store's directory (ovlmig strategy store): put each file fetched whole into DIR/data too, serve a file from there if it is there" },
 	{ "foreground", 'f', NULL, "stay in the foreground" },
 	{ "help", 'h', NULL, "show this help" },
 };
@@ -114,6 +115,7 @@ static int parse_args(int argc, char **argv, struct lowerfs_opts *o)
 		case IMAGE_OPT_PREFETCH: o->prefetch = true; break;
 		case IMAGE_OPT_PREFETCH_LIST: o->prefetch_list = optarg; break;
 		case OPT_RECORD_ACCESS: o->record_access = optarg; break;
+		case OPT_STORE_IMAGE: o->store_image = optarg; break;
 		case IMAGE_OPT_INDEX:
 			if (add_index_file(&o->link, optarg) < 0)
 				goto fail;
@@ -297,6 +299,15 @@ static int setup(struct lowerfs *fs, struct error **err)
 		return -1;
 	if (record_access_open(fs, err) < 0)
 		return -1;
+	if (fs->opts.store_image) {
+		struct error *why = NULL;
+
+		/* the image may be gone meanwhile (gc): serve without feeding */
+		if (store_feed_start(fs, fs->opts.store_image, &why) < 0) {
+			lowerfs_log("not feeding the image store: %s", why->msg);
+			error_free(&why);
+		}
+	}
 	fs->wake_fd = eventfd(0, EFD_CLOEXEC);
 	if (fs->wake_fd < 0)
 		return error_set(err, errno, "eventfd");
@@ -343,6 +354,7 @@ static void teardown(struct lowerfs *fs, struct control *ctl, pthread_t *threads
 	if (fs->wake_fd >= 0)
 		close(fs->wake_fd);
 	nodes_free(fs);
+	store_feed_stop(fs);
 	cache_close(fs->cache);
 	source_close(fs->src);
 	image_free(&fs->img);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "lowerfs_exec.h"
 
+#include <errno.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "../common/util.h"
+#include "../control/control.h"
 
 char *lower_run_dir(const char *state_dir)
 {
@@ -69,15 +71,40 @@ char **lowerfs_argv(const struct mount_state *s, const char *bin,
 
 	while (s->lower_args && s->lower_args[nextra])
 		nextra++;
-	argv = calloc(ARRAY_SIZE(fixed) + nextra + 3, sizeof(*argv));
+	argv = calloc(ARRAY_SIZE(fixed) + nextra + 5, sizeof(*argv));
 	if (!argv)
 		return NULL;
 	for (i = 0; i < ARRAY_SIZE(fixed); i++)
 		if (exports || i != 3)
 			argv[n++] = (char *)fixed[i];
+	/* a restart goes on feeding the image store the mount uses */
+	if (s->store) {
+		argv[n++] = "--store-image";
+		argv[n++] = s->store;
+	}
 	for (i = 0; i < nextra; i++)
 		argv[n++] = s->lower_args[i];
 	argv[n++] = s->source;
 	argv[n++] = s->lower;
 	return argv;
+}
+
+void lowerfs_feed_store(const struct mount_state *s, const char *dir)
+{
+	char *sdir = state_dir(s->name), *run = sdir ? lower_run_dir(sdir) : NULL;
+	struct error *err = NULL;
+
+	if (!s->own_lower)
+		return;
+	if (!run)
+		error_set(&err, ENOMEM, "lowerfs store-image");
+	else
+		control_store_image(run, dir, &err);
+	if (err) {
+		/* not fatal: the fill fetches what lowerfs does not put there */
+		error_wrap(&err, "%s: the image store will not be fed by lowerfs", s->target);
+		error_report(&err, "ovlmig: warning", stderr);
+	}
+	free(run);
+	free(sdir);
 }

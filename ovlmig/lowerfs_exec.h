@@ -20,6 +20,11 @@ char *lowerfs_binary(void);
  */
 char **lowerfs_argv(const struct mount_state *s, const char *bin,
 		    const char *run, const char *opt, const char *value);
+/*
+ * Strategy store: have S's running lowerfs put each file it fetches whole
+ * into the image store DIR too (a warning when it cannot).
+ */
+void lowerfs_feed_store(const struct mount_state *s, const char *dir);
 /* The pid a lowerfs wrote to RUN_DIR/lowerfs.pid, or 0. */
 long lowerfs_read_pid(const char *run_dir);
 

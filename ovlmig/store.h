@@ -70,10 +70,14 @@ json_t *store_refs(const char *dir);
 /*
  * Fetch every regular file of H missing from DIR/data (in layer byte
  * order), counting in P; then mark the image complete. Resumable: what
- * a killed fill left in tmp/ is removed, files in data/ are kept.
- * O->jobs files at once (0: 1), all under O->bandwidth_bps.
+ * a killed fill left in tmp/ is removed, files in data/ are kept. A file
+ * the lowerfs of mount S (state STATE_DIR) has in its cache is linked
+ * from there, not fetched; while that lowerfs fetches a file a process
+ * waits on, the fill waits. O->jobs files at once (0: 1), all under
+ * O->bandwidth_bps.
  */
 int store_fill(const char *dir, struct image_handle *h,
+	       const struct mount_state *s, const char *state_dir,
 	       const struct migrate_opts *o, struct progress *p,
 	       struct error **err);
 /* The fill's --jobs default for SOURCE: 4 from a remote one, else 1. */

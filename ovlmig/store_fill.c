@@ -4,6 +4,13 @@
  * into tmp/, then renamed to the path its metadata-layer entry redirects
  * to. A file is in data/ complete or not at all, so the overlay may take
  * it from there the moment it appears, and a killed fill resumes.
+ *
+ * What the mount's lowerfs fetched whole is not fetched again: lowerfs
+ * puts it in data/ itself (--store-image), and what its cache holds from
+ * before is linked from there once its sha256 checks. While lowerfs
+ * fetches a file a process waits on, the fill waits between files: the
+ * link is the waiting process's first.
+ *
  * --jobs workers take the files in layer byte order; --bandwidth is one
  * shared link over all of them.
  */
@@ -19,7 +26,10 @@
 
 #include "../common/fsutil.h"
 #include "../common/util.h"
-#include "../image/source.h"
+#include "../control/control.h"
+#include "../image/cache.h"
+#include "../image/store_data.h"
+#include "lowerfs_exec.h"
 #include "store.h"
 
 struct data_file {
@@ -32,6 +42,10 @@ struct fill {
 	struct data_file *files;
 	size_t n;
 	bool *seen;
+	struct cache *cache;	/* lowerfs' cache, read only; NULL: none */
+	char *run;		/* lowerfs' run dir; NULL: none to yield to */
+	uint64_t polled;	/* when lowerfs last said no one waits */
+	pthread_mutex_t demand_lock;	/* guards RUN and POLLED */
 };
 
 /*
@@ -80,64 +94,88 @@ static int by_source(const void *a, const void *b, void *arg)
 	return x->src_off < y->src_off ? -1 : x->src_off > y->src_off;
 }
 
-/* The directory of REL under DATAFD, made as needed; its fd. */
-static int open_parent(int datafd, const char *rel, const char **name,
-		       struct error **err)
-{
-	char *copy = strdup(rel), *p, *slash;
-	int fd = dup(datafd), next;
+/* Between two polls of lowerfs: a waiting process waits no longer than this plus a file. */
+#define DEMAND_POLL_NS 10000000ull
 
-	if (!copy || fd < 0) {
-		error_set(err, copy ? errno : ENOMEM, "data/%s", rel);
-		goto fail;
-	}
-	for (p = copy; (slash = strchr(p, '/')); p = slash + 1) {
-		*slash = '\0';
-		if (mkdirat(fd, p, 0700) < 0 && errno != EEXIST) {
-			error_set(err, errno, "mkdir data/%s", copy);
-			goto fail;
+/*
+ * On-demand reads first: while lowerfs fetches files processes wait on,
+ * wait. True if it waited (lowerfs may have put this file in meanwhile).
+ */
+static bool yield_to_demand_locked(struct fill *f)
+{
+	struct error *err = NULL;
+	bool waited = false;
+	unsigned n;
+
+	if (!f->run || now_ns() - f->polled < DEMAND_POLL_NS)
+		return false;
+	for (;;) {
+		if (control_demand(f->run, &n, &err) < 0) {
+			/* lowerfs is gone (or stopped feeding): nothing to yield to */
+			error_free(&err);
+			free(f->run);
+			f->run = NULL;
+			return waited;
 		}
-		next = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0) {
-			error_set(err, errno, "open data/%s", copy);
-			goto fail;
-		}
-		close(fd);
-		fd = next;
-		*slash = '/';
+		if (!n)
+			break;
+		waited = true;
+		sleep_ns(2000000);
 	}
-	*name = rel + (p - copy);
-	free(copy);
-	return fd;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(copy);
-	return -1;
+	f->polled = now_ns();
+	return waited;
+}
+
+/* One worker polls lowerfs at a time; the others wait with it. */
+static bool yield_to_demand(struct fill *f)
+{
+	bool waited;
+
+	pthread_mutex_lock(&f->demand_lock);
+	waited = yield_to_demand_locked(f);
+	pthread_mutex_unlock(&f->demand_lock);
+	return waited;
+}
+
+/* NODE from lowerfs' cache into data/, if it is there and checks. 1: done. */
+static int link_cached(struct fill *f, int datafd, int tmpfd, const char *tmp,
+		       const struct data_file *df, struct error **err)
+{
+	uint64_t size = f->img->nodes[df->node].size;
+	struct error *why = NULL;
+	int fd, ret;
+
+	fd = f->cache ? cache_lookup(f->cache, df->node, size, true, &why) : -1;
+	error_free(&why);	/* refused: fetched below like an absent one */
+	if (fd < 0)
+		return 0;
+	ret = data_place(datafd, tmpfd, tmp, df->path, fd, size, err);
+	close(fd);
+	return ret < 0 ? -1 : 1;
 }
 
 /* One file into data/, unless it is there whole already. 1: fetched. */
-static int fill_one(struct image_handle *h, int datafd, int tmpfd,
-		    const struct data_file *df, unsigned long seq,
+static int fill_one(struct fill *f, struct image_handle *h, int datafd,
+		    int tmpfd, const struct data_file *df, unsigned long seq,
 		    struct link_emulation *limit, struct error **err)
 {
-	const struct image_node *n = &image_tree(h)->nodes[df->node];
+	uint64_t size = f->img->nodes[df->node].size;
 	const char *name;
 	char tmp[32];
-	struct stat st;
-	int dirfd, ret = -1;
+	int dirfd, ret;
 
-	dirfd = open_parent(datafd, df->path, &name, err);
+	if (data_present(datafd, df->path, size) ||
+	    (yield_to_demand(f) && data_present(datafd, df->path, size)))
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%lu", seq);
+	ret = link_cached(f, datafd, tmpfd, tmp, df, err);
+	if (ret)
+		return ret < 0 ? -1 : 0;
+	dirfd = data_open_parent(datafd, df->path, &name, err);
 	if (dirfd < 0)
 		return -1;
-	/* a size short of the image's: data lost by a crash before a sync */
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(st.st_mode) && (uint64_t)st.st_size == n->size) {
-		ret = 0;
-		goto out;
-	}
-	snprintf(tmp, sizeof(tmp), "%lu", seq);
-	link_transfer(limit, n->size);	/* its turn on the capped link */
+	ret = -1;
+	link_transfer(limit, size);	/* its turn on the capped link */
 	if (image_fetch(h, df->node, tmpfd, tmp, err) < 0)
 		goto out;
 	if (renameat(tmpfd, tmp, dirfd, name) < 0) {
@@ -178,8 +216,8 @@ static void *fill_worker(void *arg)
 			break;
 		}
 		pthread_mutex_unlock(&r->lock);
-		rc = fill_one(r->h, r->datafd, r->tmpfd, &r->f->files[i], i,
-			      &r->limit, &err);
+		rc = fill_one(r->f, r->h, r->datafd, r->tmpfd, &r->f->files[i],
+			      i, &r->limit, &err);
 		pthread_mutex_lock(&r->lock);
 		if (rc < 0 && !r->err) {
 			error_wrap(&err, "fill /%s", r->f->files[i].path);
@@ -281,7 +319,20 @@ out:
 	return ret;
 }
 
+/* The mount's lowerfs: its cache (only if it is this image's) and run dir. */
+static int open_lowerfs(struct fill *f, const struct mount_state *s,
+			const char *state_dir, struct error **err)
+{
+	if (s->cache && cache_open_existing(s->cache, image_fingerprint(f->img),
+					    &f->cache, err) < 0)
+		return error_wrap(err, "lowerfs cache");
+	if (s->own_lower && s->lowerfs_pid && !(f->run = lower_run_dir(state_dir)))
+		return error_set(err, ENOMEM, "fill");
+	return 0;
+}
+
 int store_fill(const char *dir, struct image_handle *h,
+	       const struct mount_state *s, const char *state_dir,
 	       const struct migrate_opts *o, struct progress *p,
 	       struct error **err)
 {
@@ -291,6 +342,7 @@ int store_fill(const char *dir, struct image_handle *h,
 
 	f.files = calloc(f.img->count ? f.img->count : 1, sizeof(*f.files));
 	f.seen = calloc(f.img->count ? f.img->count : 1, sizeof(*f.seen));
+	pthread_mutex_init(&f.demand_lock, NULL);
 	if (!f.files || !f.seen) {
 		error_set(err, ENOMEM, "fill %s", dir);
 		goto out;
@@ -301,6 +353,8 @@ int store_fill(const char *dir, struct image_handle *h,
 	if (store_lock(dir, "fill.lock", LOCK_EX, &lockfd, err) < 0)
 		goto out;
 	if (f.img->count && collect(&f, 0, "", err) < 0)
+		goto out;
+	if (open_lowerfs(&f, s, state_dir, err) < 0)
 		goto out;
 	qsort_r(f.files, f.n, sizeof(*f.files), by_source, (void *)f.img);
 	p->entries_total = f.n;
@@ -313,6 +367,9 @@ out:
 		free(f.files[i].path);
 	free(f.files);
 	free(f.seen);
+	cache_close(f.cache);
+	free(f.run);
+	pthread_mutex_destroy(&f.demand_lock);
 	if (lockfd >= 0)
 		close(lockfd);
 	if (usefd >= 0)

@@ -22,6 +22,7 @@
 #include "cache_dir.h"
 #include "detach.h"
 #include "lower.h"
+#include "lowerfs_exec.h"
 #include "meta.h"
 #include "overlay.h"
 #include "progress.h"
@@ -144,6 +145,7 @@ static int store_mount(struct mount_state *s, bool fresh_upper,
 	s->store = dir;
 	if (need_lower(s, err) < 0 || store_meta(s, h, &mfd, err) < 0)
 		goto out;
+	lowerfs_feed_store(s, dir);
 	/* the container needs its image until its upper is deleted */
 	if (store_upper_add(dir, s->upper, err) < 0)
 		goto out;
@@ -192,7 +194,7 @@ static int store_migrate(const char *dir, struct mount_state *s,
 		return -1;
 	if (store_open_image(s, &h, err) < 0)
 		return -1;
-	ret = store_fill(s->store, h, &fill, &p, err);
+	ret = store_fill(s->store, h, s, dir, &fill, &p, err);
 	progress_finish(&p);
 	image_close(h);
 	if (ret < 0 || state_set_phase(dir, s, PHASE_MIGRATED, err) < 0)

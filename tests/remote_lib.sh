@@ -111,6 +111,20 @@ nginx_requests() {
 	awk -v re="${1:-.}" '$1 ~ re { n++ } END { printf "%d\n", n }' "$NGINX_LOG"
 }
 
+# nginx_ranges URI: the byte ranges of URI served in full so far, "FIRST
+# LAST" a line (a transfer cut short is retried: not a second fetch).
+nginx_ranges() {
+	awk -v uri="$1" '$1 == uri && $2 == 206 {
+		r = $4; gsub(/"|bytes=/, "", r); split(r, a, "-")
+		if ($3 == a[2] - a[1] + 1) print a[1], a[2]
+	}' "$NGINX_LOG"
+}
+# nginx_ranges_twice URI: the ranges that overlap one served before them:
+# bytes of URI fetched twice.
+nginx_ranges_twice() {
+	nginx_ranges "$1" | sort -n -k1,1 | awk 'NR > 1 && $1 <= end { print } $2 > end { end = $2 }'
+}
+
 # --- docker-registry ---------------------------------------------------------
 
 # registry_start: an empty registry (API v2, no auth, filesystem storage

@@ -66,9 +66,10 @@ d=$(diff "$T/help.lowerfs" "$T/man.lowerfs")
 # the sources and control commands lowerfs --help names
 missing=()
 while read -r item; do
-	# a short tag shares its line with the text
+	# a tag shorter than the indent shares its line with the text, one
+	# blank or more after it
 	grep -qxF "       $item" "$T/lowerfs.txt" ||
-		grep -qF "       $item  " "$T/lowerfs.txt" || missing+=("$item")
+		grep -qF "       $item " "$T/lowerfs.txt" || missing+=("$item")
 done < <("$BUILD/lowerfs" --help | sed -n '/^Sources:/,/^Options:/s/^  \([^ ]*\).*/\1/p
 	/^Control commands:/,/^$/s/^  \([^ ]*\).*/\1/p')
 ((${#missing[@]} == 0)) && ok "lowerfs.8: every source kind and control command" ||

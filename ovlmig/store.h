@@ -30,6 +30,8 @@
 #include "migrate.h"
 #include "progress.h"
 #include "state.h"
+#include "store_lock.h"
+#include "store_refs.h"
 
 #define STORE_ROOT_DEFAULT "/var/lib/ovlmig/images"
 #define STORE_INFO "image.json"
@@ -62,11 +64,6 @@ int store_set_state(const char *dir, const char *state, struct error **err);
 /* image.json of DIR, or NULL if it cannot be read. */
 json_t *store_info(const char *dir);
 
-/* Add REF to the references of the image in DIR, once (store_refs.c). */
-int store_ref_add(const char *dir, const char *ref, struct error **err);
-/* The references of DIR (a JSON array), or NULL if none are recorded. */
-json_t *store_refs(const char *dir);
-
 /*
  * Fetch every regular file of H missing from DIR/data (in layer byte
  * order), counting in P; then mark the image complete. Resumable: what
@@ -82,17 +79,5 @@ int store_fill(const char *dir, struct image_handle *h,
 	       struct error **err);
 /* The fill's --jobs default for SOURCE: 4 from a remote one, else 1. */
 unsigned store_fill_jobs(const char *source);
-
-/*
- * DIR/NAME (made if missing) open and flock()ed with HOW (LOCK_SH,
- * LOCK_EX, | LOCK_NB): 0 taken, 1 busy (LOCK_NB only), -1 with *ERR
- * naming the lock's path. The fd in *FD, -1 unless taken.
- */
-int store_lock(const char *dir, const char *name, int how, int *fd,
-	       struct error **err);
-
-/* Take DIR's use.lock: shared (LOCK_SH) for users, or exclusive without
- * waiting for gc (0 taken, 1 in use). Returns the fd in *FD. */
-int store_use_lock(const char *dir, bool exclusive, int *fd, struct error **err);
 
 #endif

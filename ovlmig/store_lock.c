@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "../common/util.h"
-#include "store.h"
+#include "store_lock.h"
 
 int store_lock(const char *dir, const char *name, int how, int *fd,
 	       struct error **err)

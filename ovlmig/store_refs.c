@@ -14,7 +14,8 @@
 #include "../common/fsutil.h"
 #include "../common/json_file.h"
 #include "../common/util.h"
-#include "store.h"
+#include "store_lock.h"
+#include "store_refs.h"
 
 #define REFS_FILE "references.json"
 #define REFS_MAX 64		/* the most recent ones; older ones drop off */

@@ -89,8 +89,10 @@ holders_start "$a"
 # that the fill has everything to fetch again
 find "$img/data" -mindepth 1 -delete
 find "$T" -maxdepth 1 -xdev -name '.*.cache' -exec find {} -maxdepth 1 -type f ! -name IMAGE -delete \;
-# kill -9 a fill midway; a second one completes the store
-"$OVLMIG" migrate "$a" >"$T/mig1.out" 2>&1 &
+# kill -9 a fill midway; a second one completes the store. Capped at
+# 5 MB/s the 23 MB fill takes seconds: the kill lands before its end
+# (uncapped, the small files after the big ones took milliseconds).
+"$OVLMIG" migrate --bandwidth 5M "$a" >"$T/mig1.out" 2>&1 &
 mig=$!
 for _ in $(seq 200); do
 	n=$(find "$img/data" -type f -printf x | wc -c)

@@ -2,9 +2,10 @@
 /*
  * The store strategy: one local copy of each image, shared by all its
  * containers (store.h). The overlay is
- *   lowerdir+=STORE/meta, datadir+=STORE/data, datadir+=LOWERFS
- * so a file resolves to the store if it is there at its first open, to
- * the lazy layer otherwise. Migration fills the store instead of copying
+ *   lowerdir+=META, datadir+=STORE/data, datadir+=LOWERFS
+ * (META: STORE/meta.erofs mounted file-backed; no LOWERFS at all for an
+ * image the store holds whole) so a file resolves to the store if it is
+ * there at its first open, to the lazy layer otherwise. Migration fills the store instead of copying
  * into each upper; detach gets the overlay inodes that still resolve to
  * the lazy layer evicted (then they resolve to the store), repins only
  * what processes hold, and aborts the lazy layer (detach.c does that

@@ -8,9 +8,12 @@ mounts the overlay over it (datadir strategy), and in `detached` mode
 migrates and detaches right after mounting, before the test's operations.
 
 Environment: UNIONMOUNT_TESTSUITE (the suite), OVLMIG (the binary),
-OVLMIG_UMT_MODE (lazy|detached), OVLMIG_UMT_META (a directory on its own
-filesystem for the metadata layers), and the suite's own UNIONMOUNT_*.
+OVLMIG_UMT_MODE (lazy|detached), OVLMIG_UMT_STRATEGY (datadir|store),
+OVLMIG_UMT_META (a directory on its own filesystem for the metadata
+layers), OVLMIG_UMT_STORE (strategy store: the image store, on a
+filesystem of its own), and the suite's own UNIONMOUNT_*.
 """
+import json
 import os
 import runpy
 import subprocess
@@ -19,7 +22,11 @@ import sys
 SUITE = os.environ["UNIONMOUNT_TESTSUITE"]
 OVLMIG = os.environ["OVLMIG"]
 MODE = os.environ.get("OVLMIG_UMT_MODE", "lazy")
+STRATEGY = os.environ.get("OVLMIG_UMT_STRATEGY", "datadir")
 META_ROOT = os.environ["OVLMIG_UMT_META"]
+STORE = os.environ.get("OVLMIG_UMT_STORE", "")
+if STRATEGY not in ("datadir", "store") or (STRATEGY == "store" and not STORE):
+    sys.exit("ovlmig_umt: OVLMIG_UMT_STRATEGY datadir, or store with OVLMIG_UMT_STORE")
 
 sys.path.insert(0, SUITE)
 os.chdir(SUITE)
@@ -64,15 +71,23 @@ def ovlmig_mount_union(ctx):
     extra = []
     if cfg.is_xino():  # the one suite mount option ovlmig takes
         extra = ["--xino", "on"]
+    if STRATEGY == "store":
+        # every test's lower is a new image (fresh mtimes): a store entry each
+        extra += ["--strategy", "store", "--store", STORE]
+    else:
+        extra += ["--strategy", "datadir", "--meta", meta_dir()]
     ovlmig("mount", "--source", "dir:" + lower, "--upper", upperdir,
-           "--work", workdir, "--meta", meta_dir(), "--name", "umt",
-           *extra, union)
+           "--work", workdir, "--name", "umt", *extra, union)
     if MODE == "detached":
         ovlmig("migrate", union)
         ovlmig("detach", union)
     ctx.note_upper_fs(upper_root, cfg.testdir(), union + "/f")
-    # files not copied up come from the metadata layer: that is the lower fs
-    ctx.note_lower_fs(meta_dir() + "/a")
+    # files not copied up come from the metadata layer: that is the lower
+    # fs (for store, META lies in the image's directory in the store)
+    if STRATEGY == "store":
+        ctx.note_lower_fs(json.loads(ovlmig("status", "--json", union))["store"])
+    else:
+        ctx.note_lower_fs(meta_dir() + "/a")
     ctx.note_lower_layers(lower)
     ctx.note_upper_layer(upperdir)
 
@@ -85,6 +100,10 @@ def ovlmig_unmount_union(ctx):
         system("umount " + cfg.lower_mntroot())
     if cfg.should_mount_upper():
         system("umount " + cfg.upper_mntroot())
+    if STRATEGY == "store":
+        # images whose container's upper is gone (unmounted above, or
+        # emptied by the next mount): the store keeps one image per test
+        ovlmig("gc", "--store", STORE)
 
 
 def ovlmig_remount_union(ctx, rotate_upper=False):

@@ -91,11 +91,13 @@ char **lowerfs_argv(const struct mount_state *s, const char *bin,
 
 void lowerfs_feed_store(const struct mount_state *s, const char *dir)
 {
-	char *sdir = state_dir(s->name), *run = sdir ? lower_run_dir(sdir) : NULL;
 	struct error *err = NULL;
+	char *sdir, *run;
 
-	if (!s->own_lower)
+	if (!s->own_lower)	/* no lowerfs: a complete image's mount */
 		return;
+	sdir = state_dir(s->name);
+	run = sdir ? lower_run_dir(sdir) : NULL;
 	if (!run)
 		error_set(&err, ENOMEM, "lowerfs store-image");
 	else

@@ -34,50 +34,32 @@
 
 struct data_file {
 	uint32_t node;
-	char *path;		/* what META's redirect names */
+	const char *path;	/* what META's redirect names (in PATHS) */
 };
 
 struct fill {
 	const struct image *img;
+	struct data_paths paths;	/* the same paths lowerfs feeds */
 	struct data_file *files;
 	size_t n;
-	bool *seen;
 	struct cache *cache;	/* lowerfs' cache, read only; NULL: none */
 	char *run;		/* lowerfs' run dir; NULL: none to yield to */
 	uint64_t polled;	/* when lowerfs last said no one waits */
 	pthread_mutex_t demand_lock;	/* guards RUN and POLLED */
 };
 
-/*
- * The path META redirects a file to is its first name in meta_build's
- * walk: depth first, children in their (sorted) order.
- */
-static int collect(struct fill *f, uint32_t dir, const char *rel,
-		   struct error **err)
+/* Every regular file once, at the path META's redirect names. */
+static int collect(struct fill *f, struct error **err)
 {
-	const struct image_node *d = &f->img->nodes[dir];
-	uint32_t i;
+	uint32_t node;
 
-	for (i = 0; i < d->nchildren; i++) {
-		uint32_t node = d->children[i].node;
-		const struct image_node *n = &f->img->nodes[node];
-		char *path = path_join(rel, d->children[i].name);
-		int ret = 0;
-
-		if (!path)
-			return error_set(err, ENOMEM, "fill");
-		if (S_ISDIR(n->mode)) {
-			ret = collect(f, node, path, err);
-		} else if (S_ISREG(n->mode) && !f->seen[node]) {
-			f->seen[node] = true;
+	if (data_paths_build(f->img, &f->paths, err) < 0)
+		return -1;
+	for (node = 0; node < f->paths.count; node++)
+		if (f->paths.path[node]) {
 			f->files[f->n].node = node;
-			f->files[f->n++].path = path;
-			path = NULL;
+			f->files[f->n++].path = f->paths.path[node];
 		}
-		free(path);
-		if (ret < 0)
-			return -1;
-	}
 	return 0;
 }
 
@@ -338,12 +320,10 @@ int store_fill(const char *dir, struct image_handle *h,
 {
 	struct fill f = { .img = image_tree(h) };
 	int lockfd = -1, usefd = -1, ret = -1;
-	size_t i;
 
 	f.files = calloc(f.img->count ? f.img->count : 1, sizeof(*f.files));
-	f.seen = calloc(f.img->count ? f.img->count : 1, sizeof(*f.seen));
 	pthread_mutex_init(&f.demand_lock, NULL);
-	if (!f.files || !f.seen) {
+	if (!f.files) {
 		error_set(err, ENOMEM, "fill %s", dir);
 		goto out;
 	}
@@ -352,7 +332,7 @@ int store_fill(const char *dir, struct image_handle *h,
 	/* one filler per image: a second one waits, then finds it done */
 	if (store_lock(dir, "fill.lock", LOCK_EX, &lockfd, err) < 0)
 		goto out;
-	if (f.img->count && collect(&f, 0, "", err) < 0)
+	if (collect(&f, err) < 0)
 		goto out;
 	if (open_lowerfs(&f, s, state_dir, err) < 0)
 		goto out;
@@ -363,10 +343,8 @@ int store_fill(const char *dir, struct image_handle *h,
 out:
 	if (ret < 0)
 		error_wrap(err, "image store %s", dir);
-	for (i = 0; i < f.n; i++)
-		free(f.files[i].path);
 	free(f.files);
-	free(f.seen);
+	data_paths_free(&f.paths);
 	cache_close(f.cache);
 	free(f.run);
 	pthread_mutex_destroy(&f.demand_lock);

@@ -15,8 +15,8 @@ packages=(
 	groff-base man-db mandoc bsdextrautils
 	# the EROFS writer's independent checks: fsck.erofs, dump.erofs, mkfs.erofs
 	erofs-utils
-	# container runtimes and a static busybox for the runtime tests
-	runc crun busybox-static
+	# container runtimes (runc, crun, podman) and a static busybox for the runtime tests
+	runc crun podman busybox-static
 	# benchmarks: the FUSE baseline
 	bindfs
 	# remote images: HTTP and registry servers, layer tools, fault proxy

@@ -17,8 +17,8 @@ packages=(
 	erofs-utils
 	# container runtimes (runc, crun, podman) and a static busybox for the runtime tests
 	runc crun podman busybox-static
-	# benchmarks: the FUSE baseline
-	bindfs
+	# benchmarks: the FUSE baseline, the plots (scripts/bench/plot_timeline.sh)
+	bindfs gnuplot-nox
 	# remote images: HTTP and registry servers, layer tools, fault proxy
 	nginx-light docker-registry skopeo zstd gzip curl python3
 )

@@ -1,0 +1,2 @@
+build2/obj/erofs/arena.o: erofs/arena.c erofs/arena.h
+erofs/arena.h:

@@ -1,0 +1,18 @@
+build2/obj/lowerfs/fuse_dev.o: lowerfs/fuse_dev.c lowerfs/fuse_req.h \
+ lowerfs/fuse_compat.h lowerfs/lowerfs.h lowerfs/../common/error.h \
+ lowerfs/../control/fetch_latency.h lowerfs/../image/cache.h \
+ lowerfs/../image/../common/error.h lowerfs/../image/tree.h \
+ lowerfs/../image/source.h lowerfs/../image/fetch.h \
+ lowerfs/../image/tree.h lowerfs/../image/source.h
+lowerfs/fuse_req.h:
+lowerfs/fuse_compat.h:
+lowerfs/lowerfs.h:
+lowerfs/../common/error.h:
+lowerfs/../control/fetch_latency.h:
+lowerfs/../image/cache.h:
+lowerfs/../image/../common/error.h:
+lowerfs/../image/tree.h:
+lowerfs/../image/source.h:
+lowerfs/../image/fetch.h:
+lowerfs/../image/tree.h:
+lowerfs/../image/source.h:

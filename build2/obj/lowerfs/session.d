@@ -1,0 +1,19 @@
+build2/obj/lowerfs/session.o: lowerfs/session.c lowerfs/session.h \
+ lowerfs/lowerfs.h lowerfs/../common/error.h \
+ lowerfs/../control/fetch_latency.h lowerfs/../image/cache.h \
+ lowerfs/../image/../common/error.h lowerfs/../image/tree.h \
+ lowerfs/../image/source.h lowerfs/../image/fetch.h \
+ lowerfs/../image/tree.h lowerfs/../image/source.h \
+ lowerfs/../common/util.h
+lowerfs/session.h:
+lowerfs/lowerfs.h:
+lowerfs/../common/error.h:
+lowerfs/../control/fetch_latency.h:
+lowerfs/../image/cache.h:
+lowerfs/../image/../common/error.h:
+lowerfs/../image/tree.h:
+lowerfs/../image/source.h:
+lowerfs/../image/fetch.h:
+lowerfs/../image/tree.h:
+lowerfs/../image/source.h:
+lowerfs/../common/util.h:

@@ -63,6 +63,19 @@ fusectl_ready() {
 		mount -t fusectl fusectl /sys/fs/fuse/connections
 }
 
+# fuse_conn_gone CONN: true once /sys/fs/fuse/connections/CONN is gone,
+# false if it is still there after 10 s. The kernel drops a connection
+# when its last reference goes (the superblock, every /dev/fuse fd), which
+# can trail an umount or a process exit by a moment on a loaded machine.
+fuse_conn_gone() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[[ -e /sys/fs/fuse/connections/$1 ]] || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # start_lowerfs NAME SOURCE MOUNTPOINT [OPTIONS...]: daemon with its run
 # dir at $T/run-NAME; unmounted and killed at exit.
 start_lowerfs() {

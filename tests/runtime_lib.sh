@@ -107,6 +107,6 @@ lifecycle() {
 	"$RUNTIME" delete -f "$id-$$" >/dev/null 2>&1
 	grep -q " $b/rootfs " /proc/mounts && fail "poststop left the rootfs mounted" ||
 		ok "poststop unmounted the rootfs"
-	[[ -e /sys/fs/fuse/connections/$conn ]] && fail "FUSE connection $conn left" ||
-		ok "no FUSE connection left"
+	fuse_conn_gone "$conn" && ok "no FUSE connection left" ||
+		fail "FUSE connection $conn left"
 }

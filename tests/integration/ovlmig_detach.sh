@@ -72,5 +72,5 @@ opsuite_rounds "$m"
 
 holders_check "migrate and detach"
 "$OVLMIG" umount "$m" >/dev/null && ok "umount" || fail "umount"
-[[ -e /sys/fs/fuse/connections/$conn ]] && fail "FUSE connection $conn still there after umount" ||
-	ok "FUSE connection $conn gone after umount"
+fuse_conn_gone "$conn" && ok "FUSE connection $conn gone after umount" ||
+	fail "FUSE connection $conn still there 10 s after umount"

@@ -85,7 +85,7 @@ grep -q "poststop .*: $root: unmounted" "$OVLMIG_RUN_DIR/hook.log" &&
 	fail "poststop hook" "$(tail -3 "$OVLMIG_RUN_DIR/hook.log")"
 grep -q " $root " /proc/mounts && fail "the rootfs is still mounted after podman stop" ||
 	ok "nothing stays mounted after podman stop"
-[[ -e /sys/fs/fuse/connections/$conn ]] && fail "FUSE connection $conn left" ||
-	ok "no FUSE connection left"
+fuse_conn_gone "$conn" && ok "no FUSE connection left" ||
+	fail "FUSE connection $conn left"
 "$OVLMIG" status --json "$root" >/dev/null 2>&1 && fail "ovlmig state of the stopped container left" ||
 	ok "ovlmig state removed"

@@ -88,6 +88,15 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+void debug_step(const char *cmd, const char *what, uint64_t *t0)
+{
+	uint64_t t = now_ns();
+
+	if (getenv("OVLMIG_DEBUG"))
+		fprintf(stderr, "%s: %s: %.3f s\n", cmd, what, (double)(t - *t0) / 1e9);
+	*t0 = t;
+}
+
 void sleep_ns(uint64_t ns)
 {
 	struct timespec ts = {

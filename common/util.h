@@ -20,6 +20,11 @@ int pread_all(int fd, void *buf, size_t len, uint64_t off);
 
 uint64_t now_ns(void);		/* CLOCK_MONOTONIC */
 void sleep_ns(uint64_t ns);
+/*
+ * OVLMIG_DEBUG=1: "CMD: WHAT: S s" on stderr, the time since *T0; then
+ * *T0 = now. For a breakdown of where a command's time goes.
+ */
+void debug_step(const char *cmd, const char *what, uint64_t *t0);
 
 /* Parse a whole decimal number in [min, max]; -1 with errno on failure. */
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);

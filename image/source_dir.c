@@ -8,6 +8,9 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <search.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -97,18 +100,95 @@ static void attr_from_stat(struct image_attr *a, const struct stat *st)
 	a->ctime = st->st_ctim;
 }
 
-/* xattrs through /proc/self/fd/DIRFD/NAME: no path length limit, no follow */
+#ifndef SYS_getxattrat		/* Linux 6.13; one number on every architecture */
+#define SYS_getxattrat 464
+#endif
+#ifndef SYS_listxattrat
+#define SYS_listxattrat 465
+#endif
+
+struct xattr_at_args {		/* the kernel's struct xattr_args */
+	uint64_t value;
+	uint32_t size;
+	uint32_t flags;
+};
+
+/*
+ * The xattrs of NAME in DIRFD, not followed. listxattrat/getxattrat
+ * where the kernel has them: one lookup of NAME in DIRFD each. Else
+ * through /proc/self/fd/DIRFD/NAME (no path length limit either), which
+ * costs a walk through /proc every call: half of a dir: image's indexing.
+ */
+struct xattr_at {
+	int dirfd;
+	const char *name;
+	char *proc;		/* the /proc path, made when first needed */
+};
+
+static _Atomic int xattr_at_works = -1;	/* unknown, then 1 or 0 (ENOSYS, seccomp) */
+
+static bool at_unavailable(void)
+{
+	if (errno != ENOSYS && errno != EPERM)
+		return false;
+	xattr_at_works = 0;
+	return true;
+}
+
+static const char *xattr_proc(struct xattr_at *x)
+{
+	if (!x->proc && asprintf(&x->proc, "/proc/self/fd/%d/%s", x->dirfd, x->name) < 0) {
+		x->proc = NULL;
+		errno = ENOMEM;
+	}
+	return x->proc;
+}
+
+static ssize_t xattr_list(struct xattr_at *x, char *list, size_t size)
+{
+	const char *path;
+
+	if (xattr_at_works != 0) {
+		long n = syscall(SYS_listxattrat, x->dirfd, x->name,
+				 AT_SYMLINK_NOFOLLOW, list, size);
+
+		if (n >= 0 || !at_unavailable()) {
+			if (n >= 0)
+				xattr_at_works = 1;
+			return (ssize_t)n;
+		}
+	}
+	path = xattr_proc(x);
+	return path ? llistxattr(path, list, size) : -1;
+}
+
+static ssize_t xattr_get(struct xattr_at *x, const char *attr, void *value,
+			 size_t size)
+{
+	struct xattr_at_args args = { .value = (uintptr_t)value, .size = (uint32_t)size };
+	const char *path;
+
+	if (xattr_at_works != 0 && size <= UINT32_MAX) {
+		long n = syscall(SYS_getxattrat, x->dirfd, x->name, AT_SYMLINK_NOFOLLOW,
+				 attr, &args, sizeof(args));
+
+		if (n >= 0 || !at_unavailable())
+			return (ssize_t)n;
+	}
+	path = xattr_proc(x);
+	return path ? lgetxattr(path, attr, value, size) : -1;
+}
+
 static int index_xattrs(struct walk *w, int dirfd, const char *name,
 			uint32_t node, const char *rel, struct error **err)
 {
-	char *path = NULL, *names = NULL, *p;
+	struct xattr_at x = { .dirfd = dirfd, .name = name };
+	char *names = NULL, *p;
 	void *value = NULL;
 	ssize_t len;
 	int ret = -1;
 
-	if (asprintf(&path, "/proc/self/fd/%d/%s", dirfd, name) < 0)
-		return error_set(err, ENOMEM, "xattrs of %s", rel);
-	len = llistxattr(path, NULL, 0);
+	len = xattr_list(&x, NULL, 0);
 	if (len < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP)) {
 		ret = 0;
 		goto out;
@@ -122,12 +202,12 @@ static int index_xattrs(struct walk *w, int dirfd, const char *name,
 		goto out;
 	}
 	names = malloc((size_t)len);
-	if (!names || (len = llistxattr(path, names, (size_t)len)) < 0) {
+	if (!names || (len = xattr_list(&x, names, (size_t)len)) < 0) {
 		error_set(err, names ? errno : ENOMEM, "list xattrs of %s", rel);
 		goto out;
 	}
 	for (p = names; p < names + len; p += strlen(p) + 1) {
-		ssize_t vlen = lgetxattr(path, p, NULL, 0);
+		ssize_t vlen = xattr_get(&x, p, NULL, 0);
 
 		if (vlen < 0) {
 			if (errno == ENODATA)
@@ -141,7 +221,7 @@ static int index_xattrs(struct walk *w, int dirfd, const char *name,
 			error_set(err, ENOMEM, "get xattr %s of %s", p, rel);
 			goto out;
 		}
-		vlen = lgetxattr(path, p, value, (size_t)vlen);
+		vlen = xattr_get(&x, p, value, (size_t)vlen);
 		if (vlen < 0) {
 			error_set(err, errno, "get xattr %s of %s", p, rel);
 			goto out;
@@ -155,7 +235,7 @@ static int index_xattrs(struct walk *w, int dirfd, const char *name,
 out:
 	free(value);
 	free(names);
-	free(path);
+	free(x.proc);
 	return ret;
 }
 

@@ -195,29 +195,43 @@ static int need_lower(struct mount_state *s, pid_t *child, struct error **err)
 	return ret;
 }
 
+#define DBG "ovlmig mount (store)"
+
 static int store_mount(struct mount_state *s, bool fresh_upper,
 		       const char *xino, struct error **err)
 {
 	struct image_handle *h = NULL;
 	char *dir = NULL;
+	uint64_t t0 = now_ns();
 	pid_t child = 0;
 	int mfd = -1, ret = -1;
 
-	if (early_lower(s, &child, err) < 0 ||
-	    store_open_image(s, &h, err) < 0 ||
-	    store_prepare(s->store_root, h, s->source, &dir, err) < 0)
+	if (early_lower(s, &child, err) < 0)
 		goto out;
+	debug_step(DBG, child ? "lowerfs started (not waited for)" : "no early lowerfs", &t0);
+	if (store_open_image(s, &h, err) < 0)
+		goto out;
+	debug_step(DBG, "image opened in-process", &t0);
+	if (store_prepare(s->store_root, h, s->source, &dir, err) < 0)
+		goto out;
+	debug_step(DBG, "store entry (id, META built if missing)", &t0);
 	free(s->store);
 	s->store = dir;
-	if (need_lower(s, &child, err) < 0 || store_meta(s, h, &mfd, err) < 0)
+	if (need_lower(s, &child, err) < 0)
 		goto out;
+	debug_step(DBG, "lowerfs mounted (waited for)", &t0);
+	if (store_meta(s, h, &mfd, err) < 0)
+		goto out;
+	debug_step(DBG, "META mounted", &t0);
 	lowerfs_feed_store(s, dir);
 	/* the container needs its image until its upper is deleted */
 	if (store_upper_add(dir, s->upper, err) < 0)
 		goto out;
 	if (fresh_upper && meta_apply_root(image_tree(h), s->upper, err) < 0)
 		goto out;
+	debug_step(DBG, "store fed, upper recorded", &t0);
 	ret = mount_overlay(s, mfd, xino, err);
+	debug_step(DBG, "overlay mounted", &t0);
 	/* over a complete store it is what detach makes: nothing to migrate */
 	if (ret == 0 && !s->lower)
 		s->phase = PHASE_DETACHED;

@@ -76,7 +76,7 @@ static void value(FILE *f, double v)
 {
 	if (isnan(v))
 		fputs(" NaN\n", f);
-	else if (v == (double)(long long)v && fabs(v) < 1e15)
+	else if (fabs(v) < 1e15 && v == (double)(long long)v)	/* cast defined */
 		fprintf(f, " %lld\n", (long long)v);
 	else
 		fprintf(f, " %.10g\n", v);

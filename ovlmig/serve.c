@@ -28,6 +28,8 @@
 #include "status_keys.h"
 
 #define MAX_JOBS 256
+/* how long one client may take to send its request and read the reply */
+#define SERVE_CLIENT_S 2
 
 /* the protocol (serve.h): ops and keys */
 #define OP_REGISTER	"register"
@@ -185,15 +187,24 @@ static unsigned jobs_running(void)
 	return n;
 }
 
-/* The first line of a request on FD into BUF (CAP bytes, NUL-terminated). */
-static size_t read_request(int fd, char *buf, size_t cap)
+/*
+ * The first line of a request on FD into BUF (CAP bytes, NUL-terminated),
+ * until DEADLINE (SERVE_CLIENT_S for the whole request): clients are
+ * served one at a time, and one that trickles its bytes (over
+ * --metrics-listen, anyone who reaches the port) must not hold the jobs up.
+ */
+static size_t read_request(int fd, char *buf, size_t cap, uint64_t deadline)
 {
-	struct timeval tv = { .tv_sec = 2 };
+	struct timeval tv = { .tv_sec = SERVE_CLIENT_S };
 	size_t used = 0;
 	ssize_t n;
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	while (used < cap - 1) {
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
+		buf[0] = '\0';
+		return 0;
+	}
+	while (used < cap - 1 && now_ns() < deadline) {
 		n = read(fd, buf + used, cap - 1 - used);
 		if (n <= 0)
 			break;
@@ -205,15 +216,21 @@ static size_t read_request(int fd, char *buf, size_t cap)
 	return used;
 }
 
+static uint64_t client_deadline(void)
+{
+	return now_ns() + SERVE_CLIENT_S * 1000000000ull;
+}
+
 static void serve_client(int fd)
 {
+	uint64_t deadline = client_deadline();
 	char buf[8192];
-	size_t used = read_request(fd, buf, sizeof(buf));
+	size_t used = read_request(fd, buf, sizeof(buf), deadline);
 	json_t *req, *reply;
 	char *text;
 
 	if (serve_http_is_request(buf)) {
-		serve_http_answer(fd, buf, used, sizeof(buf), jobs_running());
+		serve_http_answer(fd, buf, used, sizeof(buf), jobs_running(), deadline);
 		return;
 	}
 	req = json_loads(buf, JSON_DISABLE_EOF_CHECK, NULL);
@@ -230,10 +247,11 @@ static void serve_client(int fd)
 /* --metrics-listen: metrics only, whatever is asked */
 static void serve_metrics_client(int fd)
 {
+	uint64_t deadline = client_deadline();
 	char buf[8192];
-	size_t used = read_request(fd, buf, sizeof(buf));
+	size_t used = read_request(fd, buf, sizeof(buf), deadline);
 
-	serve_http_answer(fd, buf, used, sizeof(buf), jobs_running());
+	serve_http_answer(fd, buf, used, sizeof(buf), jobs_running(), deadline);
 }
 
 static int listen_on(const char *path, struct error **err)

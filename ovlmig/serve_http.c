@@ -40,7 +40,7 @@ static void plain(int fd, const char *status, const char *text)
 }
 
 void serve_http_answer(int fd, char *buf, size_t used, size_t cap,
-		       unsigned jobs_running)
+		       unsigned jobs_running, uint64_t deadline)
 {
 	struct error *err = NULL;
 	size_t path_len = strlen(METRICS_PATH), len;
@@ -49,8 +49,9 @@ void serve_http_answer(int fd, char *buf, size_t used, size_t cap,
 	bool head;
 	ssize_t n;
 
-	/* the socket has serve_client's receive timeout */
-	while (!strstr(buf, "\r\n\r\n") && !strstr(buf, "\n\n") && used < cap - 1) {
+	/* the socket has serve_client's timeouts */
+	while (!strstr(buf, "\r\n\r\n") && !strstr(buf, "\n\n") && used < cap - 1 &&
+	       now_ns() < deadline) {
 		n = read(fd, buf + used, cap - 1 - used);
 		if (n <= 0)
 			break;

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../common/error.h"
 
@@ -19,10 +20,10 @@ bool serve_http_is_request(const char *buf);
 /*
  * Answer the HTTP request on FD whose first USED bytes are in BUF (CAP
  * bytes, NUL-terminated): the rest of its header is read first, so that
- * closing never drops a request not read whole.
+ * closing never drops a request not read whole, until DEADLINE (now_ns()).
  */
 void serve_http_answer(int fd, char *buf, size_t used, size_t cap,
-		       unsigned jobs_running);
+		       unsigned jobs_running, uint64_t deadline);
 /*
  * A listening TCP socket on ADDR:PORT ("127.0.0.1:9101", "[::1]:9101",
  * ":9101" for every address); -1 with *err set.

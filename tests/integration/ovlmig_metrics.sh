@@ -145,6 +145,28 @@ PY
 [[ $reply == "HTTP/1.1 405"* ]] && ok "the jobs' protocol is refused over TCP: $reply" ||
 	fail "a JSON request over TCP" "$reply"
 
+# a client that trickles its request over TCP holds serve up for 2 s at most
+# (a scrape takes some 0.3 s under load)
+python3 - "$port" <<'PY' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+try:
+    for c in b"GET /metrics HTTP/1.0\r\n":
+        s.send(bytes([c]))
+        time.sleep(0.5)
+except OSError:
+    pass
+PY
+trickler=$!
+on_exit "kill -KILL $trickler"
+sleep 0.5
+t0=$(date +%s%N)
+curl -sSf -o /dev/null --unix-socket "$sock" http://serve/metrics || fail "scrape during the trickle"
+ms=$((($(date +%s%N) - t0) / 1000000))
+((ms < 3500)) && ok "a trickling TCP client held the socket's scrape up $ms ms only" ||
+	fail "a trickling TCP client held serve up for $ms ms"
+kill -KILL "$trickler" 2>/dev/null; wait "$trickler" 2>/dev/null
+
 # lowerfs of a killed: its keeper starts another, which serves the reads
 old=$("$OVLMIG" status --json "$a" | jq -r .lowerfs_pid)
 [[ $old -gt 0 ]] && kill -9 "$old" || fail "kill a's lowerfs"

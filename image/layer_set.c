@@ -313,13 +313,14 @@ static void *build_worker(void *arg)
 
 static void run_builds(struct builds *b)
 {
-	pthread_t t[INDEX_STREAMS];
+	pthread_t t[INDEX_STREAMS - 1];
 	unsigned n = 0;
 
-	while (n < INDEX_STREAMS && n + 1 < b->ntodo &&
+	/* this thread is one of them */
+	while (n + 1 < INDEX_STREAMS && n + 1 < b->ntodo &&
 	       pthread_create(&t[n], NULL, build_worker, b) == 0)
 		n++;
-	build_worker(b);	/* this thread is one of them */
+	build_worker(b);
 	while (n)
 		pthread_join(t[--n], NULL);
 }

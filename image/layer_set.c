@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "../common/fsutil.h"
 #include "../common/util.h"
+#include "blob_spool.h"
 #include "digest.h"
 #include "log.h"
 #include "registry.h"
@@ -19,6 +21,8 @@
 #define SIDECAR_MAX (512ull << 20)
 /* xattr names and values of all layers together (each layer: LAYER_XATTR_LAYER_MAX) */
 #define IMAGE_XATTR_MAX (128ull << 20)
+/* layers streamed at once to build their indexes: one stream each */
+#define INDEX_STREAMS 4
 
 /* ---- where an index comes from ---- */
 
@@ -126,12 +130,27 @@ struct stream_pipe {
 	const char *url;
 	int rfd, wfd;
 	struct error *err;
+	struct blob_spool **spool;	/* the bytes kept for the chunk cache */
 };
+
+/* Keeping the bytes is only a saving: a failure drops the copy, not the build. */
+static void keep(struct stream_pipe *sp, const void *buf, size_t len)
+{
+	struct error *e = NULL;
+
+	if (!*sp->spool || blob_spool_write(*sp->spool, buf, len, &e) == 0)
+		return;
+	image_log("%s: %s: its streamed bytes are not kept", sp->url, e->msg);
+	error_free(&e);
+	blob_spool_free(*sp->spool);
+	*sp->spool = NULL;
+}
 
 static int pipe_sink(void *ctx, const void *buf, size_t len, struct error **err)
 {
 	struct stream_pipe *sp = ctx;
 
+	keep(sp, buf, len);
 	if (write_all(sp->wfd, buf, len) < 0)
 		return error_set(err, errno, "pass on %s", sp->url);
 	return 0;
@@ -162,11 +181,19 @@ static ssize_t fd_next(void *ctx, void *buf, size_t len, struct error **err)
 	return n;
 }
 
+/*
+ * Stream the layer at URL once and index it. The compressed bytes of a
+ * remote layer also go to *SPOOL (when CACHE_DIR is set), to become its
+ * cached blob once the caller has checked them against the layer digest.
+ */
 static int build_index(struct layer_set *ls, const char *url,
-		       struct layer_index *idx, struct error **err)
+		       const char *cache_dir, struct layer_index *idx,
+		       struct blob_spool **spool, struct error **err)
 {
 	const char *path = fetch_local_path(url);
-	struct stream_pipe sp = { .fetcher = ls->fetcher, .url = url, .wfd = -1 };
+	struct stream_pipe sp = { .fetcher = ls->fetcher, .url = url, .wfd = -1,
+				  .spool = spool };
+	struct error *e = NULL;
 	int fds[2], fd, ret;
 	pthread_t t;
 
@@ -180,6 +207,10 @@ static int build_index(struct layer_set *ls, const char *url,
 					idx, err);
 		close(fd);
 		return ret < 0 ? error_wrap(err, "index %s", path) : 0;
+	}
+	if (cache_dir && blob_spool_new(cache_dir, spool, &e) < 0) {
+		image_log("%s: %s: its streamed bytes are not kept", url, e->msg);
+		error_free(&e);
 	}
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return error_set(err, errno, "pipe");
@@ -213,6 +244,7 @@ static int build_index(struct layer_set *ls, const char *url,
 
 /* ---- the layers ---- */
 
+/* An index already made for layer I: 1 found, 0 none (to build), -1 error. */
 static int find_index(struct layer_set *ls, uint32_t i,
 		      struct layer_index *given, size_t ngiven,
 		      const struct source_opts *opts, struct error **err)
@@ -231,7 +263,7 @@ static int find_index(struct layer_set *ls, uint32_t i,
 			l->idx = given[g];
 			memset(&given[g], 0, sizeof(given[g]));
 			l->index_from = "--index";
-			return 0;
+			return 1;
 		}
 	}
 	if (!l->digest) {
@@ -240,28 +272,82 @@ static int find_index(struct layer_set *ls, uint32_t i,
 			return -1;
 		if (r) {
 			l->index_from = "sidecar";
-			return 0;
+			return 1;
 		}
 		if (url_key(l->url, key) < 0)
 			return error_set(err, EIO, "sha256");
-		if (load_cached(opts->cache_dir, key, &l->idx)) {
-			l->index_from = "index cache";
-			return 0;
-		}
-	} else if (load_cached(opts->cache_dir, hex, &l->idx)) {
-		l->index_from = "index cache";
-		return 0;
+		hex = key;
 	}
-	if (build_index(ls, l->url, &l->idx, err) < 0)
-		return -1;
-	l->index_from = "built";
-	if (save_index(&l->idx, opts->cache_dir, l->idx.digest + 7, err) < 0 ||
-	    (!l->digest && save_index(&l->idx, opts->cache_dir, key, err) < 0)) {
-		/* only a cost next time: go on */
-		image_log("keep index of %s: %s", l->url, (*err)->msg);
-		error_free(err);
+	if (load_cached(opts->cache_dir, hex, &l->idx)) {
+		l->index_from = "index cache";
+		return 1;
 	}
 	return 0;
+}
+
+/* The layers without an index, streamed INDEX_STREAMS at a time. */
+struct builds {
+	struct layer_set *ls;
+	const char *cache_dir;
+	uint32_t *todo, ntodo;
+	atomic_uint next;
+	struct blob_spool **spools;	/* by layer */
+	struct error **errs;		/* by layer */
+};
+
+static void *build_worker(void *arg)
+{
+	struct builds *b = arg;
+	unsigned k;
+
+	while ((k = atomic_fetch_add(&b->next, 1)) < b->ntodo) {
+		uint32_t i = b->todo[k];
+		struct layer *l = &b->ls->layers[i];
+
+		if (build_index(b->ls, l->url, b->cache_dir, &l->idx,
+				&b->spools[i], &b->errs[i]) == 0)
+			l->index_from = "built";
+	}
+	return NULL;
+}
+
+static void run_builds(struct builds *b)
+{
+	pthread_t t[INDEX_STREAMS - 1];
+	unsigned n = 0;
+
+	/* this thread is one of them */
+	while (n + 1 < INDEX_STREAMS && n + 1 < b->ntodo &&
+	       pthread_create(&t[n], NULL, build_worker, b) == 0)
+		n++;
+	build_worker(b);
+	while (n)
+		pthread_join(t[--n], NULL);
+}
+
+/*
+ * A built index, now checked against the layer: keep it in the index
+ * cache, and its streamed bytes as the layer's cached blob. Both only
+ * save a later fetch: failing is logged, not fatal.
+ */
+static void keep_built(struct layer *l, const char *cache_dir,
+		       struct blob_spool *spool)
+{
+	struct error *e = NULL;
+	char key[4 + 65];
+
+	if (save_index(&l->idx, cache_dir, l->idx.digest + 7, &e) < 0 ||
+	    (!l->digest && (url_key(l->url, key) < 0 ?
+			    error_set(&e, EIO, "sha256") :
+			    save_index(&l->idx, cache_dir, key, &e)) < 0)) {
+		image_log("keep index of %s: %s", l->url, e->msg);
+		error_free(&e);
+	}
+	if (spool && blob_spool_commit(spool, l->idx.digest, l->idx.compressed_size,
+				       l->idx.chunk_size, &e) < 0) {
+		image_log("keep the streamed bytes of %s: %s", l->url, e->msg);
+		error_free(&e);
+	}
 }
 
 /* The index must describe this very layer. */
@@ -378,6 +464,7 @@ int layer_set_open(enum layer_set_kind kind, const char *arg,
 		.insecure = opts->insecure, .grace_ms = opts->fetch_grace_ms,
 	};
 	struct layer_index *given = NULL;
+	struct builds b = { 0 };
 	uint64_t xattr_bytes = 0;
 	uint32_t i;
 	int ret = -1;
@@ -387,12 +474,42 @@ int layer_set_open(enum layer_set_kind kind, const char *arg,
 	    resolve(kind, arg, opts, ls, err) < 0 ||
 	    load_given(opts, &given, err) < 0)
 		goto out;
+	b.ls = ls;
+	b.cache_dir = opts->cache_dir;
+	b.todo = calloc(ls->count, sizeof(*b.todo));
+	b.spools = calloc(ls->count, sizeof(*b.spools));
+	b.errs = calloc(ls->count, sizeof(*b.errs));
+	if (!b.todo || !b.spools || !b.errs) {
+		error_set(err, ENOMEM, "layers");
+		goto out;
+	}
+	for (i = 0; i < ls->count; i++) {
+		int r = find_index(ls, i, given, opts->nindex_files, opts, err);
+
+		if (r < 0)
+			goto out;
+		if (!r)
+			b.todo[b.ntodo++] = i;
+	}
+	if (b.ntodo) {
+		image_log("no index for %u of %u layers: reading each once to build it (%u at a time)",
+			  b.ntodo, ls->count, b.ntodo < INDEX_STREAMS ? b.ntodo : INDEX_STREAMS);
+		run_builds(&b);
+	}
 	for (i = 0; i < ls->count; i++) {
 		struct layer *l = &ls->layers[i];
 
-		if (find_index(ls, i, given, opts->nindex_files, opts, err) < 0 ||
-		    check_index(ls, l, err) < 0 ||
-		    check_xattr_total(l, &xattr_bytes, err) < 0 ||
+		if (b.errs[i]) {
+			*err = b.errs[i];
+			b.errs[i] = NULL;
+			goto out;
+		}
+		if (check_index(ls, l, err) < 0)
+			goto out;
+		/* checked: a built index and its bytes are this layer's */
+		if (l->index_from && !strcmp(l->index_from, "built"))
+			keep_built(l, opts->cache_dir, b.spools[i]);
+		if (check_xattr_total(l, &xattr_bytes, err) < 0 ||
 		    blob_open(ls->fetcher, l->url, l->idx.digest,
 			      l->idx.compressed_size, l->idx.chunk_size,
 			      (const uint8_t (*)[32])l->idx.chunk_sha256,
@@ -409,6 +526,13 @@ out:
 	for (i = 0; given && i < opts->nindex_files; i++)
 		layer_index_free(&given[i]);
 	free(given);
+	for (i = 0; b.spools && i < ls->count; i++)
+		blob_spool_free(b.spools[i]);
+	for (i = 0; b.errs && i < ls->count; i++)
+		error_free(&b.errs[i]);
+	free(b.spools);
+	free(b.errs);
+	free(b.todo);
 	if (ret < 0)
 		layer_set_close(ls);
 	return ret;

@@ -7,8 +7,10 @@
  * layer's digest, else by position), the sidecar LAYER.index next to a
  * tar layer (file or URL), the index cache CACHE/indexes/ (by digest, or
  * by URL for a tar layer whose digest is not known in advance); else the
- * layer is streamed once to build it (logged), and the result is kept in
- * the index cache.
+ * layer is streamed once to build it (logged; up to 4 layers at once),
+ * and once it is checked against the layer the index is kept in the index
+ * cache and a remote layer's streamed bytes in the chunk cache
+ * (blob_spool.h), so they are never fetched twice.
  */
 #ifndef IMAGE_LAYER_SET_H
 #define IMAGE_LAYER_SET_H

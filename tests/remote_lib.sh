@@ -55,7 +55,23 @@ wait_http() {
 # unbuffered, one line per response: "URI STATUS BODY_BYTES RANGE".
 # Sets NGINX_PORT, NGINX_PID, NGINX_LOG.
 nginx_start() {
-	local docroot=$1 rate=${2:-} dir try
+	local docroot=$1 rate=${2:-}
+	_nginx_run "root $docroot;" "$rate"
+}
+
+# registry_proxy_start [RATE]: nginx in front of the registry started by
+# registry_start, on http://127.0.0.1:$NGINX_PORT, logging like
+# nginx_start (nginx_bytes counts what crossed the link to the client:
+# /v2/NAME/blobs/sha256:HEX for layers and configs, /v2/NAME/manifests/...).
+# RATE as for nginx_start.
+registry_proxy_start() {
+	_nginx_run "location / { proxy_pass http://127.0.0.1:$REGISTRY_PORT; }" "${1:-}"
+}
+
+# _nginx_run SERVER-DIRECTIVES RATE: the server of nginx_start and
+# registry_proxy_start.
+_nginx_run() {
+	local body=$1 rate=$2 dir try
 	dir=$(mktemp -d "$T/nginx.XXXXXX")
 	mkdir -p "$dir/tmp"
 	NGINX_LOG=$dir/access.log
@@ -85,7 +101,7 @@ http {
 	keepalive_requests 10000;
 	server {
 		listen 127.0.0.1:$NGINX_PORT;
-		root $docroot;
+		$body
 		$( [[ -n $rate ]] && echo "limit_rate $rate;" )
 	}
 }

@@ -23,10 +23,18 @@ f=usr/lib/a.so
 want=$(sha256sum <"$L/image.tree/$f" | cut -d' ' -f1)
 expected_tree "$L/image.tree" "$T/expected"
 
+# indexes given: a cold mount would keep the layers it streams, and then
+# no read would need the registry
+idx=()
+for n in 1 2 3; do
+	cp "$L/l$n.tar.gz" "$T/l$n.tar.gz" && index_layer "$T/l$n.tar.gz" 2>/dev/null ||
+		{ fail "index l$n.tar.gz"; exit 1; }
+	idx+=(--index "$T/l$n.tar.gz.index")
+done
 # m: the default grace period (60 s); g: --fetch-grace 3
 for x in m g; do
-	extra=()
-	[[ $x == g ]] && extra=(--fetch-grace 3)
+	extra=("${idx[@]}")
+	[[ $x == g ]] && extra+=(--fetch-grace 3)
 	if ! ovlmig_mount "$T/$x" --source "$src" --insecure "${extra[@]}" \
 		--upper "$T/$x.u" --work "$T/$x.w" --cache "$T/$x.cache" >"$T/out" 2>&1; then
 		fail "ovlmig mount $x" "$(head -3 "$T/out")"; exit 1

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -17,6 +18,7 @@
 #include "../../common/fsutil.h"
 #include "../../common/util.h"
 #include "../../image/blob.h"
+#include "../../image/blob_spool.h"
 #include "../../image/digest.h"
 #include "../../image/fetch.h"
 
@@ -492,6 +494,69 @@ static void test_fetcher_local(void **state)
 	free(url);
 }
 
+/* A stream kept whole and committed: the blob is complete, nothing fetched. */
+static void test_spool_commit(void **state)
+{
+	struct fix *x = *state;
+	struct error *err = NULL;
+	struct blob_spool *sp = NULL;
+	struct blob_stats st;
+	struct blob *b;
+
+	assert_int_equal(blob_spool_new(x->cache, &sp, &err), 0);
+	for (size_t off = 0; off < SIZE; off += 10000)
+		assert_int_equal(blob_spool_write(sp, x->data + off,
+						  SIZE - off < 10000 ? SIZE - off : 10000, &err), 0);
+	assert_int_equal(blob_spool_commit(sp, x->digest, SIZE, CHUNK, &err), 0);
+	blob_spool_free(sp);
+	/* the "remote" is gone: every byte must come from the cache */
+	assert_int_equal(unlink(x->path), 0);
+	b = open_blob(x, x->cache);
+	blob_stats(b, &st);
+	assert_int_equal(st.chunks_cached, NCHUNKS);
+	assert_true(st.verified);
+	check_read(x, b, 0, SIZE);
+	blob_stats(b, &st);
+	assert_int_equal(st.chunks_fetched, 0);
+	blob_close(b);
+}
+
+static int count_names(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+/* Bytes not committed, or of the wrong length, leave no file in blobs/. */
+static void test_spool_not_committed(void **state)
+{
+	struct fix *x = *state;
+	struct error *err = NULL;
+	struct blob_spool *sp = NULL;
+	char *blobs;
+
+	assert_int_equal(blob_spool_new(x->cache, &sp, &err), 0);
+	assert_int_equal(blob_spool_write(sp, x->data, SIZE / 2, &err), 0);
+	blob_spool_free(sp);
+	assert_int_equal(blob_spool_new(x->cache, &sp, &err), 0);
+	assert_int_equal(blob_spool_write(sp, x->data, SIZE - 1, &err), 0);
+	assert_int_equal(blob_spool_commit(sp, x->digest, SIZE, CHUNK, &err), -1);
+	assert_non_null(strstr(err->msg, "bytes"));
+	error_free(&err);
+	blob_spool_free(sp);
+	blobs = path_join(x->cache, "blobs");
+	assert_int_equal(count_names(x->cache), 1);	/* blobs/ */
+	assert_int_equal(count_names(blobs), 0);
+	free(blobs);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -511,6 +576,8 @@ int main(void)
 		T(test_cache_file_modes),
 		T(test_bad_arguments),
 		T(test_fetcher_local),
+		T(test_spool_commit),
+		T(test_spool_not_committed),
 	};
 
 	return cmocka_run_group_tests_name("blob", tests, NULL, NULL);

@@ -162,11 +162,11 @@ static ssize_t fd_next(void *ctx, void *buf, size_t len, struct error **err)
 	return n;
 }
 
-static int build_index(struct layer_set *ls, const char *url,
-		       struct layer_index *idx, struct error **err)
+int layer_index_build_url(struct fetcher *f, const char *url,
+			  struct layer_index *idx, struct error **err)
 {
 	const char *path = fetch_local_path(url);
-	struct stream_pipe sp = { .fetcher = ls->fetcher, .url = url, .wfd = -1 };
+	struct stream_pipe sp = { .fetcher = f, .url = url, .wfd = -1 };
 	int fds[2], fd, ret;
 	pthread_t t;
 
@@ -211,6 +211,39 @@ static int build_index(struct layer_set *ls, const char *url,
 	return ret < 0 ? error_wrap(err, "index %s", url) : 0;
 }
 
+/* ---- indexes pushed to the registry ---- */
+
+/* 1 LAYER's index came from the registry, 0 there is none usable. */
+static int load_pushed(struct layer_set *ls, const struct layer *l,
+		       struct layer_index *idx)
+{
+	struct error *err = NULL;
+
+	if (!ls->repo_url)
+		return 0;
+	if (!ls->pushed_looked) {
+		ls->pushed_looked = true;
+		if (referrers_find(ls->fetcher, ls->repo_url, ls->manifest_digest,
+				   &ls->pushed, &err) < 0) {
+			image_log("indexes in the registry: %s", err->msg);
+			error_free(&err);
+		}
+	}
+	for (size_t i = 0; i < ls->pushed.count; i++) {
+		const struct index_ref *r = &ls->pushed.refs[i];
+
+		if (strcmp(r->layer, l->digest))
+			continue;
+		if (referrers_load(ls->fetcher, ls->repo_url, r, idx, &err) == 0)
+			return 1;
+		/* never used: the next one, else the layer itself */
+		image_log("index of %s in the registry refused: %s", l->digest,
+			  err->msg);
+		error_free(&err);
+	}
+	return 0;
+}
+
 /* ---- the layers ---- */
 
 static int find_index(struct layer_set *ls, uint32_t i,
@@ -252,9 +285,13 @@ static int find_index(struct layer_set *ls, uint32_t i,
 		l->index_from = "index cache";
 		return 0;
 	}
-	if (build_index(ls, l->url, &l->idx, err) < 0)
-		return -1;
-	l->index_from = "built";
+	if (l->digest && load_pushed(ls, l, &l->idx)) {
+		l->index_from = "registry";
+	} else {
+		if (layer_index_build_url(ls->fetcher, l->url, &l->idx, err) < 0)
+			return -1;
+		l->index_from = "built";
+	}
 	if (save_index(&l->idx, opts->cache_dir, l->idx.digest + 7, err) < 0 ||
 	    (!l->digest && save_index(&l->idx, opts->cache_dir, key, err) < 0)) {
 		/* only a cost next time: go on */
@@ -348,6 +385,8 @@ static int resolve(enum layer_set_kind kind, const char *arg,
 			return error_set(err, ENOMEM, "image %s", arg);
 		}
 	memcpy(ls->manifest_digest, il.manifest_digest, sizeof(il.manifest_digest));
+	ls->repo_url = il.repo_url;
+	il.repo_url = NULL;
 	image_layers_free(&il);
 	if (!ls->count)
 		return error_set(err, EINVAL, "image %s has no layers", arg);
@@ -425,6 +464,8 @@ void layer_set_close(struct layer_set *ls)
 		free(ls->layers[i].digest);
 	}
 	free(ls->layers);
+	free(ls->repo_url);
+	index_refs_free(&ls->pushed);
 	fetcher_free(ls->fetcher);
 	memset(ls, 0, sizeof(*ls));
 }

@@ -7,8 +7,10 @@
  * layer's digest, else by position), the sidecar LAYER.index next to a
  * tar layer (file or URL), the index cache CACHE/indexes/ (by digest, or
  * by URL for a tar layer whose digest is not known in advance); else the
- * layer is streamed once to build it (logged), and the result is kept in
- * the index cache.
+ * indexes pushed to the image's registry (`ovlmig index --push`,
+ * image/referrers.h; a blob that fails its checks is logged and passed
+ * over); else the layer is streamed once to build it (logged), and the
+ * result is kept in the index cache.
  */
 #ifndef IMAGE_LAYER_SET_H
 #define IMAGE_LAYER_SET_H
@@ -21,6 +23,7 @@
 #include "digest.h"
 #include "fetch.h"
 #include "layer_index.h"
+#include "referrers.h"
 #include "source.h"
 
 struct layer {
@@ -38,6 +41,9 @@ struct layer_set {
 	uint32_t count;
 	/* oci, docker: the image manifest's digest; tar: "" */
 	char manifest_digest[DIGEST_STRLEN + 1];
+	char *repo_url;			/* docker: "BASE/v2/NAME"; else NULL */
+	struct index_refs pushed;	/* docker: indexes in the registry */
+	bool pushed_looked;		/* asked the registry for them */
 };
 
 enum layer_set_kind { LAYER_SET_TAR, LAYER_SET_OCI, LAYER_SET_DOCKER };
@@ -46,6 +52,10 @@ int layer_set_open(enum layer_set_kind kind, const char *arg,
 		   const struct source_opts *opts, struct layer_set *out,
 		   struct error **err);
 void layer_set_close(struct layer_set *ls);
+
+/* Stream the layer at URL (path or http(s)) once and index it. */
+int layer_index_build_url(struct fetcher *f, const char *url,
+			  struct layer_index *idx, struct error **err);
 
 /* Read LEN bytes at OFF of layer L's uncompressed stream into SINK. */
 int layer_set_read(struct layer_set *ls, uint32_t l, uint64_t off,

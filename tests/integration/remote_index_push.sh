@@ -121,6 +121,27 @@ curl -sf -H "$accept" "$tag_url" >"$T/tag2"
 	ok "second push: the referrers tag keeps the other referrer and lists ours once" ||
 	fail "second push: referrers tag" "$(jq -c . "$T/tag2")"
 
+# an artifact whose index blobs name the wrong layers (each annotation
+# moved to the next blob), newest in the tag: each is refused for the
+# layer it claims, and the right one behind it is used
+swapped=$(jq -c '.layers as $l | .layers = [range($l | length) as $i |
+	$l[$i] | .annotations["org.ovlmig.layer.digest"] = $l[($i + 1) % ($l | length)].annotations["org.ovlmig.layer.digest"]]' "$T/artifact")
+swapped_digest=sha256:$(printf '%s' "$swapped" | sha256sum | cut -d' ' -f1)
+curl -sf -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary "$swapped" \
+	"http://$REG/v2/test/img/manifests/$swapped_digest" >/dev/null || fail "put the swapped artifact"
+jq -c --arg d "$swapped_digest" --argjson s "${#swapped}" \
+	'.manifests += [{mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $d, size: $s, artifactType: "application/vnd.ovlmig.index.v1"}]' \
+	"$T/tag2" >"$T/tag-swapped"
+curl -sf -X PUT -H 'Content-Type: application/vnd.oci.image.index.v1+json' --data-binary "@$T/tag-swapped" \
+	"$tag_url" >/dev/null || fail "put the referrers tag with the swapped artifact"
+mount_read swapped || exit 1
+n=$(grep -c "in the registry refused: .*it indexes layer" "$T/swapped.log")
+((n == 4)) && ok "index blobs bound to another layer refused: $(grep -m1 -o 'refused: .*' "$T/swapped.log" | cut -c1-150)" ||
+	fail "index blobs bound to another layer: $n refused" "$(grep -e refused -e 'index:' "$T/swapped.log" | head -6)"
+n=$(grep -c "index: registry" "$T/swapped.log")
+((n == 4)) && ok "the right indexes behind them used for all 4 layers" ||
+	fail "after the swapped artifact: $n layers from the registry" "$(grep 'index:' "$T/swapped.log")"
+
 # tamper with the index blob of the half layer in the registry's storage
 half_index=$(jq -r --arg l "${layer_digests[3]}" '.layers[] | select(.annotations["org.ovlmig.layer.digest"] == $l) | .digest' "$T/artifact")
 data=$REGISTRY_DIR/data/docker/registry/v2/blobs/sha256/${half_index:7:2}/${half_index#sha256:}/data

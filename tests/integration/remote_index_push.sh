@@ -99,6 +99,21 @@ n=$(grep -c "index: registry" "$T/pushed.log")
 ((b * 3 < layer_total)) && ok "with pushed indexes: $b layer bytes for mount and the first read ($layer_total in the image)" ||
 	fail "with pushed indexes: $b layer bytes, the image has $layer_total"
 
+# add_referrer NAME MANIFEST ARTIFACT-TYPE TAG-FILE: put MANIFEST (JSON,
+# compact) by its digest, and the referrers tag as TAG-FILE with it
+# appended, the way another tool would; sets REFERRER to its digest
+add_referrer() {
+	local name=$1 man=$2 type=$3 old=$4
+	REFERRER=sha256:$(printf '%s' "$man" | sha256sum | cut -d' ' -f1)
+	curl -sf -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary "$man" \
+		"http://$REG/v2/test/img/manifests/$REFERRER" >/dev/null || fail "put the $name referrer"
+	jq -c --arg d "$REFERRER" --argjson s "${#man}" --arg t "$type" \
+		'.manifests += [{mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $d, size: $s, artifactType: $t}]' \
+		"$old" >"$T/tag-$name"
+	curl -sf -X PUT -H 'Content-Type: application/vnd.oci.image.index.v1+json' --data-binary "@$T/tag-$name" \
+		"$tag_url" >/dev/null || fail "put the referrers tag with the $name referrer"
+}
+
 # someone else's referrer in the tag, then a second push: both kept
 printf '{}' >"$T/empty"
 other=$(jq -cn --arg s "$subject" --argjson ss "$(jq -r '.manifests[0].size' "$T/oci/index.json")" --arg e "sha256:$(sha256sum "$T/empty" | cut -d' ' -f1)" '{
@@ -106,14 +121,8 @@ other=$(jq -cn --arg s "$subject" --argjson ss "$(jq -r '.manifests[0].size' "$T
 	config: {mediaType: "application/vnd.example.sbom", digest: $e, size: 2},
 	layers: [{mediaType: "application/vnd.example.sbom", digest: $e, size: 2}],
 	subject: {mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $s, size: $ss}}')
-other_digest=sha256:$(printf '%s' "$other" | sha256sum | cut -d' ' -f1)
-curl -sf -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary "$other" \
-	"http://$REG/v2/test/img/manifests/$other_digest" >/dev/null || fail "put the other referrer"
-jq -c --arg d "$other_digest" --argjson s "${#other}" \
-	'.manifests += [{mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $d, size: $s, artifactType: "application/vnd.example.sbom"}]' \
-	"$T/tag1" >"$T/tag-other"
-curl -sf -X PUT -H 'Content-Type: application/vnd.oci.image.index.v1+json' --data-binary "@$T/tag-other" \
-	"$tag_url" >/dev/null || fail "put the referrers tag with the other referrer"
+add_referrer other "$other" application/vnd.example.sbom "$T/tag1"
+other_digest=$REFERRER
 "$OVLMIG" index --push "docker://$REG/test/img:v1" --insecure >"$T/push2" 2>&1 ||
 	fail "second push" "$(head -3 "$T/push2")"
 curl -sf -H "$accept" "$tag_url" >"$T/tag2"
@@ -126,14 +135,7 @@ curl -sf -H "$accept" "$tag_url" >"$T/tag2"
 # layer it claims, and the right one behind it is used
 swapped=$(jq -c '.layers as $l | .layers = [range($l | length) as $i |
 	$l[$i] | .annotations["org.ovlmig.layer.digest"] = $l[($i + 1) % ($l | length)].annotations["org.ovlmig.layer.digest"]]' "$T/artifact")
-swapped_digest=sha256:$(printf '%s' "$swapped" | sha256sum | cut -d' ' -f1)
-curl -sf -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary "$swapped" \
-	"http://$REG/v2/test/img/manifests/$swapped_digest" >/dev/null || fail "put the swapped artifact"
-jq -c --arg d "$swapped_digest" --argjson s "${#swapped}" \
-	'.manifests += [{mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $d, size: $s, artifactType: "application/vnd.ovlmig.index.v1"}]' \
-	"$T/tag2" >"$T/tag-swapped"
-curl -sf -X PUT -H 'Content-Type: application/vnd.oci.image.index.v1+json' --data-binary "@$T/tag-swapped" \
-	"$tag_url" >/dev/null || fail "put the referrers tag with the swapped artifact"
+add_referrer swapped "$swapped" application/vnd.ovlmig.index.v1 "$T/tag2"
 mount_read swapped || exit 1
 n=$(grep -c "in the registry refused: .*it indexes layer" "$T/swapped.log")
 ((n == 4)) && ok "index blobs bound to another layer refused: $(grep -m1 -o 'refused: .*' "$T/swapped.log" | cut -c1-150)" ||

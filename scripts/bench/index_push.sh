@@ -92,9 +92,23 @@ lazy() {
 	printf -v "${name}_other" %s $(($(blob_bytes other) - o0))
 	printf -v "${name}_read" %s "$("$LOWERFS" ctl --run-dir "$rundir" stats |
 		jq -r '(.bytes_fetched // 0) + (.bytes_read // 0)')"
-	printf -v "${name}_from" %s "$(grep -o 'index: [a-z ]*' "$rundir/lowerfs.log" | sort | uniq -c | xargs)"
+	printf -v "${name}_from" %s "$(cat "$T/out" "$rundir/lowerfs.log" | grep -o 'index: [a-z ]*' | sort | uniq -c | xargs)"
 	"$OVLMIG" umount "$T/m-$name" >/dev/null 2>&1 || note "umount $repo failed"
 }
+
+# (a): lowerfs alone
+l0=$(blob_bytes layers) o0=$(blob_bytes other)
+t0=$(now)
+start_lowerfs a "docker://$REG/bench/idx:v1" "$T/mnt" --insecure --cache "$T/cache-a" >"$T/out" 2>&1 ||
+	die "lowerfs: $(head -3 "$T/out")"
+t1=$(now)
+chroot "$T/mnt" "${cmd[@]}" || die "the command failed in the lowerfs mount"
+a_total=$(secs "$t0" "$(now)") a_mount=$(secs "$t0" "$t1")
+a_layers=$(($(blob_bytes layers) - l0)) a_other=$(($(blob_bytes other) - o0))
+a_read=$(ctl a stats | jq -r '(.bytes_fetched // 0) + (.bytes_read // 0)')
+a_from=$(cat "$T/out" "$T/run-a/lowerfs.log" 2>/dev/null | grep -o 'index: [a-z ]*' | sort | uniq -c | xargs)
+stop_lowerfs a "$T/mnt"
+
 lazy p bench/idx
 lazy n bench/noidx
 
@@ -113,6 +127,8 @@ echo
 echo "image: 3 gzip layers, $(mib "$image_bytes") MiB, $SMALL_FILES small files, in docker-registry" \
 	"$(docker-registry --version 2>/dev/null | awk '{ print $NF }'); link: $RATE_MB MB/s (proxy); command: $CMD"
 printf '%-48s %9s %12s %12s\n' "" "seconds" "layer MiB" "index MiB"
+printf '%-48s %9s %12s %12s\n' "(a) pushed indexes: lowerfs start to command" "$a_total" "$(mib "$a_layers")" "$(mib "$a_other")"
+printf '%-48s %9s\n' "    of which the mount" "$a_mount"
 printf '%-48s %9s %12s %12s\n' "(p) pushed indexes: mount to command exited" "$p_total" "$(mib "$p_layers")" "$(mib "$p_other")"
 printf '%-48s %9s\n' "    of which ovlmig mount" "$p_mount"
 printf '%-48s %9s %12s %12s\n' "(n) no index: mount to command exited" "$n_total" "$(mib "$n_layers")" "$(mib "$n_other")"
@@ -120,7 +136,7 @@ printf '%-48s %9s\n' "    of which ovlmig mount" "$n_mount"
 printf '%-48s %9s %12s\n' "(b) full pull: curl | tar -xz, then command" "$b_total" "$(mib "$b_layers")"
 printf '%-48s %9s\n' "    of which download and extract" "$b_pull"
 echo
-echo "indexes from: (p) $p_from; (n) $n_from"
-echo "start-up: full pull / pushed indexes = $(ratio "$b_total" "$p_total")x; full pull / no index = $(ratio "$b_total" "$n_total")x"
-echo "link bytes / bytes the command read: (p) $(mib $((p_layers + p_other))) / $(mib "$p_read") MiB" \
+echo "indexes from: (a) $a_from; (p) $p_from; (n) $n_from"
+echo "start-up: full pull / (a) = $(ratio "$b_total" "$a_total")x; full pull / (p) = $(ratio "$b_total" "$p_total")x; full pull / (n) = $(ratio "$b_total" "$n_total")x"
+echo "link bytes / bytes the command read: (a) $(mib $((a_layers + a_other))) / $(mib "$a_read") MiB = $(ratio $((a_layers + a_other)) "$a_read")x; (p) $(mib $((p_layers + p_other))) / $(mib "$p_read") MiB" \
 	"= $(ratio $((p_layers + p_other)) "$p_read")x; (n) $(mib $((n_layers + n_other))) / $(mib "$n_read") MiB"

@@ -46,6 +46,8 @@ mount_read() {
 	fi
 	cmp -s "$m/h00" "$h00" || fail "$name: h00 differs from the layer's"
 	{ cat "$T/$name.out"; lowerfs_logs "$name"; } >"$T/$name.log"
+	# looking for indexes that are not there is no fetch error
+	"$OVLMIG" status --json "$m" | jq -r '.source_state.fetch_errors_permanent' >"$T/$name.errors"
 	"$OVLMIG" umount "$m" >/dev/null 2>&1 || fail "$name: umount"
 	BYTES=$(($(layer_bytes) - before))
 	# whole-layer GETs (200, not 206) since the mount began
@@ -67,6 +69,8 @@ mount_read none || exit 1; b=$BYTES
 grep -q "index: built" "$T/none.log" && ! grep -q "index: registry" "$T/none.log" &&
 	ok "no pushed index: layers indexed by streaming them" ||
 	fail "no pushed index" "$(grep 'index:' "$T/none.log" | head -4)"
+[[ $(cat "$T/none.errors") == 0 ]] && ok "no pushed index: status counts no fetch error for the lookup" ||
+	fail "no pushed index: status shows $(cat "$T/none.errors") permanent fetch errors"
 ((WHOLE == 4 && b >= layer_total)) && ok "no pushed index: $b layer bytes for the first read ($layer_total in the image)" ||
 	fail "no pushed index: only $b of $layer_total layer bytes"
 

@@ -295,6 +295,24 @@ int fetcher_get(struct fetcher *f, const char *url, size_t max, char **body,
 	return 0;
 }
 
+int fetcher_get_maybe(struct fetcher *f, const char *url, size_t max,
+		      char **body, size_t *len, struct error **err)
+{
+	struct xfer x = {
+		.url = url, .kind = XFER_WHOLE, .max = max, .missing_ok = true,
+	};
+
+	if (run(f, &x, 1, err) < 0) {
+		xfer_release(&x);
+		return -1;
+	}
+	*body = x.body;
+	*len = x.body_len;
+	x.body = NULL;
+	xfer_release(&x);
+	return 0;
+}
+
 int fetcher_size(struct fetcher *f, const char *url, uint64_t *size,
 		 struct error **err)
 {
@@ -355,6 +373,26 @@ int fetcher_get_ranges(struct fetcher *f, const char *url,
 		xfer_release(&x[i]);
 	}
 	free(x);
+	return ret;
+}
+
+int fetcher_send(struct fetcher *f, const char *method, const char *url,
+		 const char *content_type, const void *body, size_t len,
+		 long *status, char **location, struct error **err)
+{
+	struct xfer x = {
+		.url = url, .kind = XFER_SEND, .method = method, .send = body,
+		.send_len = len, .send_type = content_type,
+	};
+	int ret = run(f, &x, 1, err);
+
+	if (status)
+		*status = x.status;
+	if (location) {
+		*location = x.location;
+		x.location = NULL;
+	}
+	xfer_release(&x);
 	return ret;
 }
 

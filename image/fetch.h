@@ -73,6 +73,13 @@ int fetcher_add_header(struct fetcher *f, const char *prefix,
 int fetcher_get(struct fetcher *f, const char *url, size_t max, char **body,
 		size_t *len, char **content_type, struct error **err);
 
+/*
+ * The same for a document that may not exist: a 404 fails with ENOENT
+ * and is not counted as a fetch error (fetcher_health).
+ */
+int fetcher_get_maybe(struct fetcher *f, const char *url, size_t max,
+		      char **body, size_t *len, struct error **err);
+
 /* Size of the resource (HEAD, or fstat for files). */
 int fetcher_size(struct fetcher *f, const char *url, uint64_t *size,
 		 struct error **err);
@@ -100,6 +107,16 @@ int fetcher_get_ranges(struct fetcher *f, const char *url,
  * read with pread; NULL for http(s):// and file://OTHERHOST/.
  */
 const char *fetch_local_path(const char *url);
+
+/*
+ * METHOD ("POST", "PUT") LEN bytes of BODY, of CONTENT_TYPE, to URL (the
+ * registry's upload API). Any 2xx succeeds; *status gets it and
+ * *location (may be NULL) the Location header, malloc'd, or NULL when
+ * there was none. Retried like any request: only for idempotent ones.
+ */
+int fetcher_send(struct fetcher *f, const char *method, const char *url,
+		 const char *content_type, const void *body, size_t len,
+		 long *status, char **location, struct error **err);
 
 /* Stream the whole resource to CB (index builds); retried from the start only before any byte reached CB. */
 typedef int (*fetch_sink_fn)(void *ctx, const void *buf, size_t len,

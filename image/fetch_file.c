@@ -107,6 +107,9 @@ int file_run(struct fetcher *f, struct xfer *x)
 		return error_set_msg(&x->err, EINVAL, "%s: only file:///PATH is supported", x->url);
 	if (x->kind == XFER_RANGE && !x->len)
 		return 0;
+	if (x->kind == XFER_SEND)
+		return error_set_msg(&x->err, EINVAL, "%s: cannot %s to a local file",
+				     path, x->method);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return error_set(&x->err, errno, "open %s", path);

@@ -59,9 +59,11 @@ void xfer_release(struct xfer *x)
 {
 	free(x->body);
 	free(x->content_type);
+	free(x->location);
 	error_free(&x->err);
 	x->body = NULL;
 	x->content_type = NULL;
+	x->location = NULL;
 }
 
 /* A multi handle with its warm connections, from the pool or new. */
@@ -139,7 +141,7 @@ struct run {
 
 	/* the current response */
 	long status;
-	char *content_range, *content_type, *challenge;
+	char *content_range, *content_type, *challenge, *location;
 	int64_t clen;
 	enum body_mode mode;
 	uint64_t pos;		/* SLICE: body bytes seen */
@@ -166,7 +168,8 @@ static char *describe(const struct xfer *x)
 		n = asprintf(&out, "GET %s (bytes %" PRIu64 "-%" PRIu64 ")", u,
 			     x->off, x->off + x->len - 1);
 	else
-		n = asprintf(&out, "%s %s", x->kind == XFER_HEAD ? "HEAD" : "GET", u);
+		n = asprintf(&out, "%s %s", x->kind == XFER_HEAD ? "HEAD" :
+				  x->kind == XFER_SEND ? x->method : "GET", u);
 	free(u);
 	return n < 0 ? NULL : out;
 }
@@ -232,7 +235,8 @@ static void response_free(struct run *r)
 	free(r->content_range);
 	free(r->content_type);
 	free(r->challenge);
-	r->content_range = r->content_type = r->challenge = NULL;
+	free(r->location);
+	r->content_range = r->content_type = r->challenge = r->location = NULL;
 }
 
 static void response_reset(struct run *r)
@@ -316,6 +320,7 @@ static int headers_done(struct run *r)
 	}
 	switch (x->kind) {
 	case XFER_HEAD:
+	case XFER_SEND:
 		r->mode = BODY_DISCARD;
 		return 0;
 	case XFER_WHOLE:
@@ -399,6 +404,8 @@ static int header_field(struct run *r, const char *line, size_t len)
 		slot = &r->content_range;
 	else if (nlen == 12 && !strncasecmp(line, "Content-Type", 12))
 		slot = &r->content_type;
+	else if (nlen == 8 && !strncasecmp(line, "Location", 8))
+		slot = &r->location;
 	else if (nlen == 16 && !strncasecmp(line, "WWW-Authenticate", 16))
 		return append_challenge(r, v, vlen);
 	else if (nlen == 14 && !strncasecmp(line, "Content-Length", 14)) {
@@ -569,6 +576,11 @@ static int setup_easy(struct run *r)
 		return -1;
 	if (x->kind == XFER_HEAD && curl_easy_setopt(e, CURLOPT_NOBODY, 1L))
 		return -1;
+	if (x->kind == XFER_SEND &&
+	    (curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->send_len) ||
+	     curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->send_len ? x->send : "") ||
+	     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method)))
+		return -1;
 	if (x->kind == XFER_RANGE) {
 		snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, x->off,
 			 x->off + x->len - 1);
@@ -599,6 +611,26 @@ static void attempt_cleanup(struct run *r, CURLM *multi)
 	}
 }
 
+/* A body's type, and no "Expect: 100-continue" round trip before it. */
+static int send_headers(struct run *r)
+{
+	struct curl_slist *l;
+	char *line;
+
+	if (asprintf(&line, "Content-Type: %s", r->x->send_type) < 0)
+		return -1;
+	l = curl_slist_append(r->hdrs, line);
+	free(line);
+	if (!l)
+		return -1;
+	r->hdrs = l;
+	l = curl_slist_append(r->hdrs, "Expect:");
+	if (!l)
+		return -1;
+	r->hdrs = l;
+	return 0;
+}
+
 static int attempt_start(struct run *r, CURLM *multi)
 {
 	struct error *e = NULL;
@@ -607,6 +639,11 @@ static int attempt_start(struct run *r, CURLM *multi)
 					  &r->token, &e) < 0) {
 		run_fail_error(r, e);
 		error_free(&e);
+		return -1;
+	}
+	if (r->x->kind == XFER_SEND && send_headers(r) < 0) {
+		run_fail(r, ENOMEM, "request headers");
+		attempt_cleanup(r, multi);
 		return -1;
 	}
 	r->easy = curl_easy_init();
@@ -801,6 +838,11 @@ static void attempt_ok(struct run *r)
 		break;
 	case XFER_STREAM:
 		break;
+	case XFER_SEND:
+		free(x->location);
+		x->location = r->location;
+		r->location = NULL;
+		break;
 	}
 	free(x->content_type);
 	x->content_type = r->content_type;
@@ -884,6 +926,9 @@ static void attempt_end(struct run *r, CURLcode rc)
 	} else if (status == 401) {
 		reached(r);
 		answer(r);
+	} else if (status == 404 && r->x->missing_ok) {
+		reached(r);
+		run_fail(r, ENOENT, "HTTP 404");
 	} else {
 		detail = registry_error(r->ebody, r->elen);
 		snprintf(why, sizeof(why), "HTTP %ld%s", status, detail ? detail : "");

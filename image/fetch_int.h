@@ -82,6 +82,7 @@ enum xfer_kind {
 	XFER_RANGE,	/* exactly LEN bytes at OFF into BUF */
 	XFER_WHOLE,	/* the whole body, at most MAX bytes, into BODY */
 	XFER_STREAM,	/* the whole body to CB */
+	XFER_SEND,	/* METHOD with a request body; status and Location only */
 };
 
 struct xfer {
@@ -94,12 +95,18 @@ struct xfer {
 	fetch_sink_fn cb;
 	void *cb_ctx;
 	bool no_auth;		/* a token request: never answer a challenge */
+	bool missing_ok;	/* a 404 is an answer, not a fetch error */
+	const char *method;	/* SEND: "POST" or "PUT" */
+	const void *send;	/* SEND: the request body, SEND_LEN bytes */
+	size_t send_len;
+	const char *send_type;	/* SEND: its Content-Type */
 
 	char *body;		/* WHOLE: NUL-terminated, malloc'd */
 	size_t body_len;
 	char *content_type;	/* malloc'd or NULL */
 	int64_t length;		/* Content-Length, -1 if none */
 	int64_t total;		/* RANGE: size from Content-Range, -1 if unknown */
+	char *location;		/* SEND: the Location answered, malloc'd or NULL */
 	long status;		/* the last HTTP status, 0 if none */
 	struct error *err;	/* why it failed */
 };

@@ -186,12 +186,12 @@ static ssize_t fd_next(void *ctx, void *buf, size_t len, struct error **err)
  * remote layer also go to *SPOOL (when CACHE_DIR is set), to become its
  * cached blob once the caller has checked them against the layer digest.
  */
-static int build_index(struct layer_set *ls, const char *url,
+static int build_index(struct fetcher *f, const char *url,
 		       const char *cache_dir, struct layer_index *idx,
 		       struct blob_spool **spool, struct error **err)
 {
 	const char *path = fetch_local_path(url);
-	struct stream_pipe sp = { .fetcher = ls->fetcher, .url = url, .wfd = -1,
+	struct stream_pipe sp = { .fetcher = f, .url = url, .wfd = -1,
 				  .spool = spool };
 	struct error *e = NULL;
 	int fds[2], fd, ret;
@@ -242,6 +242,47 @@ static int build_index(struct layer_set *ls, const char *url,
 	return ret < 0 ? error_wrap(err, "index %s", url) : 0;
 }
 
+int layer_index_build_url(struct fetcher *f, const char *url,
+			  struct layer_index *idx, struct error **err)
+{
+	struct blob_spool *none = NULL;
+
+	return build_index(f, url, NULL, idx, &none, err);
+}
+
+/* ---- indexes pushed to the registry ---- */
+
+/* 1 LAYER's index came from the registry, 0 there is none usable. */
+static int load_pushed(struct layer_set *ls, const struct layer *l,
+		       struct layer_index *idx)
+{
+	struct error *err = NULL;
+
+	if (!ls->repo_url)
+		return 0;
+	if (!ls->pushed_looked) {
+		ls->pushed_looked = true;
+		if (referrers_find(ls->fetcher, ls->repo_url, ls->manifest_digest,
+				   &ls->pushed, &err) < 0) {
+			image_log("indexes in the registry: %s", err->msg);
+			error_free(&err);
+		}
+	}
+	for (size_t i = 0; i < ls->pushed.count; i++) {
+		const struct index_ref *r = &ls->pushed.refs[i];
+
+		if (strcmp(r->layer, l->digest))
+			continue;
+		if (referrers_load(ls->fetcher, ls->repo_url, r, idx, &err) == 0)
+			return 1;
+		/* never used: the next one, else the layer itself */
+		image_log("index of %s in the registry refused: %s", l->digest,
+			  err->msg);
+		error_free(&err);
+	}
+	return 0;
+}
+
 /* ---- the layers ---- */
 
 /* An index already made for layer I: 1 found, 0 none (to build), -1 error. */
@@ -282,6 +323,17 @@ static int find_index(struct layer_set *ls, uint32_t i,
 		l->index_from = "index cache";
 		return 1;
 	}
+	if (l->digest && load_pushed(ls, l, &l->idx)) {
+		struct error *e = NULL;
+
+		l->index_from = "registry";
+		/* only a cost next time: go on */
+		if (save_index(&l->idx, opts->cache_dir, hex, &e) < 0) {
+			image_log("keep index of %s: %s", l->url, e->msg);
+			error_free(&e);
+		}
+		return 1;
+	}
 	return 0;
 }
 
@@ -304,7 +356,7 @@ static void *build_worker(void *arg)
 		uint32_t i = b->todo[k];
 		struct layer *l = &b->ls->layers[i];
 
-		if (build_index(b->ls, l->url, b->cache_dir, &l->idx,
+		if (build_index(b->ls->fetcher, l->url, b->cache_dir, &l->idx,
 				&b->spools[i], &b->errs[i]) == 0)
 			l->index_from = "built";
 	}
@@ -434,6 +486,8 @@ static int resolve(enum layer_set_kind kind, const char *arg,
 			return error_set(err, ENOMEM, "image %s", arg);
 		}
 	memcpy(ls->manifest_digest, il.manifest_digest, sizeof(il.manifest_digest));
+	ls->repo_url = il.repo_url;
+	il.repo_url = NULL;
 	image_layers_free(&il);
 	if (!ls->count)
 		return error_set(err, EINVAL, "image %s has no layers", arg);
@@ -549,6 +603,8 @@ void layer_set_close(struct layer_set *ls)
 		free(ls->layers[i].digest);
 	}
 	free(ls->layers);
+	free(ls->repo_url);
+	index_refs_free(&ls->pushed);
 	fetcher_free(ls->fetcher);
 	memset(ls, 0, sizeof(*ls));
 }

@@ -7,10 +7,12 @@
  * layer's digest, else by position), the sidecar LAYER.index next to a
  * tar layer (file or URL), the index cache CACHE/indexes/ (by digest, or
  * by URL for a tar layer whose digest is not known in advance); else the
- * layer is streamed once to build it (logged; up to 4 layers at once),
- * and once it is checked against the layer the index is kept in the index
- * cache and a remote layer's streamed bytes in the chunk cache
- * (blob_spool.h), so they are never fetched twice.
+ * indexes pushed to the image's registry (`ovlmig index --push`,
+ * image/referrers.h; a blob that fails its checks is logged and passed
+ * over); else the layer is streamed once to build it (logged; up to 4
+ * layers at once), and once it is checked against the layer the index is
+ * kept in the index cache and a remote layer's streamed bytes in the
+ * chunk cache (blob_spool.h), so they are never fetched twice.
  */
 #ifndef IMAGE_LAYER_SET_H
 #define IMAGE_LAYER_SET_H
@@ -23,6 +25,7 @@
 #include "digest.h"
 #include "fetch.h"
 #include "layer_index.h"
+#include "referrers.h"
 #include "source.h"
 
 struct layer {
@@ -40,6 +43,9 @@ struct layer_set {
 	uint32_t count;
 	/* oci, docker: the image manifest's digest; tar: "" */
 	char manifest_digest[DIGEST_STRLEN + 1];
+	char *repo_url;			/* docker: "BASE/v2/NAME"; else NULL */
+	struct index_refs pushed;	/* docker: indexes in the registry */
+	bool pushed_looked;		/* asked the registry for them */
 };
 
 enum layer_set_kind { LAYER_SET_TAR, LAYER_SET_OCI, LAYER_SET_DOCKER };
@@ -48,6 +54,10 @@ int layer_set_open(enum layer_set_kind kind, const char *arg,
 		   const struct source_opts *opts, struct layer_set *out,
 		   struct error **err);
 void layer_set_close(struct layer_set *ls);
+
+/* Stream the layer at URL (path or http(s)) once and index it. */
+int layer_index_build_url(struct fetcher *f, const char *url,
+			  struct layer_index *idx, struct error **err);
 
 /* Read LEN bytes at OFF of layer L's uncompressed stream into SINK. */
 int layer_set_read(struct layer_set *ls, uint32_t l, uint64_t off,

@@ -475,8 +475,13 @@ void image_layers_free(struct image_layers *l)
 {
 	layers_free(l->layers, l->count);
 	free(l->config_digest);
+	free(l->manifest_media_type);
+	free(l->repo_url);
 	l->layers = NULL;
 	l->count = 0;
 	l->config_digest = NULL;
+	l->manifest_media_type = NULL;
+	l->repo_url = NULL;
+	l->manifest_size = 0;
 	l->manifest_digest[0] = '\0';
 }

@@ -81,6 +81,10 @@ struct image_layers {
 	char *config_digest;
 	/* the manifest that lists them (the platform's, under an index) */
 	char manifest_digest[DIGEST_STRLEN + 1];
+	/* docker: its size and media type, and "BASE/v2/NAME"; else 0, NULL */
+	uint64_t manifest_size;
+	char *manifest_media_type;
+	char *repo_url;
 };
 
 void image_layers_free(struct image_layers *l);

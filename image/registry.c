@@ -187,10 +187,16 @@ static char *layer_url(void *ctx, const char *digest)
  * the body; SIZE (when DIGEST is given) too; EXPECT as in doc_parse.
  * GOT: the body's digest, what names this document whatever REF was.
  */
+struct doc_self {
+	char digest[DIGEST_STRLEN + 1];
+	uint64_t size;
+	char *content_type;	/* as served, malloc'd or NULL */
+};
+
 static int get_doc(struct fetcher *f, const struct docker_ref *r,
 		   const char *ref, const char *digest, const uint64_t *size,
 		   const char *expect, json_t **doc, enum doc_kind *kind,
-		   char got[DIGEST_STRLEN + 1], struct error **err)
+		   struct doc_self *got, struct error **err)
 {
 	char *url = manifest_url(r, ref), *body = NULL, *ct = NULL;
 	size_t len;
@@ -209,11 +215,17 @@ static int get_doc(struct fetcher *f, const struct docker_ref *r,
 		error_set_msg(err, EINVAL, "the manifest does not match its digest");
 		goto out;
 	}
-	if (digest_of(body, len, got) < 0) {
+	if (digest_of(body, len, got->digest) < 0) {
 		error_set(err, ENOMEM, "digest");
 		goto out;
 	}
+	got->size = len;
 	ret = doc_parse(body, len, ct, expect, doc, kind, err);
+	if (ret == 0) {
+		free(got->content_type);
+		got->content_type = ct;
+		ct = NULL;
+	}
 out:
 	if (ret < 0)
 		error_wrap(err, "manifest %s", ref);
@@ -228,13 +240,14 @@ static int resolve(struct fetcher *f, const struct docker_ref *r,
 		   struct error **err)
 {
 	struct descriptor d = { 0 };
-	char got[DIGEST_STRLEN + 1] = "";
+	struct doc_self got = { 0 };
+	const char *mt;
 	enum doc_kind kind;
 	json_t *doc = NULL;
 	int ret = -1;
 
 	if (get_doc(f, r, r->ref, r->by_digest ? r->ref : NULL, NULL, NULL,
-		    &doc, &kind, got, err) < 0)
+		    &doc, &kind, &got, err) < 0)
 		return -1;
 	for (int depth = 0; kind == DOC_INDEX; depth++) {
 		if (depth == MAX_INDEX_DEPTH) {
@@ -249,16 +262,30 @@ static int resolve(struct fetcher *f, const struct docker_ref *r,
 		json_decref(doc);
 		doc = NULL;
 		if (get_doc(f, r, d.digest, d.digest, &d.size, d.media_type,
-			    &doc, &kind, got, err) < 0)
+			    &doc, &kind, &got, err) < 0)
 			goto out;
 	}
 	if (manifest_layers(doc, layer_url, (void *)r, out, err) < 0) {
 		error_wrap(err, "manifest");
 		goto out;
 	}
-	memcpy(out->manifest_digest, got, sizeof(got));
+	memcpy(out->manifest_digest, got.digest, sizeof(got.digest));
+	out->manifest_size = got.size;
+	/* the subject of a referrer names it with the type it has */
+	mt = json_string_value(json_object_get(doc, "mediaType"));
+	if (!mt)
+		mt = got.content_type ? got.content_type : MT_OCI_MANIFEST;
+	out->manifest_media_type = strndup(mt, strcspn(mt, "; "));
+	if (asprintf(&out->repo_url, "%s/v2/%s", r->base, r->name) < 0)
+		out->repo_url = NULL;
+	if (!out->manifest_media_type || !out->repo_url) {
+		image_layers_free(out);
+		error_set(err, ENOMEM, "manifest");
+		goto out;
+	}
 	ret = 0;
 out:
+	free(got.content_type);
 	descriptor_free(&d);
 	json_decref(doc);
 	return ret;

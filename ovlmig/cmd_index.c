@@ -2,6 +2,8 @@
 /*
  * ovlmig index LAYER -o INDEX: stream a tar layer (plain, gzip or zstd)
  * once and write its index (docs/INDEX.md), replacing INDEX atomically.
+ * ovlmig index --push docker://REG/NAME:TAG: index each layer of the
+ * image and push the indexes to its repository (image/referrers.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,19 +17,25 @@
 #include "../common/fsutil.h"
 #include "../common/util.h"
 #include "../image/layer_index.h"
+#include "../image/layer_set.h"
+#include "../image/referrers.h"
+#include "../image/registry.h"
 #include "commands.h"
 
-enum { OPT_OUTPUT = 'o', OPT_CHUNK = 256 };
+enum { OPT_OUTPUT = 'o', OPT_CHUNK = 256, OPT_PUSH, OPT_INSECURE, OPT_PLATFORM };
 
 static const struct cli_option options[] = {
-	{ "output", OPT_OUTPUT, "INDEX", "where to write the index (required)" },
+	{ "output", OPT_OUTPUT, "INDEX", "where to write the index (required without --push)" },
 	{ "chunk-size", OPT_CHUNK, "BYTES", "compressed bytes per verified chunk (default 1 MiB)" },
+	{ "push", OPT_PUSH, NULL, "LAYER is docker://REG/NAME:TAG: index every layer and push the indexes to the image's repository" },
+	{ "insecure", OPT_INSECURE, NULL, "with --push: plain http to a loopback registry, no TLS verification" },
+	{ "platform", OPT_PLATFORM, "OS/ARCH", "with --push: the image of a multi-platform tag (default linux/amd64)" },
 	{ "help", 'h', NULL, "show this help" },
 };
 
 const struct cli_command command_index = {
-	"index", "LAYER -o INDEX",
-	"index a tar layer (plain, gzip, zstd) for lazy reads; see docs/INDEX.md",
+	"index", "LAYER -o INDEX | --push docker://REG/NAME:TAG",
+	"index a tar layer (plain, gzip, zstd) for lazy reads, or push an image's indexes to its registry; see docs/INDEX.md",
 	options, ARRAY_SIZE(options), 1, 1, cmd_index,
 };
 
@@ -58,6 +66,8 @@ static int encode_index(int fd, const void *idx, struct error **err)
 struct index_args {
 	const char *output;
 	uint32_t chunk_size;
+	bool chunk_given, push, insecure;
+	const char *platform;
 };
 
 static int option(void *ctx, int key, const char *arg)
@@ -65,19 +75,102 @@ static int option(void *ctx, int key, const char *arg)
 	struct index_args *a = ctx;
 	uint64_t v;
 
-	if (key == OPT_OUTPUT) {
+	switch (key) {
+	case OPT_OUTPUT:
 		a->output = arg;
 		return 0;
+	case OPT_PUSH:
+		a->push = true;
+		return 0;
+	case OPT_INSECURE:
+		a->insecure = true;
+		return 0;
+	case OPT_PLATFORM:
+		a->platform = arg;
+		return 0;
 	}
+	a->chunk_given = true;
 	if (parse_u64(arg, 4096, 1u << 30, &v) < 0)
 		return -1;
 	a->chunk_size = (uint32_t)v;
 	return 0;
 }
 
+/* Index layer I of IMG, streamed once, and check it is that layer's. */
+static int index_layer(struct fetcher *f, const struct image_layers *img,
+		       size_t i, struct layer_index *idx, struct error **err)
+{
+	const struct image_layer *l = &img->layers[i];
+
+	if (layer_index_build_url(f, l->url, idx, err) < 0)
+		return -1;
+	if (strcmp(idx->digest, l->digest) || idx->compressed_size != l->size) {
+		error_set_msg(err, EINVAL, "the registry served %s (%llu bytes), not the layer",
+			      idx->digest, (unsigned long long)idx->compressed_size);
+		layer_index_free(idx);
+		return -1;
+	}
+	printf("layer %zu %s: %" PRIu32 " entries, %s, %" PRIu32 " checkpoints\n",
+	       i, l->digest, idx->nentries, layer_compression_name(idx->compression),
+	       idx->ncheckpoints);
+	return 0;
+}
+
+static int push(const struct index_args *a, const char *spec)
+{
+	struct fetch_opts fo = { .insecure = a->insecure };
+	struct image_layers img = { 0 };
+	struct layer_index *idx = NULL;
+	struct fetcher *f = NULL;
+	struct error *err = NULL;
+	size_t i, built = 0;
+	int code = EXIT_FAILED;
+
+	if (strncmp(spec, "docker:", 7)) {
+		fprintf(stderr, "ovlmig index: --push takes docker://REG/NAME:TAG, not '%s'\n", spec);
+		return EXIT_USAGE;
+	}
+	if (a->output || a->chunk_given) {
+		fprintf(stderr, "ovlmig index: --push writes no file: no -o or --chunk-size\n");
+		return EXIT_USAGE;
+	}
+	if (fetcher_new(&fo, &f, &err) < 0)
+		goto out;
+	if (image_resolve_docker(f, spec + 7, a->platform, &img, &err) < 0) {
+		code = err->errnum == EINVAL ? EXIT_USAGE : EXIT_FAILED;
+		goto out;
+	}
+	idx = calloc(img.count ? img.count : 1, sizeof(*idx));
+	if (!idx) {
+		error_set(&err, ENOMEM, "indexes");
+		goto out;
+	}
+	for (built = 0; built < img.count; built++)
+		if (index_layer(f, &img, built, &idx[built], &err) < 0) {
+			error_wrap(&err, "layer %s", img.layers[built].digest);
+			goto out;
+		}
+	if (referrers_push(f, &img, idx, &err) < 0)
+		goto out;
+	printf("pushed the indexes of %zu layers to %s, subject %s\n", img.count,
+	       spec, img.manifest_digest);
+	code = 0;
+out:
+	if (err) {
+		error_wrap(&err, "push %s", spec);
+		error_report(&err, "ovlmig index", stderr);
+	}
+	for (i = 0; idx && i < built; i++)
+		layer_index_free(&idx[i]);
+	free(idx);
+	image_layers_free(&img);
+	fetcher_free(f);
+	return code;
+}
+
 int cmd_index(int argc, char **argv)
 {
-	struct index_args a = { NULL, LAYER_CHUNK_SIZE_DEFAULT };
+	struct index_args a = { .chunk_size = LAYER_CHUNK_SIZE_DEFAULT };
 	struct layer_file f = { -1, NULL };
 	struct layer_index idx;
 	struct error *err = NULL;
@@ -85,6 +178,8 @@ int cmd_index(int argc, char **argv)
 
 	if (command_parse(&command_index, argc, argv, option, &a, &code) < 0)
 		return code;
+	if (a.push)
+		return push(&a, argv[1]);
 	if (!a.output) {
 		fprintf(stderr, "ovlmig index: -o INDEX is required\n");
 		cli_print_help(stderr, "ovlmig", &command_index);

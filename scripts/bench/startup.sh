@@ -108,53 +108,7 @@ warm() {
 	echo "$(median "${s[@]}") $(median "${r[@]}")"
 }
 
-# rnd SEED BYTES: seeded incompressible bytes (fast: AES-CTR)
-rnd() {
-	local key
-	key=$(printf '%s' "$1" | sha256sum | cut -c1-32)
-	{ openssl enc -aes-128-ctr -K "$key" -iv 00000000000000000000000000000000 \
-		-nosalt -in /dev/zero 2>/dev/null || true; } | head -c "$2"
-}
-
-# --- the image ---------------------------------------------------------------
-# base: busybox and its links, /etc, many small text files; libs and app:
-# large random files (IMAGE_MB split 60/40), so the layers are as big
-# compressed as they are on disk.
-build_image() {
-	local img=$T/img i n b
-	mkdir -p "$img"/{base,libs,app} "$T/www"
-	b=$img/base
-	mkdir -p "$b"/{bin,etc,tmp,usr/share/doc}
-	cp "$BUSYBOX" "$b/bin/busybox"
-	for i in sh true cat ls env; do ln -s busybox "$b/bin/$i"; done
-	echo 'root:x:0:0:root:/:/bin/sh' >"$b/etc/passwd"
-	echo 'root:x:0:' >"$b/etc/group"
-	echo 'APP=bench' >"$b/etc/app.conf"
-	for ((i = 0; i < SMALL_FILES; i += 1000)); do mkdir -p "$b/usr/share/doc/d$((i / 1000))"; done
-	# one awk for all the small files: a fork each would take minutes
-	awk -v n="$SMALL_FILES" -v dir="$b/usr/share/doc" 'BEGIN {
-		for (i = 0; i < n; i++) {
-			f = sprintf("%s/d%d/f%d", dir, int(i / 1000), i)
-			printf "document %d\n", i >f
-			for (j = 0; j < i % 50; j++) print i + j >f
-			close(f)
-		}
-	}'
-	n=$((IMAGE_MB * 6 / 10 / 16 + 1))
-	mkdir -p "$img/libs/usr/lib"
-	for ((i = 0; i < n; i++)); do rnd "lib$i" $((16 * MiB)) >"$img/libs/usr/lib/lib$i.so"; done
-	n=$((IMAGE_MB * 4 / 10 / 16 + 1))
-	mkdir -p "$img/app/app/data"
-	for ((i = 0; i < n; i++)); do rnd "app$i" $((16 * MiB)) >"$img/app/app/data/blob$i"; done
-	printf '#!/bin/sh\necho app\n' >"$img/app/app/run.sh"
-	chmod 0755 "$img/app/app/run.sh"
-	for l in base libs app; do
-		tar -c --numeric-owner -C "$img/$l" . | gzip -1 >"$T/www/$l.tar.gz"
-		"$OVLMIG" index "$T/www/$l.tar.gz" -o "$T/www/$l.tar.gz.index" ||
-			die "ovlmig index $l.tar.gz failed"
-	done
-	rm -rf "$img"
-}
+. "$TOP/scripts/bench/image_lib.sh"
 
 note "building a ${IMAGE_MB} MiB image under $T"
 t0=$(now)

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The JSON of layer indexes in a registry: the artifact manifest we push
+ * and the referrers index (tag schema, or the referrers API's answer)
+ * that lists it. What comes from the registry is untrusted: types,
+ * digests and sizes are checked, counts bounded.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "referrers.h"
+
+void index_refs_free(struct index_refs *r)
+{
+	free(r->refs);
+	r->refs = NULL;
+	r->count = 0;
+}
+
+void descriptors_free(struct descriptor *d, size_t n)
+{
+	for (size_t i = 0; d && i < n; i++)
+		descriptor_free(&d[i]);
+	free(d);
+}
+
+static json_t *descriptor_json(const char *media_type, const char *digest,
+			       uint64_t size)
+{
+	return json_pack("{s:s, s:s, s:I}", "mediaType", media_type,
+			 "digest", digest, "size", (json_int_t)size);
+}
+
+static int dump(json_t *doc, char **json, size_t *len, struct error **err)
+{
+	if (!doc)
+		return error_set(err, ENOMEM, "JSON");
+	*json = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	if (!*json)
+		return error_set(err, ENOMEM, "JSON");
+	*len = strlen(*json);
+	return 0;
+}
+
+int referrer_manifest_build(const struct descriptor *subject,
+			    const struct index_ref *blobs, size_t n,
+			    char **json, size_t *len, struct error **err)
+{
+	char empty[DIGEST_STRLEN + 1];
+	json_t *doc, *layers;
+
+	if (digest_of(EMPTY_JSON, strlen(EMPTY_JSON), empty) < 0)
+		return error_set(err, ENOMEM, "digest");
+	layers = json_array();
+	for (size_t i = 0; layers && i < n; i++) {
+		json_t *d = descriptor_json(MT_LAYER_INDEX, blobs[i].digest,
+					    blobs[i].size);
+
+		if (!d || json_object_set_new(d, "annotations",
+				json_pack("{s:s}", ANNOTATION_LAYER, blobs[i].layer)) < 0 ||
+		    json_array_append_new(layers, d) < 0) {
+			json_decref(layers);
+			layers = NULL;
+		}
+	}
+	/*
+	 * config's media type is the artifact type: docker-registry 2.8
+	 * stores the manifest as plain OCI and ignores artifactType and
+	 * subject, which OCI 1.1 registries index
+	 */
+	doc = layers ? json_pack("{s:i, s:s, s:s, s:o, s:o, s:o}",
+				 "schemaVersion", 2,
+				 "mediaType", MT_OCI_MANIFEST,
+				 "artifactType", ARTIFACT_TYPE_INDEX,
+				 "config", descriptor_json(ARTIFACT_TYPE_INDEX, empty,
+							   strlen(EMPTY_JSON)),
+				 "layers", layers,
+				 "subject", descriptor_json(subject->media_type,
+							    subject->digest,
+							    subject->size)) : NULL;
+	return dump(doc, json, len, err);
+}
+
+/* A descriptor field of O: digest valid, size in 0..MAX. */
+static int desc_fields(json_t *o, uint64_t max, const char **digest,
+		       uint64_t *size, struct error **err)
+{
+	json_t *s = json_object_get(o, "size");
+	const char *why;
+
+	*digest = json_string_value(json_object_get(o, "digest"));
+	if (!*digest)
+		return error_set_msg(err, EINVAL, "descriptor without a digest");
+	why = digest_problem(*digest);
+	if (why)
+		return error_set_msg(err, EINVAL, "digest '%.80s': %s", *digest, why);
+	if (!json_is_integer(s) || json_integer_value(s) < 0 ||
+	    (uint64_t)json_integer_value(s) > max)
+		return error_set_msg(err, EINVAL, "descriptor %s: bad size", *digest);
+	*size = (uint64_t)json_integer_value(s);
+	return 0;
+}
+
+/* The artifact type of manifest DOC: artifactType, else config's media type. */
+static const char *artifact_type(json_t *doc)
+{
+	const char *t = json_string_value(json_object_get(doc, "artifactType"));
+
+	if (t)
+		return t;
+	return json_string_value(json_object_get(json_object_get(doc, "config"),
+						 "mediaType"));
+}
+
+static int add_ref(struct index_refs *out, const char *layer,
+		   const char *digest, uint64_t size, struct error **err)
+{
+	struct index_ref *r = reallocarray(out->refs, out->count + 1, sizeof(*r));
+
+	if (!r)
+		return error_set(err, ENOMEM, "index references");
+	out->refs = r;
+	r = &r[out->count++];
+	memcpy(r->layer, layer, sizeof(r->layer));
+	memcpy(r->digest, digest, sizeof(r->digest));
+	r->size = size;
+	return 0;
+}
+
+int referrer_manifest_parse(const char *buf, size_t len,
+			    const char *subject, struct index_refs *out,
+			    struct error **err)
+{
+	json_t *doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
+	json_t *layers, *e;
+	const char *t, *sd, *digest, *layer;
+	uint64_t size;
+	size_t i;
+	int ret = -1;
+
+	if (!json_is_object(doc)) {
+		error_set_msg(err, EINVAL, "not a JSON object");
+		goto out;
+	}
+	t = artifact_type(doc);
+	sd = json_string_value(json_object_get(json_object_get(doc, "subject"), "digest"));
+	if (!t || strcmp(t, ARTIFACT_TYPE_INDEX)) {
+		ret = 0;	/* someone else's artifact */
+		goto out;
+	}
+	if (!sd || strcmp(sd, subject)) {
+		error_set_msg(err, EINVAL, "subject %.80s, not %s", sd ? sd : "(none)",
+			      subject);
+		goto out;
+	}
+	layers = json_object_get(doc, "layers");
+	if (!json_is_array(layers) || json_array_size(layers) > MAX_LAYERS) {
+		error_set_msg(err, EINVAL, "no layers array of at most %d", MAX_LAYERS);
+		goto out;
+	}
+	json_array_foreach(layers, i, e) {
+		t = json_string_value(json_object_get(e, "mediaType"));
+		if (!t || strcmp(t, MT_LAYER_INDEX))
+			continue;	/* a later version may add other blobs */
+		if (desc_fields(e, INDEX_BLOB_MAX, &digest, &size, err) < 0) {
+			error_wrap(err, "layers[%zu]", i);
+			goto out;
+		}
+		layer = json_string_value(json_object_get(json_object_get(e, "annotations"),
+							  ANNOTATION_LAYER));
+		if (!layer || !digest_valid(layer)) {
+			error_set_msg(err, EINVAL, "layers[%zu]: no valid %s annotation",
+				      i, ANNOTATION_LAYER);
+			goto out;
+		}
+		if (add_ref(out, layer, digest, size, err) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	json_decref(doc);
+	return ret;
+}
+
+static json_t *index_new(void)
+{
+	return json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2,
+			 "mediaType", MT_OCI_INDEX, "manifests");
+}
+
+int referrers_index_add(const char *old, size_t oldlen,
+			const struct descriptor *entry, char **json,
+			size_t *len, struct error **err)
+{
+	json_t *doc, *list, *e, *d;
+	size_t i;
+
+	doc = old ? json_loadb(old, oldlen, JSON_REJECT_DUPLICATES, NULL) : index_new();
+	list = json_object_get(doc, "manifests");
+	if (!json_is_array(list)) {
+		json_decref(doc);
+		return error_set_msg(err, EINVAL, "referrers index: no manifests array");
+	}
+	/* replace our own entry, keep everyone else's */
+	for (i = 0; i < json_array_size(list);) {
+		e = json_array_get(list, i);
+		if (!strcmp(json_string_value(json_object_get(e, "digest")) ?: "",
+			    entry->digest))
+			json_array_remove(list, i);
+		else
+			i++;
+	}
+	d = descriptor_json(entry->media_type, entry->digest, entry->size);
+	if (!d || json_object_set_new(d, "artifactType",
+				      json_string(ARTIFACT_TYPE_INDEX)) < 0 ||
+	    json_array_append_new(list, d) < 0) {
+		json_decref(doc);
+		return error_set(err, ENOMEM, "referrers index");
+	}
+	return dump(doc, json, len, err);
+}
+
+int referrers_index_ours(const char *buf, size_t len,
+			 struct descriptor **out, size_t *n,
+			 struct error **err)
+{
+	json_t *doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
+	json_t *list = json_object_get(doc, "manifests"), *e;
+	struct descriptor *d = NULL;
+	const char *t, *digest;
+	uint64_t size;
+	size_t i, k = 0;
+	int ret = -1;
+
+	*out = NULL;
+	*n = 0;
+	if (!json_is_array(list)) {
+		error_set_msg(err, EINVAL, "referrers index: no manifests array");
+		goto out;
+	}
+	d = calloc(REFERRERS_MAX, sizeof(*d));
+	if (!d) {
+		error_set(err, ENOMEM, "referrers");
+		goto out;
+	}
+	/* newest first: the tag schema appends */
+	for (i = json_array_size(list); i-- > 0 && k < REFERRERS_MAX;) {
+		e = json_array_get(list, i);
+		t = json_string_value(json_object_get(e, "artifactType"));
+		if (!t || strcmp(t, ARTIFACT_TYPE_INDEX))
+			continue;
+		if (desc_fields(e, MANIFEST_MAX, &digest, &size, err) < 0) {
+			error_wrap(err, "referrers index: manifests[%zu]", i);
+			goto out;
+		}
+		memcpy(d[k].digest, digest, sizeof(d[k].digest));
+		d[k].size = size;
+		d[k].media_type = strdup(MT_OCI_MANIFEST);
+		if (!d[k++].media_type) {
+			error_set(err, ENOMEM, "referrers");
+			goto out;
+		}
+	}
+	*out = d;
+	*n = k;
+	d = NULL;
+	ret = 0;
+out:
+	descriptors_free(d, k);
+	json_decref(doc);
+	return ret;
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Layer indexes stored in the image's registry (docs/INDEX.md, "Indexes
+ * in the registry"): one OCI artifact per push, an image manifest of
+ * artifactType ARTIFACT_TYPE_INDEX whose subject is the image manifest
+ * and whose blobs are layer indexes, each annotated with the digest of
+ * the layer it indexes. Found through the referrers API, else the OCI
+ * 1.1 referrers tag schema (tag "sha256-<hex>" of the subject: an image
+ * index listing its referrers).
+ *
+ * referrers.c: the JSON documents, built and parsed (untrusted);
+ * referrers_net.c: push and discovery over a fetcher.
+ */
+#ifndef IMAGE_REFERRERS_H
+#define IMAGE_REFERRERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/error.h"
+#include "digest.h"
+#include "fetch.h"
+#include "layer_index.h"
+#include "manifest.h"
+
+#define ARTIFACT_TYPE_INDEX "application/vnd.ovlmig.index.v1"
+#define MT_LAYER_INDEX "application/vnd.ovlmig.layer.index.v1"
+#define ANNOTATION_LAYER "org.ovlmig.layer.digest"
+/* the artifact's config blob: OCI 1.1's empty descriptor content */
+#define EMPTY_JSON "{}"
+
+#define INDEX_BLOB_MAX (256u << 20)	/* one layer index, downloaded whole */
+#define REFERRERS_MAX 64		/* artifacts of ours looked at per image */
+
+/* A layer index blob: which layer it indexes and the blob that holds it. */
+struct index_ref {
+	char layer[DIGEST_STRLEN + 1];
+	char digest[DIGEST_STRLEN + 1];
+	uint64_t size;
+};
+
+struct index_refs {
+	struct index_ref *refs;		/* newest artifact first */
+	size_t count;
+};
+
+void index_refs_free(struct index_refs *r);
+
+/*
+ * The artifact manifest for N index blobs of image manifest SUBJECT
+ * (its digest, size and media type). *json malloc'd, compact.
+ */
+int referrer_manifest_build(const struct descriptor *subject,
+			    const struct index_ref *blobs, size_t n,
+			    char **json, size_t *len, struct error **err);
+
+/*
+ * Add the index blobs that artifact manifest BUF lists for SUBJECT to
+ * OUT. A manifest of another artifact type or subject adds nothing (0);
+ * a malformed one fails.
+ */
+int referrer_manifest_parse(const char *buf, size_t len,
+			    const char *subject, struct index_refs *out,
+			    struct error **err);
+
+/*
+ * The referrers index with ENTRY (an artifact manifest of our type)
+ * listed, from OLD (NULL: none yet): every other entry is kept, an entry
+ * of the same digest replaced. *json malloc'd.
+ */
+int referrers_index_add(const char *old, size_t oldlen,
+			const struct descriptor *entry, char **json,
+			size_t *len, struct error **err);
+
+/*
+ * The artifact manifests of our type that referrers index BUF lists,
+ * newest (last listed) first, at most REFERRERS_MAX. *out: an array of
+ * *n descriptors.
+ */
+int referrers_index_ours(const char *buf, size_t len,
+			 struct descriptor **out, size_t *n,
+			 struct error **err);
+void descriptors_free(struct descriptor *d, size_t n);
+
+/* Push IDX[i], the index of layer i of IMG (a docker image). */
+int referrers_push(struct fetcher *f, const struct image_layers *img,
+		   const struct layer_index *idx, struct error **err);
+
+/*
+ * The layer index blobs pushed for image manifest MANIFEST_DIGEST of
+ * the repository at REPO_URL ("BASE/v2/NAME"); none is not an error.
+ */
+int referrers_find(struct fetcher *f, const char *repo_url,
+		   const char *manifest_digest, struct index_refs *out,
+		   struct error **err);
+
+/*
+ * Download REF's blob, check it against REF's digest and size, decode it
+ * and check that it indexes REF's layer.
+ */
+int referrers_load(struct fetcher *f, const char *repo_url,
+		   const struct index_ref *ref, struct layer_index *idx,
+		   struct error **err);
+
+#endif

@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Layer indexes in the registry, over the wire: push (blobs with the
+ * upload API, POST then a monolithic PUT; the artifact manifest; the
+ * referrers tag when the registry has no referrers API) and discovery
+ * (the referrers API, else the tag), every document fetched by digest
+ * checked against it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/util.h"
+#include "log.h"
+#include "referrers.h"
+
+#define MT_OCTETS "application/octet-stream"
+
+static char *repo_path(const char *repo, const char *kind, const char *ref)
+{
+	char *url;
+
+	if (asprintf(&url, "%s/%s/%s", repo, kind, ref) < 0)
+		return NULL;
+	return url;
+}
+
+/* "sha256-<hex>": the tag schema's name for the referrers of DIGEST. */
+static char *referrers_tag_url(const char *repo, const char *digest)
+{
+	char *url;
+
+	if (asprintf(&url, "%s/manifests/sha256-%s", repo, digest + 7) < 0)
+		return NULL;
+	return url;
+}
+
+/* GET URL whole; 1 got it, 0 the registry does not have it (404), -1 failed. */
+static int get_maybe(struct fetcher *f, const char *url, size_t max,
+		     char **body, size_t *len, struct error **err)
+{
+	if (fetcher_get_maybe(f, url, max, body, len, err) == 0)
+		return 1;
+	if ((*err)->errnum != ENOENT)
+		return -1;
+	error_free(err);
+	return 0;
+}
+
+/* An upload's Location may be a path: make it a URL on REPO's host. */
+static char *absolute(const char *repo, const char *loc)
+{
+	const char *host_end;
+	char *url;
+
+	if (!strncmp(loc, "https://", 8) || !strncmp(loc, "http://", 7))
+		return strdup(loc);
+	if (loc[0] != '/')
+		return NULL;
+	host_end = strchr(strstr(repo, "://") + 3, '/');
+	if (asprintf(&url, "%.*s%s", (int)(host_end - repo), repo, loc) < 0)
+		return NULL;
+	return url;
+}
+
+/* Blob DIGEST of LEN bytes into REPO, unless it is there already. */
+static int blob_put(struct fetcher *f, const char *repo, const char *digest,
+		    const void *buf, size_t len, struct error **err)
+{
+	char *url = repo_path(repo, "blobs", digest), *loc = NULL, *put = NULL;
+	uint64_t size;
+	int ret = -1;
+
+	if (!url)
+		return error_set(err, ENOMEM, "blob %s", digest);
+	if (fetcher_size(f, url, &size, err) == 0 && size == len) {
+		ret = 0;
+		goto out;
+	}
+	error_free(err);
+	free(url);
+	url = repo_path(repo, "blobs", "uploads/");
+	if (!url) {
+		error_set(err, ENOMEM, "blob %s", digest);
+		goto out;
+	}
+	if (fetcher_send(f, "POST", url, MT_OCTETS, NULL, 0, NULL, &loc, err) < 0)
+		goto out;
+	if (!loc) {
+		error_set_msg(err, EPROTO, "the registry answered the upload without a Location");
+		goto out;
+	}
+	free(url);
+	url = absolute(repo, loc);
+	if (!url || asprintf(&put, "%s%cdigest=%s", url, strchr(url, '?') ? '&' : '?',
+			     digest) < 0) {
+		put = NULL;
+		error_set(err, url ? ENOMEM : EPROTO, "upload location '%.100s'", loc);
+		goto out;
+	}
+	ret = fetcher_send(f, "PUT", put, MT_OCTETS, buf, len, NULL, NULL, err);
+out:
+	if (ret < 0)
+		error_wrap(err, "push blob %s", digest);
+	free(url);
+	free(loc);
+	free(put);
+	return ret;
+}
+
+static int manifest_put(struct fetcher *f, const char *repo, const char *ref,
+			const char *type, const char *body, size_t len,
+			struct error **err)
+{
+	char *url = repo_path(repo, "manifests", ref);
+	int ret;
+
+	if (!url)
+		return error_set(err, ENOMEM, "manifest %s", ref);
+	ret = fetcher_send(f, "PUT", url, type, body, len, NULL, NULL, err);
+	free(url);
+	return ret < 0 ? error_wrap(err, "push manifest %s", ref) : 0;
+}
+
+/* IDX in the file format, in memory: *buf malloc'd. */
+static int index_bytes(const struct layer_index *idx, char **buf, size_t *len,
+		       struct error **err)
+{
+	int fd = memfd_create("ovlmig-index", MFD_CLOEXEC);
+	struct stat st;
+	int ret = -1;
+
+	*buf = NULL;
+	if (fd < 0)
+		return error_set(err, errno, "memfd");
+	if (layer_index_encode(idx, fd, err) < 0)
+		goto out;
+	if (fstat(fd, &st) < 0) {
+		error_set(err, errno, "stat memfd");
+		goto out;
+	}
+	*buf = malloc((size_t)st.st_size ? (size_t)st.st_size : 1);
+	if (!*buf) {
+		error_set(err, ENOMEM, "index");
+		goto out;
+	}
+	if (pread(fd, *buf, (size_t)st.st_size, 0) != st.st_size) {
+		error_set(err, errno ? errno : EIO, "read memfd");
+		goto out;
+	}
+	*len = (size_t)st.st_size;
+	ret = 0;
+out:
+	if (ret < 0) {
+		free(*buf);
+		*buf = NULL;
+	}
+	close(fd);
+	return ret;
+}
+
+/* The registry lists SUBJECT's referrers itself (OCI 1.1 referrers API). */
+static int has_referrers_api(struct fetcher *f, const char *repo,
+			     const char *subject, struct error **err)
+{
+	char *url = repo_path(repo, "referrers", subject), *body = NULL;
+	size_t len;
+	int r;
+
+	if (!url)
+		return error_set(err, ENOMEM, "referrers");
+	r = get_maybe(f, url, MANIFEST_MAX, &body, &len, err);
+	free(url);
+	free(body);
+	if (r < 0 && (*err)->errnum != EIO) {
+		/* 405, 400 and the like: no such API here */
+		error_free(err);
+		r = 0;
+	}
+	return r;
+}
+
+/* Read-modify-write of the tag "sha256-<hex>" of the subject. */
+static int tag_add(struct fetcher *f, const char *repo, const char *subject,
+		   const struct descriptor *entry, struct error **err)
+{
+	char *url = referrers_tag_url(repo, subject), *old = NULL, *doc = NULL;
+	char tag[DIGEST_STRLEN + 1];
+	size_t oldlen = 0, len;
+	int r, ret = -1;
+
+	if (!url)
+		return error_set(err, ENOMEM, "referrers tag");
+	r = get_maybe(f, url, MANIFEST_MAX, &old, &oldlen, err);
+	if (r < 0)
+		goto out;
+	if (referrers_index_add(r ? old : NULL, oldlen, entry, &doc, &len, err) < 0)
+		goto out;
+	snprintf(tag, sizeof(tag), "sha256-%.64s", subject + 7);
+	ret = manifest_put(f, repo, tag, MT_OCI_INDEX, doc, len, err);
+out:
+	if (ret < 0)
+		error_wrap(err, "referrers tag sha256-%.12s", subject + 7);
+	free(url);
+	free(old);
+	free(doc);
+	return ret;
+}
+
+int referrers_push(struct fetcher *f, const struct image_layers *img,
+		   const struct layer_index *idx, struct error **err)
+{
+	struct descriptor subject = {
+		.media_type = img->manifest_media_type, .size = img->manifest_size,
+	};
+	struct descriptor entry = { .media_type = (char *)MT_OCI_MANIFEST };
+	struct index_ref *refs;
+	char empty[DIGEST_STRLEN + 1], *man = NULL, *buf = NULL;
+	size_t i, len;
+	int r, ret = -1;
+
+	if (!img->repo_url)
+		return error_set_msg(err, EINVAL, "indexes can only be pushed to a registry");
+	memcpy(subject.digest, img->manifest_digest, sizeof(subject.digest));
+	refs = calloc(img->count ? img->count : 1, sizeof(*refs));
+	if (!refs || digest_of(EMPTY_JSON, strlen(EMPTY_JSON), empty) < 0) {
+		free(refs);
+		return error_set(err, ENOMEM, "push");
+	}
+	if (blob_put(f, img->repo_url, empty, EMPTY_JSON, strlen(EMPTY_JSON), err) < 0)
+		goto out;
+	for (i = 0; i < img->count; i++) {
+		memcpy(refs[i].layer, idx[i].digest, sizeof(refs[i].layer));
+		if (index_bytes(&idx[i], &buf, &len, err) < 0 ||
+		    digest_of(buf, len, refs[i].digest) < 0 ||
+		    blob_put(f, img->repo_url, refs[i].digest, buf, len, err) < 0) {
+			error_wrap(err, "index of layer %s", img->layers[i].digest);
+			goto out;
+		}
+		refs[i].size = len;
+		free(buf);
+		buf = NULL;
+	}
+	if (referrer_manifest_build(&subject, refs, img->count, &man, &len, err) < 0 ||
+	    digest_of(man, len, entry.digest) < 0)
+		goto out;
+	entry.size = len;
+	if (manifest_put(f, img->repo_url, entry.digest, MT_OCI_MANIFEST, man, len, err) < 0)
+		goto out;
+	r = has_referrers_api(f, img->repo_url, subject.digest, err);
+	if (r < 0)
+		goto out;
+	ret = r ? 0 : tag_add(f, img->repo_url, subject.digest, &entry, err);
+out:
+	free(refs);
+	free(man);
+	free(buf);
+	return ret;
+}
+
+/* Add the index blobs of artifact D to OUT; a bad artifact is only logged. */
+static int read_artifact(struct fetcher *f, const char *repo,
+			 const char *subject, const struct descriptor *d,
+			 struct index_refs *out)
+{
+	char *url = repo_path(repo, "manifests", d->digest), *body = NULL;
+	struct error *err = NULL;
+	size_t len;
+
+	if (!url)
+		return -1;
+	if (fetcher_get(f, url, MANIFEST_MAX, &body, &len, NULL, &err) < 0)
+		goto bad;
+	if (len != d->size || !digest_matches(d->digest, body, len)) {
+		error_set_msg(&err, EINVAL, "does not match its descriptor (%zu bytes)", len);
+		goto bad;
+	}
+	if (referrer_manifest_parse(body, len, subject, out, &err) < 0)
+		goto bad;
+	free(url);
+	free(body);
+	return 0;
+bad:
+	image_log("index artifact %s ignored: %s", d->digest, err ? err->msg : "?");
+	error_free(&err);
+	free(url);
+	free(body);
+	return 0;
+}
+
+int referrers_find(struct fetcher *f, const char *repo_url,
+		   const char *manifest_digest, struct index_refs *out,
+		   struct error **err)
+{
+	struct descriptor *d = NULL;
+	char *url = NULL, *body = NULL;
+	size_t len, n = 0, i;
+	int r, ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (asprintf(&url, "%s/referrers/%s?artifactType=%s", repo_url,
+		     manifest_digest, ARTIFACT_TYPE_INDEX) < 0) {
+		url = NULL;
+		return error_set(err, ENOMEM, "referrers");
+	}
+	r = get_maybe(f, url, MANIFEST_MAX, &body, &len, err);
+	if (r < 0 && (*err)->errnum != EIO) {
+		error_free(err);
+		r = 0;
+	}
+	if (r == 0) {
+		/* no referrers API: the tag schema */
+		free(url);
+		url = referrers_tag_url(repo_url, manifest_digest);
+		if (!url) {
+			error_set(err, ENOMEM, "referrers");
+			goto out;
+		}
+		r = get_maybe(f, url, MANIFEST_MAX, &body, &len, err);
+	}
+	if (r <= 0) {
+		ret = r;
+		goto out;
+	}
+	if (referrers_index_ours(body, len, &d, &n, err) < 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (read_artifact(f, repo_url, manifest_digest, &d[i], out) < 0) {
+			error_set(err, ENOMEM, "referrers");
+			goto out;
+		}
+	ret = 0;
+out:
+	if (ret < 0) {
+		index_refs_free(out);
+		error_wrap(err, "referrers of %s", manifest_digest);
+	}
+	descriptors_free(d, n);
+	free(url);
+	free(body);
+	return ret;
+}
+
+int referrers_load(struct fetcher *f, const char *repo_url,
+		   const struct index_ref *ref, struct layer_index *idx,
+		   struct error **err)
+{
+	char *url = repo_path(repo_url, "blobs", ref->digest), *body = NULL;
+	size_t len;
+	int ret = -1;
+
+	memset(idx, 0, sizeof(*idx));
+	if (!url)
+		return error_set(err, ENOMEM, "index blob");
+	if (fetcher_get(f, url, INDEX_BLOB_MAX, &body, &len, NULL, err) < 0)
+		goto out;
+	if (len != ref->size || !digest_matches(ref->digest, body, len)) {
+		error_set_msg(err, EINVAL, "the blob does not match its digest and size (%zu bytes, %llu expected)",
+			      len, (unsigned long long)ref->size);
+		goto out;
+	}
+	if (layer_index_decode(body, len, idx, err) < 0)
+		goto out;
+	if (strcmp(idx->digest, ref->layer)) {
+		error_set_msg(err, EINVAL, "it indexes layer %s, not %s", idx->digest,
+			      ref->layer);
+		layer_index_free(idx);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (ret < 0)
+		error_wrap(err, "index blob %s", ref->digest);
+	free(url);
+	free(body);
+	return ret;
+}

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Benchmark a cold start from a registry image whose layer indexes were
+# pushed with `ovlmig index --push` (issue 12). The image of startup.sh
+# (3 gzip layers, IMAGE_MB MiB) is pushed by skopeo to a local
+# docker-registry twice: bench/idx (then `ovlmig index --push`) and
+# bench/noidx (no indexes). The registry sits behind one shared RATE_MB
+# MB/s link (the fault proxy's token bucket, as startup.sh). Measured, each
+# on a fresh cache directory:
+#   (p) pushed indexes: `ovlmig mount --source docker://.../bench/idx:v1`
+#       until CMD has run in it; layer and index bytes over the link
+#       (from the registry's access log) against the bytes CMD read;
+#   (n) the same for bench/noidx: every layer streamed to index it;
+#   (b) full pull: each layer blob `curl | tar -xz` over the same link,
+#       then CMD.
+# Prints the figures of this one run; asserts nothing.
+#
+#   scripts/bench/index_push.sh   (as root; make first)
+#
+# Environment: BUILD, IMAGE_MB (default 512), SMALL_FILES (20000),
+# RATE_MB (50), CMD ("/bin/busybox true"). Needs docker-registry, skopeo,
+# nginx-free: python3, jq, curl, openssl, busybox-static.
+set -u -o pipefail
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+. "$TOP/tests/lib.sh"
+. "$TOP/tests/remote_lib.sh"
+
+IMAGE_MB=${IMAGE_MB:-512}
+SMALL_FILES=${SMALL_FILES:-20000}
+RATE_MB=${RATE_MB:-50}
+CMD=${CMD:-/bin/busybox true}
+MiB=1048576
+
+die() { echo "index_push.sh: $*" >&2; exit 2; }
+note() { echo "index_push.sh: $*" >&2; }
+[[ $(id -u) -eq 0 ]] || die "run as root (FUSE mounts, chroot)"
+for t in "$OVLMIG" docker-registry skopeo python3 jq curl openssl gzip tar chroot; do
+	command -v "$t" >/dev/null || die "missing $t"
+done
+BUSYBOX=$(command -v busybox) || die "no busybox (apt-get install busybox-static)"
+ldd "$BUSYBOX" >/dev/null 2>&1 && die "$BUSYBOX is dynamic: busybox-static is needed"
+
+now() { date +%s%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b > 0) ? a / b : 0 }'; }
+
+. "$TOP/scripts/bench/image_lib.sh"
+
+note "building a ${IMAGE_MB} MiB image under $T"
+build_image
+image_bytes=$(cat "$T/www"/{base,libs,app}.tar.gz | wc -c)
+registry_start || die "registry"
+oci_layout_from_layers "$T/oci" v1 "$T/www"/{base,libs,app}.tar.gz
+for repo in bench/idx bench/noidx; do
+	registry_push "$T/oci" v1 "$repo" || die "skopeo push $repo"
+done
+layers=()
+for l in base libs app; do layers+=("sha256:$(sha256sum "$T/www/$l.tar.gz" | cut -d' ' -f1)"); done
+t0=$(now)
+"$OVLMIG" index --push "docker://127.0.0.1:$REGISTRY_PORT/bench/idx:v1" --insecure >"$T/out" 2>&1 ||
+	die "index --push: $(head -3 "$T/out")"
+note "index --push took $(secs "$t0" "$(now)") s: $(tail -1 "$T/out")"
+
+faultproxy_start "$REGISTRY_PORT" none --rate $((RATE_MB * 1000000)) || die "proxy"
+REG=127.0.0.1:$FAULTPROXY_PORT
+read -r -a cmd <<<"$CMD"
+
+# blob_bytes KIND: body bytes of blob GETs in the registry's access log,
+# KIND layers (the image's layers) or other (index blobs, configs)
+blob_bytes() {
+	local re
+	re=$(IFS='|'; echo "${layers[*]}")
+	awk -v re="/blobs/($re) " -v kind="$1" '$6 == "\"GET" && $7 ~ /\/blobs\// {
+		if (($0 ~ re) == (kind == "layers")) n += $10 } END { printf "%.0f\n", n }' "$REGISTRY_DIR/log"
+}
+
+# lazy NAME REPO: mount, CMD, figures into NAME_*
+lazy() {
+	local name=$1 repo=$2 l0 o0 t0 t1 t2 rundir
+	l0=$(blob_bytes layers) o0=$(blob_bytes other)
+	t0=$(now)
+	ovlmig_mount "$T/m-$name" --source "docker://$REG/$repo:v1" --insecure --upper "$T/u-$name" \
+		--work "$T/w-$name" --cache "$T/cache-$name" >"$T/out" 2>&1 ||
+		die "ovlmig mount $repo: $(head -3 "$T/out")"
+	t1=$(now)
+	chroot "$T/m-$name" "${cmd[@]}" || die "the command failed in $repo"
+	t2=$(now)
+	rundir=$(dirname "$(ls "$OVLMIG_RUN_DIR"/*-m-"$name"/lowerfs/lowerfs.pid)")
+	printf -v "${name}_mount" %s "$(secs "$t0" "$t1")"
+	printf -v "${name}_total" %s "$(secs "$t0" "$t2")"
+	printf -v "${name}_layers" %s $(($(blob_bytes layers) - l0))
+	printf -v "${name}_other" %s $(($(blob_bytes other) - o0))
+	printf -v "${name}_read" %s "$("$LOWERFS" ctl --run-dir "$rundir" stats |
+		jq -r '(.bytes_fetched // 0) + (.bytes_read // 0)')"
+	printf -v "${name}_from" %s "$(cat "$T/out" "$rundir/lowerfs.log" | grep -o 'index: [a-z ]*' | sort | uniq -c | xargs)"
+	"$OVLMIG" umount "$T/m-$name" >/dev/null 2>&1 || note "umount $repo failed"
+}
+
+# (a): lowerfs alone
+l0=$(blob_bytes layers) o0=$(blob_bytes other)
+t0=$(now)
+start_lowerfs a "docker://$REG/bench/idx:v1" "$T/mnt" --insecure --cache "$T/cache-a" >"$T/out" 2>&1 ||
+	die "lowerfs: $(head -3 "$T/out")"
+t1=$(now)
+chroot "$T/mnt" "${cmd[@]}" || die "the command failed in the lowerfs mount"
+a_total=$(secs "$t0" "$(now)") a_mount=$(secs "$t0" "$t1")
+a_layers=$(($(blob_bytes layers) - l0)) a_other=$(($(blob_bytes other) - o0))
+a_read=$(ctl a stats | jq -r '(.bytes_fetched // 0) + (.bytes_read // 0)')
+a_from=$(cat "$T/out" "$T/run-a/lowerfs.log" 2>/dev/null | grep -o 'index: [a-z ]*' | sort | uniq -c | xargs)
+stop_lowerfs a "$T/mnt"
+
+lazy p bench/idx
+lazy n bench/noidx
+
+mkdir -p "$T/pulled"
+l0=$(blob_bytes layers)
+t0=$(now)
+for d in "${layers[@]}"; do
+	curl -sf "http://$REG/v2/bench/idx/blobs/$d" | tar -xz --numeric-owner -C "$T/pulled" ||
+		die "pulling $d failed"
+done
+t1=$(now)
+chroot "$T/pulled" "${cmd[@]}" || die "the command failed in the pulled tree"
+b_total=$(secs "$t0" "$(now)") b_pull=$(secs "$t0" "$t1") b_layers=$(($(blob_bytes layers) - l0))
+
+echo
+echo "image: 3 gzip layers, $(mib "$image_bytes") MiB, $SMALL_FILES small files, in docker-registry" \
+	"$(docker-registry --version 2>/dev/null | awk '{ print $NF }'); link: $RATE_MB MB/s (proxy); command: $CMD"
+printf '%-48s %9s %12s %12s\n' "" "seconds" "layer MiB" "index MiB"
+printf '%-48s %9s %12s %12s\n' "(a) pushed indexes: lowerfs start to command" "$a_total" "$(mib "$a_layers")" "$(mib "$a_other")"
+printf '%-48s %9s\n' "    of which the mount" "$a_mount"
+printf '%-48s %9s %12s %12s\n' "(p) pushed indexes: mount to command exited" "$p_total" "$(mib "$p_layers")" "$(mib "$p_other")"
+printf '%-48s %9s\n' "    of which ovlmig mount" "$p_mount"
+printf '%-48s %9s %12s %12s\n' "(n) no index: mount to command exited" "$n_total" "$(mib "$n_layers")" "$(mib "$n_other")"
+printf '%-48s %9s\n' "    of which ovlmig mount" "$n_mount"
+printf '%-48s %9s %12s\n' "(b) full pull: curl | tar -xz, then command" "$b_total" "$(mib "$b_layers")"
+printf '%-48s %9s\n' "    of which download and extract" "$b_pull"
+echo
+echo "indexes from: (a) $a_from; (p) $p_from; (n) $n_from"
+echo "start-up: full pull / (a) = $(ratio "$b_total" "$a_total")x; full pull / (p) = $(ratio "$b_total" "$p_total")x; full pull / (n) = $(ratio "$b_total" "$n_total")x"
+echo "link bytes / bytes the command read: (a) $(mib $((a_layers + a_other))) / $(mib "$a_read") MiB = $(ratio $((a_layers + a_other)) "$a_read")x; (p) $(mib $((p_layers + p_other))) / $(mib "$p_read") MiB" \
+	"= $(ratio $((p_layers + p_other)) "$p_read")x; (n) $(mib $((n_layers + n_other))) / $(mib "$n_read") MiB"

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The JSON of layer indexes in a registry (image/referrers.c): the
+ * artifact manifest built and read back, what a parse refuses or passes
+ * over, and the referrers index's read-modify-write.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "../../image/digest.h"
+#include "../../image/referrers.h"
+
+#define D(c) "sha256:" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c \
+	c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+#define SUBJECT D("5")
+#define LAYER1 D("1")
+#define LAYER2 D("2")
+#define BLOB1 D("a")
+#define BLOB2 D("b")
+
+static const struct descriptor subject = {
+	.media_type = (char *)MT_OCI_MANIFEST, .digest = SUBJECT, .size = 1234,
+};
+
+static char *build(void)
+{
+	struct index_ref refs[2] = {
+		{ LAYER1, BLOB1, 100 },
+		{ LAYER2, BLOB2, 200 },
+	};
+	struct error *err = NULL;
+	char *json;
+	size_t len;
+
+	assert_int_equal(referrer_manifest_build(&subject, refs, 2, &json, &len, &err), 0);
+	assert_int_equal(strlen(json), len);
+	return json;
+}
+
+static void test_manifest_fields(void **state)
+{
+	char *json = build(), empty[DIGEST_STRLEN + 1];
+	json_t *doc = json_loads(json, 0, NULL), *l;
+
+	(void)state;
+	assert_non_null(doc);
+	assert_int_equal(digest_of("{}", 2, empty), 0);
+	assert_int_equal(json_integer_value(json_object_get(doc, "schemaVersion")), 2);
+	assert_string_equal(json_string_value(json_object_get(doc, "mediaType")),
+			    "application/vnd.oci.image.manifest.v1+json");
+	assert_string_equal(json_string_value(json_object_get(doc, "artifactType")),
+			    "application/vnd.ovlmig.index.v1");
+	/* what docker-registry 2.8 keeps: config typed as the artifact, the empty blob */
+	l = json_object_get(doc, "config");
+	assert_string_equal(json_string_value(json_object_get(l, "mediaType")),
+			    "application/vnd.ovlmig.index.v1");
+	assert_string_equal(json_string_value(json_object_get(l, "digest")), empty);
+	assert_int_equal(json_integer_value(json_object_get(l, "size")), 2);
+	l = json_object_get(doc, "subject");
+	assert_string_equal(json_string_value(json_object_get(l, "digest")), SUBJECT);
+	assert_int_equal(json_integer_value(json_object_get(l, "size")), 1234);
+	assert_string_equal(json_string_value(json_object_get(l, "mediaType")), MT_OCI_MANIFEST);
+	l = json_array_get(json_object_get(doc, "layers"), 1);
+	assert_string_equal(json_string_value(json_object_get(l, "mediaType")),
+			    "application/vnd.ovlmig.layer.index.v1");
+	assert_string_equal(json_string_value(json_object_get(l, "digest")), BLOB2);
+	assert_int_equal(json_integer_value(json_object_get(l, "size")), 200);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(l, "annotations"),
+							      "org.ovlmig.layer.digest")), LAYER2);
+	json_decref(doc);
+	free(json);
+}
+
+static void test_manifest_round_trip(void **state)
+{
+	struct index_refs refs = { 0 };
+	struct error *err = NULL;
+	char *json = build();
+
+	(void)state;
+	assert_int_equal(referrer_manifest_parse(json, strlen(json), SUBJECT, &refs, &err), 0);
+	assert_int_equal(refs.count, 2);
+	assert_string_equal(refs.refs[0].layer, LAYER1);
+	assert_string_equal(refs.refs[0].digest, BLOB1);
+	assert_int_equal(refs.refs[0].size, 100);
+	assert_string_equal(refs.refs[1].layer, LAYER2);
+	assert_string_equal(refs.refs[1].digest, BLOB2);
+	assert_int_equal(refs.refs[1].size, 200);
+	index_refs_free(&refs);
+	/* bound to its subject: another image's artifact is refused */
+	assert_int_equal(referrer_manifest_parse(json, strlen(json), LAYER1, &refs, &err), -1);
+	assert_non_null(strstr(err->msg, "subject"));
+	assert_int_equal(refs.count, 0);
+	error_free(&err);
+	free(json);
+	index_refs_free(&refs);
+}
+
+static int parse(const char *json, struct index_refs *refs, struct error **err)
+{
+	return referrer_manifest_parse(json, strlen(json), SUBJECT, refs, err);
+}
+
+#define HEAD "{\"artifactType\":\"application/vnd.ovlmig.index.v1\",\"subject\":{\"digest\":\"" SUBJECT "\"},"
+
+static void test_manifest_hostile(void **state)
+{
+	static const struct {
+		const char *json, *why;
+	} bad[] = {
+		{ "[]", "not a JSON object" },
+		{ HEAD "\"layers\":{}}", "layers" },
+		{ HEAD "\"layers\":[{\"mediaType\":\"application/vnd.ovlmig.layer.index.v1\",\"digest\":\"sha256:12\",\"size\":1,"
+		  "\"annotations\":{\"org.ovlmig.layer.digest\":\"" LAYER1 "\"}}]}", "digest" },
+		{ HEAD "\"layers\":[{\"mediaType\":\"application/vnd.ovlmig.layer.index.v1\",\"digest\":\"" BLOB1 "\",\"size\":-1,"
+		  "\"annotations\":{\"org.ovlmig.layer.digest\":\"" LAYER1 "\"}}]}", "size" },
+		{ HEAD "\"layers\":[{\"mediaType\":\"application/vnd.ovlmig.layer.index.v1\",\"digest\":\"" BLOB1 "\",\"size\":1e3,"
+		  "\"annotations\":{\"org.ovlmig.layer.digest\":\"" LAYER1 "\"}}]}", "size" },
+		{ HEAD "\"layers\":[{\"mediaType\":\"application/vnd.ovlmig.layer.index.v1\",\"digest\":\"" BLOB1 "\",\"size\":1}]}",
+		  "annotation" },
+		{ HEAD "\"layers\":[{\"mediaType\":\"application/vnd.ovlmig.layer.index.v1\",\"digest\":\"" BLOB1 "\",\"size\":1,"
+		  "\"annotations\":{\"org.ovlmig.layer.digest\":\"sha256:../x\"}}]}", "annotation" },
+		{ "{\"artifactType\":\"application/vnd.ovlmig.index.v1\",\"layers\":[]}", "subject" },
+		{ HEAD "\"layers\":[], \"layers\":[]}", "JSON" },
+	};
+	struct index_refs refs = { 0 };
+	struct error *err = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse(bad[i].json, &refs, &err), -1);
+		if (!strstr(err->msg, bad[i].why))
+			fail_msg("case %zu: '%s' does not say %s", i, err->msg, bad[i].why);
+		error_free(&err);
+		assert_int_equal(refs.count, 0);
+	}
+	/* someone else's artifact, or blobs of types we do not know: nothing, no error */
+	assert_int_equal(parse("{\"artifactType\":\"application/spdx+json\",\"layers\":[1]}",
+			       &refs, &err), 0);
+	assert_int_equal(parse("{\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\"}}",
+			       &refs, &err), 0);
+	assert_int_equal(parse(HEAD "\"layers\":[{\"mediaType\":\"text/plain\",\"digest\":\"x\"}]}",
+			       &refs, &err), 0);
+	assert_int_equal(refs.count, 0);
+	/* 2.8's way of saying the artifact type: config's media type */
+	assert_int_equal(parse("{\"config\":{\"mediaType\":\"application/vnd.ovlmig.index.v1\"},"
+			       "\"subject\":{\"digest\":\"" SUBJECT "\"},"
+			       "\"layers\":[{\"mediaType\":\"application/vnd.ovlmig.layer.index.v1\",\"digest\":\""
+			       BLOB1 "\",\"size\":7,\"annotations\":{\"org.ovlmig.layer.digest\":\"" LAYER2 "\"}}]}",
+			       &refs, &err), 0);
+	assert_int_equal(refs.count, 1);
+	assert_string_equal(refs.refs[0].layer, LAYER2);
+	index_refs_free(&refs);
+}
+
+static void test_index_add(void **state)
+{
+	const struct descriptor ours = {
+		.media_type = (char *)MT_OCI_MANIFEST, .digest = BLOB1, .size = 500,
+	};
+	const char *old = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+			  "\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+			  "\"digest\":\"" BLOB2 "\",\"size\":9,\"artifactType\":\"application/spdx+json\"},"
+			  "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" BLOB1
+			  "\",\"size\":400,\"artifactType\":\"application/vnd.ovlmig.index.v1\"}]}";
+	struct descriptor *d;
+	struct error *err = NULL;
+	char *json, *again;
+	size_t len, len2, n;
+	json_t *doc, *m;
+
+	(void)state;
+	/* none yet */
+	assert_int_equal(referrers_index_add(NULL, 0, &ours, &json, &len, &err), 0);
+	doc = json_loads(json, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(doc, "mediaType")), MT_OCI_INDEX);
+	assert_int_equal(json_array_size(json_object_get(doc, "manifests")), 1);
+	json_decref(doc);
+	/* adding it again changes nothing */
+	assert_int_equal(referrers_index_add(json, len, &ours, &again, &len2, &err), 0);
+	assert_int_equal(len, len2);
+	assert_memory_equal(json, again, len);
+	free(again);
+	free(json);
+	/* the other referrer kept, our old entry of that digest replaced */
+	assert_int_equal(referrers_index_add(old, strlen(old), &ours, &json, &len, &err), 0);
+	doc = json_loads(json, 0, NULL);
+	m = json_object_get(doc, "manifests");
+	assert_int_equal(json_array_size(m), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(m, 0), "digest")), BLOB2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(m, 0), "artifactType")),
+			    "application/spdx+json");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(m, 1), "digest")), BLOB1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(m, 1), "size")), 500);
+	json_decref(doc);
+	/* and read back: only ours */
+	assert_int_equal(referrers_index_ours(json, len, &d, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(d[0].digest, BLOB1);
+	assert_int_equal(d[0].size, 500);
+	descriptors_free(d, n);
+	free(json);
+	/* a tag that is not an index */
+	assert_int_equal(referrers_index_add("{}", 2, &ours, &json, &len, &err), -1);
+	assert_non_null(strstr(err->msg, "manifests"));
+	error_free(&err);
+}
+
+static void test_index_ours_newest_first(void **state)
+{
+	json_t *doc = json_pack("{s:i, s:[]}", "schemaVersion", 2, "manifests");
+	struct descriptor *d;
+	struct error *err = NULL;
+	char digest[DIGEST_STRLEN + 1], *json;
+	size_t n;
+
+	(void)state;
+	/* more than REFERRERS_MAX of ours: the last listed, newest first */
+	for (int i = 0; i < 2 * REFERRERS_MAX + 10; i++) {
+		snprintf(digest, sizeof(digest), "sha256:%064x", i);
+		json_array_append_new(json_object_get(doc, "manifests"),
+				      json_pack("{s:s, s:s, s:i, s:s}", "mediaType", MT_OCI_MANIFEST,
+						"digest", digest, "size", 10 + i,
+						"artifactType", i % 2 ? ARTIFACT_TYPE_INDEX : "x/y"));
+	}
+	json = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	assert_int_equal(referrers_index_ours(json, strlen(json), &d, &n, &err), 0);
+	assert_int_equal(n, REFERRERS_MAX);
+	snprintf(digest, sizeof(digest), "sha256:%064x", 2 * REFERRERS_MAX + 9);
+	assert_string_equal(d[0].digest, digest);
+	assert_int_equal(d[0].size, 10 + 2 * REFERRERS_MAX + 9);
+	snprintf(digest, sizeof(digest), "sha256:%064x", 11);
+	assert_string_equal(d[n - 1].digest, digest);
+	descriptors_free(d, n);
+	free(json);
+	/* a bad entry of ours fails the whole list */
+	json = "{\"manifests\":[{\"digest\":\"sha256:zz\",\"size\":1,\"artifactType\":\"application/vnd.ovlmig.index.v1\"}]}";
+	assert_int_equal(referrers_index_ours(json, strlen(json), &d, &n, &err), -1);
+	assert_non_null(strstr(err->msg, "manifests[0]"));
+	error_free(&err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_manifest_fields),
+		cmocka_unit_test(test_manifest_round_trip),
+		cmocka_unit_test(test_manifest_hostile),
+		cmocka_unit_test(test_index_add),
+		cmocka_unit_test(test_index_ours_newest_first),
+	};
+
+	return cmocka_run_group_tests_name("referrers", tests, NULL, NULL);
+}

@@ -105,7 +105,11 @@ static int store_meta(struct mount_state *s, struct image_handle *h, int *mfd,
  * a dir: source both walk the whole tree. Started first, it does that
  * while this process opens the image and builds META, unless the store
  * already holds this source's image whole (a guess: store.h), which
- * then needs no lowerfs at all. *CHILD: 0 if none was started.
+ * then needs no lowerfs at all. Local sources only: for a remote one
+ * both processes would fetch what has no index yet (indexes, or whole
+ * layers streamed to build them) over the link, where one fetch is the
+ * rule (the second process finds the first one's in the cache).
+ * *CHILD: 0 if none was started.
  */
 static int early_lower(struct mount_state *s, pid_t *child, struct error **err)
 {
@@ -113,7 +117,8 @@ static int early_lower(struct mount_state *s, pid_t *child, struct error **err)
 	int ret;
 
 	*child = 0;
-	if (!s->own_lower || store_source_complete(s->store_root, s->source))
+	if (!s->own_lower || strstr(s->source, "://") ||
+	    store_source_complete(s->store_root, s->source))
 		return 0;
 	dir = state_dir(s->name);
 	if (!dir)

@@ -123,9 +123,9 @@ static bool yield_to_demand_locked(struct fill *f)
 }
 
 /*
- * One job polls lowerfs at a time. The others go on meanwhile (a round
- * trip to lowerfs per job and file was most of a 100k-file fill), unless
- * the poller saw a process waiting: then they wait with it.
+ * One job polls lowerfs at a time. The others go on meanwhile (they
+ * used to queue behind its round trip: under load most of a 100k-file
+ * fill), unless the poller saw a process waiting: then they wait with it.
  */
 static bool yield_to_demand(struct fill *f)
 {

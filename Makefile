@@ -11,10 +11,14 @@ OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 else
 OPT := -O2 -g
 endif
-CFLAGS := -std=gnu11 $(OPT) $(shell pkg-config --cflags $(PKGS)) -Wall -Wextra -Werror -D_GNU_SOURCE \
+# Quiet when pkg-config is not installed yet: `make demo` and `make check`
+# install it (deps) and build in a sub-make that asks again; a build
+# without the libraries stops at pkgcheck with what to run.
+PKG_CONFIG := $(shell command -v pkg-config 2>/dev/null)
+CFLAGS := -std=gnu11 $(OPT) $(if $(PKG_CONFIG),$(shell pkg-config --cflags $(PKGS) 2>/dev/null)) -Wall -Wextra -Werror -D_GNU_SOURCE \
 	  -D_FILE_OFFSET_BITS=64 -pthread -MMD -MP $(EXTRA_CFLAGS)
 LDFLAGS := $(OPT) -pthread
-LIBS = $(shell pkg-config --libs $(PKGS))
+LIBS = $(if $(PKG_CONFIG),$(shell pkg-config --libs $(PKGS) 2>/dev/null))
 
 # Each folder is a static library; the programs and the tests link what
 # they need, lowest last: lowerfs/ovlmig -> control -> image -> common.
@@ -35,10 +39,10 @@ BINS := $(BUILD)/lowerfs $(BUILD)/ovlmig
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
-.PHONY: FORCE all programs deps check check-asan check-umt check-kernel check-deb deb demo install install-programs clean bench fuzz
+.PHONY: FORCE all programs deps pkgcheck check check-asan check-umt check-kernel check-deb deb demo install install-programs clean bench fuzz
 all: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c | pkgcheck
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -93,6 +97,11 @@ $(BUILD)/helpers/%: $(call obj,tests/helpers/%.c $(COMMON_SRC)) $(BUILD)/lib/lib
 deps:
 	@scripts/setup-deps.sh
 
+pkgcheck:
+	@pkg-config --exists $(PKGS) 2>/dev/null || { \
+	  echo "make: the build needs pkg-config and the -dev packages of: $(PKGS);" \
+	       "run scripts/setup-deps.sh (make deps) first" >&2; exit 1; }
+
 check: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) tests/run
@@ -125,8 +134,8 @@ check-kernel: deps
 # libFuzzer harnesses (clang), each run FUZZ_SECONDS on a copy of its
 # committed seed corpus: tests/fuzz/corpus/NAME
 FUZZ_SECONDS ?= 30
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
-	-D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -pthread $(shell pkg-config --cflags $(PKGS))
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	-D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -pthread $(if $(PKG_CONFIG),$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
 fuzz: deps
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_hook_input tests/fuzz/fuzz_hook_input.c \

@@ -7,14 +7,20 @@
 #include <string.h>
 #include <unistd.h>
 
+bool cli_arg_optional(const struct cli_option *o)
+{
+	return o->arg && o->arg[0] == '[';
+}
+
 int cli_parser_init(struct cli_parser *p, const struct cli_option *opts,
 		    size_t count)
 {
 	size_t i, s = 0;
 
 	p->longopts = calloc(count + 1, sizeof(*p->longopts));
-	/* "+": stop at the first operand; ":" per option with an argument */
-	p->shortopts = calloc(2 * count + 2, 1);
+	/* "+": stop at the first operand; ":" per option with an argument,
+	 * "::" when it is optional */
+	p->shortopts = calloc(3 * count + 2, 1);
 	if (!p->longopts || !p->shortopts) {
 		cli_parser_free(p);
 		return -1;
@@ -22,12 +28,15 @@ int cli_parser_init(struct cli_parser *p, const struct cli_option *opts,
 	p->shortopts[s++] = '+';
 	for (i = 0; i < count; i++) {
 		p->longopts[i].name = opts[i].name;
-		p->longopts[i].has_arg = opts[i].arg ? required_argument :
-						      no_argument;
+		p->longopts[i].has_arg = !opts[i].arg ? no_argument :
+					 cli_arg_optional(&opts[i]) ?
+					 optional_argument : required_argument;
 		p->longopts[i].val = opts[i].key;
 		if (opts[i].key < 128 && isalnum(opts[i].key)) {
 			p->shortopts[s++] = (char)opts[i].key;
 			if (opts[i].arg)
+				p->shortopts[s++] = ':';
+			if (opts[i].arg && cli_arg_optional(&opts[i]))
 				p->shortopts[s++] = ':';
 		}
 	}
@@ -55,10 +64,12 @@ void cli_print_options(FILE *f, const struct cli_option *opts, size_t count)
 		char left[64];
 		int isshort = opts[i].key < 128 && isalnum(opts[i].key);
 
+		/* "--watch[=SECONDS]": an optional argument is attached */
 		snprintf(left, sizeof(left), "%s%c%s--%s%s%s",
 			 isshort ? "-" : "   ", isshort ? opts[i].key : ' ',
 			 isshort ? "," : "", opts[i].name,
-			 opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
+			 opts[i].arg && !cli_arg_optional(&opts[i]) ? " " : "",
+			 opts[i].arg ? opts[i].arg : "");
 		fprintf(f, "  %-28s %s\n", left, opts[i].help);
 	}
 }

@@ -8,13 +8,15 @@
 #define OVLMIG_CLI_H
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
 struct cli_option {
 	const char *name;	/* long name, without "--" */
 	int key;		/* a printable char is also the short option */
-	const char *arg;	/* argument name, NULL if none */
+	const char *arg;	/* argument name, NULL if none; "[=NAME]":
+				   optional, given as --name=VALUE only */
 	const char *help;
 };
 
@@ -24,6 +26,8 @@ struct cli_parser {
 	char *shortopts;
 };
 
+/* Is O's argument optional ("[=NAME]")? */
+bool cli_arg_optional(const struct cli_option *o);
 int cli_parser_init(struct cli_parser *p, const struct cli_option *opts,
 		    size_t count);
 void cli_parser_free(struct cli_parser *p);

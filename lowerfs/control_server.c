@@ -54,6 +54,25 @@ static int add_health(struct lowerfs *fs, json_t *out)
 	return ret;
 }
 
+/* The fetch latency histogram (fetch_latency.h), added to OUT. */
+static int add_fetch_latency(struct lowerfs_stats *s, json_t *out)
+{
+	json_t *counts = json_array();
+	size_t i;
+
+	for (i = 0; counts && i < FETCH_LATENCY_BUCKETS; i++)
+		if (json_array_append_new(counts, json_integer(
+			(json_int_t)atomic_load(&s->fetch_latency[i]))) < 0)
+			break;
+	if (!counts || i < FETCH_LATENCY_BUCKETS ||
+	    json_object_set_new(out, CONTROL_KEY_FETCH_LATENCY_COUNTS, counts) < 0) {
+		json_decref(counts);
+		return -1;
+	}
+	return json_object_set_new(out, CONTROL_KEY_FETCH_LATENCY_SUM_US, json_integer(
+		(json_int_t)atomic_load(&s->fetch_latency_sum_us)));
+}
+
 static json_t *cmd_stats(struct lowerfs *fs)
 {
 	struct lowerfs_stats *s = &fs->stats;
@@ -106,7 +125,7 @@ static json_t *cmd_stats(struct lowerfs *fs)
 		json_decref(out);
 		return NULL;
 	}
-	if (out && add_health(fs, out) < 0) {
+	if (out && (add_health(fs, out) < 0 || add_fetch_latency(s, out) < 0)) {
 		json_decref(out);
 		return NULL;
 	}

@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "../common/util.h"
 #include "fuse_compat.h"
 #include "lowerfs.h"
 
@@ -58,6 +59,15 @@ uint64_t nodes_live_count(struct lowerfs *fs)
 	return live;
 }
 
+/* A fetch from the source began at START (now_ns()): count how long it took. */
+static void fetch_timed(struct lowerfs *fs, uint64_t start)
+{
+	uint64_t us = (now_ns() - start) / 1000;
+
+	atomic_fetch_add(&fs->stats.fetch_latency[fetch_latency_bucket(us)], 1);
+	atomic_fetch_add(&fs->stats.fetch_latency_sum_us, us);
+}
+
 /*
  * The cached copy of NODE, fetched now if absent or not what was fetched
  * (unless the image store has it whole), and then fed to the store.
@@ -70,6 +80,7 @@ static int cached_fd_locked(struct lowerfs *fs, uint32_t node,
 {
 	struct node_state *ns = &fs->nodes[node];
 	struct error *why = NULL;
+	uint64_t start;
 	int fd = cache_lookup(fs->cache, node, fs->img.nodes[node].size,
 			      !ns->cache_checked, &why);
 
@@ -95,7 +106,9 @@ static int cached_fd_locked(struct lowerfs *fs, uint32_t node,
 		free(path);
 		error_free(&why);
 	}
+	start = now_ns();
 	fd = cache_fill(fs->cache, fs->src, &fs->img, node, err);
+	fetch_timed(fs, start);
 	if (fd < 0) {
 		atomic_fetch_add(&fs->stats.fetch_errors, 1);
 		return -1;
@@ -272,7 +285,7 @@ int node_data_reopen(struct lowerfs *fs, uint32_t node)
 ssize_t node_read_chunked(struct lowerfs *fs, uint32_t node, uint64_t off,
 			  void *buf, size_t len, struct error **err)
 {
-	uint64_t size = fs->img.nodes[node].size;
+	uint64_t size = fs->img.nodes[node].size, start;
 	ssize_t n;
 
 	if (off >= size)
@@ -280,7 +293,9 @@ ssize_t node_read_chunked(struct lowerfs *fs, uint32_t node, uint64_t off,
 	if (len > size - off)
 		len = (size_t)(size - off);
 	atomic_fetch_add(&fs->demand, 1);
+	start = now_ns();
 	n = fs->src->ops->read(fs->src, &fs->img, node, off, buf, len, err);
+	fetch_timed(fs, start);
 	atomic_fetch_sub(&fs->demand, 1);
 	if (n < 0)
 		atomic_fetch_add(&fs->stats.fetch_errors, 1);

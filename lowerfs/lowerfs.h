@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "../common/error.h"
+#include "../control/fetch_latency.h"
 #include "../image/cache.h"
 #include "../image/tree.h"
 #include "../image/source.h"
@@ -47,6 +48,9 @@ struct lowerfs_stats {
 	atomic_uint_fast64_t store_fed_files;	/* put into the image store */
 	atomic_uint_fast64_t store_fed_bytes;
 	atomic_uint_fast64_t requests[LOWERFS_MAX_OPCODE];
+	/* fetches from the source, failed ones too, by how long they took */
+	atomic_uint_fast64_t fetch_latency[FETCH_LATENCY_BUCKETS];
+	atomic_uint_fast64_t fetch_latency_sum_us;
 };
 
 struct lowerfs_opts {

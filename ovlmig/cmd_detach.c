@@ -8,6 +8,7 @@
 
 #include "../common/util.h"
 #include "commands.h"
+#include "mount_events.h"
 #include "state.h"
 #include "strategy.h"
 
@@ -35,7 +36,7 @@ static int detach_locked(const char *dir, struct mount_state *s, void *arg,
 {
 	const struct strategy *st = strategy_of(s, err);
 
-	return st ? st->detach(dir, s, *(bool *)arg, err) : -1;
+	return st ? events_detach(st, dir, s, *(bool *)arg, err) : -1;
 }
 
 int cmd_detach(int argc, char **argv)

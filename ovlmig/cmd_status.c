@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * ovlmig status [--json] [TARGET]: what each managed mount is doing. A
+ * ovlmig status [--json] [--watch[=SECONDS]] [TARGET]: what each managed mount is doing. A
  * mount whose lower cannot serve it any more is an error (exit 1).
  */
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../common/util.h"
 #include "commands.h"
@@ -104,8 +106,14 @@ static void print_human(json_t *st)
 		       json_is_true(json_object_get(lf, "passthrough")) ? "on" : "off");
 }
 
+enum { OPT_JSON = 256, OPT_WATCH };
+
+#define WATCH_DEFAULT_S 2
+
 static const struct cli_option options[] = {
-	{ "json", 256, NULL, "print JSON (one mount's object, or {\"mounts\": [...]})" },
+	{ "json", OPT_JSON, NULL, "print JSON (one mount's object, or {\"mounts\": [...]})" },
+	{ "watch", OPT_WATCH, "[=SECONDS]",
+	  "redraw every SECONDS (default 2) until every mount shown is detached or gone" },
 	{ "help", 'h', NULL, "show this help" },
 };
 
@@ -115,30 +123,56 @@ const struct cli_command command_status = {
 	options, ARRAY_SIZE(options), 0, 1, cmd_status,
 };
 
+struct status_opts {
+	bool as_json;
+	double watch_s;		/* 0: once */
+};
+
 static int option(void *ctx, int key, const char *arg)
 {
-	(void)key;
-	(void)arg;
-	*(bool *)ctx = true;	/* --json */
+	struct status_opts *o = ctx;
+	char *end;
+
+	if (key == OPT_JSON) {
+		o->as_json = true;
+		return 0;
+	}
+	o->watch_s = WATCH_DEFAULT_S;
+	if (!arg)
+		return 0;
+	o->watch_s = strtod(arg, &end);
+	if (end == arg || *end || !(o->watch_s >= 0.1 && o->watch_s <= 3600)) {
+		fprintf(stderr, "ovlmig status: --watch=%s: seconds from 0.1 to 3600\n", arg);
+		return -1;
+	}
 	return 0;
 }
 
-int cmd_status(int argc, char **argv)
+/* Nothing left to watch in LIST: every mount detached or gone. */
+static bool settled(json_t *list)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(list); i++) {
+		json_t *m = json_array_get(list, i);
+
+		if (!json_object_get(m, STATUS_STALE) &&
+		    strcmp(str(m, STATUS_PHASE) ?: "", "detached"))
+			return false;
+	}
+	return true;
+}
+
+/* Print the status of TARGET (NULL: every mount) once; its exit code. */
+static int show(const char *target, const struct status_opts *o, bool *done)
 {
 	struct error *err = NULL;
 	struct mount_state s;
-	const char *target = NULL;
-	bool as_json = false;
-	json_t *list;
+	json_t *list = json_array();
 	char *dir = NULL;
-	int n, code = 0;
+	int code = 0;
 	size_t i;
 
-	n = command_parse(&command_status, argc, argv, option, &as_json, &code);
-	if (n < 0)
-		return code;
-	target = n ? argv[1] : NULL;
-	list = json_array();
 	if (!list) {
 		fprintf(stderr, "ovlmig status: out of memory\n");
 		return EXIT_FAILED;
@@ -160,7 +194,7 @@ int cmd_status(int argc, char **argv)
 	for (i = 0; i < json_array_size(list); i++)
 		if (json_object_get(json_array_get(list, i), STATUS_ERROR))
 			code = EXIT_FAILED;
-	if (as_json) {
+	if (o->as_json) {
 		json_t *out = target ? json_incref(json_array_get(list, 0)) :
 				       json_pack("{s:O}", STATUS_MOUNTS, list);
 
@@ -173,6 +207,55 @@ int cmd_status(int argc, char **argv)
 		if (!json_array_size(list))
 			printf("no ovlmig mounts\n");
 	}
+	*done = settled(list);
 	json_decref(list);
 	return code;
+}
+
+/*
+ * --watch: on a terminal, redraw in place; otherwise one report after
+ * the other. A target whose state goes away (umount) is done too.
+ */
+static int watch(const char *target, const struct status_opts *o)
+{
+	bool tty = isatty(STDOUT_FILENO), done = false, first = true;
+	struct timespec ts = {
+		.tv_sec = (time_t)o->watch_s,
+		.tv_nsec = (long)((o->watch_s - (double)(time_t)o->watch_s) * 1e9),
+	};
+	int code;
+
+	for (;;) {
+		if (tty)
+			fputs("\033[H\033[J", stdout);	/* home, clear */
+		else if (!first)
+			putchar('\n');
+		code = show(target, o, &done);
+		fflush(stdout);
+		if (code == EXIT_USAGE && !first && target) {
+			printf("%s: gone\n", target);
+			return 0;
+		}
+		if (done || code == EXIT_USAGE)
+			return code;
+		first = false;
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		ts.tv_sec = (time_t)o->watch_s;
+		ts.tv_nsec = (long)((o->watch_s - (double)(time_t)o->watch_s) * 1e9);
+	}
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct status_opts o = { 0 };
+	const char *target;
+	bool done;
+	int n, code = 0;
+
+	n = command_parse(&command_status, argc, argv, option, &o, &code);
+	if (n < 0)
+		return code;
+	target = n ? argv[1] : NULL;
+	return o.watch_s ? watch(target, &o) : show(target, &o, &done);
 }

@@ -14,6 +14,7 @@
 
 #include "../common/json_file.h"
 #include "../common/util.h"
+#include "mount_events.h"
 #include "strategy.h"
 
 int job_save(const char *dir, const struct job *j, struct error **err)
@@ -115,7 +116,7 @@ int job_run(const char *dir, struct mount_state *s, const struct job *j,
 	if (j->migrate && s->phase != PHASE_MIGRATED &&
 	    s->phase != PHASE_DETACHED && st->migrate(dir, s, &o, err) < 0)
 		return -1;
-	if (j->migrate && j->detach_auto && st->detach(dir, s, false, err) < 0)
+	if (j->migrate && j->detach_auto && events_detach(st, dir, s, false, err) < 0)
 		return -1;
 	return 0;
 }

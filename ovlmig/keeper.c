@@ -22,6 +22,7 @@
 #include "../common/fsutil.h"
 #include "../common/util.h"
 #include "lowerfs_exec.h"
+#include "mount_events.h"
 #include "state.h"
 
 #define LISTEN_FD 3	/* the keeper inherits its listening socket here */
@@ -226,6 +227,7 @@ int keeper_run(const char *state_dir, struct error **err)
 			break;
 		}
 		log_line("ovlmig keep", "lowerfs %d took over", (int)pid);
+		events_lowerfs_restarted(".");	/* the state dir: see receive() */
 	}
 	close(devfd);
 	free(run);

@@ -18,13 +18,14 @@
 #include "keeper.h"
 #include "lowerfs_exec.h"
 
-int lower_start(struct mount_state *s, const char *state_dir,
+int lower_spawn(struct mount_state *s, const char *state_dir, pid_t *child,
 		struct error **err)
 {
 	char *bin = lowerfs_binary(), *run = lower_run_dir(state_dir), *keeper = NULL;
-	int status, ret = -1;
+	int ret = -1;
 	pid_t pid;
 
+	*child = 0;
 	if (!bin || !run) {
 		error_set(err, ENOMEM, "start lowerfs");
 		goto out;
@@ -51,9 +52,26 @@ int lower_start(struct mount_state *s, const char *state_dir,
 		fprintf(stderr, "ovlmig: exec %s: %s\n", bin, strerror(errno));
 		_exit(127);
 	}
-	if (waitpid(pid, &status, 0) < 0) {
-		error_set(err, errno, "wait for lowerfs");
-		goto out;
+	*child = pid;
+	ret = 0;
+out:
+	free(keeper);
+	free(bin);
+	free(run);
+	return ret;
+}
+
+int lower_wait(struct mount_state *s, const char *state_dir, pid_t child,
+	       struct error **err)
+{
+	char *run = lower_run_dir(state_dir);
+	int status, ret = -1;
+
+	while (waitpid(child, &status, 0) < 0) {
+		if (errno != EINTR) {
+			error_set(err, errno, "wait for lowerfs");
+			goto out;
+		}
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		error_set(err, 0, "lowerfs %s %s failed (exit %d; see above)",
@@ -61,14 +79,26 @@ int lower_start(struct mount_state *s, const char *state_dir,
 			  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		goto out;
 	}
+	if (!run) {
+		error_set(err, ENOMEM, "start lowerfs");
+		goto out;
+	}
 	s->lowerfs_pid = lowerfs_read_pid(run);
 	s->own_lower = true;
 	ret = 0;
 out:
-	free(keeper);
-	free(bin);
 	free(run);
 	return ret;
+}
+
+int lower_start(struct mount_state *s, const char *state_dir,
+		struct error **err)
+{
+	pid_t child;
+
+	if (lower_spawn(s, state_dir, &child, err) < 0)
+		return -1;
+	return lower_wait(s, state_dir, child, err);
 }
 
 /* All of /proc/PID/FILE, malloc'd (a command line has no fixed bound). */

@@ -11,6 +11,17 @@
 /* Start lowerfs for S->source at S->lower, run dir STATE_DIR/lowerfs. */
 int lower_start(struct mount_state *s, const char *state_dir,
 		struct error **err);
+/*
+ * lower_start in two halves, so that the caller can work while lowerfs
+ * indexes the image: spawn returns at once with *CHILD, the process
+ * that exits once lowerfs is mounted; wait reaps it (call it exactly
+ * once for every spawn that succeeded, also on the way out of a failure,
+ * so that lower_stop finds the lowerfs it started).
+ */
+int lower_spawn(struct mount_state *s, const char *state_dir, pid_t *child,
+		struct error **err);
+int lower_wait(struct mount_state *s, const char *state_dir, pid_t child,
+	       struct error **err);
 /* Stop it (SIGTERM, then SIGKILL) and lazy-unmount what is left. */
 void lower_stop(struct mount_state *s);
 /* The pid of the lowerfs serving S now (it may have been restarted), or 0. */

@@ -136,24 +136,26 @@ static void save(const struct progress *p, const struct progress_view *v)
 	free(path);
 }
 
-/* By bytes: they, not the entries, take the time. */
+/*
+ * By bytes: they, not the entries, take the time. One line that fits 80
+ * columns (a wrapped line cannot be redrawn with \r), then clear to its
+ * end: the previous line may have been longer.
+ */
 static void draw(const struct progress_view *v)
 {
 	double frac = v->bytes_total ?
 		(double)v->bytes_done / (double)v->bytes_total : 1;
-	char bar[31], eta[32] = "unknown";
-	int i, fill = (int)(frac * 30);
+	char bar[21], eta[32] = "unknown";
+	int i, fill = (int)(frac * 20);
 
-	for (i = 0; i < 30; i++)
+	for (i = 0; i < 20; i++)
 		bar[i] = i < fill ? '#' : '.';
-	bar[30] = '\0';
+	bar[20] = '\0';
 	if (v->eta_s >= 0)
 		snprintf(eta, sizeof(eta), "%.0fs", v->eta_s);
-	fprintf(stderr, "\r[%s] %3d%% %.1f/%.1f MiB %llu/%llu entries %.1f MiB/s ETA %s ",
+	fprintf(stderr, "\r[%s] %3d%% %.1f/%.1f MiB %.1f MiB/s ETA %s\033[K",
 		bar, (int)(frac * 100), (double)v->bytes_done / 1048576,
-		(double)v->bytes_total / 1048576,
-		(unsigned long long)v->entries_done,
-		(unsigned long long)v->entries_total, v->rate_bps / 1048576, eta);
+		(double)v->bytes_total / 1048576, v->rate_bps / 1048576, eta);
 }
 
 void progress_update(struct progress *p, bool force)

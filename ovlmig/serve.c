@@ -22,6 +22,7 @@
 #include "../common/fsutil.h"
 #include "../common/util.h"
 #include "job.h"
+#include "serve_http.h"
 #include "state.h"
 #include "status.h"
 #include "status_keys.h"
@@ -174,18 +175,26 @@ static json_t *handle(json_t *req)
 	return reply;
 }
 
-static void serve_client(int fd)
+static unsigned jobs_running(void)
+{
+	unsigned n = 0;
+	int i;
+
+	for (i = 0; i < MAX_JOBS; i++)
+		n += jobs[i].pid > 0;
+	return n;
+}
+
+/* The first line of a request on FD into BUF (CAP bytes, NUL-terminated). */
+static size_t read_request(int fd, char *buf, size_t cap)
 {
 	struct timeval tv = { .tv_sec = 2 };
-	char buf[8192];
 	size_t used = 0;
-	json_t *req, *reply;
-	char *text;
 	ssize_t n;
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	while (used < sizeof(buf) - 1) {
-		n = read(fd, buf + used, sizeof(buf) - 1 - used);
+	while (used < cap - 1) {
+		n = read(fd, buf + used, cap - 1 - used);
 		if (n <= 0)
 			break;
 		used += (size_t)n;
@@ -193,6 +202,20 @@ static void serve_client(int fd)
 			break;
 	}
 	buf[used] = '\0';
+	return used;
+}
+
+static void serve_client(int fd)
+{
+	char buf[8192];
+	size_t used = read_request(fd, buf, sizeof(buf));
+	json_t *req, *reply;
+	char *text;
+
+	if (serve_http_is_request(buf)) {
+		serve_http_answer(fd, buf, used, sizeof(buf), jobs_running());
+		return;
+	}
 	req = json_loads(buf, JSON_DISABLE_EOF_CHECK, NULL);
 	reply = req && json_is_object(req) ? handle(req) :
 		json_pack("{s:s}", KEY_ERROR, "malformed request");
@@ -202,6 +225,15 @@ static void serve_client(int fd)
 	if (text && (write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0))
 		log_line("ovlmig serve", "reply: %s", strerror(errno));
 	free(text);
+}
+
+/* --metrics-listen: metrics only, whatever is asked */
+static void serve_metrics_client(int fd)
+{
+	char buf[8192];
+	size_t used = read_request(fd, buf, sizeof(buf));
+
+	serve_http_answer(fd, buf, used, sizeof(buf), jobs_running());
 }
 
 static int listen_on(const char *path, struct error **err)
@@ -233,18 +265,38 @@ static int listen_on(const char *path, struct error **err)
 	return fd;
 }
 
-int serve_run(struct error **err)
+/* A client on the listening socket LFD, answered by FN. */
+static void accept_one(int lfd, void (*fn)(int fd))
+{
+	int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (c >= 0) {
+		fn(c);
+		close(c);
+	}
+}
+
+int serve_run(const char *metrics_listen, struct error **err)
 {
 	char *path = serve_socket_path();
 	struct error *resume_err = NULL;
-	struct pollfd p[2];
+	struct pollfd p[3];
 	sigset_t sigs;
-	int lfd, sfd, i;
+	int lfd, sfd, mfd = -1, i;
 
 	if (!path)
 		return error_set(err, ENOMEM, "serve socket");
+	if (metrics_listen) {
+		mfd = serve_http_listen(metrics_listen, err);
+		if (mfd < 0) {
+			free(path);
+			return error_wrap(err, "--metrics-listen");
+		}
+	}
 	if (make_dirs(state_root(), 0700, err) < 0 ||
 	    (lfd = listen_on(path, err)) < 0) {
+		if (mfd >= 0)
+			close(mfd);
 		free(path);
 		return -1;
 	}
@@ -256,12 +308,15 @@ int serve_run(struct error **err)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	log_line("ovlmig serve", "listening on %s", path);
+	if (mfd >= 0)
+		log_line("ovlmig serve", "metrics on http://%s/metrics", metrics_listen);
 	if (state_each(resume_one, NULL, &resume_err) < 0)
 		error_report(&resume_err, "ovlmig serve: resume", stderr);
 	p[0] = (struct pollfd){ lfd, POLLIN, 0 };
 	p[1] = (struct pollfd){ sfd, POLLIN, 0 };
+	p[2] = (struct pollfd){ mfd, POLLIN, 0 };	/* -1: poll skips it */
 	for (;;) {
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
+		if (poll(p, 3, -1) < 0 && errno != EINTR)
 			break;
 		if (p[1].revents) {
 			struct signalfd_siginfo si;
@@ -274,14 +329,10 @@ int serve_run(struct error **err)
 			}
 			reap();
 		}
-		if (p[0].revents) {
-			int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-
-			if (c >= 0) {
-				serve_client(c);
-				close(c);
-			}
-		}
+		if (p[0].revents)
+			accept_one(lfd, serve_client);
+		if (p[2].revents)
+			accept_one(mfd, serve_metrics_client);
 	}
 	for (i = 0; i < MAX_JOBS; i++) {
 		if (jobs[i].pid > 0) {
@@ -291,6 +342,8 @@ int serve_run(struct error **err)
 		free(jobs[i].target);
 	}
 	close(lfd);
+	if (mfd >= 0)
+		close(mfd);
 	unlink(path);
 	free(path);
 	return 0;

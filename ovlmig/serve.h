@@ -7,6 +7,8 @@
  *   {"op":"register","target":T}   start (or keep) the job of T
  *   {"op":"stop","target":T}       stop the job of T
  *   {"op":"status"}                {"mounts":[...]} as `ovlmig status --json`
+ * and HTTP: GET /metrics, Prometheus text (serve_http.h, metrics.h), also
+ * on a TCP address with --metrics-listen.
  */
 #ifndef OVLMIG_SERVE_H
 #define OVLMIG_SERVE_H
@@ -24,7 +26,10 @@ int serve_register(const char *target, int timeout_ms, struct error **err);
 /* Stop TARGET's job if serve runs it. */
 int serve_stop(const char *target, int timeout_ms, struct error **err);
 
-/* Listen and serve until SIGTERM or SIGINT; -1 when it cannot listen. */
-int serve_run(struct error **err);
+/*
+ * Listen and serve until SIGTERM or SIGINT; -1 when it cannot listen.
+ * METRICS_LISTEN: ADDR:PORT for metrics over TCP too, or NULL.
+ */
+int serve_run(const char *metrics_listen, struct error **err);
 
 #endif

@@ -3,6 +3,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -119,6 +120,44 @@ json_t *store_info(const char *dir)
 
 	free(path);
 	return doc;
+}
+
+/* Is DIR's image complete, and SOURCE one of the references that mounted it? */
+static bool complete_with_ref(const char *dir, const char *source)
+{
+	json_t *info = store_info(dir), *refs = NULL, *ref;
+	bool yes = info && !strcmp(json_string_value(json_object_get(info, "state")) ?: "",
+				   STORE_STATE_COMPLETE);
+	size_t i;
+
+	if (yes) {
+		refs = store_refs(dir);
+		yes = !strcmp(json_string_value(json_object_get(info, "source")) ?: "", source);
+		json_array_foreach(refs, i, ref)
+			yes = yes || !strcmp(json_string_value(ref) ?: "", source);
+	}
+	json_decref(refs);
+	json_decref(info);
+	return yes;
+}
+
+bool store_source_complete(const char *root, const char *source)
+{
+	DIR *d = opendir(root);
+	struct dirent *e;
+	bool yes = false;
+	char *dir;
+
+	while (d && !yes && (e = readdir(d))) {
+		if (e->d_name[0] == '.')	/* ., .., .gc-ID */
+			continue;
+		dir = path_join(root, e->d_name);
+		yes = dir && complete_with_ref(dir, source);
+		free(dir);
+	}
+	if (d)
+		closedir(d);
+	return yes;
 }
 
 static int info_write(const char *dir, json_t *doc, struct error **err)

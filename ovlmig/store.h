@@ -60,6 +60,14 @@ int store_prepare(const char *root, struct image_handle *h, const char *source,
 /* DIR/meta, META as a tree, made once: for a kernel that refuses the image. */
 int store_meta_tree(const char *dir, struct image_handle *h, struct error **err);
 
+/*
+ * A guess made before the image is opened (which can take seconds):
+ * does ROOT hold a complete image that SOURCE mounted before? The id of
+ * the image opened decides what is used; the guess only decides whether
+ * lowerfs is started at once, in parallel (no), or only if needed (yes).
+ */
+bool store_source_complete(const char *root, const char *source);
+
 /* image.json of DIR with "state" set to STATE. */
 int store_set_state(const char *dir, const char *state, struct error **err);
 /* image.json of DIR, or NULL if it cannot be read. */

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../common/util.h"
@@ -100,22 +101,82 @@ static int store_meta(struct mount_state *s, struct image_handle *h, int *mfd,
 }
 
 /*
- * The lazy layer, started only for an image the store does not hold
- * whole yet (and recorded, so that umount can stop it after a kill).
- * A complete image needs none: no lowerfs, no cache for it.
+ * lowerfs indexes the image at its start, as image_open does here: for
+ * a dir: source both walk the whole tree. Started first, it does that
+ * while this process opens the image and builds META, unless the store
+ * already holds this source's image whole (a guess: store.h), which
+ * then needs no lowerfs at all. *CHILD: 0 if none was started.
  */
-static int need_lower(struct mount_state *s, struct error **err)
+static int early_lower(struct mount_state *s, pid_t *child, struct error **err)
+{
+	char *dir;
+	int ret;
+
+	*child = 0;
+	if (!s->own_lower || store_source_complete(s->store_root, s->source))
+		return 0;
+	dir = state_dir(s->name);
+	if (!dir)
+		return error_set(err, ENOMEM, "mount %s", s->target);
+	ret = lower_spawn(s, dir, child, err);
+	free(dir);
+	return ret;
+}
+
+/* The lowerfs started early mounted (or failed) and recorded. */
+static int lower_ready(struct mount_state *s, pid_t child, struct error **err)
+{
+	char *dir = state_dir(s->name);
+	int ret;
+
+	if (!dir) {
+		/* reaped all the same: undo finds it by its pid file */
+		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+			;
+		return error_set(err, ENOMEM, "mount %s", s->target);
+	}
+	ret = lower_wait(s, dir, child, err) < 0 || state_save(dir, s, err) < 0 ? -1 : 0;
+	free(dir);
+	return ret;
+}
+
+/*
+ * A lowerfs started early for an image that turned out complete (the
+ * guess missed: another reference to it): stopped. Its run directory
+ * stays in the state directory until umount, as after a detach.
+ */
+static void drop_lower(struct mount_state *s, pid_t child)
+{
+	struct error *err = NULL;
+
+	if (lower_ready(s, child, &err) < 0)
+		error_free(&err);
+	lower_stop(s);
+	s->lowerfs_pid = 0;
+}
+
+/*
+ * The lazy layer, only for an image the store does not hold whole yet
+ * (and recorded, so that umount can stop it after a kill): the one
+ * started early (*CHILD, then 0), else started now. A complete image
+ * needs none: no lowerfs, no cache for it.
+ */
+static int need_lower(struct mount_state *s, pid_t *child, struct error **err)
 {
 	json_t *info = store_info(s->store);
 	bool complete = info && !strcmp(json_string_value(json_object_get(info, "state")) ?: "",
 					STORE_STATE_COMPLETE);
+	pid_t early = *child;
 	char *dir;
 	int ret;
 
 	json_decref(info);
+	*child = 0;
 	if (!s->own_lower)
 		return 0;
 	if (complete) {
+		if (early)
+			drop_lower(s, early);
 		if (s->cache && cache_dir_release(s->cache, err) < 0)
 			return error_wrap(err, "mount %s", s->target);
 		free(s->cache);
@@ -124,6 +185,8 @@ static int need_lower(struct mount_state *s, struct error **err)
 		s->own_lower = false;
 		return 0;
 	}
+	if (early)
+		return lower_ready(s, early, err);
 	dir = state_dir(s->name);
 	if (!dir)
 		return error_set(err, ENOMEM, "mount %s", s->target);
@@ -137,14 +200,16 @@ static int store_mount(struct mount_state *s, bool fresh_upper,
 {
 	struct image_handle *h = NULL;
 	char *dir = NULL;
+	pid_t child = 0;
 	int mfd = -1, ret = -1;
 
-	if (store_open_image(s, &h, err) < 0 ||
+	if (early_lower(s, &child, err) < 0 ||
+	    store_open_image(s, &h, err) < 0 ||
 	    store_prepare(s->store_root, h, s->source, &dir, err) < 0)
 		goto out;
 	free(s->store);
 	s->store = dir;
-	if (need_lower(s, err) < 0 || store_meta(s, h, &mfd, err) < 0)
+	if (need_lower(s, &child, err) < 0 || store_meta(s, h, &mfd, err) < 0)
 		goto out;
 	lowerfs_feed_store(s, dir);
 	/* the container needs its image until its upper is deleted */
@@ -157,6 +222,13 @@ static int store_mount(struct mount_state *s, bool fresh_upper,
 	if (ret == 0 && !s->lower)
 		s->phase = PHASE_DETACHED;
 out:
+	if (child > 0) {
+		/* a failure before it was needed: reaped, the caller stops it */
+		struct error *ignored = NULL;
+
+		lower_ready(s, child, &ignored);
+		error_free(&ignored);
+	}
 	if (mfd >= 0)
 		close(mfd);
 	image_close(h);

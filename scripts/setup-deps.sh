@@ -15,10 +15,10 @@ packages=(
 	groff-base man-db mandoc bsdextrautils
 	# the EROFS writer's independent checks: fsck.erofs, dump.erofs, mkfs.erofs
 	erofs-utils
-	# container runtimes and a static busybox for the runtime tests
-	runc crun busybox-static
-	# benchmarks: the FUSE baseline
-	bindfs
+	# container runtimes (runc, crun, podman) and a static busybox for the runtime tests
+	runc crun podman busybox-static
+	# benchmarks: the FUSE baseline, the plots (scripts/bench/plot_timeline.sh)
+	bindfs gnuplot-nox
 	# remote images: HTTP and registry servers, layer tools, fault proxy
 	nginx-light docker-registry skopeo zstd gzip curl python3
 )

@@ -28,10 +28,13 @@
 # connection, the default, fair to a client that opens several; nginx:
 # nginx's limit_rate, per response, so parallel ranges get more), CMD
 # (default "/bin/busybox true"), LOWERFS_OPTS (extra lowerfs options, e.g.
-# --prefetch), IMAGE_CACHE (a directory: the built layers and indexes are
-# kept there and reused by a later run with the same IMAGE_MB and
-# SMALL_FILES, which skips the build), OVLMIG_DEBUG (set: print the steps
-# of migrate and detach with their times).
+# --prefetch), TIMELINE (a directory: the link's bytes over time and the
+# moments of (a'), (d), (e) and (b) are written there and drawn as
+# TIMELINE/startup.svg by plot_timeline.sh; needs LINK=proxy and gnuplot),
+# IMAGE_CACHE (a directory: the built layers and indexes are kept there
+# and reused by a later run with the same IMAGE_MB and SMALL_FILES, which
+# skips the build), OVLMIG_DEBUG (set: print the steps of migrate and
+# detach with their times).
 #
 # The layers' indexes (`ovlmig index`, made once by whoever publishes the
 # image) lie next to the layers and count as fetched bytes. Needs root,
@@ -71,6 +74,15 @@ for v in IMAGE_MB SMALL_FILES RATE_MB; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
 done
 [[ $LINK == proxy || $LINK == nginx ]] || die "LINK is proxy or nginx"
+TIMELINE=${TIMELINE:-}
+if [[ -n $TIMELINE ]]; then
+	[[ $LINK == proxy ]] || die "TIMELINE needs LINK=proxy (the proxy counts the link's bytes)"
+	command -v gnuplot >/dev/null || die "TIMELINE needs gnuplot (apt-get install gnuplot-nox)"
+	mkdir -p "$TIMELINE" && TIMELINE=$(cd "$TIMELINE" && pwd) || die "cannot make $TIMELINE"
+	rm -f "$TIMELINE/link.txt" "$TIMELINE/marks.txt"
+fi
+# mark NAME: when NAME happened, for the timeline plot
+mark() { [[ -z $TIMELINE ]] || echo "$(now) $1" >>"$TIMELINE/marks.txt"; }
 
 now() { date +%s%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
@@ -170,7 +182,8 @@ if [[ $LINK == nginx ]]; then
 	base=http://127.0.0.1:$NGINX_PORT
 else
 	nginx_start "$T/www" || die "nginx"
-	faultproxy_start "$NGINX_PORT" none --rate $((RATE_MB * 1000000)) || die "proxy"
+	faultproxy_start "$NGINX_PORT" none --rate $((RATE_MB * 1000000)) \
+		${TIMELINE:+--timeline "$TIMELINE/link.txt"} || die "proxy"
 	base=http://127.0.0.1:$FAULTPROXY_PORT
 fi
 urls=$base/base.tar.gz,$base/libs.tar.gz,$base/app.tar.gz
@@ -197,15 +210,19 @@ stop_lowerfs lazy "$T/mnt"
 # --- (a'), (d), (e): ovlmig mount, the command, migrate, detach ----------------
 l0=$(layer_bytes)
 t0=$(now)
+mark ovlmig-start
 ovlmig_mount "$T/m" "${STRATEGY_ARGS[@]}" --source "tar:$urls" --upper "$T/u" --work "$T/w" \
 	--cache "$T/cache-ovlmig" >"$T/out" 2>&1 || die "ovlmig mount failed: $(head -3 "$T/out")"
 tm=$(now)
+mark ovlmig-mounted
 chroot "$T/m" "${cmd[@]}" || die "the command failed in the ovlmig mount"
 t1=$(now)
+mark ovlmig-first-command
 O_mount=$(secs3 "$t0" "$tm") O_cmd=$(secs "$t0" "$t1")
 O_second=-
-if [[ $STRATEGY == store ]]; then
-	# a second container of the image while the first is lazy
+if [[ $STRATEGY == store && -z $TIMELINE ]]; then
+	# a second container of the image while the first is lazy (not with
+	# TIMELINE: the plot shows one container's start)
 	t20=$(now)
 	ovlmig_mount "$T/m2" "${STRATEGY_ARGS[@]}" --source "tar:$urls" --upper "$T/u2" \
 		--work "$T/w2" --cache "$T/cache-ovlmig2" >"$T/out" 2>&1 ||
@@ -219,9 +236,11 @@ fi
 "$OVLMIG" migrate "$T/m" >"$T/migrate.out" 2>&1 ||
 	die "ovlmig migrate failed: $(head -3 "$T/migrate.out")"
 t2=$(now)
+mark ovlmig-migrated
 O_detached=-
 if "$OVLMIG" detach "$T/m" >"$T/detach.out" 2>&1; then
 	O_detached=$(secs "$t0" "$(now)")
+	mark ovlmig-detached
 else
 	note "detach failed: $(head -3 "$T/detach.out")"
 fi
@@ -234,12 +253,15 @@ O_layers=$(($(layer_bytes) - l0))
 l0=$(layer_bytes)
 mkdir -p "$T/pulled"
 t0=$(now)
+mark pull-start
 for l in base libs app; do
 	curl -sf "$base/$l.tar.gz" | tar -xz --numeric-owner -C "$T/pulled" || die "pulling $l.tar.gz failed"
 done
 t1=$(now)
+mark pull-extracted
 chroot "$T/pulled" "${cmd[@]}" || die "the command failed in the pulled tree"
 t2=$(now)
+mark pull-first-command
 B_pull=$(secs "$t0" "$t1") B_total=$(secs "$t0" "$t2")
 B_layers=$(($(layer_bytes) - l0))
 
@@ -255,6 +277,12 @@ fi
 "$OVLMIG" umount "$T/m" >/dev/null 2>&1
 
 # --- report ------------------------------------------------------------------------
+if [[ -n $TIMELINE ]]; then
+	sleep 0.3	# the proxy's last sample
+	"$TOP/scripts/bench/plot_timeline.sh" "$TIMELINE" \
+		"$(mib "$image_bytes") MiB image, $SMALL_FILES small files, $RATE_MB MB/s link, strategy $STRATEGY" ||
+		note "plot_timeline.sh failed"
+fi
 echo
 echo "image: 3 gzip layers, $(mib "$image_bytes") MiB (indexes $(mib "$index_bytes") MiB)," \
 	"$SMALL_FILES small files; link: $RATE_MB MB/s ($LINK); command: $CMD; strategy: $STRATEGY"

@@ -22,8 +22,9 @@ function name(s) {
 }
 # "  -c,--cache DIR     help" or "      --latency MS    help": the left
 # column is "-x," or blanks, "--NAME", an optional " ARG" without blanks
+# or an attached optional "[=ARG]"
 function option(line,    dashes, short, long, arg, help) {
-	if (!match(line, /^  (-[A-Za-z0-9],|    )--[A-Za-z0-9-]+( [^ ]+)? +/))
+	if (!match(line, /^  (-[A-Za-z0-9],|    )--[A-Za-z0-9-]+( [^ ]+|\[=[^ ]+\])? +/))
 		return 0
 	dashes = index(line, "--")
 	short = substr(line, 3, 3)
@@ -34,12 +35,17 @@ function option(line,    dashes, short, long, arg, help) {
 	if (index(long, " ")) {
 		arg = substr(long, index(long, " ") + 1)
 		long = substr(long, 1, index(long, " ") - 1)
+	} else if (index(long, "[")) {
+		arg = substr(long, index(long, "["))
+		long = substr(long, 1, index(long, "[") - 1)
 	}
 	printf ".TP\n"
 	if (short ~ /^-/)
 		printf "\\fB%s\\fR, ", name(substr(short, 1, 2))
 	printf "\\fB\\-\\-%s\\fR", name(long)
-	if (arg != "")
+	if (arg ~ /^\[/)
+		printf "[=\\fI%s\\fR]", text(substr(arg, 3, length(arg) - 3))
+	else if (arg != "")
 		printf " \\fI%s\\fR", text(arg)
 	printf "\n%s\n", text(help)
 	return 1

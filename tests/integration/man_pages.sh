@@ -28,12 +28,13 @@ for p in ovlmig lowerfs; do
 done
 
 # "SECTION --option" for each option line of a rendered page: SECTION is
-# the ovlmig command (a subsection) or the page's section
+# the ovlmig command (a subsection) or the page's section; an optional
+# argument ("--watch[=SECONDS]") left out
 man_options() {
 	awk '/^[A-Z][A-Z ]*$/ { sec = $0 }
 	     /^   [a-z]+$/ { sec = $1 }
 	     /^       (-[A-Za-z0-9], )?--[a-z-]+/ {
-		o = $1; if (o ~ /,$/) o = $2; print sec, o }' "$1" | sort -u
+		o = $1; if (o ~ /,$/) o = $2; sub(/\[=.*/, "", o); print sec, o }' "$1" | sort -u
 }
 # "--option" for each option line of a --help text
 help_options() {

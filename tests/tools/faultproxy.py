@@ -36,6 +36,9 @@ and each fault is also printed on stdout, one line each.
 token bucket shared by every connection): a link, unlike nginx's
 limit_rate, which is per request.
 
+--timeline FILE gets a line "UNIX_TIME_NS BYTES" every 0.1 s: the body
+bytes sent so far over all connections (for plots of a start over time).
+
 Keep-alive works for every response that is not faulted; a faulted one
 closes its connection. Python stdlib only.
 """
@@ -94,8 +97,11 @@ class Bucket:
         self.rate = rate
         self.lock = threading.Lock()
         self.t = time.monotonic()
+        self.sent = 0
 
     def take(self, n):
+        with self.lock:
+            self.sent += n
         if not self.rate:
             return
         with self.lock:
@@ -302,6 +308,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
 
 
+def timeline(bucket, path):
+    with open(path, "a", buffering=1) as f:
+        while True:
+            with bucket.lock:
+                sent = bucket.sent
+            f.write("%d %d\n" % (time.time_ns(), sent))
+            time.sleep(0.1)
+
+
 def flip(piece, i):
     b = bytearray(piece)
     b[i] ^= 0xFF
@@ -333,12 +348,16 @@ def main():
                    help="A-B, inclusive byte offsets, for persistent-flip")
     p.add_argument("--rate", type=float, default=0, help="bytes per second, all together")
     p.add_argument("--log", help="JSON counters file")
+    p.add_argument("--timeline", help="bytes sent over time, every 0.1 s")
     cfg = p.parse_args()
 
     srv = Server(("127.0.0.1", cfg.listen), Handler)
     srv.cfg = cfg
     srv.stats = Stats(cfg.log)
     srv.bucket = Bucket(cfg.rate)
+    if cfg.timeline:
+        threading.Thread(target=timeline, args=(srv.bucket, cfg.timeline),
+                         daemon=True).start()
     port = srv.server_address[1]
     if cfg.port_file:
         tmp = cfg.port_file + ".tmp"

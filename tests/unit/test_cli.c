@@ -134,6 +134,40 @@ static void test_help_lists_the_table(void **state)
 	free(text);
 }
 
+/* "[=NAME]": --name alone or --name=VALUE; never the next word */
+static void test_optional_argument(void **state)
+{
+	static const struct cli_option oopts[] = {
+		{ "watch", 257, "[=SECONDS]", "redraw" },
+		{ "help", 'h', NULL, "show this help" },
+	};
+	static const struct cli_command ocmd = {
+		"demo", "[TARGET]", "a demo command", oopts, 2, 0, 1, run,
+	};
+	char *bare[] = { "demo", "--watch", "5", NULL };
+	char *given[] = { "demo", "--watch=0.5", NULL };
+	char *text = NULL;
+	size_t len = 0;
+	struct seen s;
+	FILE *f;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(cli_parse("prog", &ocmd, 3, bare, record, &s), 1);
+	assert_int_equal(s.n, 1);
+	assert_null(s.args[0]);
+	assert_string_equal(bare[1], "5");	/* an operand, not its value */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(cli_parse("prog", &ocmd, 2, given, record, &s), 0);
+	assert_string_equal(s.args[0], "0.5");
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	cli_print_options(f, oopts, 2);
+	fclose(f);
+	assert_non_null(strstr(text, "--watch[=SECONDS] "));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +175,7 @@ int main(void)
 		cmocka_unit_test(test_short_option_and_double_dash),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_help_lists_the_table),
+		cmocka_unit_test(test_optional_argument),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

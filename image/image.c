@@ -130,6 +130,21 @@ ssize_t image_read(struct image_handle *h, uint32_t node, uint64_t off,
 	return got;
 }
 
+int image_fetch_fd(struct image_handle *h, uint32_t node, int fd,
+		   struct error **err)
+{
+	char *path;
+
+	if (regular_node(h, node, err) < 0)
+		return -1;
+	if (h->src->ops->fetch(h->src, &h->tree, node, fd, err) == 0)
+		return 0;
+	path = image_path(&h->tree, node);
+	error_wrap(err, "fetch /%s", path ? path : "?");
+	free(path);
+	return -1;
+}
+
 int image_fetch(struct image_handle *h, uint32_t node, int dirfd,
 		const char *name, struct error **err)
 {

@@ -52,5 +52,8 @@ ssize_t image_read(struct image_handle *h, uint32_t node, uint64_t off,
  */
 int image_fetch(struct image_handle *h, uint32_t node, int dirfd,
 		const char *name, struct error **err);
+/* The same into FD, a new empty file open for writing (an O_TMPFILE). */
+int image_fetch_fd(struct image_handle *h, uint32_t node, int fd,
+		   struct error **err);
 
 #endif

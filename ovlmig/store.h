@@ -8,7 +8,8 @@
  *   ROOT/ID/meta/        the same as a tree, only where the kernel refuses
  *                        the image (or made before there was one)
  *   ROOT/ID/data/        regular files at the paths META's redirects name,
- *                        each one whole (written in tmp/, renamed in)
+ *                        each one whole (linked in from O_TMPFILE, or
+ *                        written in tmp/ and renamed in)
  *   ROOT/ID/tmp/         files being fetched; emptied by each fill
  *   ROOT/ID/image.json   source, id, digest, size, files, state lazy|complete
  *   ROOT/ID/references.json  the sources that mounted it (tags, @digests)

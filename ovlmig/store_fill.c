@@ -1,9 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
  * Filling an image's data/ (store.h): every regular file fetched whole
- * into tmp/, then renamed to the path its metadata-layer entry redirects
- * to. A file is in data/ complete or not at all, so the overlay may take
- * it from there the moment it appears, and a killed fill resumes.
+ * into an unnamed file (O_TMPFILE) in its directory, then linked in at
+ * the path its metadata-layer entry redirects to (where the filesystem
+ * has no O_TMPFILE: into tmp/, then renamed). A file is in data/
+ * complete or not at all, so the overlay may take it from there the
+ * moment it appears, and a killed fill resumes.
+ *
+ * Durability: nothing is fsynced per file. The rule is that the image is
+ * marked complete only after a syncfs of the store; a file named in
+ * data/ whose bytes a crash lost before that shows as short (ext4 and
+ * XFS set the size on disk when the data is written back) and is
+ * fetched again, since only a regular file of the image's size counts
+ * as present.
  *
  * What the mount's lowerfs fetched whole is not fetched again: lowerfs
  * puts it in data/ itself (--store-image), and what its cache holds from
@@ -17,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +54,9 @@ struct fill {
 	size_t n;
 	struct cache *cache;	/* lowerfs' cache, read only; NULL: none */
 	char *run;		/* lowerfs' run dir; NULL: none to yield to */
-	uint64_t polled;	/* when lowerfs last said no one waits */
-	pthread_mutex_t demand_lock;	/* guards RUN and POLLED */
+	pthread_mutex_t demand_lock;	/* held by the job that polls; guards RUN */
+	_Atomic uint64_t polled;	/* when lowerfs last said no one waits */
+	atomic_bool demand;	/* the polling job saw a process waiting */
 };
 
 /* Every regular file once, at the path META's redirect names. */
@@ -89,31 +100,46 @@ static bool yield_to_demand_locked(struct fill *f)
 	bool waited = false;
 	unsigned n;
 
-	if (!f->run || now_ns() - f->polled < DEMAND_POLL_NS)
-		return false;
-	for (;;) {
+	if (now_ns() - atomic_load(&f->polled) < DEMAND_POLL_NS)
+		return false;	/* another job polled meanwhile */
+	for (n = 0; f->run;) {
 		if (control_demand(f->run, &n, &err) < 0) {
 			/* lowerfs is gone (or stopped feeding): nothing to yield to */
 			error_free(&err);
 			free(f->run);
 			f->run = NULL;
-			return waited;
+			n = 0;
+			break;
 		}
+		atomic_store(&f->demand, n > 0);
 		if (!n)
 			break;
 		waited = true;
 		sleep_ns(2000000);
 	}
-	f->polled = now_ns();
+	atomic_store(&f->demand, false);
+	atomic_store(&f->polled, now_ns());
 	return waited;
 }
 
-/* One worker polls lowerfs at a time; the others wait with it. */
+/*
+ * One job polls lowerfs at a time. The others go on meanwhile (they
+ * used to queue behind its round trip: under load most of a 100k-file
+ * fill), unless the poller saw a process waiting: then they wait with it.
+ */
 static bool yield_to_demand(struct fill *f)
 {
 	bool waited;
 
-	pthread_mutex_lock(&f->demand_lock);
+	if (now_ns() - atomic_load(&f->polled) < DEMAND_POLL_NS)
+		return false;
+	if (pthread_mutex_trylock(&f->demand_lock)) {
+		if (!atomic_load(&f->demand))
+			return false;
+		pthread_mutex_lock(&f->demand_lock);	/* until no one waits */
+		pthread_mutex_unlock(&f->demand_lock);
+		return true;
+	}
 	waited = yield_to_demand_locked(f);
 	pthread_mutex_unlock(&f->demand_lock);
 	return waited;
@@ -136,39 +162,175 @@ static int link_cached(struct fill *f, int datafd, int tmpfd, const char *tmp,
 	return ret < 0 ? -1 : 1;
 }
 
+/*
+ * The directory in data/ of a job's last file, kept open: in layer byte
+ * order most files share their directory with the one before, and
+ * opening it again cost a mkdirat and an openat per path component.
+ */
+struct parent_dir {
+	char *rel;	/* its path in data/ ("" for data/ itself) */
+	size_t len;
+	int fd;
+};
+
+/* REL's directory, from PD if it is the last one; *NAME: its last name. */
+static int parent_open(struct parent_dir *pd, int datafd, const char *rel,
+		       const char **name, struct error **err)
+{
+	const char *slash = strrchr(rel, '/');
+	size_t len = slash ? (size_t)(slash - rel) : 0;
+	int fd;
+
+	if (pd->fd >= 0 && pd->len == len && !memcmp(pd->rel, rel, len)) {
+		*name = slash ? slash + 1 : rel;
+		return pd->fd;
+	}
+	fd = data_open_parent(datafd, rel, name, err);
+	if (fd < 0)
+		return -1;
+	if (pd->fd >= 0)
+		close(pd->fd);
+	free(pd->rel);
+	pd->rel = strndup(rel, len);
+	pd->len = len;
+	pd->fd = pd->rel ? fd : -1;
+	if (!pd->rel)
+		close(fd);
+	return pd->rel ? fd : error_set(err, ENOMEM, "data/%s", rel);
+}
+
+static void parent_close(struct parent_dir *pd)
+{
+	if (pd->fd >= 0)
+		close(pd->fd);
+	free(pd->rel);
+}
+
+/* Where a fill's time goes, summed over its jobs (OVLMIG_DEBUG=1). */
+enum fill_step { STEP_PARENT, STEP_CHECK, STEP_CACHED, STEP_FETCH, FILL_STEPS };
+static const char *const fill_step_name[FILL_STEPS] = {
+	"open the directory in data/", "look in data/ and wait for on-demand reads",
+	"link from lowerfs' cache", "fetch (network, verify, decompress, write) and link in",
+};
+
+/* The time since *T0 to step S; *T0 moves on. */
+static void step(uint64_t *ns, enum fill_step s, uint64_t *t0)
+{
+	uint64_t t = now_ns();
+
+	ns[s] += t - *t0;
+	*t0 = t;
+}
+
+/* DIRFD/NAME is a regular file of SIZE bytes: placed whole (no symlink). */
+static bool present_at(int dirfd, const char *name, uint64_t size)
+{
+	struct stat st;
+
+	/* short: data lost by a crash before the syncfs (see fill_all) */
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISREG(st.st_mode) && (uint64_t)st.st_size == size;
+}
+
+/*
+ * The unnamed file FD as DIRFD/NAME: no rename, so no filesystem-wide
+ * rename lock and no tmp/ name a kill could leave. 1: NAME was there
+ * whole already (lowerfs placed it meanwhile).
+ */
+static int link_in(int fd, int dirfd, const char *name, uint64_t size)
+{
+	char proc[32];
+
+	for (int tries = 0; tries < 2; tries++) {
+		if (linkat(fd, "", dirfd, name, AT_EMPTY_PATH) == 0)
+			return 0;
+		if (errno == ENOENT || errno == EPERM) {	/* no CAP_DAC_READ_SEARCH */
+			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+			if (linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) == 0)
+				return 0;
+		}
+		if (errno != EEXIST)
+			return -1;
+		if (present_at(dirfd, name, size))
+			return 1;
+		/* short after a crash, or not a file: replace it */
+		if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+			return -1;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+/*
+ * Fetch NODE into an unnamed file in DIRFD and link it in as NAME once
+ * whole. 0: done; 1: the filesystem has no O_TMPFILE (go through tmp/).
+ */
+static int fetch_unnamed(struct image_handle *h, uint32_t node, uint64_t size,
+			 int dirfd, const char *name, const char *path,
+			 struct error **err)
+{
+	int fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	int ret;
+
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL))
+		return 1;
+	if (fd < 0)
+		return error_set(err, errno, "create a file in data/%s", path);
+	ret = image_fetch_fd(h, node, fd, err);
+	if (ret == 0 && link_in(fd, dirfd, name, size) < 0)
+		ret = error_set(err, errno, "link into data/%s", path);
+	close(fd);
+	return ret < 0 ? -1 : 0;
+}
+
+/* The same through TMPFD/TMP and a rename. */
+static int fetch_renamed(struct image_handle *h, uint32_t node, int tmpfd,
+			 const char *tmp, int dirfd, const char *name,
+			 const char *path, struct error **err)
+{
+	if (image_fetch(h, node, tmpfd, tmp, err) < 0)
+		return -1;
+	if (renameat(tmpfd, tmp, dirfd, name) < 0) {
+		error_set(err, errno, "rename into data/%s", path);
+		unlinkat(tmpfd, tmp, 0);
+		return -1;
+	}
+	return 0;
+}
+
 /* One file into data/, unless it is there whole already. 1: fetched. */
 static int fill_one(struct fill *f, struct image_handle *h, int datafd,
 		    int tmpfd, const struct data_file *df, unsigned long seq,
-		    struct link_emulation *limit, struct error **err)
+		    struct link_emulation *limit, struct parent_dir *pd,
+		    uint64_t *ns, struct error **err)
 {
-	uint64_t size = f->img->nodes[df->node].size;
+	uint64_t size = f->img->nodes[df->node].size, t0 = now_ns();
 	const char *name;
 	char tmp[32];
 	int dirfd, ret;
 
-	if (data_present(datafd, df->path, size) ||
-	    (yield_to_demand(f) && data_present(datafd, df->path, size)))
-		return 0;
-	snprintf(tmp, sizeof(tmp), "%lu", seq);
-	ret = link_cached(f, datafd, tmpfd, tmp, df, err);
-	if (ret)
-		return ret < 0 ? -1 : 0;
-	dirfd = data_open_parent(datafd, df->path, &name, err);
+	dirfd = parent_open(pd, datafd, df->path, &name, err);
 	if (dirfd < 0)
 		return -1;
-	ret = -1;
-	link_transfer(limit, size);	/* its turn on the capped link */
-	if (image_fetch(h, df->node, tmpfd, tmp, err) < 0)
-		goto out;
-	if (renameat(tmpfd, tmp, dirfd, name) < 0) {
-		error_set(err, errno, "rename into data/%s", df->path);
-		unlinkat(tmpfd, tmp, 0);
-		goto out;
+	step(ns, STEP_PARENT, &t0);
+	if (present_at(dirfd, name, size) ||
+	    (yield_to_demand(f) && present_at(dirfd, name, size))) {
+		step(ns, STEP_CHECK, &t0);
+		return 0;
 	}
-	ret = 1;
-out:
-	close(dirfd);
-	return ret;
+	step(ns, STEP_CHECK, &t0);
+	snprintf(tmp, sizeof(tmp), "%lu", seq);
+	ret = link_cached(f, datafd, tmpfd, tmp, df, err);
+	step(ns, STEP_CACHED, &t0);
+	if (ret)
+		return ret < 0 ? -1 : 0;
+	link_transfer(limit, size);	/* its turn on the capped link */
+	ret = fetch_unnamed(h, df->node, size, dirfd, name, df->path, err);
+	if (ret == 1)
+		ret = fetch_renamed(h, df->node, tmpfd, tmp, dirfd, name,
+				    df->path, err);
+	step(ns, STEP_FETCH, &t0);
+	return ret < 0 ? -1 : 1;
 }
 
 /* What the workers share; LOCK guards NEXT, ERR and the progress. */
@@ -181,11 +343,14 @@ struct fill_run {
 	pthread_mutex_t lock;
 	size_t next;
 	struct error *err;	/* the first failure: the others stop */
+	uint64_t ns[FILL_STEPS];
 };
 
 static void *fill_worker(void *arg)
 {
 	struct fill_run *r = arg;
+	uint64_t ns[FILL_STEPS] = { 0 };
+	struct parent_dir pd = { .fd = -1 };
 	struct error *err = NULL;
 	size_t i;
 	int rc;
@@ -199,7 +364,7 @@ static void *fill_worker(void *arg)
 		}
 		pthread_mutex_unlock(&r->lock);
 		rc = fill_one(r->f, r->h, r->datafd, r->tmpfd, &r->f->files[i],
-			      i, &r->limit, &err);
+			      i, &r->limit, &pd, ns, &err);
 		pthread_mutex_lock(&r->lock);
 		if (rc < 0 && !r->err) {
 			error_wrap(&err, "fill /%s", r->f->files[i].path);
@@ -213,6 +378,11 @@ static void *fill_worker(void *arg)
 		pthread_mutex_unlock(&r->lock);
 		error_free(&err);	/* a later failure than the one kept */
 	}
+	parent_close(&pd);
+	pthread_mutex_lock(&r->lock);
+	for (i = 0; i < FILL_STEPS; i++)
+		r->ns[i] += ns[i];
+	pthread_mutex_unlock(&r->lock);
 	return NULL;
 }
 
@@ -248,6 +418,21 @@ static int fill_parallel(struct fill_run *r, unsigned jobs, struct error **err)
 	return 0;
 }
 
+/* OVLMIG_DEBUG=1: how long a step of the fill took, on stderr. */
+static void debug_time(const char *what, uint64_t ns, const char *per)
+{
+	if (getenv("OVLMIG_DEBUG"))
+		fprintf(stderr, "ovlmig migrate: %s: %.3f s%s\n", what,
+			(double)ns / 1e9, per);
+}
+
+static void debug_steps(const struct fill_run *r, unsigned jobs)
+{
+	for (unsigned i = 0; i < FILL_STEPS; i++)
+		debug_time(fill_step_name[i], r->ns[i],
+			   jobs > 1 ? " (summed over the jobs)" : "");
+}
+
 static int fill_all(const char *dir, struct image_handle *h, struct fill *f,
 		    const struct migrate_opts *o, struct progress *p,
 		    struct error **err)
@@ -258,6 +443,7 @@ static int fill_all(const char *dir, struct image_handle *h, struct fill *f,
 		.limit = { .bandwidth_bps = o->bandwidth_bps },
 	};
 	int datafd = -1, tmpfd = -1, ret = -1, rc;
+	uint64_t t0 = now_ns();
 
 	if (!data || !tmp) {
 		error_set(err, ENOMEM, "%s", dir);
@@ -283,13 +469,17 @@ static int fill_all(const char *dir, struct image_handle *h, struct fill *f,
 	rc = fill_parallel(&r, o->jobs ? o->jobs : 1, err);
 	pthread_mutex_destroy(&r.lock);
 	pthread_mutex_destroy(&r.limit.lock);
+	debug_time("fill", now_ns() - t0, "");
+	debug_steps(&r, o->jobs ? o->jobs : 1);
 	if (rc < 0)
 		goto out;
+	t0 = now_ns();
 	/* complete only once every renamed file is on disk */
 	if (syncfs(datafd) < 0) {
 		error_set(err, errno, "sync %s", data);
 		goto out;
 	}
+	debug_time("syncfs of the store", now_ns() - t0, "");
 	ret = store_set_state(dir, STORE_STATE_COMPLETE, err);
 out:
 	if (datafd >= 0)
@@ -320,6 +510,7 @@ int store_fill(const char *dir, struct image_handle *h,
 {
 	struct fill f = { .img = image_tree(h) };
 	int lockfd = -1, usefd = -1, ret = -1;
+	uint64_t t0 = now_ns();
 
 	f.files = calloc(f.img->count ? f.img->count : 1, sizeof(*f.files));
 	pthread_mutex_init(&f.demand_lock, NULL);
@@ -337,6 +528,7 @@ int store_fill(const char *dir, struct image_handle *h,
 	if (open_lowerfs(&f, s, state_dir, err) < 0)
 		goto out;
 	qsort_r(f.files, f.n, sizeof(*f.files), by_source, (void *)f.img);
+	debug_time("locks, data paths, lowerfs' cache, sort", now_ns() - t0, "");
 	p->entries_total = f.n;
 	p->bytes_total = f.img->total_bytes;
 	ret = fill_all(dir, h, &f, o, p, err);

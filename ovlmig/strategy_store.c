@@ -286,6 +286,9 @@ static int store_migrate(const char *dir, struct mount_state *s,
 		return -1;
 	if (store_open_image(s, &h, err) < 0)
 		return -1;
+	if (getenv("OVLMIG_DEBUG"))
+		fprintf(stderr, "ovlmig migrate: open the image: %.3f s\n",
+			(double)(now_ns() - t0) / 1e9);
 	ret = store_fill(s->store, h, s, dir, &fill, &p, err);
 	progress_finish(&p);
 	image_close(h);

@@ -30,7 +30,11 @@
 # (default "/bin/busybox true"), LOWERFS_OPTS (extra lowerfs options, e.g.
 # --prefetch), TIMELINE (a directory: the link's bytes over time and the
 # moments of (a'), (d), (e) and (b) are written there and drawn as
-# TIMELINE/startup.svg by plot_timeline.sh; needs LINK=proxy and gnuplot).
+# TIMELINE/startup.svg by plot_timeline.sh; needs LINK=proxy and gnuplot),
+# IMAGE_CACHE (a directory: the built layers and indexes are kept there
+# and reused by a later run with the same IMAGE_MB and SMALL_FILES, which
+# skips the build), OVLMIG_DEBUG (set: print the steps of migrate and
+# detach with their times).
 #
 # The layers' indexes (`ovlmig index`, made once by whoever publishes the
 # image) lie next to the layers and count as fetched bytes. Needs root,
@@ -110,9 +114,18 @@ warm() {
 
 . "$TOP/scripts/bench/image_lib.sh"
 
-note "building a ${IMAGE_MB} MiB image under $T"
 t0=$(now)
-build_image
+cached=${IMAGE_CACHE:+$IMAGE_CACHE/${IMAGE_MB}m-${SMALL_FILES}f}
+if [[ -n $cached && -s $cached/app.tar.gz.index ]]; then
+	note "reusing the image in $cached"
+	mkdir -p "$T/www" && cp "$cached"/* "$T/www/" || die "copy $cached"
+else
+	note "building a ${IMAGE_MB} MiB image under $T"
+	build_image
+	if [[ -n $cached ]]; then
+		mkdir -p "$cached" && cp "$T/www"/* "$cached/" || die "keep the image in $cached"
+	fi
+fi
 image_bytes=$(cat "$T/www"/*.tar.gz | wc -c)
 index_bytes=$(cat "$T/www"/*.index | wc -c)
 note "image built in $(secs "$t0" "$(now)") s: $(mib "$image_bytes") MiB of layers, $(mib "$index_bytes") MiB of indexes"
@@ -174,16 +187,19 @@ if [[ $STRATEGY == store && -z $TIMELINE ]]; then
 	# its time is not part of the first container's migration
 	t0=$((t0 + $(now) - t20))
 fi
-"$OVLMIG" migrate "$T/m" >"$T/out" 2>&1 || die "ovlmig migrate failed: $(head -3 "$T/out")"
+"$OVLMIG" migrate "$T/m" >"$T/migrate.out" 2>&1 ||
+	die "ovlmig migrate failed: $(head -3 "$T/migrate.out")"
 t2=$(now)
 mark ovlmig-migrated
 O_detached=-
-if "$OVLMIG" detach "$T/m" >"$T/out" 2>&1; then
+if "$OVLMIG" detach "$T/m" >"$T/detach.out" 2>&1; then
 	O_detached=$(secs "$t0" "$(now)")
 	mark ovlmig-detached
 else
-	note "detach failed: $(head -3 "$T/out")"
+	note "detach failed: $(head -3 "$T/detach.out")"
 fi
+# OVLMIG_DEBUG=1: where migrate's and detach's time went
+[[ -n ${OVLMIG_DEBUG:-} ]] && cat "$T/migrate.out" "$T/detach.out" >&2
 O_migrated=$(secs "$t0" "$t2")
 O_layers=$(($(layer_bytes) - l0))
 

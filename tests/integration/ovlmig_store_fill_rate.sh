@@ -2,7 +2,9 @@
 # `ovlmig migrate --jobs N --bandwidth RATE` of strategy store, over a
 # real HTTP source (nginx, each response at most 4 MB/s): --jobs 1 fetches
 # one file at a time, --jobs 4 and the remote default several at once
-# (seen as files being fetched in the store's tmp/ at the same moment);
+# (seen as files being fetched at the same moment: the fill's open
+# unnamed files in data/, or its files in tmp/ where a filesystem has no
+# O_TMPFILE);
 # --bandwidth 2M keeps the bytes nginx sent during the fill at most 1.3x
 # 2 MB/s over the fill's duration. Each fill still gives the whole image.
 . "$(dirname "$0")/../lib.sh"
@@ -35,8 +37,15 @@ mount_fresh() {
 	IMG=$("$OVLMIG" status --json "$M" | jq -r .store)
 }
 
-# fill ARGS...: ovlmig migrate ARGS $M in the background, watching its
-# tmp/; sets MAX (most files being fetched at once), SECS, BYTES (sent by nginx)
+# fetching PID: how many files PID is writing now (unnamed in data/, or in tmp/)
+fetching() {
+	ls -l "/proc/$1/fd" 2>/dev/null | awk -v img="$IMG" '
+		index($0, img "/tmp/") || (index($0, img "/data/") && / \(deleted\)$/) { n++ }
+		END { print n + 0 }'
+}
+
+# fill ARGS...: ovlmig migrate ARGS $M in the background, watching the
+# files it writes; sets MAX (most files being fetched at once), SECS, BYTES (sent by nginx)
 fill() {
 	local pid rc c b0 t0
 	b0=$(nginx_bytes '^/big\.tar\.gz$') t0=$(date +%s.%N) MAX=0
@@ -44,7 +53,7 @@ fill() {
 	pid=$!
 	on_exit "kill -KILL $pid"
 	while kill -0 "$pid" 2>/dev/null; do
-		c=$(find "$IMG/tmp" -type f 2>/dev/null | wc -l)
+		c=$(fetching "$pid")
 		((c > MAX)) && MAX=$c
 		sleep 0.02
 	done

@@ -1,2 +1,0 @@
-build2/obj/common/cli.o: common/cli.c common/cli.h
-common/cli.h:

@@ -1,9 +1,0 @@
-build2/obj/image/fetch_outage.o: image/fetch_outage.c \
- image/../common/util.h image/fetch_int.h image/../common/error.h \
- image/fetch.h image/fetch_auth.h image/fetch_retry.h
-image/../common/util.h:
-image/fetch_int.h:
-image/../common/error.h:
-image/fetch.h:
-image/fetch_auth.h:
-image/fetch_retry.h:

@@ -1,2 +1,0 @@
-build2/obj/image/log.o: image/log.c image/log.h
-image/log.h:

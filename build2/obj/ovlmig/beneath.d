@@ -1,2 +1,0 @@
-build2/obj/ovlmig/beneath.o: ovlmig/beneath.c ovlmig/beneath.h
-ovlmig/beneath.h:

@@ -1,2 +1,0 @@
-build2/obj/ovlmig/holders.o: ovlmig/holders.c ovlmig/holders.h
-ovlmig/holders.h:

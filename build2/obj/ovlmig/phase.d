@@ -1,4 +1,0 @@
-build2/obj/ovlmig/phase.o: ovlmig/phase.c ovlmig/phase.h \
- ovlmig/../common/util.h
-ovlmig/phase.h:
-ovlmig/../common/util.h:

@@ -6,9 +6,10 @@
  * An index comes from, in this order: an --index file (matched by the
  * layer's digest, else by position), the sidecar LAYER.index next to a
  * tar layer (file or URL), the index cache CACHE/indexes/ (by digest, or
- * by URL for a tar layer whose digest is not known in advance); else the
- * layer is streamed once to build it (logged), and the result is kept in
- * the index cache.
+ * by URL for a tar layer whose digest is not known in advance), the
+ * layer's own TOC (zstd:chunked, layer_toc.h: only the TOC is fetched);
+ * else the layer is streamed once to build it (logged), and the result is
+ * kept in the index cache.
  */
 #ifndef IMAGE_LAYER_SET_H
 #define IMAGE_LAYER_SET_H
@@ -27,6 +28,7 @@ struct layer {
 	char *url;		/* path, file://, http(s):// */
 	char *digest;		/* known before indexing (oci, docker), else NULL */
 	uint64_t size;		/* compressed size when known, else 0 */
+	char *toc_position, *toc_checksum;	/* zstd:chunked annotations, else NULL */
 	struct layer_index idx;
 	struct blob *blob;
 	const char *index_from;	/* where the index came from, for the log */

@@ -283,7 +283,9 @@ static int add_chunk(struct toc_build *b, json_t *o, struct error **err)
 	    get_u64(o, "chunkOffset", true, TOC_FILE_MAX, &coff, b, err) < 0 ||
 	    get_u64(o, "chunkSize", true, TOC_FILE_MAX, &size, b, err) < 0)
 		return -1;
-	if (get_str(o, "chunkType") && strcmp(get_str(o, "chunkType"), "data"))
+	/* a run of zeros is a frame of its own like data: read it the same way */
+	if (get_str(o, "chunkType") && strcmp(get_str(o, "chunkType"), "data") &&
+	    strcmp(get_str(o, "chunkType"), "zeros"))
 		return TFAIL("entry %" PRIu32 ": chunk type %.20s not supported", b->i,
 			     get_str(o, "chunkType"));
 	if (off <= b->last_in || off >= b->file_end)

@@ -18,6 +18,8 @@ mkdir -p "$src/usr/bin" "$src/usr/lib" "$src/usr/share/doc"
 head -c $((24 << 20)) /dev/urandom >"$src/usr/lib/big.bin"
 for i in $(seq 1 40); do seq "$i" $((i * 300)) >"$src/usr/share/doc/f$i.txt"; done
 printf '#!/bin/sh\necho app\n' >"$src/usr/bin/app"
+# a run of zeros between random data: a "zeros" chunk in the TOC
+{ head -c 300000 /dev/urandom; head -c 200000 /dev/zero; head -c 300000 /dev/urandom; } >"$src/usr/lib/holes.bin"
 chmod 4755 "$src/usr/bin/app"
 ln -s ../lib/big.bin "$src/usr/bin/big-link"
 ln "$src/usr/share/doc/f1.txt" "$src/usr/share/doc/f1-hard.txt"
@@ -77,6 +79,10 @@ echo "# link bytes: mount $mounted, mount + first read $first, layer $layer_size
 	ok "mount + first read moved $first bytes of a $layer_size-byte layer (no whole-layer stream)" ||
 	fail "mount + first read moved $first bytes of a $layer_size-byte layer"
 same_image "cold TOC mount equals the source" "$m1"
+zeros=$(curl -sf -r "$(cut -d: -f1 <<<"$pos")-$(( $(cut -d: -f1 <<<"$pos") + $(cut -d: -f2 <<<"$pos") - 1 ))" \
+	"http://$R/v2/test/toc/blobs/$layer" | zstd -dc | jq '[.entries[] | select(.chunkType == "zeros")] | length')
+(( zeros > 0 )) && ok "the TOC has $zeros zeros chunks, read right above" ||
+	fail "no zeros chunk in the TOC: the test does not cover them"
 cmp -s "$m1/usr/lib/big.bin" "$src/usr/lib/big.bin" && ok "big.bin (24 MiB, many chunks) is right" ||
 	fail "big.bin differs"
 stop_lowerfs cold "$m1"

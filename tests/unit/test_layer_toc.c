@@ -118,7 +118,7 @@ static void make_layer(struct layer *l, bool bad_chunk_digest)
 		"\"digest\":\"%s\",\"offset\":%zu,\"endOffset\":%zu},"
 		"{\"type\":\"reg\",\"name\":\"big\",\"mode\":33261,\"size\":300000,"
 		"\"digest\":\"%s\",\"offset\":%zu,\"endOffset\":%zu,\"chunkSize\":100000,\"chunkDigest\":\"%s\"},"
-		"{\"type\":\"chunk\",\"name\":\"big\",\"offset\":%zu,\"chunkOffset\":100000,\"chunkSize\":150000,\"chunkDigest\":\"%s\"},"
+		"{\"type\":\"chunk\",\"name\":\"big\",\"offset\":%zu,\"chunkOffset\":100000,\"chunkSize\":150000,\"chunkDigest\":\"%s\",\"chunkType\":\"data\"},"
 		"{\"type\":\"chunk\",\"name\":\"big\",\"offset\":%zu,\"chunkOffset\":250000,\"chunkSize\":50000,\"chunkDigest\":\"%s\"},"
 		"{\"type\":\"reg\",\"name\":\"empty\",\"mode\":33188,\"size\":0},"
 		"{\"type\":\"symlink\",\"name\":\"link\",\"linkName\":\"d/small\",\"mode\":41471},"
@@ -261,6 +261,7 @@ static void test_hostile(void **state)
 	hostile("\"linkName\":\"d/small\",\"mode\":41471", "\"linkName\":\"\",\"mode\":41471",
 		"symlink target empty");
 	hostile("{\"type\":\"dir\"", "{\"type\":\"socketx\"", "not supported");
+	hostile("\"chunkOffset\":250000,", "\"chunkOffset\":250000,\"chunkType\":\"holes\",", "chunk type holes not supported");
 	hostile("\"version\":1", "\"version\":2", "not a version 1 TOC");
 	hostile("\"user.a\":\"dmFs\"", "\"user.a\":\"d!Fs\"", "not base64");
 	hostile("\"modtime\":\"2024-01-02T03:04:05Z\"", "\"modtime\":\"yesterday\"", "not a time");

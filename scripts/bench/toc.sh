@@ -8,8 +8,8 @@
 #   (a) lazy: from starting `lowerfs docker://...` with an empty --cache
 #       until `chroot MNT /bin/busybox true` has exited; bytes over the
 #       link against the bytes of the file the command ran;
-#   (b) pull + extract: `skopeo copy docker://... oci:DIR`, the layer
-#       decompressed into tar -x, then the command.
+#   (b) pull + extract: each layer over the same link, `curl | zstd -d |
+#       tar -x` as it arrives, then the command.
 # Prints the figures of this one run; asserts nothing. As root, after
 # `make`. Uses the test helpers: everything lives under a fresh
 # /tmp/ovlmig-test.XXXXXX and is stopped and removed on exit.
@@ -57,10 +57,10 @@ stop_lowerfs a "$T/ma"
 # (b) pull + extract
 base=$(link_bytes)
 t2=$(now)
-skopeo copy -q --src-tls-verify=false "docker://$R/test/toc:1" "oci:$T/oci:1" || die "skopeo pull"
 mkdir -p "$T/rootfs"
-for d in $(jq -r '.layers[].digest' "$T/oci/blobs/sha256/$(jq -r '.manifests[0].digest' "$T/oci/index.json" | cut -d: -f2)"); do
-	zstd -dc "$T/oci/blobs/sha256/${d#sha256:}" | tar -x -C "$T/rootfs" || die "extract"
+for d in $(skopeo inspect --raw --tls-verify=false "docker://127.0.0.1:$REGISTRY_PORT/test/toc:1" |
+	jq -r '.layers[].digest'); do
+	curl -sf "http://$R/v2/test/toc/blobs/$d" | zstd -dc | tar -x -C "$T/rootfs" || die "pull"
 done
 chroot "$T/rootfs" /bin/busybox true || die "command"
 t3=$(now)

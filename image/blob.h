@@ -39,7 +39,10 @@ struct blob_stats {
 /*
  * URL: http(s)://, file:// or a path. DIGEST: "sha256:<hex>", used as
  * the cache key and checked at the end. CACHE_DIR may be NULL (chunks kept
- * only while a read uses them). CHUNK_SHA256 has NCHUNKS entries (copied).
+ * only while a read uses them). CHUNK_SHA256 has NCHUNKS entries (copied),
+ * or is NULL: no chunk table (a layer read through its own TOC, whose
+ * reader checks each span it decompresses); the whole digest is still
+ * checked once every chunk is present.
  */
 int blob_open(struct fetcher *f, const char *url, const char *digest,
 	      uint64_t size, uint32_t chunk_size,

@@ -51,6 +51,7 @@ void layer_index_free(struct layer_index *idx)
 	if (!idx)
 		return;
 	free(idx->chunk_sha256);
+	free(idx->span_sha256);
 	if (idx->checkpoints)
 		for (i = 0; i < idx->ncheckpoints; i++)
 			free(idx->checkpoints[i].window);
@@ -670,6 +671,26 @@ static int decode_entries(struct rbuf *r, struct layer_index *idx,
 	layer_paths_init(&paths);
 	for (i = 0; i < n && !ret; i++)
 		ret = decode_entry(r, idx, i, &paths, err);
+	layer_paths_free(&paths);
+	return ret;
+}
+
+int layer_entries_check(const struct layer_index *idx, struct error **err)
+{
+	struct layer_paths paths;
+	uint32_t i;
+	int ret = 0;
+
+	layer_paths_init(&paths);
+	for (i = 0; i < idx->nentries && !ret; i++) {
+		const struct layer_entry *e = &idx->entries[i];
+
+		ret = check_entry(idx, e, i, err);
+		if (!ret && e->hardlink)
+			ret = check_hardlink(idx->entries, &paths, e, i, err);
+		if (!ret && layer_paths_put(&paths, idx->entries, i) < 0)
+			ret = error_set(err, errno, "index: entry %" PRIu32, i);
+	}
 	layer_paths_free(&paths);
 	return ret;
 }

@@ -74,6 +74,12 @@ int layer_window_load(const struct layer_checkpoint *cp, uint32_t i,
 		      uint8_t *out, struct error **err);
 
 bool layer_mode_valid(uint32_t mode);
+/*
+ * The entry checks of layer_index_decode over an index made in memory
+ * (a layer's TOC): names, modes, links, data within the stream,
+ * hardlinks to earlier entries. The first bad entry fails it.
+ */
+int layer_entries_check(const struct layer_index *idx, struct error **err);
 void layer_entry_clear(struct layer_entry *e);
 
 /*

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -276,9 +277,9 @@ out:
 	return ret;
 }
 
-int layer_read(const struct layer_index *idx, layer_read_at_fn read_at,
-	       void *read_ctx, uint64_t off, uint64_t len, layer_sink_fn sink,
-	       void *sink_ctx, struct error **err)
+static int read_range(const struct layer_index *idx, layer_read_at_fn read_at,
+		      void *read_ctx, uint64_t off, uint64_t len,
+		      layer_sink_fn sink, void *sink_ctx, struct error **err)
 {
 	struct cin c = { idx, read_at, read_ctx, 0, idx->compressed_size, NULL, 0, 0 };
 	struct out o = { 0, off, len, 0, sink, sink_ctx };
@@ -286,14 +287,6 @@ int layer_read(const struct layer_index *idx, layer_read_at_fn read_at,
 	uint32_t at;
 	int ret;
 
-	if (off > idx->uncompressed_size || len > idx->uncompressed_size - off)
-		return error_set(err, ERANGE, "layer: read of %" PRIu64 " bytes at %" PRIu64
-				 " past the end (%" PRIu64 " bytes)", len, off,
-				 idx->uncompressed_size);
-	if (!len)
-		return 0;
-	if (!idx->ncheckpoints)
-		return error_set(err, EINVAL, "layer: index without checkpoints");
 	c.buf = malloc(idx->chunk_size);
 	if (!c.buf)
 		return error_set(err, ENOMEM, "layer: read");
@@ -316,4 +309,100 @@ int layer_read(const struct layer_index *idx, layer_read_at_fn read_at,
 	}
 	free(c.buf);
 	return ret;
+}
+
+/* A span of a TOC's index: hashed whole, the part asked for kept until it matches. */
+struct span_check {
+	EVP_MD_CTX *md;
+	uint64_t pos, skip, want;
+	uint8_t *buf;
+};
+
+static int span_sink(void *ctx, const void *buf, size_t len, struct error **err)
+{
+	struct span_check *sc = ctx;
+	uint64_t start = sc->pos, end = sc->pos + len;
+
+	if (!EVP_DigestUpdate(sc->md, buf, len))
+		return error_set(err, EIO, "layer: sha256 failed");
+	sc->pos = end;
+	if (start < sc->skip)
+		start = sc->skip;
+	if (end > sc->skip + sc->want)
+		end = sc->skip + sc->want;
+	if (start < end)
+		memcpy(sc->buf + (start - sc->skip),
+		       (const uint8_t *)buf + (start - (sc->pos - len)), end - start);
+	return 0;
+}
+
+/*
+ * The spans under [OFF, OFF+LEN), each decompressed whole and checked
+ * against its sha256 before any byte of it goes to SINK: wrong bytes from
+ * the registry or the cache fail the read with EIO, never reach a reader.
+ */
+static int read_checked(const struct layer_index *idx, layer_read_at_fn read_at,
+			void *read_ctx, uint64_t off, uint64_t len,
+			layer_sink_fn sink, void *sink_ctx, struct error **err)
+{
+	struct span_check sc = { .md = EVP_MD_CTX_new() };
+	uint8_t md[32];
+	int ret = 0;
+
+	if (!sc.md)
+		return error_set(err, ENOMEM, "layer: read");
+	while (len && !ret) {
+		uint32_t at = layer_checkpoint_at(idx, off);
+		uint64_t start = idx->checkpoints[at].out_off;
+		uint64_t end = at + 1 < idx->ncheckpoints ?
+			       idx->checkpoints[at + 1].out_off :
+			       idx->uncompressed_size;
+
+		sc.pos = 0;
+		sc.skip = off - start;
+		sc.want = end - off < len ? end - off : len;
+		sc.buf = malloc(sc.want ? sc.want : 1);
+		if (!sc.buf) {
+			ret = error_set(err, ENOMEM, "layer: span of %" PRIu64 " bytes",
+					end - start);
+			break;
+		}
+		if (!EVP_DigestInit_ex(sc.md, EVP_sha256(), NULL))
+			ret = error_set(err, EIO, "layer: sha256 failed");
+		else
+			ret = read_range(idx, read_at, read_ctx, start, end - start,
+					 span_sink, &sc, err);
+		if (!ret && !EVP_DigestFinal_ex(sc.md, md, NULL))
+			ret = error_set(err, EIO, "layer: sha256 failed");
+		if (!ret && memcmp(md, idx->span_sha256[at], 32))
+			ret = error_set_msg(err, EIO, "layer: data at %" PRIu64 " (%" PRIu64
+					    " bytes from compressed offset %" PRIu64
+					    ") does not match its digest in the layer's TOC",
+					    start, end - start, idx->checkpoints[at].in_off);
+		if (!ret)
+			ret = sink(sink_ctx, sc.buf, sc.want, err);
+		free(sc.buf);
+		off += sc.want;
+		len -= sc.want;
+	}
+	EVP_MD_CTX_free(sc.md);
+	return ret;
+}
+
+int layer_read(const struct layer_index *idx, layer_read_at_fn read_at,
+	       void *read_ctx, uint64_t off, uint64_t len, layer_sink_fn sink,
+	       void *sink_ctx, struct error **err)
+{
+	if (off > idx->uncompressed_size || len > idx->uncompressed_size - off)
+		return error_set(err, ERANGE, "layer: read of %" PRIu64 " bytes at %" PRIu64
+				 " past the end (%" PRIu64 " bytes)", len, off,
+				 idx->uncompressed_size);
+	if (!len)
+		return 0;
+	if (!idx->ncheckpoints)
+		return error_set(err, EINVAL, "layer: index without checkpoints");
+	if (idx->span_sha256)
+		return read_checked(idx, read_at, read_ctx, off, len, sink,
+				    sink_ctx, err);
+	return read_range(idx, read_at, read_ctx, off, len, sink, sink_ctx, err);
 }

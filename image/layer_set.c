@@ -16,6 +16,7 @@
 #include "blob_spool.h"
 #include "digest.h"
 #include "log.h"
+#include "layer_toc.h"
 #include "registry.h"
 
 #define SIDECAR_MAX (512ull << 20)
@@ -121,6 +122,41 @@ static int load_cached(const char *cache_dir, const char *key,
 	}
 	free(path);
 	return ret;
+}
+
+/*
+ * The layer's own TOC (zstd:chunked): 1 used, 0 none or refused (logged:
+ * the layer is then indexed by streaming it), -1 only on ENOMEM.
+ */
+static int load_toc(struct layer_set *ls, struct layer *l, struct error **err)
+{
+	struct layer_toc_ref ref;
+	struct fetch_range r = { 0 };
+	struct error *e = NULL;
+	int ret = 0;
+
+	if (!l->toc_position || !l->digest || !l->size)
+		return 0;
+	if (layer_toc_ref_parse(l->toc_position, l->toc_checksum, l->size, &ref,
+				&e) < 0)
+		goto refused;
+	r.off = ref.offset;
+	r.len = (size_t)ref.length;
+	r.buf = malloc(r.len);
+	if (!r.buf)
+		return error_set(err, ENOMEM, "toc of %s", l->url);
+	if (fetcher_get_ranges(ls->fetcher, l->url, &r, 1, &e) == 0 &&
+	    layer_toc_index(&ref, r.buf, r.len, l->digest, l->size, &l->idx,
+			    &e) == 0)
+		ret = 1;
+	free(r.buf);
+	if (ret)
+		return 1;
+refused:
+	image_log("layer %s: its TOC is refused: %s; indexing it by streaming",
+		  l->url, e ? e->msg : "?");
+	error_free(&e);
+	return 0;
 }
 
 /* ---- building an index by streaming the layer ---- */
@@ -334,6 +370,15 @@ static int find_index(struct layer_set *ls, uint32_t i,
 		}
 		return 1;
 	}
+	if (l->digest) {
+		r = load_toc(ls, l, err);
+		if (r < 0)
+			return -1;
+		if (r) {
+			l->index_from = "the layer's TOC";
+			return 1;
+		}
+	}
 	return 0;
 }
 
@@ -435,7 +480,8 @@ static int check_xattr_total(const struct layer *l, uint64_t *total,
 }
 
 static int add_layer(struct layer_set *ls, const char *url, size_t urllen,
-		     const char *digest, uint64_t size)
+		     const char *digest, uint64_t size, const char *toc_position,
+		     const char *toc_checksum)
 {
 	struct layer *l = reallocarray(ls->layers, ls->count + 1, sizeof(*l));
 
@@ -447,8 +493,12 @@ static int add_layer(struct layer_set *ls, const char *url, size_t urllen,
 	l->url = strndup(url, urllen);
 	l->digest = digest ? strdup(digest) : NULL;
 	l->size = size;
+	l->toc_position = toc_position ? strdup(toc_position) : NULL;
+	l->toc_checksum = toc_checksum ? strdup(toc_checksum) : NULL;
 	ls->count++;
-	return l->url && (!digest || l->digest) ? 0 : -1;
+	return l->url && (!digest || l->digest) &&
+	       (!toc_position || l->toc_position) &&
+	       (!toc_checksum || l->toc_checksum) ? 0 : -1;
 }
 
 static int resolve(enum layer_set_kind kind, const char *arg,
@@ -466,7 +516,7 @@ static int resolve(enum layer_set_kind kind, const char *arg,
 
 			if (!n)
 				return error_set(err, EINVAL, "tar:%s: empty layer name", arg);
-			if (add_layer(ls, p, n, NULL, 0) < 0)
+			if (add_layer(ls, p, n, NULL, 0, NULL, NULL) < 0)
 				return error_set(err, ENOMEM, "tar:%s", arg);
 			p += n + (p[n] == ',');
 		}
@@ -481,7 +531,9 @@ static int resolve(enum layer_set_kind kind, const char *arg,
 		return -1;
 	for (i = 0; i < il.count; i++)
 		if (add_layer(ls, il.layers[i].url, strlen(il.layers[i].url),
-			      il.layers[i].digest, il.layers[i].size) < 0) {
+			      il.layers[i].digest, il.layers[i].size,
+			      il.layers[i].toc_position,
+			      il.layers[i].toc_checksum) < 0) {
 			image_layers_free(&il);
 			return error_set(err, ENOMEM, "image %s", arg);
 		}
@@ -566,6 +618,7 @@ int layer_set_open(enum layer_set_kind kind, const char *arg,
 		if (check_xattr_total(l, &xattr_bytes, err) < 0 ||
 		    blob_open(ls->fetcher, l->url, l->idx.digest,
 			      l->idx.compressed_size, l->idx.chunk_size,
+			      /* NULL from a TOC: its spans are checked on read */
 			      (const uint8_t (*)[32])l->idx.chunk_sha256,
 			      l->idx.nchunks, opts->cache_dir, &l->blob, err) < 0)
 			goto out;
@@ -601,6 +654,8 @@ void layer_set_close(struct layer_set *ls)
 		layer_index_free(&ls->layers[i].idx);
 		free(ls->layers[i].url);
 		free(ls->layers[i].digest);
+		free(ls->layers[i].toc_position);
+		free(ls->layers[i].toc_checksum);
 	}
 	free(ls->layers);
 	free(ls->repo_url);

@@ -9,10 +9,11 @@
  * by URL for a tar layer whose digest is not known in advance); else the
  * indexes pushed to the image's registry (`ovlmig index --push`,
  * image/referrers.h; a blob that fails its checks is logged and passed
- * over); else the layer is streamed once to build it (logged; up to 4
- * layers at once), and once it is checked against the layer the index is
- * kept in the index cache and a remote layer's streamed bytes in the
- * chunk cache (blob_spool.h), so they are never fetched twice.
+ * over); else the layer's own TOC (zstd:chunked, layer_toc.h: only the
+ * TOC is fetched); else the layer is streamed once to build it (logged;
+ * up to 4 layers at once), and once it is checked against the layer the
+ * index is kept in the index cache and a remote layer's streamed bytes in
+ * the chunk cache (blob_spool.h), so they are never fetched twice.
  */
 #ifndef IMAGE_LAYER_SET_H
 #define IMAGE_LAYER_SET_H
@@ -32,6 +33,7 @@ struct layer {
 	char *url;		/* path, file://, http(s):// */
 	char *digest;		/* known before indexing (oci, docker), else NULL */
 	uint64_t size;		/* compressed size when known, else 0 */
+	char *toc_position, *toc_checksum;	/* zstd:chunked annotations, else NULL */
 	struct layer_index idx;
 	struct blob *blob;
 	const char *index_from;	/* where the index came from, for the log */

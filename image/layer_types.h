@@ -96,6 +96,13 @@ struct layer_index {
 	uint32_t nentries;
 	uint32_t rejected;		/* hostile entries left out (each logged) */
 	uint64_t xattr_bytes;		/* names and values of all entries' xattrs */
+	/*
+	 * From a layer's own table of contents (layer_toc.h): the sha256 of
+	 * each checkpoint's span of the uncompressed stream (up to the next
+	 * checkpoint), checked by every read before a byte of it is served.
+	 * NULL for our indexes (their chunk hashes check the compressed bytes).
+	 */
+	uint8_t (*span_sha256)[32];
 };
 
 /* Sequential reader of the compressed layer: bytes read, 0 at the end, -1 on error (with *err). */

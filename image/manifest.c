@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Image documents as untrusted input (manifest.h). */
 #include "manifest.h"
+#include "layer_toc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -413,8 +414,22 @@ static void layers_free(struct image_layer *l, size_t n)
 		free(l[i].url);
 		free(l[i].digest);
 		free(l[i].media_type);
+		free(l[i].toc_position);
+		free(l[i].toc_checksum);
 	}
 	free(l);
+}
+
+/* A string annotation of descriptor D, copied; *out NULL when there is none. */
+static int annotation(json_t *d, const char *key, char **out)
+{
+	const char *v = json_string_value(json_object_get(json_object_get(d, "annotations"), key));
+
+	*out = NULL;
+	if (!v || strlen(v) > 200)
+		return 0;
+	*out = strdup(v);
+	return *out ? 0 : -1;
 }
 
 int manifest_layers(json_t *doc, layer_url_fn url_of, void *ctx,
@@ -453,7 +468,9 @@ int manifest_layers(json_t *doc, layer_url_fn url_of, void *ctx,
 		l[i].digest = strdup(d.digest);
 		l[i].size = d.size;
 		l[i].url = l[i].digest ? url_of(ctx, d.digest) : NULL;
-		if (!l[i].url) {
+		if (annotation(e, TOC_ANNOTATION_POSITION, &l[i].toc_position) < 0 ||
+		    annotation(e, TOC_ANNOTATION_CHECKSUM, &l[i].toc_checksum) < 0 ||
+		    !l[i].url) {
 			error_set(err, ENOMEM, "layer %zu", i);
 			goto fail;
 		}

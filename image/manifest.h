@@ -73,6 +73,8 @@ struct image_layer {
 	char *digest;		/* "sha256:<hex>" */
 	uint64_t size;		/* compressed size from the manifest */
 	char *media_type;
+	/* zstd:chunked: where the layer's own TOC is (annotations), else NULL */
+	char *toc_position, *toc_checksum;
 };
 
 struct image_layers {

@@ -20,7 +20,7 @@ packages=(
 	# benchmarks: the FUSE baseline, the plots (scripts/bench/plot_timeline.sh)
 	bindfs gnuplot-nox
 	# remote images: HTTP and registry servers, layer tools, fault proxy
-	nginx-light docker-registry skopeo zstd gzip curl python3
+	nginx-light docker-registry skopeo buildah zstd gzip curl python3
 )
 
 . "$(dirname "$0")/lib/install-packages.sh"

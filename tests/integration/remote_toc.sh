@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Issue 12: a zstd:chunked image (buildah, then skopeo --dest-compress-format
+# zstd:chunked to a docker-registry) mounted cold, with a fresh --cache and
+# no index anywhere: lowerfs uses the layer's own TOC (one range request),
+# the tree equals the source entry by entry, and mount + a first read move
+# a small part of the layer. A manifest whose TOC checksum is wrong is
+# refused with a clear message and the layer is indexed by streaming; a
+# byte the proxy flips in a file's data reads EIO, never wrong data.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../remote_lib.sh"
+require_root "zstd:chunked TOC"
+require_tools "zstd:chunked TOC" buildah skopeo docker-registry jq python3 zstd curl
+fusectl_ready || { fail "mount fusectl"; exit 1; }
+
+# the source: a big incompressible file, small ones, links, xattrs, setuid
+src=$T/src
+mkdir -p "$src/usr/bin" "$src/usr/lib" "$src/usr/share/doc"
+head -c $((24 << 20)) /dev/urandom >"$src/usr/lib/big.bin"
+for i in $(seq 1 40); do seq "$i" $((i * 300)) >"$src/usr/share/doc/f$i.txt"; done
+printf '#!/bin/sh\necho app\n' >"$src/usr/bin/app"
+# a run of zeros between random data: a "zeros" chunk in the TOC
+{ head -c 300000 /dev/urandom; head -c 200000 /dev/zero; head -c 300000 /dev/urandom; } >"$src/usr/lib/holes.bin"
+chmod 4755 "$src/usr/bin/app"
+ln -s ../lib/big.bin "$src/usr/bin/big-link"
+ln "$src/usr/share/doc/f1.txt" "$src/usr/share/doc/f1-hard.txt"
+setfattr -n user.note -v hello "$src/usr/share/doc/f2.txt"
+# whole seconds: the tar (and so the TOC) keeps no more for directories
+find "$src" -exec touch -h -d 2024-05-06T07:08:09 {} +
+
+# buildah with its own storage under $T: nothing left in /var/lib/containers
+B=(buildah --root "$T/cs/root" --runroot "$T/cs/run" --storage-driver vfs)
+on_exit "${B[*]} rm --all >/dev/null 2>&1; rm -rf $T/cs"
+ctr=$("${B[@]}" from scratch 2>"$T/out") && "${B[@]}" add "$ctr" "$src" / >"$T/out" 2>&1 &&
+	"${B[@]}" commit "$ctr" localhost/toc:1 >"$T/out" 2>&1 ||
+	{ fail "buildah image" "$(tail -3 "$T/out")"; exit 1; }
+registry_start || { fail "registry"; exit 1; }
+R=127.0.0.1:$REGISTRY_PORT
+skopeo copy --dest-tls-verify=false --dest-compress-format zstd:chunked \
+	"containers-storage:[vfs@$T/cs/root+$T/cs/run]localhost/toc:1" "docker://$R/test/toc:1" >"$T/out" 2>&1 &&
+	ok "skopeo pushed test/toc:1 as zstd:chunked" || { fail "skopeo copy" "$(tail -3 "$T/out")"; exit 1; }
+
+accept="application/vnd.oci.image.manifest.v1+json"
+curl -sf -H "Accept: $accept" "http://$R/v2/test/toc/manifests/1" >"$T/manifest.json" ||
+	{ fail "get manifest"; exit 1; }
+layer=$(jq -r '.layers[-1].digest' "$T/manifest.json")
+layer_size=$(jq -r '.layers[-1].size' "$T/manifest.json")
+pos=$(jq -r '.layers[-1].annotations["io.containers.zstd-chunked.manifest-position"] // empty' "$T/manifest.json")
+[[ -n $pos ]] && ok "the layer descriptor has the TOC's position ($pos)" ||
+	{ fail "no zstd:chunked annotations" "$(jq -c .layers "$T/manifest.json")"; exit 1; }
+
+# the expected tree: the source as the image holds it
+expected_tree "$src" "$T/expected.raw"
+# the image's root is buildah's, not the source directory
+grep -v '^\. ' "$T/expected.raw" >"$T/expected"
+same_image() {
+	"$TOOLS/treesum" --no-atime "$2" 2>"$T/ts.err" | grep -v '^\. ' >"$T/got"
+	diff -u "$T/expected" "$T/got" >"$T/diff" &&
+		ok "$1 ($(wc -l <"$T/got") entries)" || fail "$1" "$(head -20 "$T/diff")"
+}
+
+# 1. cold mount through a plain proxy that counts the bytes
+faultproxy_start "$REGISTRY_PORT" none --timeline "$T/timeline" || { fail "faultproxy"; exit 1; }
+link_bytes() { sleep 0.3; tail -1 "$T/timeline" | awk '{ print $2 }'; }
+m1=$T/m1
+start_lowerfs cold "docker://127.0.0.1:$FAULTPROXY_PORT/test/toc:1" "$m1" --insecure \
+	--cache "$T/cache1" --log "$T/cold.log" 2>>"$T/cold.log" ||
+	{ fail "lowerfs cold" "$(tail -3 "$T/cold.log")"; exit 1; }
+grep -q "index: the layer's TOC" "$T/cold.log" && ok "index from the layer's TOC" ||
+	fail "the TOC was not used" "$(grep -i -e index -e toc "$T/cold.log" | head -3)"
+grep -q "reading the whole layer" "$T/cold.log" && fail "the layer was streamed to build an index"
+[[ -e $T/cache1/indexes ]] && [[ -n $(ls "$T/cache1/indexes") ]] &&
+	fail "an index was written to the cache" "$(ls "$T/cache1/indexes")"
+mounted=$(link_bytes)
+cmp -s "$m1/usr/bin/app" "$src/usr/bin/app" && ok "first read: usr/bin/app is right" ||
+	fail "usr/bin/app differs"
+first=$(link_bytes)
+echo "# link bytes: mount $mounted, mount + first read $first, layer $layer_size"
+(( first * 5 < layer_size )) &&
+	ok "mount + first read moved $first bytes of a $layer_size-byte layer (no whole-layer stream)" ||
+	fail "mount + first read moved $first bytes of a $layer_size-byte layer"
+same_image "cold TOC mount equals the source" "$m1"
+zeros=$(curl -sf -r "$(cut -d: -f1 <<<"$pos")-$(( $(cut -d: -f1 <<<"$pos") + $(cut -d: -f2 <<<"$pos") - 1 ))" \
+	"http://$R/v2/test/toc/blobs/$layer" | zstd -dc | jq '[.entries[] | select(.chunkType == "zeros")] | length')
+(( zeros > 0 )) && ok "the TOC has $zeros zeros chunks, read right above" ||
+	fail "no zeros chunk in the TOC: the test does not cover them"
+cmp -s "$m1/usr/lib/big.bin" "$src/usr/lib/big.bin" && ok "big.bin (24 MiB, many chunks) is right" ||
+	fail "big.bin differs"
+stop_lowerfs cold "$m1"
+
+# 2. a manifest whose TOC checksum is wrong: refused, the layer streamed
+jq --arg k io.containers.zstd-chunked.manifest-checksum \
+	'.layers[-1].annotations[$k] = "sha256:" + ("0" * 64)' "$T/manifest.json" >"$T/bad.json"
+curl -sf -X PUT -H "Content-Type: $accept" --data-binary @"$T/bad.json" \
+	"http://$R/v2/test/toc/manifests/badsum" >/dev/null || { fail "put tampered manifest"; exit 1; }
+m2=$T/m2
+start_lowerfs bad "docker://$R/test/toc:badsum" "$m2" --insecure --cache "$T/cache2" \
+	--log "$T/bad.log" 2>>"$T/bad.log" || { fail "lowerfs with a bad TOC checksum" "$(tail -3 "$T/bad.log")"; exit 1; }
+grep -q "its TOC is refused: toc: checksum mismatch" "$T/bad.log" &&
+	ok "bad TOC checksum refused: $(grep -o 'toc: checksum mismatch[^;]*' "$T/bad.log" | head -1)" ||
+	fail "no refusal of the bad TOC" "$(grep -i toc "$T/bad.log" | head -3)"
+grep -q "index: built" "$T/bad.log" && ok "the layer was indexed by streaming instead" ||
+	fail "no index built" "$(tail -3 "$T/bad.log")"
+same_image "mount with the refused TOC equals the source" "$m2"
+stop_lowerfs bad "$m2"
+
+# 3. the proxy flips one byte of big.bin's data, on every response
+curl -sf "http://$R/v2/test/toc/blobs/$layer" -o "$T/layer" || { fail "get layer"; exit 1; }
+IFS=: read -r toc_off toc_len _ <<<"$pos"
+tail -c +$((toc_off + 1)) "$T/layer" | head -c "$toc_len" | zstd -dc >"$T/toc.json" ||
+	{ fail "decompress the TOC"; exit 1; }
+# a byte in the middle of big.bin's second chunk (random data: a raw zstd block)
+at=$(jq '[.entries[] | select(.name == "usr/lib/big.bin" and .type == "chunk")][0] |
+	.offset + (.chunkSize / 2 | floor)' "$T/toc.json")
+[[ $at =~ ^[0-9]+$ ]] || { fail "no chunk of big.bin in the TOC"; exit 1; }
+faultproxy_start "$REGISTRY_PORT" persistent-flip --flip-range "$at-$at" || { fail "faultproxy"; exit 1; }
+m3=$T/m3
+start_lowerfs flip "docker://127.0.0.1:$FAULTPROXY_PORT/test/toc:1" "$m3" --insecure \
+	--cache "$T/cache3" --log "$T/flip.log" 2>>"$T/flip.log" || { fail "lowerfs flip" "$(tail -3 "$T/flip.log")"; exit 1; }
+v=$(read_verdict "$m3/usr/lib/big.bin" "$src/usr/lib/big.bin")
+[[ $v == eio ]] && ok "a flipped byte of big.bin (layer offset $at, $(faultproxy_count persistent-flip) responses flipped) reads EIO" ||
+	fail "flipped byte: read was $v"
+# zstd:chunked frames carry a content checksum, which catches the flip
+# before the chunk's sha256 does (that one: tests/unit/test_layer_toc.c)
+why=$(grep -o -e "layer: data at.*does not match its digest in the layer's TOC" \
+	-e "layer: corrupt zstd data.*checksum" "$T/flip.log" | head -1)
+[[ -n $why ]] && ok "lowerfs says why: $why" ||
+	fail "no digest message in the log" "$(tail -3 "$T/flip.log")"
+cmp -s "$m3/usr/share/doc/f3.txt" "$src/usr/share/doc/f3.txt" && ok "other files still read right" ||
+	fail "f3.txt differs under the flip"
+stop_lowerfs flip "$m3"

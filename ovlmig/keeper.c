@@ -154,6 +154,27 @@ static pid_t restart(const struct mount_state *s, const char *run, int devfd)
 	return pid > 0 ? pid : -1;
 }
 
+/*
+ * The state as the mount left it, for a restart with the first lowerfs'
+ * arguments: the keeper starts before lowerfs, and a strategy may record
+ * more after it (store: the image's directory, --store-image, known once
+ * the image is open). Kept as it was if it cannot be read now.
+ */
+static void reload(struct mount_state *s)
+{
+	struct error *err = NULL;
+	struct mount_state now;
+
+	/* the keeper runs in the state directory */
+	if (state_load(".", &now, &err) < 0) {
+		log_line("ovlmig keep", "%s: restarting with the state read at start", err->msg);
+		error_free(&err);
+		return;
+	}
+	state_free(s);
+	*s = now;
+}
+
 #define LOCK_FILE "keeper.lock"
 
 bool keeper_alive(const char *state_dir)
@@ -221,6 +242,7 @@ int keeper_run(const char *state_dir, struct error **err)
 		if (pfd >= 0 && kill(pid, 0) == 0)
 			continue;
 		log_line("ovlmig keep", "lowerfs %d died: starting another on the same connection", (int)pid);
+		reload(&s);
 		pid = restart(&s, run, devfd);
 		if (pid <= 0) {
 			log_line("ovlmig keep", "restart failed: giving up");

@@ -73,7 +73,8 @@ grep -q " $T/m2 " /proc/mounts && fail "a failed mount left a mount at $T/m2"
 # where store cannot run, auto falls back to datadir: a metadata layer of
 # the mount's own (--meta), a lower given as a mounted filesystem
 if out=$(ovlmig_mount "$T/m8" --meta "$T/meta8" --source "dir:$src" --upper "$T/u10" --work "$T/w10" 2>&1) &&
-   [[ $out == *"strategy datadir"* && $("$OVLMIG" status --json "$T/m8" | jq -r .meta) == "$T/meta8" ]]; then
+   [[ $out == *"strategy datadir"* &&
+      $(jq -r .meta "$OVLMIG_RUN_DIR/$("$OVLMIG" status --json "$T/m8" | jq -r .name)/state.json") == "$T/meta8" ]]; then
 	ok "auto with --meta picks datadir"
 else
 	fail "auto with --meta" "$out"

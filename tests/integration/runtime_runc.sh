@@ -17,9 +17,10 @@ command -v runc >/dev/null || { fail "runc not installed"; exit 1; }
 export RUNTIME=${RUNTIME:-runc}
 
 make_image "$T/img" 8
-# one image per container: with the default strategy (store) a container
-# of an image the store already holds whole has nothing to migrate
-for n in 2 3 4 5; do cp -a "$T/img" "$T/img$n"; done
+# one image per container (a file of its own: the same tree is the same
+# image in the store): with the default strategy, store, a container of an
+# image the store already holds whole has nothing to migrate
+for n in 2 3 4 5; do cp -a "$T/img" "$T/img$n" && echo "$n" >"$T/img$n/etc/image-$n"; done
 start_serve || { fail "ovlmig serve did not start"; exit 1; }
 
 # --- 1: the whole lifecycle under a running container ---------------

@@ -19,7 +19,8 @@ static const struct cli_option options[] = {
 
 const struct cli_command command_images = {
 	"images", "",
-	"the images in the store: id, manifest digest, references, size, state (lazy/complete), mounts and containers using each",
+	"the images in the store: id, manifest digest, references, size, state (lazy/complete), mounts and containers using each; "
+	"the mounts of other strategies (datadir, nofollow) and their strategy",
 	options, ARRAY_SIZE(options), 0, 0, cmd_images,
 };
 
@@ -74,11 +75,24 @@ static void print_human(json_t *list)
 		printf("no images\n");
 }
 
+/* The mounts of another strategy: they keep their image in their upper. */
+static void print_others(json_t *others)
+{
+	size_t i;
+	json_t *m;
+
+	if (json_array_size(others))
+		printf("\nmounts not in this store (a copy of the image in each upper):\n");
+	json_array_foreach(others, i, m)
+		printf("  %s  strategy %s\n", json_string_value(json_object_get(m, "target")),
+		       json_string_value(json_object_get(m, "strategy")));
+}
+
 int cmd_images(int argc, char **argv)
 {
 	struct images_opts o = { 0 };
 	struct error *err = NULL;
-	json_t *list = NULL;
+	json_t *list = NULL, *others = NULL;
 	char *root = NULL;
 	int code = 0;
 
@@ -86,21 +100,29 @@ int cmd_images(int argc, char **argv)
 		return code;
 	root = store_root(o.store, &err);
 	list = root ? store_images(root, &err) : NULL;
-	if (!list) {
+	others = list ? store_other_mounts(root, &err) : NULL;
+	if (!others) {
 		error_report(&err, "ovlmig images", stderr);
+		json_decref(list);
 		free(root);
 		return EXIT_FAILED;
 	}
 	if (o.json) {
-		json_t *out = json_pack("{s:s, s:O}", "store", root, "images", list);
+		json_t *out = json_pack("{s:s, s:O, s:O}", "store", root, "images", list,
+					"other_mounts", others);
 
-		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (!out || json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
+			fprintf(stderr, "ovlmig images: out of memory\n");
+			code = EXIT_FAILED;
+		}
 		putchar('\n');
 		json_decref(out);
 	} else {
 		print_human(list);
+		print_others(others);
 	}
+	json_decref(others);
 	json_decref(list);
 	free(root);
-	return 0;
+	return code;
 }

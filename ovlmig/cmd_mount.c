@@ -18,14 +18,16 @@ enum { OPT_STRATEGY = 256, OPT_SOURCE, OPT_LOWER_MOUNT, OPT_UPPER, OPT_WORK,
 
 static const struct cli_option options[] = {
 	{ "strategy", OPT_STRATEGY, "auto|datadir|nofollow|store",
-	  "how the lower is made detachable (default auto: nofollow where the kernel has xino=nofollow, "
-	  "else datadir; exit 3 if the kernel cannot; store: one local copy per image, shared)" },
+	  "how the lower is made detachable (default auto: nofollow where the kernel has xino=nofollow; "
+	  "else store, one local copy per image shared by its containers, where the kernel has data-only "
+	  "layers and FUSE passthrough; else datadir, a private copy in each upper, also for --lower-mount "
+	  "or --meta; exit 3 if the kernel can run none)" },
 	{ "source", OPT_SOURCE, "SOURCE", "the image, served by lowerfs (e.g. dir:/path); a detached upper needs none" },
 	{ "lower-mount", OPT_LOWER_MOUNT, "PATH", "use an already mounted filesystem as the lower" },
 	{ "shutdown-lower", OPT_SHUTDOWN_LOWER, NULL, "at detach, shut the lower down (XFS: XFS_IOC_GOINGDOWN)" },
 	{ "upper", OPT_UPPER, "DIR", "the writable layer" },
 	{ "work", OPT_WORK, "DIR", "overlayfs work directory (same filesystem as --upper)" },
-	{ "meta", OPT_META, "DIR", "metadata layer (default: .NAME.meta beside the upper)" },
+	{ "meta", OPT_META, "DIR", "strategy datadir's metadata layer (default: .NAME.meta beside the upper; given, auto picks datadir)" },
 	{ "cache", OPT_CACHE, "DIR", "lowerfs cache (default: .NAME.cache beside the upper)" },
 	{ "store", OPT_STORE, "DIR", "strategy store: the image store (default $OVLMIG_STORE_DIR, else /var/lib/ovlmig/images)" },
 	{ "name", OPT_NAME, "NAME", "state name (default: derived from TARGET)" },

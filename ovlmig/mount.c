@@ -155,7 +155,7 @@ static int mount_detached(struct mount_args *a, struct mount_state *s,
 
 	*code = EXIT_FAILED;
 	/* the strategy it was detached with: nofollow needs its kernel */
-	if (strategy_choose(strategy, &st, err) < 0) {
+	if (strategy_choose(strategy, NULL, &st, err) < 0) {
 		*code = (*err)->errnum == EINVAL ? EXIT_USAGE : EXIT_KERNEL;
 		return error_wrap(err, "detached upper %s", s->upper);
 	}
@@ -195,11 +195,12 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 		    const char *dir, int *code, struct error **err)
 {
 	enum cache_claim cache_how = CACHE_REUSED;
+	const struct strategy_wish wish = { .source = a->source, .meta = a->meta };
 	const struct strategy *st;
 	bool meta_made = false, cache_claimed = false;
 
 	*code = EXIT_FAILED;
-	if (strategy_choose(a->strategy, &st, err) < 0) {
+	if (strategy_choose(a->strategy, &wish, &st, err) < 0) {
 		*code = (*err)->errnum == EINVAL ? EXIT_USAGE : EXIT_KERNEL;
 		return -1;
 	}

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../common/util.h"
+#include "fuse_probe.h"
 
 /* The kernel logs why a configuration failed on the context fd. */
 static int ctx_error(int fd, int errnum, const char *what, struct error **err)
@@ -152,6 +153,7 @@ struct probe_result {
 	char stage[32];		/* where it failed */
 	bool xino_nofollow;
 	bool data_layers;
+	bool fuse_passthrough;
 };
 
 /*
@@ -164,7 +166,8 @@ static void probe_child(int out)
 {
 	static const char *const nofollow[] = { "xino=nofollow" };
 	static const char *const datadir[] = { "metacopy=on", "redirect_dir=on" };
-	static const char *const sub[] = { "/tmp/l1", "/tmp/l2", "/tmp/u", "/tmp/w", "/tmp/m" };
+	static const char *const sub[] = { "/tmp/l1", "/tmp/l2", "/tmp/u", "/tmp/w", "/tmp/m",
+					   "/tmp/f" };
 	struct probe_result r = { 0 };
 	size_t i;
 
@@ -185,6 +188,7 @@ static void probe_child(int out)
 	} else {
 		r.xino_nofollow = try_mount("/tmp", nofollow, 1, false);
 		r.data_layers = try_mount("/tmp", datadir, 2, true);
+		r.fuse_passthrough = fuse_probe_passthrough("/tmp/f");
 	}
 	_exit(write(out, &r, sizeof(r)) == (ssize_t)sizeof(r) ? 0 : 1);
 }
@@ -223,5 +227,6 @@ int overlay_probe(struct overlay_features *f, struct error **err)
 		return error_set(err, r.errnum, "probe overlayfs: %s", r.stage);
 	f->xino_nofollow = r.xino_nofollow;
 	f->data_layers = r.data_layers;
+	f->fuse_passthrough = r.fuse_passthrough;
 	return 0;
 }

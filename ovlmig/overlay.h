@@ -41,6 +41,7 @@ int overlay_mount_meta(const char *meta, const char *const *datas, size_t ndatas
 struct overlay_features {
 	bool xino_nofollow;	/* the out-of-tree option of the original design */
 	bool data_layers;	/* datadir+ (Linux >= 6.5 / 6.7 new API) */
+	bool fuse_passthrough;	/* FUSE offers passthrough (fuse_probe.h) */
 };
 
 int overlay_probe(struct overlay_features *f, struct error **err);

@@ -72,6 +72,43 @@ fail:
 	return NULL;
 }
 
+struct other_scan {
+	struct stat root;	/* the store root; st_ino 0 if it does not exist */
+	json_t *mounts;
+};
+
+static int add_other(const char *dir, struct mount_state *s, void *arg)
+{
+	struct other_scan *o = arg;
+
+	(void)dir;
+	if (s->strategy && !strcmp(s->strategy, "store") && o->root.st_ino &&
+	    same_dir(s->store_root, &o->root))
+		return 0;
+	return json_array_append_new(o->mounts, json_pack("{s:s, s:s}",
+				     "target", s->target ? s->target : "?",
+				     "strategy", s->strategy ? s->strategy : "?"));
+}
+
+json_t *store_other_mounts(const char *root, struct error **err)
+{
+	struct other_scan o = { .mounts = json_array() };
+
+	if (!o.mounts) {
+		error_set(err, ENOMEM, "mounts");
+		return NULL;
+	}
+	if (stat(root, &o.root) < 0)
+		o.root.st_ino = 0;
+	if (state_each(add_other, &o, err) < 0) {
+		if (!*err)
+			error_set(err, ENOMEM, "mounts");
+		json_decref(o.mounts);
+		return NULL;
+	}
+	return o.mounts;
+}
+
 /* The references that mounted it; an image from before they were kept: its source. */
 static json_t *references(const char *path, json_t *info)
 {

@@ -21,6 +21,13 @@
 json_t *store_images(const char *root, struct error **err);
 
 /*
+ * The managed mounts that use no image under ROOT: a JSON array of
+ * {target, strategy} (datadir and nofollow keep the image in each
+ * container's upper; a store mount of another store root).
+ */
+json_t *store_other_mounts(const char *root, struct error **err);
+
+/*
  * Remove every image under ROOT that no managed mount uses, no existing
  * container upper needs and no mount or fill has locked: renamed to a trash name first (so a crash leaves
  * no half-removed image under its name), then removed; trash a crashed

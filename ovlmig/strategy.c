@@ -6,11 +6,18 @@
 
 #include "../common/util.h"
 
-/* In order of preference: auto takes the first one the kernel can run. */
+/*
+ * In order of preference: auto takes the first one the kernel can run.
+ * nofollow exists only on a kernel with our patch (kernel/), which was
+ * built for it. store is the default everywhere else that has what it
+ * needs (data-only layers and FUSE passthrough) and is given an image
+ * (--source): one copy per image, shared. datadir is the fallback: a
+ * kernel without passthrough, a --lower-mount, a --meta of the mount's own.
+ */
 static const struct strategy *const strategies[] = {
 	&strategy_nofollow,
-	&strategy_datadir,
 	&strategy_store,
+	&strategy_datadir,
 };
 
 const struct strategy *strategy_find(const char *name)
@@ -34,20 +41,38 @@ const struct strategy *strategy_of(const struct mount_state *s,
 	return st;
 }
 
-int strategy_pick(const char *want, const struct overlay_features *f,
-		  const struct strategy **out, struct error **err)
+/* Does the mount ask for something ST cannot give? */
+static bool ruled_out(const struct strategy *st, const struct strategy_wish *w)
 {
-	const struct strategy *st;
+	return w && ((st->needs_source && !w->source) || (w->meta && !st->uses_meta));
+}
+
+/* The first entry the kernel can run and W does not rule out, or NULL. */
+static const struct strategy *first_runnable(const struct overlay_features *f,
+					     const struct strategy_wish *w)
+{
 	size_t i;
 
+	for (i = 0; i < ARRAY_SIZE(strategies); i++)
+		if (strategies[i]->mount && strategies[i]->probe(f) &&
+		    !ruled_out(strategies[i], w))
+			return strategies[i];
+	return NULL;
+}
+
+int strategy_pick(const char *want, const struct overlay_features *f,
+		  const struct strategy_wish *w, const struct strategy **out,
+		  struct error **err)
+{
+	const struct strategy *st;
+
 	if (!strcmp(want, "auto")) {
-		for (i = 0; i < ARRAY_SIZE(strategies); i++) {
-			if (strategies[i]->mount && !strategies[i]->opt_in &&
-			    strategies[i]->probe(f)) {
-				*out = strategies[i];
-				return 0;
-			}
-		}
+		st = first_runnable(f, w);
+		if (!st)	/* the mount refuses the option, naming it */
+			st = first_runnable(f, NULL);
+		*out = st;
+		if (st)
+			return 0;
 		return error_set(err, EOPNOTSUPP,
 				 "this kernel's overlayfs has no data-only lower layers (datadir+, Linux >= 6.7) "
 				 "and no xino=nofollow: no strategy can detach the lower");
@@ -65,8 +90,8 @@ int strategy_pick(const char *want, const struct overlay_features *f,
 	return 0;
 }
 
-int strategy_choose(const char *want, const struct strategy **out,
-		    struct error **err)
+int strategy_choose(const char *want, const struct strategy_wish *w,
+		    const struct strategy **out, struct error **err)
 {
 	struct overlay_features f;
 
@@ -74,5 +99,5 @@ int strategy_choose(const char *want, const struct strategy **out,
 		return error_set(err, EINVAL, "unknown strategy '%s' (auto, datadir, nofollow, store)", want);
 	if (overlay_probe(&f, err) < 0)
 		return error_wrap(err, "probe overlayfs");
-	return strategy_pick(want, &f, out, err);
+	return strategy_pick(want, &f, w, out, err);
 }

@@ -24,8 +24,11 @@ struct strategy {
 	bool (*probe)(const struct overlay_features *f);
 	/* Does it keep a metadata layer of its own (S->meta)? */
 	bool uses_meta;
-	/* Only when asked for by name: auto never picks it. */
-	bool opt_in;
+	/*
+	 * Does it read the image itself (--source), so that a lower given
+	 * as a mounted filesystem (--lower-mount) cannot be used?
+	 */
+	bool needs_source;
 	/* Does it keep the image in the shared store (S->store_root)? */
 	bool uses_store;
 	/*
@@ -65,17 +68,26 @@ const struct strategy *strategy_find(const char *name);
 /* The strategy of a managed mount (from its state); EINVAL if unknown. */
 const struct strategy *strategy_of(const struct mount_state *s,
 				   struct error **err);
+/* What a mount asks for that rules a strategy in or out for auto. */
+struct strategy_wish {
+	bool source;	/* --source (not --lower-mount) */
+	bool meta;	/* --meta: a metadata layer of the container's own */
+};
+
 /*
- * WANT ("auto" or a name) for a kernel with features F: auto takes the
- * first entry of the table the kernel can run (nofollow, then datadir;
- * never an opt-in one such as store).
+ * WANT ("auto" or a name) for a kernel with features F and a mount that
+ * asks for W (NULL: nothing): auto takes the first entry of the table
+ * the kernel can run and W does not rule out (nofollow, then store, then
+ * datadir), else the first one the kernel can run (the mount then says
+ * which option it refuses). A name is taken as it is.
  * EINVAL: no such strategy; EOPNOTSUPP: the kernel cannot run it (or,
  * for auto, any).
  */
 int strategy_pick(const char *want, const struct overlay_features *f,
-		  const struct strategy **out, struct error **err);
+		  const struct strategy_wish *w, const struct strategy **out,
+		  struct error **err);
 /* strategy_pick for this kernel (probed with throwaway mounts). */
-int strategy_choose(const char *want, const struct strategy **out,
-		    struct error **err);
+int strategy_choose(const char *want, const struct strategy_wish *w,
+		    const struct strategy **out, struct error **err);
 
 #endif

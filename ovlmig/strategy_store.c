@@ -9,12 +9,14 @@
  * into each upper; detach gets the overlay inodes that still resolve to
  * the lazy layer evicted (then they resolve to the store), repins only
  * what processes hold, and aborts the lazy layer (detach.c does that
- * part as for datadir). Opt-in: auto never picks it.
+ * part as for datadir). auto picks it where the kernel can run it and
+ * the mount names an image (strategy.c).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +25,7 @@
 #include "../image/image.h"
 #include "cache_dir.h"
 #include "detach.h"
+#include "detached.h"
 #include "lower.h"
 #include "lowerfs_exec.h"
 #include "meta.h"
@@ -32,9 +35,16 @@
 #include "store_uppers.h"
 #include "strategy.h"
 
+/*
+ * Data-only layers for META::STORE::LAZY, and FUSE passthrough: a file
+ * the store holds is served from there, and detach aborts the lazy
+ * layer under files processes hold open, which read on after it only
+ * because their reads go to a local file. Without passthrough auto falls
+ * back to datadir, as on every kernel before store was the default.
+ */
 static bool store_probe(const struct overlay_features *f)
 {
-	return f->data_layers;
+	return f->data_layers && f->fuse_passthrough;
 }
 
 /*
@@ -237,9 +247,18 @@ static int store_mount(struct mount_state *s, bool fresh_upper,
 	debug_step(DBG, "store fed, upper recorded", &t0);
 	ret = mount_overlay(s, mfd, xino, err);
 	debug_step(DBG, "overlay mounted", &t0);
-	/* over a complete store it is what detach makes: nothing to migrate */
-	if (ret == 0 && !s->lower)
+	/*
+	 * Over a complete store it is what detach makes: nothing to migrate,
+	 * and the record detach would write, so that a later mount of this
+	 * upper (after umount, a reboot) needs neither lowerfs nor the source.
+	 */
+	if (ret == 0 && !s->lower) {
 		s->phase = PHASE_DETACHED;
+		if (detached_record_write(s, err) < 0) {
+			umount2(s->target, MNT_DETACH);
+			ret = -1;
+		}
+	}
 out:
 	if (child > 0) {
 		/* a failure before it was needed: reaped, the caller stops it */
@@ -308,7 +327,8 @@ static int store_detach(const char *dir, struct mount_state *s, bool wait,
 	if (s->phase != PHASE_MIGRATED && s->phase != PHASE_DETACHED) {
 		if (!wait)
 			return error_set(err, EAGAIN,
-					 "the image store is not complete (phase %s): run ovlmig migrate first, or detach --wait",
+					 "migration is not complete (phase %s): the image store is not filled yet; "
+					 "run ovlmig migrate first, or detach --wait",
 					 phase_name(s->phase));
 		if (store_migrate(dir, s, &o, err) < 0)
 			return -1;
@@ -322,10 +342,10 @@ static int store_detach(const char *dir, struct mount_state *s, bool wait,
 
 const struct strategy strategy_store = {
 	.name = "store",
-	.needs = "has no data-only lower layers (datadir+, Linux >= 6.7)",
+	.needs = "has no data-only lower layers (datadir+, Linux >= 6.7), or FUSE has no passthrough (Linux >= 6.9)",
 	.probe = store_probe,
-	.opt_in = true,
 	.uses_store = true,
+	.needs_source = true,
 	.starts_lower = true,
 	.mount = store_mount,
 	.remount = store_remount,

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# make demo: the main job on the built-in sample image. A lazy mount, a
-# process using it at once, migration while it runs, detach of the lazy
-# layer with the process still running, status at each step.
+# make demo: the main job on the built-in sample image, with the default
+# strategy (store where the kernel can run it). A lazy mount, a process
+# using it at once, migration (the image store filled) while it runs,
+# detach of the lazy layer with the process still running, status and
+# the store's images at each step, a second container of the image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -12,10 +14,13 @@ OVLMIG=${OVLMIG:-$PWD/$BUILD/ovlmig}
 . scripts/lib/teardown.sh
 T=$(mktemp -d /tmp/ovlmig-demo.XXXXXX)
 export OVLMIG_RUN_DIR=$T/run
-m=$T/container-root
+# the demo's own image store, removed with it (the host's: /var/lib/ovlmig/images)
+export OVLMIG_STORE_DIR=$T/store
+m=$T/container-root m2=$T/container2-root
 worker=
 cleanup() {
 	[[ -n $worker ]] && kill "$worker" 2>/dev/null && wait "$worker" 2>/dev/null
+	ovlmig_teardown "$m2"
 	ovlmig_teardown "$m"
 	rm -rf "$T"
 }
@@ -28,11 +33,17 @@ step "building the sample image in $T/image"
 scripts/sample-image.sh "$T/image"
 du -sh "$T/image" | sed 's/^/   /'
 
-step "ovlmig mount: the overlay over the lazy image"
+step "ovlmig mount: the overlay over the lazy image (strategy auto)"
 mkdir -p "$m"
 t0=$(date +%s%N)
-"$OVLMIG" mount --source "dir:$T/image" --upper "$T/upper" --work "$T/work" "$m" | sed 's/^/   /'
+"$OVLMIG" mount --source "dir:$T/image" --upper "$T/upper" --work "$T/work" "$m" 2>&1 |
+	grep -v ': feeding the image store ' | sed 's/^/   /'
 echo "   ready in $(ms_since "$t0") ms"
+strategy=$("$OVLMIG" status "$m" | awk '$1 == "strategy" { print $2 }')
+case $strategy in
+store) echo "   strategy store: the image goes into the shared store $OVLMIG_STORE_DIR, not into each upper" ;;
+*) echo "   strategy $strategy: this kernel cannot run store (data-only layers and FUSE passthrough)" ;;
+esac
 
 step "a process uses the image at once, and keeps running"
 (
@@ -54,9 +65,10 @@ t0=$(date +%s%N)
 echo "   first run took $(ms_since "$t0") ms"
 "$OVLMIG" status "$m" | sed 's/^/   /'
 
-step "ovlmig migrate: copy the image up while the process runs"
+step "ovlmig migrate: make the image local while the process runs"
 "$OVLMIG" migrate "$m" | sed 's/^/   /'
 "$OVLMIG" status "$m" | sed 's/^/   /'
+"$OVLMIG" images | sed 's/^/   /'
 
 step "ovlmig detach: the lazy layer goes away under the running process"
 "$OVLMIG" detach "$m" | sed 's/^/   /'
@@ -69,6 +81,18 @@ worker=
 echo "   the process, all along: $(cat "$T/worker.log")"
 cmp "$T/image/data/blob-large" "$m/data/blob-large" && echo "   data/blob-large identical to the image, now on local disk"
 ls -l "$m/app/helper" | sed 's/^/   /'
+
+if [[ $strategy == store ]]; then
+	step "a second container of the image: no fetch, no build, no lowerfs"
+	mkdir -p "$m2"
+	t0=$(date +%s%N)
+	"$OVLMIG" mount --source "dir:$T/image" --upper "$T/upper2" --work "$T/work2" "$m2" | sed 's/^/   /'
+	echo "   ready in $(ms_since "$t0") ms"
+	"$m2/app/run.sh" | sed 's/^/   /'
+	"$OVLMIG" images | sed 's/^/   /'
+	du -sh "$T/upper" "$T/upper2" "$OVLMIG_STORE_DIR" | sed 's/^/   /'
+	"$OVLMIG" umount "$m2" | sed 's/^/   /'
+fi
 
 step "ovlmig umount"
 "$OVLMIG" umount "$m" | sed 's/^/   /'

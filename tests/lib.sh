@@ -98,8 +98,10 @@ ctl() { "$LOWERFS" ctl --run-dir "$T/run-$1" "$2"; }
 stat_of() { ctl "$1" stats | jq -r ".$2"; }
 
 OVLMIG=$BUILD/ovlmig
-# Each test keeps its ovlmig state under its own temp dir.
+# Each test keeps its ovlmig state under its own temp dir, and its image
+# store too (strategy store is the default): never the host's.
 export OVLMIG_RUN_DIR=$T/ovlmig-run
+export OVLMIG_STORE_DIR=$T/ovlmig-store
 # ovlmig_mount TARGET ARGS...: mount, and undo at exit whatever happens.
 ovlmig_mount() {
 	local target=$1; shift

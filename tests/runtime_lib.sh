@@ -82,6 +82,9 @@ lifecycle() {
 	"$OVLMIG" mount --source "dir:$T/img" --upper "$T/$id-u" --work "$T/$id-w" "$b/rootfs" >/dev/null ||
 		{ fail "mount"; return 1; }
 	on_exit "$RUNTIME delete -f $id-$$; ovlmig_cleanup $b/rootfs"
+	st=$("$OVLMIG" status --json "$b/rootfs")
+	[[ $(jq -r .strategy <<<"$st") == store ]] && ok "the default strategy: store" ||
+		fail "strategy" "$(jq -r .strategy <<<"$st")"
 	conn=$(stat -c %d "$OVLMIG_RUN_DIR"/*/lower)
 	(cd "$b" && "$RUNTIME" run -d "$id-$$" >"$T/$id.out" 2>&1) || { fail "$RUNTIME run" "$(cat "$T/$id.out")"; return 1; }
 	if wait_phase "$b/rootfs" detached 90; then
@@ -92,6 +95,8 @@ lifecycle() {
 	st=$("$OVLMIG" status --json "$b/rootfs")
 	[[ $(jq -r .lower_attached <<<"$st") == false ]] && ok "status: detached, lower not attached" ||
 		fail "status" "$st"
+	[[ $(jq -r .state "$(jq -r .store <<<"$st")/image.json") == complete ]] &&
+		ok "the hook's job filled the image store" || fail "image store" "$st"
 	before=$(sed 's/runs=\([0-9]*\).*/\1/' "$b/rootfs/work/progress")
 	sleep 1
 	after=$(sed 's/runs=\([0-9]*\).*/\1/' "$b/rootfs/work/progress")

@@ -115,7 +115,8 @@ cat >"$T/lowerfs-wrap" <<EOF
 exec "$LOWERFS" "\$@"
 EOF
 chmod +x "$T/lowerfs-wrap"
-OVLMIG_LOWERFS=$T/lowerfs-wrap ovlmig_mount "$T/m6" --name m6 --source "dir:$src" \
+# (an image not complete in the store: a complete one is mounted with no lowerfs)
+OVLMIG_LOWERFS=$T/lowerfs-wrap ovlmig_mount "$T/m6" --name m6 --source "dir:$T/tsrc" \
 	--upper "$T/u6" --work "$T/w6" >/dev/null || fail "mount through the wrapper"
 touch "$T/wrap-fails"
 old=$(lowerfs_of "$T/m6")

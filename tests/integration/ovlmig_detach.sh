@@ -5,8 +5,11 @@
 # detach, and again after the kernel drops its caches, an operation suite
 # gets 0 errors; lowerfs and its FUSE connection are gone; the merged tree
 # equals the image; status reports each phase.
+# The default strategy (auto: store here); ovlmig_detach_datadir.sh runs
+# the same for datadir.
 . "$(dirname "$0")/../lib.sh"
 require_root "ovlmig detach"
+strategy=${DETACH_STRATEGY:-auto} want=${DETACH_STRATEGY:-store}
 fusectl_ready || { fail "mount fusectl"; exit 1; }
 
 src=$T/src
@@ -18,9 +21,11 @@ head -c 3000000 /dev/urandom >"$src/data/mapped"
 
 m=$T/m
 phase() { "$OVLMIG" status --json "$m" | jq -r .phase; }
-ovlmig_mount "$m" --source "dir:$src" --upper "$T/u" --work "$T/w" >/dev/null ||
+ovlmig_mount "$m" --strategy "$strategy" --source "dir:$src" --upper "$T/u" --work "$T/w" >/dev/null ||
 	{ fail "mount"; exit 1; }
 [[ $(phase) == lazy ]] && ok "status: lazy after mount" || fail "status after mount: $(phase)"
+[[ $("$OVLMIG" status --json "$m" | jq -r .strategy) == "$want" ]] && ok "strategy $strategy: $want" ||
+	fail "strategy $strategy" "$("$OVLMIG" status --json "$m" | jq -r .strategy)"
 conn=$(stat -c %d "$OVLMIG_RUN_DIR"/*/lower)
 lowerfs_pid=$("$OVLMIG" status --json "$m" | jq -r .lowerfs_pid)
 

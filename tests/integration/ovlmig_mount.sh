@@ -13,7 +13,7 @@ if out=$(ovlmig_mount "$T/m" --source "dir:$src" --upper "$T/u" --work "$T/w" 2>
 else
 	fail "mount" "$out"; exit 1
 fi
-[[ $out == *"strategy datadir"* ]] && ok "auto picks datadir on this kernel" ||
+[[ $out == *"strategy store"* ]] && ok "auto picks store on this kernel (data-only layers, FUSE passthrough)" ||
 	fail "auto strategy" "$out"
 "$TOOLS/treesum" --no-atime "$T/m" >"$T/got"
 if diff -u "$T/expected" "$T/got" >"$T/diff"; then
@@ -23,11 +23,18 @@ else
 fi
 st=$("$OVLMIG" status --json "$T/m")
 [[ $(jq -r .phase <<<"$st") == lazy && $(jq -r .lower_attached <<<"$st") == true &&
-   $(jq -r .strategy <<<"$st") == datadir ]] &&
-	ok "status: datadir, lazy, lower attached" || fail "status" "$st"
+   $(jq -r .strategy <<<"$st") == store ]] &&
+	ok "status: store, lazy, lower attached" || fail "status" "$st"
+[[ $("$OVLMIG" status "$T/m") == *"strategy  store"* ]] && ok "status says the strategy" ||
+	fail "status" "$("$OVLMIG" status "$T/m")"
 state=$(echo "$OVLMIG_RUN_DIR"/*/state.json)
-[[ $(jq -r .strategy "$state") == datadir && $(jq -r .meta "$state") == /* ]] &&
-	ok "state.json records strategy datadir and its metadata layer" || fail "state.json" "$(cat "$state")"
+store=$(jq -r .store "$state")
+[[ $(jq -r .strategy "$state") == store && $store == "$OVLMIG_STORE_DIR"/sha256-* &&
+   $(jq -r .meta "$state") == "$store/meta.erofs" && -f $store/meta.erofs ]] &&
+	ok "state.json records strategy store, its image in the store and META there" ||
+	fail "state.json" "$(cat "$state")"
+[[ ! -e $T/.$(jq -r .name "$state").meta ]] && ok "no metadata layer beside the upper" ||
+	fail "a metadata layer beside the upper"
 # the upper holds only what was copied up by reading? nothing: reads do not copy up
 [[ -z $(find "$T/u" -mindepth 1 -not -name '.*' | head -1) ]] &&
 	ok "reading the image copied nothing up" || fail "upper has entries after reads"
@@ -62,6 +69,28 @@ expect "umount of a non-ovlmig path" 2 "is not an ovlmig mount" "$OVLMIG" umount
 grep -q " $T/m2 " /proc/mounts && fail "a failed mount left a mount at $T/m2"
 [[ -z $(ls "$OVLMIG_RUN_DIR" | grep m2) ]] && ok "failed mounts left no state" ||
 	fail "failed mounts left state" "$(ls "$OVLMIG_RUN_DIR")"
+
+# where store cannot run, auto falls back to datadir: a metadata layer of
+# the mount's own (--meta), a lower given as a mounted filesystem
+if out=$(ovlmig_mount "$T/m8" --meta "$T/meta8" --source "dir:$src" --upper "$T/u10" --work "$T/w10" 2>&1) &&
+   [[ $out == *"strategy datadir"* &&
+      $(jq -r .meta "$OVLMIG_RUN_DIR/$("$OVLMIG" status --json "$T/m8" | jq -r .name)/state.json") == "$T/meta8" ]]; then
+	ok "auto with --meta picks datadir"
+else
+	fail "auto with --meta" "$out"
+fi
+"$OVLMIG" umount "$T/m8" >/dev/null || fail "umount m8"
+mkdir -p "$T/lm"
+mount -t tmpfs -o size=4m ovlmig-test "$T/lm" || fail "mount a tmpfs lower"
+on_exit "umount -l $T/lm"
+echo lower >"$T/lm/f"
+if out=$(ovlmig_mount "$T/m9" --lower-mount "$T/lm" --upper "$T/u9" --work "$T/w9" 2>&1) &&
+   [[ $out == *"strategy datadir"* && $(cat "$T/m9/f") == lower ]]; then
+	ok "auto with --lower-mount picks datadir"
+else
+	fail "auto with --lower-mount" "$out"
+fi
+"$OVLMIG" umount "$T/m9" >/dev/null || fail "umount m9"
 
 pid=$(jq -r .lowerfs_pid <<<"$st")
 if out=$("$OVLMIG" umount "$T/m" 2>&1); then ok "umount: $out"; else fail "umount" "$out"; fi

@@ -46,7 +46,9 @@ fi
 # --- ovlmig: the container's view and the layers behind it ---------------------
 C=$P/c
 mkdir -p "$C"
-if ovlmig_mount "$C/root" --name flags --source "dir:$T/img" --upper "$C/upper" --work "$C/work" >"$T/m.out" 2>&1; then
+# datadir: its metadata layer is beside the upper (the store's: ovlmig_store)
+if ovlmig_mount "$C/root" --strategy datadir --name flags --source "dir:$T/img" --upper "$C/upper" \
+	--work "$C/work" >"$T/m.out" 2>&1; then
 	meta=$C/.flags.meta lower=$OVLMIG_RUN_DIR/flags/lower
 	[[ -c $meta/dev/null2 ]] || fail "the metadata layer has no device node: test set-up"
 	nobody sh -c "exec 3<'$meta/dev/null2'" 2>/dev/null &&

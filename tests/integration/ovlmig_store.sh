@@ -30,15 +30,25 @@ same_tree() {
 }
 
 a=$T/a b=$T/b
-# store is opt-in: auto does not pick it; --store is store's alone
-ovlmig_mount "$T/c" --source "dir:$src" --upper "$T/uc" --work "$T/wc" >/dev/null || fail "mount auto"
-[[ $(status "$T/c" strategy) != store ]] && ok "auto picks $(status "$T/c" strategy), not store" ||
-	fail "auto picked store"
+# store is the default: auto picks it on this kernel (data-only layers,
+# FUSE passthrough; in a store of its own, so that the images below are
+# this test's alone); --store is store's alone
+OVLMIG_STORE_DIR=$T/s-auto ovlmig_mount "$T/c" --source "dir:$src" --upper "$T/uc" --work "$T/wc" >/dev/null ||
+	fail "mount auto"
+[[ $(status "$T/c" strategy) == store && $(status "$T/c" store) == "$T/s-auto/"sha256-* ]] &&
+	ok "auto picks store, in \$OVLMIG_STORE_DIR" || fail "auto picked $(status "$T/c" strategy)" "$(status "$T/c" store)"
 "$OVLMIG" umount "$T/c" >/dev/null || fail "umount auto"
 out=$("$OVLMIG" mount --strategy datadir --store "$T/s2" --source "dir:$src" --upper "$T/uc" --work "$T/wc" "$T/c" 2>&1)
 rc=$?
 [[ $rc == 2 && $out == *"--store: only strategy store"* && ! -e $T/s2 ]] &&
 	ok "--store with datadir: exit 2, nothing made" || fail "--store with datadir: exit $rc" "$out"
+# images names the mounts that keep no image in the store, and their strategy
+ovlmig_mount "$T/d" --strategy datadir --source "dir:$src" --upper "$T/ud" --work "$T/wd" >/dev/null ||
+	fail "mount datadir"
+[[ $("$OVLMIG" images --json | jq -r --arg t "$T/d" '.other_mounts[] | select(.target == $t) | .strategy') == datadir ]] &&
+	"$OVLMIG" images | grep -qx "  $T/d  strategy datadir" &&
+	ok "images: the datadir mount apart, with its strategy" || fail "images with a datadir mount" "$("$OVLMIG" images)"
+"$OVLMIG" umount "$T/d" >/dev/null || fail "umount datadir"
 
 ovlmig_mount "$a" --strategy store --source "dir:$src" --upper "$T/ua" --work "$T/wa" >/dev/null ||
 	{ fail "mount a"; exit 1; }

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Must show 3: a concurrent writer workload runs during migrate and detach;
 # the final tree equals what the same operations give on a plain copy of
-# the image (the model), with 0 errors.
+# the image (the model), with 0 errors. Strategy auto (store here);
+# ovlmig_workload_datadir.sh runs it for datadir.
 . "$(dirname "$0")/../lib.sh"
 require_root "ovlmig with a concurrent writer"
 
 src=$T/src
 "$TOOLS/gentree" --small --seed 51 "$src" >/dev/null || { fail "gentree"; exit 1; }
 cp -a "$src" "$T/model"
-ovlmig_mount "$T/m" --source "dir:$src" --upper "$T/u" --work "$T/w" >/dev/null ||
+ovlmig_mount "$T/m" --strategy "${WORKLOAD_STRATEGY:-auto}" --source "dir:$src" --upper "$T/u" --work "$T/w" >/dev/null ||
 	{ fail "mount"; exit 1; }
 "$TOP/tests/workload.sh" "$T/m" 77 3 "$T/stop" >"$T/wl.out" 2>&1 &
 wl=$!

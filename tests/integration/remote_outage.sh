@@ -31,11 +31,15 @@ for n in 1 2 3; do
 		{ fail "index l$n.tar.gz"; exit 1; }
 	idx+=(--index "$T/l$n.tar.gz.index")
 done
-# m: the default grace period (60 s); g: --fetch-grace 3
+# m: the default grace period (60 s); g: --fetch-grace 3. Strategy
+# datadir: its migrate copies up through lowerfs and watches lowerfs for
+# the outage. Strategy store's migrate opens the image in-process and
+# fails at once while the registry is down (its manifest fetch has no
+# grace period yet): not this test's subject.
 for x in m g; do
 	extra=("${idx[@]}")
 	[[ $x == g ]] && extra+=(--fetch-grace 3)
-	if ! ovlmig_mount "$T/$x" --source "$src" --insecure "${extra[@]}" \
+	if ! ovlmig_mount "$T/$x" --strategy datadir --source "$src" --insecure "${extra[@]}" \
 		--upper "$T/$x.u" --work "$T/$x.w" --cache "$T/$x.cache" >"$T/out" 2>&1; then
 		fail "ovlmig mount $x" "$(head -3 "$T/out")"; exit 1
 	fi

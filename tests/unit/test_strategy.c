@@ -11,23 +11,37 @@
 
 #include "../../ovlmig/strategy.h"
 
-static const struct overlay_features stock = { .data_layers = true };
-static const struct overlay_features patched = { .xino_nofollow = true, .data_layers = true };
+static const struct overlay_features stock = { .data_layers = true, .fuse_passthrough = true };
+static const struct overlay_features no_passthrough = { .data_layers = true };
+static const struct overlay_features patched = { .xino_nofollow = true, .data_layers = true,
+						 .fuse_passthrough = true };
 static const struct overlay_features nofollow_only = { .xino_nofollow = true };
 static const struct overlay_features old = { 0 };
 
-/* WANT on a kernel with F picks NAME. */
-static void picks(const char *want, const struct overlay_features *f,
-		  const char *name)
+/* a mount over --source, nothing else asked */
+static const struct strategy_wish image = { .source = true };
+static const struct strategy_wish lower_mount = { .source = false };
+static const struct strategy_wish own_meta = { .source = true, .meta = true };
+
+/* WANT on a kernel with F, for a mount asking W, picks NAME. */
+static void picks_for(const char *want, const struct overlay_features *f,
+		      const struct strategy_wish *w, const char *name)
 {
 	const struct strategy *st = NULL;
 	struct error *err = NULL;
 
-	assert_int_equal(strategy_pick(want, f, &st, &err), 0);
+	assert_int_equal(strategy_pick(want, f, w, &st, &err), 0);
 	assert_null(err);
 	assert_non_null(st);
 	assert_string_equal(st->name, name);
 	assert_ptr_equal(strategy_find(name), st);
+}
+
+/* WANT on a kernel with F, for a mount over --source, picks NAME. */
+static void picks(const char *want, const struct overlay_features *f,
+		  const char *name)
+{
+	picks_for(want, f, &image, name);
 }
 
 /* WANT on a kernel with F is refused with ERRNUM and a message holding SAYS. */
@@ -37,7 +51,7 @@ static void refused(const char *want, const struct overlay_features *f,
 	const struct strategy *st = NULL;
 	struct error *err = NULL;
 
-	assert_int_equal(strategy_pick(want, f, &st, &err), -1);
+	assert_int_equal(strategy_pick(want, f, &image, &st, &err), -1);
 	assert_null(st);
 	assert_non_null(err);
 	assert_int_equal(err->errnum, errnum);
@@ -46,11 +60,26 @@ static void refused(const char *want, const struct overlay_features *f,
 	error_free(&err);
 }
 
-static void auto_takes_datadir_on_a_stock_kernel(void **state)
+static void auto_takes_store_on_a_stock_kernel(void **state)
 {
 	(void)state;
-	picks("auto", &stock, "datadir");
+	picks("auto", &stock, "store");
+	picks_for("auto", &stock, NULL, "store");
+	picks("store", &stock, "store");
 	picks("datadir", &stock, "datadir");
+}
+
+/* datadir where store cannot run: the kernel, or what the mount asks */
+static void auto_falls_back_to_datadir(void **state)
+{
+	(void)state;
+	picks("auto", &no_passthrough, "datadir");
+	picks("datadir", &no_passthrough, "datadir");
+	refused("store", &no_passthrough, EOPNOTSUPP, "FUSE has no passthrough");
+	picks_for("auto", &stock, &lower_mount, "datadir");
+	picks_for("auto", &stock, &own_meta, "datadir");
+	/* a name is taken as it is: the mount refuses what does not fit */
+	picks_for("store", &stock, &lower_mount, "store");
 }
 
 static void auto_takes_nofollow_where_the_kernel_has_it(void **state)
@@ -58,18 +87,23 @@ static void auto_takes_nofollow_where_the_kernel_has_it(void **state)
 	(void)state;
 	picks("auto", &patched, "nofollow");
 	picks("auto", &nofollow_only, "nofollow");
-	picks("nofollow", &patched, "nofollow");
+	picks_for("auto", &patched, &lower_mount, "nofollow");
+	picks_for("auto", &patched, &own_meta, "datadir");
 	picks("datadir", &patched, "datadir");
 }
 
-/* store is opt-in: taken when named, never by auto */
-static void store_only_when_named(void **state)
+static void store_needs_data_layers(void **state)
 {
 	(void)state;
-	picks("store", &stock, "store");
 	picks("store", &patched, "store");
-	picks("auto", &stock, "datadir");
 	refused("store", &nofollow_only, EOPNOTSUPP, "no data-only lower layers");
+}
+
+/* nothing fits the mount: the first the kernel runs, the mount says why not */
+static void auto_with_nothing_fitting_takes_the_kernels_first(void **state)
+{
+	(void)state;
+	picks_for("auto", &nofollow_only, &own_meta, "nofollow");
 }
 
 static void nofollow_refused_without_the_option(void **state)
@@ -141,9 +175,11 @@ static void a_state_names_its_strategy(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(auto_takes_datadir_on_a_stock_kernel),
+		cmocka_unit_test(auto_takes_store_on_a_stock_kernel),
+		cmocka_unit_test(auto_falls_back_to_datadir),
 		cmocka_unit_test(auto_takes_nofollow_where_the_kernel_has_it),
-		cmocka_unit_test(store_only_when_named),
+		cmocka_unit_test(store_needs_data_layers),
+		cmocka_unit_test(auto_with_nothing_fitting_takes_the_kernels_first),
 		cmocka_unit_test(nofollow_refused_without_the_option),
 		cmocka_unit_test(datadir_refused_without_data_layers),
 		cmocka_unit_test(auto_refused_when_nothing_fits),

@@ -14,8 +14,11 @@ sock=$OVLMIG_RUN_DIR/ovlmig.sock
 src=$T/src
 "$TOOLS/gentree" --small --seed 23 "$src" >/dev/null || { fail "gentree"; exit 1; }
 a=$T/a b=$T/b
-ovlmig_mount "$a" --source "dir:$src" --upper "$T/ua" --work "$T/wa" >/dev/null || { fail "mount a"; exit 1; }
-ovlmig_mount "$b" --source "dir:$src" --upper "$T/ub" --work "$T/wb" >/dev/null || { fail "mount b"; exit 1; }
+# strategy datadir: two private copies, so that each mount's counts are
+# its own (under store, the default, a and b share one image store and
+# migrate counts the store's data files)
+ovlmig_mount "$a" --strategy datadir --source "dir:$src" --upper "$T/ua" --work "$T/wa" >/dev/null || { fail "mount a"; exit 1; }
+ovlmig_mount "$b" --strategy datadir --source "dir:$src" --upper "$T/ub" --work "$T/wb" >/dev/null || { fail "mount b"; exit 1; }
 
 # start_serve [OPTIONS...]: sets SERVE_PID; killed at exit
 start_serve() {

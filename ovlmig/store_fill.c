@@ -23,7 +23,10 @@
  * --jobs workers take the files in layer byte order; --bandwidth is one
  * shared link over all of them.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -433,6 +436,40 @@ static void debug_steps(const struct fill_run *r, unsigned jobs)
 			   jobs > 1 ? " (summed over the jobs)" : "");
 }
 
+/*
+ * What a killed fill or lowerfs was writing in tmp/: never renamed in, so
+ * garbage. Only names this fill (digits: fill_one's sequence numbers) or
+ * a lowerfs that is gone ("feed-PID-NODE", store_feed.c) made: a running
+ * lowerfs feeds through tmp/ while the fill runs, and tmp/ itself stays.
+ */
+static int clean_tmp(int tmpfd, const char *tmp, struct error **err)
+{
+	int fd = openat(tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *e;
+	long pid;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return error_set(err, errno, "read %s", tmp);
+	}
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		bool ours = n[0] && strspn(n, "0123456789") == strlen(n);
+
+		if (!ours && sscanf(n, "feed-%ld-", &pid) == 1 && pid > 0)
+			ours = kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+		if (ours && unlinkat(tmpfd, n, 0) < 0 && errno != ENOENT) {
+			error_set(err, errno, "remove %s/%s", tmp, n);
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
 static int fill_all(const char *dir, struct image_handle *h, struct fill *f,
 		    const struct migrate_opts *o, struct progress *p,
 		    struct error **err)
@@ -449,10 +486,8 @@ static int fill_all(const char *dir, struct image_handle *h, struct fill *f,
 		error_set(err, ENOMEM, "%s", dir);
 		goto out;
 	}
-	/* what a killed fill was writing: never renamed in, so garbage */
-	if (remove_tree(tmp, err) < 0)
-		goto out;
-	if (mkdir(tmp, 0700) < 0) {
+	/* a running lowerfs may have made it already (store_feed.c) */
+	if (mkdir(tmp, 0700) < 0 && errno != EEXIST) {
 		error_set(err, errno, "create %s", tmp);
 		goto out;
 	}
@@ -462,6 +497,8 @@ static int fill_all(const char *dir, struct image_handle *h, struct fill *f,
 		error_set(err, errno, "open %s", datafd < 0 ? data : tmp);
 		goto out;
 	}
+	if (clean_tmp(tmpfd, tmp, err) < 0)
+		goto out;
 	r.datafd = datafd;
 	r.tmpfd = tmpfd;
 	pthread_mutex_init(&r.lock, NULL);

@@ -62,6 +62,8 @@ series pull "$p0" "$p1"
 	echo 'set ylabel "MB over the link (cumulative)"'
 	echo 'set key right center'
 	echo 'set grid'
+	# room on the right and on top for the last labels
+	echo 'set offsets 0, graph 0.15, graph 0.08, 0'
 	labels ovlmig "$o0" ovlmig-mounted "mounted" ovlmig-first-command "first command" \
 		ovlmig-migrated "migrated" ovlmig-detached "detached"
 	labels pull "$p0" pull-extracted "extracted" pull-first-command "first command"

@@ -45,7 +45,7 @@ static const char *stale_reason(const struct mount_state *s, bool mounted)
 {
 	if (mounted || s->phase == PHASE_MOUNTING)
 		return NULL;
-	return "the target is not mounted any more; `ovlmig umount TARGET` removes this state";
+	return "the target is not mounted any more; `ovlmig umount TARGET` or `ovlmig gc` removes this state";
 }
 
 /* The source's reachability and fetch errors from lowerfs' STATS. */

@@ -37,3 +37,20 @@ out=$("$OVLMIG" status 2>&1)
 [[ $out == "no ovlmig mounts" ]] && ok "the state is gone" || fail "status after umount" "$out"
 kill -0 "$pid" 2>/dev/null && fail "lowerfs $pid still runs" || ok "its lowerfs is gone"
 [[ -n $lower ]] && mountpoint -q "$lower" 2>/dev/null && fail "$lower still mounted" || ok "its lower is unmounted"
+
+# ovlmig gc removes every stale state (as umount would) and keeps a live mount
+m2=$T/m2 m3=$T/m3
+ovlmig_mount "$m2" --source "dir:$src" --upper "$T/u2" --work "$T/w2" >/dev/null || { fail "mount m2"; exit 1; }
+ovlmig_mount "$m3" --source "dir:$src" --upper "$T/u3" --work "$T/w3" >/dev/null || { fail "mount m3"; exit 1; }
+pid2=$("$OVLMIG" status --json "$m2" | jq -r .lowerfs_pid)
+umount "$m2" && rmdir "$m2" || fail "umount and rmdir m2 by hand"
+out=$("$OVLMIG" gc 2>&1); rc=$?
+[[ $rc -eq 0 && $out == *"removed stale state $m2 "* && $out != *"$m3"* ]] &&
+	ok "gc removed the stale state of m2: $(grep -F "$m2" <<<"$out")" || fail "gc" "exit $rc: $out"
+"$OVLMIG" status --json "$m2" >/dev/null 2>&1 && fail "m2's state still there after gc" ||
+	ok "m2's state is gone"
+[[ $pid2 -gt 0 ]] && kill -0 "$pid2" 2>/dev/null && fail "m2's lowerfs $pid2 still runs" || ok "m2's lowerfs is gone"
+st=$("$OVLMIG" status --json "$m3")
+[[ $(jq -r .mounted <<<"$st") == true && $(jq -r '.stale // "none"' <<<"$st") == none ]] &&
+	mountpoint -q "$m3" && ok "gc kept the live mount m3" || fail "gc and the live mount" "$st"
+[[ -d $T/u2 ]] && ok "m2's upper stays (the container's data)" || fail "gc removed m2's upper"

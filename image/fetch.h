@@ -18,6 +18,12 @@
 
 #include "../common/error.h"
 
+/*
+ * Told when the source goes down (DOWN true, WHY "HOST: why") and when it
+ * answers again; called on a fetching thread, with no lock held.
+ */
+typedef void fetch_outage_fn(void *arg, bool down, const char *why);
+
 struct fetch_opts {
 	bool insecure;			/* skip TLS verification (loopback tests) */
 	unsigned retries;		/* extra attempts after a failure; 0: default 4 */
@@ -26,6 +32,8 @@ struct fetch_opts {
 	uint64_t backoff_ms;		/* first retry delay, doubled each time; 0: default 100 ms */
 	unsigned parallel;		/* ranges in flight at once; 0: default 4 */
 	uint64_t grace_ms;		/* ride out an outage this long; 0: retries only */
+	fetch_outage_fn *on_outage;	/* optional */
+	void *on_outage_arg;
 };
 
 struct fetch_stats {

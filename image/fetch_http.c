@@ -713,7 +713,9 @@ static void retry(struct run *r, enum fetch_fault fault, const char *why)
 			delay = BACKOFF_CAP_MS;
 	}
 	d = describe(r->x);
-	if (fault == FAULT_TRANSIENT && f->opts.grace_ms)
+	if (fault == FAULT_TRANSIENT && f->opts.grace_ms && f->opts.on_outage)
+		;	/* the owner was told the outage began: no line per retry */
+	else if (fault == FAULT_TRANSIENT && f->opts.grace_ms)
 		image_log("%s: %s; retry %u in %" PRIu64 " ms (source failing for %" PRIu64 " s of a %" PRIu64 " s grace period)",
 			  d ? d : r->x->url, why, r->attempt, delay, outage_ms / 1000,
 			  f->opts.grace_ms / 1000);

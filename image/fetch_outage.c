@@ -79,13 +79,24 @@ static void set_last(struct outage *o, const char *url, const char *why)
 	}
 }
 
+/* Tell the owner of F that the source went down or came back. */
+static void tell(struct fetcher *f, bool down, char *why)
+{
+	if (f->opts.on_outage)
+		f->opts.on_outage(f->opts.on_outage_arg, down, why ? why : "no answer");
+	free(why);
+}
+
 void outage_failed(struct fetcher *f, bool probe, const char *url, const char *why)
 {
 	struct outage *o = &f->outage;
 	uint64_t now = now_ns();
+	bool began;
+	char *told = NULL;
 
 	pthread_mutex_lock(&o->lock);
-	if (!o->down) {
+	began = !o->down;
+	if (began) {
 		o->down = true;
 		o->since_ns = now;
 		o->since_wall = (int64_t)time(NULL);
@@ -97,15 +108,21 @@ void outage_failed(struct fetcher *f, bool probe, const char *url, const char *w
 		o->probing = false;
 	o->transient++;
 	set_last(o, url, why);
+	if (began && f->opts.on_outage && o->last_error)
+		told = strdup(o->last_error);
 	pthread_cond_broadcast(&o->cond);
 	pthread_mutex_unlock(&o->lock);
+	if (began)
+		tell(f, true, told);
 }
 
 void outage_reached(struct fetcher *f, bool probe)
 {
 	struct outage *o = &f->outage;
+	bool ended;
 
 	pthread_mutex_lock(&o->lock);
+	ended = o->down;
 	if (o->down || probe) {
 		o->down = false;
 		o->probing = false;
@@ -113,6 +130,8 @@ void outage_reached(struct fetcher *f, bool probe)
 		pthread_cond_broadcast(&o->cond);
 	}
 	pthread_mutex_unlock(&o->lock);
+	if (ended)
+		tell(f, false, NULL);
 }
 
 void outage_permanent(struct fetcher *f, bool probe, const char *url, const char *why)

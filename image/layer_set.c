@@ -568,6 +568,7 @@ int layer_set_open(enum layer_set_kind kind, const char *arg,
 {
 	struct fetch_opts fo = {
 		.insecure = opts->insecure, .grace_ms = opts->fetch_grace_ms,
+		.on_outage = opts->on_outage, .on_outage_arg = opts->on_outage_arg,
 	};
 	struct layer_index *given = NULL;
 	struct builds b = { 0 };

@@ -35,6 +35,8 @@ struct source_opts {
 	const char *platform;		/* "os/arch[/variant]"; NULL: this machine's */
 	bool insecure;			/* no TLS verification; http:// registries */
 	uint64_t fetch_grace_ms;	/* fetch_opts.grace_ms: ride out an outage */
+	fetch_outage_fn *on_outage;	/* fetch_opts.on_outage */
+	void *on_outage_arg;
 };
 
 struct source;

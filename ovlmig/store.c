@@ -36,16 +36,24 @@ char *store_root(const char *given, struct error **err)
 	return abs;
 }
 
-/* The lowerfs options that say which image to read: --index, --platform, --insecure. */
-static int image_opts(char **args, struct source_opts *o, struct error **err)
+/*
+ * The lowerfs options that say which image to read: --index, --platform,
+ * --insecure; --fetch-grace too, kept only where the caller waits.
+ */
+static int image_opts(char **args, struct source_opts *o, bool wait,
+		      struct error **err)
 {
 	const char **files;
+	uint64_t grace = IMAGE_FETCH_GRACE_DEFAULT;
 
 	for (; args && *args; args++) {
 		if (!strcmp(*args, "--insecure")) {
 			o->insecure = true;
 		} else if (!strcmp(*args, "--platform") && args[1]) {
 			o->platform = *++args;
+		} else if (!strcmp(*args, "--fetch-grace") && args[1]) {
+			if (parse_u64(*++args, 0, 24 * 3600, &grace) < 0)
+				return error_set(err, errno, "bad --fetch-grace '%s'", *args);
 		} else if (!strcmp(*args, "--index") && args[1]) {
 			files = reallocarray(o->index_files, o->nindex_files + 1,
 					     sizeof(*files));
@@ -55,26 +63,46 @@ static int image_opts(char **args, struct source_opts *o, struct error **err)
 			o->index_files = files;
 		}
 	}
+	o->fetch_grace_ms = wait ? grace * 1000 : 0;
 	return 0;
+}
+
+static int open_image(const struct mount_state *s, struct source_opts *o,
+		      bool wait, struct image_handle **out, struct error **err)
+{
+	int ret;
+
+	if (!s->source)
+		return error_set(err, EINVAL, "strategy store needs --source");
+	if (image_opts(s->lower_args, o, wait, err) < 0) {
+		free(o->index_files);
+		return -1;
+	}
+	ret = image_open(s->source, o, out, err);
+	free(o->index_files);
+	if (ret < 0)
+		error_wrap(err, "open image %s", s->source);
+	return ret;
 }
 
 int store_open_image(const struct mount_state *s, struct image_handle **out,
 		     struct error **err)
 {
 	struct source_opts o = { .cache_dir = s->cache };
-	int ret;
 
-	if (!s->source)
-		return error_set(err, EINVAL, "strategy store needs --source");
-	if (image_opts(s->lower_args, &o, err) < 0) {
-		free(o.index_files);
-		return -1;
-	}
-	ret = image_open(s->source, &o, out, err);
-	free(o.index_files);
-	if (ret < 0)
-		error_wrap(err, "open image %s", s->source);
-	return ret;
+	return open_image(s, &o, false, out, err);
+}
+
+int store_open_image_waiting(const struct mount_state *s,
+			     fetch_outage_fn *on_outage, void *arg,
+			     struct image_handle **out, struct error **err)
+{
+	struct source_opts o = {
+		.cache_dir = s->cache,
+		.on_outage = on_outage, .on_outage_arg = arg,
+	};
+
+	return open_image(s, &o, true, out, err);
 }
 
 /* The use lock taken, on the directory still at DIR (gc renames away). */

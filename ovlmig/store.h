@@ -49,6 +49,15 @@ int store_open_image(const struct mount_state *s, struct image_handle **out,
 		     struct error **err);
 
 /*
+ * The same for a caller that waits for the source as lowerfs' readers do
+ * (migrate): the mount's --fetch-grace (default IMAGE_FETCH_GRACE_DEFAULT)
+ * rides out an outage; ON_OUTAGE (optional) is told when it begins and ends.
+ */
+int store_open_image_waiting(const struct mount_state *s,
+			     fetch_outage_fn *on_outage, void *arg,
+			     struct image_handle **out, struct error **err);
+
+/*
  * The image's directory under ROOT, made if missing, its metadata layer
  * built once (ROOT made private if missing). Holds the directory's
  * use.lock shared until the process exits, so gc leaves it alone while

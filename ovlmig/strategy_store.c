@@ -288,6 +288,21 @@ static int store_remount(struct mount_state *s, const char *state_dir,
 	return mount_overlay(s, -1, xino, err);
 }
 
+/*
+ * migrate fetches in-process: its fetches wait out an outage of the
+ * source for the grace period, as lowerfs' readers do; say so once.
+ */
+static void say_outage(void *arg, bool down, const char *why)
+{
+	const char *target = arg;
+
+	if (down)
+		fprintf(stderr, "ovlmig: %s: waiting for the source: unreachable (%s)\n",
+			target, why);
+	else
+		fprintf(stderr, "ovlmig: %s: the source is back, going on\n", target);
+}
+
 static int store_migrate(const char *dir, struct mount_state *s,
 			 const struct migrate_opts *o, struct error **err)
 {
@@ -303,7 +318,7 @@ static int store_migrate(const char *dir, struct mount_state *s,
 	progress_init(&p, dir, 0, 0);
 	if (s->phase != PHASE_MIGRATED && state_set_phase(dir, s, PHASE_MIGRATING, err) < 0)
 		return -1;
-	if (store_open_image(s, &h, err) < 0)
+	if (store_open_image_waiting(s, say_outage, (void *)s->target, &h, err) < 0)
 		return -1;
 	if (getenv("OVLMIG_DEBUG"))
 		fprintf(stderr, "ovlmig migrate: open the image: %.3f s\n",

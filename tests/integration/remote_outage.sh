@@ -33,9 +33,8 @@ for n in 1 2 3; do
 done
 # m: the default grace period (60 s); g: --fetch-grace 3. Strategy
 # datadir: its migrate copies up through lowerfs and watches lowerfs for
-# the outage. Strategy store's migrate opens the image in-process and
-# fails at once while the registry is down (its manifest fetch has no
-# grace period yet): not this test's subject.
+# the outage. Strategy store's migrate fetches in-process:
+# remote_outage_store.sh.
 for x in m g; do
 	extra=("${idx[@]}")
 	[[ $x == g ]] && extra+=(--fetch-grace 3)

@@ -2,8 +2,10 @@
 #include "json_file.h"
 
 #include <errno.h>
+#include <stdlib.h>
 
 #include "fsutil.h"
+#include "util.h"
 
 struct dump {
 	const json_t *doc;
@@ -27,4 +29,17 @@ int json_file_replace(const char *path, const json_t *doc, size_t dump_flags,
 	if (!doc)
 		return error_set(err, ENOMEM, "write %s", path);
 	return file_replace(path, 0644, flags, write_doc, &d, err);
+}
+
+json_t *json_file_load(const char *dir, const char *name, json_type type)
+{
+	char *path = path_join(dir, name);
+	json_t *doc = path ? json_load_file(path, 0, NULL) : NULL;
+
+	free(path);
+	if (doc && json_typeof(doc) != type) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	return doc;
 }

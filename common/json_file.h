@@ -15,4 +15,11 @@
 int json_file_replace(const char *path, const json_t *doc, size_t dump_flags,
 		      unsigned flags, struct error **err);
 
+/*
+ * The JSON document NAME in DIR if it is there, parses and is of TYPE
+ * (JSON_OBJECT, JSON_ARRAY); else NULL: callers treat a missing, torn or
+ * foreign file alike, as absent.
+ */
+json_t *json_file_load(const char *dir, const char *name, json_type type);
+
 #endif

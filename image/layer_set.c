@@ -166,7 +166,7 @@ struct stream_pipe {
 	const char *url;
 	int rfd, wfd;
 	struct error *err;
-	struct blob_spool **spool;	/* the bytes kept for the chunk cache */
+	struct blob_spool **spool;	/* the bytes kept for the chunk cache; NULL: none */
 };
 
 /* Keeping the bytes is only a saving: a failure drops the copy, not the build. */
@@ -174,7 +174,8 @@ static void keep(struct stream_pipe *sp, const void *buf, size_t len)
 {
 	struct error *e = NULL;
 
-	if (!*sp->spool || blob_spool_write(*sp->spool, buf, len, &e) == 0)
+	if (!sp->spool || !*sp->spool ||
+	    blob_spool_write(*sp->spool, buf, len, &e) == 0)
 		return;
 	image_log("%s: %s: its streamed bytes are not kept", sp->url, e->msg);
 	error_free(&e);
@@ -219,8 +220,9 @@ static ssize_t fd_next(void *ctx, void *buf, size_t len, struct error **err)
 
 /*
  * Stream the layer at URL once and index it. The compressed bytes of a
- * remote layer also go to *SPOOL (when CACHE_DIR is set), to become its
- * cached blob once the caller has checked them against the layer digest.
+ * remote layer also go to *SPOOL (when CACHE_DIR and SPOOL are set), to
+ * become its cached blob once the caller has checked them against the
+ * layer digest.
  */
 static int build_index(struct fetcher *f, const char *url,
 		       const char *cache_dir, struct layer_index *idx,
@@ -244,7 +246,7 @@ static int build_index(struct fetcher *f, const char *url,
 		close(fd);
 		return ret < 0 ? error_wrap(err, "index %s", path) : 0;
 	}
-	if (cache_dir && blob_spool_new(cache_dir, spool, &e) < 0) {
+	if (cache_dir && spool && blob_spool_new(cache_dir, spool, &e) < 0) {
 		image_log("%s: %s: its streamed bytes are not kept", url, e->msg);
 		error_free(&e);
 	}
@@ -281,9 +283,7 @@ static int build_index(struct fetcher *f, const char *url,
 int layer_index_build_url(struct fetcher *f, const char *url,
 			  struct layer_index *idx, struct error **err)
 {
-	struct blob_spool *none = NULL;
-
-	return build_index(f, url, NULL, idx, &none, err);
+	return build_index(f, url, NULL, idx, NULL, err);
 }
 
 /* ---- indexes pushed to the registry ---- */

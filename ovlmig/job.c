@@ -37,17 +37,12 @@ int job_save(const char *dir, const struct job *j, struct error **err)
 
 int job_load(const char *dir, struct job *j, struct error **err)
 {
-	char *path = path_join(dir, "job.json");
-	json_t *doc = path ? json_load_file(path, 0, NULL) : NULL;
+	json_t *doc = json_file_load(dir, "job.json", JSON_OBJECT);
 	const char *c, *d;
 
 	memset(j, 0, sizeof(*j));
-	if (!doc) {
-		error_set(err, ENOENT, "no job for %s", dir);
-		free(path);
-		return -1;
-	}
-	free(path);
+	if (!doc)
+		return error_set(err, ENOENT, "no job for %s", dir);
 	c = json_string_value(json_object_get(doc, "container"));
 	d = json_string_value(json_object_get(doc, "detach"));
 	j->container = strdup(c ? c : "");

@@ -14,14 +14,8 @@
 /* STATE_DIR/NAME as an object; an empty one when absent or unreadable. */
 static json_t *load(const char *state_dir, const char *name)
 {
-	char *path = path_join(state_dir, name);
-	json_t *doc = path ? json_load_file(path, 0, NULL) : NULL;
+	json_t *doc = json_file_load(state_dir, name, JSON_OBJECT);
 
-	free(path);
-	if (doc && !json_is_object(doc)) {
-		json_decref(doc);
-		doc = NULL;
-	}
 	return doc ? doc : json_object();
 }
 

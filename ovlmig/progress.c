@@ -115,10 +115,8 @@ static json_t *to_json(const struct progress_view *v, uint64_t deferred,
 json_t *progress_read(const char *state_dir)
 {
 	static const struct progress_view none = { .eta_s = -1 };
-	char *path = path_join(state_dir, PROGRESS_FILE);
-	json_t *doc = path ? json_load_file(path, 0, NULL) : NULL;
+	json_t *doc = json_file_load(state_dir, PROGRESS_FILE, JSON_OBJECT);
 
-	free(path);
 	return doc ? doc : to_json(&none, 0, 0);
 }
 

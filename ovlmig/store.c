@@ -143,11 +143,7 @@ static int hold_use(const char *dir, struct error **err)
 
 json_t *store_info(const char *dir)
 {
-	char *path = path_join(dir, STORE_INFO);
-	json_t *doc = path ? json_load_file(path, 0, NULL) : NULL;
-
-	free(path);
-	return doc;
+	return json_file_load(dir, STORE_INFO, JSON_OBJECT);
 }
 
 /* Is DIR's image complete, and SOURCE one of the references that mounted it? */

@@ -22,15 +22,7 @@
 
 json_t *store_refs(const char *dir)
 {
-	char *path = path_join(dir, REFS_FILE);
-	json_t *doc = path ? json_load_file(path, 0, NULL) : NULL;
-
-	free(path);
-	if (doc && !json_is_array(doc)) {
-		json_decref(doc);
-		doc = NULL;
-	}
-	return doc;
+	return json_file_load(dir, REFS_FILE, JSON_ARRAY);
 }
 
 static bool listed(json_t *refs, const char *ref)

@@ -16,7 +16,8 @@
  * listen options: -t inode|mount|fs  -m open,pre,exec,access  -e (evictable)
  *   -i MOUNT (ignore mark for the same events on MOUNT)
  *   -r allow|deny|errno:N|hang  -R READYFILE
- * scale options: -t inode|mount|fs  -e  -m MASK  -d (drop caches after)
+ * scale options: -t inode|mount|fs  -e  -m MASK
+ *   -d (drop caches before and after marking: what stays pinned)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -475,6 +476,8 @@ static int cmd_mkfiles(int argc, char **argv)
 	}
 	n = strtoul(argv[1], NULL, 0);
 	size = strtoll(argv[2], NULL, 0);
+	if (mkdir(argv[0], 0755) && errno != EEXIST)
+		die(argv[0]);
 	for (i = 0; i < n; i++) {
 		int fd;
 
@@ -648,6 +651,8 @@ static int cmd_scale(int argc, char **argv)
 	n = strtoul(argv[1], NULL, 0);
 	g = pre_content_group();
 	rss0 = self_rss_kb();
+	if (drop)
+		drop_caches(); /* a cold baseline: marking loads what it pins */
 	take(&s0);
 	t0 = now();
 	if (type == FAN_MARK_INODE) {

@@ -16,6 +16,7 @@
 #include "blob_spool.h"
 #include "digest.h"
 #include "log.h"
+#include "layer_estargz.h"
 #include "layer_toc.h"
 #include "registry.h"
 
@@ -154,6 +155,44 @@ static int load_toc(struct layer_set *ls, struct layer *l, struct error **err)
 		return 1;
 refused:
 	image_log("layer %s: its TOC is refused: %s; indexing it by streaming",
+		  l->url, e ? e->msg : "?");
+	error_free(&e);
+	return 0;
+}
+
+/*
+ * An eStargz layer's TOC, found by its footer: 1 used, 0 none or refused
+ * (logged: the layer is then streamed), -1 only on ENOMEM.
+ */
+static int load_estargz(struct layer_set *ls, struct layer *l,
+			struct error **err)
+{
+	uint8_t footer[ESTARGZ_FOOTER_SIZE];
+	struct fetch_range r = { .off = l->size - ESTARGZ_FOOTER_SIZE,
+				 .len = sizeof(footer), .buf = footer };
+	struct error *e = NULL;
+	uint64_t toc_off;
+	int ret = 0;
+
+	if (!l->estargz_toc_digest || !l->digest || l->size < ESTARGZ_FOOTER_SIZE)
+		return 0;
+	if (fetcher_get_ranges(ls->fetcher, l->url, &r, 1, &e) < 0 ||
+	    layer_estargz_footer(footer, sizeof(footer), l->size, &toc_off, &e) < 0)
+		goto refused;
+	r.off = toc_off;
+	r.len = (size_t)(l->size - ESTARGZ_FOOTER_SIZE - toc_off);
+	r.buf = malloc(r.len);
+	if (!r.buf)
+		return error_set(err, ENOMEM, "estargz TOC of %s", l->url);
+	if (fetcher_get_ranges(ls->fetcher, l->url, &r, 1, &e) == 0 &&
+	    layer_estargz_index(r.buf, r.len, toc_off, l->estargz_toc_digest,
+				l->digest, l->size, &l->idx, &e) == 0)
+		ret = 1;
+	free(r.buf);
+	if (ret)
+		return 1;
+refused:
+	image_log("layer %s: its eStargz TOC is refused: %s; indexing it by streaming",
 		  l->url, e ? e->msg : "?");
 	error_free(&e);
 	return 0;
@@ -378,6 +417,13 @@ static int find_index(struct layer_set *ls, uint32_t i,
 			l->index_from = "the layer's TOC";
 			return 1;
 		}
+		r = load_estargz(ls, l, err);
+		if (r < 0)
+			return -1;
+		if (r) {
+			l->index_from = "the layer's eStargz TOC";
+			return 1;
+		}
 	}
 	return 0;
 }
@@ -481,7 +527,7 @@ static int check_xattr_total(const struct layer *l, uint64_t *total,
 
 static int add_layer(struct layer_set *ls, const char *url, size_t urllen,
 		     const char *digest, uint64_t size, const char *toc_position,
-		     const char *toc_checksum)
+		     const char *toc_checksum, const char *estargz_toc_digest)
 {
 	struct layer *l = reallocarray(ls->layers, ls->count + 1, sizeof(*l));
 
@@ -495,8 +541,10 @@ static int add_layer(struct layer_set *ls, const char *url, size_t urllen,
 	l->size = size;
 	l->toc_position = toc_position ? strdup(toc_position) : NULL;
 	l->toc_checksum = toc_checksum ? strdup(toc_checksum) : NULL;
+	l->estargz_toc_digest = estargz_toc_digest ? strdup(estargz_toc_digest) : NULL;
 	ls->count++;
 	return l->url && (!digest || l->digest) &&
+	       (!estargz_toc_digest || l->estargz_toc_digest) &&
 	       (!toc_position || l->toc_position) &&
 	       (!toc_checksum || l->toc_checksum) ? 0 : -1;
 }
@@ -516,7 +564,7 @@ static int resolve(enum layer_set_kind kind, const char *arg,
 
 			if (!n)
 				return error_set(err, EINVAL, "tar:%s: empty layer name", arg);
-			if (add_layer(ls, p, n, NULL, 0, NULL, NULL) < 0)
+			if (add_layer(ls, p, n, NULL, 0, NULL, NULL, NULL) < 0)
 				return error_set(err, ENOMEM, "tar:%s", arg);
 			p += n + (p[n] == ',');
 		}
@@ -533,7 +581,8 @@ static int resolve(enum layer_set_kind kind, const char *arg,
 		if (add_layer(ls, il.layers[i].url, strlen(il.layers[i].url),
 			      il.layers[i].digest, il.layers[i].size,
 			      il.layers[i].toc_position,
-			      il.layers[i].toc_checksum) < 0) {
+			      il.layers[i].toc_checksum,
+			      il.layers[i].estargz_toc_digest) < 0) {
 			image_layers_free(&il);
 			return error_set(err, ENOMEM, "image %s", arg);
 		}
@@ -657,6 +706,7 @@ void layer_set_close(struct layer_set *ls)
 		free(ls->layers[i].digest);
 		free(ls->layers[i].toc_position);
 		free(ls->layers[i].toc_checksum);
+		free(ls->layers[i].estargz_toc_digest);
 	}
 	free(ls->layers);
 	free(ls->repo_url);

@@ -34,6 +34,7 @@ struct layer {
 	char *digest;		/* known before indexing (oci, docker), else NULL */
 	uint64_t size;		/* compressed size when known, else 0 */
 	char *toc_position, *toc_checksum;	/* zstd:chunked annotations, else NULL */
+	char *estargz_toc_digest;	/* eStargz annotation, else NULL */
 	struct layer_index idx;
 	struct blob *blob;
 	const char *index_from;	/* where the index came from, for the log */

@@ -91,6 +91,9 @@ int layer_toc_ref_parse(const char *position, const char *checksum,
 
 struct toc_build {
 	struct layer_index *idx;
+	enum layer_toc_format format;
+	struct layer_paths names;	/* eStargz: a name once only */
+	uint64_t max_in;		/* eStargz: the last data's compressed offset */
 	uint32_t cap_cp, cap_e;
 	uint64_t data_end;	/* file frames end before the TOC */
 	uint64_t prev_end;	/* compressed end of the previous file's frames */
@@ -251,6 +254,7 @@ static int add_checkpoint(struct toc_build *b, uint64_t in_off, uint64_t size,
 	idx->uncompressed_size += size;
 	b->file_done += size;
 	b->last_in = in_off;
+	b->max_in = in_off;
 	return 0;
 }
 
@@ -261,6 +265,27 @@ static int close_file(struct toc_build *b, struct error **err)
 		return TFAIL("entry %" PRIu32 ": chunks cover %" PRIu64 " of the previous file's %" PRIu64 " bytes",
 			     b->i, b->file_done, b->file->size);
 	b->file = NULL;
+	return 0;
+}
+
+static bool estargz(const struct toc_build *b)
+{
+	return b->format == LAYER_TOC_ESTARGZ;
+}
+
+/*
+ * eStargz may pack small files into one gzip member ("innerOffset" into
+ * it): the synthetic stream needs each file's data at its member's start.
+ */
+static int check_inner(struct toc_build *b, json_t *o, struct error **err)
+{
+	uint64_t inner;
+
+	if (get_u64(o, "innerOffset", false, UINT64_MAX >> 1, &inner, b, err) < 0)
+		return -1;
+	if (inner)
+		return TFAIL("entry %" PRIu32 ": data at innerOffset %" PRIu64
+			     " inside a shared gzip member not supported", b->i, inner);
 	return 0;
 }
 
@@ -281,8 +306,12 @@ static int add_chunk(struct toc_build *b, json_t *o, struct error **err)
 		return TFAIL("entry %" PRIu32 ": a chunk of another file than the one before it", b->i);
 	if (get_u64(o, "offset", true, b->data_end, &off, b, err) < 0 ||
 	    get_u64(o, "chunkOffset", true, TOC_FILE_MAX, &coff, b, err) < 0 ||
-	    get_u64(o, "chunkSize", true, TOC_FILE_MAX, &size, b, err) < 0)
+	    get_u64(o, "chunkSize", !estargz(b), TOC_FILE_MAX, &size, b, err) < 0 ||
+	    check_inner(b, o, err) < 0)
 		return -1;
+	/* eStargz leaves out the last chunk's size: the rest of the file */
+	if (!size && estargz(b) && coff <= b->file->size)
+		size = b->file->size - coff;
 	/* a run of zeros is a frame of its own like data: read it the same way */
 	if (get_str(o, "chunkType") && strcmp(get_str(o, "chunkType"), "data") &&
 	    strcmp(get_str(o, "chunkType"), "zeros"))
@@ -305,9 +334,20 @@ static int add_data(struct toc_build *b, json_t *o, struct layer_entry *e,
 	const char *cd = get_str(o, "chunkDigest");
 
 	if (get_u64(o, "offset", true, b->data_end, &off, b, err) < 0 ||
-	    get_u64(o, "endOffset", true, b->data_end, &end, b, err) < 0 ||
-	    get_u64(o, "chunkSize", false, TOC_FILE_MAX, &first, b, err) < 0)
+	    get_u64(o, "endOffset", !estargz(b), b->data_end, &end, b, err) < 0 ||
+	    get_u64(o, "chunkSize", false, TOC_FILE_MAX, &first, b, err) < 0 ||
+	    check_inner(b, o, err) < 0)
 		return -1;
+	/*
+	 * eStargz says where a file's data starts only: its gzip members end
+	 * where the next data starts, and each must start after the last
+	 */
+	if (estargz(b)) {
+		end = b->data_end;
+		if (b->idx->ncheckpoints && off <= b->max_in)
+			return TFAIL("entry %" PRIu32 ": data at %" PRIu64
+				     " not after the data before it", b->i, off);
+	}
 	if (off < b->prev_end || end <= off)
 		return TFAIL("entry %" PRIu32 ": data at %" PRIu64 "..%" PRIu64
 			     " overlaps the file before it or is empty", b->i, off, end);
@@ -320,7 +360,8 @@ static int add_data(struct toc_build *b, json_t *o, struct layer_entry *e,
 	b->file = e;
 	b->file_end = end;
 	b->file_done = 0;
-	b->prev_end = end;
+	/* eStargz: max_in orders the data instead */
+	b->prev_end = estargz(b) ? 0 : end;
 	b->last_in = 0;
 	return add_checkpoint(b, off, first, cd ? cd : get_str(o, "digest"), err);
 }
@@ -404,6 +445,19 @@ static int fill_entry(struct toc_build *b, json_t *o, struct layer_entry *e,
 	return 0;
 }
 
+/* eStargz: a name twice would make the TOC's tree depend on who reads it. */
+static int check_unique(struct toc_build *b, struct error **err)
+{
+	uint32_t i = b->idx->nentries - 1;
+	const char *path = b->idx->entries[i].path;
+
+	if (layer_paths_get(&b->names, b->idx->entries, path) >= 0)
+		return TFAIL("entry %" PRIu32 ": \"%.100s\" named twice", b->i, path);
+	if (layer_paths_put(&b->names, b->idx->entries, i) < 0)
+		return error_set(err, ENOMEM, "toc: names");
+	return 0;
+}
+
 static int add_entry(struct toc_build *b, json_t *o, struct error **err)
 {
 	struct layer_index *idx = b->idx;
@@ -426,14 +480,25 @@ static int add_entry(struct toc_build *b, json_t *o, struct error **err)
 	}
 	e = &idx->entries[idx->nentries++];
 	memset(e, 0, sizeof(*e));
-	return fill_entry(b, o, e, err);
+	if (fill_entry(b, o, e, err) < 0)
+		return -1;
+	return estargz(b) ? check_unique(b, err) : 0;
 }
 
 int layer_toc_parse(const char *json, size_t len, uint64_t data_end,
 		    const char *digest, uint64_t layer_size,
 		    struct layer_index *out, struct error **err)
 {
-	struct toc_build b = { .idx = out, .data_end = data_end };
+	return layer_toc_parse_format(LAYER_TOC_ZSTD_CHUNKED, json, len, data_end,
+				      digest, layer_size, out, err);
+}
+
+int layer_toc_parse_format(enum layer_toc_format format, const char *json,
+			   size_t len, uint64_t data_end, const char *digest,
+			   uint64_t layer_size, struct layer_index *out,
+			   struct error **err)
+{
+	struct toc_build b = { .idx = out, .format = format, .data_end = data_end };
 	json_error_t je;
 	json_t *doc, *entries, *o;
 	size_t i;
@@ -442,6 +507,7 @@ int layer_toc_parse(const char *json, size_t len, uint64_t data_end,
 	memset(out, 0, sizeof(*out));
 	if (!digest_valid(digest) || data_end > layer_size)
 		return TFAIL("bad layer digest or TOC offset");
+	layer_paths_init(&b.names);
 	doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
 	if (!doc)
 		return TFAIL("not JSON: %s (line %d)", je.text, je.line);
@@ -459,7 +525,7 @@ int layer_toc_parse(const char *json, size_t len, uint64_t data_end,
 	if (close_file(&b, err) < 0)
 		goto out;
 	out->version = LAYER_INDEX_VERSION;
-	out->compression = LAYER_ZSTD;
+	out->compression = estargz(&b) ? LAYER_GZIP : LAYER_ZSTD;
 	snprintf(out->digest, sizeof(out->digest), "%s", digest);
 	out->compressed_size = layer_size;
 	out->chunk_size = LAYER_CHUNK_SIZE_DEFAULT;
@@ -478,6 +544,7 @@ int layer_toc_parse(const char *json, size_t len, uint64_t data_end,
 		error_wrap(err, "toc");
 out:
 	json_decref(doc);
+	layer_paths_free(&b.names);
 	if (ret < 0)
 		layer_index_free(out);
 	return ret;

@@ -52,4 +52,20 @@ int layer_toc_parse(const char *json, size_t len, uint64_t data_end,
 		    const char *digest, uint64_t layer_size,
 		    struct layer_index *out, struct error **err);
 
+/*
+ * eStargz (layer_estargz.h) writes the same JSON with a few differences:
+ * each file's data a gzip member of its own, no "endOffset", the last
+ * chunk's "chunkSize" left out, an "innerOffset" (refused unless 0); and
+ * it must name each path once. DATA_END is where the TOC's member starts.
+ */
+enum layer_toc_format {
+	LAYER_TOC_ZSTD_CHUNKED,
+	LAYER_TOC_ESTARGZ,
+};
+
+int layer_toc_parse_format(enum layer_toc_format format, const char *json,
+			   size_t len, uint64_t data_end, const char *digest,
+			   uint64_t layer_size, struct layer_index *out,
+			   struct error **err);
+
 #endif

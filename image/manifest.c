@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Image documents as untrusted input (manifest.h). */
 #include "manifest.h"
+#include "layer_estargz.h"
 #include "layer_toc.h"
 
 #include <ctype.h>
@@ -416,6 +417,7 @@ static void layers_free(struct image_layer *l, size_t n)
 		free(l[i].media_type);
 		free(l[i].toc_position);
 		free(l[i].toc_checksum);
+		free(l[i].estargz_toc_digest);
 	}
 	free(l);
 }
@@ -470,6 +472,7 @@ int manifest_layers(json_t *doc, layer_url_fn url_of, void *ctx,
 		l[i].url = l[i].digest ? url_of(ctx, d.digest) : NULL;
 		if (annotation(e, TOC_ANNOTATION_POSITION, &l[i].toc_position) < 0 ||
 		    annotation(e, TOC_ANNOTATION_CHECKSUM, &l[i].toc_checksum) < 0 ||
+		    annotation(e, ESTARGZ_ANNOTATION_TOC_DIGEST, &l[i].estargz_toc_digest) < 0 ||
 		    !l[i].url) {
 			error_set(err, ENOMEM, "layer %zu", i);
 			goto fail;

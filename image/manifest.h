@@ -75,6 +75,8 @@ struct image_layer {
 	char *media_type;
 	/* zstd:chunked: where the layer's own TOC is (annotations), else NULL */
 	char *toc_position, *toc_checksum;
+	/* eStargz: the sha256 of its TOC (annotation), else NULL */
+	char *estargz_toc_digest;
 };
 
 struct image_layers {

@@ -21,6 +21,8 @@ packages=(
 	bindfs gnuplot-nox
 	# remote images: HTTP and registry servers, layer tools, fault proxy
 	nginx-light docker-registry skopeo buildah zstd gzip curl python3
+	# eStargz test images: ctr-remote (stargz-snapshotter) converts through a containerd
+	containerd stargz-snapshotter
 )
 
 . "$(dirname "$0")/lib/install-packages.sh"

@@ -187,6 +187,48 @@ registry_restart() {
 		{ echo "docker-registry did not restart: $(tail -3 "$REGISTRY_DIR/log")" >&2; return 1; }
 }
 
+# --- containerd: eStargz images ------------------------------------------------
+
+# containerd_start: a containerd of our own (root, state and sockets under
+# $T, no CRI plugin) for stargz-snapshotter's ctr-remote, killed by PID at
+# exit. Sets CTD_PID, and CTR: the ctr-remote command that talks to it.
+containerd_start() {
+	local dir=$T/containerd
+	mkdir -p "$dir"
+	cat >"$dir/config.toml" <<EOF
+version = 2
+root = "$dir/root"
+state = "$dir/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$dir/sock"
+[ttrpc]
+  address = "$dir/sock.ttrpc"
+EOF
+	containerd --config "$dir/config.toml" >"$dir/log" 2>&1 &
+	CTD_PID=$!
+	on_exit "stop_pid $CTD_PID"
+	CTR=(ctr-remote --address "$dir/sock" --namespace ovlmig-test)
+	for _ in $(seq 100); do
+		"${CTR[@]}" version >/dev/null 2>&1 && return 0
+		kill -0 "$CTD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "containerd did not start: $(tail -3 "$dir/log")" >&2
+	return 1
+}
+
+# estargz_push OCI_ARCHIVE NAME DEST [CONVERT-OPTIONS...]: the image NAME
+# of OCI_ARCHIVE (buildah push ... oci-archive:FILE:NAME) converted to
+# eStargz by ctr-remote and pushed over plain HTTP to DEST
+# (127.0.0.1:PORT/REPO:TAG), through the containerd of containerd_start.
+estargz_push() {
+	local archive=$1 name=$2 dest=$3; shift 3
+	"${CTR[@]}" images import --no-unpack "$archive" >/dev/null &&
+		"${CTR[@]}" image convert --estargz --oci "$@" "$name" "$dest" >/dev/null &&
+		"${CTR[@]}" image push --plain-http "$dest" >/dev/null
+}
+
 # --- OCI layouts ---------------------------------------------------------------
 
 # layer_media_type FILE: the OCI media type for a layer, from its magic bytes.

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Issue 12: an eStargz image (buildah, converted by stargz-snapshotter's
+# ctr-remote through a containerd of the test's own, pushed to a
+# docker-registry behind nginx) mounted cold with a fresh --cache and no
+# index anywhere: lowerfs finds the TOC by the layer's footer (two range
+# requests, the TOC's bytes only), the tree equals the source entry by
+# entry, and a first read moves its file's gzip member, rounded out to
+# the chunk cache's chunks. A wrong TOC digest in the manifest is refused
+# and the layer streamed; a byte flipped in a file's data reads EIO.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../remote_lib.sh"
+require_root "eStargz TOC"
+require_tools "eStargz TOC" buildah containerd ctr-remote docker-registry nginx jq python3 curl
+fusectl_ready || { fail "mount fusectl"; exit 1; }
+
+# the source: a big incompressible file (chunked), small ones, links, xattrs, setuid
+src=$T/src
+mkdir -p "$src/usr/bin" "$src/usr/lib" "$src/usr/share/doc"
+head -c $((6 << 20)) /dev/urandom >"$src/usr/lib/big.bin"
+for i in $(seq 1 40); do seq "$i" $((i * 300)) >"$src/usr/share/doc/f$i.txt"; done
+printf '#!/bin/sh\necho app\n' >"$src/usr/bin/app"
+chmod 4755 "$src/usr/bin/app"
+ln -s ../lib/big.bin "$src/usr/bin/big-link"
+ln "$src/usr/share/doc/f1.txt" "$src/usr/share/doc/f1-hard.txt"
+setfattr -n user.note -v hello "$src/usr/share/doc/f2.txt"
+: >"$src/usr/share/doc/empty"
+find "$src" -exec touch -h -d 2024-05-06T07:08:09 {} +
+
+# buildah with its own storage under $T, the image out as an OCI archive
+B=(buildah --root "$T/cs/root" --runroot "$T/cs/run" --storage-driver vfs)
+on_exit "${B[*]} rm --all >/dev/null 2>&1; rm -rf $T/cs"
+ctr=$("${B[@]}" from scratch 2>"$T/out") && "${B[@]}" add "$ctr" "$src" / >"$T/out" 2>&1 &&
+	"${B[@]}" commit "$ctr" localhost/esgz:src >"$T/out" 2>&1 &&
+	"${B[@]}" push localhost/esgz:src "oci-archive:$T/src.tar:localhost/esgz:src" >"$T/out" 2>&1 ||
+	{ fail "buildah image" "$(tail -3 "$T/out")"; exit 1; }
+
+containerd_start || { fail "containerd"; exit 1; }
+registry_start || { fail "registry"; exit 1; }
+R=127.0.0.1:$REGISTRY_PORT
+# 1 MiB eStargz chunks: big.bin is cut into 6, each a gzip member of its own
+estargz_push "$T/src.tar" localhost/esgz:src "$R/test/esgz:1" \
+	--estargz-chunk-size $((1 << 20)) >"$T/out" 2>&1 &&
+	ok "ctr-remote converted the image to eStargz and pushed test/esgz:1" ||
+	{ fail "ctr-remote convert and push" "$(tail -3 "$T/out")"; exit 1; }
+stop_pid "$CTD_PID"
+
+accept="application/vnd.oci.image.manifest.v1+json"
+curl -sf -H "Accept: $accept" "http://$R/v2/test/esgz/manifests/1" >"$T/manifest.json" ||
+	{ fail "get manifest"; exit 1; }
+layer=$(jq -r '.layers[-1].digest' "$T/manifest.json")
+layer_size=$(jq -r '.layers[-1].size' "$T/manifest.json")
+tocd=$(jq -r '.layers[-1].annotations["containerd.io/snapshot/stargz/toc.digest"] // empty' "$T/manifest.json")
+[[ -n $tocd ]] && ok "the layer descriptor has the TOC digest ($tocd)" ||
+	{ fail "no eStargz annotation" "$(jq -c .layers "$T/manifest.json")"; exit 1; }
+
+# the layer and its TOC, read here with python3's gzip and tarfile: the
+# test's own account of where the TOC and each file's member are
+curl -sf "http://$R/v2/test/esgz/blobs/$layer" -o "$T/layer" || { fail "get layer"; exit 1; }
+python3 - "$T/layer" "$T/toc.json" >"$T/toc_off" <<'PY' || { fail "read the TOC"; exit 1; }
+import gzip, io, sys, tarfile
+data = open(sys.argv[1], "rb").read()
+# gzip header (10), XLEN (2), "SG", LEN (2), then "%016xSTARGZ"
+footer = data[-51:]
+assert footer[12:14] == b"SG" and footer[32:38] == b"STARGZ", "no eStargz footer"
+off = int(footer[16:32], 16)
+tar = tarfile.open(fileobj=io.BytesIO(gzip.decompress(data[off:-51])))
+open(sys.argv[2], "wb").write(tar.extractfile("stargz.index.json").read())
+print(off)
+PY
+toc_off=$(cat "$T/toc_off")
+toc_bytes=$((layer_size - toc_off))
+echo "# layer $layer_size bytes, TOC member at $toc_off ($toc_bytes bytes with the footer)"
+chunks=$(jq '[.entries[] | select(.name == "usr/lib/big.bin")] | length' "$T/toc.json")
+(( chunks > 1 )) && ok "big.bin is $chunks chunks in the TOC" ||
+	fail "big.bin is not chunked in the TOC: the test does not cover chunks"
+
+# the expected tree: the source, and the entries eStargz adds at the
+# root (its prefetch landmark file), which the TOC lists like any other
+expected_tree "$src" "$T/expected.raw"
+grep -v '^\. ' "$T/expected.raw" >"$T/expected"
+same_image() {
+	"$TOOLS/treesum" --no-atime "$2" 2>"$T/ts.err" | grep -v '^\. ' >"$T/got.all"
+	# eStargz's landmark files are the image's, not the source's
+	grep -v -e '^\.no\.prefetch\.landmark ' -e '^\.prefetch\.landmark ' "$T/got.all" >"$T/got"
+	diff -u "$T/expected" "$T/got" >"$T/diff" &&
+		ok "$1 ($(wc -l <"$T/got") entries)" || fail "$1" "$(head -20 "$T/diff")"
+}
+
+# 1. cold mount through nginx, which logs every byte it sends
+registry_proxy_start || { fail "nginx"; exit 1; }
+blob_bytes() { sleep 0.3; nginx_bytes "/blobs/$layer"; }
+m1=$T/m1
+start_lowerfs cold "docker://127.0.0.1:$NGINX_PORT/test/esgz:1" "$m1" --insecure \
+	--cache "$T/cache1" --log "$T/cold.log" 2>>"$T/cold.log" ||
+	{ fail "lowerfs cold" "$(tail -3 "$T/cold.log")"; exit 1; }
+grep -q "index: the layer's eStargz TOC" "$T/cold.log" && ok "index from the layer's eStargz TOC" ||
+	fail "the eStargz TOC was not used" "$(grep -i -e index -e toc "$T/cold.log" | head -3)"
+grep -q "reading the whole layer" "$T/cold.log" && fail "the layer was streamed to build an index"
+mounted=$(blob_bytes)
+(( mounted == toc_bytes )) &&
+	ok "mount moved the TOC and footer only: $mounted bytes of a $layer_size-byte layer" ||
+	fail "mount moved $mounted bytes of the layer, the TOC and footer are $toc_bytes"
+# a first read: app's gzip member, within the chunk cache's 1 MiB chunks
+member=$(jq -r '.entries[] | select(.name == "usr/bin/app") | .offset' "$T/toc.json")
+cmp -s "$m1/usr/bin/app" "$src/usr/bin/app" && ok "first read: usr/bin/app is right" ||
+	fail "usr/bin/app differs"
+first=$(( $(blob_bytes) - mounted ))
+bound=$((2 << 20))
+echo "# link bytes: mount $mounted, first read $first (app's member at $member), layer $layer_size"
+(( first > 0 && first <= bound )) &&
+	ok "first read of usr/bin/app moved $first bytes (bound: 2 chunks of 1 MiB)" ||
+	fail "first read of usr/bin/app moved $first bytes, bound $bound"
+same_image "cold eStargz mount equals the source" "$m1"
+cp "$T/got.all" "$T/toc_tree"
+cmp -s "$m1/usr/lib/big.bin" "$src/usr/lib/big.bin" && ok "big.bin ($chunks chunks) is right" ||
+	fail "big.bin differs"
+grep -qx "stargz.index.json" <(ls -A "$m1") && fail "the TOC itself shows in the tree"
+stop_lowerfs cold "$m1"
+
+# 2. a manifest whose TOC digest is wrong: refused, the layer streamed
+jq '.layers[-1].annotations["containerd.io/snapshot/stargz/toc.digest"] = "sha256:" + ("0" * 64)' \
+	"$T/manifest.json" >"$T/bad.json"
+curl -sf -X PUT -H "Content-Type: $accept" --data-binary @"$T/bad.json" \
+	"http://$R/v2/test/esgz/manifests/baddigest" >/dev/null || { fail "put tampered manifest"; exit 1; }
+m2=$T/m2
+start_lowerfs bad "docker://$R/test/esgz:baddigest" "$m2" --insecure --cache "$T/cache2" \
+	--log "$T/bad.log" 2>>"$T/bad.log" || { fail "lowerfs with a bad TOC digest" "$(tail -3 "$T/bad.log")"; exit 1; }
+grep -q "its eStargz TOC is refused: estargz: TOC digest mismatch" "$T/bad.log" &&
+	ok "bad TOC digest refused: $(grep -o 'estargz: TOC digest mismatch[^;]*' "$T/bad.log" | head -1)" ||
+	fail "no refusal of the bad TOC" "$(grep -i toc "$T/bad.log" | head -3)"
+grep -q "index: built" "$T/bad.log" && ok "the layer was indexed by streaming instead" ||
+	fail "no index built" "$(tail -3 "$T/bad.log")"
+# the tar as a tar also holds the TOC itself; the TOC does not list it
+"$TOOLS/treesum" --no-atime "$m2" 2>"$T/ts.err" | grep -v '^\. ' >"$T/streamed.all"
+grep -v '^stargz\.index\.json ' "$T/streamed.all" >"$T/streamed"
+diff -u "$T/toc_tree" "$T/streamed" >"$T/diff" &&
+	ok "the TOC's tree equals the streamed layer's entry by entry (but stargz.index.json)" ||
+	fail "the TOC's tree differs from the streamed layer's" "$(head -20 "$T/diff")"
+stop_lowerfs bad "$m2"
+
+# 3. the proxy flips one byte of big.bin's second chunk, on every response
+at=$(jq '[.entries[] | select(.name == "usr/lib/big.bin")][1] | .offset + 4096' "$T/toc.json")
+[[ $at =~ ^[0-9]+$ ]] || { fail "no second chunk of big.bin in the TOC"; exit 1; }
+faultproxy_start "$REGISTRY_PORT" persistent-flip --flip-range "$at-$at" || { fail "faultproxy"; exit 1; }
+m3=$T/m3
+start_lowerfs flip "docker://127.0.0.1:$FAULTPROXY_PORT/test/esgz:1" "$m3" --insecure \
+	--cache "$T/cache3" --log "$T/flip.log" 2>>"$T/flip.log" || { fail "lowerfs flip" "$(tail -3 "$T/flip.log")"; exit 1; }
+v=$(read_verdict "$m3/usr/lib/big.bin" "$src/usr/lib/big.bin")
+[[ $v == eio ]] && ok "a flipped byte of big.bin (layer offset $at) reads EIO" ||
+	fail "flipped byte: read was $v"
+why=$(grep -o -e "layer: data at.*does not match its digest in the layer's TOC" \
+	-e "layer: [^;]*gzip[^;]*" "$T/flip.log" | head -1)
+[[ -n $why ]] && ok "lowerfs says why: $why" ||
+	fail "no digest message in the log" "$(tail -3 "$T/flip.log")"
+cmp -s "$m3/usr/share/doc/f3.txt" "$src/usr/share/doc/f3.txt" && ok "other files still read right" ||
+	fail "f3.txt differs under the flip"
+stop_lowerfs flip "$m3"

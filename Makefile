@@ -181,6 +181,7 @@ install-programs: programs
 	done
 	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/man/man8 $(MAN_PAGES)
 	install -D -m 0644 docs/ARCHITECTURE.md $(DESTDIR)$(PREFIX)/share/doc/ovlmig/ARCHITECTURE.md
+	install -D -m 0644 docs/INTERNALS.md $(DESTDIR)$(PREFIX)/share/doc/ovlmig/INTERNALS.md
 
 # make deb: the Debian package (debian/, dh) into $(BUILD)/deb/, checked
 # by lintian. make check-deb (not in make check: slow): build it, install

@@ -180,6 +180,28 @@ for how in "inode mark:-t inode $S/full" "filesystem mark:-t fs $S"; do
 	unlisten
 	echo "${how%%:*} + ignore mark (FAN_MARK_MOUNT|FAN_MARK_IGNORE_SURV) on a bind mount of STORE: a read through the bind mount, then one through the overlay: $(events) events ($(grep -o 'pid=[0-9]*' "$T/events" | sort -u | wc -l) reader)"
 done
+: >"$S/early"
+meta early 10000
+exec {early}<"$O/early"
+listen -t fs -m open,pre -r errno:5 "$S"
+got=$(dd bs=100 count=1 status=none <&"$early" | wc -c)
+early_events=$(events)
+out=$("$P" read read "$O/early" || true)
+unlisten
+exec {early}<&-
+echo "fd opened through the overlay before the mark (answers EIO): read gives $got bytes with $early_events events; a new open after the mark: $out"
+if command -v mkfs.erofs >/dev/null; then
+	mkdir -p "$T/erofs-src"
+	head -c 200000 /dev/urandom >"$T/erofs-src/data"
+	mkfs.erofs "$S/meta.erofs" "$T/erofs-src" >/dev/null 2>&1
+	listen -t fs -m open,pre "$S"
+	mnt "$T/erofs" -t erofs -o ro "$S/meta.erofs"
+	sleep 0.2
+	at_mount=$(events)
+	cmp -s "$T/erofs/data" "$T/erofs-src/data" && r=right || r=WRONG
+	unlisten
+	echo "file-backed EROFS image on the marked store, mounted after the mark: $at_mount events at mount ($(grep -o 'OPEN_PERM\|PRE_ACCESS' "$T/events" | head -1) on the image), $(($(events) - at_mount)) more for a read of a file in it ($r bytes)"
+fi
 mnt "$T/ovlt" -t overlay overlay -o "lowerdir=$T/meta::$T/tmpfs,metacopy=on,redirect_dir=follow"
 head -c 10000 /dev/zero | tr '\0' x >"$T/tmpfs/full"
 listen -t fs -m open "$T/tmpfs"

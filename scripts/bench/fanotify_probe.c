@@ -15,7 +15,8 @@
  *
  * listen options: -t inode|mount|fs  -m open,pre,exec,access  -e (evictable)
  *   -i MOUNT (ignore mark for the same events on MOUNT)
- *   -r allow|deny|errno:N|hang  -R READYFILE
+ *   -r allow|deny|errno:N|hang|fill:whole|fill:prefix|fill:range  -R READYFILE
+ *   -b BIND -s SRC (fill: write the file from SRC/<path> through BIND)
  * scale options: -t inode|mount|fs  -e  -m MASK
  *   -d (drop caches before and after marking: what stays pinned)
  */
@@ -214,6 +215,100 @@ static void print_event(const struct fanotify_event_metadata *m)
 	fflush(stdout);
 }
 
+/*
+ * fill: write the event's file from SRC/<its path> through the bind mount
+ * BIND (which carries the ignore mark): the whole file (whole), from 0 to
+ * the end of the event's range (prefix), or just the range (range).
+ */
+enum fill_how { FILL_NONE, FILL_WHOLE, FILL_PREFIX, FILL_RANGE };
+
+static int fill_file(const struct fanotify_event_metadata *m, int bind_fd,
+		     const char *src, enum fill_how how, uint64_t off,
+		     uint64_t count, bool have_range)
+{
+	char link[64], path[PATH_MAX], from[PATH_MAX * 2];
+	struct {
+		struct file_handle fh;
+		unsigned char buf[MAX_HANDLE_SZ];
+	} h;
+	int mount_id, in, out, rc = -1;
+	struct stat st;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", m->fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n < 0)
+		return -1;
+	path[n] = '\0';
+	if ((size_t)snprintf(from, sizeof(from), "%s%s", src, path) >= sizeof(from))
+		return -1;
+	h.fh.handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(m->fd, "", &h.fh, &mount_id, AT_EMPTY_PATH))
+		return -1;
+	out = open_by_handle_at(bind_fd, &h.fh, O_RDWR | O_CLOEXEC);
+	if (out < 0)
+		return -1;
+	in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0 || fstat(in, &st))
+		goto out;
+	if (how == FILL_WHOLE || !have_range) {
+		off = 0;
+		count = st.st_size;
+	} else if (how == FILL_PREFIX) {
+		count += off;
+		off = 0;
+	}
+	if (off >= (uint64_t)st.st_size) {
+		rc = 0;
+		goto out;
+	}
+	if (off + count > (uint64_t)st.st_size)
+		count = st.st_size - off;
+	while (count) {
+		char buf[65536];
+
+		n = pread(in, buf, count < sizeof(buf) ? count : sizeof(buf), off);
+		if (n <= 0 || pwrite(out, buf, n, off) != n)
+			goto out;
+		off += n;
+		count -= n;
+	}
+	rc = 0;
+out:
+	if (in >= 0)
+		close(in);
+	close(out);
+	return rc;
+}
+
+static int fill_event(const struct fanotify_event_metadata *m, int bind_fd,
+		      const char *src, enum fill_how how)
+{
+	uint64_t off = 0, count = 0;
+	bool have_range = false;
+	size_t pos;
+
+	for (pos = sizeof(*m); pos + sizeof(struct fanotify_event_info_header) <= m->event_len;) {
+		const struct fanotify_event_info_header *h =
+			(const void *)((const char *)m + pos);
+
+		if (h->len == 0)
+			break;
+		if (h->info_type == FAN_EVENT_INFO_TYPE_RANGE) {
+			const struct fanotify_event_info_range *r = (const void *)h;
+
+			off = r->offset;
+			count = r->count;
+			have_range = true;
+		}
+		pos += h->len;
+	}
+	/* at open there is no range: only a whole fill makes sense */
+	if (!have_range && how != FILL_WHOLE)
+		return 0;
+	return fill_file(m, bind_fd, src, how, off, count, have_range);
+}
+
 static int cmd_listen(int argc, char **argv)
 {
 	unsigned int type = FAN_MARK_INODE, extra = 0;
@@ -221,12 +316,15 @@ static int cmd_listen(int argc, char **argv)
 	const char *ignore = NULL, *ready = NULL, *resp = "allow";
 	uint32_t answer = FAN_ALLOW;
 	bool hang = false;
+	enum fill_how fill = FILL_NONE;
+	const char *bind = NULL, *src = NULL;
+	int bind_fd = -1;
 	char buf[8192] __attribute__((aligned(8)));
 	struct sigaction sa = { .sa_handler = on_term };
 	int g, opt, i;
 
 	optind = 0;
-	while ((opt = getopt(argc + 1, argv - 1, "t:m:ei:r:R:")) != -1) {
+	while ((opt = getopt(argc + 1, argv - 1, "t:m:ei:r:R:b:s:")) != -1) {
 		switch (opt) {
 		case 't': type = mark_type(optarg); break;
 		case 'm': mask = parse_mask(optarg); break;
@@ -234,6 +332,8 @@ static int cmd_listen(int argc, char **argv)
 		case 'i': ignore = optarg; break;
 		case 'r': resp = optarg; break;
 		case 'R': ready = optarg; break;
+		case 'b': bind = optarg; break;
+		case 's': src = optarg; break;
 		default: return 2;
 		}
 	}
@@ -243,6 +343,12 @@ static int cmd_listen(int argc, char **argv)
 		answer = FAN_DENY_ERRNO(atoi(resp + 6));
 	else if (!strcmp(resp, "hang"))
 		hang = true;
+	else if (!strcmp(resp, "fill:whole"))
+		fill = FILL_WHOLE;
+	else if (!strcmp(resp, "fill:prefix"))
+		fill = FILL_PREFIX;
+	else if (!strcmp(resp, "fill:range"))
+		fill = FILL_RANGE;
 	else if (strcmp(resp, "allow")) {
 		fprintf(stderr, "fanotify_probe: response %s?\n", resp);
 		return 2;
@@ -270,6 +376,15 @@ static int cmd_listen(int argc, char **argv)
 			strerrorname_np(errno));
 		return 3;
 	}
+	if (fill != FILL_NONE) {
+		if (!bind || !src) {
+			fprintf(stderr, "fanotify_probe: fill needs -b BIND -s SRC\n");
+			return 2;
+		}
+		bind_fd = open(bind, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (bind_fd < 0)
+			die(bind);
+	}
 	if (ready) {
 		int fd = open(ready, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 
@@ -290,6 +405,10 @@ static int cmd_listen(int argc, char **argv)
 			struct fanotify_response r = { .fd = m->fd, .response = answer };
 
 			print_event(m);
+			if (fill != FILL_NONE && fill_event(m, bind_fd, src, fill)) {
+				printf("fill: %s\n", strerrorname_np(errno));
+				r.response = FAN_DENY_ERRNO(EIO);
+			}
 			if (hang)
 				continue; /* keep fd, never answer */
 			if (write(g, &r, sizeof(r)) != sizeof(r)) {
@@ -304,6 +423,8 @@ static int cmd_listen(int argc, char **argv)
 			close(m->fd);
 		}
 	}
+	if (bind_fd >= 0)
+		close(bind_fd);
 	close(g);
 	return 0;
 }
@@ -317,12 +438,15 @@ static void on_bus(int sig)
 static void summary(const char *mode, const unsigned char *p, size_t n,
 		    const char *result)
 {
+	uint64_t fnv = 0xcbf29ce484222325ULL; /* FNV-1a: compare contents */
 	size_t i, zero = 0;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		zero += !p[i];
-	printf("mode=%s bytes=%zu zero=%zu nonzero=%zu result=%s\n", mode, n,
-	       zero, n - zero, result);
+		fnv = (fnv ^ p[i]) * 0x100000001b3ULL;
+	}
+	printf("mode=%s bytes=%zu zero=%zu nonzero=%zu result=%s fnv=%016" PRIx64 "\n",
+	       mode, n, zero, n - zero, result, fnv);
 }
 
 static const char *errname(int err)

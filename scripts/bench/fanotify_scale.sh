@@ -172,11 +172,36 @@ for how in "evictable inode mark:-t inode -e $S/zero" "inode mark:-t inode $S/ze
 	echo "${how%%:*}, caches dropped before the read: $(events) events"
 done
 mnt "$T/bind" --bind "$S"
-listen -t fs -m open,pre -i "$T/bind" "$S"
-"$P" read read "$T/bind/full" >/dev/null
-"$P" read read "$O/full" >/dev/null
+for how in "inode mark:-t inode $S/full" "filesystem mark:-t fs $S"; do
+	# shellcheck disable=SC2086
+	listen -m open,pre -i "$T/bind" ${how#*:}
+	"$P" read read "$T/bind/full" >/dev/null
+	"$P" read read "$O/full" >/dev/null
+	unlisten
+	echo "${how%%:*} + ignore mark (FAN_MARK_MOUNT|FAN_MARK_IGNORE_SURV) on a bind mount of STORE: a read through the bind mount, then one through the overlay: $(events) events ($(grep -o 'pid=[0-9]*' "$T/events" | sort -u | wc -l) reader)"
+done
+: >"$S/early"
+meta early 10000
+exec {early}<"$O/early"
+listen -t fs -m open,pre -r errno:5 "$S"
+got=$(dd bs=100 count=1 status=none <&"$early" | wc -c)
+early_events=$(events)
+out=$("$P" read read "$O/early" || true)
 unlisten
-echo "ignore mark (FAN_MARK_MOUNT|FAN_MARK_IGNORE_SURV) on a bind mount of STORE: a read through the bind mount, then one through the overlay: $(events) events ($(grep -o 'pid=[0-9]*' "$T/events" | sort -u | wc -l) reader)"
+exec {early}<&-
+echo "fd opened through the overlay before the mark (answers EIO): read gives $got bytes with $early_events events; a new open after the mark: $out"
+if command -v mkfs.erofs >/dev/null; then
+	mkdir -p "$T/erofs-src"
+	head -c 200000 /dev/urandom >"$T/erofs-src/data"
+	mkfs.erofs "$S/meta.erofs" "$T/erofs-src" >/dev/null 2>&1
+	listen -t fs -m open,pre "$S"
+	mnt "$T/erofs" -t erofs -o ro "$S/meta.erofs"
+	sleep 0.2
+	at_mount=$(events)
+	cmp -s "$T/erofs/data" "$T/erofs-src/data" && r=right || r=WRONG
+	unlisten
+	echo "file-backed EROFS image on the marked store, mounted after the mark: $at_mount events at mount ($(grep -o 'OPEN_PERM\|PRE_ACCESS' "$T/events" | head -1) on the image), $(($(events) - at_mount)) more for a read of a file in it ($r bytes)"
+fi
 mnt "$T/ovlt" -t overlay overlay -o "lowerdir=$T/meta::$T/tmpfs,metacopy=on,redirect_dir=follow"
 head -c 10000 /dev/zero | tr '\0' x >"$T/tmpfs/full"
 listen -t fs -m open "$T/tmpfs"
@@ -192,6 +217,24 @@ done
 listen -t fs -m pre -r errno:5 "$S"
 echo "answer errno:5 at FAN_PRE_ACCESS: reader: $("$P" read read "$O/full" || true)"
 unlisten
+
+echo
+echo "## 3b. Filling during the event (through the ignore-marked bind mount)"
+mkdir -p "$T/src"
+cp "$S/big" "$T/src/big"
+slice() { dd if="$1" iflag=skip_bytes skip="$2" bs="$3" count=1 status=none | od -An -tx1 | tr -d ' \n'; }
+for how in range prefix whole; do
+	: >"$S/big"
+	mask=pre
+	[[ $how == whole ]] && mask=open
+	listen -t fs -m $mask -i "$T/bind" -b "$T/bind" -s "$T/src" -r fill:$how "$S"
+	if [[ $(slice "$O/big" 500000 100) == "$(slice "$T/src/big" 500000 100)" ]]; then r=right; else r=WRONG; fi
+	kill -KILL "$LP"
+	wait "$LP" 2>/dev/null || true
+	echo "fill:$how, reader pread(100)@500000 while the filler runs: $r bytes; store size then $(stat -c %s "$S/big")"
+	echo "  then nobody listening, read whole: $("$P" read read "$O/big"); the source's first $(stat -c %s "$S/big") bytes: $("$P" read pread "$T/src/big" 0 "$(stat -c %s "$S/big")")"
+done
+cp "$T/src/big" "$S/big"
 
 echo
 echo "## 4. Scale: memory and time per unfilled file"

@@ -9,7 +9,10 @@
 # - an ignore mark on the filler's bind mount silences the filler's opens;
 # - a size-0 placeholder reads as EOF (no zeros) and mmaps as SIGBUS when
 #   nobody listens, also when the listener is killed with the event pending;
-# - on XFS, FAN_PRE_ACCESS reports the read's range, page aligned.
+# - on XFS, FAN_PRE_ACCESS reports the read's range, page aligned; a
+#   reader waiting on it reads what the filler wrote through its bind mount
+#   (open_by_handle_at) during the event; a whole fill at FAN_OPEN_PERM
+#   reads right through mmap.
 # Marks go on filesystems of the test's own, never on the root filesystem.
 . "$(dirname "$0")/../lib.sh"
 require_root "fanotify kernel facts"
@@ -71,7 +74,7 @@ out=$("$P" read read "$O/zero")
 [[ $out == *"bytes=0 "* ]] && ok "size-0 placeholder, no listener: read gets EOF ($out)" ||
 	fail "size-0 placeholder read" "$out"
 out=$("$P" read mmap "$O/zero")
-[[ $out == *"bytes=0 "*"result=SIGBUS" ]] && ok "size-0 placeholder, no listener: mmap faults SIGBUS" ||
+[[ $out == *"bytes=0 "*"result=SIGBUS "* ]] && ok "size-0 placeholder, no listener: mmap faults SIGBUS" ||
 	fail "size-0 placeholder mmap" "$out"
 
 listen -t fs -m open "$T/store" || exit 1
@@ -114,7 +117,7 @@ for _ in $(seq 100); do grep -q '^event' "$T/events" && break; sleep 0.05; done
 kill -0 "$rp" 2>/dev/null && ok "the reader waits while the event is pending" ||
 	fail "reader did not wait for the answer" "$(cat "$T/reader")"
 kill -KILL "$LP"
-wait "$LP" 2>/dev/null
+{ wait "$LP"; } 2>/dev/null # quiet: bash reports the KILL
 for _ in $(seq 100); do kill -0 "$rp" 2>/dev/null || break; sleep 0.05; done
 wait "$rp"
 out=$(cat "$T/reader")
@@ -140,3 +143,33 @@ grep -q '^event PRE_ACCESS .*path=/big .*range=499712+4096$' "$T/events" &&
 [[ $(grep -c '^event' "$T/events") == 1 ]] &&
 	ok "mmap through the overlay raises no FAN_PRE_ACCESS (fill whole files at open)" ||
 	fail "mmap raised pre-access events: range fill for mmap may be possible now" "$(cat "$T/events")"
+
+# fill through the ignore-marked bind mount while the reader waits
+mkdir -p "$T/src"
+cp "$T/xfs/big" "$T/src/big"
+mnt "$T/bindx" --bind "$T/xfs" || { fail "bind mount of the XFS store"; exit 1; }
+: >"$T/xfs/big"
+listen -t fs -m pre -i "$T/bindx" -b "$T/bindx" -s "$T/src" -r fill:prefix "$T/xfs" || exit 1
+got=$(dd if="$T/ovlx/big" iflag=skip_bytes skip=500000 bs=100 count=1 status=none | od -An -tx1 | tr -d ' \n')
+want=$(dd if="$T/src/big" iflag=skip_bytes skip=500000 bs=100 count=1 status=none | od -An -tx1 | tr -d ' \n')
+unlisten
+[[ -n $want && $got == "$want" ]] &&
+	ok "a reader waiting at FAN_PRE_ACCESS reads the bytes the filler wrote during the event" ||
+	fail "range fill at PRE_ACCESS" "$(cat "$T/events")"
+[[ $(stat -c %s "$T/xfs/big") == $((499712 + 4096)) ]] &&
+	ok "the filler wrote the prefix up to the range's end through its bind mount" ||
+	fail "store file size after the prefix fill" "$(stat -c %s "$T/xfs/big")"
+# nobody listens now: the filled prefix, then EOF, no zeros
+out=$("$P" read read "$T/ovlx/big")
+cmp -s -n $((499712 + 4096)) "$T/ovlx/big" "$T/src/big" && [[ $out == *"bytes=503808 "*"result=short "* ]] &&
+	ok "after the filler is gone a prefix-filled file reads right, then stops short" ||
+	fail "prefix-filled file without a listener" "$out"
+
+: >"$T/xfs/big"
+listen -t fs -m open -i "$T/bindx" -b "$T/bindx" -s "$T/src" -r fill:whole "$T/xfs" || exit 1
+"$P" read mmap "$T/ovlx/big" >"$T/mmap.out"
+unlisten
+want=$("$P" read read "$T/src/big" | grep -o 'bytes=1048576 .*')
+cmp -s "$T/ovlx/big" "$T/src/big" && [[ $(cat "$T/mmap.out") == "mode=mmap $want" ]] &&
+	ok "filled whole at FAN_OPEN_PERM, the file reads right through mmap" ||
+	fail "whole fill at open then mmap" "$(cat "$T/mmap.out" "$T/events")"

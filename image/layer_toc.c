@@ -36,6 +36,13 @@
 /* a read buffers a span up to what it asks: bound what a TOC may claim */
 #define TOC_SPAN_MAX (256ull << 20)
 
+/*
+ * The blob cache's chunk for an eStargz layer: a small file's gzip member
+ * is often a few KiB, and a read fetches whole chunks; layer_set_read
+ * fetches a span's chunks in one go, so small chunks cost no requests.
+ */
+#define TOC_ESTARGZ_CHUNK_SIZE (64u << 10)
+
 #define TFAIL(...) error_set(err, EINVAL, "toc: " __VA_ARGS__)
 
 /* "OFFSET:LENGTH:ULENGTH:TYPE", each a decimal without sign. */
@@ -528,7 +535,7 @@ int layer_toc_parse_format(enum layer_toc_format format, const char *json,
 	out->compression = estargz(&b) ? LAYER_GZIP : LAYER_ZSTD;
 	snprintf(out->digest, sizeof(out->digest), "%s", digest);
 	out->compressed_size = layer_size;
-	out->chunk_size = LAYER_CHUNK_SIZE_DEFAULT;
+	out->chunk_size = estargz(&b) ? TOC_ESTARGZ_CHUNK_SIZE : LAYER_CHUNK_SIZE_DEFAULT;
 	out->nchunks = layer_size / out->chunk_size + (layer_size % out->chunk_size != 0);
 	out->seekable = true;
 	if (!out->ncheckpoints) {

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Strategy store filled by fanotify (issue 16): mount --fill fanotify puts
+# an empty placeholder in STORE/holes for every file not yet local and a
+# filler fills it whole at its first open. No lowerfs, no FUSE connection
+# at any point; the tree equals the image; read, exec and mmap of lazily
+# filled files give the image's bytes. With the filler killed, a reader
+# of an unfilled file gets a short read or SIGBUS, never zeros.
+# The store is on a loop ext4 of the test's own: no mark ever goes on
+# the root filesystem (tmpfs has no pre-content events).
+. "$(dirname "$0")/../lib.sh"
+require_root "ovlmig fanotify"
+fusectl_ready || { fail "mount fusectl"; exit 1; }
+
+src=$T/src
+"$TOOLS/gentree" --small --seed 47 "$src" >/dev/null || { fail "gentree"; exit 1; }
+mkdir -p "$src/bin" "$src/data"
+cp "$TOOLS/holder" "$src/bin/holder"
+head -c 3000000 /dev/urandom >"$src/data/mapped"
+head -c 20000000 /dev/urandom >"$src/data/big"
+head -c 100000 /dev/urandom >"$src/data/unread"
+"$TOOLS/treesum" --no-atime --exclude-xattr-prefix trusted.overlay. "$src" >"$T/expected"
+
+truncate -s 512M "$T/sfs.img" && mkfs.ext4 -q -F "$T/sfs.img" && mkdir "$T/sfs" &&
+	mount -o loop "$T/sfs.img" "$T/sfs" || { fail "loop ext4 for the store"; exit 1; }
+on_exit "umount -l $T/sfs"
+store=$T/sfs/images
+m=$T/m
+
+status() { "$OVLMIG" status --json "$1" | jq -r ".$2"; }
+# No FUSE for this container: no FUSE mount under the test's directory
+# (other tests may run FUSE mounts meanwhile: the connection count is
+# the host's), the overlay's layers all on the store's ext4 (META is an
+# EROFS image in it), no /dev/fuse open in the filler.
+no_fuse() {
+	local opts
+	! awk -v t="$T" '$5 ~ "^" t && / - fuse/' /proc/self/mountinfo | grep -q . || return 1
+	opts=$(findmnt -n -o OPTIONS "$m") || return 1
+	[[ $opts != *lower* || $opts == *"$T/sfs/"* ]] || return 1
+	! ls -l "/proc/$(filler_pid)/fd" 2>/dev/null | grep -q /dev/fuse
+}
+# a process gone (a zombie counts: its reaper may be slow)
+gone() { ! kill -0 "$1" 2>/dev/null || [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) == Z ]]; }
+filler_pid() { cat "$OVLMIG_RUN_DIR"/*/filler.pid 2>/dev/null; }
+mnt() {
+	ovlmig_mount "$m" --strategy store --fill fanotify --store "$store" \
+		--source "dir:$src" --upper "$T/u" --work "$T/w"
+}
+
+# bad usage: exit 2, nothing made
+out=$("$OVLMIG" mount --strategy store --fill nfs --store "$store" --source "dir:$src" \
+	--upper "$T/u" --work "$T/w" "$m" 2>&1)
+[[ $? == 2 && $out == *"--fill fuse or fanotify"* ]] && ok "--fill nfs: exit 2" || fail "--fill nfs" "$out"
+mkdir -p "$T/u" "$T/w" "$m"
+out=$("$OVLMIG" mount --strategy datadir --fill fanotify --source "dir:$src" \
+	--upper "$T/u" --work "$T/w" "$m" 2>&1)
+[[ $? == 2 && $out == *"only strategy store"* ]] && ok "--fill with datadir: exit 2" ||
+	fail "--fill with datadir" "$out"
+# a store on the root filesystem: refused before any mark
+if [[ $(stat -c %d "$T") == $(stat -c %d /) ]]; then
+	out=$("$OVLMIG" mount --strategy store --fill fanotify --store "$T/rootstore" \
+		--source "dir:$src" --upper "$T/u" --work "$T/w" "$m" 2>&1)
+	[[ $? != 0 && $out == *"root filesystem"* ]] && ! mountpoint -q "$m" && [[ -z $(filler_pid) ]] &&
+		ok "a store on the root filesystem: refused, nothing mounted" ||
+		fail "store on the root filesystem" "$out"
+fi
+
+out=$(mnt 2>&1) && ok "mount --fill fanotify: $out" || { fail "mount --fill fanotify" "$out"; exit 1; }
+img=$(status "$m" store)
+pid=$(filler_pid)
+[[ $img == "$store/sha256-"* && -n $pid ]] && kill -0 "$pid" && ok "filler $pid runs for ${img#$T/}" ||
+	{ fail "no filler" "$img $(cat "$OVLMIG_RUN_DIR"/*/filler.log)"; exit 1; }
+no_fuse && ! pgrep -f "lowerfs.*$m" >/dev/null &&
+	ok "no FUSE mount, no FUSE fd, no lowerfs: $(findmnt -n -o OPTIONS "$m")" ||
+	fail "FUSE for the container" "$(grep fuse /proc/self/mountinfo)"
+[[ -f $img/holes/data/big && $(stat -c %s "$img/holes/data/big") == 0 && ! -e $img/data/data/big ]] &&
+	ok "placeholders: empty, in holes/; data/ has nothing yet" ||
+	fail "placeholders" "$(ls -l "$img/holes/data" "$img/data" 2>&1)"
+
+# lazily filled: read, exec, mmap give the image's bytes
+cmp "$src/data/big" "$m/data/big" && ok "read of a lazily filled 20 MB file: the image's bytes" ||
+	fail "read of data/big differs"
+[[ $(stat -c %i "$img/holes/data/big") == $(stat -c %i "$img/data/data/big" 2>/dev/null) ]] &&
+	ok "filled: linked into data/ (one inode)" || fail "data/big not linked into data/"
+got=$("$m/bin/holder" --help 2>&1)
+[[ $got == "$("$src/bin/holder" --help 2>&1)" ]] &&
+	ok "exec of a lazily filled binary" ||
+	fail "exec of bin/holder" "$got; $(cat "$OVLMIG_RUN_DIR"/*/filler.log)"
+sum=$(python3 -c 'import mmap,sys,hashlib
+f=open(sys.argv[1],"rb"); print(hashlib.sha256(mmap.mmap(f.fileno(),0,prot=mmap.PROT_READ)[:]).hexdigest())' "$m/data/mapped")
+[[ $sum == $(sha256sum <"$src/data/mapped" | cut -d' ' -f1) ]] &&
+	ok "mmap of a lazily filled file (first access): the image's bytes" || fail "mmap of data/mapped: $sum"
+
+# the filler killed: an unfilled file reads short or faults, never zeros
+kill -KILL "$pid"
+for _ in $(seq 50); do gone "$pid" && break; sleep 0.1; done
+cat "$m/data/unread" >"$T/got" 2>"$T/err"
+rc=$?
+n=$(stat -c %s "$T/got")
+if ((n < 100000)) && cmp -s "$T/got" <(head -c "$n" "$src/data/unread"); then
+	ok "filler gone: an unfilled file reads short ($n bytes, cat exit $rc), no zeros"
+else
+	fail "filler gone: read $n bytes of data/unread, exit $rc" "$(od -An -tx1 -N16 "$T/got")"
+fi
+# (in a shell of its own: no "Bus error" line from this one)
+bash -c 'python3 -c "import mmap,sys
+f=open(sys.argv[1],\"rb\"); m=mmap.mmap(f.fileno(),0,prot=mmap.PROT_READ); print(m[:16].hex())" "$1" >"$2"; exit $?' \
+	_ "$m/data/unread" "$T/mm" 2>/dev/null
+rc=$?
+[[ $rc != 0 && $(cat "$T/mm") != 00000000* ]] &&
+	ok "filler gone: mmap of an unfilled file faults (exit $rc), no zeros" ||
+	fail "filler gone: mmap of data/unread gave exit $rc" "$(cat "$T/mm")"
+cmp "$src/data/big" "$m/data/big" && ok "filler gone: filled files read on" || fail "data/big after the kill"
+"$OVLMIG" umount "$m" >/dev/null && ! mountpoint -q "$m" &&
+	ok "umount after the filler died" || fail "umount after the kill"
+
+# mounted again: a new filler takes the placeholders left as they are
+out=$(mnt 2>&1) && ok "mount again" || { fail "mount again" "$out"; exit 1; }
+pid=$(filler_pid)
+cmp "$src/data/unread" "$m/data/unread" && ok "mounted again: the file left unfilled reads right" ||
+	fail "data/unread after mounting again"
+"$TOOLS/treesum" --no-atime "$m" >"$T/got"
+diff -u "$T/expected" "$T/got" >"$T/diff" &&
+	ok "tree equals the image entry by entry ($(wc -l <"$T/got") entries: hardlinks, setuid, caps, xattrs)" ||
+	fail "tree differs" "$(head -20 "$T/diff")"
+no_fuse && ok "still no FUSE" || fail "FUSE for the container" "$(grep fuse /proc/self/mountinfo)"
+# each placeholder as big as its file now (treesum read them all)
+bad=$(cd "$img/holes" && find . -type f -print0 | while IFS= read -r -d '' f; do
+	[[ $(stat -c %s "$f") == $(stat -c %s "$src/$f") ]] || echo "$f"; done)
+[[ -z $bad ]] && ok "every placeholder filled" || fail "placeholders left unfilled" "$(head -3 <<<"$bad")"
+"$OVLMIG" umount "$m" >/dev/null && ! mountpoint -q "$m" && gone "$pid" &&
+	ok "umount: overlay gone, filler $pid gone" || fail "umount" "$(pgrep -af 'ovlmig fanfill')"

@@ -29,6 +29,36 @@ static int reopen_writable(int mntfd, int evfd, struct error **err)
 	return fd;
 }
 
+/* SIZE bytes of SRC into FD, in the kernel (a reflink where it can). */
+static int copy_all(int src, int fd, uint64_t size, struct error **err)
+{
+	uint64_t done = 0;
+	ssize_t n;
+
+	while (done < size) {
+		n = copy_file_range(src, NULL, fd, NULL, size - done, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return error_set(err, n < 0 ? errno : EIO, "copy from data/");
+		done += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* The bytes: from data/ if a fill put the file there whole, else fetched. */
+static int fill_bytes(const struct fan_fill_ctx *c, uint32_t node, int fd,
+		      uint64_t size, struct error **err)
+{
+	int src = data_open(c->datafd, c->dp->path[node], size), ret;
+
+	if (src < 0)
+		return image_fetch_fd(c->h, node, fd, err);
+	ret = copy_all(src, fd, size, err);
+	close(src);
+	return ret;
+}
+
 int fan_fill(const struct fan_fill_ctx *c, int evfd, uint32_t node,
 	     struct error **err)
 {
@@ -50,7 +80,7 @@ int fan_fill(const struct fan_fill_ctx *c, int evfd, uint32_t node,
 			error_set(err, errno, "empty placeholder holes/%s", rel);
 			goto out;
 		}
-		if (image_fetch_fd(c->h, node, fd, err) < 0)
+		if (fill_bytes(c, node, fd, size, err) < 0)
 			goto fail;
 		if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != size) {
 			error_set(err, EIO, "fetched %lld bytes, the image says %llu",

@@ -21,9 +21,10 @@ struct fan_fill_ctx {
 };
 
 /*
- * Placeholder EVFD (regular file NODE) filled with the image's bytes
- * (the image library verifies them against the index's digests as it
- * fetches), checked whole, linked into data/, unmarked. Already whole:
+ * Placeholder EVFD (regular file NODE) filled with the image's bytes:
+ * copied from data/ if a fill placed it there (whole, verified), else
+ * fetched (the image library verifies them against the index's digests
+ * as it fetches), checked whole, linked into data/, unmarked. Already whole:
  * nothing to do.
  */
 int fan_fill(const struct fan_fill_ctx *c, int evfd, uint32_t node,

@@ -27,6 +27,7 @@
 #include "detach.h"
 #include "detached.h"
 #include "fan_holes.h"
+#include "fan_migrate.h"
 #include "fan_spawn.h"
 #include "lower.h"
 #include "lowerfs_exec.h"
@@ -205,13 +206,15 @@ static int need_lower(struct mount_state *s, pid_t *child, struct error **err)
 	if (complete || fan_fill(s)) {
 		if (early)
 			drop_lower(s, early);
-		if (fan_fill(s)) {
-			/* the filler's chunk and index cache */
+		if (!complete) {
+			/* the cache stays: the filler's chunk and index cache */
 			free(s->lower);
 			s->lower = NULL;
 			s->own_lower = false;
 			return 0;
 		}
+		free(s->fill);		/* complete: nothing to fill */
+		s->fill = NULL;
 		if (s->cache && cache_dir_release(s->cache, err) < 0)
 			return error_wrap(err, "mount %s", s->target);
 		free(s->cache);
@@ -349,8 +352,9 @@ static int store_migrate(const char *dir, struct mount_state *s,
 
 	if (!s->store)
 		return error_set(err, EINVAL, "%s: no image store in its state", s->target);
-	if (fan_fill(s))
-		return error_set(err, EOPNOTSUPP, "%s: --fill fanotify cannot migrate yet", s->target);
+	if (fan_fill(s) && !fan_filler_alive(dir))
+		return error_set(err, ESRCH, "%s: the fanotify filler is not running (see %s/filler.log)",
+				 s->target, dir);
 	progress_init(&p, dir, 0, 0);
 	if (s->phase != PHASE_MIGRATED && state_set_phase(dir, s, PHASE_MIGRATING, err) < 0)
 		return -1;
@@ -360,6 +364,9 @@ static int store_migrate(const char *dir, struct mount_state *s,
 		fprintf(stderr, "ovlmig migrate: open the image: %.3f s\n",
 			(double)(now_ns() - t0) / 1e9);
 	ret = store_fill(s->store, h, s, dir, &fill, &p, err);
+	/* the placeholders the overlay may hold: filled from data/ */
+	if (ret == 0 && fan_fill(s))
+		ret = fan_holes_complete(s->store, h, err);
 	progress_finish(&p);
 	image_close(h);
 	if (ret < 0 || state_set_phase(dir, s, PHASE_MIGRATED, err) < 0)
@@ -370,13 +377,33 @@ static int store_migrate(const char *dir, struct mount_state *s,
 	return 0;
 }
 
+/*
+ * Filled by fanotify, migrated: data/ and every placeholder whole, so
+ * the filler goes (its group and marks with it); the container's mount
+ * stays as it is.
+ */
+static int fan_detach(const char *dir, struct mount_state *s, struct error **err)
+{
+	struct image_handle *h = NULL;
+	int ret;
+
+	if (store_open_image(s, &h, err) < 0)
+		return -1;
+	ret = fan_holes_complete(s->store, h, err);
+	image_close(h);
+	if (ret < 0)
+		return error_wrap(err, "detach %s", s->target);
+	fan_filler_stop(dir);
+	if (fan_filler_alive(dir))
+		return error_set(err, EBUSY, "detach %s: the fanotify filler does not stop", s->target);
+	return detached_finish(dir, s, err);
+}
+
 static int store_detach(const char *dir, struct mount_state *s, bool wait,
 			struct error **err)
 {
 	struct migrate_opts o = { 0 };
 
-	if (fan_fill(s))
-		return error_set(err, EOPNOTSUPP, "%s: --fill fanotify cannot detach yet", s->target);
 	if (s->phase != PHASE_MIGRATED && s->phase != PHASE_DETACHED) {
 		if (!wait)
 			return error_set(err, EAGAIN,
@@ -386,6 +413,8 @@ static int store_detach(const char *dir, struct mount_state *s, bool wait,
 		if (store_migrate(dir, s, &o, err) < 0)
 			return -1;
 	}
+	if (fan_fill(s))
+		return fan_detach(dir, s, err);
 	/*
 	 * The store is complete: what the kernel still holds in the lazy
 	 * layer is evicted (then resolves to the store) or repinned there.

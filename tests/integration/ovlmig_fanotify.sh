@@ -4,7 +4,10 @@
 # filler fills it whole at its first open. No lowerfs, no FUSE connection
 # at any point; the tree equals the image; read, exec and mmap of lazily
 # filled files give the image's bytes. With the filler killed, a reader
-# of an unfilled file gets a short read or SIGBUS, never zeros.
+# of an unfilled file gets a short read or SIGBUS, never zeros. migrate
+# fills data/ and every placeholder (also those a stat resolved); detach
+# only stops the filler (the mount unchanged, 0 errors for the holders);
+# status shows the same phases and bytes; umount leaves nothing.
 # The store is on a loop ext4 of the test's own: no mark ever goes on
 # the root filesystem (tmpfs has no pre-content events).
 . "$(dirname "$0")/../lib.sh"
@@ -118,14 +121,36 @@ out=$(mnt 2>&1) && ok "mount again" || { fail "mount again" "$out"; exit 1; }
 pid=$(filler_pid)
 cmp "$src/data/unread" "$m/data/unread" && ok "mounted again: the file left unfilled reads right" ||
 	fail "data/unread after mounting again"
-"$TOOLS/treesum" --no-atime "$m" >"$T/got"
-diff -u "$T/expected" "$T/got" >"$T/diff" &&
+[[ $(status "$m" phase) == lazy && $(status "$m" lower_attached) == true && $(status "$m" error) == null ]] &&
+	ok "status: lazy, served by the filler, no error" || fail "status" "$("$OVLMIG" status --json "$m")"
+# a stat resolves a file's data layer to its placeholder without filling it
+find "$m" -xdev -type f -exec stat -c %b {} + >/dev/null
+holders_start "$m"
+if out=$("$OVLMIG" migrate "$m" 2>&1); then ok "migrate: $out"; else fail "migrate" "$out"; fi
+[[ $(status "$m" phase) == migrated && $(jq -r .state "$img/image.json") == complete &&
+   $(status "$m" progress.bytes_done) -gt 20000000 ]] &&
+	ok "status: migrated, $(status "$m" progress.bytes_done) bytes; image complete" ||
+	fail "status after migrate" "$("$OVLMIG" status --json "$m")"
+# each placeholder as big as its file now, and in data/
+bad=$(cd "$img/holes" && find . -type f -print0 | while IFS= read -r -d '' f; do
+	[[ $(stat -c %s "$f") == $(stat -c %s "$src/$f") && -f $img/data/$f ]] || echo "$f"; done)
+[[ -z $bad ]] && ok "migrate filled every placeholder and data/" || fail "placeholders left unfilled" "$(head -3 <<<"$bad")"
+before=$(grep " $m " /proc/self/mountinfo)
+if out=$("$OVLMIG" detach "$m" 2>&1); then ok "detach: $out"; else fail "detach" "$out"; fi
+[[ $(status "$m" phase) == detached ]] && gone "$pid" && [[ $(grep " $m " /proc/self/mountinfo) == "$before" ]] &&
+	ok "detached: the filler (its group, its marks) gone, the container's mount unchanged" ||
+	fail "after detach" "$(status "$m" phase) $(grep " $m " /proc/self/mountinfo)"
+holders_check "migrate and detach"
+"$TOOLS/treesum" --no-atime "$m" | grep -v -e "^$HOLDER_DEEP " -e '\.holder-' >"$T/got"
+diff -u <(grep -v -e "^$HOLDER_DEEP " -e '\.holder-' "$T/expected") "$T/got" >"$T/diff" &&
 	ok "tree equals the image entry by entry ($(wc -l <"$T/got") entries: hardlinks, setuid, caps, xattrs)" ||
 	fail "tree differs" "$(head -20 "$T/diff")"
+opsuite_rounds "$m"
 no_fuse && ok "still no FUSE" || fail "FUSE for the container" "$(grep fuse /proc/self/mountinfo)"
-# each placeholder as big as its file now (treesum read them all)
-bad=$(cd "$img/holes" && find . -type f -print0 | while IFS= read -r -d '' f; do
-	[[ $(stat -c %s "$f") == $(stat -c %s "$src/$f") ]] || echo "$f"; done)
-[[ -z $bad ]] && ok "every placeholder filled" || fail "placeholders left unfilled" "$(head -3 <<<"$bad")"
-"$OVLMIG" umount "$m" >/dev/null && ! mountpoint -q "$m" && gone "$pid" &&
-	ok "umount: overlay gone, filler $pid gone" || fail "umount" "$(pgrep -af 'ovlmig fanfill')"
+"$OVLMIG" umount "$m" >/dev/null && ! mountpoint -q "$m" && [[ -z $(ls "$OVLMIG_RUN_DIR" 2>/dev/null) ]] &&
+	ok "umount: overlay gone, state gone" || fail "umount" "$(ls "$OVLMIG_RUN_DIR")"
+# the detached upper mounts again on the store alone: no filler
+out=$(ovlmig_mount "$m" --source "dir:$src" --upper "$T/u" --work "$T/w" 2>&1) &&
+	[[ $(status "$m" phase) == detached && -z $(filler_pid) ]] && cmp "$src/data/big" "$m/data/big" &&
+	ok "detached upper mounted again: no filler ($out)" || fail "mount the detached upper" "$out"
+"$OVLMIG" umount "$m" >/dev/null || fail "umount the detached upper"

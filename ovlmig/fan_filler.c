@@ -13,21 +13,10 @@
 #include <unistd.h>
 
 #include "../common/util.h"
-#include "fan_fill.h"
 #include "fan_group.h"
-#include "fan_holes.h"
-#include "fan_kernel.h"
+#include "fan_keeper.h"
 #include "state.h"
 #include "store.h"
-
-struct filler {
-	struct mount_state s;
-	struct image_handle *h;
-	struct data_paths dp;
-	struct fan_holes holes;
-	struct fan_fill_ctx ctx;
-	int g, tree, store, holesfd;
-};
 
 /* STATE_DIR/filler.lock held for life, and filler.pid written. */
 static int claim(const char *state_dir, struct error **err)
@@ -80,131 +69,60 @@ static int check_not_root(int storefd, const char *store, struct error **err)
 	return 0;
 }
 
-/* The store on a mount of the filler's own, silent for its group. */
-static int own_mount(struct filler *f, struct error **err)
+/*
+ * The store on a mount of the filler's own (attached nowhere: it goes
+ * with the filler), silent for group G; *TREE its O_PATH fd, *STOREFD
+ * the store's directory on it.
+ */
+static int own_mount(const char *store, int g, int *tree, int *storefd,
+		     struct error **err)
 {
-	f->tree = (int)syscall(SYS_open_tree, AT_FDCWD, f->s.store,
-			       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-	if (f->tree < 0)
-		return error_set(err, errno, "open_tree %s", f->s.store);
-	f->store = openat(f->tree, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (f->store < 0)
-		return error_set(err, errno, "open %s", f->s.store);
-	if (check_not_root(f->store, f->s.store, err) < 0 ||
-	    fan_ignore_mount(f->g, f->tree, err) < 0)
+	*tree = (int)syscall(SYS_open_tree, AT_FDCWD, store, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (*tree < 0)
+		return error_set(err, errno, "open_tree %s", store);
+	*storefd = openat(*tree, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*storefd < 0)
+		return error_set(err, errno, "open %s", store);
+	if (check_not_root(*storefd, store, err) < 0 || fan_ignore_mount(g, *tree, err) < 0)
 		return -1;
-	if (mkdirat(f->store, FAN_HOLES_DIR, 0700) < 0 && errno != EEXIST)
-		return error_set(err, errno, "create %s/%s", f->s.store, FAN_HOLES_DIR);
-	f->ctx.datafd = openat(f->store, "data", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	f->holesfd = openat(f->store, FAN_HOLES_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (f->ctx.datafd < 0 || f->holesfd < 0)
-		return error_set(err, errno, "open %s/data and %s", f->s.store, FAN_HOLES_DIR);
-	f->ctx.mntfd = f->store;
 	return 0;
 }
 
-static int setup(struct filler *f, const char *state_dir, struct error **err)
+static int setup(const char *state_dir, struct mount_state *s, int *g,
+		 int *tree, int *storefd, struct error **err)
 {
 	int use;
 
-	if (state_load(state_dir, &f->s, err) < 0)
+	if (state_load(state_dir, s, err) < 0)
 		return -1;
-	if (!f->s.store)
-		return error_set(err, EINVAL, "%s: no image store in its state", f->s.target);
+	if (!s->store)
+		return error_set(err, EINVAL, "%s: no image store in its state", s->target);
 	if (claim(state_dir, err) < 0)
 		return -1;
-	if (store_use_lock(f->s.store, false, &use, err) < 0)
+	if (store_use_lock(s->store, false, &use, err) < 0)
 		return -1;	/* held until exit */
-	if (store_open_image(&f->s, &f->h, err) < 0 ||
-	    data_paths_build(image_tree(f->h), &f->dp, err) < 0 ||
-	    fan_group_open(&f->g, err) < 0 || own_mount(f, err) < 0)
+	if (fan_group_open(g, err) < 0 || own_mount(s->store, *g, tree, storefd, err) < 0)
 		return -1;
-	if (fan_holes_lay(f->g, f->ctx.datafd, f->holesfd, image_tree(f->h), &f->dp,
-			  &f->holes, err) < 0)
-		return error_wrap(err, "image store %s", f->s.store);
-	f->ctx.h = f->h;
-	f->ctx.dp = &f->dp;
-	f->ctx.g = f->g;
 	return 0;
-}
-
-/* One permission event answered: filled first if it is an unfilled placeholder. */
-static void handle(struct filler *f, const struct fanotify_event_metadata *e)
-{
-	struct error *err = NULL;
-	struct fan_hole *hole;
-	struct stat st;
-	bool allow = true;
-
-	if (fstat(e->fd, &st) < 0) {
-		fprintf(stderr, "ovlmig fanfill: event fd: %s\n", strerror(errno));
-		allow = false;
-	} else if ((hole = fan_holes_find(&f->holes, st.st_dev, st.st_ino)) && !hole->filled) {
-		if (fan_fill(&f->ctx, e->fd, hole->node, &err) < 0) {
-			error_report(&err, "ovlmig fanfill", stderr);
-			allow = false;
-		} else {
-			hole->filled = true;
-		}
-	}
-	if (fan_respond(f->g, e->fd, allow) < 0)
-		fprintf(stderr, "ovlmig fanfill: answer an event: %s\n", strerror(errno));
-}
-
-static int serve(struct filler *f, struct error **err)
-{
-	char buf[16384] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
-	const struct fanotify_event_metadata *e;
-	ssize_t n;
-
-	for (;;) {
-		n = read(f->g, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return error_set(err, n < 0 ? errno : EIO, "read fanotify events");
-		for (e = (void *)buf; FAN_EVENT_OK(e, n); e = FAN_EVENT_NEXT(e, n)) {
-			if (e->vers != FANOTIFY_METADATA_VERSION)
-				return error_set(err, EPROTO, "fanotify event version %u", e->vers);
-			if (e->fd < 0)
-				continue;
-			handle(f, e);
-			close(e->fd);
-		}
-	}
-}
-
-static void close_fd(int fd)
-{
-	if (fd >= 0)
-		close(fd);
 }
 
 int fan_filler_run(const char *state_dir, struct error **err)
 {
-	struct filler f = { .g = -1, .tree = -1, .store = -1, .holesfd = -1,
-			    .ctx = { .mntfd = -1, .datafd = -1 } };
-	int ret;
+	struct mount_state s = { 0 };
+	int g = -1, tree = -1, storefd = -1, ret;
 
-	if (setup(&f, state_dir, err) < 0) {
+	if (setup(state_dir, &s, &g, &tree, &storefd, err) < 0) {
 		dprintf(FAN_FILLER_READY_FD, "%s\n", (*err)->msg);
 		ret = -1;
 	} else {
-		fprintf(stderr, "ovlmig fanfill: %zu placeholders marked in %s\n",
-			f.holes.n, f.s.store);
-		if (dprintf(FAN_FILLER_READY_FD, "ok\n") < 0 ||
-		    close(FAN_FILLER_READY_FD) < 0)
-			fprintf(stderr, "ovlmig fanfill: say ready: %s\n", strerror(errno));
-		ret = serve(&f, err);
+		ret = fan_keeper_run(state_dir, &s, g, storefd, FAN_FILLER_READY_FD, err);
 	}
-	fan_holes_free(&f.holes);
-	data_paths_free(&f.dp);
-	image_close(f.h);
-	close_fd(f.ctx.datafd);
-	close_fd(f.holesfd);
-	close_fd(f.store);
-	close_fd(f.tree);
-	close_fd(f.g);
-	state_free(&f.s);
+	if (storefd >= 0)
+		close(storefd);
+	if (tree >= 0)
+		close(tree);
+	if (g >= 0)
+		close(g);
+	state_free(&s);
 	return ret;
 }

@@ -10,9 +10,11 @@
  * which it writes. At FAN_OPEN_PERM (and at FAN_PRE_ACCESS for a file
  * opened before) it fills the file whole, then answers FAN_ALLOW; a
  * fetch or verification failure answers FAN_DENY with EIO. Whole at
- * open because an mmap through the overlay raises no event.
+ * open because an mmap through the overlay raises no event. It is two
+ * processes: a keeper holding the group and a worker that fills, started
+ * again if it dies (fan_keeper.h).
  *
- * STATE/filler.pid names it; it holds STATE/filler.lock while it lives
+ * STATE/filler.pid names the keeper; it holds STATE/filler.lock while it lives
  * and the store's use.lock shared (gc leaves the image alone).
  */
 #ifndef OVLMIG_FAN_FILLER_H

@@ -3,8 +3,10 @@
 # an empty placeholder in STORE/holes for every file not yet local and a
 # filler fills it whole at its first open. No lowerfs, no FUSE connection
 # at any point; the tree equals the image; read, exec and mmap of lazily
-# filled files give the image's bytes. With the filler killed, a reader
-# of an unfilled file gets a short read or SIGBUS, never zeros. migrate
+# filled files give the image's bytes. The filler's worker killed during
+# a read: its keeper starts another, the reader gets the right bytes;
+# keeper and worker killed: a reader of an unfilled file gets a short read
+# or SIGBUS, never zeros. migrate
 # fills data/ and every placeholder (also those a stat resolved); detach
 # only stops the filler (the mount unchanged, 0 errors for the holders);
 # status shows the same phases and bytes; umount leaves nothing.
@@ -21,6 +23,7 @@ cp "$TOOLS/holder" "$src/bin/holder"
 head -c 3000000 /dev/urandom >"$src/data/mapped"
 head -c 20000000 /dev/urandom >"$src/data/big"
 head -c 100000 /dev/urandom >"$src/data/unread"
+head -c 100000 /dev/urandom >"$src/data/unread2"
 "$TOOLS/treesum" --no-atime --exclude-xattr-prefix trusted.overlay. "$src" >"$T/expected"
 
 truncate -s 512M "$T/sfs.img" && mkfs.ext4 -q -F "$T/sfs.img" && mkdir "$T/sfs" &&
@@ -93,9 +96,39 @@ f=open(sys.argv[1],"rb"); print(hashlib.sha256(mmap.mmap(f.fileno(),0,prot=mmap.
 [[ $sum == $(sha256sum <"$src/data/mapped" | cut -d' ' -f1) ]] &&
 	ok "mmap of a lazily filled file (first access): the image's bytes" || fail "mmap of data/mapped: $sum"
 
-# the filler killed: an unfilled file reads short or faults, never zeros
-kill -KILL "$pid"
-for _ in $(seq 50); do gone "$pid" && break; sleep 0.1; done
+# the worker killed during a read (stopped with the read's event in hand):
+# its keeper starts another one, which fills; the reader gets the bytes
+worker() { cat "$OVLMIG_RUN_DIR"/*/filler-worker.pid 2>/dev/null; }
+w=$(worker)
+kill -STOP "$w"
+cat "$m/data/unread2" >"$T/got2" &
+reader=$!
+sleep 0.5
+kill -0 "$reader" 2>/dev/null && ok "a reader waits on a stopped worker" || fail "the reader did not wait"
+kill -KILL "$w"
+wait "$reader"
+rc=$?
+[[ $rc == 0 ]] && cmp -s "$T/got2" "$src/data/unread2" && [[ $(worker) != "$w" ]] && kill -0 "$pid" &&
+	ok "kill -9 of the worker during a read: the reader gets the right bytes (worker $w -> $(worker))" ||
+	fail "kill -9 of the worker during a read: exit $rc, $(stat -c %s "$T/got2") bytes" "$(tail -3 "$OVLMIG_RUN_DIR"/*/filler.log)"
+
+# keeper and worker killed, a read waiting: the kernel allows it and
+# the reader reads the empty placeholder: short, never zeros
+w=$(worker)
+kill -STOP "$w"
+cat "$m/data/unread" >"$T/got" 2>"$T/err" &
+reader=$!
+sleep 0.5
+kill -KILL "$pid" "$w"
+for _ in $(seq 50); do gone "$pid" && gone "$w" && break; sleep 0.1; done
+wait "$reader"
+rc=$?
+n=$(stat -c %s "$T/got")
+if ((n < 100000)) && cmp -s "$T/got" <(head -c "$n" "$src/data/unread"); then
+	ok "keeper and worker killed during a read: it reads short ($n bytes, cat exit $rc), no zeros"
+else
+	fail "keeper and worker killed: read $n bytes of data/unread, exit $rc" "$(od -An -tx1 -N16 "$T/got")"
+fi
 cat "$m/data/unread" >"$T/got" 2>"$T/err"
 rc=$?
 n=$(stat -c %s "$T/got")

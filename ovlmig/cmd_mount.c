@@ -14,7 +14,8 @@
 #include "state.h"
 
 enum { OPT_STRATEGY = 256, OPT_SOURCE, OPT_LOWER_MOUNT, OPT_UPPER, OPT_WORK,
-       OPT_META, OPT_CACHE, OPT_NAME, OPT_SHUTDOWN_LOWER, OPT_XINO, OPT_STORE };
+       OPT_META, OPT_CACHE, OPT_NAME, OPT_SHUTDOWN_LOWER, OPT_XINO, OPT_STORE,
+       OPT_FILL };
 
 static const struct cli_option options[] = {
 	{ "strategy", OPT_STRATEGY, "auto|datadir|nofollow|store",
@@ -30,6 +31,10 @@ static const struct cli_option options[] = {
 	{ "meta", OPT_META, "DIR", "strategy datadir's metadata layer (default: .NAME.meta beside the upper; given, auto picks datadir)" },
 	{ "cache", OPT_CACHE, "DIR", "lowerfs cache (default: .NAME.cache beside the upper)" },
 	{ "store", OPT_STORE, "DIR", "strategy store: the image store (default $OVLMIG_STORE_DIR, else /var/lib/ovlmig/images)" },
+	{ "fill", OPT_FILL, "fuse|fanotify",
+	  "strategy store: what fills the store on first access (default fuse: lowerfs over FUSE; "
+	  "fanotify: pre-content events on placeholders in the store, no FUSE mount at all, the "
+	  "store on a filesystem of its own with pre-content events, ext4 or XFS)" },
 	{ "name", OPT_NAME, "NAME", "state name (default: derived from TARGET)" },
 	{ "xino", OPT_XINO, "on|off|auto", "overlayfs xino: one st_dev for every file (default: the kernel's)" },
 	/* handed to lowerfs (see lowerfs --help), paths made absolute */
@@ -98,6 +103,7 @@ static int option(void *ctx, int key, const char *arg)
 	case OPT_CACHE: a->cache = arg; break;
 	case OPT_NAME: a->name = arg; break;
 	case OPT_STORE: a->store = arg; break;
+	case OPT_FILL: a->fill = arg; break;
 	case OPT_XINO: a->xino = arg; break;
 	default:	/* lowerfs' own: handed to it */
 		return add_lower_arg(a, cli_option_of(&command_mount, key), arg);
@@ -123,6 +129,10 @@ static int parse(int argc, char **argv, struct mount_args *a)
 	if (a->xino && strcmp(a->xino, "on") && strcmp(a->xino, "off") &&
 	    strcmp(a->xino, "auto")) {
 		fprintf(stderr, "ovlmig mount: --xino on, off or auto\n");
+		return EXIT_USAGE;
+	}
+	if (a->fill && strcmp(a->fill, "fuse") && strcmp(a->fill, "fanotify")) {
+		fprintf(stderr, "ovlmig mount: --fill fuse or fanotify\n");
 		return EXIT_USAGE;
 	}
 	if (!a->upper || !a->work) {

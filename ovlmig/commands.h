@@ -15,7 +15,7 @@
 extern const struct cli_command command_mount, command_migrate,
 	command_detach, command_status, command_umount, command_serve,
 	command_hook, command_job, command_keep, command_index, command_images,
-	command_gc;
+	command_gc, command_fanfill;
 
 int cmd_mount(int argc, char **argv);
 int cmd_umount(int argc, char **argv);
@@ -26,6 +26,7 @@ int cmd_hook(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_job(int argc, char **argv);
 int cmd_keep(int argc, char **argv);
+int cmd_fanfill(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_gc(int argc, char **argv);

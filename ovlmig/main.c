@@ -9,6 +9,7 @@
 static const struct cli_command *const commands[] = {
 	&command_mount, &command_migrate, &command_detach, &command_status,
 	&command_serve, &command_hook, &command_job, &command_keep,
+	&command_fanfill,
 	&command_umount, &command_index, &command_images, &command_gc,
 };
 

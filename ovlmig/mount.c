@@ -24,6 +24,7 @@
 #include "cache_dir.h"
 #include "detached.h"
 #include "exit_code.h"
+#include "fan_spawn.h"
 #include "lower.h"
 #include "meta.h"
 #include "mount.h"
@@ -223,6 +224,12 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 		*code = EXIT_USAGE;
 		return error_set(err, EINVAL, "strategy store reads the image itself: it needs --source");
 	}
+	if (a->fill && !st->uses_store) {
+		*code = EXIT_USAGE;
+		return error_set(err, EINVAL, "--fill: only strategy store fills an image store");
+	}
+	if (a->fill && !strcmp(a->fill, "fanotify") && !(s->fill = strdup(a->fill)))
+		return error_set(err, ENOMEM, "state");
 	if (st->uses_store && !(s->store_root = store_root(a->store, err)))
 		return -1;
 	if (s->meta && access(s->meta, F_OK) == 0 && dir_is_empty(s->meta) != 1)
@@ -265,6 +272,7 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 	return 0;
 undo:
 	lower_stop(s);
+	fan_filler_stop(dir);
 	undo_remove(meta_made ? s->meta : NULL);
 	if (cache_claimed && s->cache)	/* a strategy may have let it go */
 		undo_cache(s->cache, cache_how);
@@ -416,6 +424,9 @@ int mount_run(struct mount_args *a, struct error **errp)
 		if (s.own_lower)
 			printf("%s: mounted (strategy %s, lowerfs pid %ld, state %s)\n",
 			       s.target, s.strategy, s.lowerfs_pid, dir);
+		else if (s.fill)
+			printf("%s: mounted on image store %s, filled by fanotify (no lowerfs; strategy %s, state %s)\n",
+			       s.target, s.store, s.strategy, dir);
 		else if (!s.lower)
 			printf("%s: mounted on its complete image store %s (no lowerfs; strategy %s, state %s)\n",
 			       s.target, s.store, s.strategy, dir);

@@ -16,6 +16,7 @@ struct mount_args {
 	const char *strategy, *source, *lower_mount, *upper, *work, *meta;
 	const char *cache, *name, *target, *xino;
 	const char *store;	/* --store: the image store's root */
+	const char *fill;	/* --fill: fuse (NULL too) or fanotify */
 	bool shutdown_lower;
 	char **lower_args;	/* lowerfs options, NULL-terminated */
 	size_t nlower_args;

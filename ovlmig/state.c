@@ -112,6 +112,10 @@ int state_save(const char *dir, const struct mount_state *s, struct error **err)
 		json_decref(doc);
 		doc = NULL;
 	}
+	if (doc && s->fill && json_object_set_new(doc, "fill", json_string(s->fill)) < 0) {
+		json_decref(doc);
+		doc = NULL;
+	}
 	if (doc && s->lower_args && save_args(doc, s->lower_args) < 0) {
 		json_decref(doc);
 		doc = NULL;
@@ -162,6 +166,7 @@ int state_load(const char *dir, struct mount_state *s, struct error **err)
 	s->cache = dup_field(doc, "cache");
 	s->store_root = dup_field(doc, "store_root");
 	s->store = dup_field(doc, "store");
+	s->fill = dup_field(doc, "fill");
 	bad_phase = phase_parse(json_string_value(json_object_get(doc, "phase")),
 				&s->phase) < 0;
 	s->own_lower = json_is_true(json_object_get(doc, "own_lower"));
@@ -175,9 +180,10 @@ int state_load(const char *dir, struct mount_state *s, struct error **err)
 		return -1;
 	}
 	json_decref(doc);
-	/* a detached upper mounted again has no lower at all */
+	/* a detached upper mounted again has no lower at all, nor a store
+	 * filled by fanotify */
 	if (!s->name || !s->target || !s->strategy || !s->upper || !s->work ||
-	    bad_phase || (!s->lower && s->phase != PHASE_DETACHED)) {
+	    bad_phase || (!s->lower && s->phase != PHASE_DETACHED && !s->fill)) {
 		state_free(s);
 		error_set(err, EINVAL, "%s: missing fields", path);
 		free(path);
@@ -200,6 +206,7 @@ void state_free(struct mount_state *s)
 	free(s->cache);
 	free(s->store_root);
 	free(s->store);
+	free(s->fill);
 	state_free_args(s->lower_args);
 	memset(s, 0, sizeof(*s));
 }

@@ -24,6 +24,9 @@ struct mount_state {
 	char *upper, *work, *meta, *cache;
 	/* strategy store: the store's root and this image's directory in it */
 	char *store_root, *store;
+	/* strategy store: what fills the store, "fanotify" (fan_filler.h);
+	   NULL: lowerfs over FUSE */
+	char *fill;
 	char **lower_args;	/* more lowerfs options (--insecure, --index F...); NULL-terminated or NULL */
 	enum phase phase;
 	long lowerfs_pid;

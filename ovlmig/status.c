@@ -12,6 +12,7 @@
 #include "../common/util.h"
 #include "../control/control.h"
 #include "lowerfs_exec.h"
+#include "fan_spawn.h"
 #include "keeper.h"
 #include "lower.h"
 #include "state.h"
@@ -28,6 +29,8 @@ static const char *lower_problem(const char *dir, const struct mount_state *s,
 {
 	if (alive || s->phase == PHASE_DETACHED || s->phase == PHASE_MOUNTING)
 		return NULL;
+	if (s->fill)
+		return "the fanotify filler is gone (see filler.log): files not filled yet read short";
 	if (!s->own_lower)
 		return "the lower is not mounted: files not migrated yet cannot be read";
 	if (keeper_alive(dir))
@@ -78,9 +81,11 @@ json_t *status_json(const char *dir, const struct mount_state *s)
 	json_t *stats = NULL, *doc;
 	const char *problem, *stale;
 	bool mounted = is_mountpoint(s->target) == 1;
-	/* a mount given with --lower-mount stays attached until detach */
+	/* a mount given with --lower-mount stays attached until detach;
+	 * a store filled by fanotify is served by its filler until then */
 	int alive = s->own_lower ? lower_alive(s) :
-		    s->phase != PHASE_DETACHED && is_mountpoint(s->lower) == 1;
+		    s->phase == PHASE_DETACHED ? 0 :
+		    s->fill ? fan_filler_alive(dir) : is_mountpoint(s->lower) == 1;
 
 	if (alive && run && s->own_lower)
 		stats = control_stats(run, &err);

@@ -26,6 +26,9 @@
 #include "cache_dir.h"
 #include "detach.h"
 #include "detached.h"
+#include "fan_holes.h"
+#include "fan_migrate.h"
+#include "fan_spawn.h"
 #include "lower.h"
 #include "lowerfs_exec.h"
 #include "meta.h"
@@ -47,8 +50,15 @@ static bool store_probe(const struct overlay_features *f)
 	return f->data_layers && f->fuse_passthrough;
 }
 
+/* Is the store of S filled by fanotify (fan_filler.h), not by lowerfs? */
+static bool fan_fill(const struct mount_state *s)
+{
+	return s->fill && !strcmp(s->fill, "fanotify");
+}
+
 /*
- * META over the store's data, then the lazy layer (if still there).
+ * META over the store's data, then the lazy layer (if still there), or
+ * the store's placeholders when fanotify fills it (fan_holes.h).
  * META is the store's image file mounted file-backed and attached
  * nowhere (MFD, or mounted here if -1): the overlay keeps it alive, so
  * umount, detach and a kill -9 leave nothing of it mounted. A store
@@ -58,12 +68,15 @@ static int mount_overlay(struct mount_state *s, int mfd, const char *xino,
 			 struct error **err)
 {
 	char *data = path_join(s->store, "data"), meta[32];
-	const char *datas[] = { data, s->lower };
+	char *holes = fan_fill(s) ? path_join(s->store, FAN_HOLES_DIR) : NULL;
+	const char *datas[] = { data, holes ? holes : s->lower };
 	struct stat st;
 	int ret = -1, own = -1;
 
-	if (!data)
-		return error_set(err, ENOMEM, "mount %s", s->target);
+	if (!data || (fan_fill(s) && !holes)) {
+		error_set(err, ENOMEM, "mount %s", s->target);
+		goto out;
+	}
 	if (mfd < 0 && stat(s->meta, &st) < 0) {
 		error_set(err, errno, "metadata layer %s", s->meta);
 		goto out;
@@ -75,11 +88,12 @@ static int mount_overlay(struct mount_state *s, int mfd, const char *xino,
 	}
 	if (mfd >= 0)
 		snprintf(meta, sizeof(meta), "/proc/self/fd/%d", mfd);
-	ret = overlay_mount_meta(mfd >= 0 ? meta : s->meta, datas, s->lower ? 2 : 1,
+	ret = overlay_mount_meta(mfd >= 0 ? meta : s->meta, datas, datas[1] ? 2 : 1,
 				 s->upper, s->work, xino, s->target, err);
 out:
 	if (own >= 0)
 		close(own);
+	free(holes);
 	free(data);
 	return ret;
 }
@@ -189,9 +203,18 @@ static int need_lower(struct mount_state *s, pid_t *child, struct error **err)
 	*child = 0;
 	if (!s->own_lower)
 		return 0;
-	if (complete) {
+	if (complete || fan_fill(s)) {
 		if (early)
 			drop_lower(s, early);
+		if (!complete) {
+			/* the cache stays: the filler's chunk and index cache */
+			free(s->lower);
+			s->lower = NULL;
+			s->own_lower = false;
+			return 0;
+		}
+		free(s->fill);		/* complete: nothing to fill */
+		s->fill = NULL;
 		if (s->cache && cache_dir_release(s->cache, err) < 0)
 			return error_wrap(err, "mount %s", s->target);
 		free(s->cache);
@@ -212,6 +235,31 @@ static int need_lower(struct mount_state *s, pid_t *child, struct error **err)
 
 #define DBG "ovlmig mount (store)"
 
+/*
+ * The fanotify filler of this mount, its placeholders laid and marked
+ * before the overlay can open one (it reads the state saved here).
+ */
+static int start_filler(struct mount_state *s, struct error **err)
+{
+	char *dir = state_dir(s->name);
+	int ret;
+
+	if (!dir)
+		return error_set(err, ENOMEM, "mount %s", s->target);
+	ret = state_save(dir, s, err) < 0 || fan_filler_start(dir, err) < 0 ? -1 : 0;
+	free(dir);
+	return ret;
+}
+
+static void stop_filler(struct mount_state *s)
+{
+	char *dir = state_dir(s->name);
+
+	if (dir)
+		fan_filler_stop(dir);
+	free(dir);
+}
+
 static int store_mount(struct mount_state *s, bool fresh_upper,
 		       const char *xino, struct error **err)
 {
@@ -221,7 +269,7 @@ static int store_mount(struct mount_state *s, bool fresh_upper,
 	pid_t child = 0;
 	int mfd = -1, ret = -1;
 
-	if (early_lower(s, &child, err) < 0)
+	if (!fan_fill(s) && early_lower(s, &child, err) < 0)
 		goto out;
 	debug_step(DBG, child ? "lowerfs started (not waited for)" : "no early lowerfs", &t0);
 	if (store_open_image(s, &h, err) < 0)
@@ -245,14 +293,18 @@ static int store_mount(struct mount_state *s, bool fresh_upper,
 	if (fresh_upper && meta_apply_root(image_tree(h), s->upper, err) < 0)
 		goto out;
 	debug_step(DBG, "store fed, upper recorded", &t0);
+	if (fan_fill(s) && start_filler(s, err) < 0)
+		goto out;
 	ret = mount_overlay(s, mfd, xino, err);
 	debug_step(DBG, "overlay mounted", &t0);
+	if (ret < 0 && fan_fill(s))
+		stop_filler(s);
 	/*
 	 * Over a complete store it is what detach makes: nothing to migrate,
 	 * and the record detach would write, so that a later mount of this
 	 * upper (after umount, a reboot) needs neither lowerfs nor the source.
 	 */
-	if (ret == 0 && !s->lower) {
+	if (ret == 0 && !s->lower && !fan_fill(s)) {
 		s->phase = PHASE_DETACHED;
 		if (detached_record_write(s, err) < 0) {
 			umount2(s->target, MNT_DETACH);
@@ -315,6 +367,9 @@ static int store_migrate(const char *dir, struct mount_state *s,
 
 	if (!s->store)
 		return error_set(err, EINVAL, "%s: no image store in its state", s->target);
+	if (fan_fill(s) && !fan_filler_alive(dir))
+		return error_set(err, ESRCH, "%s: the fanotify filler is not running (see %s/filler.log)",
+				 s->target, dir);
 	progress_init(&p, dir, 0, 0);
 	if (s->phase != PHASE_MIGRATED && state_set_phase(dir, s, PHASE_MIGRATING, err) < 0)
 		return -1;
@@ -324,6 +379,9 @@ static int store_migrate(const char *dir, struct mount_state *s,
 		fprintf(stderr, "ovlmig migrate: open the image: %.3f s\n",
 			(double)(now_ns() - t0) / 1e9);
 	ret = store_fill(s->store, h, s, dir, &fill, &p, err);
+	/* the placeholders the overlay may hold: filled from data/ */
+	if (ret == 0 && fan_fill(s))
+		ret = fan_holes_complete(s->store, h, err);
 	progress_finish(&p);
 	image_close(h);
 	if (ret < 0 || state_set_phase(dir, s, PHASE_MIGRATED, err) < 0)
@@ -332,6 +390,28 @@ static int store_migrate(const char *dir, struct mount_state *s,
 	       s->target, s->store, (unsigned long long)p.entries_done,
 	       (double)p.bytes_done / 1048576, (double)(now_ns() - t0) / 1e9);
 	return 0;
+}
+
+/*
+ * Filled by fanotify, migrated: data/ and every placeholder whole, so
+ * the filler goes (its group and marks with it); the container's mount
+ * stays as it is.
+ */
+static int fan_detach(const char *dir, struct mount_state *s, struct error **err)
+{
+	struct image_handle *h = NULL;
+	int ret;
+
+	if (store_open_image(s, &h, err) < 0)
+		return -1;
+	ret = fan_holes_complete(s->store, h, err);
+	image_close(h);
+	if (ret < 0)
+		return error_wrap(err, "detach %s", s->target);
+	fan_filler_stop(dir);
+	if (fan_filler_alive(dir))
+		return error_set(err, EBUSY, "detach %s: the fanotify filler does not stop", s->target);
+	return detached_finish(dir, s, err);
 }
 
 static int store_detach(const char *dir, struct mount_state *s, bool wait,
@@ -348,6 +428,8 @@ static int store_detach(const char *dir, struct mount_state *s, bool wait,
 		if (store_migrate(dir, s, &o, err) < 0)
 			return -1;
 	}
+	if (fan_fill(s))
+		return fan_detach(dir, s, err);
 	/*
 	 * The store is complete: what the kernel still holds in the lazy
 	 * layer is evicted (then resolves to the store) or repinned there.

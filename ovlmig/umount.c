@@ -9,6 +9,7 @@
 #include <sys/mount.h>
 
 #include "../common/fsutil.h"
+#include "fan_spawn.h"
 #include "lower.h"
 #include "umount.h"
 
@@ -23,6 +24,7 @@ static int umount_locked(const char *dir, struct mount_state *s, void *arg,
 		return error_set(err, errno, "unmount %s", s->target);
 	}
 	lower_stop(s);
+	fan_filler_stop(dir);
 	/* a mount killed half-way leaves a metadata layer of its own,
 	 * unfinished; a store's is shared and never half-made */
 	if (s->phase == PHASE_MOUNTING && s->meta && !s->store &&

@@ -1,6 +1,6 @@
 #!/bin/bash
 # fanotify fill: the kernel facts the filler rests on, measured on this
-# machine (docs/FANOTIFY.md, docs/PERFORMANCE.md "fanotify fill: kernel
+# machine (docs/FANOTIFY-KERNEL.md, docs/PERFORMANCE.md "fanotify fill: kernel
 # measurements"). Everything lives under a fresh temp dir: a tmpfs, a loop
 # XFS and a loop ext4 as stores, a tmpfs META with metacopy files that
 # redirect into the store, the overlay lowerdir=META::STORE. Marks go on

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The kernel facts the fanotify filler relies on (docs/FANOTIFY.md),
+# The kernel facts the fanotify filler relies on (docs/FANOTIFY-KERNEL.md),
 # checked through a real overlay lowerdir=META::STORE so that a kernel
 # that changes them fails here, not in a container:
 # - a filesystem FAN_OPEN_PERM mark on a store tmpfs fires for an open

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Filling one placeholder (fan_holes.h) whole, for the reader that waits
+ * on its event: the event's fd is the overlay's read-only backing file,
+ * so the placeholder is reopened for writing by its handle on the
+ * filler's own mount (whose ignore mark keeps these writes silent).
+ */
+#ifndef OVLMIG_FAN_FILL_H
+#define OVLMIG_FAN_FILL_H
+
+#include "../common/error.h"
+#include "../image/image.h"
+#include "../image/store_data.h"
+
+struct fan_fill_ctx {
+	struct image_handle *h;
+	const struct data_paths *dp;
+	int g;		/* the group: the filled file's mark is removed */
+	int mntfd;	/* a directory on the filler's mount, for the handles */
+	int datafd;	/* data/ on that mount */
+};
+
+/*
+ * Placeholder EVFD (regular file NODE) filled with the image's bytes:
+ * copied from data/ if a fill placed it there (whole, verified), else
+ * fetched (the image library verifies them against the index's digests
+ * as it fetches), checked whole, linked into data/, unmarked. Already whole:
+ * nothing to do.
+ */
+int fan_fill(const struct fan_fill_ctx *c, int evfd, uint32_t node,
+	     struct error **err);
+
+#endif

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+#include "fan_holes.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fan_group.h"
+
+int fan_holes_link(int fd, int datafd, const char *rel, struct error **err)
+{
+	const char *name;
+	int dirfd = data_open_parent(datafd, rel, &name, err);
+	int ret = 0;
+
+	if (dirfd < 0)
+		return -1;
+	if (linkat(fd, "", dirfd, name, AT_EMPTY_PATH) < 0 && errno != EEXIST)
+		ret = error_set(err, errno, "link into data/%s", rel);
+	close(dirfd);
+	return ret;
+}
+
+/* REL's placeholder opened for writing, made if missing; *ST. */
+static int hole_open(int holesfd, const char *rel, struct stat *st,
+		     struct error **err)
+{
+	const char *name;
+	int dirfd = data_open_parent(holesfd, rel, &name, err), fd;
+
+	if (dirfd < 0)
+		return -1;
+	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	close(dirfd);
+	if (fd < 0)
+		return error_set(err, errno, "placeholder holes/%s", rel);
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		error_set(err, S_ISREG(st->st_mode) ? errno : EINVAL,
+			  "placeholder holes/%s: not a regular file", rel);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* REL's placeholder, unless data/ has it: 1 marked, 0 nothing to fill. */
+static int lay_one(int g, int datafd, int holesfd, const char *rel,
+		   uint64_t size, struct stat *st, struct error **err)
+{
+	int fd, ret = 0;
+
+	if (data_present(datafd, rel, size))
+		return 0;
+	fd = hole_open(holesfd, rel, st, err);
+	if (fd < 0)
+		return -1;
+	if ((uint64_t)st->st_size == size) {
+		/* a killed filler's whole fill, not linked yet (or size 0) */
+		ret = fan_holes_link(fd, datafd, rel, err);
+	} else {
+		/* a killed fill's part: empty again, never a prefix */
+		if (st->st_size && ftruncate(fd, 0) < 0)
+			ret = error_set(err, errno, "empty placeholder holes/%s", rel);
+		else if (fan_mark_file(g, fd, err) < 0)
+			ret = error_wrap(err, "holes/%s", rel);
+		else
+			ret = 1;
+	}
+	close(fd);
+	return ret;
+}
+
+static int by_ino(const void *a, const void *b)
+{
+	ino_t x = ((const struct fan_hole *)a)->ino, y = ((const struct fan_hole *)b)->ino;
+
+	return x < y ? -1 : x > y;
+}
+
+int fan_holes_lay(int g, int datafd, int holesfd, const struct image *img,
+		  const struct data_paths *dp, struct fan_holes *out,
+		  struct error **err)
+{
+	struct stat st;
+	uint32_t node;
+	int r;
+
+	out->n = 0;
+	out->hole = calloc(dp->count ? dp->count : 1, sizeof(*out->hole));
+	if (!out->hole)
+		return error_set(err, ENOMEM, "placeholders");
+	if (fstat(holesfd, &st) < 0)
+		return error_set(err, errno, "holes/");
+	out->dev = st.st_dev;
+	for (node = 0; node < dp->count; node++) {
+		if (!dp->path[node])
+			continue;
+		r = lay_one(g, datafd, holesfd, dp->path[node], img->nodes[node].size,
+			    &st, err);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			continue;
+		out->hole[out->n].ino = st.st_ino;
+		out->hole[out->n++].node = node;
+	}
+	qsort(out->hole, out->n, sizeof(*out->hole), by_ino);
+	return 0;
+}
+
+struct fan_hole *fan_holes_find(struct fan_holes *t, dev_t dev, ino_t ino)
+{
+	struct fan_hole key = { .ino = ino };
+
+	if (dev != t->dev)
+		return NULL;
+	return bsearch(&key, t->hole, t->n, sizeof(key), by_ino);
+}
+
+void fan_holes_free(struct fan_holes *t)
+{
+	free(t->hole);
+	t->hole = NULL;
+	t->n = 0;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Placeholders of the fanotify fill: STORE/holes/PATH for every regular
+ * file of the image that STORE/data/PATH does not hold whole, PATH being
+ * what META's redirect names. The overlay's data layers are data/, then
+ * holes/, so a file resolves to holes/ only while data/ lacks it, and
+ * data/ keeps its rule (a file there is whole) for every other mount of
+ * the image, FUSE ones included.
+ *
+ * A placeholder is empty (size 0), not a sparse file of the right size:
+ * measured on 6.18 through the overlay, an empty data file reads as end
+ * of file at offset 0 (read returns 0 where st_size says N), mmap faults
+ * with SIGBUS and exec fails; a sparse one would read as zeros. So a
+ * reader the filler cannot serve (filler and keeper gone: the kernel then
+ * allows the event) gets a short read or an error, never wrong bytes.
+ * Filled, a placeholder is linked into data/ (the same inode).
+ */
+#ifndef OVLMIG_FAN_HOLES_H
+#define OVLMIG_FAN_HOLES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../common/error.h"
+#include "../image/store_data.h"
+#include "../image/tree.h"
+
+#define FAN_HOLES_DIR "holes"
+
+struct fan_hole {
+	ino_t ino;
+	uint32_t node;
+	bool filled;
+};
+
+/* the placeholders marked, by inode number (one filesystem: DEV) */
+struct fan_holes {
+	struct fan_hole *hole;
+	size_t n;
+	dev_t dev;
+};
+
+/*
+ * A placeholder in HOLESFD for each regular file of IMG that DATAFD
+ * lacks (made if missing, emptied if a killed fill left it partial),
+ * marked for group G; one a killed filler left whole is linked into
+ * DATAFD instead. Both fds on the filler's own mount.
+ */
+int fan_holes_lay(int g, int datafd, int holesfd, const struct image *img,
+		  const struct data_paths *dp, struct fan_holes *out,
+		  struct error **err);
+
+/* The placeholder DEV/INO, or NULL: not one of ours. */
+struct fan_hole *fan_holes_find(struct fan_holes *t, dev_t dev, ino_t ino);
+
+/* FD, the whole file, as DATAFD/REL (EEXIST: someone placed it first). */
+int fan_holes_link(int fd, int datafd, const char *rel, struct error **err);
+
+void fan_holes_free(struct fan_holes *t);
+
+#endif

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: MIT
+#include "fan_keeper.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../common/util.h"
+#include "fan_group.h"
+#include "fan_kernel.h"
+#include "fan_wire.h"
+#include "fan_worker.h"
+
+/* Restarts in a row without one answer: then the keeper denies (EIO). */
+#define MAX_RESTARTS 5
+
+struct pending {
+	uint64_t id;
+	int fd;
+};
+
+struct keeper {
+	const char *state_dir;
+	const struct mount_state *s;
+	int g, storefd;
+	pid_t worker;
+	int sock;		/* to the worker; -1: none */
+	struct pending *p;
+	size_t n, cap;
+	uint64_t next_id;
+	unsigned restarts;	/* since the last answer */
+};
+
+static void record_worker(struct keeper *k)
+{
+	char *path = path_join(k->state_dir, FAN_WORKER_PID);
+	FILE *f = path ? fopen(path, "we") : NULL;
+
+	if (!f || fprintf(f, "%ld\n", (long)k->worker) < 0 || fclose(f) != 0)
+		fprintf(stderr, "ovlmig fanfill: record the worker's pid: %s\n", strerror(errno));
+	free(path);
+}
+
+/* A worker started on a new socket; READY for the first one, else -1. */
+static int start_worker(struct keeper *k, int ready, struct error **err)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return error_set(err, errno, "socketpair");
+	pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return error_set(err, errno, "start the filler's worker");
+	}
+	if (pid == 0) {
+		struct error *werr = NULL;
+		int rc;
+
+		/* it goes with the keeper, however that ends */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
+			_exit(1);
+		close(sv[0]);
+		rc = fan_worker_run(k->s, k->g, k->storefd, sv[1], ready, &werr);
+		if (rc < 0)
+			error_report(&werr, "ovlmig fanfill worker", stderr);
+		_exit(rc < 0 ? 1 : 0);
+	}
+	close(sv[1]);
+	k->sock = sv[0];
+	k->worker = pid;
+	record_worker(k);
+	return 0;
+}
+
+/* Every event not answered yet, to the (new) worker. */
+static void resend(struct keeper *k)
+{
+	for (size_t i = 0; i < k->n && k->sock >= 0; i++)
+		if (fan_wire_send_event(k->sock, k->p[i].id, k->p[i].fd) < 0)
+			break;	/* gone again: its socket says so */
+}
+
+static void answer(struct keeper *k, size_t i, bool allow)
+{
+	if (fan_respond(k->g, k->p[i].fd, allow) < 0)
+		fprintf(stderr, "ovlmig fanfill: answer an event: %s\n", strerror(errno));
+	close(k->p[i].fd);
+	k->p[i] = k->p[--k->n];
+}
+
+/*
+ * The worker is gone: reaped, and started again if it was killed (not if
+ * it exited: it could not start, or lost the keeper) unless it keeps
+ * dying. False: the keeper ends.
+ */
+static bool worker_gone(struct keeper *k)
+{
+	struct error *err = NULL;
+	int status;
+
+	close(k->sock);
+	k->sock = -1;
+	while (waitpid(k->worker, &status, 0) < 0 && errno == EINTR)
+		;
+	fprintf(stderr, "ovlmig fanfill: worker %ld ended (status %#x), %zu events pending\n",
+		(long)k->worker, status, k->n);
+	if (WIFEXITED(status))
+		return false;
+	if (++k->restarts > MAX_RESTARTS) {
+		fprintf(stderr, "ovlmig fanfill: the worker keeps dying: every event denied (EIO)\n");
+		return true;
+	}
+	if (start_worker(k, -1, &err) < 0) {
+		error_report(&err, "ovlmig fanfill", stderr);
+		return true;
+	}
+	resend(k);
+	return true;
+}
+
+static int read_events(struct keeper *k, struct error **err)
+{
+	char buf[16384] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
+	const struct fanotify_event_metadata *e;
+	ssize_t n = read(k->g, buf, sizeof(buf));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n <= 0)
+		return error_set(err, n < 0 ? errno : EIO, "read fanotify events");
+	for (e = (void *)buf; FAN_EVENT_OK(e, n); e = FAN_EVENT_NEXT(e, n)) {
+		if (e->vers != FANOTIFY_METADATA_VERSION)
+			return error_set(err, EPROTO, "fanotify event version %u", e->vers);
+		if (e->fd < 0)
+			continue;
+		if (k->n == k->cap) {
+			size_t cap = k->cap ? 2 * k->cap : 64;
+			struct pending *p = reallocarray(k->p, cap, sizeof(*p));
+
+			if (!p) {
+				fan_respond(k->g, e->fd, false);
+				close(e->fd);
+				continue;
+			}
+			k->p = p;
+			k->cap = cap;
+		}
+		k->p[k->n].id = k->next_id++;
+		k->p[k->n++].fd = e->fd;
+		if (k->sock < 0)
+			answer(k, k->n - 1, false);	/* no worker: EIO, not zeros */
+		else if (fan_wire_send_event(k->sock, k->p[k->n - 1].id, e->fd) < 0)
+			fprintf(stderr, "ovlmig fanfill: to the worker: %s\n", strerror(errno));
+	}
+	return 0;
+}
+
+/* False: the worker ended for good. */
+static bool read_reply(struct keeper *k)
+{
+	struct fan_reply r;
+	size_t i;
+	int got = fan_wire_recv_reply(k->sock, &r);
+
+	if (got <= 0)
+		return worker_gone(k);
+	k->restarts = 0;
+	for (i = 0; i < k->n; i++)
+		if (k->p[i].id == r.id) {
+			answer(k, i, r.allow);
+			break;
+		}
+	return true;
+}
+
+int fan_keeper_run(const char *state_dir, const struct mount_state *s, int g,
+		   int storefd, int ready, struct error **err)
+{
+	struct keeper k = { .state_dir = state_dir, .s = s, .g = g,
+			    .storefd = storefd, .sock = -1 };
+	struct pollfd pfd[2];
+	int ret = -1;
+
+	if (start_worker(&k, ready, err) < 0)
+		return -1;
+	close(ready);	/* the worker's now: EOF there if it dies unready */
+	for (;;) {
+		pfd[0] = (struct pollfd){ .fd = g, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = k.sock, .events = POLLIN };
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			error_set(err, errno, "poll");
+			break;
+		}
+		if (pfd[1].revents && k.sock >= 0 && !read_reply(&k)) {
+			error_set(err, ECHILD, "the worker ended (see above)");
+			break;
+		}
+		if ((pfd[0].revents & POLLIN) && read_events(&k, err) < 0)
+			break;
+	}
+	while (k.n)
+		answer(&k, k.n - 1, false);
+	free(k.p);
+	if (k.sock >= 0)
+		close(k.sock);
+	return ret;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The filler's keeper: the process that holds the fanotify group, reads
+ * its events and answers them, and hands each one (its fd, over a unix
+ * socket) to a worker process that fills (fan_worker.h). A worker that
+ * dies is started again and gets every event it had not answered: the
+ * reader waits a moment and then reads the right bytes. The group (and
+ * so every mark) lives as long as the keeper; if the keeper dies too,
+ * the kernel allows what is pending and a reader of an unfilled file
+ * reads its empty placeholder: a short read, never zeros.
+ */
+#ifndef OVLMIG_FAN_KEEPER_H
+#define OVLMIG_FAN_KEEPER_H
+
+#include "../common/error.h"
+#include "state.h"
+
+/* the worker's PID, for tests and for status */
+#define FAN_WORKER_PID "filler-worker.pid"
+
+/*
+ * Serve group G for S (state in STATE_DIR) with a worker on STOREFD,
+ * the first one telling READY. Returns only when the worker cannot be
+ * started, or never got ready (-1).
+ */
+int fan_keeper_run(const char *state_dir, const struct mount_state *s, int g,
+		   int storefd, int ready, struct error **err);
+
+#endif

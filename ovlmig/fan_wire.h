@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Between the filler's keeper and its worker (fan_keeper.h): a request
+ * is an event's fd (SCM_RIGHTS) with its id, a reply the id and whether
+ * to allow. A SOCK_SEQPACKET pair: one message each.
+ */
+#ifndef OVLMIG_FAN_WIRE_H
+#define OVLMIG_FAN_WIRE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct fan_reply {
+	uint64_t id;
+	uint32_t allow;
+};
+
+/* 0, or -1 with errno (EPIPE: the worker is gone). */
+int fan_wire_send_event(int sock, uint64_t id, int fd);
+/* 1 with *ID and *FD, 0 at end of stream, -1 with errno. */
+int fan_wire_recv_event(int sock, uint64_t *id, int *fd);
+
+int fan_wire_send_reply(int sock, uint64_t id, bool allow);
+/* 1 with *R, 0 at end of stream, -1 with errno. */
+int fan_wire_recv_reply(int sock, struct fan_reply *r);
+
+#endif

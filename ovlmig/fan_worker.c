@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+#include "fan_worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fan_fill.h"
+#include "fan_holes.h"
+#include "fan_wire.h"
+#include "store.h"
+
+struct worker {
+	struct image_handle *h;
+	struct data_paths dp;
+	struct fan_holes holes;
+	struct fan_fill_ctx ctx;
+	int holesfd;
+};
+
+static int setup(struct worker *w, const struct mount_state *s, int g,
+		 int storefd, struct error **err)
+{
+	if (mkdirat(storefd, FAN_HOLES_DIR, 0700) < 0 && errno != EEXIST)
+		return error_set(err, errno, "create %s/%s", s->store, FAN_HOLES_DIR);
+	w->ctx.datafd = openat(storefd, "data", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	w->holesfd = openat(storefd, FAN_HOLES_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (w->ctx.datafd < 0 || w->holesfd < 0)
+		return error_set(err, errno, "open %s/data and %s", s->store, FAN_HOLES_DIR);
+	if (store_open_image(s, &w->h, err) < 0 ||
+	    data_paths_build(image_tree(w->h), &w->dp, err) < 0)
+		return -1;
+	if (fan_holes_lay(g, w->ctx.datafd, w->holesfd, image_tree(w->h), &w->dp,
+			  &w->holes, err) < 0)
+		return error_wrap(err, "image store %s", s->store);
+	w->ctx.h = w->h;
+	w->ctx.dp = &w->dp;
+	w->ctx.g = g;
+	w->ctx.mntfd = storefd;
+	return 0;
+}
+
+/* Event FD's answer: filled first if it is an unfilled placeholder. */
+static bool handle(struct worker *w, int fd)
+{
+	struct error *err = NULL;
+	struct fan_hole *hole;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		fprintf(stderr, "ovlmig fanfill: event fd: %s\n", strerror(errno));
+		return false;
+	}
+	hole = fan_holes_find(&w->holes, st.st_dev, st.st_ino);
+	if (!hole || hole->filled)
+		return true;
+	if (fan_fill(&w->ctx, fd, hole->node, &err) < 0) {
+		error_report(&err, "ovlmig fanfill", stderr);
+		return false;
+	}
+	hole->filled = true;
+	return true;
+}
+
+static int serve(struct worker *w, int sock, struct error **err)
+{
+	uint64_t id;
+	int fd, r;
+
+	while ((r = fan_wire_recv_event(sock, &id, &fd)) > 0) {
+		bool allow = handle(w, fd);
+
+		close(fd);
+		if (fan_wire_send_reply(sock, id, allow) < 0)
+			return error_set(err, errno, "reply to the keeper");
+	}
+	return r < 0 ? error_set(err, errno, "events from the keeper") : 0;
+}
+
+int fan_worker_run(const struct mount_state *s, int g, int storefd, int sock,
+		   int ready, struct error **err)
+{
+	struct worker w = { .holesfd = -1, .ctx = { .datafd = -1 } };
+	int ret;
+
+	if (setup(&w, s, g, storefd, err) < 0) {
+		if (ready >= 0)
+			dprintf(ready, "%s\n", (*err)->msg);
+		ret = -1;
+	} else {
+		fprintf(stderr, "ovlmig fanfill: worker %ld: %zu placeholders marked in %s\n",
+			(long)getpid(), w.holes.n, s->store);
+		if (ready >= 0 && (dprintf(ready, "ok\n") < 0 || close(ready) < 0))
+			fprintf(stderr, "ovlmig fanfill: say ready: %s\n", strerror(errno));
+		ret = serve(&w, sock, err);
+	}
+	fan_holes_free(&w.holes);
+	data_paths_free(&w.dp);
+	image_close(w.h);
+	if (w.holesfd >= 0)
+		close(w.holesfd);
+	if (w.ctx.datafd >= 0)
+		close(w.ctx.datafd);
+	return ret;
+}

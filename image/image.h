@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "../common/error.h"
+#include "digest.h"
 #include "log.h"
 #include "source.h"
 #include "tree.h"
@@ -32,6 +33,12 @@ const struct image *image_tree(const struct image_handle *h);
  * the platform's manifest), or NULL (dir:, tar:). Lives as long as H.
  */
 const char *image_digest(const struct image_handle *h);
+/*
+ * The digest image_digest() will give for SPEC opened with OPTS, read
+ * from the manifest alone (no layer index): OUT "" for dir: and tar:.
+ */
+int image_peek_digest(const char *spec, const struct source_opts *opts,
+		      char out[DIGEST_STRLEN + 1], struct error **err);
 /* The source, for what the tree does not say (stats). */
 struct source *image_source(const struct image_handle *h);
 

@@ -18,6 +18,7 @@
 #include "../common/private_dir.h"
 #include "../common/util.h"
 #include "../control/image_options.h"
+#include "../image/digest.h"
 #include "meta.h"
 #include "paths.h"
 #include "store_id.h"
@@ -265,6 +266,46 @@ static int build_image(const char *dir, const char *id, const struct image *img,
 	return ret;
 }
 
+/*
+ * The root's attributes, which a container's fresh upper takes (META's
+ * root is root's alone): kept in image.json so that a later container
+ * finds them without opening the image. NULL (not kept) for a root with
+ * xattrs: such an image is opened for them.
+ */
+static json_t *root_attrs(const struct image *img)
+{
+	const struct image_node *r = &img->nodes[0];
+
+	if (!img->count || r->nxattrs)
+		return NULL;
+	return json_pack("{s:I, s:I, s:I, s:[I,I], s:[I,I]}", "mode", (json_int_t)r->mode,
+			 "uid", (json_int_t)r->uid, "gid", (json_int_t)r->gid,
+			 "atime", (json_int_t)r->atime.tv_sec, (json_int_t)r->atime.tv_nsec,
+			 "mtime", (json_int_t)r->mtime.tv_sec, (json_int_t)r->mtime.tv_nsec);
+}
+
+/* The root's attributes from image.json INFO into *R, if kept and sound. */
+static bool root_from_info(json_t *info, struct image_node *r)
+{
+	json_int_t mode, uid, gid, as, an, ms, mn;
+
+	if (json_unpack(json_object_get(info, "root"), "{s:I, s:I, s:I, s:[I,I], s:[I,I]}",
+			"mode", &mode, "uid", &uid, "gid", &gid, "atime", &as, &an,
+			"mtime", &ms, &mn) < 0)
+		return false;
+	if (mode < 0 || mode > 0xffff || !S_ISDIR((mode_t)mode) || uid < 0 ||
+	    uid > UINT32_MAX - 1 || gid < 0 || gid > UINT32_MAX - 1 ||
+	    an < 0 || an >= 1000000000 || mn < 0 || mn >= 1000000000)
+		return false;
+	memset(r, 0, sizeof(*r));
+	r->mode = (mode_t)mode;
+	r->uid = (uid_t)uid;
+	r->gid = (gid_t)gid;
+	r->atime = (struct timespec){ .tv_sec = (time_t)as, .tv_nsec = (long)an };
+	r->mtime = (struct timespec){ .tv_sec = (time_t)ms, .tv_nsec = (long)mn };
+	return true;
+}
+
 /* META (an image file, or a tree if TREE) and image.json, made once, by
  * whoever holds build.lock first. */
 static int build_once(const char *dir, const char *id, struct image_handle *h,
@@ -284,11 +325,15 @@ static int build_once(const char *dir, const char *id, struct image_handle *h,
 	if (tree ? build_tree(dir, img, err) < 0 : build_image(dir, id, img, err) < 0)
 		goto out;
 	if (access(info, F_OK) < 0) {
-		doc = json_pack("{s:s, s:s?, s:s?, s:I, s:I, s:s}", "id", id,
+		doc = json_pack("{s:s, s:s?, s:s?, s:I, s:I, s:s, s:o*}", "id", id,
 				"digest", image_digest(h), "source", source,
 				"size", (json_int_t)img->total_bytes,
 				"files", (json_int_t)img->nregular,
-				"state", STORE_STATE_LAZY);
+				"state", STORE_STATE_LAZY, "root", root_attrs(img));
+		if (!doc) {
+			error_set(err, ENOMEM, "%s", info);
+			goto out;
+		}
 		if (info_write(dir, doc, err) < 0)
 			goto out;
 	}
@@ -345,4 +390,84 @@ out:
 	}
 	free(data);
 	return ret;
+}
+
+/* Is DIR's META image there, its image.json with the root's attributes? */
+static bool built(const char *dir, struct image_node *root)
+{
+	char *meta = path_join(dir, STORE_META_IMAGE);
+	json_t *info = store_info(dir);
+	bool yes = meta && info && access(meta, F_OK) == 0 && root_from_info(info, root);
+
+	json_decref(info);
+	free(meta);
+	return yes;
+}
+
+int store_find(const char *root, const struct mount_state *s, char **dir,
+	       struct image_node *rootattrs, struct error **err)
+{
+	struct source_opts o = { .cache_dir = s->cache };
+	char digest[DIGEST_STRLEN + 1], *path = NULL;
+	int ret;
+
+	*dir = NULL;
+	if (image_opts(s->lower_args, &o, err) < 0) {
+		free(o.index_files);
+		return -1;
+	}
+	ret = image_peek_digest(s->source, &o, digest, err);
+	free(o.index_files);
+	if (ret < 0)
+		return error_wrap(err, "image %s", s->source);
+	if (!digest[0] || !digest_valid(digest))
+		return 0;	/* no manifest: the id is the whole tree's */
+	if (dir_check_private("image store", root, err) < 0) {
+		if ((*err)->errnum != ENOENT)
+			return -1;
+		error_free(err);	/* none yet: store_prepare makes it */
+		return 0;
+	}
+	if (asprintf(&path, "%s/sha256-%s", root, digest + 7) < 0)
+		return error_set(err, ENOMEM, "image store %s", root);
+	/*
+	 * Checked again under the use lock: gc may have taken the directory
+	 * between (hold_use makes an empty one then, which store_prepare fills).
+	 */
+	if (!built(path, rootattrs) || hold_use(path, err) < 0 || !built(path, rootattrs)) {
+		free(path);
+		return *err ? error_wrap(err, "image store %s", root) : 0;
+	}
+	if (store_ref_add(path, s->source, err) < 0) {
+		free(path);
+		return error_wrap(err, "image store %s", root);
+	}
+	*dir = path;
+	return 0;
+}
+
+bool store_complete(const char *dir)
+{
+	json_t *info = store_info(dir);
+	bool yes = info && !strcmp(json_string_value(json_object_get(info, "state")) ?: "",
+				   STORE_STATE_COMPLETE);
+
+	json_decref(info);
+	return yes;
+}
+
+bool store_image_complete(const char *root, const struct image_handle *h)
+{
+	char id[STORE_ID_LEN + 1], *dir;
+	struct error *err = NULL;
+	bool yes;
+
+	if (store_image_id(h, id, &err) < 0) {
+		error_free(&err);
+		return false;
+	}
+	dir = path_join(root, id);
+	yes = dir && store_complete(dir);
+	free(dir);
+	return yes;
 }

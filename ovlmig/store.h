@@ -66,6 +66,22 @@ int store_open_image_waiting(const struct mount_state *s,
 int store_prepare(const char *root, struct image_handle *h, const char *source,
 		  char **dir, struct error **err);
 
+/*
+ * For an image named by its manifest digest (oci:, docker://), found
+ * from the manifest alone: *DIR ROOT/ID if the store holds its META image
+ * and image.json with the root's attributes (*ROOTATTRS), use-locked as
+ * store_prepare does and S's source added to its references; no layer
+ * index is read. *DIR NULL when not (or dir:, tar:): open the image and
+ * store_prepare.
+ */
+int store_find(const char *root, const struct mount_state *s, char **dir,
+	       struct image_node *rootattrs, struct error **err);
+
+/* Does image.json of DIR say complete? */
+bool store_complete(const char *dir);
+/* Does ROOT hold H's image complete? */
+bool store_image_complete(const char *root, const struct image_handle *h);
+
 /* DIR/meta, META as a tree, made once: for a kernel that refuses the image. */
 int store_meta_tree(const char *dir, struct image_handle *h, struct error **err);
 

@@ -101,9 +101,10 @@ out:
 /*
  * *MFD: the store's META image mounted, S->meta naming it; or, if the
  * kernel refuses a file-backed EROFS, -1 and S->meta the same layer as
- * a tree (built now if missing), said in one line.
+ * a tree (built now if missing, from *H: opened now if not yet), said
+ * in one line.
  */
-static int store_meta(struct mount_state *s, struct image_handle *h, int *mfd,
+static int store_meta(struct mount_state *s, struct image_handle **h, int *mfd,
 		      struct error **err)
 {
 	struct error *why = NULL;
@@ -121,7 +122,9 @@ static int store_meta(struct mount_state *s, struct image_handle *h, int *mfd,
 	s->meta = path_join(s->store, STORE_META_TREE);
 	if (!s->meta)
 		return error_set(err, ENOMEM, "mount %s", s->target);
-	return store_meta_tree(s->store, h, err);
+	if (!*h && store_open_image(s, h, err) < 0)
+		return -1;
+	return store_meta_tree(s->store, *h, err);
 }
 
 /*
@@ -192,14 +195,11 @@ static void drop_lower(struct mount_state *s, pid_t child)
  */
 static int need_lower(struct mount_state *s, pid_t *child, struct error **err)
 {
-	json_t *info = store_info(s->store);
-	bool complete = info && !strcmp(json_string_value(json_object_get(info, "state")) ?: "",
-					STORE_STATE_COMPLETE);
+	bool complete = store_complete(s->store);
 	pid_t early = *child;
 	char *dir;
 	int ret;
 
-	json_decref(info);
 	*child = 0;
 	if (!s->own_lower)
 		return 0;
@@ -260,37 +260,91 @@ static void stop_filler(struct mount_state *s)
 	free(dir);
 }
 
+/*
+ * lowerfs started now, not waited for, unless one was started early, the
+ * store is filled by fanotify (no lowerfs at all) or the image is
+ * complete (ROOT's image of H, if H: then its indexes are in the cache,
+ * so lowerfs fetches nothing twice).
+ */
+static int start_lower(struct mount_state *s, const struct image_handle *h,
+		       pid_t *child, struct error **err)
+{
+	char *dir;
+	int ret;
+
+	if (*child || !s->own_lower || fan_fill(s) ||
+	    (h && store_image_complete(s->store_root, h)))
+		return 0;
+	dir = state_dir(s->name);
+	if (!dir)
+		return error_set(err, ENOMEM, "mount %s", s->target);
+	ret = lower_spawn(s, dir, child, err);
+	free(dir);
+	return ret;
+}
+
+/*
+ * The store entry of S's image: found by its manifest digest alone if a
+ * container built it before (*H stays NULL, ROOTATTRS the image root's),
+ * else the image opened and the entry made (META built once).
+ */
+static int store_entry(struct mount_state *s, struct image_handle **h,
+		       struct image_node *rootattrs, pid_t *child,
+		       uint64_t *t0, struct error **err)
+{
+	char *dir = NULL;
+
+	if (store_find(s->store_root, s, &dir, rootattrs, err) < 0)
+		return -1;
+	if (dir) {
+		free(s->store);
+		s->store = dir;
+		debug_step(DBG, "store entry found by manifest digest (image not opened)", t0);
+		if (!store_complete(dir) && start_lower(s, NULL, child, err) < 0)
+			return -1;
+		debug_step(DBG, *child ? "lowerfs started (not waited for)" : "no lowerfs", t0);
+		return 0;
+	}
+	if (store_open_image(s, h, err) < 0)
+		return -1;
+	debug_step(DBG, "image opened in-process", t0);
+	if (start_lower(s, *h, child, err) < 0)
+		return -1;
+	debug_step(DBG, *child ? "lowerfs started (not waited for)" : "no lowerfs started", t0);
+	if (store_prepare(s->store_root, *h, s->source, &dir, err) < 0)
+		return -1;
+	free(s->store);
+	s->store = dir;
+	debug_step(DBG, "store entry (id, META built if missing)", t0);
+	return 0;
+}
+
 static int store_mount(struct mount_state *s, bool fresh_upper,
 		       const char *xino, struct error **err)
 {
 	struct image_handle *h = NULL;
-	char *dir = NULL;
+	struct image_node rootattrs;
+	struct image one = { .nodes = &rootattrs, .count = 1 };
 	uint64_t t0 = now_ns();
 	pid_t child = 0;
 	int mfd = -1, ret = -1;
 
 	if (!fan_fill(s) && early_lower(s, &child, err) < 0)
 		goto out;
-	debug_step(DBG, child ? "lowerfs started (not waited for)" : "no early lowerfs", &t0);
-	if (store_open_image(s, &h, err) < 0)
+	debug_step(DBG, child ? "lowerfs started early (not waited for)" : "no early lowerfs", &t0);
+	if (store_entry(s, &h, &rootattrs, &child, &t0, err) < 0)
 		goto out;
-	debug_step(DBG, "image opened in-process", &t0);
-	if (store_prepare(s->store_root, h, s->source, &dir, err) < 0)
-		goto out;
-	debug_step(DBG, "store entry (id, META built if missing)", &t0);
-	free(s->store);
-	s->store = dir;
 	if (need_lower(s, &child, err) < 0)
 		goto out;
 	debug_step(DBG, "lowerfs mounted (waited for)", &t0);
-	if (store_meta(s, h, &mfd, err) < 0)
+	if (store_meta(s, &h, &mfd, err) < 0)
 		goto out;
 	debug_step(DBG, "META mounted", &t0);
-	lowerfs_feed_store(s, dir);
+	lowerfs_feed_store(s, s->store);
 	/* the container needs its image until its upper is deleted */
-	if (store_upper_add(dir, s->upper, err) < 0)
+	if (store_upper_add(s->store, s->upper, err) < 0)
 		goto out;
-	if (fresh_upper && meta_apply_root(image_tree(h), s->upper, err) < 0)
+	if (fresh_upper && meta_apply_root(h ? image_tree(h) : &one, s->upper, err) < 0)
 		goto out;
 	debug_step(DBG, "store fed, upper recorded", &t0);
 	if (fan_fill(s) && start_filler(s, err) < 0)

@@ -412,7 +412,7 @@ int store_find(const char *root, const struct mount_state *s, char **dir,
 	int ret;
 
 	*dir = NULL;
-	if (image_opts(s->lower_args, &o, err) < 0) {
+	if (image_opts(s->lower_args, &o, false, err) < 0) {
 		free(o.index_files);
 		return -1;
 	}

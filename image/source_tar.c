@@ -140,7 +140,7 @@ static int fetch_small(struct tar_source *ts, const struct flat_file *f,
 		return error_set(err, ENOMEM, "%llu bytes",
 				 (unsigned long long)f->size);
 	if (span_cache_read(ts->spans, &ts->ls, f->layer, f->data_off, buf,
-			    f->size, err) == 0)
+			    f->size, f->data_off + f->size, err) == 0)
 		ret = fd_sink(&fd, buf, f->size, err);
 	free(buf);
 	return ret;
@@ -175,7 +175,7 @@ static ssize_t tar_read(struct source *s, const struct image *img,
 	if (len > f->size - off)
 		len = (size_t)(f->size - off);
 	if (span_cache_read(ts->spans, &ts->ls, f->layer, f->data_off + off,
-			    buf, len, err) < 0)
+			    buf, len, f->data_off + f->size, err) < 0)
 		return -1;
 	return (ssize_t)len;
 }

@@ -10,7 +10,7 @@
 struct span {
 	uint32_t layer;
 	uint32_t checkpoint;	/* the span starts at this checkpoint */
-	uint64_t start, len;	/* in the uncompressed stream */
+	uint64_t start, len;	/* what is decompressed of it, from start */
 	char *data;
 	bool ready, filling;
 	uint64_t used;		/* LRU tick */
@@ -142,22 +142,38 @@ static int fill(struct span_cache *c, struct span *s, struct layer_set *ls,
 	return ret;
 }
 
-/* Copy what span CP of layer L holds of [OFF, OFF+LEN). Lock held. */
+/*
+ * Copy what span CP of layer L, [START, END), holds of [OFF, OFF+N),
+ * decompressing it from START up to FILL_END if it is not there yet, or
+ * not that far: a span is decompressed only as far as a reader needs.
+ * Lock held.
+ */
 static int read_span(struct span_cache *c, struct layer_set *ls, uint32_t l,
-		     uint32_t cp, uint64_t start, uint64_t len, uint64_t off,
-		     char *buf, size_t n, struct error **err)
+		     uint32_t cp, uint64_t start, uint64_t end,
+		     uint64_t fill_end, uint64_t off, char *buf, size_t n,
+		     struct error **err)
 {
 	struct span *s;
 
 	for (;;) {
 		s = find(c, l, cp);
-		if (s && s->ready)
+		if (s && s->ready && off + n <= s->start + s->len)
 			break;
-		if (s) {
+		if (s && s->filling) {
 			pthread_cond_wait(&c->filled, &c->lock);
 			continue;
 		}
-		s = victim(c);
+		/*
+		 * A span decompressed not far enough is decompressed again,
+		 * at least twice as far: files read one after the other in a
+		 * span cost at most about three decompressions of it, not one
+		 * per file.
+		 */
+		if (s && fill_end - start < 2 * s->len)
+			fill_end = end - start < 2 * s->len ? end :
+				   start + 2 * s->len;
+		if (!s)
+			s = victim(c);
 		if (!s) {
 			pthread_cond_wait(&c->filled, &c->lock);
 			continue;
@@ -167,7 +183,7 @@ static int read_span(struct span_cache *c, struct layer_set *ls, uint32_t l,
 		s->layer = l;
 		s->checkpoint = cp;
 		s->start = start;
-		s->len = len;
+		s->len = fill_end - start;
 		if (fill(c, s, ls, err) < 0)
 			return -1;
 	}
@@ -177,7 +193,8 @@ static int read_span(struct span_cache *c, struct layer_set *ls, uint32_t l,
 }
 
 int span_cache_read(struct span_cache *c, struct layer_set *ls, uint32_t l,
-		    uint64_t off, void *buf, size_t len, struct error **err)
+		    uint64_t off, void *buf, size_t len, uint64_t upto,
+		    struct error **err)
 {
 	const struct layer_index *idx;
 	char *out = buf;
@@ -198,15 +215,18 @@ int span_cache_read(struct span_cache *c, struct layer_set *ls, uint32_t l,
 			       idx->checkpoints[cp + 1].out_off :
 			       idx->uncompressed_size;
 		size_t n = end - off < len ? (size_t)(end - off) : len;
+		uint64_t fill_end = off + n > upto ? off + n : upto;
 
+		if (fill_end > end)
+			fill_end = end;
 		if (end - start > c->max_span) {
 			/* too large to keep: decompress just this piece */
 			pthread_mutex_unlock(&c->lock);
 			ret = read_direct(ls, l, off, out, n, err);
 			pthread_mutex_lock(&c->lock);
 		} else {
-			ret = read_span(c, ls, l, cp, start, end - start, off,
-					out, n, err);
+			ret = read_span(c, ls, l, cp, start, end, fill_end,
+					off, out, n, err);
 		}
 		off += n;
 		out += n;

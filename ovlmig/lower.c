@@ -17,6 +17,7 @@
 #include "../common/util.h"
 #include "keeper.h"
 #include "lowerfs_exec.h"
+#include "pid_wait.h"
 
 int lower_spawn(struct mount_state *s, const char *state_dir, pid_t *child,
 		struct error **err)
@@ -215,26 +216,35 @@ void lower_stop(struct mount_state *s)
 	/* checked now: after a takeover the recorded pid is the dead one's,
 	 * and a pid that is not our lowerfs any more is nobody to signal */
 	pid_t pid = s->own_lower ? lowerfs_pid(s) : 0;
-	int i;
+	int pfd = pid > 0 ? pid_open(pid) : -1;
 
+	/* checked again once the pidfd pins the process: the pid could have
+	 * been taken over between the check and pid_open */
+	if (pfd >= 0 && lowerfs_pid(s) != pid)
+		pid = 0;
 	if (pid > 0) {
 		s->lowerfs_pid = pid;
-		kill(pid, SIGTERM);
-		for (i = 0; i < 100 && kill(pid, 0) == 0; i++)
-			sleep_ns(50000000);
-		if (kill(pid, 0) == 0) {
+		pid_signal(pfd, pid, SIGTERM);
+		/* gone once it has exited: waiting for init to reap the zombie
+		 * took a second here, and a zombie holds no FUSE fd */
+		if (!pid_wait_exit(pid, pfd, 5000)) {
 			lowerfs_log_note(s, "did not stop within 5 s of SIGTERM: SIGKILL");
-			kill(pid, SIGKILL);
-			/* gone only once the kernel has torn it down */
-			for (i = 0; i < 100 && kill(pid, 0) == 0; i++)
-				sleep_ns(50000000);
+			pid_signal(pfd, pid, SIGKILL);
+			pid_wait_exit(pid, pfd, 5000);
 		}
 	}
+	if (pfd >= 0)
+		close(pfd);
 	/* whatever is left mounted there (also a killed daemon's mount) */
 	if (s->own_lower)
 		umount2(s->lower, MNT_DETACH);
 	/* one that was already on its way out ends once its mount is gone:
 	 * callers count on it being gone when this returns */
-	for (i = 0; i < 100 && s->lowerfs_pid > 0 && is_exiting_lowerfs(s->lowerfs_pid); i++)
-		sleep_ns(50000000);
+	if (s->lowerfs_pid > 0 && is_exiting_lowerfs(s->lowerfs_pid)) {
+		pfd = pid_open(s->lowerfs_pid);
+		if (pfd >= 0 || errno != ESRCH)
+			pid_wait_exit(s->lowerfs_pid, pfd, 5000);
+		if (pfd >= 0)
+			close(pfd);
+	}
 }

@@ -76,6 +76,16 @@ fuse_conn_gone() {
 	return 1
 }
 
+# pid_running PID: true while PID runs. A zombie has ended (it holds no
+# files, no FUSE fd): a daemon's parent is init, which may reap it a
+# second later, and ovlmig does not wait for that.
+pid_running() {
+	local st
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	st=${st##*) }
+	[[ ${st:0:1} != [ZX] ]]
+}
+
 # start_lowerfs NAME SOURCE MOUNTPOINT [OPTIONS...]: daemon with its run
 # dir at $T/run-NAME; unmounted and killed at exit.
 start_lowerfs() {

@@ -52,7 +52,7 @@ if out=$("$OVLMIG" detach "$m" 2>&1); then ok "detach: $out"; else fail "detach"
 st=$("$OVLMIG" status --json "$m")
 [[ $(jq -r .phase <<<"$st") == detached && $(jq -r .lower_attached <<<"$st") == false ]] &&
 	ok "status: detached, lower not attached" || fail "status after detach" "$st"
-kill -0 "$lowerfs_pid" 2>/dev/null && fail "lowerfs $lowerfs_pid still running" ||
+pid_running "$lowerfs_pid" && fail "lowerfs $lowerfs_pid still running" ||
 	ok "lowerfs process gone"
 grep -q " $OVLMIG_RUN_DIR/[^ ]*/lower " /proc/mounts && fail "lowerfs still mounted" ||
 	ok "lowerfs mount gone"

@@ -96,7 +96,7 @@ pid=$(jq -r .lowerfs_pid <<<"$st")
 if out=$("$OVLMIG" umount "$T/m" 2>&1); then ok "umount: $out"; else fail "umount" "$out"; fi
 grep -qE " ($T/m|$OVLMIG_RUN_DIR/[^ ]*) " /proc/mounts && fail "umount left mounts" ||
 	ok "umount left nothing mounted"
-kill -0 "$pid" 2>/dev/null && fail "lowerfs $pid still running" || ok "lowerfs stopped"
+pid_running "$pid" && fail "lowerfs $pid still running" || ok "lowerfs stopped"
 [[ $("$OVLMIG" status) == "no ovlmig mounts" ]] && ok "state removed" || fail "state left"
 
 # --xino: passed to the overlay; anything else than on/off/auto refused

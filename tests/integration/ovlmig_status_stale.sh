@@ -35,7 +35,7 @@ st=$("$OVLMIG" status --json "$m"); rc=$?
 out=$("$OVLMIG" umount "$m" 2>&1) && ok "umount by the gone path: $out" || fail "umount of a stale state" "$out"
 out=$("$OVLMIG" status 2>&1)
 [[ $out == "no ovlmig mounts" ]] && ok "the state is gone" || fail "status after umount" "$out"
-kill -0 "$pid" 2>/dev/null && fail "lowerfs $pid still runs" || ok "its lowerfs is gone"
+pid_running "$pid" && fail "lowerfs $pid still runs" || ok "its lowerfs is gone"
 [[ -n $lower ]] && mountpoint -q "$lower" 2>/dev/null && fail "$lower still mounted" || ok "its lower is unmounted"
 
 # ovlmig gc removes every stale state (as umount would) and keeps a live mount
@@ -49,7 +49,7 @@ out=$("$OVLMIG" gc 2>&1); rc=$?
 	ok "gc removed the stale state of m2: $(grep -F "$m2" <<<"$out")" || fail "gc" "exit $rc: $out"
 "$OVLMIG" status --json "$m2" >/dev/null 2>&1 && fail "m2's state still there after gc" ||
 	ok "m2's state is gone"
-[[ $pid2 -gt 0 ]] && kill -0 "$pid2" 2>/dev/null && fail "m2's lowerfs $pid2 still runs" || ok "m2's lowerfs is gone"
+[[ $pid2 -gt 0 ]] && pid_running "$pid2" && fail "m2's lowerfs $pid2 still runs" || ok "m2's lowerfs is gone"
 st=$("$OVLMIG" status --json "$m3")
 [[ $(jq -r .mounted <<<"$st") == true && $(jq -r '.stale // "none"' <<<"$st") == none ]] &&
 	mountpoint -q "$m3" && ok "gc kept the live mount m3" || fail "gc and the live mount" "$st"

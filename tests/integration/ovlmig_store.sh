@@ -160,7 +160,7 @@ rm -rf "$T/uc2" "$T/wc2"	# that container is gone: it needs the image no more
 lowerfs_a=$(status "$a" lowerfs_pid)
 if out=$("$OVLMIG" detach "$a" 2>&1); then ok "detach: $out"; else fail "detach" "$out"; fi
 [[ $(status "$a" phase) == detached ]] && ok "status: detached" || fail "phase $(status "$a" phase)"
-kill -0 "$lowerfs_a" 2>/dev/null && fail "lowerfs $lowerfs_a still running" || ok "lowerfs process gone"
+pid_running "$lowerfs_a" && fail "lowerfs $lowerfs_a still running" || ok "lowerfs process gone"
 grep -q "^[^ ]* $OVLMIG_RUN_DIR/$(status "$a" name)/lower " /proc/mounts &&
 	fail "lowerfs still mounted" || ok "lowerfs mount gone"
 same_tree "$a" "after detach"

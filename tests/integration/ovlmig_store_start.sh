@@ -31,7 +31,7 @@ no_lowerfs() {
 	pid=$(cat "$run/lowerfs/lowerfs.pid" 2>/dev/null)
 	if [[ $(status "$1" lowerfs_pid) == 0 && $(status "$1" phase) == detached &&
 	      -z $(compgen -G "$T/.*-${1##*/}.cache") ]] &&
-	   ! grep -q " $run/lower " /proc/mounts && { [[ -z $pid ]] || ! kill -0 "$pid" 2>/dev/null; }; then
+	   ! grep -q " $run/lower " /proc/mounts && { [[ -z $pid ]] || ! pid_running "$pid"; }; then
 		ok "$2: no lowerfs running or mounted, no cache"
 	else
 		fail "$2: lowerfs or its cache" "pid '$pid'; $("$OVLMIG" status --json "$1"); $(ls -A "$run" "$T")"

@@ -49,7 +49,7 @@ done
 lowerfs_pid=$("$OVLMIG" status --json "$m" | jq -r .lowerfs_pid)
 "$OVLMIG" detach "$m" >"$T/out" 2>&1 && ok "detach: $(head -1 "$T/out")" || fail "detach" "$(head -3 "$T/out")"
 [[ $(phase) == detached ]] && ok "status: detached" || fail "status after detach: $(phase)"
-kill -0 "$lowerfs_pid" 2>/dev/null && fail "lowerfs $lowerfs_pid still running" || ok "lowerfs gone"
+pid_running "$lowerfs_pid" && fail "lowerfs $lowerfs_pid still running" || ok "lowerfs gone"
 
 # from now on nothing may need the registry
 stop_pid "$REGISTRY_PID"

@@ -101,7 +101,7 @@ grep -q " $b/rootfs " /proc/mounts && fail "rootfs still mounted after poststop"
 	ok "nothing stays mounted"
 sleep 0.3
 [[ -z $(pgrep -f "ovlmig job $b/rootfs") ]] && ok "no job process left" || fail "job process left"
-kill -0 "$lpid" 2>/dev/null && fail "lowerfs $lpid left" || ok "its lowerfs is gone"
+pid_running "$lpid" && fail "lowerfs $lpid left" || ok "its lowerfs is gone"
 "$OVLMIG" status --json "$b/rootfs" >/dev/null 2>&1 && fail "state of the exited container left" ||
 	ok "state of the exited container removed"
 

@@ -124,6 +124,14 @@ ssize_t node_read_chunked(struct lowerfs *fs, uint32_t node, uint64_t off,
 int prefetch_start(struct lowerfs *fs, struct error **err);
 void prefetch_join(struct lowerfs *fs);
 /*
+ * The regular files a prefetch list TEXT names (prefetch_list.c), in its
+ * order; lines naming anything else are ignored and logged (WHAT: where
+ * the list came from). *NODES is malloc'd (NULL when empty).
+ */
+int prefetch_list_parse(struct lowerfs *fs, const char *what, const char *text,
+			size_t len, uint32_t **nodes, size_t *count,
+			struct error **err);
+/*
  * The image store of strategy store (store_feed.c): from DIR on, files
  * fetched whole go into DIR/data too. Set once; another DIR is refused.
  */

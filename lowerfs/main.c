@@ -43,7 +43,7 @@ static const struct cli_option options[] = {
 	{ "latency", OPT_LATENCY, "MS", "emulate a remote source: add MS per fetch" },
 	{ "bandwidth", OPT_BANDWIDTH, "MBPS", "emulate a remote source: fetch at MBPS megabytes/s" },
 	{ "timeout", OPT_TIMEOUT, "SEC", "entry/attribute timeout (default: infinite, the image is immutable)" },
-	{ "threads", 't', "N", "worker threads (default 4)" },
+	{ "threads", 't', "N", "worker threads (default 16: each file being fetched holds one)" },
 	{ "run-dir", OPT_RUN_DIR, "DIR", "control socket, pid file and log (default /run/lowerfs/<mountpoint>)" },
 	{ "log", OPT_LOG, "FILE", "log file (default: stderr; RUN_DIR/lowerfs.log when in the background)" },
 	{ "no-passthrough", OPT_NO_PASSTHROUGH, NULL, "serve reads in user space even if the kernel has passthrough" },
@@ -93,7 +93,7 @@ static int parse_args(int argc, char **argv, struct lowerfs_opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	o->threads = 4;
+	o->threads = 16;
 	o->whole_file_max = WHOLE_FILE_MAX_DEFAULT;
 	o->link.fetch_grace_ms = IMAGE_FETCH_GRACE_DEFAULT * 1000ull;
 	if (cli_parser_init(&p, options, ARRAY_SIZE(options)) < 0) {

@@ -2,27 +2,47 @@
 /*
  * Background prefetch: fetch every file not yet local, so a later
  * migration or detach never waits on the network. Files named in
- * --prefetch-list go first (a list `--record-access` wrote during an
- * earlier run: what the container needs at start); on-demand reads always
- * go before prefetch, and --prefetch-bandwidth caps its rate.
+ * --prefetch-list go first, in their order (a list `--record-access`
+ * wrote during an earlier run: what the container needs at start).
+ * Several workers fetch at once: each file costs a round trip, and one
+ * after another they would leave the link idle. On-demand reads always
+ * go before prefetch: no worker starts a file while one runs.
+ * --prefetch-bandwidth caps the rate of all workers together.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../common/util.h"
 #include "lowerfs.h"
 
+#define PREFETCH_WORKERS 4
+#define LIST_FILE_MAX (64u << 20)
+
+/* The files to fetch, in order, shared by the workers. */
+struct prefetch_run {
+	struct lowerfs *fs;
+	uint32_t *order;
+	size_t n;
+	atomic_size_t next;
+	uint64_t start_ns;
+	atomic_uint_fast64_t bytes;
+};
+
 /* Wait while on-demand fetches run, and to stay under the bandwidth cap. */
-static void pace(struct lowerfs *fs, uint64_t start_ns, uint64_t bytes)
+static void pace(struct prefetch_run *run)
 {
+	struct lowerfs *fs = run->fs;
 	uint64_t bps = fs->opts.prefetch_bandwidth_mbps * 1000000ull;
+	uint64_t bytes = atomic_load(&run->bytes);
 
 	while (atomic_load(&fs->demand) && !atomic_load(&fs->stopping))
 		sleep_ns(5000000);
 	if (bps) {
-		uint64_t due = start_ns + bytes / bps * 1000000000ull +
+		uint64_t due = run->start_ns + bytes / bps * 1000000000ull +
 			       bytes % bps * 1000000000ull / bps;
 		uint64_t now = now_ns();
 
@@ -33,15 +53,12 @@ static void pace(struct lowerfs *fs, uint64_t start_ns, uint64_t bytes)
 	}
 }
 
-static void prefetch_one(struct lowerfs *fs, uint32_t node, bool *done,
-			 uint64_t start_ns, uint64_t *bytes)
+static void prefetch_one(struct prefetch_run *run, uint32_t node)
 {
+	struct lowerfs *fs = run->fs;
 	struct error *err = NULL;
 
-	if (done[node] || !S_ISREG(fs->img.nodes[node].mode))
-		return;
-	done[node] = true;
-	pace(fs, start_ns, *bytes);
+	pace(run);
 	if (node_prefetch(fs, node, &err) < 0) {
 		char *path = image_path(&fs->img, node);
 
@@ -49,56 +66,133 @@ static void prefetch_one(struct lowerfs *fs, uint32_t node, bool *done,
 		free(path);
 		error_free(&err);
 	}
-	*bytes += fs->img.nodes[node].size;
+	atomic_fetch_add(&run->bytes, fs->img.nodes[node].size);
 	atomic_fetch_add(&fs->prefetch_done, 1);
 }
 
-static void prefetch_listed(struct lowerfs *fs, bool *done, uint64_t start_ns,
-			    uint64_t *bytes)
+static void *worker(void *arg)
 {
-	FILE *f = fopen(fs->opts.prefetch_list, "re");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	struct prefetch_run *run = arg;
+	size_t i;
 
-	if (!f) {
-		lowerfs_log("prefetch list %s: %s", fs->opts.prefetch_list,
-			    strerror(errno));
-		return;
-	}
-	while ((n = getline(&line, &cap, f)) > 0 && !atomic_load(&fs->stopping)) {
-		uint32_t node;
+	while (!atomic_load(&run->fs->stopping) &&
+	       (i = atomic_fetch_add(&run->next, 1)) < run->n)
+		prefetch_one(run, run->order[i]);
+	return NULL;
+}
 
-		if (line[n - 1] == '\n')
-			line[n - 1] = '\0';
-		node = image_lookup_path(&fs->img, line);
-		if (node != IMAGE_NONE)
-			prefetch_one(fs, node, done, start_ns, bytes);
+/* FILE whole, at most MAX bytes, into *TEXT (malloc'd). */
+static int read_file(const char *file, size_t max, char **text, size_t *len,
+		     struct error **err)
+{
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *buf;
+
+	if (fd < 0)
+		return error_set(err, errno, "open");
+	if (fstat(fd, &st) < 0) {
+		error_set(err, errno, "stat");
+		close(fd);
+		return -1;
 	}
-	free(line);
-	fclose(f);
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+		close(fd);
+		return error_set_msg(err, EFBIG, "not a regular file of at most %zu bytes",
+				     max);
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return error_set(err, ENOMEM, "read");
+	}
+	if (pread_all(fd, buf, (size_t)st.st_size, 0) < 0) {
+		error_set(err, errno, "read");
+		free(buf);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	*text = buf;
+	*len = (size_t)st.st_size;
+	return 0;
+}
+
+/* The nodes of --prefetch-list FILE; none (logged) when it cannot be read. */
+static void listed_from_file(struct lowerfs *fs, uint32_t **nodes, size_t *n)
+{
+	const char *file = fs->opts.prefetch_list;
+	struct error *err = NULL;
+	char *text = NULL;
+	size_t len = 0;
+
+	*nodes = NULL;
+	*n = 0;
+	if (read_file(file, LIST_FILE_MAX, &text, &len, &err) < 0 ||
+	    prefetch_list_parse(fs, file, text, len, nodes, n, &err) < 0) {
+		lowerfs_log("prefetch list %s: %s", file, err->msg);
+		error_free(&err);
+	}
+	free(text);
+}
+
+/* Listed files first, in their order, each once; then every other file. */
+static int build_order(struct prefetch_run *run, const uint32_t *listed,
+		       size_t nlisted)
+{
+	struct lowerfs *fs = run->fs;
+	bool *taken = calloc(fs->img.count, sizeof(*taken));
+	uint32_t i;
+
+	run->order = malloc((nlisted + fs->img.count) * sizeof(*run->order));
+	if (!taken || !run->order) {
+		free(taken);
+		return -1;
+	}
+	for (i = 0; i < nlisted; i++)
+		if (!taken[listed[i]]) {
+			taken[listed[i]] = true;
+			run->order[run->n++] = listed[i];
+		}
+	for (i = 0; i < fs->img.count; i++)
+		if (!taken[i] && S_ISREG(fs->img.nodes[i].mode))
+			run->order[run->n++] = i;
+	free(taken);
+	return 0;
 }
 
 static void *prefetch_main(void *arg)
 {
 	struct lowerfs *fs = arg;
-	bool *done = calloc(fs->img.count, sizeof(*done));
-	uint64_t start = now_ns(), bytes = 0;
-	uint32_t i;
+	struct prefetch_run run = { .fs = fs, .start_ns = now_ns() };
+	pthread_t t[PREFETCH_WORKERS - 1];
+	uint32_t *listed = NULL;
+	size_t nlisted = 0;
+	unsigned i, started = 0;
 
-	if (!done) {
+	if (fs->opts.prefetch_list)
+		listed_from_file(fs, &listed, &nlisted);
+	if (build_order(&run, listed, nlisted) < 0) {
 		lowerfs_log("prefetch: out of memory");
 		goto out;
 	}
-	if (fs->opts.prefetch_list)
-		prefetch_listed(fs, done, start, &bytes);
-	for (i = 0; i < fs->img.count && !atomic_load(&fs->stopping); i++)
-		prefetch_one(fs, i, done, start, &bytes);
+	for (i = 0; i < PREFETCH_WORKERS - 1; i++) {
+		if (pthread_create(&t[i], NULL, worker, &run) != 0) {
+			lowerfs_log("prefetch: worker %u: %s", i + 1, strerror(errno));
+			break;
+		}
+		started++;
+	}
+	worker(&run);
+	for (i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
 	lowerfs_log("prefetch done: %llu files, %llu bytes in %.1f s",
 		    (unsigned long long)atomic_load(&fs->prefetch_done),
-		    (unsigned long long)bytes, (double)(now_ns() - start) / 1e9);
+		    (unsigned long long)atomic_load(&run.bytes),
+		    (double)(now_ns() - run.start_ns) / 1e9);
 out:
-	free(done);
+	free(listed);
+	free(run.order);
 	atomic_store(&fs->prefetch_running, false);
 	return NULL;
 }

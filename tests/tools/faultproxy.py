@@ -36,6 +36,13 @@ and each fault is also printed on stdout, one line each.
 token bucket shared by every connection): a link, unlike nginx's
 limit_rate, which is per request.
 
+--delay SECONDS holds every request that long before it is forwarded: a
+round trip of a distant registry (requests in parallel wait together).
+
+--requests FILE gets a line "START_NS END_NS METHOD PATH RANGE" for each
+response sent (monotonic clock; RANGE "-" when none): which requests
+were in flight together.
+
 --timeline FILE gets a line "UNIX_TIME_NS BYTES" every 0.1 s: the body
 bytes sent so far over all connections (for plots of a start over time).
 
@@ -191,11 +198,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # --- serving ----------------------------------------------------------
 
     def handle_any(self):
+        t0 = time.monotonic_ns()
+        try:
+            self.proxy_one()
+        finally:
+            self.note(t0)
+
+    def note(self, t0):
+        path = self.server.cfg.requests
+        if not path:
+            return
+        line = "%d %d %s %s %s\n" % (t0, time.monotonic_ns(), self.command,
+                                     self.path, self.headers.get("Range", "-").replace(" ", ""))
+        with self.server.stats.lock:
+            with open(path, "a") as f:
+                f.write(line)
+
+    def proxy_one(self):
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             self.send_error(501, "chunked request bodies are not supported")
             return
         n = int(self.headers.get("Content-Length", 0) or 0)
         body = self.rfile.read(n) if n else None
+        if self.server.cfg.delay:
+            time.sleep(self.server.cfg.delay)
         try:
             resp = self.forward(body)
         except Exception as e:  # noqa: BLE001 - any upstream failure is a 502
@@ -348,6 +374,9 @@ def main():
                    help="A-B, inclusive byte offsets, for persistent-flip")
     p.add_argument("--rate", type=float, default=0, help="bytes per second, all together")
     p.add_argument("--log", help="JSON counters file")
+    p.add_argument("--delay", type=float, default=0,
+                   help="seconds each request waits before it is forwarded")
+    p.add_argument("--requests", help="one line per response: start, end, request")
     p.add_argument("--timeline", help="bytes sent over time, every 0.1 s")
     cfg = p.parse_args()
 

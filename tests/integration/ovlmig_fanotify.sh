@@ -46,6 +46,17 @@ no_fuse() {
 }
 # a process gone (a zombie counts: its reaper may be slow)
 gone() { ! kill -0 "$1" 2>/dev/null || [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) == Z ]]; }
+# read_short WHAT RC: $T/got, what a read of data/unread (100000 bytes)
+# gave, is short and a prefix of the file: no zeros
+read_short() {
+	local n
+	n=$(stat -c %s "$T/got")
+	if ((n < 100000)) && cmp -s "$T/got" <(head -c "$n" "$src/data/unread"); then
+		ok "$1: data/unread reads short ($n bytes, cat exit $2), no zeros"
+	else
+		fail "$1: read $n bytes of data/unread, exit $2" "$(od -An -tx1 -N16 "$T/got")"
+	fi
+}
 filler_pid() { cat "$OVLMIG_RUN_DIR"/*/filler.pid 2>/dev/null; }
 mnt() {
 	ovlmig_mount "$m" --strategy store --fill fanotify --store "$store" \
@@ -123,20 +134,10 @@ kill -KILL "$pid" "$w"
 for _ in $(seq 50); do gone "$pid" && gone "$w" && break; sleep 0.1; done
 wait "$reader"
 rc=$?
-n=$(stat -c %s "$T/got")
-if ((n < 100000)) && cmp -s "$T/got" <(head -c "$n" "$src/data/unread"); then
-	ok "keeper and worker killed during a read: it reads short ($n bytes, cat exit $rc), no zeros"
-else
-	fail "keeper and worker killed: read $n bytes of data/unread, exit $rc" "$(od -An -tx1 -N16 "$T/got")"
-fi
+read_short "keeper and worker killed during a read" "$rc"
 cat "$m/data/unread" >"$T/got" 2>"$T/err"
 rc=$?
-n=$(stat -c %s "$T/got")
-if ((n < 100000)) && cmp -s "$T/got" <(head -c "$n" "$src/data/unread"); then
-	ok "filler gone: an unfilled file reads short ($n bytes, cat exit $rc), no zeros"
-else
-	fail "filler gone: read $n bytes of data/unread, exit $rc" "$(od -An -tx1 -N16 "$T/got")"
-fi
+read_short "filler gone, a new read" "$rc"
 # (in a shell of its own: no "Bus error" line from this one)
 bash -c 'python3 -c "import mmap,sys
 f=open(sys.argv[1],\"rb\"); m=mmap.mmap(f.fileno(),0,prot=mmap.PROT_READ); print(m[:16].hex())" "$1" >"$2"; exit $?' \

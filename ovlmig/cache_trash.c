@@ -41,6 +41,23 @@ static int open_dir(const char *path)
 	return open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
+/* PREFIX then "PID-N", nothing else: never a name ovlmig did not make */
+static bool is_trash_name(const char *name, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	const char *p = name + n;
+	int pid_digits, n_digits;
+
+	if (strncmp(name, prefix, n))
+		return false;
+	pid_digits = (int)strspn(p, "0123456789");
+	if (!pid_digits || p[pid_digits] != '-')
+		return false;
+	p += pid_digits + 1;
+	n_digits = (int)strspn(p, "0123456789");
+	return n_digits && !p[n_digits];
+}
+
 void cache_trash_sweep(const char *path)
 {
 	char *parent, *prefix, **names = NULL;
@@ -57,7 +74,7 @@ void cache_trash_sweep(const char *path)
 		char *trash;
 		int fd;
 
-		if (strncmp(names[i], prefix, strlen(prefix)))
+		if (!is_trash_name(names[i], prefix))
 			continue;
 		fd = openat(pfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		/* held: its deleter is still at work */

@@ -20,6 +20,8 @@ ovlmig_mount "$T/m" --strategy store --source "dir:$src" --upper "$T/u" --work "
 head -c 30000000 /dev/zero >"$cache/filler"
 mkdir -p "$T/.ca.ovlmig-trash-1-0/blobs" "$T/.ca.ovlmig-trash-2-0"
 echo x >"$T/.ca.ovlmig-trash-1-0/blobs/b"
+# and a directory of someone else's that only looks like one
+mkdir -p "$T/.ca.ovlmig-trash-notours"
 # one process of ours holds the lock: killing it releases it
 /usr/bin/python3 -c 'import fcntl, os, sys, time
 fcntl.flock(os.open(sys.argv[1], os.O_RDONLY), fcntl.LOCK_EX)
@@ -33,6 +35,9 @@ if out=$("$OVLMIG" detach "$T/m" 2>&1); then ok "detach: $out"; else fail "detac
 [[ ! -e $cache ]] && ok "the cache path is gone when detach returns" || fail "cache still at $cache" "$(ls -A "$cache")"
 [[ ! -e $T/.ca.ovlmig-trash-1-0 ]] && ok "abandoned trash deleted" || fail "abandoned trash left"
 [[ -d $T/.ca.ovlmig-trash-2-0 ]] && ok "held trash left alone" || fail "held trash deleted"
+[[ -d $T/.ca.ovlmig-trash-notours ]] && ok "a name not of the form PID-N left alone" ||
+	fail "deleted .ca.ovlmig-trash-notours"
+rmdir "$T/.ca.ovlmig-trash-notours"
 for _ in $(seq 100); do [[ $(trash) == "$T/.ca.ovlmig-trash-2-0" ]] && break; sleep 0.1; done
 [[ $(trash) == "$T/.ca.ovlmig-trash-2-0" ]] && ok "the cache deleted in the background" ||
 	fail "trash left after 10 s" "$(trash)"

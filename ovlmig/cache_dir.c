@@ -155,3 +155,8 @@ int cache_dir_release(const char *path, struct error **err)
 	close(dfd);
 	return ret;
 }
+
+int cache_dir_marker(int dfd, const char *path, bool *made, struct error **err)
+{
+	return read_marker(dfd, path, made, err);
+}

@@ -9,6 +9,8 @@
 #ifndef OVLMIG_CACHE_DIR_H
 #define OVLMIG_CACHE_DIR_H
 
+#include <stdbool.h>
+
 #include "../common/error.h"
 
 #define CACHE_MARKER ".ovlmig-cache"
@@ -30,5 +32,7 @@ int cache_dir_claim(const char *path, enum cache_claim *how, struct error **err)
  * with an error saying so; a missing one is no error.
  */
 int cache_dir_release(const char *path, struct error **err);
+/* The marker of the cache directory DFD (PATH): 1 (*MADE set), 0 none, -1 error. */
+int cache_dir_marker(int dfd, const char *path, bool *made, struct error **err);
 
 #endif

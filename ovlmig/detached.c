@@ -13,7 +13,7 @@
 
 #include "../common/fsutil.h"
 #include "../common/util.h"
-#include "cache_dir.h"
+#include "cache_trash.h"
 
 /* ".NAME.ovlmig-detached" beside UPPER, malloc'd; NULL (errno) if none can be. */
 static char *record_path(const char *upper)
@@ -190,7 +190,8 @@ int detached_finish(const char *state_dir, struct mount_state *s,
 		struct error *e2 = NULL;
 
 		/* only what ovlmig made: never a directory a user gave */
-		if (cache_dir_release(s->cache, &e2) < 0)
+		/* out of the way now, deleted in the background: see cache_trash.h */
+		if (cache_dir_release_later(s->cache, &e2) < 0)
 			error_report(&e2, "ovlmig detach: delete cache", stderr);
 	}
 	/* a later mount of this upper needs no lower (after a reboot too) */

@@ -22,6 +22,7 @@
 #include "../image/tree.h"
 #include "../image/source.h"
 #include "cache_dir.h"
+#include "cache_trash.h"
 #include "detached.h"
 #include "exit_code.h"
 #include "fan_spawn.h"
@@ -177,6 +178,8 @@ static int mount_detached(struct mount_args *a, struct mount_state *s,
 static int claim_cache(struct mount_state *s, enum cache_claim *how,
 		       int *code, struct error **err)
 {
+	/* what a killed detach left of an earlier cache of this name */
+	cache_trash_sweep(s->cache);
 	if (cache_dir_claim(s->cache, how, err) == 0)
 		return 0;
 	if ((*err)->errnum == ENOTEMPTY || (*err)->errnum == EINVAL)

@@ -37,7 +37,10 @@ char *store_root(const char *given, struct error **err)
 	return abs;
 }
 
-/* The lowerfs options that say which image to read: --index, --platform, --insecure. */
+/*
+ * The lowerfs options that say which image to read: --index, --platform,
+ * --insecure. O->index_files is the caller's to free, on success only.
+ */
 static int image_opts(char **args, struct source_opts *o, struct error **err)
 {
 	const char **files;
@@ -50,8 +53,11 @@ static int image_opts(char **args, struct source_opts *o, struct error **err)
 		} else if (!strcmp(*args, "--index") && args[1]) {
 			files = reallocarray(o->index_files, o->nindex_files + 1,
 					     sizeof(*files));
-			if (!files)
+			if (!files) {
+				free(o->index_files);
+				o->index_files = NULL;
 				return error_set(err, ENOMEM, "image options");
+			}
 			files[o->nindex_files++] = *++args;
 			o->index_files = files;
 		}
@@ -67,10 +73,8 @@ int store_open_image(const struct mount_state *s, struct image_handle **out,
 
 	if (!s->source)
 		return error_set(err, EINVAL, "strategy store needs --source");
-	if (image_opts(s->lower_args, &o, err) < 0) {
-		free(o.index_files);
+	if (image_opts(s->lower_args, &o, err) < 0)
 		return -1;
-	}
 	ret = image_open(s->source, &o, out, err);
 	free(o.index_files);
 	if (ret < 0)
@@ -388,10 +392,8 @@ int store_find(const char *root, const struct mount_state *s, char **dir,
 	int ret;
 
 	*dir = NULL;
-	if (image_opts(s->lower_args, &o, err) < 0) {
-		free(o.index_files);
+	if (image_opts(s->lower_args, &o, err) < 0)
 		return -1;
-	}
 	ret = image_peek_digest(s->source, &o, digest, err);
 	free(o.index_files);
 	if (ret < 0)

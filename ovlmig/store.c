@@ -40,6 +40,7 @@ char *store_root(const char *given, struct error **err)
 /*
  * The lowerfs options that say which image to read: --index, --platform,
  * --insecure; --fetch-grace too, kept only where the caller waits.
+ * O->index_files is the caller's to free, on success only.
  */
 static int image_opts(char **args, struct source_opts *o, bool wait,
 		      struct error **err)
@@ -53,19 +54,27 @@ static int image_opts(char **args, struct source_opts *o, bool wait,
 		} else if (!strcmp(*args, "--platform") && args[1]) {
 			o->platform = *++args;
 		} else if (!strcmp(*args, "--fetch-grace") && args[1]) {
-			if (parse_u64(*++args, 0, 24 * 3600, &grace) < 0)
-				return error_set(err, errno, "bad --fetch-grace '%s'", *args);
+			if (parse_u64(*++args, 0, 24 * 3600, &grace) < 0) {
+				error_set(err, errno, "bad --fetch-grace '%s'", *args);
+				goto fail;
+			}
 		} else if (!strcmp(*args, "--index") && args[1]) {
 			files = reallocarray(o->index_files, o->nindex_files + 1,
 					     sizeof(*files));
-			if (!files)
-				return error_set(err, ENOMEM, "image options");
+			if (!files) {
+				error_set(err, ENOMEM, "image options");
+				goto fail;
+			}
 			files[o->nindex_files++] = *++args;
 			o->index_files = files;
 		}
 	}
 	o->fetch_grace_ms = wait ? grace * 1000 : 0;
 	return 0;
+fail:
+	free(o->index_files);
+	o->index_files = NULL;
+	return -1;
 }
 
 static int open_image(const struct mount_state *s, struct source_opts *o,
@@ -75,10 +84,8 @@ static int open_image(const struct mount_state *s, struct source_opts *o,
 
 	if (!s->source)
 		return error_set(err, EINVAL, "strategy store needs --source");
-	if (image_opts(s->lower_args, o, wait, err) < 0) {
-		free(o->index_files);
+	if (image_opts(s->lower_args, o, wait, err) < 0)
 		return -1;
-	}
 	ret = image_open(s->source, o, out, err);
 	free(o->index_files);
 	if (ret < 0)
@@ -412,10 +419,8 @@ int store_find(const char *root, const struct mount_state *s, char **dir,
 	int ret;
 
 	*dir = NULL;
-	if (image_opts(s->lower_args, &o, false, err) < 0) {
-		free(o.index_files);
+	if (image_opts(s->lower_args, &o, false, err) < 0)
 		return -1;
-	}
 	ret = image_peek_digest(s->source, &o, digest, err);
 	free(o.index_files);
 	if (ret < 0)

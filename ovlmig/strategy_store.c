@@ -128,6 +128,29 @@ static int store_meta(struct mount_state *s, struct image_handle **h, int *mfd,
 }
 
 /*
+ * lowerfs started now, not waited for, unless one was started early, the
+ * store is filled by fanotify (no lowerfs at all) or the image is
+ * complete (ROOT's image of H, if H: then its indexes are in the cache,
+ * so lowerfs fetches nothing twice).
+ */
+static int start_lower(struct mount_state *s, const struct image_handle *h,
+		       pid_t *child, struct error **err)
+{
+	char *dir;
+	int ret;
+
+	if (*child || !s->own_lower || fan_fill(s) ||
+	    (h && store_image_complete(s->store_root, h)))
+		return 0;
+	dir = state_dir(s->name);
+	if (!dir)
+		return error_set(err, ENOMEM, "mount %s", s->target);
+	ret = lower_spawn(s, dir, child, err);
+	free(dir);
+	return ret;
+}
+
+/*
  * lowerfs indexes the image at its start, as image_open does here: for
  * a dir: source both walk the whole tree. Started first, it does that
  * while this process opens the image and builds META, unless the store
@@ -140,19 +163,11 @@ static int store_meta(struct mount_state *s, struct image_handle **h, int *mfd,
  */
 static int early_lower(struct mount_state *s, pid_t *child, struct error **err)
 {
-	char *dir;
-	int ret;
-
 	*child = 0;
 	if (!s->own_lower || strstr(s->source, "://") ||
 	    store_source_complete(s->store_root, s->source))
 		return 0;
-	dir = state_dir(s->name);
-	if (!dir)
-		return error_set(err, ENOMEM, "mount %s", s->target);
-	ret = lower_spawn(s, dir, child, err);
-	free(dir);
-	return ret;
+	return start_lower(s, NULL, child, err);
 }
 
 /* The lowerfs started early mounted (or failed) and recorded. */
@@ -258,29 +273,6 @@ static void stop_filler(struct mount_state *s)
 	if (dir)
 		fan_filler_stop(dir);
 	free(dir);
-}
-
-/*
- * lowerfs started now, not waited for, unless one was started early, the
- * store is filled by fanotify (no lowerfs at all) or the image is
- * complete (ROOT's image of H, if H: then its indexes are in the cache,
- * so lowerfs fetches nothing twice).
- */
-static int start_lower(struct mount_state *s, const struct image_handle *h,
-		       pid_t *child, struct error **err)
-{
-	char *dir;
-	int ret;
-
-	if (*child || !s->own_lower || fan_fill(s) ||
-	    (h && store_image_complete(s->store_root, h)))
-		return 0;
-	dir = state_dir(s->name);
-	if (!dir)
-		return error_set(err, ENOMEM, "mount %s", s->target);
-	ret = lower_spawn(s, dir, child, err);
-	free(dir);
-	return ret;
 }
 
 /*

@@ -434,6 +434,14 @@ out:
 int layer_index_build(layer_stream_fn next, void *ctx, uint32_t chunk_size,
 		      struct layer_index *out, struct error **err)
 {
+	return layer_index_build_spaced(next, ctx, chunk_size,
+					LAYER_CHECKPOINT_SPAN, out, err);
+}
+
+int layer_index_build_spaced(layer_stream_fn next, void *ctx,
+			     uint32_t chunk_size, uint64_t span,
+			     struct layer_index *out, struct error **err)
+{
 	struct build b = { .idx = out };
 	locale_t utf8, old = (locale_t)0;
 	int ret = -1;
@@ -445,6 +453,9 @@ int layer_index_build(layer_stream_fn next, void *ctx, uint32_t chunk_size,
 	if (chunk_size < LAYER_CHUNK_MIN || chunk_size > LAYER_CHUNK_MAX)
 		return error_set(err, EINVAL, "layer: chunk size %" PRIu32 " out of range",
 				 chunk_size);
+	if (span < LAYER_CHECKPOINT_SPAN_MIN || span > LAYER_CHECKPOINT_SPAN_MAX)
+		return error_set(err, EINVAL, "layer: checkpoint span %" PRIu64 " out of range",
+				 span);
 	layer_paths_init(&b.paths);
 	/*
 	 * pax names are UTF-8; libarchive converts them to the locale's
@@ -454,7 +465,8 @@ int layer_index_build(layer_stream_fn next, void *ctx, uint32_t chunk_size,
 	utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
 	if (utf8)
 		old = uselocale(utf8);
-	if (layer_stream_open(next, ctx, chunk_size, out, &b.stream, err) < 0)
+	if (layer_stream_open(next, ctx, chunk_size, span, out, &b.stream,
+			      err) < 0)
 		goto out;
 	if (parse(&b, err) < 0 || layer_stream_finish(b.stream, err) < 0)
 		goto out;

@@ -27,6 +27,15 @@
  */
 int layer_index_build(layer_stream_fn next, void *ctx, uint32_t chunk_size,
 		      struct layer_index *out, struct error **err);
+/*
+ * The same with gzip checkpoints about every SPAN uncompressed bytes
+ * (LAYER_CHECKPOINT_SPAN_MIN .. _MAX) instead of LAYER_CHECKPOINT_SPAN:
+ * closer checkpoints make a read fetch less from the one before it, and
+ * the index a 32 KiB window (deflated) more per checkpoint (docs/INDEX.md).
+ */
+int layer_index_build_spaced(layer_stream_fn next, void *ctx,
+			     uint32_t chunk_size, uint64_t span,
+			     struct layer_index *out, struct error **err);
 
 /* Write IDX to FD in the format of docs/INDEX.md. */
 int layer_index_encode(const struct layer_index *idx, int fd,

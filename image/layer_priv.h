@@ -31,7 +31,9 @@
  * The builder puts a window LAYER_CHECKPOINT_SPAN output bytes after the
  * checkpoint before it, and deflate makes at most 1032 bytes of one
  * (over 4000 compressed bytes in between): a hostile index cannot make a
- * small layer hold a window (32 KiB inflated) per few bytes.
+ * small layer hold a window (32 KiB inflated) per few bytes. With a
+ * smaller span (layer_index_build_spaced) the builder also waits for
+ * this many compressed bytes.
  */
 #define LAYER_WINDOW_GAP_MIN 2048u
 _Static_assert(LAYER_CHECKPOINT_SPAN / 1032 > LAYER_WINDOW_GAP_MIN,
@@ -90,7 +92,8 @@ void layer_entry_clear(struct layer_entry *e);
 struct layer_stream;
 
 int layer_stream_open(layer_stream_fn next, void *ctx, uint32_t chunk_size,
-		      struct layer_index *idx, struct layer_stream **out,
+		      uint64_t span, struct layer_index *idx,
+		      struct layer_stream **out,
 		      struct error **err);
 /* The next block of the uncompressed stream; *len 0 at its end. */
 int layer_stream_read(struct layer_stream *s, const void **buf, size_t *len,

@@ -54,6 +54,7 @@ struct layer_stream {
 	uint8_t *out;
 	uint8_t *win;			/* a gzip window being recorded */
 	uint64_t out_total;		/* uncompressed bytes handed out */
+	uint64_t span;			/* output between gzip checkpoints */
 	uint32_t cp_cap;
 	/*
 	 * The start of the current member or frame, made a checkpoint once
@@ -266,7 +267,7 @@ static int gzip_step(struct layer_stream *s, size_t *produced,
 		     struct error **err)
 {
 	size_t made, used;
-	uint64_t last;
+	const struct layer_checkpoint *prev;
 	int ret;
 
 	if (fill(s, err) < 0)
@@ -293,11 +294,15 @@ static int gzip_step(struct layer_stream *s, size_t *produced,
 				 in_off(s), s->z.msg ? s->z.msg : "inflate failed");
 	if (truncated(s, used || made, err) < 0)
 		return -1;
-	/* at a block boundary, not after the last block */
-	last = s->idx->ncheckpoints ?
-	       s->idx->checkpoints[s->idx->ncheckpoints - 1].out_off : 0;
+	/*
+	 * At a block boundary, not after the last block; far enough in
+	 * compressed bytes too for what decode allows (a small span).
+	 */
+	prev = s->idx->ncheckpoints ?
+	       &s->idx->checkpoints[s->idx->ncheckpoints - 1] : NULL;
 	if ((s->z.data_type & 128) && !(s->z.data_type & 64) &&
-	    s->out_total - last >= LAYER_CHECKPOINT_SPAN) {
+	    s->out_total - (prev ? prev->out_off : 0) >= s->span &&
+	    in_off(s) - (prev ? prev->in_off : 0) >= LAYER_WINDOW_GAP_MIN) {
 		if (window_of(s, err) < 0)
 			return -1;
 		return add_checkpoint(s, in_off(s), (uint8_t)(s->z.data_type & 7),
@@ -407,8 +412,8 @@ static int detect(struct layer_stream *s, struct error **err)
 }
 
 int layer_stream_open(layer_stream_fn next, void *ctx, uint32_t chunk_size,
-		      struct layer_index *idx, struct layer_stream **out,
-		      struct error **err)
+		      uint64_t span, struct layer_index *idx,
+		      struct layer_stream **out, struct error **err)
 {
 	struct layer_stream *s = calloc(1, sizeof(*s));
 
@@ -418,6 +423,7 @@ int layer_stream_open(layer_stream_fn next, void *ctx, uint32_t chunk_size,
 	s->next = next;
 	s->ctx = ctx;
 	s->idx = idx;
+	s->span = span;
 	idx->chunk_size = chunk_size;
 	s->in = malloc(IN_SIZE);
 	s->out = malloc(OUT_SIZE);

@@ -18,6 +18,8 @@
 #define LAYER_INDEX_VERSION 1
 #define LAYER_CHUNK_SIZE_DEFAULT (1u << 20)	/* compressed bytes per chunk */
 #define LAYER_CHECKPOINT_SPAN (4u << 20)	/* uncompressed, gzip */
+#define LAYER_CHECKPOINT_SPAN_MIN (64u << 10)
+#define LAYER_CHECKPOINT_SPAN_MAX (1u << 30)
 #define LAYER_WINDOW_SIZE 32768u		/* zlib window */
 
 enum layer_compression {

@@ -22,11 +22,13 @@
 #include "../image/registry.h"
 #include "commands.h"
 
-enum { OPT_OUTPUT = 'o', OPT_CHUNK = 256, OPT_PUSH, OPT_INSECURE, OPT_PLATFORM };
+enum { OPT_OUTPUT = 'o', OPT_CHUNK = 256, OPT_PUSH, OPT_INSECURE, OPT_PLATFORM,
+       OPT_SPAN };
 
 static const struct cli_option options[] = {
 	{ "output", OPT_OUTPUT, "INDEX", "where to write the index (required without --push)" },
 	{ "chunk-size", OPT_CHUNK, "BYTES", "compressed bytes per verified chunk (default 1 MiB)" },
+	{ "checkpoint-span", OPT_SPAN, "BYTES", "gzip: uncompressed bytes between checkpoints (default 4 MiB; 64 KiB to 1 GiB)" },
 	{ "push", OPT_PUSH, NULL, "LAYER is docker://REG/NAME:TAG: index every layer and push the indexes to the image's repository" },
 	{ "insecure", OPT_INSECURE, NULL, "with --push: plain http to a loopback registry, no TLS verification" },
 	{ "platform", OPT_PLATFORM, "OS/ARCH", "with --push: the image of a multi-platform tag (default linux/amd64)" },
@@ -66,6 +68,7 @@ static int encode_index(int fd, const void *idx, struct error **err)
 struct index_args {
 	const char *output;
 	uint32_t chunk_size;
+	uint64_t span;
 	bool chunk_given, push, insecure;
 	const char *platform;
 };
@@ -88,6 +91,10 @@ static int option(void *ctx, int key, const char *arg)
 	case OPT_PLATFORM:
 		a->platform = arg;
 		return 0;
+	case OPT_SPAN:
+		a->chunk_given = true;	/* like --chunk-size: for a file only */
+		return parse_u64(arg, LAYER_CHECKPOINT_SPAN_MIN,
+				 LAYER_CHECKPOINT_SPAN_MAX, &a->span);
 	}
 	a->chunk_given = true;
 	if (parse_u64(arg, 4096, 1u << 30, &v) < 0)
@@ -131,7 +138,7 @@ static int push(const struct index_args *a, const char *spec)
 		return EXIT_USAGE;
 	}
 	if (a->output || a->chunk_given) {
-		fprintf(stderr, "ovlmig index: --push writes no file: no -o or --chunk-size\n");
+		fprintf(stderr, "ovlmig index: --push writes no file: no -o, --chunk-size or --checkpoint-span\n");
 		return EXIT_USAGE;
 	}
 	if (fetcher_new(&fo, &f, &err) < 0)
@@ -170,7 +177,8 @@ out:
 
 int cmd_index(int argc, char **argv)
 {
-	struct index_args a = { .chunk_size = LAYER_CHUNK_SIZE_DEFAULT };
+	struct index_args a = { .chunk_size = LAYER_CHUNK_SIZE_DEFAULT,
+				.span = LAYER_CHECKPOINT_SPAN };
 	struct layer_file f = { -1, NULL };
 	struct layer_index idx;
 	struct error *err = NULL;
@@ -192,7 +200,8 @@ int cmd_index(int argc, char **argv)
 		error_report(&err, "ovlmig index", stderr);
 		return EXIT_USAGE;
 	}
-	if (layer_index_build(read_layer, &f, a.chunk_size, &idx, &err) < 0) {
+	if (layer_index_build_spaced(read_layer, &f, a.chunk_size, a.span, &idx,
+				     &err) < 0) {
 		/* errno 0: the layer itself is bad, not the system */
 		code = err->errnum ? EXIT_FAILED : EXIT_USAGE;
 		error_wrap(&err, "%s", f.path);

@@ -14,10 +14,17 @@
 #       then CMD.
 # Prints the figures of this one run; asserts nothing.
 #
-#   scripts/bench/index_push.sh   (as root; make first)
+#   scripts/bench/index_push.sh [BUILD-DIR...]  (as root; make first)
+#
+# (a) is measured with the lowerfs of each BUILD-DIR given (default: the
+# build's own), one after the other, each on a fresh cache: a before and
+# an after of a read path in one run, on the same image and indexes.
+# With ONLY_A=1, (p), (n) and (b) are left out (they take most of the run).
 #
 # Environment: BUILD, IMAGE_MB (default 512), SMALL_FILES (20000),
-# RATE_MB (50), CMD ("/bin/busybox true"). Needs docker-registry, skopeo,
+# RATE_MB (50), CMD ("/bin/busybox true"; `CMD=apt` stands for an
+# apt-get-like first command: md5sum of 36 small files of base spread over
+# its directories and one 16 MiB library), ONLY_A. Needs docker-registry, skopeo,
 # nginx-free: python3, jq, curl, openssl, busybox-static.
 set -u -o pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -63,6 +70,13 @@ note "index --push took $(secs "$t0" "$(now)") s: $(tail -1 "$T/out")"
 
 faultproxy_start "$REGISTRY_PORT" none --rate $((RATE_MB * 1000000)) || die "proxy"
 REG=127.0.0.1:$FAULTPROXY_PORT
+if [[ $CMD == apt ]]; then
+	CMD="/bin/busybox md5sum /etc/passwd /etc/group /etc/app.conf /usr/lib/lib1.so"
+	for ((i = 0; i < 33; i++)); do
+		f=$(((i * 7919) % SMALL_FILES))
+		CMD+=" /usr/share/doc/d$((f / 1000))/f$f"
+	done
+fi
 read -r -a cmd <<<"$CMD"
 
 # blob_bytes KIND: body bytes of blob GETs in the registry's access log,
@@ -72,6 +86,11 @@ blob_bytes() {
 	re=$(IFS='|'; echo "${layers[*]}")
 	awk -v re="/blobs/($re) " -v kind="$1" '$6 == "\"GET" && $7 ~ /\/blobs\// {
 		if (($0 ~ re) == (kind == "layers")) n += $10 } END { printf "%.0f\n", n }' "$REGISTRY_DIR/log"
+}
+
+# blob_gets: blob GETs in the registry's access log so far
+blob_gets() {
+	awk '$6 == "\"GET" && $7 ~ /\/blobs\// { n++ } END { print n + 0 }' "$REGISTRY_DIR/log"
 }
 
 # lazy NAME REPO: mount, CMD, figures into NAME_*
@@ -96,18 +115,34 @@ lazy() {
 	"$OVLMIG" umount "$T/m-$name" >/dev/null 2>&1 || note "umount $repo failed"
 }
 
-# (a): lowerfs alone
-l0=$(blob_bytes layers) o0=$(blob_bytes other)
-t0=$(now)
-start_lowerfs a "docker://$REG/bench/idx:v1" "$T/mnt" --insecure --cache "$T/cache-a" >"$T/out" 2>&1 ||
-	die "lowerfs: $(head -3 "$T/out")"
-t1=$(now)
-chroot "$T/mnt" "${cmd[@]}" || die "the command failed in the lowerfs mount"
-a_total=$(secs "$t0" "$(now)") a_mount=$(secs "$t0" "$t1")
-a_layers=$(($(blob_bytes layers) - l0)) a_other=$(($(blob_bytes other) - o0))
-a_read=$(ctl a stats | jq -r '(.bytes_fetched // 0) + (.bytes_read // 0)')
-a_from=$(cat "$T/out" "$T/run-a/lowerfs.log" 2>/dev/null | grep -o 'index: [a-z ]*' | sort | uniq -c | xargs)
-stop_lowerfs a "$T/mnt"
+# (a): lowerfs alone, once per build given; a_* are the last one's
+a_lines=()
+for a_build in "${@:-$BUILD}"; do
+	a_lowerfs=$a_build/lowerfs
+	[[ $a_build == /* ]] || a_lowerfs=$PWD/$a_build/lowerfs
+	l0=$(blob_bytes layers) o0=$(blob_bytes other) r0=$(blob_gets)
+	rm -rf "$T/cache-a"
+	t0=$(now)
+	LOWERFS=$a_lowerfs start_lowerfs a "docker://$REG/bench/idx:v1" "$T/mnt" --insecure --cache "$T/cache-a" >"$T/out" 2>&1 ||
+		die "lowerfs of $a_build: $(head -3 "$T/out")"
+	t1=$(now)
+	chroot "$T/mnt" "${cmd[@]}" >"$T/cmd.out" || die "the command failed in the lowerfs mount"
+	a_total=$(secs "$t0" "$(now)") a_mount=$(secs "$t0" "$t1")
+	a_layers=$(($(blob_bytes layers) - l0)) a_other=$(($(blob_bytes other) - o0))
+	a_read=$(LOWERFS=$a_lowerfs ctl a stats | jq -r '(.bytes_fetched // 0) + (.bytes_read // 0)')
+	a_from=$(cat "$T/out" "$T/run-a/lowerfs.log" 2>/dev/null | grep -o 'index: [a-z ]*' | sort | uniq -c | xargs)
+	a_reqs=$(($(blob_gets) - r0))
+	a_lines+=("$(printf '%-40s %7s s %9s %9s %9s %7s %6s' "$a_build" "$a_total" "$(mib "$a_layers")" \
+		"$(mib "$a_other")" "$(mib "$a_read")" "$(ratio $((a_layers + a_other)) "$a_read")x" "$a_reqs")")
+	LOWERFS=$a_lowerfs stop_lowerfs a "$T/mnt"
+done
+echo
+echo "(a) per build: seconds, layer MiB, index MiB, MiB the command read, link / read, blob GETs"
+printf '%s\n' "${a_lines[@]}"
+if [[ ${ONLY_A:-} == 1 ]]; then
+	echo "indexes from: (a) $a_from"
+	exit 0
+fi
 
 lazy p bench/idx
 lazy n bench/noidx

@@ -1012,6 +1012,94 @@ static void test_sparse(void **state)
 	free(tar.p);
 }
 
+/* --- checkpoint spacing --- */
+
+static int build_spaced(const struct buf *layer, uint64_t span,
+			struct layer_index *idx, struct error **err)
+{
+	struct mem_stream m = { layer->p, layer->len, 0, 100000 };
+
+	return layer_index_build_spaced(mem_next, &m, CHUNK, span, idx, err);
+}
+
+/*
+ * Closer gzip checkpoints (layer_index_build_spaced): about one per span
+ * of output, never closer than decode allows in compressed bytes (a run
+ * of zeros deflates ~1000:1), and every file reads right from them.
+ */
+static void test_checkpoint_span(void **state)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+	const size_t n = 2u << 20;
+	uint8_t *rnd_data = random_bytes(n), *zeros = calloc(1, n);
+	struct buf tar = { 0 }, gz = { 0 };
+	struct layer_index idx, dflt;
+	struct error *err = NULL;
+	const char *names[] = { "random", "zeros" };
+	const uint8_t *data[] = { rnd_data, zeros };
+	uint32_t i, nwin = 0;
+
+	(void)state;
+	assert_non_null(zeros);
+	assert_int_equal(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_open(a, &tar, NULL, write_cb, NULL), ARCHIVE_OK);
+	for (i = 0; i < 2; i++) {
+		archive_entry_clear(e);
+		archive_entry_set_pathname(e, names[i]);
+		archive_entry_set_mode(e, S_IFREG | 0644);
+		archive_entry_set_size(e, (la_int64_t)n);
+		assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+		assert_int_equal(archive_write_data(a, data[i], n), (la_ssize_t)n);
+	}
+	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+	archive_write_free(a);
+	archive_entry_free(e);
+	gzip_member(&gz, tar.p, tar.len, 6);
+
+	assert_int_equal(build_spaced(&gz, 100, &idx, &err), -1);
+	assert_int_equal(err->errnum, EINVAL);
+	error_free(&err);
+
+	assert_int_equal(build_spaced(&gz, 128u << 10, &idx, &err), 0);
+	assert_int_equal(build(&gz, 100000, &dflt, &err), 0);
+	for (i = 1; i < idx.ncheckpoints; i++) {
+		const struct layer_checkpoint *cp = &idx.checkpoints[i];
+
+		assert_true(cp->out_off - cp[-1].out_off >= (128u << 10));
+		if (cp->window) {
+			assert_true(cp->in_off - cp[-1].in_off >= 2048);
+			nwin++;
+		}
+	}
+	/* 2 MiB of random data: about 16; the zeros: far fewer */
+	assert_true(nwin >= 14 && nwin <= 40);
+	assert_true(dflt.ncheckpoints == 1);
+	round_trip(&idx);
+	for (i = 0; i < idx.nentries; i++) {
+		const struct layer_entry *f = &idx.entries[i];
+		const uint8_t *want = data[strcmp(f->path, "random") ? 1 : 0];
+
+		assert_int_equal(f->size, n);
+		expect_read(&idx, &gz, f->data_off, n, want);
+		expect_read(&idx, &gz, f->data_off + n - 70000, 70000, want + n - 70000);
+	}
+	/* from each checkpoint, across into the next span */
+	for (i = 0; i < idx.ncheckpoints; i++) {
+		uint64_t off = idx.checkpoints[i].out_off;
+		uint64_t len = idx.uncompressed_size - off < 200000 ?
+			       idx.uncompressed_size - off : 200000;
+
+		expect_read(&idx, &gz, off, len, tar.p + off);
+	}
+	layer_index_free(&idx);
+	layer_index_free(&dflt);
+	free(tar.p);
+	free(gz.p);
+	free(rnd_data);
+	free(zeros);
+}
+
 /* --- damaged indexes --- */
 
 static void fix_trailer(struct buf *b)
@@ -1192,6 +1280,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_names),
 		cmocka_unit_test(test_hostile_streams),
 		cmocka_unit_test(test_sparse),
+		cmocka_unit_test(test_checkpoint_span),
 		cmocka_unit_test(test_damaged_index),
 		cmocka_unit_test(test_decode_messages),
 		cmocka_unit_test(test_load),

@@ -8,8 +8,9 @@
  * (`ovlmig index --push --prefetch-list`). With a list and no --prefetch,
  * only the listed files are fetched, right after the mount.
  * Several workers fetch at once: each file costs a round trip, and one
- * after another they would leave the link idle. On-demand reads always
- * go before prefetch: no worker starts a file while one runs.
+ * after another they would leave the link idle. On-demand reads go
+ * before the rest of the image: no worker starts an unlisted file while
+ * one runs.
  * --prefetch-bandwidth caps the rate of all workers together.
  */
 #include <errno.h>
@@ -35,14 +36,18 @@ struct prefetch_run {
 	atomic_uint_fast64_t bytes;
 };
 
-/* Wait while on-demand fetches run, and to stay under the bandwidth cap. */
-static void pace(struct prefetch_run *run)
+/*
+ * Wait while on-demand fetches run (not for a listed file: the start-up
+ * reads it foretells would otherwise starve it, one after another), and
+ * to stay under the bandwidth cap.
+ */
+static void pace(struct prefetch_run *run, bool listed)
 {
 	struct lowerfs *fs = run->fs;
 	uint64_t bps = fs->opts.prefetch_bandwidth_mbps * 1000000ull;
 	uint64_t bytes = atomic_load(&run->bytes);
 
-	while (atomic_load(&fs->demand) && !atomic_load(&fs->stopping))
+	while (!listed && atomic_load(&fs->demand) && !atomic_load(&fs->stopping))
 		sleep_ns(5000000);
 	if (bps) {
 		uint64_t due = run->start_ns + bytes / bps * 1000000000ull +
@@ -56,12 +61,13 @@ static void pace(struct prefetch_run *run)
 	}
 }
 
-static void prefetch_one(struct prefetch_run *run, uint32_t node)
+static void prefetch_one(struct prefetch_run *run, size_t i)
 {
 	struct lowerfs *fs = run->fs;
+	uint32_t node = run->order[i];
 	struct error *err = NULL;
 
-	pace(run);
+	pace(run, i < run->nlisted);
 	if (node_prefetch(fs, node, &err) < 0) {
 		char *path = image_path(&fs->img, node);
 
@@ -97,7 +103,7 @@ static void *worker(void *arg)
 	size_t i;
 
 	while (take(run, &i))
-		prefetch_one(run, run->order[i]);
+		prefetch_one(run, i);
 	return NULL;
 }
 

@@ -5,7 +5,7 @@
  * --prefetch-list go first, in their order (a list `--record-access`
  * wrote during an earlier run: what the container needs at start), or
  * else those of the list published with the image in its registry
- * (`ovlmig index --push --prefetch-list`). With a list and no --prefetch,
+ * (`ovlmig index --push --startup-list`). With a list and no --prefetch,
  * only the listed files are fetched, right after the mount.
  * Several workers fetch at once: each file costs a round trip, and one
  * after another they would leave the link idle. On-demand reads go

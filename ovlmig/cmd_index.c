@@ -23,7 +23,7 @@
 #include "commands.h"
 
 enum { OPT_OUTPUT = 'o', OPT_CHUNK = 256, OPT_PUSH, OPT_INSECURE, OPT_PLATFORM,
-       OPT_PREFETCH_LIST };
+       OPT_STARTUP_LIST };
 
 static const struct cli_option options[] = {
 	{ "output", OPT_OUTPUT, "INDEX", "where to write the index (required without --push)" },
@@ -31,7 +31,7 @@ static const struct cli_option options[] = {
 	{ "push", OPT_PUSH, NULL, "LAYER is docker://REG/NAME:TAG: index every layer and push the indexes to the image's repository" },
 	{ "insecure", OPT_INSECURE, NULL, "with --push: plain http to a loopback registry, no TLS verification" },
 	{ "platform", OPT_PLATFORM, "OS/ARCH", "with --push: the image of a multi-platform tag (default linux/amd64)" },
-	{ "prefetch-list", OPT_PREFETCH_LIST, "FILE", "with --push: publish FILE (what --record-access wrote) with the indexes: mounts fetch those files first" },
+	{ "startup-list", OPT_STARTUP_LIST, "FILE", "with --push: publish FILE (what lowerfs --record-access wrote) with the indexes: mounts prefetch those files first" },
 	{ "help", 'h', NULL, "show this help" },
 };
 
@@ -91,7 +91,7 @@ static int option(void *ctx, int key, const char *arg)
 	case OPT_PLATFORM:
 		a->platform = arg;
 		return 0;
-	case OPT_PREFETCH_LIST:
+	case OPT_STARTUP_LIST:
 		a->prefetch_list = arg;
 		return 0;
 	}
@@ -131,20 +131,20 @@ static int read_list(const char *file, char **buf, size_t *len,
 
 	*buf = NULL;
 	if (!in)
-		return error_set(err, errno, "--prefetch-list %s", file);
+		return error_set(err, errno, "--startup-list %s", file);
 	*buf = malloc(PREFETCH_LIST_MAX + 1);
 	if (!*buf) {
 		fclose(in);
-		return error_set(err, ENOMEM, "--prefetch-list %s", file);
+		return error_set(err, ENOMEM, "--startup-list %s", file);
 	}
 	n = fread(*buf, 1, PREFETCH_LIST_MAX + 1, in);
 	if (ferror(in)) {
-		error_set(err, EIO, "--prefetch-list %s: read", file);
+		error_set(err, EIO, "--startup-list %s: read", file);
 	} else if (n > PREFETCH_LIST_MAX) {
-		error_set_msg(err, EFBIG, "--prefetch-list %s: larger than %u bytes",
+		error_set_msg(err, EFBIG, "--startup-list %s: larger than %u bytes",
 			      file, PREFETCH_LIST_MAX);
 	} else if (memchr(*buf, '\0', n)) {
-		error_set_msg(err, EINVAL, "--prefetch-list %s: not text (a NUL byte)",
+		error_set_msg(err, EINVAL, "--startup-list %s: not text (a NUL byte)",
 			      file);
 	} else {
 		fclose(in);
@@ -228,7 +228,7 @@ int cmd_index(int argc, char **argv)
 	if (a.push)
 		return push(&a, argv[1]);
 	if (a.prefetch_list) {
-		fprintf(stderr, "ovlmig index: --prefetch-list goes with --push\n");
+		fprintf(stderr, "ovlmig index: --startup-list goes with --push\n");
 		return EXIT_USAGE;
 	}
 	if (!a.output) {

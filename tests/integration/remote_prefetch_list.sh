@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 18, start-up prefetch: the files a container opened first
 # (--record-access) are pushed with the image's indexes (`ovlmig index
-# --push --prefetch-list`, one more blob of the same artifact, bound to
+# --push --startup-list`, one more blob of the same artifact, bound to
 # the image manifest, digest-checked). A mount on a fresh cache finds the
 # list and fetches those files in the background right after the mount,
 # before anything reads them; reading them then crosses the link no more.
@@ -46,10 +46,10 @@ expected=$(printf 'hot/%s\n' "${order[@]}")
 	cat "$T/recorded"
 	printf '%s\n' /etc/shadow no/such/file hot cold/../hot/1 'hot//2' "$(printf 'hot/\001')"
 } >"$T/list"
-if "$OVLMIG" index --push --prefetch-list "$T/list" "docker://$REG/test/pf:v1" --insecure >"$T/push" 2>&1; then
-	ok "index --push --prefetch-list: $(tail -1 "$T/push")"
+if "$OVLMIG" index --push --startup-list "$T/list" "docker://$REG/test/pf:v1" --insecure >"$T/push" 2>&1; then
+	ok "index --push --startup-list: $(tail -1 "$T/push")"
 else
-	fail "index --push --prefetch-list" "$(head -3 "$T/push")"; exit 1
+	fail "index --push --startup-list" "$(head -3 "$T/push")"; exit 1
 fi
 tag_url=http://$REG/v2/test/pf/manifests/sha256-${subject#sha256:}
 curl -sf -H 'Accept: application/vnd.oci.image.index.v1+json' "$tag_url" >"$T/tag" ||

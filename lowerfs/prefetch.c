@@ -230,8 +230,10 @@ static void *prefetch_main(void *arg)
 again:
 	started = 0;
 	for (i = 0; i < PREFETCH_WORKERS - 1; i++) {
-		if (pthread_create(&t[i], NULL, worker, &run) != 0) {
-			lowerfs_log("prefetch: worker %u: %s", i + 1, strerror(errno));
+		int rc = pthread_create(&t[i], NULL, worker, &run);
+
+		if (rc) {
+			lowerfs_log("prefetch: worker %u: %s", i + 1, strerror(rc));
 			break;
 		}
 		started++;
@@ -239,10 +241,17 @@ again:
 	worker(&run);
 	for (i = 0; i < started; i++)
 		pthread_join(t[i], NULL);
+	if (run.n && (run.nlisted || atomic_load(&fs->prefetch_whole)) &&
+	    (!atomic_load(&fs->prefetch_whole) || atomic_load(&run.next) >= run.n))
+		lowerfs_log("prefetch done: %llu files, %llu bytes in %.1f s",
+			    (unsigned long long)atomic_load(&fs->prefetch_done),
+			    (unsigned long long)atomic_load(&run.bytes),
+			    (double)(now_ns() - run.start_ns) / 1e9);
 	/*
 	 * The whole image was asked for while the listed files were being
 	 * fetched: go on (prefetch_start saw this run still running), unless
-	 * prefetch_start started a new run (it won the flag).
+	 * prefetch_start started a new run (it took the flag first). Once
+	 * the flag is down, another run may own it: never touched again.
 	 */
 	atomic_store(&fs->prefetch_running, false);
 	if (atomic_load(&fs->prefetch_whole) && atomic_load(&run.next) < run.n &&
@@ -251,13 +260,8 @@ again:
 
 		if (atomic_compare_exchange_strong(&fs->prefetch_running, &idle, true))
 			goto again;
-		goto done;
 	}
-	if (run.n && (run.nlisted || atomic_load(&fs->prefetch_whole)))
-		lowerfs_log("prefetch done: %llu files, %llu bytes in %.1f s",
-			    (unsigned long long)atomic_load(&fs->prefetch_done),
-			    (unsigned long long)atomic_load(&run.bytes),
-			    (double)(now_ns() - run.start_ns) / 1e9);
+	goto done;
 out:
 	atomic_store(&fs->prefetch_running, false);
 done:

@@ -358,6 +358,21 @@ static int load_pushed(struct layer_set *ls, const struct layer *l,
 	return 0;
 }
 
+int layer_set_prefetch_list(struct layer_set *ls, char **buf, size_t *len,
+			    struct error **err)
+{
+	*buf = NULL;
+	*len = 0;
+	/*
+	 * only what the mount found looking for indexes: with every index
+	 * from the cache (this host ran the image before) nothing is asked
+	 */
+	if (!ls->repo_url || !ls->pushed.prefetch_list.digest[0])
+		return 0;
+	return referrers_load_list(ls->fetcher, ls->repo_url,
+				   &ls->pushed.prefetch_list, buf, len, err);
+}
+
 /* ---- the layers ---- */
 
 /* An index already made for layer I: 1 found, 0 none (to build), -1 error. */

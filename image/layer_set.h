@@ -70,4 +70,12 @@ int layer_set_read(struct layer_set *ls, uint32_t l, uint64_t off,
 int layer_set_warm(struct layer_set *ls, uint32_t l, uint64_t off,
 		   uint64_t len, struct error **err);
 
+/*
+ * docker: the prefetch list pushed with the indexes (`ovlmig index --push
+ * --prefetch-list`), digest-checked; *buf NULL when there is none or the
+ * registry was not asked for indexes (all came from the cache).
+ */
+int layer_set_prefetch_list(struct layer_set *ls, char **buf, size_t *len,
+			    struct error **err);
+
 #endif

@@ -18,6 +18,7 @@ void index_refs_free(struct index_refs *r)
 	free(r->refs);
 	r->refs = NULL;
 	r->count = 0;
+	memset(&r->prefetch_list, 0, sizeof(r->prefetch_list));
 }
 
 void descriptors_free(struct descriptor *d, size_t n)
@@ -48,6 +49,7 @@ static int dump(json_t *doc, char **json, size_t *len, struct error **err)
 
 int referrer_manifest_build(const struct descriptor *subject,
 			    const struct index_ref *blobs, size_t n,
+			    const struct blob_ref *list,
 			    char **json, size_t *len, struct error **err)
 {
 	char empty[DIGEST_STRLEN + 1];
@@ -66,6 +68,12 @@ int referrer_manifest_build(const struct descriptor *subject,
 			json_decref(layers);
 			layers = NULL;
 		}
+	}
+	if (layers && list &&
+	    json_array_append_new(layers, descriptor_json(MT_PREFETCH_LIST,
+							 list->digest, list->size)) < 0) {
+		json_decref(layers);
+		layers = NULL;
 	}
 	/*
 	 * config's media type is the artifact type: docker-registry 2.8
@@ -164,6 +172,19 @@ int referrer_manifest_parse(const char *buf, size_t len,
 	}
 	json_array_foreach(layers, i, e) {
 		t = json_string_value(json_object_get(e, "mediaType"));
+		if (t && !strcmp(t, MT_PREFETCH_LIST)) {
+			if (desc_fields(e, PREFETCH_LIST_MAX, &digest, &size, err) < 0) {
+				error_wrap(err, "layers[%zu]", i);
+				goto out;
+			}
+			/* artifacts come newest first: the first list wins */
+			if (!out->prefetch_list.digest[0]) {
+				memcpy(out->prefetch_list.digest, digest,
+				       sizeof(out->prefetch_list.digest));
+				out->prefetch_list.size = size;
+			}
+			continue;
+		}
 		if (!t || strcmp(t, MT_LAYER_INDEX))
 			continue;	/* a later version may add other blobs */
 		if (desc_fields(e, INDEX_BLOB_MAX, &digest, &size, err) < 0) {

@@ -26,10 +26,13 @@
 #define ARTIFACT_TYPE_INDEX "application/vnd.ovlmig.index.v1"
 #define MT_LAYER_INDEX "application/vnd.ovlmig.layer.index.v1"
 #define ANNOTATION_LAYER "org.ovlmig.layer.digest"
+/* the files a container opened first, one path a line (--record-access) */
+#define MT_PREFETCH_LIST "application/vnd.ovlmig.prefetch-list.v1"
 /* the artifact's config blob: OCI 1.1's empty descriptor content */
 #define EMPTY_JSON "{}"
 
 #define INDEX_BLOB_MAX (256u << 20)	/* one layer index, downloaded whole */
+#define PREFETCH_LIST_MAX (16u << 20)	/* a pushed prefetch list */
 #define REFERRERS_MAX 64		/* artifacts of ours looked at per image */
 
 /* A layer index blob: which layer it indexes and the blob that holds it. */
@@ -39,19 +42,28 @@ struct index_ref {
 	uint64_t size;
 };
 
+/* A blob of an artifact by digest and size; digest[0] == 0: none. */
+struct blob_ref {
+	char digest[DIGEST_STRLEN + 1];
+	uint64_t size;
+};
+
 struct index_refs {
 	struct index_ref *refs;		/* newest artifact first */
 	size_t count;
+	struct blob_ref prefetch_list;	/* that of the newest artifact with one */
 };
 
 void index_refs_free(struct index_refs *r);
 
 /*
  * The artifact manifest for N index blobs of image manifest SUBJECT
- * (its digest, size and media type). *json malloc'd, compact.
+ * (its digest, size and media type), and the prefetch list blob LIST
+ * (NULL: none). *json malloc'd, compact.
  */
 int referrer_manifest_build(const struct descriptor *subject,
 			    const struct index_ref *blobs, size_t n,
+			    const struct blob_ref *list,
 			    char **json, size_t *len, struct error **err);
 
 /*
@@ -82,9 +94,13 @@ int referrers_index_ours(const char *buf, size_t len,
 			 struct error **err);
 void descriptors_free(struct descriptor *d, size_t n);
 
-/* Push IDX[i], the index of layer i of IMG (a docker image). */
+/*
+ * Push IDX[i], the index of layer i of IMG (a docker image), and LIST,
+ * LIST_LEN bytes of a prefetch list (NULL: none), in one artifact.
+ */
 int referrers_push(struct fetcher *f, const struct image_layers *img,
-		   const struct layer_index *idx, struct error **err);
+		   const struct layer_index *idx, const char *list,
+		   size_t list_len, struct error **err);
 
 /*
  * The layer index blobs pushed for image manifest MANIFEST_DIGEST of
@@ -101,5 +117,13 @@ int referrers_find(struct fetcher *f, const char *repo_url,
 int referrers_load(struct fetcher *f, const char *repo_url,
 		   const struct index_ref *ref, struct layer_index *idx,
 		   struct error **err);
+
+/*
+ * The prefetch list blob REF of the repository at REPO_URL, checked
+ * against REF's digest and size: *buf malloc'd, *len bytes.
+ */
+int referrers_load_list(struct fetcher *f, const char *repo_url,
+			const struct blob_ref *ref, char **buf, size_t *len,
+			struct error **err);
 
 #endif

@@ -212,12 +212,14 @@ out:
 }
 
 int referrers_push(struct fetcher *f, const struct image_layers *img,
-		   const struct layer_index *idx, struct error **err)
+		   const struct layer_index *idx, const char *list,
+		   size_t list_len, struct error **err)
 {
 	struct descriptor subject = {
 		.media_type = img->manifest_media_type, .size = img->manifest_size,
 	};
 	struct descriptor entry = { .media_type = (char *)MT_OCI_MANIFEST };
+	struct blob_ref lref = { .size = list_len };
 	struct index_ref *refs;
 	char empty[DIGEST_STRLEN + 1], *man = NULL, *buf = NULL;
 	size_t i, len;
@@ -245,7 +247,13 @@ int referrers_push(struct fetcher *f, const struct image_layers *img,
 		free(buf);
 		buf = NULL;
 	}
-	if (referrer_manifest_build(&subject, refs, img->count, &man, &len, err) < 0 ||
+	if (list && (digest_of(list, list_len, lref.digest) < 0 ||
+		     blob_put(f, img->repo_url, lref.digest, list, list_len, err) < 0)) {
+		error_wrap(err, "prefetch list");
+		goto out;
+	}
+	if (referrer_manifest_build(&subject, refs, img->count, list ? &lref : NULL,
+				    &man, &len, err) < 0 ||
 	    digest_of(man, len, entry.digest) < 0)
 		goto out;
 	entry.size = len;
@@ -378,4 +386,29 @@ out:
 	free(url);
 	free(body);
 	return ret;
+}
+
+int referrers_load_list(struct fetcher *f, const char *repo_url,
+			const struct blob_ref *ref, char **buf, size_t *len,
+			struct error **err)
+{
+	char *url = repo_path(repo_url, "blobs", ref->digest);
+
+	*buf = NULL;
+	if (!url)
+		return error_set(err, ENOMEM, "prefetch list blob");
+	if (fetcher_get(f, url, PREFETCH_LIST_MAX, buf, len, NULL, err) < 0)
+		goto bad;
+	if (*len != ref->size || !digest_matches(ref->digest, *buf, *len)) {
+		error_set_msg(err, EINVAL, "the blob does not match its digest and size (%zu bytes, %llu expected)",
+			      *len, (unsigned long long)ref->size);
+		goto bad;
+	}
+	free(url);
+	return 0;
+bad:
+	free(url);
+	free(*buf);
+	*buf = NULL;
+	return error_wrap(err, "prefetch list blob %s", ref->digest);
 }

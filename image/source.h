@@ -74,6 +74,13 @@ struct source_ops {
 	 * (oci, docker), valid after index; NULL when there is none.
 	 */
 	const char *(*digest)(struct source *s);
+	/*
+	 * Optional: the prefetch list published with the image (its
+	 * registry's index artifact), *buf malloc'd; *buf NULL when none.
+	 * Network round trips: call it off the mount's path.
+	 */
+	int (*prefetch_list)(struct source *s, char **buf, size_t *len,
+			     struct error **err);
 	/* Optional: the remote source's reachability and fetch errors. */
 	int (*health)(struct source *s, struct fetch_health *out,
 		      struct error **err);

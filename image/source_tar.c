@@ -258,6 +258,12 @@ static const char *tar_digest(struct source *s)
 	return ts->ls.manifest_digest[0] ? ts->ls.manifest_digest : NULL;
 }
 
+static int tar_prefetch_list(struct source *s, char **buf, size_t *len,
+			     struct error **err)
+{
+	return layer_set_prefetch_list(&to_tar(s)->ls, buf, len, err);
+}
+
 static void tar_close(struct source *s)
 {
 	struct tar_source *ts = to_tar(s);
@@ -274,7 +280,8 @@ static void tar_close(struct source *s)
 		.scheme = scheme_, .help = help_, .open = open_, \
 		.index = tar_index, .fetch = tar_fetch, .read = tar_read, \
 		.warm = tar_warm, .stats = tar_stats, .health = tar_health, \
-		.digest = tar_digest, .close = tar_close, \
+		.digest = tar_digest, .prefetch_list = tar_prefetch_list, \
+		.close = tar_close, \
 	}
 
 TAR_OPS(source_tar_ops, "tar",

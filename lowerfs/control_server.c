@@ -310,10 +310,10 @@ static json_t *cmd_invalidate(struct lowerfs *fs)
 static json_t *cmd_prefetch(struct lowerfs *fs)
 {
 	struct error *err = NULL;
-	bool was = fs->prefetch_started;
+	bool was = atomic_load(&fs->prefetch_whole);
 	json_t *out;
 
-	if (prefetch_start(fs, &err) < 0) {
+	if (prefetch_start(fs, true, &err) < 0) {
 		out = error_json(err->msg);
 		error_free(&err);
 		return out;

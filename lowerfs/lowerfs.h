@@ -102,6 +102,7 @@ struct lowerfs {
 	pthread_t prefetch_thread;
 	bool prefetch_started;
 	atomic_bool prefetch_running;
+	atomic_bool prefetch_whole;	/* every file, not only the listed ones */
 	atomic_uint_fast64_t prefetch_done;	/* files */
 	atomic_uint demand;		/* on-demand fetches under way: prefetch waits */
 	_Atomic(struct store_feed *) feed;	/* NULL: no image store to feed */
@@ -120,8 +121,11 @@ int node_prefetch(struct lowerfs *fs, uint32_t node, struct error **err);
 ssize_t node_read_chunked(struct lowerfs *fs, uint32_t node, uint64_t off,
 			  void *buf, size_t len, struct error **err);
 
-/* Background prefetch (prefetch.c): --prefetch-list first, then the rest. */
-int prefetch_start(struct lowerfs *fs, struct error **err);
+/*
+ * Background prefetch (prefetch.c): the listed files first (--prefetch-list,
+ * else the list published with the image), then, if WHOLE, the rest.
+ */
+int prefetch_start(struct lowerfs *fs, bool whole, struct error **err);
 void prefetch_join(struct lowerfs *fs);
 /*
  * The regular files a prefetch list TEXT names (prefetch_list.c), in its

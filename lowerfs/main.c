@@ -407,7 +407,10 @@ static int run(struct lowerfs *fs, int *report_fd, const char *log_path,
 		    fs->opts.source_spec, fs->opts.mountpoint, fs->img.count,
 		    (unsigned long long)fs->img.total_bytes, fs->opts.run_dir);
 	report_status(report_fd, 0);
-	if (fs->opts.prefetch && prefetch_start(fs, &err) < 0) {
+	/* a list (given, or published with the image) alone: its files only */
+	if ((fs->opts.prefetch || (fs->cache && (fs->opts.prefetch_list ||
+						 fs->src->ops->prefetch_list))) &&
+	    prefetch_start(fs, fs->opts.prefetch, &err) < 0) {
 		lowerfs_log("prefetch: %s", err->msg);
 		error_free(&err);
 	}

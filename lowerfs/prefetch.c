@@ -3,10 +3,14 @@
  * Background prefetch: fetch every file not yet local, so a later
  * migration or detach never waits on the network. Files named in
  * --prefetch-list go first, in their order (a list `--record-access`
- * wrote during an earlier run: what the container needs at start).
+ * wrote during an earlier run: what the container needs at start), or
+ * else those of the list published with the image in its registry
+ * (`ovlmig index --push --startup-list`). With a list and no --prefetch,
+ * only the listed files are fetched, right after the mount.
  * Several workers fetch at once: each file costs a round trip, and one
- * after another they would leave the link idle. On-demand reads always
- * go before prefetch: no worker starts a file while one runs.
+ * after another they would leave the link idle. On-demand reads go
+ * before the rest of the image: no worker starts an unlisted file while
+ * one runs.
  * --prefetch-bandwidth caps the rate of all workers together.
  */
 #include <errno.h>
@@ -26,20 +30,24 @@
 struct prefetch_run {
 	struct lowerfs *fs;
 	uint32_t *order;
-	size_t n;
+	size_t n, nlisted;	/* the listed files are order[0, nlisted) */
 	atomic_size_t next;
 	uint64_t start_ns;
 	atomic_uint_fast64_t bytes;
 };
 
-/* Wait while on-demand fetches run, and to stay under the bandwidth cap. */
-static void pace(struct prefetch_run *run)
+/*
+ * Wait while on-demand fetches run (not for a listed file: the start-up
+ * reads it foretells would otherwise starve it, one after another), and
+ * to stay under the bandwidth cap.
+ */
+static void pace(struct prefetch_run *run, bool listed)
 {
 	struct lowerfs *fs = run->fs;
 	uint64_t bps = fs->opts.prefetch_bandwidth_mbps * 1000000ull;
 	uint64_t bytes = atomic_load(&run->bytes);
 
-	while (atomic_load(&fs->demand) && !atomic_load(&fs->stopping))
+	while (!listed && atomic_load(&fs->demand) && !atomic_load(&fs->stopping))
 		sleep_ns(5000000);
 	if (bps) {
 		uint64_t due = run->start_ns + bytes / bps * 1000000000ull +
@@ -53,12 +61,13 @@ static void pace(struct prefetch_run *run)
 	}
 }
 
-static void prefetch_one(struct prefetch_run *run, uint32_t node)
+static void prefetch_one(struct prefetch_run *run, size_t i)
 {
 	struct lowerfs *fs = run->fs;
+	uint32_t node = run->order[i];
 	struct error *err = NULL;
 
-	pace(run);
+	pace(run, i < run->nlisted);
 	if (node_prefetch(fs, node, &err) < 0) {
 		char *path = image_path(&fs->img, node);
 
@@ -70,14 +79,31 @@ static void prefetch_one(struct prefetch_run *run, uint32_t node)
 	atomic_fetch_add(&fs->prefetch_done, 1);
 }
 
+/* Take the next file: the listed ones, and the rest once asked for. */
+static bool take(struct prefetch_run *run, size_t *i)
+{
+	size_t next = atomic_load(&run->next);
+
+	for (;;) {
+		size_t limit = atomic_load(&run->fs->prefetch_whole) ?
+			       run->n : run->nlisted;
+
+		if (next >= limit || atomic_load(&run->fs->stopping))
+			return false;
+		if (atomic_compare_exchange_weak(&run->next, &next, next + 1)) {
+			*i = next;
+			return true;
+		}
+	}
+}
+
 static void *worker(void *arg)
 {
 	struct prefetch_run *run = arg;
 	size_t i;
 
-	while (!atomic_load(&run->fs->stopping) &&
-	       (i = atomic_fetch_add(&run->next, 1)) < run->n)
-		prefetch_one(run, run->order[i]);
+	while (take(run, &i))
+		prefetch_one(run, i);
 	return NULL;
 }
 
@@ -136,6 +162,28 @@ static void listed_from_file(struct lowerfs *fs, uint32_t **nodes, size_t *n)
 	free(text);
 }
 
+/* The nodes of the list published with the image; none when there is none. */
+static void listed_from_source(struct lowerfs *fs, uint32_t **nodes, size_t *n)
+{
+	struct error *err = NULL;
+	char *text = NULL;
+	size_t len = 0;
+
+	*nodes = NULL;
+	*n = 0;
+	if (!fs->src->ops->prefetch_list)
+		return;
+	if (fs->src->ops->prefetch_list(fs->src, &text, &len, &err) < 0 ||
+	    (text && prefetch_list_parse(fs, "in the registry", text, len, nodes,
+					 n, &err) < 0)) {
+		lowerfs_log("prefetch list in the registry: %s", err->msg);
+		error_free(&err);
+	} else if (text) {
+		lowerfs_log("prefetch list in the registry: %zu files", *n);
+	}
+	free(text);
+}
+
 /* Listed files first, in their order, each once; then every other file. */
 static int build_order(struct prefetch_run *run, const uint32_t *listed,
 		       size_t nlisted)
@@ -154,6 +202,7 @@ static int build_order(struct prefetch_run *run, const uint32_t *listed,
 			taken[listed[i]] = true;
 			run->order[run->n++] = listed[i];
 		}
+	run->nlisted = run->n;
 	for (i = 0; i < fs->img.count; i++)
 		if (!taken[i] && S_ISREG(fs->img.nodes[i].mode))
 			run->order[run->n++] = i;
@@ -172,13 +221,19 @@ static void *prefetch_main(void *arg)
 
 	if (fs->opts.prefetch_list)
 		listed_from_file(fs, &listed, &nlisted);
+	else
+		listed_from_source(fs, &listed, &nlisted);
 	if (build_order(&run, listed, nlisted) < 0) {
 		lowerfs_log("prefetch: out of memory");
 		goto out;
 	}
+again:
+	started = 0;
 	for (i = 0; i < PREFETCH_WORKERS - 1; i++) {
-		if (pthread_create(&t[i], NULL, worker, &run) != 0) {
-			lowerfs_log("prefetch: worker %u: %s", i + 1, strerror(errno));
+		int rc = pthread_create(&t[i], NULL, worker, &run);
+
+		if (rc) {
+			lowerfs_log("prefetch: worker %u: %s", i + 1, strerror(rc));
 			break;
 		}
 		started++;
@@ -186,26 +241,50 @@ static void *prefetch_main(void *arg)
 	worker(&run);
 	for (i = 0; i < started; i++)
 		pthread_join(t[i], NULL);
-	lowerfs_log("prefetch done: %llu files, %llu bytes in %.1f s",
-		    (unsigned long long)atomic_load(&fs->prefetch_done),
-		    (unsigned long long)atomic_load(&run.bytes),
-		    (double)(now_ns() - run.start_ns) / 1e9);
+	if (run.n && (run.nlisted || atomic_load(&fs->prefetch_whole)) &&
+	    (!atomic_load(&fs->prefetch_whole) || atomic_load(&run.next) >= run.n))
+		lowerfs_log("prefetch done: %llu files, %llu bytes in %.1f s",
+			    (unsigned long long)atomic_load(&fs->prefetch_done),
+			    (unsigned long long)atomic_load(&run.bytes),
+			    (double)(now_ns() - run.start_ns) / 1e9);
+	/*
+	 * The whole image was asked for while the listed files were being
+	 * fetched: go on (prefetch_start saw this run still running), unless
+	 * prefetch_start started a new run (it took the flag first). Once
+	 * the flag is down, another run may own it: never touched again.
+	 */
+	atomic_store(&fs->prefetch_running, false);
+	if (atomic_load(&fs->prefetch_whole) && atomic_load(&run.next) < run.n &&
+	    !atomic_load(&fs->stopping)) {
+		bool idle = false;
+
+		if (atomic_compare_exchange_strong(&fs->prefetch_running, &idle, true))
+			goto again;
+	}
+	goto done;
 out:
+	atomic_store(&fs->prefetch_running, false);
+done:
 	free(listed);
 	free(run.order);
-	atomic_store(&fs->prefetch_running, false);
 	return NULL;
 }
 
-int prefetch_start(struct lowerfs *fs, struct error **err)
+int prefetch_start(struct lowerfs *fs, bool whole, struct error **err)
 {
+	bool idle = false;
 	int rc;
 
 	if (!fs->cache)
 		return error_set(err, EINVAL, "prefetch needs a cache (--cache DIR)");
-	if (fs->prefetch_started)
+	if (whole)
+		atomic_store(&fs->prefetch_whole, true);
+	if (fs->prefetch_started && !whole)
 		return 0;
-	atomic_store(&fs->prefetch_running, true);
+	/* a run under way takes the whole image on by itself */
+	if (!atomic_compare_exchange_strong(&fs->prefetch_running, &idle, true))
+		return 0;
+	prefetch_join(fs);	/* a listed-only run that has ended */
 	rc = pthread_create(&fs->prefetch_thread, NULL, prefetch_main, fs);
 	if (rc) {
 		atomic_store(&fs->prefetch_running, false);

@@ -23,7 +23,7 @@
 #include "commands.h"
 
 enum { OPT_OUTPUT = 'o', OPT_CHUNK = 256, OPT_PUSH, OPT_INSECURE, OPT_PLATFORM,
-       OPT_SPAN };
+       OPT_SPAN, OPT_STARTUP_LIST };
 
 static const struct cli_option options[] = {
 	{ "output", OPT_OUTPUT, "INDEX", "where to write the index (required without --push)" },
@@ -32,6 +32,7 @@ static const struct cli_option options[] = {
 	{ "push", OPT_PUSH, NULL, "LAYER is docker://REG/NAME:TAG: index every layer and push the indexes to the image's repository" },
 	{ "insecure", OPT_INSECURE, NULL, "with --push: plain http to a loopback registry, no TLS verification" },
 	{ "platform", OPT_PLATFORM, "OS/ARCH", "with --push: the image of a multi-platform tag (default linux/amd64)" },
+	{ "startup-list", OPT_STARTUP_LIST, "FILE", "with --push: publish FILE (what lowerfs --record-access wrote) with the indexes: mounts prefetch those files first" },
 	{ "help", 'h', NULL, "show this help" },
 };
 
@@ -71,6 +72,7 @@ struct index_args {
 	uint64_t span;
 	bool chunk_given, push, insecure;
 	const char *platform;
+	const char *prefetch_list;
 };
 
 static int option(void *ctx, int key, const char *arg)
@@ -95,6 +97,9 @@ static int option(void *ctx, int key, const char *arg)
 		a->chunk_given = true;	/* like --chunk-size: for a file only */
 		return parse_u64(arg, LAYER_CHECKPOINT_SPAN_MIN,
 				 LAYER_CHECKPOINT_SPAN_MAX, &a->span);
+	case OPT_STARTUP_LIST:
+		a->prefetch_list = arg;
+		return 0;
 	}
 	a->chunk_given = true;
 	if (parse_u64(arg, 4096, 1u << 30, &v) < 0)
@@ -123,6 +128,41 @@ static int index_layer(struct fetcher *f, const struct image_layers *img,
 	return 0;
 }
 
+/* The prefetch list FILE whole: at most PREFETCH_LIST_MAX bytes of text. */
+static int read_list(const char *file, char **buf, size_t *len,
+		     struct error **err)
+{
+	FILE *in = fopen(file, "re");
+	size_t n;
+
+	*buf = NULL;
+	if (!in)
+		return error_set(err, errno, "--startup-list %s", file);
+	*buf = malloc(PREFETCH_LIST_MAX + 1);
+	if (!*buf) {
+		fclose(in);
+		return error_set(err, ENOMEM, "--startup-list %s", file);
+	}
+	n = fread(*buf, 1, PREFETCH_LIST_MAX + 1, in);
+	if (ferror(in)) {
+		error_set(err, EIO, "--startup-list %s: read", file);
+	} else if (n > PREFETCH_LIST_MAX) {
+		error_set_msg(err, EFBIG, "--startup-list %s: larger than %u bytes",
+			      file, PREFETCH_LIST_MAX);
+	} else if (memchr(*buf, '\0', n)) {
+		error_set_msg(err, EINVAL, "--startup-list %s: not text (a NUL byte)",
+			      file);
+	} else {
+		fclose(in);
+		*len = n;
+		return 0;
+	}
+	fclose(in);
+	free(*buf);
+	*buf = NULL;
+	return -1;
+}
+
 static int push(const struct index_args *a, const char *spec)
 {
 	struct fetch_opts fo = { .insecure = a->insecure };
@@ -130,7 +170,8 @@ static int push(const struct index_args *a, const char *spec)
 	struct layer_index *idx = NULL;
 	struct fetcher *f = NULL;
 	struct error *err = NULL;
-	size_t i, built = 0;
+	char *list = NULL;
+	size_t i, built = 0, list_len = 0;
 	int code = EXIT_FAILED;
 
 	if (strncmp(spec, "docker:", 7)) {
@@ -140,6 +181,10 @@ static int push(const struct index_args *a, const char *spec)
 	if (a->output || a->chunk_given) {
 		fprintf(stderr, "ovlmig index: --push writes no file: no -o, --chunk-size or --checkpoint-span\n");
 		return EXIT_USAGE;
+	}
+	if (a->prefetch_list && read_list(a->prefetch_list, &list, &list_len, &err) < 0) {
+		code = EXIT_USAGE;
+		goto out;
 	}
 	if (fetcher_new(&fo, &f, &err) < 0)
 		goto out;
@@ -157,10 +202,10 @@ static int push(const struct index_args *a, const char *spec)
 			error_wrap(&err, "layer %s", img.layers[built].digest);
 			goto out;
 		}
-	if (referrers_push(f, &img, idx, &err) < 0)
+	if (referrers_push(f, &img, idx, list, list_len, &err) < 0)
 		goto out;
-	printf("pushed the indexes of %zu layers to %s, subject %s\n", img.count,
-	       spec, img.manifest_digest);
+	printf("pushed the indexes of %zu layers%s to %s, subject %s\n", img.count,
+	       list ? " and the prefetch list" : "", spec, img.manifest_digest);
 	code = 0;
 out:
 	if (err) {
@@ -170,6 +215,7 @@ out:
 	for (i = 0; idx && i < built; i++)
 		layer_index_free(&idx[i]);
 	free(idx);
+	free(list);
 	image_layers_free(&img);
 	fetcher_free(f);
 	return code;
@@ -188,6 +234,10 @@ int cmd_index(int argc, char **argv)
 		return code;
 	if (a.push)
 		return push(&a, argv[1]);
+	if (a.prefetch_list) {
+		fprintf(stderr, "ovlmig index: --startup-list goes with --push\n");
+		return EXIT_USAGE;
+	}
 	if (!a.output) {
 		fprintf(stderr, "ovlmig index: -o INDEX is required\n");
 		cli_print_help(stderr, "ovlmig", &command_index);

@@ -12,6 +12,13 @@
 #   (n) the same for bench/noidx: every layer streamed to index it;
 #   (b) full pull: each layer blob `curl | tar -xz` over the same link,
 #       then CMD.
+#   (w), (l) issue 18, a published prefetch list: PF_CMD (a start-up
+#       reading PF_FILES files one after another: 4 of 16 MiB, then small
+#       ones; IMAGE_MB >= 48) on a fresh cache behind
+#       a link that also holds each request DELAY_MS (a distant
+#       registry): lowerfs start until PF_CMD has exited, (w) without a
+#       list, then after a recording run (--record-access) and `ovlmig
+#       index --push --startup-list`, (l) with it, as a second host.
 # Prints the figures of this one run; asserts nothing.
 #
 #   scripts/bench/index_push.sh [BUILD-DIR...]  (as root; make first)
@@ -24,7 +31,8 @@
 # Environment: BUILD, IMAGE_MB (default 512), SMALL_FILES (20000),
 # RATE_MB (50), CMD ("/bin/busybox true"; `CMD=apt` stands for an
 # apt-get-like first command: md5sum of 36 small files of base spread over
-# its directories and one 16 MiB library), ONLY_A. Needs docker-registry, skopeo,
+# its directories and one 16 MiB library), ONLY_A, DELAY_MS (50),
+# PF_FILES (40). Needs docker-registry, skopeo,
 # nginx-free: python3, jq, curl, openssl, busybox-static.
 set -u -o pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -158,6 +166,44 @@ t1=$(now)
 chroot "$T/pulled" "${cmd[@]}" || die "the command failed in the pulled tree"
 b_total=$(secs "$t0" "$(now)") b_pull=$(secs "$t0" "$t1") b_layers=$(($(blob_bytes layers) - l0))
 
+# --- (w), (l): a start-up reading PF_FILES files, without and with a list
+DELAY_MS=${DELAY_MS:-50}
+PF_FILES=${PF_FILES:-40}
+# like a program loading its libraries and data: 3 of 16 MiB, 1 of the app,
+# then small files spread over the base layer
+pf_cmd=(/bin/busybox cat /usr/lib/lib0.so /usr/lib/lib1.so /usr/lib/lib2.so /app/data/blob0
+	/etc/passwd /etc/group /etc/app.conf /app/run.sh)
+for ((i = 0; i < PF_FILES - 8; i++)); do
+	k=$((i * SMALL_FILES / (PF_FILES - 8)))
+	pf_cmd+=("/usr/share/doc/d$((k / 1000))/f$k")
+done
+faultproxy_start "$REGISTRY_PORT" none --rate $((RATE_MB * 1000000)) \
+	--delay "$(awk -v d="$DELAY_MS" 'BEGIN { print d / 1000 }')" || die "delaying proxy"
+DREG=127.0.0.1:$FAULTPROXY_PORT
+
+# startup NAME: fresh cache, lowerfs start until PF_CMD has exited;
+# NAME_total, NAME_cmd (from the mount's return), NAME_layers
+startup() {
+	local name=$1 l0 t0 t1; shift
+	l0=$(blob_bytes layers)
+	t0=$(now)
+	start_lowerfs "$name" "docker://$DREG/bench/idx:v1" "$T/mnt-$name" --insecure \
+		--cache "$T/cache-$name" "$@" >"$T/out" 2>&1 || die "lowerfs $name: $(head -3 "$T/out")"
+	t1=$(now)
+	chroot "$T/mnt-$name" "${pf_cmd[@]}" >/dev/null || die "PF_CMD failed ($name)"
+	printf -v "${name}_total" %s "$(secs "$t0" "$(now)")"
+	printf -v "${name}_cmd" %s "$(secs "$t1" "$(now)")"
+	printf -v "${name}_layers" %s $(($(blob_bytes layers) - l0))
+	printf -v "${name}_prefetched" %s "$(ctl "$name" stats | jq -r .prefetch_done)"
+	stop_lowerfs "$name" "$T/mnt-$name"
+}
+startup w
+startup r --record-access "$T/recorded"
+"$OVLMIG" index --push --startup-list "$T/recorded" "docker://127.0.0.1:$REGISTRY_PORT/bench/idx:v1" \
+	--insecure >"$T/out" 2>&1 || die "index --push --startup-list: $(head -3 "$T/out")"
+startup l
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+
 echo
 echo "image: 3 gzip layers, $(mib "$image_bytes") MiB, $SMALL_FILES small files, in docker-registry" \
 	"$(docker-registry --version 2>/dev/null | awk '{ print $NF }'); link: $RATE_MB MB/s (proxy); command: $CMD"
@@ -175,3 +221,11 @@ echo "indexes from: (a) $a_from; (p) $p_from; (n) $n_from"
 echo "start-up: full pull / (a) = $(ratio "$b_total" "$a_total")x; full pull / (p) = $(ratio "$b_total" "$p_total")x; full pull / (n) = $(ratio "$b_total" "$n_total")x"
 echo "link bytes / bytes the command read: (a) $(mib $((a_layers + a_other))) / $(mib "$a_read") MiB = $(ratio $((a_layers + a_other)) "$a_read")x; (p) $(mib $((p_layers + p_other))) / $(mib "$p_read") MiB" \
 	"= $(ratio $((p_layers + p_other)) "$p_read")x; (n) $(mib $((n_layers + n_other))) / $(mib "$n_read") MiB"
+echo
+echo "start-up of $PF_FILES files (64 MiB) read one after another (busybox cat), lowerfs start to exit, link $RATE_MB MB/s + ${DELAY_MS} ms a request:"
+printf '%-44s %9s %9s %10s %10s\n' "" "total s" "command s" "layer MiB" "prefetched"
+printf '%-44s %9s %9s %10s %10s\n' "(w) without a published list" "$w_total" "$w_cmd" "$(mib "$w_layers")" "$w_prefetched"
+printf '%-44s %9s %9s %10s %10s\n' "(l) with the published list (second host)" "$l_total" "$l_cmd" "$(mib "$l_layers")" "$l_prefetched"
+echo "(l) / (w): start to exit $(awk -v a="$l_total" -v b="$w_total" 'BEGIN { printf "%.2f", a / b }')x," \
+	"first command $(awk -v a="$l_cmd" -v b="$w_cmd" 'BEGIN { printf "%.2f", a / b }')x (issue 18 target: <= 0.5x);" \
+	"$(wc -l <"$T/recorded") files recorded; load average $load"

@@ -40,7 +40,7 @@ static char *build(void)
 	char *json;
 	size_t len;
 
-	assert_int_equal(referrer_manifest_build(&subject, refs, 2, &json, &len, &err), 0);
+	assert_int_equal(referrer_manifest_build(&subject, refs, 2, NULL, &json, &len, &err), 0);
 	assert_int_equal(strlen(json), len);
 	return json;
 }
@@ -249,6 +249,38 @@ static void test_index_ours_newest_first(void **state)
 	error_free(&err);
 }
 
+/* A list blob rides along: read back; the first (newest) artifact's wins; a bad size fails. */
+static void test_manifest_prefetch_list(void **state)
+{
+	struct index_ref refs[1] = { { LAYER1, BLOB1, 100 } };
+	struct blob_ref list = { BLOB2, 42 }, other = { D("c"), 7 }, big = { D("d"), 0 };
+	struct index_refs out = { 0 };
+	struct error *err = NULL;
+	char *json, *json2;
+	size_t len, len2;
+
+	(void)state;
+	assert_int_equal(referrer_manifest_build(&subject, refs, 1, &list, &json, &len, &err), 0);
+	assert_int_equal(referrer_manifest_build(&subject, refs, 1, &other, &json2, &len2, &err), 0);
+	assert_int_equal(referrer_manifest_parse(json, len, SUBJECT, &out, &err), 0);
+	assert_int_equal(out.count, 1);	/* the list is no layer index */
+	assert_string_equal(out.prefetch_list.digest, BLOB2);
+	assert_int_equal(out.prefetch_list.size, 42);
+	assert_int_equal(referrer_manifest_parse(json2, len2, SUBJECT, &out, &err), 0);
+	assert_string_equal(out.prefetch_list.digest, BLOB2);
+	index_refs_free(&out);
+	assert_int_equal(out.prefetch_list.digest[0], 0);
+	/* a list larger than PREFETCH_LIST_MAX: the artifact is refused */
+	free(json2);
+	big.size = PREFETCH_LIST_MAX + 1ull;
+	assert_int_equal(referrer_manifest_build(&subject, refs, 1, &big, &json2, &len2, &err), 0);
+	assert_int_equal(referrer_manifest_parse(json2, len2, SUBJECT, &out, &err), -1);
+	error_free(&err);
+	index_refs_free(&out);
+	free(json);
+	free(json2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_manifest_round_trip),
 		cmocka_unit_test(test_manifest_hostile),
 		cmocka_unit_test(test_index_add),
+		cmocka_unit_test(test_manifest_prefetch_list),
 		cmocka_unit_test(test_index_ours_newest_first),
 	};
 

@@ -158,12 +158,36 @@ static void on_term(int sig)
 	stop = 1;
 }
 
+/* the event's range info (pre-content events only): true if present */
+static bool event_range(const struct fanotify_event_metadata *m,
+			uint64_t *off, uint64_t *count)
+{
+	size_t pos;
+
+	for (pos = sizeof(*m); pos + sizeof(struct fanotify_event_info_header) <= m->event_len;) {
+		const struct fanotify_event_info_header *h =
+			(const void *)((const char *)m + pos);
+
+		if (h->len == 0)
+			break;
+		if (h->info_type == FAN_EVENT_INFO_TYPE_RANGE) {
+			const struct fanotify_event_info_range *r = (const void *)h;
+
+			*off = r->offset;
+			*count = r->count;
+			return true;
+		}
+		pos += h->len;
+	}
+	return false;
+}
+
 static void print_event(const struct fanotify_event_metadata *m)
 {
 	char link[64], path[PATH_MAX];
 	const char *sep = "";
 	ssize_t n;
-	size_t off;
+	uint64_t off, count;
 
 	printf("event");
 	if (m->mask & FAN_OPEN_PERM) {
@@ -197,20 +221,8 @@ static void print_event(const struct fanotify_event_metadata *m)
 		printf(" fd_flags=%s", n < 0 ? "?" :
 		       (n & O_ACCMODE) == O_RDONLY ? "ro" : "rw");
 	}
-	for (off = sizeof(*m); off + sizeof(struct fanotify_event_info_header) <= m->event_len;) {
-		const struct fanotify_event_info_header *h =
-			(const void *)((const char *)m + off);
-
-		if (h->len == 0)
-			break;
-		if (h->info_type == FAN_EVENT_INFO_TYPE_RANGE) {
-			const struct fanotify_event_info_range *r = (const void *)h;
-
-			printf(" range=%" PRIu64 "+%" PRIu64, (uint64_t)r->offset,
-			       (uint64_t)r->count);
-		}
-		off += h->len;
-	}
+	if (event_range(m, &off, &count))
+		printf(" range=%" PRIu64 "+%" PRIu64, off, count);
 	printf("\n");
 	fflush(stdout);
 }
@@ -285,24 +297,8 @@ static int fill_event(const struct fanotify_event_metadata *m, int bind_fd,
 		      const char *src, enum fill_how how)
 {
 	uint64_t off = 0, count = 0;
-	bool have_range = false;
-	size_t pos;
+	bool have_range = event_range(m, &off, &count);
 
-	for (pos = sizeof(*m); pos + sizeof(struct fanotify_event_info_header) <= m->event_len;) {
-		const struct fanotify_event_info_header *h =
-			(const void *)((const char *)m + pos);
-
-		if (h->len == 0)
-			break;
-		if (h->info_type == FAN_EVENT_INFO_TYPE_RANGE) {
-			const struct fanotify_event_info_range *r = (const void *)h;
-
-			off = r->offset;
-			count = r->count;
-			have_range = true;
-		}
-		pos += h->len;
-	}
 	/* at open there is no range: only a whole fill makes sense */
 	if (!have_range && how != FILL_WHOLE)
 		return 0;

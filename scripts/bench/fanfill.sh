@@ -5,8 +5,11 @@
 #     `ovlmig mount --strategy store --fill fanotify`, each filled by one
 #     read through the overlay (timed), then read through the overlay
 #     against the same file read straight from the store's filesystem
-#     (STORE/data/PATH): warm (median of 3 after one untimed read) and
-#     cold (`echo 1 > /proc/sys/vm/drop_caches` before each read);
+#     (STORE/data/PATH) and through a plain read-only overlay over
+#     STORE/data (no filler: what the overlay alone costs): warm (median
+#     of 3 after one untimed read) and cold (`echo 1 >
+#     /proc/sys/vm/drop_caches` before each read; two reads a side, the
+#     second pair in the reverse order);
 #   memory: a source of FILES small files mounted the same way (every file
 #     an unfilled placeholder with an inode mark): the mount's time, kernel
 #     slab (fanotify_mark, fsnotify_mark_connector, xfs_inode, xfs_ili,
@@ -72,7 +75,8 @@ for ((i = 0; i < LARGE_FILES; i++)); do
 	head -c $((LARGE_MB * 1048576)) /dev/urandom >"$T/big/data/f$i" || die "making f$i"
 done
 mnt "$T/big" "$T/mb"
-fill=() warm_o=() warm_s=() cold_o=() cold_s=()
+fill=() warm_o=() warm_s=() warm_p=() cold_o=() cold_s=() cold_p=()
+mkdir -p "$T/empty" "$T/plain" || die "mkdir"
 for ((i = 0; i < LARGE_FILES; i++)); do
 	o=$T/mb/data/f$i
 	drop 1
@@ -80,16 +84,32 @@ for ((i = 0; i < LARGE_FILES; i++)); do
 	s=$(find "$store" -path "*/data/data/f$i" -type f | head -1)
 	[[ -n $s ]] || die "f$i is not in the store's data/ after its fill"
 	cmp -s "$o" "$T/big/data/f$i" || die "f$i read through the overlay differs from its source"
+	if ! mountpoint -q "$T/plain"; then
+		mount -t overlay overlay -o "lowerdir=${s%/data/f$i}:$T/empty" "$T/plain" ||
+			die "plain overlay over the store's data/"
+		on_exit "umount -l $T/plain"
+	fi
+	p=$T/plain/data/f$i
+	# cold in the order overlay, store, store, overlay: neither side
+	# gains from going first or last
 	drop 1; cold_o+=("$(timed_read "$o")")
 	drop 1; cold_s+=("$(timed_read "$s")")
-	timed_read "$o" >/dev/null; timed_read "$s" >/dev/null
-	wo=() ws=()
-	for _ in 1 2 3; do wo+=("$(timed_read "$o")"); ws+=("$(timed_read "$s")"); done
-	warm_o+=("$(median "${wo[@]}")") warm_s+=("$(median "${ws[@]}")")
+	drop 1; cold_p+=("$(timed_read "$p")")
+	drop 1; cold_p+=("$(timed_read "$p")")
+	drop 1; cold_s+=("$(timed_read "$s")")
+	drop 1; cold_o+=("$(timed_read "$o")")
+	timed_read "$o" >/dev/null; timed_read "$s" >/dev/null; timed_read "$p" >/dev/null
+	wo=() ws=() wp=()
+	for _ in 1 2 3; do
+		wo+=("$(timed_read "$o")") ws+=("$(timed_read "$s")") wp+=("$(timed_read "$p")")
+	done
+	warm_o+=("$(median "${wo[@]}")") warm_s+=("$(median "${ws[@]}")") warm_p+=("$(median "${wp[@]}")")
 done
 sum() { printf '%s\n' "$@" | awk '{ s += $1 } END { printf "%.3f", s }'; }
 F=$(sum "${fill[@]}") CO=$(sum "${cold_o[@]}") CS=$(sum "${cold_s[@]}")
 WO=$(sum "${warm_o[@]}") WS=$(sum "${warm_s[@]}")
+CP=$(sum "${cold_p[@]}") WP=$(sum "${warm_p[@]}")
+umount "$T/plain" || note "umount $T/plain failed"
 "$OVLMIG" umount "$T/mb" >/dev/null 2>&1 || note "umount $T/mb failed"
 rm -rf "$T/big"
 
@@ -131,9 +151,12 @@ echo
 echo "fanotify fill, $(uname -r), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); store: loop XFS"
 echo "reads: $LARGE_FILES files of $LARGE_MB MiB (seconds, summed over the files)"
 printf '%-48s %9s\n' "first read through the overlay (fill + read)" "$F"
-printf '%-48s %9s %9s %7s\n' "" "overlay" "store fs" "ratio"
-printf '%-48s %9s %9s %7s\n' "cold (drop_caches 1 before each read)" "$CO" "$CS" "$(ratio2 "$CO" "$CS")x"
-printf '%-48s %9s %9s %7s\n' "warm (median of 3 per file)" "$WO" "$WS" "$(ratio2 "$WO" "$WS")x"
+printf '%-44s %9s %9s %7s %9s %7s\n' "" "overlay" "store fs" "ratio" "plain ov" "ratio"
+printf '%-44s %9s %9s %7s %9s %7s\n' "cold (drop_caches 1 before each, 2 reads)" \
+	"$CO" "$CS" "$(ratio2 "$CO" "$CS")x" "$CP" "$(ratio2 "$CP" "$CS")x"
+printf '%-44s %9s %9s %7s %9s %7s\n' "warm (median of 3 per file)" \
+	"$WO" "$WS" "$(ratio2 "$WO" "$WS")x" "$WP" "$(ratio2 "$WP" "$WS")x"
+echo "(overlay: the container's, filled by fanotify; plain ov: a read-only overlay over STORE/data, no filler)"
 echo
 echo "memory: $FILES files in the source, $holes placeholders; ovlmig mount took $M_mount s"
 printf '%-26s %14s %14s %14s %12s\n' "slab cache" "before (B)" "after (B)" "delta (B)" "B/placeh."

@@ -85,7 +85,7 @@ for ((i = 0; i < LARGE_FILES; i++)); do
 	[[ -n $s ]] || die "f$i is not in the store's data/ after its fill"
 	cmp -s "$o" "$T/big/data/f$i" || die "f$i read through the overlay differs from its source"
 	if ! mountpoint -q "$T/plain"; then
-		mount -t overlay overlay -o "lowerdir=${s%/data/f$i}:$T/empty" "$T/plain" ||
+		mount -t overlay overlay -o "lowerdir=${s%/data/f"$i"}:$T/empty" "$T/plain" ||
 			die "plain overlay over the store's data/"
 		on_exit "umount -l $T/plain"
 	fi
@@ -129,7 +129,7 @@ slab() {
 	local c
 	for c in "${CACHES[@]}"; do
 		[[ -r /sys/kernel/slab/$c/objects ]] || { echo "$c 0"; continue; }
-		echo "$c $(($(cut -d' ' -f1 /sys/kernel/slab/$c/objects) * $(cat /sys/kernel/slab/$c/slab_size)))"
+		echo "$c $(($(cut -d' ' -f1 "/sys/kernel/slab/$c/objects") * $(cat "/sys/kernel/slab/$c/slab_size")))"
 	done
 }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
@@ -140,7 +140,7 @@ mnt "$T/many" "$T/mm"
 M_mount=$(secs3 "$t0" "$(now)")
 drop 2
 slab | sort >"$T/slab1"
-run=$(dirname "$(ls "$OVLMIG_RUN_DIR"/*/filler.pid | head -1)")
+run=$(dirname "$(find "$OVLMIG_RUN_DIR" -mindepth 2 -maxdepth 2 -name filler.pid | head -1)")
 keeper=$(cat "$run/filler.pid") worker=$(cat "$run/filler-worker.pid")
 K_rss=$(rss_kb "$keeper") W_rss=$(rss_kb "$worker")
 holes=$(find "$store" -path '*/holes/*' -type f | wc -l)

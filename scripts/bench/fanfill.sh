@@ -9,7 +9,8 @@
 #     STORE/data (no filler: what the overlay alone costs): warm (median
 #     of 3 after one untimed read) and cold (`echo 1 >
 #     /proc/sys/vm/drop_caches` before each read; two reads a side, the
-#     second pair in the reverse order);
+#     second pair in the reverse order); cold again after migrate and
+#     detach (the filler gone);
 #   memory: a source of FILES small files mounted the same way (every file
 #     an unfilled placeholder with an inode mark): the mount's time, kernel
 #     slab (fanotify_mark, fsnotify_mark_connector, xfs_inode, xfs_ili,
@@ -110,6 +111,22 @@ F=$(sum "${fill[@]}") CO=$(sum "${cold_o[@]}") CS=$(sum "${cold_s[@]}")
 WO=$(sum "${warm_o[@]}") WS=$(sum "${warm_s[@]}")
 CP=$(sum "${cold_p[@]}") WP=$(sum "${warm_p[@]}")
 umount "$T/plain" || note "umount $T/plain failed"
+# the same cold reads once the filler is gone (migrate, detach): does
+# the overlay still cost more than the store's filesystem?
+DO=- DS=-
+if "$OVLMIG" migrate "$T/mb" >"$T/out" 2>&1 && "$OVLMIG" detach "$T/mb" >>"$T/out" 2>&1; then
+	det_o=() det_s=()
+	for ((i = 0; i < LARGE_FILES; i++)); do
+		s=$(find "$store" -path "*/data/data/f$i" -type f | head -1)
+		drop 1; det_o+=("$(timed_read "$T/mb/data/f$i")")
+		drop 1; det_s+=("$(timed_read "$s")")
+		drop 1; det_s+=("$(timed_read "$s")")
+		drop 1; det_o+=("$(timed_read "$T/mb/data/f$i")")
+	done
+	DO=$(sum "${det_o[@]}") DS=$(sum "${det_s[@]}")
+else
+	note "migrate or detach failed: $(head -3 "$T/out")"
+fi
 "$OVLMIG" umount "$T/mb" >/dev/null 2>&1 || note "umount $T/mb failed"
 rm -rf "$T/big"
 
@@ -156,6 +173,8 @@ printf '%-44s %9s %9s %7s %9s %7s\n' "cold (drop_caches 1 before each, 2 reads)"
 	"$CO" "$CS" "$(ratio2 "$CO" "$CS")x" "$CP" "$(ratio2 "$CP" "$CS")x"
 printf '%-44s %9s %9s %7s %9s %7s\n' "warm (median of 3 per file)" \
 	"$WO" "$WS" "$(ratio2 "$WO" "$WS")x" "$WP" "$(ratio2 "$WP" "$WS")x"
+printf '%-44s %9s %9s %7s\n' "cold after migrate + detach (filler gone)" \
+	"$DO" "$DS" "$(ratio2 "$DO" "$DS")x"
 echo "(overlay: the container's, filled by fanotify; plain ov: a read-only overlay over STORE/data, no filler)"
 echo
 echo "memory: $FILES files in the source, $holes placeholders; ovlmig mount took $M_mount s"

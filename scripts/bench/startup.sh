@@ -17,10 +17,17 @@
 # With --strategy store, also the second container of the image: its
 # `ovlmig mount` time while the first one is still lazy (it reuses the
 # store: no fetch, no metadata build).
+# With --fill fanotify (strategy store), the store is filled by the
+# fanotify filler instead of lowerfs (docs/FANOTIFY.md) and lies on a loop
+# XFS of its own under the temp dir (pre-content events; never the root
+# filesystem); --fill both keeps lowerfs for (a'), (d), (e) and adds
+# (a''): ovlmig mount --fill fanotify (a fresh store on the loop XFS) to
+# the command exited, then umount.
 # Prints the figures and ratios of this one run; asserts nothing.
 #
 #   scripts/bench/startup.sh [--strategy auto|datadir|store]
-#                                   (as root; make first; default auto)
+#                            [--fill fuse|fanotify|both]
+#                                   (as root; make first; default auto, fuse)
 #
 # Environment: BUILD (default build), IMAGE_MB (compressed image size,
 # default 512), SMALL_FILES (default 20000), RATE_MB (link, MB/s = 10^6
@@ -56,15 +63,39 @@ MiB=1048576
 
 die() { echo "startup.sh: $*" >&2; exit 2; }
 note() { echo "startup.sh: $*" >&2; }
-STRATEGY=auto
-if [[ ${1:-} == --strategy ]]; then STRATEGY=${2:-}; shift 2 || true; fi
-[[ $# -eq 0 ]] || die "usage: startup.sh [--strategy auto|datadir|store]"
+STRATEGY=auto FILL=fuse
+usage="usage: startup.sh [--strategy auto|datadir|store] [--fill fuse|fanotify|both]"
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--strategy) [[ $# -ge 2 ]] || die "$usage"; STRATEGY=$2; shift 2 ;;
+	--fill) [[ $# -ge 2 ]] || die "$usage"; FILL=$2; shift 2 ;;
+	*) die "$usage" ;;
+	esac
+done
 [[ $STRATEGY == auto || $STRATEGY == datadir || $STRATEGY == store ]] ||
 	die "--strategy auto, datadir or store"
+[[ $FILL == fuse || $FILL == fanotify || $FILL == both ]] || die "--fill fuse, fanotify or both"
+[[ $FILL == fuse || $STRATEGY == store ]] || die "--fill $FILL needs --strategy store"
 STRATEGY_ARGS=(--strategy "$STRATEGY")
-[[ $STRATEGY == store ]] && STRATEGY_ARGS+=(--store "$T/store")
+# fan_store: a loop XFS of the bench's own for fanotify stores (the
+# filler refuses the root filesystem; tmpfs has no pre-content events)
+FANFS=$T/fanfs
+fan_store() {
+	[[ -d $FANFS/images ]] && return 0
+	truncate -s $((IMAGE_MB * 4 + 1024))M "$T/fanfs.img" && mkfs.xfs -q "$T/fanfs.img" &&
+		mkdir -p "$FANFS" && mount -o loop "$T/fanfs.img" "$FANFS" ||
+		die "loop XFS for the fanotify store"
+	on_exit "umount -l $FANFS"
+	mkdir -p "$FANFS/images" || die "mkdir $FANFS/images"
+}
+if [[ $FILL == fanotify ]]; then
+	STRATEGY_ARGS+=(--fill fanotify --store "$FANFS/images/first")
+elif [[ $STRATEGY == store ]]; then
+	STRATEGY_ARGS+=(--store "$T/store")
+fi
 [[ $(id -u) -eq 0 ]] || die "run as root (FUSE mounts, chroot)"
 [[ -c /dev/fuse ]] || die "/dev/fuse is missing"
+[[ $FILL == fuse ]] || command -v mkfs.xfs >/dev/null || die "missing mkfs.xfs (xfsprogs)"
 for t in "$LOWERFS" "$OVLMIG" nginx curl python3 jq openssl gzip tar chroot; do
 	command -v "$t" >/dev/null || die "missing $t (make; scripts/setup-deps.sh)"
 done
@@ -162,6 +193,7 @@ A_http=$(ctl lazy stats | jq -r '.remote.http_bytes // 0')
 stop_lowerfs lazy "$T/mnt"
 
 # --- (a'), (d), (e): ovlmig mount, the command, migrate, detach ----------------
+[[ $FILL == fuse ]] || fan_store
 l0=$(layer_bytes)
 t0=$(now)
 mark ovlmig-start
@@ -174,7 +206,8 @@ t1=$(now)
 mark ovlmig-first-command
 O_mount=$(secs3 "$t0" "$tm") O_cmd=$(secs "$t0" "$t1")
 O_second=-
-if [[ $STRATEGY == store && -z $TIMELINE ]]; then
+# not with --fill fanotify: two fillers on one store are not supported yet
+if [[ $STRATEGY == store && $FILL != fanotify && -z $TIMELINE ]]; then
 	# a second container of the image while the first is lazy (not with
 	# TIMELINE: the plot shows one container's start)
 	t20=$(now)
@@ -186,6 +219,23 @@ if [[ $STRATEGY == store && -z $TIMELINE ]]; then
 	"$OVLMIG" umount "$T/m2" >/dev/null 2>&1 || note "umount of the second container failed"
 	# its time is not part of the first container's migration
 	t0=$((t0 + $(now) - t20))
+fi
+F_mount=- F_cmd=- F_layers=0
+if [[ $FILL == both ]]; then
+	# (a''): the same start with the fanotify filler on a fresh store
+	# while the first container is lazy; not part of its migration
+	fl0=$(layer_bytes)
+	tf0=$(now)
+	ovlmig_mount "$T/mf" --strategy store --fill fanotify --store "$FANFS/images/both" \
+		--source "tar:$urls" --upper "$T/uf" --work "$T/wf" --cache "$T/cache-fan" \
+		>"$T/out" 2>&1 || die "ovlmig mount --fill fanotify failed: $(head -3 "$T/out")"
+	tfm=$(now)
+	chroot "$T/mf" "${cmd[@]}" || die "the command failed in the fanotify mount"
+	tf1=$(now)
+	F_mount=$(secs3 "$tf0" "$tfm") F_cmd=$(secs "$tf0" "$tf1")
+	F_layers=$(($(layer_bytes) - fl0))
+	"$OVLMIG" umount "$T/mf" >/dev/null 2>&1 || note "umount of the fanotify mount failed"
+	t0=$((t0 + $(now) - tf0))
 fi
 "$OVLMIG" migrate "$T/m" >"$T/migrate.out" 2>&1 ||
 	die "ovlmig migrate failed: $(head -3 "$T/migrate.out")"
@@ -239,7 +289,8 @@ if [[ -n $TIMELINE ]]; then
 fi
 echo
 echo "image: 3 gzip layers, $(mib "$image_bytes") MiB (indexes $(mib "$index_bytes") MiB)," \
-	"$SMALL_FILES small files; link: $RATE_MB MB/s ($LINK); command: $CMD; strategy: $STRATEGY"
+	"$SMALL_FILES small files; link: $RATE_MB MB/s ($LINK); command: $CMD; strategy: $STRATEGY;" \
+	"fill: $FILL"
 printf '%-44s %9s %12s\n' "" "seconds" "MiB fetched"
 printf '%-44s %9s %12s\n' "(a) lazy: lowerfs start to command exited" "$A_total" "$(mib $((A_layers + A_index)))"
 printf '%-44s %9s\n' "    of which the mount" "$A_mount"
@@ -247,6 +298,10 @@ printf '%-44s %9s %12s\n' "(a') lazy: ovlmig mount to command exited" "$O_cmd" "
 printf '%-44s %9s\n' "    of which ovlmig mount" "$O_mount"
 [[ $STRATEGY == store ]] &&
 	printf '%-44s %9s\n' "    ovlmig mount of a second container" "$O_second"
+if [[ $FILL == both ]]; then
+	printf '%-44s %9s %12s\n' "(a'') the same with --fill fanotify" "$F_cmd" "$(mib "$F_layers")"
+	printf '%-44s %9s\n' "    of which ovlmig mount" "$F_mount"
+fi
 printf '%-44s %9s %12s\n' "(b) full pull: curl | tar -xz, then command" "$B_total" "$(mib "$B_layers")"
 printf '%-44s %9s\n' "    of which download and extract" "$B_pull"
 printf '%-44s %9s %12s\n' "(d) ovlmig mount + migrate (full copy)" "$O_migrated" "$(mib "$O_layers")"
@@ -258,7 +313,10 @@ echo "fetched by the lazy start: $(mib "$A_layers") MiB of layers + $(mib "$A_in
 	"lowerfs counted $(mib "$A_http") MiB"
 echo "of the image: lazy start fetched $(awk -v a=$((A_layers + A_index)) -v b="$image_bytes" 'BEGIN { printf "%.1f", 100 * a / b }')%"
 echo "full migration / full pull = $(ratio "$O_migrated" "$B_pull")x (time to a tree that needs no network)"
-echo "start-up through ovlmig: full pull / (a') = $(ratio "$B_total" "$O_cmd")x"
+echo "start-up through ovlmig: full pull / (a') = $(ratio "$B_total" "$O_cmd")x (fill $([[ $FILL == fanotify ]] && echo fanotify || echo fuse))"
+[[ $FILL == both ]] &&
+	echo "start-up through ovlmig --fill fanotify: full pull / (a'') = $(ratio "$B_total" "$F_cmd")x;" \
+		"(a'') / (a') = $(ratio2 "$F_cmd" "$O_cmd")x"
 [[ $O_detached != - ]] &&
 	echo "migrated and detached / full pull = $(ratio2 "$O_detached" "$B_pull")x"
 if [[ $W_det != - ]]; then

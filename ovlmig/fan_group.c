@@ -9,8 +9,13 @@
 
 int fan_group_open(int *fd, struct error **err)
 {
-	*fd = fanotify_init(FAN_CLASS_PRE_CONTENT | FAN_CLOEXEC | FAN_UNLIMITED_QUEUE,
-			    O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+	/*
+	 * One inode mark per placeholder: without FAN_UNLIMITED_MARKS the
+	 * group stops at fs.fanotify.max_user_marks (about 200k here, shared
+	 * by all of root's groups) and a larger image cannot be mounted.
+	 */
+	*fd = fanotify_init(FAN_CLASS_PRE_CONTENT | FAN_CLOEXEC | FAN_UNLIMITED_QUEUE |
+			    FAN_UNLIMITED_MARKS, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
 	if (*fd < 0)
 		return error_set(err, errno, "fanotify_init(FAN_CLASS_PRE_CONTENT)");
 	return 0;
@@ -21,7 +26,8 @@ int fan_mark_file(int g, int fd, struct error **err)
 	if (fanotify_mark(g, FAN_MARK_ADD, FAN_FILL_EVENTS, fd, NULL) < 0)
 		return error_set(err, errno, "fanotify_mark(FAN_OPEN_PERM|FAN_PRE_ACCESS)%s",
 				 errno == EOPNOTSUPP || errno == EINVAL ?
-				 " (the store's filesystem has no pre-content events: ext4 and XFS have)" : "");
+				 " (the store's filesystem has no pre-content events: ext4 and XFS have)" :
+				 errno == ENOSPC ? " (the kernel's limit on marks)" : "");
 	return 0;
 }
 

@@ -404,6 +404,19 @@ index_layer() {
 	"$OVLMIG" index "$f" -o "$f.index" >&2
 }
 
+# index_layers DIR: DIR's layers l1-l3 copied under $T and indexed there;
+# LAYER_INDEX_ARGS gets "--index FILE" for each. Given indexes keep a
+# cold mount from streaming (and so keeping) the layers.
+index_layers() {
+	local n
+	LAYER_INDEX_ARGS=()
+	for n in 1 2 3; do
+		cp "$1/l$n.tar.gz" "$T/l$n.tar.gz" && index_layer "$T/l$n.tar.gz" 2>/dev/null ||
+			{ fail "index l$n.tar.gz"; return 1; }
+		LAYER_INDEX_ARGS+=(--index "$T/l$n.tar.gz.index")
+	done
+}
+
 # expected_tree DIR OUT: the treesum of an expected tree, the way the tests
 # compare it with a mounted one.
 expected_tree() {

@@ -25,12 +25,8 @@ expected_tree "$L/image.tree" "$T/expected"
 
 # indexes given: a cold mount would keep the layers it streams, and then
 # no read would need the registry
-idx=()
-for n in 1 2 3; do
-	cp "$L/l$n.tar.gz" "$T/l$n.tar.gz" && index_layer "$T/l$n.tar.gz" 2>/dev/null ||
-		{ fail "index l$n.tar.gz"; exit 1; }
-	idx+=(--index "$T/l$n.tar.gz.index")
-done
+index_layers "$L" || exit 1
+idx=("${LAYER_INDEX_ARGS[@]}")
 # m: the default grace period (60 s); g: --fetch-grace 3. Strategy
 # datadir: its migrate copies up through lowerfs and watches lowerfs for
 # the outage. Strategy store's migrate fetches in-process:

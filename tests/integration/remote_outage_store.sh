@@ -18,12 +18,8 @@ registry_push "$T/oci" v1 test/img >"$T/out" 2>&1 ||
 	{ fail "skopeo push" "$(head -3 "$T/out")"; exit 1; }
 src=docker://127.0.0.1:$REGISTRY_PORT/test/img:v1
 expected_tree "$L/image.tree" "$T/expected"
-idx=()
-for n in 1 2 3; do
-	cp "$L/l$n.tar.gz" "$T/l$n.tar.gz" && index_layer "$T/l$n.tar.gz" 2>/dev/null ||
-		{ fail "index l$n.tar.gz"; exit 1; }
-	idx+=(--index "$T/l$n.tar.gz.index")
-done
+index_layers "$L" || exit 1
+idx=("${LAYER_INDEX_ARGS[@]}")
 # m: the default grace period (60 s); g: --fetch-grace 2. A store each,
 # so that one's migrate does not complete the other's image.
 for x in m g; do

@@ -201,6 +201,12 @@ static int settle(struct detach *d, struct error **err)
 			break;
 		if (d->dropped_caches)
 			break;		/* nothing more to try */
+		if (getenv("OVLMIG_DEBUG")) {
+			char *what = json_dumps(d->blocked, JSON_COMPACT);
+
+			fprintf(stderr, "ovlmig detach: still cached: %s\n", what ? what : "?");
+			free(what);
+		}
 		if (drop_dentry_caches(d, err) < 0) {
 			problems = -1;
 			break;

@@ -32,9 +32,10 @@ static const struct cli_option options[] = {
 	{ "cache", OPT_CACHE, "DIR", "lowerfs cache (default: .NAME.cache beside the upper)" },
 	{ "store", OPT_STORE, "DIR", "strategy store: the image store (default $OVLMIG_STORE_DIR, else /var/lib/ovlmig/images)" },
 	{ "fill", OPT_FILL, "fuse|fanotify",
-	  "strategy store: what fills the store on first access (default fuse: lowerfs over FUSE; "
-	  "fanotify: pre-content events on placeholders in the store, no FUSE mount at all, the "
-	  "store on a filesystem of its own with pre-content events, ext4 or XFS)" },
+	  "strategy store: what fills the store on first access (fanotify: pre-content events on "
+	  "placeholders in the store, no FUSE mount at all, the store on a filesystem of its own with "
+	  "pre-content events, ext4 or XFS; fuse: lowerfs over FUSE; default: fanotify where it can "
+	  "work and no lowerfs-only option (--prefetch...) is given, else fuse; status says why)" },
 	{ "name", OPT_NAME, "NAME", "state name (default: derived from TARGET)" },
 	{ "xino", OPT_XINO, "on|off|auto", "overlayfs xino: one st_dev for every file (default: the kernel's)" },
 	/* handed to lowerfs (see lowerfs --help), paths made absolute */

@@ -90,6 +90,10 @@ static void print_human(json_t *st)
 	       str(st, STATUS_STRATEGY), str(st, STATUS_PHASE),
 	       json_is_true(json_object_get(st, STATUS_LOWER_ATTACHED)) ?
 		       "attached" : "detached");
+	if (json_object_get(st, STATUS_FILL_REASON))
+		printf("  fill      %s (%s)\n", str(st, STATUS_FILL), str(st, STATUS_FILL_REASON));
+	else if (json_object_get(st, STATUS_FILL))
+		printf("  fill      %s\n", str(st, STATUS_FILL));
 	if (json_object_get(st, STATUS_STALE))
 		printf("  stale     %s\n", str(st, STATUS_STALE));
 	print_progress(json_object_get(st, STATUS_PROGRESS));

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -70,6 +71,11 @@ int fan_fill(const struct fan_fill_ctx *c, int evfd, uint32_t node,
 	fd = reopen_writable(c->mntfd, evfd, err);
 	if (fd < 0)
 		return error_wrap(err, "placeholder holes/%s", rel);
+	/* another filler of the store may be filling it: after that, whole */
+	if (flock(fd, LOCK_EX) < 0) {
+		error_set(err, errno, "lock placeholder holes/%s", rel);
+		goto out;
+	}
 	if (fstat(fd, &st) < 0) {
 		error_set(err, errno, "placeholder holes/%s", rel);
 		goto out;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,8 +61,11 @@ static int lay_one(int g, int datafd, int holesfd, const char *rel,
 		/* a killed filler's whole fill, not linked yet (or size 0) */
 		ret = fan_holes_link(fd, datafd, rel, err);
 	} else {
-		/* a killed fill's part: empty again, never a prefix */
-		if (st->st_size && ftruncate(fd, 0) < 0)
+		/*
+		 * a killed fill's part: empty again, never a prefix; unless
+		 * another filler of the store fills it now (fan_fill's lock)
+		 */
+		if (st->st_size && flock(fd, LOCK_EX | LOCK_NB) == 0 && ftruncate(fd, 0) < 0)
 			ret = error_set(err, errno, "empty placeholder holes/%s", rel);
 		else if (fan_mark_file(g, fd, err) < 0)
 			ret = error_wrap(err, "holes/%s", rel);

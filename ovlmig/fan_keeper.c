@@ -17,6 +17,7 @@
 #include "../common/util.h"
 #include "fan_group.h"
 #include "fan_kernel.h"
+#include "fan_peer.h"
 #include "fan_wire.h"
 #include "fan_worker.h"
 
@@ -71,6 +72,7 @@ static int start_worker(struct keeper *k, int ready, struct error **err)
 		/* it goes with the keeper, however that ends */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
 			_exit(1);
+		fan_peer_name_self();
 		close(sv[0]);
 		rc = fan_worker_run(k->s, k->g, k->storefd, sv[1], ready, &werr);
 		if (rc < 0)
@@ -145,6 +147,13 @@ static int read_events(struct keeper *k, struct error **err)
 			return error_set(err, EPROTO, "fanotify event version %u", e->vers);
 		if (e->fd < 0)
 			continue;
+		if (fan_peer_is_filler(e->pid)) {
+			/* another filler of the store laying or filling it */
+			if (fan_respond(k->g, e->fd, true) < 0)
+				fprintf(stderr, "ovlmig fanfill: answer an event: %s\n", strerror(errno));
+			close(e->fd);
+			continue;
+		}
 		if (k->n == k->cap) {
 			size_t cap = k->cap ? 2 * k->cap : 64;
 			struct pending *p = reallocarray(k->p, cap, sizeof(*p));

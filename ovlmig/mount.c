@@ -25,6 +25,7 @@
 #include "cache_trash.h"
 #include "detached.h"
 #include "exit_code.h"
+#include "fan_probe.h"
 #include "fan_spawn.h"
 #include "lower.h"
 #include "meta.h"
@@ -195,6 +196,36 @@ static void undo_cache(const char *cache, enum cache_claim how)
 		error_report(&err, "ovlmig mount: undo", stderr);
 }
 
+/*
+ * What fills S's store: FILL if given (--fill; fanotify refused here
+ * where it cannot work), else fanotify where it can (fan_probe.h), else
+ * FUSE, the reason kept for status. S->fill "fanotify", or NULL and
+ * S->fill_reason set.
+ */
+static int pick_fill(const char *fill, struct mount_state *s, struct error **err)
+{
+	const char *why = NULL;
+
+	if (!fill) {
+		why = fan_probe_options(s->lower_args);
+		if (!why)
+			why = fan_probe_store(s->store_root);
+	} else if (!strcmp(fill, "fuse")) {
+		why = "--fill fuse";
+	} else if ((why = fan_probe_store(s->store_root))) {
+		return error_set(err, EOPNOTSUPP,
+				 "--fill fanotify: %s; it needs an image store on a filesystem of its own (--store)",
+				 why);
+	}
+	if (why)
+		s->fill_reason = strdup(why);
+	else
+		s->fill = strdup("fanotify");
+	if (!s->fill && !s->fill_reason)
+		return error_set(err, ENOMEM, "state");
+	return 0;
+}
+
 static int do_mount(struct mount_args *a, struct mount_state *s,
 		    const char *dir, int *code, struct error **err)
 {
@@ -231,9 +262,9 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 		*code = EXIT_USAGE;
 		return error_set(err, EINVAL, "--fill: only strategy store fills an image store");
 	}
-	if (a->fill && !strcmp(a->fill, "fanotify") && !(s->fill = strdup(a->fill)))
-		return error_set(err, ENOMEM, "state");
 	if (st->uses_store && !(s->store_root = store_root(a->store, err)))
+		return -1;
+	if (st->uses_store && pick_fill(a->fill, s, err) < 0)
 		return -1;
 	if (s->meta && access(s->meta, F_OK) == 0 && dir_is_empty(s->meta) != 1)
 		return error_set(err, ENOTEMPTY, "metadata layer %s", s->meta);

@@ -116,6 +116,11 @@ int state_save(const char *dir, const struct mount_state *s, struct error **err)
 		json_decref(doc);
 		doc = NULL;
 	}
+	if (doc && s->fill_reason &&
+	    json_object_set_new(doc, "fill_reason", json_string(s->fill_reason)) < 0) {
+		json_decref(doc);
+		doc = NULL;
+	}
 	if (doc && s->lower_args && save_args(doc, s->lower_args) < 0) {
 		json_decref(doc);
 		doc = NULL;
@@ -167,6 +172,7 @@ int state_load(const char *dir, struct mount_state *s, struct error **err)
 	s->store_root = dup_field(doc, "store_root");
 	s->store = dup_field(doc, "store");
 	s->fill = dup_field(doc, "fill");
+	s->fill_reason = dup_field(doc, "fill_reason");
 	bad_phase = phase_parse(json_string_value(json_object_get(doc, "phase")),
 				&s->phase) < 0;
 	s->own_lower = json_is_true(json_object_get(doc, "own_lower"));
@@ -207,6 +213,7 @@ void state_free(struct mount_state *s)
 	free(s->store_root);
 	free(s->store);
 	free(s->fill);
+	free(s->fill_reason);
 	state_free_args(s->lower_args);
 	memset(s, 0, sizeof(*s));
 }

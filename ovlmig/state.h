@@ -27,6 +27,9 @@ struct mount_state {
 	/* strategy store: what fills the store, "fanotify" (fan_filler.h);
 	   NULL: lowerfs over FUSE */
 	char *fill;
+	/* strategy store filled by FUSE: why (--fill fuse, or what ruled
+	   fanotify out when --fill was not given: fan_probe.h) */
+	char *fill_reason;
 	char **lower_args;	/* more lowerfs options (--insecure, --index F...); NULL-terminated or NULL */
 	enum phase phase;
 	long lowerfs_pid;

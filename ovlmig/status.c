@@ -74,6 +74,19 @@ static json_t *source_state(json_t *stats)
 	return o;
 }
 
+/*
+ * What fills a store mount's image until it is detached (after that,
+ * or for an image complete at mount, nothing does), and why FUSE.
+ */
+static void add_fill(json_t *doc, const struct mount_state *s)
+{
+	if (!s->store || s->phase == PHASE_DETACHED)
+		return;
+	json_object_set_new(doc, STATUS_FILL, json_string(s->fill ? s->fill : "fuse"));
+	if (s->fill_reason)
+		json_object_set_new(doc, STATUS_FILL_REASON, json_string(s->fill_reason));
+}
+
 json_t *status_json(const char *dir, const struct mount_state *s)
 {
 	struct error *err = NULL;
@@ -119,6 +132,7 @@ json_t *status_json(const char *dir, const struct mount_state *s)
 	}
 	if (s->store)
 		json_object_set_new(doc, STATUS_STORE, json_string(s->store));
+	add_fill(doc, s);
 	free(run);
 	return doc;
 }

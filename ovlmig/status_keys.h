@@ -22,6 +22,8 @@
 #define STATUS_STALE		"stale"		/* why the state is a leftover */
 #define STATUS_PROGRESS		"progress"
 #define STATUS_STORE		"store"		/* strategy store: the image's directory */
+#define STATUS_FILL		"fill"		/* strategy store, until detached: fuse or fanotify */
+#define STATUS_FILL_REASON	"fill_reason"	/* why fuse: --fill fuse, or what ruled fanotify out */
 #define STATUS_MOUNTS		"mounts"	/* the list of every mount */
 #define STATUS_SOURCE_STATE	"source_state"	/* as lowerfs' fetcher sees it */
 

@@ -229,7 +229,8 @@ static int need_lower(struct mount_state *s, pid_t *child, struct error **err)
 			return 0;
 		}
 		free(s->fill);		/* complete: nothing to fill */
-		s->fill = NULL;
+		free(s->fill_reason);
+		s->fill = s->fill_reason = NULL;
 		if (s->cache && cache_dir_release(s->cache, err) < 0)
 			return error_wrap(err, "mount %s", s->target);
 		free(s->cache);

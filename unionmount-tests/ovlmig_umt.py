@@ -8,7 +8,8 @@ mounts the overlay over it (datadir strategy), and in `detached` mode
 migrates and detaches right after mounting, before the test's operations.
 
 Environment: UNIONMOUNT_TESTSUITE (the suite), OVLMIG (the binary),
-OVLMIG_UMT_MODE (lazy|detached), OVLMIG_UMT_STRATEGY (datadir|store),
+OVLMIG_UMT_MODE (lazy|detached), OVLMIG_UMT_STRATEGY (datadir|store|
+store-fanotify: strategy store filled by fanotify, no lowerfs),
 OVLMIG_UMT_META (a directory on its own filesystem for the metadata
 layers), OVLMIG_UMT_STORE (strategy store: the image store, on a
 filesystem of its own), and the suite's own UNIONMOUNT_*.
@@ -25,8 +26,10 @@ MODE = os.environ.get("OVLMIG_UMT_MODE", "lazy")
 STRATEGY = os.environ.get("OVLMIG_UMT_STRATEGY", "datadir")
 META_ROOT = os.environ["OVLMIG_UMT_META"]
 STORE = os.environ.get("OVLMIG_UMT_STORE", "")
-if STRATEGY not in ("datadir", "store") or (STRATEGY == "store" and not STORE):
-    sys.exit("ovlmig_umt: OVLMIG_UMT_STRATEGY datadir, or store with OVLMIG_UMT_STORE")
+STORES = ("store", "store-fanotify")
+if STRATEGY not in ("datadir", *STORES) or (STRATEGY in STORES and not STORE):
+    sys.exit("ovlmig_umt: OVLMIG_UMT_STRATEGY datadir, or store or store-fanotify "
+             "with OVLMIG_UMT_STORE")
 
 sys.path.insert(0, SUITE)
 os.chdir(SUITE)
@@ -71,7 +74,13 @@ def ovlmig_mount_union(ctx):
     extra = []
     if cfg.is_xino():  # the one suite mount option ovlmig takes
         extra = ["--xino", "on"]
-    if STRATEGY == "store":
+    if STRATEGY == "store-fanotify":
+        # forced: a mount that cannot be filled by fanotify fails the test
+        extra += ["--fill", "fanotify"]
+    elif STRATEGY == "store":
+        # lowerfs, as before fanotify was picked where it can work
+        extra += ["--fill", "fuse"]
+    if STRATEGY in STORES:
         # every test's lower is a new image (fresh mtimes): a store entry each
         extra += ["--strategy", "store", "--store", STORE]
     else:
@@ -84,7 +93,7 @@ def ovlmig_mount_union(ctx):
     ctx.note_upper_fs(upper_root, cfg.testdir(), union + "/f")
     # files not copied up come from the metadata layer: that is the lower
     # fs (for store, META lies in the image's directory in the store)
-    if STRATEGY == "store":
+    if STRATEGY in STORES:
         ctx.note_lower_fs(json.loads(ovlmig("status", "--json", union))["store"])
     else:
         ctx.note_lower_fs(meta_dir() + "/a")
@@ -100,7 +109,7 @@ def ovlmig_unmount_union(ctx):
         system("umount " + cfg.lower_mntroot())
     if cfg.should_mount_upper():
         system("umount " + cfg.upper_mntroot())
-    if STRATEGY == "store":
+    if STRATEGY in STORES:
         # images whose container's upper is gone (unmounted above, or
         # emptied by the next mount): the store keeps one image per test
         ovlmig("gc", "--store", STORE)

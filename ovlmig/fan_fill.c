@@ -12,6 +12,7 @@
 
 #include "fan_group.h"
 #include "fan_holes.h"
+#include "fan_tag.h"
 
 /* EVFD's inode, opened for writing on the filler's mount MNTFD. */
 static int reopen_writable(int mntfd, int evfd, struct error **err)
@@ -94,9 +95,13 @@ int fan_fill(const struct fan_fill_ctx *c, int evfd, uint32_t node,
 			goto fail;
 		}
 	}
-	if (fan_holes_link(fd, c->datafd, rel, err) < 0)
+	/* whole now: the keeper may allow its events at once */
+	if (fan_tag_clear(fd, err) < 0 || fan_holes_link(fd, c->datafd, rel, err) < 0)
 		goto out;
-	fan_unmark_file(c->g, fd);
+	if (c->m->fs)
+		fan_ignore_file(c->g, fd);
+	else
+		fan_unmark_file(c->g, fd);
 	ret = 0;
 	goto out;
 fail:

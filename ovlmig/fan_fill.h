@@ -11,11 +11,13 @@
 #include "../common/error.h"
 #include "../image/image.h"
 #include "../image/store_data.h"
+#include "fan_group.h"
 
 struct fan_fill_ctx {
 	struct image_handle *h;
 	const struct data_paths *dp;
 	int g;		/* the group: the filled file's mark is removed */
+	const struct fan_marks *m;
 	int mntfd;	/* a directory on the filler's mount, for the handles */
 	int datafd;	/* data/ on that mount */
 };
@@ -24,8 +26,9 @@ struct fan_fill_ctx {
  * Placeholder EVFD (regular file NODE) filled with the image's bytes:
  * copied from data/ if a fill placed it there (whole, verified), else
  * fetched (the image library verifies them against the index's digests
- * as it fetches), checked whole, linked into data/, unmarked. Already whole:
- * nothing to do.
+ * as it fetches), checked whole, untagged, linked into data/, unmarked
+ * (with a filesystem mark: ignored until evicted). Already whole: no
+ * bytes to write.
  */
 int fan_fill(const struct fan_fill_ctx *c, int evfd, uint32_t node,
 	     struct error **err);

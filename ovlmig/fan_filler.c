@@ -15,6 +15,7 @@
 #include "../common/util.h"
 #include "fan_group.h"
 #include "fan_keeper.h"
+#include "fan_ownfs.h"
 #include "state.h"
 #include "store.h"
 
@@ -88,8 +89,28 @@ static int own_mount(const char *store, int g, int *tree, int *storefd,
 	return 0;
 }
 
+/*
+ * One filesystem mark if the store's filesystem is its own (fan_ownfs.h),
+ * placed before any placeholder is laid; else the worker marks each one.
+ */
+static int choose_marks(const char *store, int g, int storefd, struct fan_marks *m,
+			struct error **err)
+{
+	bool own;
+
+	if (fan_store_own_fs(store, &own, err) < 0 ||
+	    fan_marks_init(storefd, own, m, err) < 0)
+		return -1;
+	if (own && fan_mark_filesystem(g, storefd, err) < 0)
+		return -1;
+	fprintf(stderr, "ovlmig fanfill: %s\n", own ?
+		"the store's filesystem is its own: one filesystem mark" :
+		"the store's filesystem is shared: an inode mark per placeholder");
+	return 0;
+}
+
 static int setup(const char *state_dir, struct mount_state *s, int *g,
-		 int *tree, int *storefd, struct error **err)
+		 int *tree, int *storefd, struct fan_marks *m, struct error **err)
 {
 	int use;
 
@@ -101,7 +122,8 @@ static int setup(const char *state_dir, struct mount_state *s, int *g,
 		return -1;
 	if (store_use_lock(s->store, false, &use, err) < 0)
 		return -1;	/* held until exit */
-	if (fan_group_open(g, err) < 0 || own_mount(s->store, *g, tree, storefd, err) < 0)
+	if (fan_group_open(g, err) < 0 || own_mount(s->store, *g, tree, storefd, err) < 0 ||
+	    choose_marks(s->store, *g, *storefd, m, err) < 0)
 		return -1;
 	return 0;
 }
@@ -109,13 +131,14 @@ static int setup(const char *state_dir, struct mount_state *s, int *g,
 int fan_filler_run(const char *state_dir, struct error **err)
 {
 	struct mount_state s = { 0 };
+	struct fan_marks m = { 0 };
 	int g = -1, tree = -1, storefd = -1, ret;
 
-	if (setup(state_dir, &s, &g, &tree, &storefd, err) < 0) {
+	if (setup(state_dir, &s, &g, &tree, &storefd, &m, err) < 0) {
 		dprintf(FAN_FILLER_READY_FD, "%s\n", (*err)->msg);
 		ret = -1;
 	} else {
-		ret = fan_keeper_run(state_dir, &s, g, storefd, FAN_FILLER_READY_FD, err);
+		ret = fan_keeper_run(state_dir, &s, g, storefd, &m, FAN_FILLER_READY_FD, err);
 	}
 	if (storefd >= 0)
 		close(storefd);

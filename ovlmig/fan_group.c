@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fan_kernel.h"
@@ -34,6 +35,43 @@ int fan_mark_file(int g, int fd, struct error **err)
 void fan_unmark_file(int g, int fd)
 {
 	fanotify_mark(g, FAN_MARK_REMOVE, FAN_FILL_EVENTS, fd, NULL);
+}
+
+int fan_marks_init(int storefd, bool fs, struct fan_marks *m, struct error **err)
+{
+	struct stat st;
+
+	if (fstat(storefd, &st) < 0)
+		return error_set(err, errno, "stat the store");
+	m->fs = fs;
+	m->dev = st.st_dev;
+	m->key = (uint64_t)st.st_ino;
+	return 0;
+}
+
+int fan_mark_filesystem(int g, int fd, struct error **err)
+{
+	if (fanotify_mark(g, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_FILL_EVENTS, fd, NULL) < 0)
+		return error_set(err, errno, "fanotify_mark(FAN_MARK_FILESYSTEM, FAN_OPEN_PERM|FAN_PRE_ACCESS)%s",
+				 errno == EOPNOTSUPP || errno == EINVAL ?
+				 " (the store's filesystem has no pre-content events: ext4 and XFS have)" : "");
+	return 0;
+}
+
+/* an ignore mark that outlives writes (the default one is cleared by them) */
+#define IGNORE_FLAGS (FAN_MARK_IGNORED_MASK | FAN_MARK_IGNORED_SURV_MODIFY)
+
+void fan_ignore_file(int g, int fd)
+{
+	fanotify_mark(g, FAN_MARK_ADD | FAN_MARK_EVICTABLE | IGNORE_FLAGS, FAN_FILL_EVENTS, fd, NULL);
+}
+
+int fan_unignore_file(int g, int fd, struct error **err)
+{
+	if (fanotify_mark(g, FAN_MARK_REMOVE | FAN_MARK_IGNORED_MASK, FAN_FILL_EVENTS, fd, NULL) < 0 &&
+	    errno != ENOENT)
+		return error_set(err, errno, "remove the fanotify ignore mark");
+	return 0;
 }
 
 int fan_ignore_mount(int g, int treefd, struct error **err)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fan_group.h"
+#include "fan_tag.h"
 
 int fan_holes_link(int fd, int datafd, const char *rel, struct error **err)
 {
@@ -46,9 +47,25 @@ static int hole_open(int holesfd, const char *rel, struct stat *st,
 	return fd;
 }
 
-/* REL's placeholder, unless data/ has it: 1 marked, 0 nothing to fill. */
-static int lay_one(int g, int datafd, int holesfd, const char *rel,
-		   uint64_t size, struct stat *st, struct error **err)
+/*
+ * FD a placeholder of the store M->key's: tagged, and marked for G unless
+ * the filesystem mark covers it; an ignore mark the keeper put on the
+ * file before it was one goes.
+ */
+static int watch(int g, const struct fan_marks *m, int fd, struct error **err)
+{
+	int r = fan_tag_set(fd, m->key, err);
+
+	if (r < 0)
+		return -1;
+	if (!m->fs)
+		return fan_mark_file(g, fd, err);
+	return r == 1 ? fan_unignore_file(g, fd, err) : 0;
+}
+
+/* REL's placeholder, unless data/ has it: 1 watched, 0 nothing to fill. */
+static int lay_one(int g, const struct fan_marks *m, int datafd, int holesfd,
+		   const char *rel, uint64_t size, struct stat *st, struct error **err)
 {
 	int fd, ret = 0;
 
@@ -59,7 +76,8 @@ static int lay_one(int g, int datafd, int holesfd, const char *rel,
 		return -1;
 	if ((uint64_t)st->st_size == size) {
 		/* a killed filler's whole fill, not linked yet (or size 0) */
-		ret = fan_holes_link(fd, datafd, rel, err);
+		if (fan_tag_clear(fd, err) < 0 || fan_holes_link(fd, datafd, rel, err) < 0)
+			ret = error_wrap(err, "holes/%s", rel);
 	} else {
 		/*
 		 * a killed fill's part: empty again, never a prefix; unless
@@ -67,7 +85,7 @@ static int lay_one(int g, int datafd, int holesfd, const char *rel,
 		 */
 		if (st->st_size && flock(fd, LOCK_EX | LOCK_NB) == 0 && ftruncate(fd, 0) < 0)
 			ret = error_set(err, errno, "empty placeholder holes/%s", rel);
-		else if (fan_mark_file(g, fd, err) < 0)
+		else if (watch(g, m, fd, err) < 0)
 			ret = error_wrap(err, "holes/%s", rel);
 		else
 			ret = 1;
@@ -83,8 +101,8 @@ static int by_ino(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int fan_holes_lay(int g, int datafd, int holesfd, const struct image *img,
-		  const struct data_paths *dp, struct fan_holes *out,
+int fan_holes_lay(int g, const struct fan_marks *m, int datafd, int holesfd,
+		  const struct image *img, const struct data_paths *dp, struct fan_holes *out,
 		  struct error **err)
 {
 	struct stat st;
@@ -101,7 +119,7 @@ int fan_holes_lay(int g, int datafd, int holesfd, const struct image *img,
 	for (node = 0; node < dp->count; node++) {
 		if (!dp->path[node])
 			continue;
-		r = lay_one(g, datafd, holesfd, dp->path[node], img->nodes[node].size,
+		r = lay_one(g, m, datafd, holesfd, dp->path[node], img->nodes[node].size,
 			    &st, err);
 		if (r < 0)
 			return -1;

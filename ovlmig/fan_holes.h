@@ -25,6 +25,7 @@
 #include "../common/error.h"
 #include "../image/store_data.h"
 #include "../image/tree.h"
+#include "fan_group.h"
 
 #define FAN_HOLES_DIR "holes"
 
@@ -44,10 +45,13 @@ struct fan_holes {
 /*
  * A placeholder in HOLESFD for each regular file of IMG that DATAFD
  * lacks (made if missing, emptied if a killed fill left it partial),
- * marked for group G; one a killed filler left whole is linked into
- * DATAFD instead. Both fds on the filler's own mount.
+ * tagged as the store M->key's (fan_tag.h) and, unless M says a
+ * filesystem mark covers it, marked for group G; one a killed filler
+ * left whole is linked into DATAFD instead. Both fds on the filler's own
+ * mount.
  */
-int fan_holes_lay(int g, int datafd, int holesfd, const struct image *img,
+int fan_holes_lay(int g, const struct fan_marks *m, int datafd, int holesfd,
+		  const struct image *img,
 		  const struct data_paths *dp, struct fan_holes *out,
 		  struct error **err);
 

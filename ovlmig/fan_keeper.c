@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "fan_group.h"
 #include "fan_kernel.h"
 #include "fan_peer.h"
+#include "fan_tag.h"
 #include "fan_wire.h"
 #include "fan_worker.h"
 
@@ -32,6 +34,7 @@ struct pending {
 struct keeper {
 	const char *state_dir;
 	const struct mount_state *s;
+	const struct fan_marks *m;
 	int g, storefd;
 	pid_t worker;
 	int sock;		/* to the worker; -1: none */
@@ -74,7 +77,7 @@ static int start_worker(struct keeper *k, int ready, struct error **err)
 			_exit(1);
 		fan_peer_name_self();
 		close(sv[0]);
-		rc = fan_worker_run(k->s, k->g, k->storefd, sv[1], ready, &werr);
+		rc = fan_worker_run(k->s, k->g, k->storefd, k->m, sv[1], ready, &werr);
 		if (rc < 0)
 			error_report(&werr, "ovlmig fanfill worker", stderr);
 		_exit(rc < 0 ? 1 : 0);
@@ -132,6 +135,28 @@ static bool worker_gone(struct keeper *k)
 	return true;
 }
 
+/*
+ * Does event FD need the worker? With inode marks every event is for a
+ * placeholder; with a filesystem mark only a tagged placeholder of this
+ * store (one fgetxattr) does: any other file is allowed at once and
+ * ignored from now on (evictable: nothing pinned). A file the keeper
+ * cannot judge goes to the worker, which allows what it does not know.
+ */
+static bool for_worker(struct keeper *k, int fd)
+{
+	struct stat st;
+
+	if (!k->m->fs || fstat(fd, &st) < 0)
+		return true;
+	if (st.st_dev == k->m->dev && S_ISREG(st.st_mode) && fan_tag_is(fd, k->m->key) != 0)
+		return true;
+	if (fan_respond(k->g, fd, true) < 0)
+		fprintf(stderr, "ovlmig fanfill: allow an event: %s\n", strerror(errno));
+	fan_ignore_file(k->g, fd);
+	close(fd);
+	return false;
+}
+
 static int read_events(struct keeper *k, struct error **err)
 {
 	char buf[16384] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
@@ -145,7 +170,7 @@ static int read_events(struct keeper *k, struct error **err)
 	for (e = (void *)buf; FAN_EVENT_OK(e, n); e = FAN_EVENT_NEXT(e, n)) {
 		if (e->vers != FANOTIFY_METADATA_VERSION)
 			return error_set(err, EPROTO, "fanotify event version %u", e->vers);
-		if (e->fd < 0)
+		if (e->fd < 0 || !for_worker(k, e->fd))
 			continue;
 		if (fan_peer_is_filler(e->pid)) {
 			/* another filler of the store laying or filling it */
@@ -195,9 +220,10 @@ static bool read_reply(struct keeper *k)
 }
 
 int fan_keeper_run(const char *state_dir, const struct mount_state *s, int g,
-		   int storefd, int ready, struct error **err)
+		   int storefd, const struct fan_marks *m, int ready,
+		   struct error **err)
 {
-	struct keeper k = { .state_dir = state_dir, .s = s, .g = g,
+	struct keeper k = { .state_dir = state_dir, .s = s, .m = m, .g = g,
 			    .storefd = storefd, .sock = -1 };
 	struct pollfd pfd[2];
 	int ret = -1;

@@ -13,17 +13,21 @@
 #define OVLMIG_FAN_KEEPER_H
 
 #include "../common/error.h"
+#include "fan_group.h"
 #include "state.h"
 
 /* the worker's PID, for tests and for status */
 #define FAN_WORKER_PID "filler-worker.pid"
 
 /*
- * Serve group G for S (state in STATE_DIR) with a worker on STOREFD,
- * the first one telling READY. Returns only when the worker cannot be
- * started, or never got ready (-1).
+ * Serve group G, marked as M says, for S (state in STATE_DIR) with a
+ * worker on STOREFD, the first one telling READY. With a filesystem
+ * mark, an event for a file that is not a tagged placeholder of this
+ * store (fan_tag.h) is allowed at once, without the worker. Returns only
+ * when the worker cannot be started, or never got ready (-1).
  */
 int fan_keeper_run(const char *state_dir, const struct mount_state *s, int g,
-		   int storefd, int ready, struct error **err);
+		   int storefd, const struct fan_marks *m, int ready,
+		   struct error **err);
 
 #endif

@@ -23,7 +23,7 @@ struct worker {
 };
 
 static int setup(struct worker *w, const struct mount_state *s, int g,
-		 int storefd, struct error **err)
+		 int storefd, const struct fan_marks *m, struct error **err)
 {
 	if (mkdirat(storefd, FAN_HOLES_DIR, 0700) < 0 && errno != EEXIST)
 		return error_set(err, errno, "create %s/%s", s->store, FAN_HOLES_DIR);
@@ -34,12 +34,13 @@ static int setup(struct worker *w, const struct mount_state *s, int g,
 	if (store_open_image(s, &w->h, err) < 0 ||
 	    data_paths_build(image_tree(w->h), &w->dp, err) < 0)
 		return -1;
-	if (fan_holes_lay(g, w->ctx.datafd, w->holesfd, image_tree(w->h), &w->dp,
+	if (fan_holes_lay(g, m, w->ctx.datafd, w->holesfd, image_tree(w->h), &w->dp,
 			  &w->holes, err) < 0)
 		return error_wrap(err, "image store %s", s->store);
 	w->ctx.h = w->h;
 	w->ctx.dp = &w->dp;
 	w->ctx.g = g;
+	w->ctx.m = m;
 	w->ctx.mntfd = storefd;
 	return 0;
 }
@@ -81,19 +82,19 @@ static int serve(struct worker *w, int sock, struct error **err)
 	return r < 0 ? error_set(err, errno, "events from the keeper") : 0;
 }
 
-int fan_worker_run(const struct mount_state *s, int g, int storefd, int sock,
-		   int ready, struct error **err)
+int fan_worker_run(const struct mount_state *s, int g, int storefd,
+		   const struct fan_marks *m, int sock, int ready, struct error **err)
 {
 	struct worker w = { .holesfd = -1, .ctx = { .datafd = -1 } };
 	int ret;
 
-	if (setup(&w, s, g, storefd, err) < 0) {
+	if (setup(&w, s, g, storefd, m, err) < 0) {
 		if (ready >= 0)
 			dprintf(ready, "%s\n", (*err)->msg);
 		ret = -1;
 	} else {
-		fprintf(stderr, "ovlmig fanfill: worker %ld: %zu placeholders marked in %s\n",
-			(long)getpid(), w.holes.n, s->store);
+		fprintf(stderr, "ovlmig fanfill: worker %ld: %zu placeholders %s in %s\n",
+			(long)getpid(), w.holes.n, m->fs ? "tagged" : "marked", s->store);
 		if (ready >= 0 && (dprintf(ready, "ok\n") < 0 || close(ready) < 0))
 			fprintf(stderr, "ovlmig fanfill: say ready: %s\n", strerror(errno));
 		ret = serve(&w, sock, err);

@@ -9,14 +9,15 @@
 #define OVLMIG_FAN_WORKER_H
 
 #include "../common/error.h"
+#include "fan_group.h"
 #include "state.h"
 
 /*
- * S's store, through STOREFD on the filler's own mount, for group G;
- * events from SOCK until it closes. READY: told "ok\n" once the marks
+ * S's store, through STOREFD on the filler's own mount, for group G
+ * marked as M says; events from SOCK until it closes. READY: told "ok\n" once the marks
  * are in place, or why not (-1: a restart, nobody waits).
  */
-int fan_worker_run(const struct mount_state *s, int g, int storefd, int sock,
-		   int ready, struct error **err);
+int fan_worker_run(const struct mount_state *s, int g, int storefd,
+		   const struct fan_marks *m, int sock, int ready, struct error **err);
 
 #endif

@@ -23,11 +23,20 @@
 # filesystem); --fill both keeps lowerfs for (a'), (d), (e) and adds
 # (a''): ovlmig mount --fill fanotify (a fresh store on the loop XFS) to
 # the command exited, then umount.
+# With --source registry, the same layers are an OCI image (gzip layers)
+# in a local docker-registry, their indexes pushed with `ovlmig index
+# --push` (as scripts/bench/index_push.sh), and the registry sits behind
+# the same link: (a), (a'), (a'') mount docker://.../bench/img:v1, (b)
+# pulls the same blobs (curl of /v2/.../blobs/DIGEST | tar -xz), and the
+# bytes are counted from the registry's access log (layer blobs; indexes,
+# configs and manifests as index bytes). LINK is then always the proxy.
 # Prints the figures and ratios of this one run; asserts nothing.
 #
 #   scripts/bench/startup.sh [--strategy auto|datadir|store]
 #                            [--fill fuse|fanotify|both]
-#                                   (as root; make first; default auto, fuse)
+#                            [--source tar|registry]
+#                                   (as root; make first; default auto,
+#                                    fuse, tar)
 #
 # Environment: BUILD (default build), IMAGE_MB (compressed image size,
 # default 512), SMALL_FILES (default 20000), RATE_MB (link, MB/s = 10^6
@@ -45,7 +54,8 @@
 #
 # The layers' indexes (`ovlmig index`, made once by whoever publishes the
 # image) lie next to the layers and count as fetched bytes. Needs root,
-# /dev/fuse, nginx, curl, python3, jq, busybox-static. Uses the test
+# /dev/fuse, nginx, curl, python3, jq, busybox-static (and docker-registry,
+# skopeo for --source registry). Uses the test
 # helpers (tests/lib.sh, tests/remote_lib.sh): everything lives under a
 # fresh /tmp/ovlmig-test.XXXXXX and is stopped and removed on exit.
 set -u -o pipefail
@@ -63,12 +73,13 @@ MiB=1048576
 
 die() { echo "startup.sh: $*" >&2; exit 2; }
 note() { echo "startup.sh: $*" >&2; }
-STRATEGY=auto FILL=fuse
-usage="usage: startup.sh [--strategy auto|datadir|store] [--fill fuse|fanotify|both]"
+STRATEGY=auto FILL=fuse SOURCE=tar
+usage="usage: startup.sh [--strategy auto|datadir|store] [--fill fuse|fanotify|both] [--source tar|registry]"
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--strategy) [[ $# -ge 2 ]] || die "$usage"; STRATEGY=$2; shift 2 ;;
 	--fill) [[ $# -ge 2 ]] || die "$usage"; FILL=$2; shift 2 ;;
+	--source) [[ $# -ge 2 ]] || die "$usage"; SOURCE=$2; shift 2 ;;
 	*) die "$usage" ;;
 	esac
 done
@@ -76,6 +87,7 @@ done
 	die "--strategy auto, datadir or store"
 [[ $FILL == fuse || $FILL == fanotify || $FILL == both ]] || die "--fill fuse, fanotify or both"
 [[ $FILL == fuse || $STRATEGY == store ]] || die "--fill $FILL needs --strategy store"
+[[ $SOURCE == tar || $SOURCE == registry ]] || die "--source tar or registry"
 STRATEGY_ARGS=(--strategy "$STRATEGY")
 # fan_store: a loop XFS of the bench's own for fanotify stores (the
 # filler refuses the root filesystem; tmpfs has no pre-content events)
@@ -99,12 +111,18 @@ fi
 for t in "$LOWERFS" "$OVLMIG" nginx curl python3 jq openssl gzip tar chroot; do
 	command -v "$t" >/dev/null || die "missing $t (make; scripts/setup-deps.sh)"
 done
+if [[ $SOURCE == registry ]]; then
+	for t in docker-registry skopeo; do
+		command -v "$t" >/dev/null || die "missing $t (scripts/setup-deps.sh)"
+	done
+fi
 BUSYBOX=$(command -v busybox) || die "no busybox (apt-get install busybox-static)"
 ldd "$BUSYBOX" >/dev/null 2>&1 && die "$BUSYBOX is dynamic: busybox-static is needed"
 for v in IMAGE_MB SMALL_FILES RATE_MB; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
 done
 [[ $LINK == proxy || $LINK == nginx ]] || die "LINK is proxy or nginx"
+[[ $SOURCE == tar || $LINK == proxy ]] || die "--source registry needs LINK=proxy"
 TIMELINE=${TIMELINE:-}
 if [[ -n $TIMELINE ]]; then
 	[[ $LINK == proxy ]] || die "TIMELINE needs LINK=proxy (the proxy counts the link's bytes)"
@@ -145,6 +163,7 @@ warm() {
 
 . "$TOP/scripts/bench/image_lib.sh"
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 t0=$(now)
 cached=${IMAGE_CACHE:+$IMAGE_CACHE/${IMAGE_MB}m-${SMALL_FILES}f}
 if [[ -n $cached && -s $cached/app.tar.gz.index ]]; then
@@ -162,24 +181,69 @@ index_bytes=$(cat "$T/www"/*.index | wc -c)
 note "image built in $(secs "$t0" "$(now)") s: $(mib "$image_bytes") MiB of layers, $(mib "$index_bytes") MiB of indexes"
 
 # --- the link ----------------------------------------------------------------
-if [[ $LINK == nginx ]]; then
-	nginx_start "$T/www" "${RATE_MB}m" || die "nginx"	# nginx's m: MiB/s
-	base=http://127.0.0.1:$NGINX_PORT
-else
-	nginx_start "$T/www" || die "nginx"
-	faultproxy_start "$NGINX_PORT" none --rate $((RATE_MB * 1000000)) \
+# SRC: the image as lowerfs and ovlmig take it; SRC_OPTS their options for
+# it; layer_bytes, idx_bytes: what crossed the link so far; pull_layers
+# DIR: the full pull of (b)
+SRC_OPTS=()
+if [[ $SOURCE == registry ]]; then
+	registry_start || die "registry"
+	oci_layout_from_layers "$T/oci" v1 "$T/www"/{base,libs,app}.tar.gz
+	registry_push "$T/oci" v1 bench/img || die "skopeo push"
+	layers=()
+	for l in base libs app; do layers+=("sha256:$(sha256sum "$T/www/$l.tar.gz" | cut -d' ' -f1)"); done
+	t0=$(now)
+	"$OVLMIG" index --push "docker://127.0.0.1:$REGISTRY_PORT/bench/img:v1" --insecure >"$T/out" 2>&1 ||
+		die "index --push: $(head -3 "$T/out")"
+	note "index --push took $(secs "$t0" "$(now)") s: $(tail -1 "$T/out")"
+	faultproxy_start "$REGISTRY_PORT" none --rate $((RATE_MB * 1000000)) \
 		${TIMELINE:+--timeline "$TIMELINE/link.txt"} || die "proxy"
-	base=http://127.0.0.1:$FAULTPROXY_PORT
+	REG=127.0.0.1:$FAULTPROXY_PORT
+	SRC=docker://$REG/bench/img:v1 SRC_OPTS=(--insecure)
+	# reg_bytes KIND: body bytes of GETs through the proxy in the
+	# registry's access log (the push and index --push went to the
+	# registry's own port: before any figure is taken), KIND layers (the
+	# image's layer blobs) or other (index blobs, config, manifests)
+	reg_bytes() {
+		local re
+		re=$(IFS='|'; echo "${layers[*]}")
+		awk -v re="/blobs/($re) " -v kind="$1" '$6 == "\"GET" && $7 ~ /^\/v2\// {
+			if (($0 ~ re) == (kind == "layers")) n += $10 } END { printf "%.0f\n", n }' "$REGISTRY_DIR/log"
+	}
+	layer_bytes() { reg_bytes layers; }
+	idx_bytes() { reg_bytes other; }
+	pull_layers() {
+		local d
+		for d in "${layers[@]}"; do
+			curl -sf "http://$REG/v2/bench/img/blobs/$d" | tar -xz --numeric-owner -C "$1" ||
+				die "pulling $d failed"
+		done
+	}
+else
+	if [[ $LINK == nginx ]]; then
+		nginx_start "$T/www" "${RATE_MB}m" || die "nginx"	# nginx's m: MiB/s
+		base=http://127.0.0.1:$NGINX_PORT
+	else
+		nginx_start "$T/www" || die "nginx"
+		faultproxy_start "$NGINX_PORT" none --rate $((RATE_MB * 1000000)) \
+			${TIMELINE:+--timeline "$TIMELINE/link.txt"} || die "proxy"
+		base=http://127.0.0.1:$FAULTPROXY_PORT
+	fi
+	SRC=tar:$base/base.tar.gz,$base/libs.tar.gz,$base/app.tar.gz
+	layer_bytes() { nginx_bytes '\.tar\.gz$'; }
+	idx_bytes() { nginx_bytes '\.index$'; }
+	pull_layers() {
+		local l
+		for l in base libs app; do
+			curl -sf "$base/$l.tar.gz" | tar -xz --numeric-owner -C "$1" || die "pulling $l.tar.gz failed"
+		done
+	}
 fi
-urls=$base/base.tar.gz,$base/libs.tar.gz,$base/app.tar.gz
-layer_bytes() { nginx_bytes '\.tar\.gz$'; }
-idx_bytes() { nginx_bytes '\.index$'; }
 read -r -a cmd <<<"$CMD"
 
 # --- (a) lazy with lowerfs ------------------------------------------------------
 l0=$(layer_bytes) i0=$(idx_bytes)
 t0=$(now)
-start_lowerfs lazy "tar:$urls" "$T/mnt" --cache "$T/cache-lazy" "${LOWERFS_EXTRA[@]}" >"$T/out" 2>&1 ||
+start_lowerfs lazy "$SRC" "$T/mnt" "${SRC_OPTS[@]}" --cache "$T/cache-lazy" "${LOWERFS_EXTRA[@]}" >"$T/out" 2>&1 ||
 	die "lowerfs mount failed: $(head -3 "$T/out")"
 t1=$(now)
 chroot "$T/mnt" "${cmd[@]}" || die "the command failed in the lazy mount"
@@ -194,10 +258,10 @@ stop_lowerfs lazy "$T/mnt"
 
 # --- (a'), (d), (e): ovlmig mount, the command, migrate, detach ----------------
 [[ $FILL == fuse ]] || fan_store
-l0=$(layer_bytes)
+l0=$(layer_bytes) i0=$(idx_bytes)
 t0=$(now)
 mark ovlmig-start
-ovlmig_mount "$T/m" "${STRATEGY_ARGS[@]}" --source "tar:$urls" --upper "$T/u" --work "$T/w" \
+ovlmig_mount "$T/m" "${STRATEGY_ARGS[@]}" --source "$SRC" "${SRC_OPTS[@]}" --upper "$T/u" --work "$T/w" \
 	--cache "$T/cache-ovlmig" >"$T/out" 2>&1 || die "ovlmig mount failed: $(head -3 "$T/out")"
 tm=$(now)
 mark ovlmig-mounted
@@ -211,7 +275,7 @@ if [[ $STRATEGY == store && $FILL != fanotify && -z $TIMELINE ]]; then
 	# a second container of the image while the first is lazy (not with
 	# TIMELINE: the plot shows one container's start)
 	t20=$(now)
-	ovlmig_mount "$T/m2" "${STRATEGY_ARGS[@]}" --source "tar:$urls" --upper "$T/u2" \
+	ovlmig_mount "$T/m2" "${STRATEGY_ARGS[@]}" --source "$SRC" "${SRC_OPTS[@]}" --upper "$T/u2" \
 		--work "$T/w2" --cache "$T/cache-ovlmig2" >"$T/out" 2>&1 ||
 		die "second ovlmig mount failed: $(head -3 "$T/out")"
 	O_second=$(secs3 "$t20" "$(now)")
@@ -220,20 +284,20 @@ if [[ $STRATEGY == store && $FILL != fanotify && -z $TIMELINE ]]; then
 	# its time is not part of the first container's migration
 	t0=$((t0 + $(now) - t20))
 fi
-F_mount=- F_cmd=- F_layers=0
+F_mount=- F_cmd=- F_layers=0 F_index=0
 if [[ $FILL == both ]]; then
 	# (a''): the same start with the fanotify filler on a fresh store
 	# while the first container is lazy; not part of its migration
-	fl0=$(layer_bytes)
+	fl0=$(layer_bytes) fi0=$(idx_bytes)
 	tf0=$(now)
 	ovlmig_mount "$T/mf" --strategy store --fill fanotify --store "$FANFS/images/both" \
-		--source "tar:$urls" --upper "$T/uf" --work "$T/wf" --cache "$T/cache-fan" \
+		--source "$SRC" "${SRC_OPTS[@]}" --upper "$T/uf" --work "$T/wf" --cache "$T/cache-fan" \
 		>"$T/out" 2>&1 || die "ovlmig mount --fill fanotify failed: $(head -3 "$T/out")"
 	tfm=$(now)
 	chroot "$T/mf" "${cmd[@]}" || die "the command failed in the fanotify mount"
 	tf1=$(now)
 	F_mount=$(secs3 "$tf0" "$tfm") F_cmd=$(secs "$tf0" "$tf1")
-	F_layers=$(($(layer_bytes) - fl0))
+	F_layers=$(($(layer_bytes) - fl0)) F_index=$(($(idx_bytes) - fi0))
 	"$OVLMIG" umount "$T/mf" >/dev/null 2>&1 || note "umount of the fanotify mount failed"
 	t0=$((t0 + $(now) - tf0))
 fi
@@ -251,16 +315,15 @@ fi
 # OVLMIG_DEBUG=1: where migrate's and detach's time went
 [[ -n ${OVLMIG_DEBUG:-} ]] && cat "$T/migrate.out" "$T/detach.out" >&2
 O_migrated=$(secs "$t0" "$t2")
-O_layers=$(($(layer_bytes) - l0))
+# (a'')'s fetches are not the first container's
+O_layers=$(($(layer_bytes) - l0 - F_layers)) O_index=$(($(idx_bytes) - i0 - F_index))
 
 # --- (b) full pull: download and extract every layer, then the command -----------
 l0=$(layer_bytes)
 mkdir -p "$T/pulled"
 t0=$(now)
 mark pull-start
-for l in base libs app; do
-	curl -sf "$base/$l.tar.gz" | tar -xz --numeric-owner -C "$T/pulled" || die "pulling $l.tar.gz failed"
-done
+pull_layers "$T/pulled"
 t1=$(now)
 mark pull-extracted
 chroot "$T/pulled" "${cmd[@]}" || die "the command failed in the pulled tree"
@@ -289,8 +352,8 @@ if [[ -n $TIMELINE ]]; then
 fi
 echo
 echo "image: 3 gzip layers, $(mib "$image_bytes") MiB (indexes $(mib "$index_bytes") MiB)," \
-	"$SMALL_FILES small files; link: $RATE_MB MB/s ($LINK); command: $CMD; strategy: $STRATEGY;" \
-	"fill: $FILL"
+	"$SMALL_FILES small files, source $SOURCE; link: $RATE_MB MB/s ($LINK); command: $CMD;" \
+	"strategy: $STRATEGY; fill: $FILL; load average before $LOAD_BEFORE, after $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-44s %9s %12s\n' "" "seconds" "MiB fetched"
 printf '%-44s %9s %12s\n' "(a) lazy: lowerfs start to command exited" "$A_total" "$(mib $((A_layers + A_index)))"
 printf '%-44s %9s\n' "    of which the mount" "$A_mount"
@@ -312,6 +375,8 @@ echo "fetched by the lazy start: $(mib "$A_layers") MiB of layers + $(mib "$A_in
 	"for $(mib "$A_read") MiB of files the command opened ($(ratio $((A_layers + A_index)) "$A_read")x);" \
 	"lowerfs counted $(mib "$A_http") MiB"
 echo "of the image: lazy start fetched $(awk -v a=$((A_layers + A_index)) -v b="$image_bytes" 'BEGIN { printf "%.1f", 100 * a / b }')%"
+echo "over the link: (d) $(mib "$O_layers") MiB of layers + $(mib "$O_index") MiB of indexes;" \
+	"(b) $(mib "$B_layers") MiB; the image's layers $(mib "$image_bytes") MiB"
 echo "full migration / full pull = $(ratio "$O_migrated" "$B_pull")x (time to a tree that needs no network)"
 echo "start-up through ovlmig: full pull / (a') = $(ratio "$B_total" "$O_cmd")x (fill $([[ $FILL == fanotify ]] && echo fanotify || echo fuse))"
 [[ $FILL == both ]] &&

@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# Issue 18 on layers with per-file entry points: the first command of a
+# zstd:chunked and of an eStargz image (the layer's own TOC, no index of
+# ours), each in a docker-registry behind one shared RATE_MB MB/s link
+# (the fault proxy's token bucket). One image of one layer, built once by
+# buildah: a static busybox, 4 libraries of this host (real code, 18 MiB),
+# SMALL_FILES small text files and FILLER_MB of random data. The command
+# is apt-like: `busybox md5sum` of the 4 libraries and 36 small files
+# spread over the layer (41 files with busybox itself), run in a fresh
+# lowerfs mount (empty --cache) once it is up. Measured for each format:
+#   - link bytes of the command (the proxy's timeline) against the sum of
+#     the compressed bytes of exactly the files read (from the TOC: a
+#     file's data from its first frame or gzip member to the next file's);
+#   - the layer's range requests of the command (the proxy's request
+#     log) and the most of them in flight at once;
+#   - the command's seconds against link bytes / rate + 0.15 s.
+# Prints the figures of this one run; asserts nothing. As root, after
+# `make`. Uses the test helpers: everything lives under a fresh
+# /tmp/ovlmig-test.XXXXXX and is stopped and removed on exit.
+#
+# Environment: RATE_MB (50), SMALL_FILES (2000), FILLER_MB (40),
+# FORMATS ("zstd:chunked estargz"), LOWERFS_OPTS (extra lowerfs options),
+# MOUNT (1: also `ovlmig mount --strategy store` of the image twice, the
+# second container's mount timed with its steps (OVLMIG_DEBUG=1): the
+# store warm for metadata, META and the store entry made by the first).
+set -u -o pipefail
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+. "$TOP/tests/lib.sh"
+. "$TOP/tests/remote_lib.sh"
+
+RATE_MB=${RATE_MB:-50}
+SMALL_FILES=${SMALL_FILES:-2000}
+FILLER_MB=${FILLER_MB:-40}
+FORMATS=${FORMATS:-zstd:chunked estargz}
+MOUNT=${MOUNT:-1}
+read -r -a LOWERFS_EXTRA <<<"${LOWERFS_OPTS:-}"
+LIBDIR=/usr/lib/x86_64-linux-gnu
+LIBS=(libc.so.6 libcrypto.so.3 libperl.so.5.36.0 libpython3.11.so.1.0)
+die() { echo "toc_first.sh: $*" >&2; exit 2; }
+now() { date +%s.%N; }
+link_bytes() { sleep 0.3; tail -1 "$T/timeline" | awk '{ print $2 }'; }
+
+# --- the image ------------------------------------------------------------------
+src=$T/src
+mkdir -p "$src/bin" "$src/usr/lib" "$src/usr/share/doc" "$src/opt"
+cp /bin/busybox "$src/bin/busybox" || die "no /bin/busybox (busybox-static)"
+for l in "${LIBS[@]}"; do
+	cp -L "$LIBDIR/$l" "$src/usr/lib/$l" || die "no $LIBDIR/$l on this host"
+done
+for i in $(seq 1 "$SMALL_FILES"); do seq "$i" $((i + 200 + i % 700)) >"$src/usr/share/doc/f$i"; done
+for i in $(seq 1 $((FILLER_MB / 10))); do head -c $((10 << 20)) /dev/urandom >"$src/opt/filler$i"; done
+read_files=(/bin/busybox)
+for l in "${LIBS[@]}"; do read_files+=("/usr/lib/$l"); done
+for i in $(seq 1 36); do read_files+=("/usr/share/doc/f$(( (i * 997) % SMALL_FILES + 1 ))"); done
+printf '%s\n' "${read_files[@]}" | sed 's|^/||' >"$T/read.list"
+cmd=(/bin/busybox md5sum "${read_files[@]:1}")
+
+B=(buildah --root "$T/cs/root" --runroot "$T/cs/run" --storage-driver vfs)
+on_exit "${B[*]} rm --all >/dev/null 2>&1; rm -rf $T/cs"
+ctr=$("${B[@]}" from scratch) && "${B[@]}" add "$ctr" "$src" / >/dev/null &&
+	"${B[@]}" commit "$ctr" localhost/first:1 >/dev/null 2>&1 || die "buildah"
+registry_start || die "registry"
+R0=127.0.0.1:$REGISTRY_PORT
+accept="application/vnd.oci.image.manifest.v1+json"
+
+push_zstd() {
+	skopeo copy -q --dest-tls-verify=false --dest-compress-format zstd:chunked \
+		"containers-storage:[vfs@$T/cs/root+$T/cs/run]localhost/first:1" \
+		"docker://$R0/test/zstd:1"
+}
+push_estargz() {
+	"${B[@]}" push localhost/first:1 "oci-archive:$T/src.tar:localhost/first:1" >/dev/null 2>&1 &&
+		containerd_start &&
+		estargz_push "$T/src.tar" localhost/first:1 "$R0/test/estargz:1" &&
+		stop_pid "$CTD_PID"
+}
+
+# toc_json REPO: the layer's TOC as JSON on stdout (fetched straight from the
+# registry, not over the measured link)
+toc_json() {
+	local repo=$1 layer pos off len
+	curl -sf -H "Accept: $accept" "http://$R0/v2/$repo/manifests/1" >"$T/${repo//\//_}.manifest" || return 1
+	layer=$(jq -r '.layers[-1].digest' "$T/${repo//\//_}.manifest")
+	pos=$(jq -r '.layers[-1].annotations["io.containers.zstd-chunked.manifest-position"] // empty' \
+		"$T/${repo//\//_}.manifest")
+	if [[ -n $pos ]]; then
+		IFS=: read -r off len _ <<<"$pos"
+		curl -sf -r "$off-$((off + len - 1))" "http://$R0/v2/$repo/blobs/$layer" | zstd -dc
+	else
+		curl -sf "http://$R0/v2/$repo/blobs/$layer" | tar -xzO stargz.index.json
+	fi
+}
+
+# compressed_bytes TOC LIST: the compressed bytes of the files in LIST (one
+# path a line) in the TOC: each file's data runs from its first offset to
+# the next data's (zstd:chunked: to its endOffset)
+compressed_bytes() {
+	python3 - "$1" "$2" <<'EOF'
+import json, sys
+toc = json.load(open(sys.argv[1]))["entries"]
+want = set(l.strip() for l in open(sys.argv[2]) if l.strip())
+starts = sorted((e["offset"], e["name"].lstrip("./")) for e in toc
+                if e.get("type") in ("reg", "chunk") and e.get("offset"))
+ends = {e["name"].lstrip("./"): e["endOffset"] for e in toc
+        if e.get("type") == "reg" and e.get("endOffset")}
+total = 0
+for k, (off, name) in enumerate(starts):
+    if name not in want:
+        continue
+    nxt = starts[k + 1][0] if k + 1 < len(starts) else off
+    total += (min(nxt, ends[name]) if name in ends else nxt) - off
+print(total)
+EOF
+}
+
+# layer_gets REPO SINCE: "START END RANGE" of the layer's ranged GETs after
+# line SINCE of the request log
+layer_gets() {
+	tail -n +"$(($2 + 1))" "$T/requests" |
+		awk -v p="/v2/$1/blobs/" '$3 == "GET" && index($4, p) && $5 != "-" { print $1, $2, $5 }'
+}
+# busy_seconds: how long at least one request ("START END" lines) was in flight
+busy_seconds() {
+	sort -n -k1,1 | awk '{ if ($1 > e) { t += $2 - $1; e = $2 } else if ($2 > e) { t += $2 - e; e = $2 } }
+		END { printf "%.3f", t / 1e9 }'
+}
+# cpu_seconds PIDFILE: user + system CPU seconds of the process so far
+cpu_seconds() {
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' \
+		"/proc/$(cat "$1")/stat"
+}
+max_overlap() {
+	awk '{ print $1, 1; print $2, -1 }' | sort -n -k1,1 -k2,2n |
+		awk '{ n += $2; if (n > m) m = n } END { print m + 0 }'
+}
+
+faultproxy_start "$REGISTRY_PORT" none --rate $((RATE_MB * 1000000)) --timeline "$T/timeline" \
+	--requests "$T/requests" || die "proxy"
+R=127.0.0.1:$FAULTPROXY_PORT
+read_bytes=$(cd "$src" && cat $(cat "$T/read.list") | wc -c)
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+
+results=() mounts=()
+export OVLMIG_RUN_DIR=$T/ovlmig-run OVLMIG_STORE_DIR=$T/ovlmig-store
+for fmt in $FORMATS; do
+	case $fmt in
+	zstd:chunked) repo=test/zstd; push_zstd || die "skopeo push" ;;
+	estargz) repo=test/estargz; push_estargz || die "ctr-remote convert and push" ;;
+	*) die "FORMATS: zstd:chunked or estargz" ;;
+	esac
+	toc_json "$repo" >"$T/toc.json" || die "$fmt: no TOC"
+	comp=$(compressed_bytes "$T/toc.json" "$T/read.list")
+	layer_size=$(jq '[.layers[].size] | add' "$T/${repo//\//_}.manifest")
+	name=${fmt%%:*}
+	t0=$(now)
+	start_lowerfs "$name" "docker://$R/$repo:1" "$T/m-$name" --insecure --cache "$T/cache-$name" \
+		--log "$T/$name.log" "${LOWERFS_EXTRA[@]}" 2>>"$T/$name.log" ||
+		die "lowerfs: $(tail -3 "$T/$name.log")"
+	t1=$(now)
+	grep -q "index: the layer's" "$T/$name.log" || die "$fmt: the TOC was not used"
+	before=$(link_bytes)
+	since=$(wc -l <"$T/requests")
+	cpu0=$(cpu_seconds "$T/run-$name/lowerfs.pid")
+	t2=$(now)
+	chroot "$T/m-$name" "${cmd[@]}" >"$T/$name.md5" || die "$fmt: the command failed"
+	t3=$(now)
+	cpu1=$(cpu_seconds "$T/run-$name/lowerfs.pid")
+	after=$(link_bytes)
+	(cd "$src" && busybox md5sum $(sed 1d "$T/read.list")) | awk '{ print $1 }' >"$T/want.md5"
+	awk '{ print $1 }' "$T/$name.md5" | cmp -s - "$T/want.md5" || die "$fmt: wrong bytes read"
+	layer_gets "$repo" "$since" >"$T/$name.gets"
+	gets=$(wc -l <"$T/$name.gets")
+	over=$(max_overlap <"$T/$name.gets")
+	busy=$(busy_seconds <"$T/$name.gets")
+	stop_lowerfs "$name" "$T/m-$name"
+
+	# the mount with the store warm for metadata: a second container of
+	# the image (its store entry and META made by the first)
+	if [[ $MOUNT == 1 ]]; then
+		for k in 1 2; do
+			mkdir -p "$T/o$k-$name"
+			on_exit "$OVLMIG umount $T/o$k-$name >/dev/null 2>&1"
+			ta=$(now)
+			OVLMIG_DEBUG=1 "$OVLMIG" mount --strategy store --source "docker://$R/$repo:1" --insecure \
+				--cache "$T/oc$k-$name" --upper "$T/ou$k-$name" --work "$T/ow$k-$name" \
+				"$T/o$k-$name" >"$T/o$k-$name.out" 2>&1 || die "ovlmig mount $k: $(tail -3 "$T/o$k-$name.out")"
+			tb=$(now)
+			secs[k]=$(echo "$tb - $ta" | bc | sed 's/^\./0./')
+			chroot "$T/o$k-$name" /bin/busybox true || die "$fmt: command in ovlmig mount $k"
+		done
+		mounts+=("$fmt: ovlmig mount --strategy store: 1st container ${secs[1]} s, 2nd (store warm for metadata) ${secs[2]} s; the 2nd's steps:")
+		mounts+=("$(head -40 "$T/o2-$name.out" | sed 's/^/    /')")
+		"$OVLMIG" umount "$T/o2-$name" >/dev/null 2>&1
+		"$OVLMIG" umount "$T/o1-$name" >/dev/null 2>&1
+	fi
+	results+=("$(awk -v f="$fmt" -v ls="$layer_size" -v m="$(echo "$t1 - $t0" | bc)" \
+		-v c="$(echo "$t3 - $t2" | bc)" -v lb="$((after - before))" -v cb="$comp" \
+		-v rb="$read_bytes" -v g="$gets" -v o="$over" -v rate="$RATE_MB" -v busy="$busy" \
+		-v cpu="$(echo "$cpu1 - $cpu0" | bc)" 'BEGIN {
+		target = lb / (rate * 1e6) + 0.15
+		printf "%s (layer %.1f MiB): mount %.3f s; command %.3f s (target link/rate + 0.15 = %.3f s: %.2fx);" \
+			" link %.2f MiB against %.2f MiB compressed of the files read (%.2fx; %.2f MiB uncompressed);" \
+			" %d range requests, at most %d at once, in flight %.3f s of the command;" \
+			" lowerfs CPU %.2f s\n", f, ls / 1048576, m, c, target, c / target,
+			lb / 1048576, cb / 1048576, lb / cb, rb / 1048576, g, o, busy, cpu
+	}')")
+done
+echo "link $RATE_MB MB/s; command: busybox md5sum of ${#read_files[@]} files ($(basename -a "${LIBS[@]}" | xargs), 36 small); load average at start $load"
+printf '%s\n' "${results[@]}" "${mounts[@]}"

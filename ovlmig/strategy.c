@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../common/util.h"
+#include "probe_cache.h"
 
 /*
  * In order of preference: auto takes the first one the kernel can run.
@@ -97,7 +98,7 @@ int strategy_choose(const char *want, const struct strategy_wish *w,
 
 	if (strcmp(want, "auto") && !strategy_find(want))
 		return error_set(err, EINVAL, "unknown strategy '%s' (auto, datadir, nofollow, store)", want);
-	if (overlay_probe(&f, err) < 0)
+	if (overlay_probe_cached(&f, err) < 0)
 		return error_wrap(err, "probe overlayfs");
 	return strategy_pick(want, &f, w, out, err);
 }

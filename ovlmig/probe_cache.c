@@ -128,7 +128,12 @@ int overlay_probe_cached(struct overlay_features *f, struct error **err)
 	if (overlay_probe(f, err) < 0)
 		return -1;
 	debug_step(DBG, "kernel probed", &t0);
-	if (have_key)
+	/*
+	 * A probe mount that failed for a passing reason (memory, a busy
+	 * /dev/fuse) reads as a missing feature: keep only a result that
+	 * has what strategy store needs, so a lack is probed again next time.
+	 */
+	if (have_key && f->data_layers && f->fuse_passthrough)
 		keep(&k, f);
 	return 0;
 }

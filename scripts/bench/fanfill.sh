@@ -179,6 +179,8 @@ for fd in /proc/"$keeper"/fd/*; do
 	[[ $(readlink "$fd") == "anon_inode:[fanotify]" ]] && grep '^fanotify ' "/proc/$keeper/fdinfo/${fd##*/}"
 done >"$T/marks"
 M_ino=$(grep -c '^fanotify ino:' "$T/marks") M_fs=$(grep -c '^fanotify sdev:' "$T/marks")
+# of the mount's time, the filler's worker: open the image, lay (and mark)
+M_lay=$(sed -n 's/.* placeholders [a-z]* in .* (\([0-9.]*\) s)$/\1/p' "$run/filler.log" | head -1)
 holes=$(find "$store" -path '*/holes/*' -type f | wc -l)
 "$OVLMIG" umount "$T/mm" >/dev/null 2>&1 || note "umount $T/mm failed"
 
@@ -196,7 +198,8 @@ printf '%-44s %9s %9s %7s\n' "cold after migrate + detach (filler gone)" \
 	"$DO" "$DS" "$(ratio2 "$DO" "$DS")x"
 echo "(overlay: the container's, filled by fanotify; plain ov: a read-only overlay over STORE/data, no filler)"
 echo
-echo "memory: $FILES files in the source, $holes placeholders; ovlmig mount took $M_mount s"
+echo "memory: $FILES files in the source, $holes placeholders; ovlmig mount took $M_mount s" \
+	"(the filler's worker: image opened, placeholders laid in ${M_lay:--} s)"
 echo "the filler's group: $M_fs filesystem mark(s), $M_ino inode mark(s)"
 printf '%-26s %14s %14s %14s %12s\n' "slab cache" "before (B)" "after (B)" "delta (B)" "B/placeh."
 join "$T/slab0" "$T/slab1" | while read -r c a b; do

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/util.h"
 #include "fan_fill.h"
 #include "fan_holes.h"
 #include "fan_wire.h"
@@ -86,6 +87,7 @@ int fan_worker_run(const struct mount_state *s, int g, int storefd,
 		   const struct fan_marks *m, int sock, int ready, struct error **err)
 {
 	struct worker w = { .holesfd = -1, .ctx = { .datafd = -1 } };
+	uint64_t t0 = now_ns();
 	int ret;
 
 	if (setup(&w, s, g, storefd, m, err) < 0) {
@@ -93,8 +95,10 @@ int fan_worker_run(const struct mount_state *s, int g, int storefd,
 			dprintf(ready, "%s\n", (*err)->msg);
 		ret = -1;
 	} else {
-		fprintf(stderr, "ovlmig fanfill: worker %ld: %zu placeholders %s in %s\n",
-			(long)getpid(), w.holes.n, m->fs ? "tagged" : "marked", s->store);
+		/* the image opened and every placeholder laid: the filler's part of a mount */
+		fprintf(stderr, "ovlmig fanfill: worker %ld: %zu placeholders %s in %s (%.3f s)\n",
+			(long)getpid(), w.holes.n, m->fs ? "tagged" : "marked", s->store,
+			(double)(now_ns() - t0) / 1e9);
 		if (ready >= 0 && (dprintf(ready, "ok\n") < 0 || close(ready) < 0))
 			fprintf(stderr, "ovlmig fanfill: say ready: %s\n", strerror(errno));
 		ret = serve(&w, sock, err);

@@ -12,12 +12,15 @@
 #     second pair in the reverse order); cold again after migrate and
 #     detach (the filler gone);
 #   memory: a source of FILES small files mounted the same way (every file
-#     an unfilled placeholder with an inode mark): the mount's time, kernel
+#     an unfilled placeholder; MARK=filesystem: the images root is the
+#     root of the loop XFS, so the filler puts one filesystem mark on it;
+#     MARK=inode: the images root lies below it, an inode mark on each
+#     placeholder; docs/FANOTIFY.md "Marks"): the mount's time, kernel
 #     slab (fanotify_mark, fsnotify_mark_connector, xfs_inode, xfs_ili,
 #     dentry: objects x slab size from /sys/kernel/slab) before the mount
 #     and after it, both after `echo 2 > drop_caches` (what stays is
-#     pinned), and the filler's RSS (keeper + worker VmRSS), per
-#     placeholder.
+#     pinned), the filler's RSS (keeper + worker VmRSS), per
+#     placeholder, and the marks its group holds (its fdinfo).
 # The store is a loop XFS of the bench's own under the temp dir (never the
 # root filesystem). Slab caches are the host's: other work on the machine
 # adds noise (fanotify_mark and the connector share merged caches). Prints
@@ -25,8 +28,9 @@
 #
 #   scripts/bench/fanfill.sh        (as root; make first)
 #
-# Environment: BUILD (default build), LARGE_FILES (default 3), LARGE_MB
-# (default 256), FILES (default 100000).
+# Environment: BUILD (default build), LARGE_FILES (default 3; 0: no
+# reads, memory only), LARGE_MB (default 256), FILES (default 100000),
+# MARK (filesystem, the default, or inode).
 set -u -o pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/tests/lib.sh"
@@ -34,12 +38,15 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 LARGE_FILES=${LARGE_FILES:-3}
 LARGE_MB=${LARGE_MB:-256}
 FILES=${FILES:-100000}
+MARK=${MARK:-filesystem}
 die() { echo "fanfill.sh: $*" >&2; exit 2; }
 note() { echo "fanfill.sh: $*" >&2; }
 [[ $(id -u) -eq 0 ]] || die "run as root (mounts, drop_caches)"
-for v in LARGE_FILES LARGE_MB FILES; do
+for v in LARGE_MB FILES; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
 done
+[[ $LARGE_FILES =~ ^[0-9]+$ ]] || die "LARGE_FILES must be a number"
+[[ $MARK == filesystem || $MARK == inode ]] || die "MARK must be filesystem or inode"
 for t in "$OVLMIG" mkfs.xfs jq awk; do
 	command -v "$t" >/dev/null || die "missing $t (make; scripts/setup-deps.sh)"
 done
@@ -58,10 +65,13 @@ timed_read() {
 drop() { sync; echo "$1" >/proc/sys/vm/drop_caches || die "drop_caches"; }
 
 # the store's filesystem: a loop XFS of its own
-truncate -s $((LARGE_FILES * LARGE_MB * 2 + 2048))M "$T/sfs.img" && mkfs.xfs -q "$T/sfs.img" &&
+truncate -s $((LARGE_FILES * LARGE_MB * 2 + 2048 + FILES / 250))M "$T/sfs.img" && mkfs.xfs -q "$T/sfs.img" &&
 	mkdir -p "$T/sfs" && mount -o loop "$T/sfs.img" "$T/sfs" || die "loop XFS for the store"
 on_exit "umount -l $T/sfs"
-store=$T/sfs/images
+# the images root at the filesystem's root: it is the store's own, one
+# filesystem mark; below it: an inode mark per placeholder
+store=$T/sfs
+[[ $MARK == inode ]] && store=$T/sfs/images
 mkdir -p "$store" || die "mkdir $store"
 # mnt SRC M: mount SRC (a directory) on M with the fanotify filler
 mnt() {
@@ -71,64 +81,67 @@ mnt() {
 }
 
 # --- reads of filled files -----------------------------------------------------
-mkdir -p "$T/big/data" || die "mkdir"
-for ((i = 0; i < LARGE_FILES; i++)); do
-	head -c $((LARGE_MB * 1048576)) /dev/urandom >"$T/big/data/f$i" || die "making f$i"
-done
-mnt "$T/big" "$T/mb"
-fill=() warm_o=() warm_s=() warm_p=() cold_o=() cold_s=() cold_p=()
-mkdir -p "$T/empty" "$T/plain" || die "mkdir"
-for ((i = 0; i < LARGE_FILES; i++)); do
-	o=$T/mb/data/f$i
-	drop 1
-	fill+=("$(timed_read "$o")")
-	s=$(find "$store" -path "*/data/data/f$i" -type f | head -1)
-	[[ -n $s ]] || die "f$i is not in the store's data/ after its fill"
-	cmp -s "$o" "$T/big/data/f$i" || die "f$i read through the overlay differs from its source"
-	if ! mountpoint -q "$T/plain"; then
-		mount -t overlay overlay -o "lowerdir=${s%/data/f"$i"}:$T/empty" "$T/plain" ||
-			die "plain overlay over the store's data/"
-		on_exit "umount -l $T/plain"
-	fi
-	p=$T/plain/data/f$i
-	# cold in the order overlay, store, store, overlay: neither side
-	# gains from going first or last
-	drop 1; cold_o+=("$(timed_read "$o")")
-	drop 1; cold_s+=("$(timed_read "$s")")
-	drop 1; cold_p+=("$(timed_read "$p")")
-	drop 1; cold_p+=("$(timed_read "$p")")
-	drop 1; cold_s+=("$(timed_read "$s")")
-	drop 1; cold_o+=("$(timed_read "$o")")
-	timed_read "$o" >/dev/null; timed_read "$s" >/dev/null; timed_read "$p" >/dev/null
-	wo=() ws=() wp=()
-	for _ in 1 2 3; do
-		wo+=("$(timed_read "$o")") ws+=("$(timed_read "$s")") wp+=("$(timed_read "$p")")
-	done
-	warm_o+=("$(median "${wo[@]}")") warm_s+=("$(median "${ws[@]}")") warm_p+=("$(median "${wp[@]}")")
-done
-sum() { printf '%s\n' "$@" | awk '{ s += $1 } END { printf "%.3f", s }'; }
-F=$(sum "${fill[@]}") CO=$(sum "${cold_o[@]}") CS=$(sum "${cold_s[@]}")
-WO=$(sum "${warm_o[@]}") WS=$(sum "${warm_s[@]}")
-CP=$(sum "${cold_p[@]}") WP=$(sum "${warm_p[@]}")
-umount "$T/plain" || note "umount $T/plain failed"
-# the same cold reads once the filler is gone (migrate, detach): does
-# the overlay still cost more than the store's filesystem?
-DO=- DS=-
-if "$OVLMIG" migrate "$T/mb" >"$T/out" 2>&1 && "$OVLMIG" detach "$T/mb" >>"$T/out" 2>&1; then
-	det_o=() det_s=()
+F=- CO=- CS=- WO=- WS=- CP=- WP=- DO=- DS=-
+if ((LARGE_FILES > 0)); then
+	mkdir -p "$T/big/data" || die "mkdir"
 	for ((i = 0; i < LARGE_FILES; i++)); do
-		s=$(find "$store" -path "*/data/data/f$i" -type f | head -1)
-		drop 1; det_o+=("$(timed_read "$T/mb/data/f$i")")
-		drop 1; det_s+=("$(timed_read "$s")")
-		drop 1; det_s+=("$(timed_read "$s")")
-		drop 1; det_o+=("$(timed_read "$T/mb/data/f$i")")
+		head -c $((LARGE_MB * 1048576)) /dev/urandom >"$T/big/data/f$i" || die "making f$i"
 	done
-	DO=$(sum "${det_o[@]}") DS=$(sum "${det_s[@]}")
-else
-	note "migrate or detach failed: $(head -3 "$T/out")"
+	mnt "$T/big" "$T/mb"
+	fill=() warm_o=() warm_s=() warm_p=() cold_o=() cold_s=() cold_p=()
+	mkdir -p "$T/empty" "$T/plain" || die "mkdir"
+	for ((i = 0; i < LARGE_FILES; i++)); do
+		o=$T/mb/data/f$i
+		drop 1
+		fill+=("$(timed_read "$o")")
+		s=$(find "$store" -path "*/data/data/f$i" -type f | head -1)
+		[[ -n $s ]] || die "f$i is not in the store's data/ after its fill"
+		cmp -s "$o" "$T/big/data/f$i" || die "f$i read through the overlay differs from its source"
+		if ! mountpoint -q "$T/plain"; then
+			mount -t overlay overlay -o "lowerdir=${s%/data/f"$i"}:$T/empty" "$T/plain" ||
+				die "plain overlay over the store's data/"
+			on_exit "umount -l $T/plain"
+		fi
+		p=$T/plain/data/f$i
+		# cold in the order overlay, store, store, overlay: neither side
+		# gains from going first or last
+		drop 1; cold_o+=("$(timed_read "$o")")
+		drop 1; cold_s+=("$(timed_read "$s")")
+		drop 1; cold_p+=("$(timed_read "$p")")
+		drop 1; cold_p+=("$(timed_read "$p")")
+		drop 1; cold_s+=("$(timed_read "$s")")
+		drop 1; cold_o+=("$(timed_read "$o")")
+		timed_read "$o" >/dev/null; timed_read "$s" >/dev/null; timed_read "$p" >/dev/null
+		wo=() ws=() wp=()
+		for _ in 1 2 3; do
+			wo+=("$(timed_read "$o")") ws+=("$(timed_read "$s")") wp+=("$(timed_read "$p")")
+		done
+		warm_o+=("$(median "${wo[@]}")") warm_s+=("$(median "${ws[@]}")") warm_p+=("$(median "${wp[@]}")")
+	done
+	sum() { printf '%s\n' "$@" | awk '{ s += $1 } END { printf "%.3f", s }'; }
+	F=$(sum "${fill[@]}") CO=$(sum "${cold_o[@]}") CS=$(sum "${cold_s[@]}")
+	WO=$(sum "${warm_o[@]}") WS=$(sum "${warm_s[@]}")
+	CP=$(sum "${cold_p[@]}") WP=$(sum "${warm_p[@]}")
+	umount "$T/plain" || note "umount $T/plain failed"
+	# the same cold reads once the filler is gone (migrate, detach): does
+	# the overlay still cost more than the store's filesystem?
+	DO=- DS=-
+	if "$OVLMIG" migrate "$T/mb" >"$T/out" 2>&1 && "$OVLMIG" detach "$T/mb" >>"$T/out" 2>&1; then
+		det_o=() det_s=()
+		for ((i = 0; i < LARGE_FILES; i++)); do
+			s=$(find "$store" -path "*/data/data/f$i" -type f | head -1)
+			drop 1; det_o+=("$(timed_read "$T/mb/data/f$i")")
+			drop 1; det_s+=("$(timed_read "$s")")
+			drop 1; det_s+=("$(timed_read "$s")")
+			drop 1; det_o+=("$(timed_read "$T/mb/data/f$i")")
+		done
+		DO=$(sum "${det_o[@]}") DS=$(sum "${det_s[@]}")
+	else
+		note "migrate or detach failed: $(head -3 "$T/out")"
 fi
 "$OVLMIG" umount "$T/mb" >/dev/null 2>&1 || note "umount $T/mb failed"
 rm -rf "$T/big"
+fi
 
 # --- memory per unfilled file ----------------------------------------------------
 mkdir -p "$T/many" || die "mkdir"
@@ -160,12 +173,20 @@ slab | sort >"$T/slab1"
 run=$(dirname "$(find "$OVLMIG_RUN_DIR" -mindepth 2 -maxdepth 2 -name filler.pid | head -1)")
 keeper=$(cat "$run/filler.pid") worker=$(cat "$run/filler-worker.pid")
 K_rss=$(rss_kb "$keeper") W_rss=$(rss_kb "$worker")
+# the group's marks: "fanotify ino:" lines (inode marks), "fanotify sdev:"
+# (filesystem marks), "fanotify mnt_id:" (the ignore mark on its mount)
+for fd in /proc/"$keeper"/fd/*; do
+	[[ $(readlink "$fd") == "anon_inode:[fanotify]" ]] && grep '^fanotify ' "/proc/$keeper/fdinfo/${fd##*/}"
+done >"$T/marks"
+M_ino=$(grep -c '^fanotify ino:' "$T/marks") M_fs=$(grep -c '^fanotify sdev:' "$T/marks")
+# of the mount's time, the filler's worker: open the image, lay (and mark)
+M_lay=$(sed -n 's/.* placeholders [a-z]* in .* (\([0-9.]*\) s)$/\1/p' "$run/filler.log" | head -1)
 holes=$(find "$store" -path '*/holes/*' -type f | wc -l)
 "$OVLMIG" umount "$T/mm" >/dev/null 2>&1 || note "umount $T/mm failed"
 
 # --- report ---------------------------------------------------------------------
 echo
-echo "fanotify fill, $(uname -r), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); store: loop XFS"
+echo "fanotify fill, $(uname -r), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); store: loop XFS, MARK=$MARK"
 echo "reads: $LARGE_FILES files of $LARGE_MB MiB (seconds, summed over the files)"
 printf '%-48s %9s\n' "first read through the overlay (fill + read)" "$F"
 printf '%-44s %9s %9s %7s %9s %7s\n' "" "overlay" "store fs" "ratio" "plain ov" "ratio"
@@ -177,7 +198,9 @@ printf '%-44s %9s %9s %7s\n' "cold after migrate + detach (filler gone)" \
 	"$DO" "$DS" "$(ratio2 "$DO" "$DS")x"
 echo "(overlay: the container's, filled by fanotify; plain ov: a read-only overlay over STORE/data, no filler)"
 echo
-echo "memory: $FILES files in the source, $holes placeholders; ovlmig mount took $M_mount s"
+echo "memory: $FILES files in the source, $holes placeholders; ovlmig mount took $M_mount s" \
+	"(the filler's worker: image opened, placeholders laid in ${M_lay:--} s)"
+echo "the filler's group: $M_fs filesystem mark(s), $M_ino inode mark(s)"
 printf '%-26s %14s %14s %14s %12s\n' "slab cache" "before (B)" "after (B)" "delta (B)" "B/placeh."
 join "$T/slab0" "$T/slab1" | while read -r c a b; do
 	printf '%-26s %14s %14s %14s %12s\n' "$c" "$a" "$b" "$((b - a))" \

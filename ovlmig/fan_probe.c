@@ -57,8 +57,12 @@ static const char *mark_probe(int dirfd)
 	int g = fanotify_init(FAN_CLASS_PRE_CONTENT | FAN_CLOEXEC, O_RDONLY | O_CLOEXEC);
 	const char *why = NULL;
 
+	if (g < 0 && errno == EMFILE)	/* a filler holds one group each */
+		return "no more fanotify groups (fs.fanotify.max_user_groups)";
 	if (g < 0)
-		return "this kernel has no fanotify pre-content events (Linux >= 6.14)";
+		return errno == EINVAL || errno == ENOSYS ?
+		       "this kernel has no fanotify pre-content events (Linux >= 6.14)" :
+		       "fanotify_init(FAN_CLASS_PRE_CONTENT) failed";
 	/*
 	 * FAN_PRE_ACCESS alone (what tmpfs lacks), on the directory: an
 	 * inode mark raises nothing here, as the directory is not read,

@@ -6,7 +6,9 @@
 # filled files give the image's bytes. The filler's worker killed during
 # a read: its keeper starts another, the reader gets the right bytes;
 # keeper and worker killed: a reader of an unfilled file gets a short read
-# or SIGBUS, never zeros. migrate
+# (EOF at 0, no error) or SIGBUS, never zeros; killed in the middle of a
+# fill: read() gets the part filled (a right prefix), then EOF, an mmap
+# the same part then SIGBUS; the next filler empties the part. migrate
 # fills data/ and every placeholder (also those a stat resolved); detach
 # only stops the filler (the mount unchanged, 0 errors for the holders);
 # status shows the same phases and bytes; umount leaves nothing.
@@ -24,6 +26,7 @@ head -c 3000000 /dev/urandom >"$src/data/mapped"
 head -c 20000000 /dev/urandom >"$src/data/big"
 head -c 100000 /dev/urandom >"$src/data/unread"
 head -c 100000 /dev/urandom >"$src/data/unread2"
+head -c 200000000 /dev/urandom >"$src/data/half"
 "$TOOLS/treesum" --no-atime --exclude-xattr-prefix trusted.overlay. "$src" >"$T/expected"
 
 truncate -s 512M "$T/sfs.img" && mkfs.ext4 -q -F "$T/sfs.img" && mkdir "$T/sfs" &&
@@ -155,6 +158,51 @@ out=$(mnt 2>&1) && ok "mount again" || { fail "mount again" "$out"; exit 1; }
 pid=$(filler_pid)
 cmp "$src/data/unread" "$m/data/unread" && ok "mounted again: the file left unfilled reads right" ||
 	fail "data/unread after mounting again"
+
+# keeper and worker killed in the middle of a fill (the worker stopped
+# once the placeholder has some bytes, then both killed), a reader waiting
+python3 -c 'import os,sys
+fd=os.open(sys.argv[1],os.O_RDONLY); out=open(sys.argv[2],"wb")
+while True:
+    b=os.read(fd,1<<20)
+    if not b: break
+    out.write(b)' "$m/data/half" "$T/got" 2>"$T/err" &
+reader=$!
+w=$(worker)
+python3 -c 'import os,sys,signal,time
+t=time.time()
+while time.time()-t<60:
+    if os.stat(sys.argv[1]).st_size>0: os.kill(int(sys.argv[2]),signal.SIGSTOP); break' \
+	"$img/holes/data/half" "$w"
+kill -KILL "$pid" "$w"
+for _ in $(seq 50); do gone "$pid" && gone "$w" && break; sleep 0.1; done
+wait "$reader"
+rc=$?
+part=$(stat -c %s "$img/holes/data/half")
+n=$(stat -c %s "$T/got")
+[[ $rc == 0 && $n == "$part" ]] && ((part > 0 && part < 200000000)) && cmp -s "$T/got" <(head -c "$n" "$src/data/half") &&
+	ok "keeper and worker killed mid-fill: the waiting read() gets the $n bytes filled (a right prefix), then EOF, no error" ||
+	fail "killed mid-fill: reader exit $rc, $n bytes, the placeholder $part" "$(cat "$T/err")"
+# an mmap of it: the filled part right, then SIGBUS (the part ends on a
+# page boundary: the kernel grows a file page by page while it is written)
+python3 -c 'import mmap,os,sys
+f=open(sys.argv[1],"rb"); m=mmap.mmap(f.fileno(),0,prot=mmap.PROT_READ); r=open(sys.argv[2],"rb")
+i=0
+while True:
+    if m[i:i+4096]!=r.read(4096): print("differs at",i); sys.exit(3)
+    i+=4096
+    print(i, flush=True)' "$m/data/half" "$src/data/half" >"$T/mm" 2>/dev/null
+rc=$?
+last=$(tail -1 "$T/mm")
+[[ $rc == 135 && $last == "$part" ]] &&
+	ok "killed mid-fill: an mmap reads the $part bytes filled right, then SIGBUS" ||
+	fail "killed mid-fill: mmap exit $rc, last: $last, part $part"
+"$OVLMIG" umount "$m" >/dev/null && ! mountpoint -q "$m" || fail "umount after the second kill"
+out=$(mnt 2>&1) && ok "mount a third time" || { fail "mount a third time" "$out"; exit 1; }
+pid=$(filler_pid)
+[[ $(stat -c %s "$img/holes/data/half") == 0 ]] && cmp "$src/data/half" "$m/data/half" &&
+	ok "the next filler emptied the part and fills the file whole" ||
+	fail "data/half after mounting again" "$(stat -c %s "$img/holes/data/half")"
 [[ $(status "$m" phase) == lazy && $(status "$m" lower_attached) == true && $(status "$m" error) == null ]] &&
 	ok "status: lazy, served by the filler, no error" || fail "status" "$("$OVLMIG" status --json "$m")"
 # a stat resolves a file's data layer to its placeholder without filling it

@@ -160,7 +160,11 @@ cmp "$src/data/unread" "$m/data/unread" && ok "mounted again: the file left unfi
 	fail "data/unread after mounting again"
 
 # keeper and worker killed in the middle of a fill (the worker stopped
-# once the placeholder has some bytes, then both killed), a reader waiting
+# once the placeholder has some bytes, then both killed), a reader waiting;
+# the worker at nice 19, so that the watcher below sees the fill begin
+# well before its end also on a loaded machine
+w=$(worker)
+renice -n 19 -p "$w" >/dev/null || fail "renice the worker"
 python3 -c 'import os,sys
 fd=os.open(sys.argv[1],os.O_RDONLY); out=open(sys.argv[2],"wb")
 while True:
@@ -168,7 +172,6 @@ while True:
     if not b: break
     out.write(b)' "$m/data/half" "$T/got" 2>"$T/err" &
 reader=$!
-w=$(worker)
 python3 -c 'import os,sys,signal,time
 t=time.time()
 while time.time()-t<60:

@@ -22,6 +22,8 @@ on_exit "umount -l $T/xfs"
 mkdir "$T/tmpfs" && mount -t tmpfs -o size=256M ovlmig-test "$T/tmpfs" ||
 	{ fail "tmpfs for a store"; exit 1; }
 on_exit "umount -l $T/tmpfs"
+# fillers an umount that failed left, by their PIDs (after the umounts)
+on_exit 'for p in $(cat "$OVLMIG_RUN_DIR"/*/filler.pid 2>/dev/null); do kill -9 "$p"; done'
 
 js() { "$OVLMIG" status --json "$1" | jq -r ".$2"; }
 filler_pid() { cat "$OVLMIG_RUN_DIR"/*/filler.pid 2>/dev/null; }

@@ -22,6 +22,8 @@ head -c 30000000 /dev/urandom >"$src/data/big"
 truncate -s 512M "$T/sfs.img" && mkfs.ext4 -q -F "$T/sfs.img" && mkdir "$T/sfs" &&
 	mount -o loop "$T/sfs.img" "$T/sfs" || { fail "loop ext4 for the store"; exit 1; }
 on_exit "umount -l $T/sfs"
+# fillers an umount that failed left, by their PIDs (after the umounts)
+on_exit 'for p in $(cat "$OVLMIG_RUN_DIR"/*/filler.pid 2>/dev/null); do kill -9 "$p"; done'
 store=$T/sfs/images
 
 js() { "$OVLMIG" status --json "$1" | jq -r ".$2"; }

@@ -50,6 +50,15 @@ const char *image_digest(const struct image_handle *h)
 	return h->src->ops->digest ? h->src->ops->digest(h->src) : NULL;
 }
 
+int image_save_tree(struct image_handle *h, const char *path,
+		    struct error **err)
+{
+	if (!h->src->ops->save_tree)
+		return error_set(err, ENOTSUP, "%s source: no saved tree",
+				 h->src->ops->scheme);
+	return h->src->ops->save_tree(h->src, &h->tree, path, err);
+}
+
 struct source *image_source(const struct image_handle *h)
 {
 	return h->src;

@@ -39,6 +39,13 @@ const char *image_digest(const struct image_handle *h);
  */
 int image_peek_digest(const char *spec, const struct source_opts *opts,
 		      char out[DIGEST_STRLEN + 1], struct error **err);
+/*
+ * The tree as a saved tree at PATH (saved_tree.h), written durably, for
+ * a later lowerfs of the image; ENOTSUP for sources without one (dir:,
+ * tar:, whose trees are read whole anyway).
+ */
+int image_save_tree(struct image_handle *h, const char *path,
+		    struct error **err);
 /* The source, for what the tree does not say (stats). */
 struct source *image_source(const struct image_handle *h);
 

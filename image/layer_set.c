@@ -626,24 +626,30 @@ static int load_given(const struct source_opts *opts,
 	return 0;
 }
 
-int layer_set_open(enum layer_set_kind kind, const char *arg,
-		   const struct source_opts *opts, struct layer_set *ls,
-		   struct error **err)
+/* A layer that failed to open is as it was before: it may be tried again. */
+static void unopen_layer(struct layer *l)
 {
-	struct fetch_opts fo = {
-		.insecure = opts->insecure, .grace_ms = opts->fetch_grace_ms,
-		.on_outage = opts->on_outage, .on_outage_arg = opts->on_outage_arg,
-	};
+	blob_close(l->blob);
+	l->blob = NULL;
+	layer_index_free(&l->idx);
+	memset(&l->idx, 0, sizeof(l->idx));
+	l->index_from = NULL;
+}
+
+/*
+ * Index the layers WHICH[0..N) (an index made before, else each streamed
+ * once, INDEX_STREAMS at a time), check each against its layer and open
+ * its blob; then they are ready for reads.
+ */
+static int open_layers(struct layer_set *ls, const struct source_opts *opts,
+		       const uint32_t *which, uint32_t n, struct error **err)
+{
 	struct layer_index *given = NULL;
 	struct builds b = { 0 };
-	uint64_t xattr_bytes = 0;
-	uint32_t i;
+	uint32_t i, k;
 	int ret = -1;
 
-	memset(ls, 0, sizeof(*ls));
-	if (fetcher_new(&fo, &ls->fetcher, err) < 0 ||
-	    resolve(kind, arg, opts, ls, err) < 0 ||
-	    load_given(opts, &given, err) < 0)
+	if (load_given(opts, &given, err) < 0)
 		goto out;
 	b.ls = ls;
 	b.cache_dir = opts->cache_dir;
@@ -654,21 +660,21 @@ int layer_set_open(enum layer_set_kind kind, const char *arg,
 		error_set(err, ENOMEM, "layers");
 		goto out;
 	}
-	for (i = 0; i < ls->count; i++) {
-		int r = find_index(ls, i, given, opts->nindex_files, opts, err);
+	for (k = 0; k < n; k++) {
+		int r = find_index(ls, which[k], given, opts->nindex_files, opts, err);
 
 		if (r < 0)
 			goto out;
 		if (!r)
-			b.todo[b.ntodo++] = i;
+			b.todo[b.ntodo++] = which[k];
 	}
 	if (b.ntodo) {
 		image_log("no index for %u of %u layers: reading each once to build it (%u at a time)",
 			  b.ntodo, ls->count, b.ntodo < INDEX_STREAMS ? b.ntodo : INDEX_STREAMS);
 		run_builds(&b);
 	}
-	for (i = 0; i < ls->count; i++) {
-		struct layer *l = &ls->layers[i];
+	for (k = 0; k < n; k++) {
+		struct layer *l = &ls->layers[i = which[k]];
 
 		if (b.errs[i]) {
 			*err = b.errs[i];
@@ -680,7 +686,7 @@ int layer_set_open(enum layer_set_kind kind, const char *arg,
 		/* checked: a built index and its bytes are this layer's */
 		if (l->index_from && !strcmp(l->index_from, "built"))
 			keep_built(l, opts->cache_dir, b.spools[i]);
-		if (check_xattr_total(l, &xattr_bytes, err) < 0 ||
+		if (check_xattr_total(l, &ls->xattr_bytes, err) < 0 ||
 		    blob_open(ls->fetcher, l->url, l->idx.digest,
 			      l->idx.compressed_size, l->idx.chunk_size,
 			      /* NULL from a TOC: its spans are checked on read */
@@ -693,8 +699,13 @@ int layer_set_open(enum layer_set_kind kind, const char *arg,
 			    l->idx.nentries, l->index_from,
 			    l->idx.seekable ? "" : " (not seekable: reads decompress from the start)");
 	}
+	for (k = 0; k < n; k++)
+		atomic_store_explicit(&ls->layers[which[k]].ready, true,
+				      memory_order_release);
 	ret = 0;
 out:
+	for (k = 0; ret < 0 && k < n; k++)
+		unopen_layer(&ls->layers[which[k]]);
 	for (i = 0; given && i < opts->nindex_files; i++)
 		layer_index_free(&given[i]);
 	free(given);
@@ -705,8 +716,80 @@ out:
 	free(b.spools);
 	free(b.errs);
 	free(b.todo);
-	if (ret < 0)
+	return ret;
+}
+
+/* The fetcher and the layers' names (manifest), no index yet. */
+static int open_names(enum layer_set_kind kind, const char *arg,
+		      const struct source_opts *opts, struct layer_set *ls,
+		      struct error **err)
+{
+	struct fetch_opts fo = {
+		.insecure = opts->insecure, .grace_ms = opts->fetch_grace_ms,
+		.on_outage = opts->on_outage, .on_outage_arg = opts->on_outage_arg,
+	};
+
+	memset(ls, 0, sizeof(*ls));
+	pthread_mutex_init(&ls->lock, NULL);
+	ls->opts = opts;
+	if (fetcher_new(&fo, &ls->fetcher, err) < 0 ||
+	    resolve(kind, arg, opts, ls, err) < 0) {
 		layer_set_close(ls);
+		return -1;
+	}
+	return 0;
+}
+
+int layer_set_open(enum layer_set_kind kind, const char *arg,
+		   const struct source_opts *opts, struct layer_set *ls,
+		   struct error **err)
+{
+	if (open_names(kind, arg, opts, ls, err) < 0)
+		return -1;
+	if (layer_set_open_all(ls, err) < 0) {
+		layer_set_close(ls);
+		return -1;
+	}
+	return 0;
+}
+
+int layer_set_open_lazy(enum layer_set_kind kind, const char *arg,
+			const struct source_opts *opts, struct layer_set *ls,
+			struct error **err)
+{
+	return open_names(kind, arg, opts, ls, err);
+}
+
+int layer_set_open_all(struct layer_set *ls, struct error **err)
+{
+	uint32_t *which = calloc(ls->count ? ls->count : 1, sizeof(*which));
+	uint32_t i, n = 0;
+	int ret;
+
+	if (!which)
+		return error_set(err, ENOMEM, "layers");
+	pthread_mutex_lock(&ls->lock);
+	for (i = 0; i < ls->count; i++)
+		if (!atomic_load_explicit(&ls->layers[i].ready, memory_order_acquire))
+			which[n++] = i;
+	ret = n ? open_layers(ls, ls->opts, which, n, err) : 0;
+	pthread_mutex_unlock(&ls->lock);
+	free(which);
+	return ret;
+}
+
+int layer_set_ready(struct layer_set *ls, uint32_t l, struct error **err)
+{
+	int ret = 0;
+
+	if (l >= ls->count)
+		return error_set(err, EINVAL, "no layer %u", l);
+	if (atomic_load_explicit(&ls->layers[l].ready, memory_order_acquire))
+		return 0;
+	pthread_mutex_lock(&ls->lock);
+	if (!atomic_load_explicit(&ls->layers[l].ready, memory_order_acquire))
+		ret = open_layers(ls, ls->opts, &l, 1, err);
+	pthread_mutex_unlock(&ls->lock);
 	return ret;
 }
 
@@ -727,6 +810,7 @@ void layer_set_close(struct layer_set *ls)
 	free(ls->repo_url);
 	index_refs_free(&ls->pushed);
 	fetcher_free(ls->fetcher);
+	pthread_mutex_destroy(&ls->lock);
 	memset(ls, 0, sizeof(*ls));
 }
 
@@ -785,8 +869,8 @@ int layer_set_read(struct layer_set *ls, uint32_t l, uint64_t off,
 {
 	const struct layer_index *idx;
 
-	if (l >= ls->count)
-		return error_set(err, EINVAL, "no layer %u", l);
+	if (layer_set_ready(ls, l, err) < 0)
+		return -1;
 	idx = &ls->layers[l].idx;
 	/* layer_read checks the range; a span's end is only known within it */
 	if (idx->span_sha256 && off <= idx->uncompressed_size &&
@@ -803,8 +887,8 @@ int layer_set_warm(struct layer_set *ls, uint32_t l, uint64_t off,
 	uint64_t start = 0, end, first, last;
 	uint32_t i;
 
-	if (l >= ls->count)
-		return error_set(err, EINVAL, "no layer %u", l);
+	if (layer_set_ready(ls, l, err) < 0)
+		return -1;
 	idx = &ls->layers[l].idx;
 	end = idx->compressed_size;
 	if (idx->compression == LAYER_PLAIN) {

@@ -18,6 +18,8 @@
 #ifndef IMAGE_LAYER_SET_H
 #define IMAGE_LAYER_SET_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +40,7 @@ struct layer {
 	struct layer_index idx;
 	struct blob *blob;
 	const char *index_from;	/* where the index came from, for the log */
+	atomic_bool ready;	/* idx and blob set: read without the lock */
 };
 
 struct layer_set {
@@ -49,6 +52,9 @@ struct layer_set {
 	char *repo_url;			/* docker: "BASE/v2/NAME"; else NULL */
 	struct index_refs pushed;	/* docker: indexes in the registry */
 	bool pushed_looked;		/* asked the registry for them */
+	const struct source_opts *opts;	/* for layers opened later */
+	pthread_mutex_t lock;		/* one opener of layers at a time */
+	uint64_t xattr_bytes;		/* of the layers opened */
 };
 
 enum layer_set_kind { LAYER_SET_TAR, LAYER_SET_OCI, LAYER_SET_DOCKER };
@@ -56,6 +62,19 @@ enum layer_set_kind { LAYER_SET_TAR, LAYER_SET_OCI, LAYER_SET_DOCKER };
 int layer_set_open(enum layer_set_kind kind, const char *arg,
 		   const struct source_opts *opts, struct layer_set *out,
 		   struct error **err);
+/*
+ * The same without any index: only the manifest (oci, docker) or the
+ * names (tar). Each layer is indexed and opened on its first read
+ * (layer_set_ready), for an image whose tree is known already (a saved
+ * tree). OPTS must outlive LS.
+ */
+int layer_set_open_lazy(enum layer_set_kind kind, const char *arg,
+			const struct source_opts *opts, struct layer_set *ls,
+			struct error **err);
+/* Index and open every layer not opened yet. */
+int layer_set_open_all(struct layer_set *ls, struct error **err);
+/* Layer L indexed and opened (once; later calls return at once). */
+int layer_set_ready(struct layer_set *ls, uint32_t l, struct error **err);
 void layer_set_close(struct layer_set *ls);
 
 /* Stream the layer at URL (path or http(s)) once and index it. */

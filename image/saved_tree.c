@@ -177,11 +177,25 @@ int saved_tree_encode(const struct image *img, const struct flat_result *flat,
 
 /* ---- reading: every field through a bounds-checked cursor ---- */
 
+struct scratch {
+	char *buf;
+	size_t cap;
+};
+
+enum { STR_NAME, STR_LINK, STR_REF, STR_SLOTS };
+
 struct cursor {
 	const unsigned char *p;
 	size_t left;
 	bool bad;
+	struct scratch scratch[STR_SLOTS];	/* get_str's buffers */
 };
+
+static void cursor_free(struct cursor *c)
+{
+	for (int i = 0; i < STR_SLOTS; i++)
+		free(c->scratch[i].buf);
+}
 
 static const void *take(struct cursor *c, size_t len)
 {
@@ -218,21 +232,35 @@ static const void *get_bytes(struct cursor *c, uint32_t *len)
 	return take(c, *len);
 }
 
-/* A string as a malloc'd C string; one with a NUL inside is refused. */
-static char *get_str(struct cursor *c, bool *oom)
+/*
+ * A string as a C string in the cursor's scratch buffer (valid until the
+ * next get_str into the same slot); one with a NUL inside is refused.
+ * The tree copies what it keeps: no allocation per name here.
+ */
+static const char *get_str(struct cursor *c, int slot, bool *oom)
 {
 	uint32_t len;
 	const char *p = get_bytes(c, &len);
-	char *s;
+	struct scratch *s = &c->scratch[slot];
 
 	if (!p || memchr(p, '\0', len)) {
 		c->bad = true;
 		return NULL;
 	}
-	s = strndup(p, len);
-	if (!s)
-		*oom = true;
-	return s;
+	if (s->cap <= len) {
+		size_t cap = len + 64;
+		char *b = realloc(s->buf, cap);
+
+		if (!b) {
+			*oom = true;
+			return NULL;
+		}
+		s->buf = b;
+		s->cap = cap;
+	}
+	memcpy(s->buf, p, len);
+	s->buf[len] = '\0';
+	return s->buf;
 }
 
 static void get_time(struct cursor *c, struct timespec *t)
@@ -253,13 +281,12 @@ static int get_node(struct cursor *c, uint32_t i, struct image *img,
 		    struct error **err)
 {
 	struct image_attr a = { 0 };
-	char *name = NULL, *link = NULL, *ref = NULL;
+	const char *name, *link, *ref;
 	uint32_t parent, nx, k, out;
 	bool oom = false;
-	int ret = -1;
 
 	parent = get_u32(c);
-	name = get_str(c, &oom);
+	name = get_str(c, STR_NAME, &oom);
 	a.mode = get_u32(c);
 	a.uid = get_u32(c);
 	a.gid = get_u32(c);
@@ -269,59 +296,41 @@ static int get_node(struct cursor *c, uint32_t i, struct image *img,
 	get_time(c, &a.atime);
 	get_time(c, &a.mtime);
 	get_time(c, &a.ctime);
-	link = get_str(c, &oom);
-	ref = get_str(c, &oom);
+	link = get_str(c, STR_LINK, &oom);
+	ref = get_str(c, STR_REF, &oom);
 	a.src_off = get_u64(c);
-	if (oom) {
-		error_set(err, ENOMEM, "saved tree: node %u", i);
-		goto out;
-	}
-	if (c->bad) {
-		corrupt(err, "truncated node");
-		goto out;
-	}
+	if (oom)
+		return error_set(err, ENOMEM, "saved tree: node %u", i);
+	if (c->bad)
+		return corrupt(err, "truncated node");
 	a.link = *link ? link : NULL;
 	a.src_ref = *ref ? ref : NULL;
 	if (i == 0) {
-		if (*name) {
-			corrupt(err, "the root has a name");
-			goto out;
-		}
+		if (*name)
+			return corrupt(err, "the root has a name");
 		if (image_add_root(img, &a, err) < 0)
-			goto out;
+			return -1;
 	} else if (parent >= i) {
-		corrupt(err, "a parent after its entry");
-		goto out;
+		return corrupt(err, "a parent after its entry");
 	} else if (image_add(img, parent, name, &a, &out, err) < 0) {
-		goto out;
+		return -1;
 	}
 	nx = get_u32(c);
 	for (k = 0; k < nx && !c->bad; k++) {
-		char *xname = get_str(c, &oom);
+		const char *xname = get_str(c, STR_NAME, &oom);
 		uint32_t vlen;
 		const void *v = get_bytes(c, &vlen);
 
-		if (oom || c->bad) {
-			free(xname);
+		if (oom || c->bad)
 			break;
-		}
-		if (image_add_xattr(img, i, xname, v, vlen, err) < 0) {
-			free(xname);
-			goto out;
-		}
-		free(xname);
+		if (image_add_xattr(img, i, xname, v, vlen, err) < 0)
+			return -1;
 	}
 	if (oom)
-		error_set(err, ENOMEM, "saved tree: node %u", i);
-	else if (c->bad)
-		corrupt(err, "truncated xattrs");
-	else
-		ret = 0;
-out:
-	free(name);
-	free(link);
-	free(ref);
-	return ret;
+		return error_set(err, ENOMEM, "saved tree: node %u", i);
+	if (c->bad)
+		return corrupt(err, "truncated xattrs");
+	return 0;
 }
 
 static int get_links(struct cursor *c, uint32_t n, struct image *img,
@@ -331,21 +340,19 @@ static int get_links(struct cursor *c, uint32_t n, struct image *img,
 	bool oom = false;
 
 	for (i = 0; i < n; i++) {
-		char *name;
-		int rc;
+		const char *name;
 
 		dir = get_u32(c);
 		node = get_u32(c);
-		name = get_str(c, &oom);
+		name = get_str(c, STR_NAME, &oom);
 		if (oom)
 			return error_set(err, ENOMEM, "saved tree: link");
 		if (c->bad)
 			return corrupt(err, "truncated links");
-		/* image_link checks NODE; image_add's parent check covers DIR */
-		rc = dir < img->count ? image_link(img, dir, name, node, err) :
-		     corrupt(err, "a link into no directory");
-		free(name);
-		if (rc < 0)
+		/* image_link checks NODE, add_dirent that DIR is a directory */
+		if (dir >= img->count)
+			return corrupt(err, "a link into no directory");
+		if (image_link(img, dir, name, node, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -439,6 +446,11 @@ int saved_tree_decode(const void *buf, size_t len, const char *identity,
 	nlinks = get_u32(&c);
 	if (c.bad || nodes == 0)
 		return corrupt(err, "no entries");
+	/* a node takes at least 80 bytes: a count beyond that is a lie */
+	if ((uint64_t)nodes * 80 > c.left)
+		return corrupt(err, "node count beyond the body");
+	if (image_reserve(img, nodes, err) < 0)
+		return -1;
 	for (i = 0; i < nodes; i++)
 		if (get_node(&c, i, img, err) < 0)
 			goto fail;
@@ -451,8 +463,10 @@ int saved_tree_decode(const void *buf, size_t len, const char *identity,
 	}
 	if (image_finalize(img, err) < 0 || check_files(img, flat, err) < 0)
 		goto fail;
+	cursor_free(&c);
 	return 0;
 fail:
+	cursor_free(&c);
 	image_free(img);
 	image_init(img);
 	flat_result_free(flat);

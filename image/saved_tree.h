@@ -37,6 +37,8 @@
 #include "tree.h"
 
 #define SAVED_TREE_VERSION 1u
+/* its name in an image store entry (ROOT/ID/), beside meta.erofs */
+#define SAVED_TREE_FILE "tree.saved"
 
 /* IMG (finalized) with its FLAT files as a saved tree, *OUT malloc'd. */
 int saved_tree_encode(const struct image *img, const struct flat_result *flat,

@@ -37,6 +37,14 @@ struct source_opts {
 	uint64_t fetch_grace_ms;	/* fetch_opts.grace_ms: ride out an outage */
 	fetch_outage_fn *on_outage;	/* fetch_opts.on_outage */
 	void *on_outage_arg;
+	/*
+	 * oci:, docker://: an image store's root (ovlmig strategy store).
+	 * The image's saved tree (saved_tree.h), ROOT/sha256-HEX/tree.saved
+	 * by the manifest digest, is loaded instead of reading the layer
+	 * indexes when it is this image's and whole, else written once they
+	 * are read (if the entry is there). NULL: none.
+	 */
+	const char *store_root;
 };
 
 struct source;
@@ -81,6 +89,9 @@ struct source_ops {
 	 */
 	int (*prefetch_list)(struct source *s, char **buf, size_t *len,
 			     struct error **err);
+	/* Optional: IMG (from index) as a saved tree at PATH (saved_tree.h). */
+	int (*save_tree)(struct source *s, const struct image *img,
+			 const char *path, struct error **err);
 	/* Optional: the remote source's reachability and fetch errors. */
 	int (*health)(struct source *s, struct fetch_health *out,
 		      struct error **err);

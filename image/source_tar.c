@@ -9,12 +9,15 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/util.h"
+#include "digest.h"
 #include "flatten.h"
 #include "../common/json_path.h"
 #include "layer_set.h"
 #include "log.h"
+#include "saved_tree.h"
 #include "span_cache.h"
 
 /* decompressed spans kept for chunked reads: 8 x ~4 MiB */
@@ -82,16 +85,13 @@ static int docker_open(const char *arg, const struct source_opts *opts,
 	return open_kind(LAYER_SET_DOCKER, "docker:", arg, opts, out, err);
 }
 
-static int tar_index(struct source *s, struct image *img, struct error **err)
+/* The image from the layers' indexes (all opened). */
+static int flatten(struct tar_source *ts, struct image *img, struct error **err)
 {
-	struct tar_source *ts = to_tar(s);
 	const struct layer_index **idx;
 	uint32_t i;
 	int ret;
 
-	if (span_cache_new(SPAN_SLOTS, SPAN_MAX, &ts->spans, err) < 0 ||
-	    layer_set_open(ts->kind, ts->arg, &ts->opts, &ts->ls, err) < 0)
-		return -1;
 	idx = calloc(ts->ls.count, sizeof(*idx));
 	if (!idx)
 		return error_set(err, ENOMEM, "image of %u layers", ts->ls.count);
@@ -102,6 +102,162 @@ static int tar_index(struct source *s, struct image *img, struct error **err)
 	if (ret == 0 && ts->flat.ignored)
 		image_log("%u layer entries ignored (see above)",
 			    ts->flat.ignored);
+	return ret;
+}
+
+/* oci, docker: every layer has its digest from the manifest */
+static const char *layer_name(const struct layer *l)
+{
+	return l->digest ? l->digest : l->url;
+}
+
+/*
+ * What a saved tree belongs to: the image manifest (which names every
+ * layer by digest; an index is checked against its layer's digest and
+ * size when it is opened) and the index format the tree was flattened
+ * from. Malloc'd.
+ */
+static char *tree_identity(const struct layer_set *ls)
+{
+	size_t len = 64 + strlen(ls->manifest_digest);
+	char *id, *p;
+	uint32_t i;
+
+	for (i = 0; i < ls->count; i++)
+		len += strlen(layer_name(&ls->layers[i])) + 1;
+	id = malloc(len);
+	if (!id)
+		return NULL;
+	p = id + sprintf(id, "saved tree of index v%u, manifest %s, layers",
+			 LAYER_INDEX_VERSION, ls->manifest_digest);
+	for (i = 0; i < ls->count; i++)
+		p += sprintf(p, " %s", layer_name(&ls->layers[i]));
+	return id;
+}
+
+/* Every file's data lies in a layer of this image. */
+static int check_layers(const struct tar_source *ts, struct error **err)
+{
+	uint32_t i;
+
+	for (i = 0; i < ts->flat.nfiles; i++)
+		if (ts->flat.files[i].layer >= ts->ls.count)
+			return error_set(err, EBADMSG,
+					 "saved tree: a file in layer %u of %u",
+					 ts->flat.files[i].layer, ts->ls.count);
+	return 0;
+}
+
+/*
+ * 1: IMG from the saved tree, 0: none usable (logged, IMG left empty;
+ * *MISSING: there was none, rather than one refused).
+ */
+static int load_saved(struct tar_source *ts, const char *path, const char *id,
+		      struct image *img, bool *missing)
+{
+	struct error *why = NULL;
+
+	if (saved_tree_load(path, id, img, &ts->flat, &why) == 0 &&
+	    check_layers(ts, &why) == 0) {
+		image_log("tree from the saved tree %s: %u entries, no layer index read",
+			  path, img->count);
+		return 1;
+	}
+	*missing = why->errnum == ENOENT;
+	if (*missing)
+		image_log("no saved tree yet: reading the layer indexes");
+	else
+		image_log("saved tree refused (%s): reading the layer indexes",
+			  why->msg);
+	error_free(&why);
+	image_free(img);
+	image_init(img);
+	flat_result_free(&ts->flat);
+	return 0;
+}
+
+/*
+ * Best effort: the next lowerfs of the image reads the indexes instead.
+ * A tree that was missing and is there now was saved meanwhile (ovlmig
+ * saves it while this lowerfs indexes): not written twice.
+ */
+static void save_tree(struct tar_source *ts, const char *path, const char *id,
+		      struct image *img, bool missing)
+{
+	struct error *why = NULL;
+
+	if (missing && access(path, F_OK) == 0)
+		return;
+	if (image_finalize(img, &why) < 0 ||
+	    saved_tree_save(path, img, &ts->flat, id, &why) < 0) {
+		image_log("not saving the tree: %s", why->msg);
+		error_free(&why);
+		return;
+	}
+	image_log("tree saved to %s", path);
+}
+
+/* ROOT/sha256-HEX/tree.saved: the store entry by the manifest digest. */
+static char *saved_path(const struct tar_source *ts)
+{
+	const char *d = ts->ls.manifest_digest;
+	char *path;
+
+	if (!digest_valid(d) ||
+	    asprintf(&path, "%s/sha256-%s/%s", ts->opts.store_root,
+		     d + strlen(DIGEST_PREFIX), SAVED_TREE_FILE) < 0)
+		return NULL;
+	return path;
+}
+
+static int tar_index(struct source *s, struct image *img, struct error **err)
+{
+	struct tar_source *ts = to_tar(s);
+	char *id = NULL, *path = NULL;
+	bool missing = false;
+	int ret = -1;
+
+	if (span_cache_new(SPAN_SLOTS, SPAN_MAX, &ts->spans, err) < 0)
+		return -1;
+	if (!ts->opts.store_root || ts->kind == LAYER_SET_TAR)
+		return layer_set_open(ts->kind, ts->arg, &ts->opts, &ts->ls, err) < 0 ?
+		       -1 : flatten(ts, img, err);
+	if (layer_set_open_lazy(ts->kind, ts->arg, &ts->opts, &ts->ls, err) < 0)
+		return -1;
+	id = tree_identity(&ts->ls);
+	path = saved_path(ts);
+	if (!id || !path) {
+		error_set(err, ENOMEM, "saved tree");
+		goto out;
+	}
+	if (load_saved(ts, path, id, img, &missing)) {
+		ret = 0;
+		goto out;
+	}
+	if (layer_set_open_all(&ts->ls, err) < 0 || flatten(ts, img, err) < 0)
+		goto out;
+	save_tree(ts, path, id, img, missing);
+	ret = 0;
+out:
+	free(path);
+	free(id);
+	return ret;
+}
+
+static int tar_save_tree(struct source *s, const struct image *img,
+			 const char *path, struct error **err)
+{
+	struct tar_source *ts = to_tar(s);
+	char *id;
+	int ret;
+
+	if (ts->kind == LAYER_SET_TAR)
+		return error_set(err, ENOTSUP, "tar: source: no saved tree");
+	id = tree_identity(&ts->ls);
+	if (!id)
+		return error_set(err, ENOMEM, "saved tree");
+	ret = saved_tree_save(path, img, &ts->flat, id, err);
+	free(id);
 	return ret;
 }
 
@@ -205,17 +361,21 @@ static json_t *tar_stats(struct source *s)
 		fetcher_stats(ts->ls.fetcher, &fs);
 	for (i = 0; i < ts->ls.count; i++) {
 		const struct layer *l = &ts->ls.layers[i];
-		struct blob_stats b;
+		bool ready = atomic_load(&l->ready);
+		struct blob_stats b = { 0 };
 
-		blob_stats(l->blob, &b);
+		/* a layer no read has needed yet (saved tree): not opened */
+		if (ready)
+			blob_stats(l->blob, &b);
 		total.chunks_fetched += b.chunks_fetched;
 		total.bytes_fetched += b.bytes_fetched;
 		total.chunks_cached += b.chunks_cached;
 		total.nchunks += b.nchunks;
 		total.mismatches += b.mismatches;
 		layer = json_pack("{s:s, s:s, s:I, s:I, s:b, s:b}",
-			"digest", l->idx.digest,
-			"compression", layer_compression_name(l->idx.compression),
+			"digest", ready ? l->idx.digest : l->digest,
+			"compression", ready ? layer_compression_name(l->idx.compression) :
+				       "not opened yet",
 			"chunks_cached", (json_int_t)b.chunks_cached,
 			"chunks", (json_int_t)b.nchunks,
 			"seekable", l->idx.seekable, "verified", b.verified);
@@ -281,6 +441,7 @@ static void tar_close(struct source *s)
 		.index = tar_index, .fetch = tar_fetch, .read = tar_read, \
 		.warm = tar_warm, .stats = tar_stats, .health = tar_health, \
 		.digest = tar_digest, .prefetch_list = tar_prefetch_list, \
+		.save_tree = tar_save_tree, \
 		.close = tar_close, \
 	}
 

@@ -200,8 +200,8 @@ int span_cache_read(struct span_cache *c, struct layer_set *ls, uint32_t l,
 	char *out = buf;
 	int ret = 0;
 
-	if (l >= ls->count)
-		return error_set(err, EINVAL, "no layer %u", l);
+	if (layer_set_ready(ls, l, err) < 0)
+		return -1;
 	idx = &ls->layers[l].idx;
 	if (idx->compression == LAYER_PLAIN || !idx->ncheckpoints ||
 	    off > idx->uncompressed_size ||

@@ -54,6 +54,22 @@ bool image_name_valid(const char *name, size_t len)
 	return true;
 }
 
+int image_reserve(struct image *img, uint32_t n, struct error **err)
+{
+	struct image_node *nodes;
+
+	if (n <= img->cap)
+		return 0;
+	if (n >= IMAGE_NONE)
+		return error_set(err, EOVERFLOW, "too many entries in image");
+	nodes = reallocarray(img->nodes, n, sizeof(*nodes));
+	if (!nodes)
+		return error_set(err, ENOMEM, "image of %u entries", n);
+	img->nodes = nodes;
+	img->cap = n;
+	return 0;
+}
+
 static int new_node(struct image *img, const struct image_attr *a,
 		    uint32_t *out, struct error **err)
 {

@@ -73,6 +73,8 @@ struct image_attr {
 };
 
 void image_init(struct image *img);
+/* Room for N nodes in all, so that adding them never grows the array. */
+int image_reserve(struct image *img, uint32_t n, struct error **err);
 void image_free(struct image *img);
 
 int image_add_root(struct image *img, const struct image_attr *attr,

@@ -33,7 +33,7 @@ enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 enum {
 	OPT_LATENCY = 256, OPT_BANDWIDTH, OPT_TIMEOUT, OPT_RUN_DIR, OPT_LOG,
 	OPT_NO_PASSTHROUGH, OPT_EXPORT_SUPPORT, OPT_TAKEOVER_FD, OPT_KEEPER,
-	OPT_RECORD_ACCESS, OPT_STORE_IMAGE,
+	OPT_RECORD_ACCESS, OPT_STORE_IMAGE, OPT_STORE_ROOT,
 };
 
 #define WHOLE_FILE_MAX_DEFAULT (64ull << 20)
@@ -53,6 +53,7 @@ static const struct cli_option options[] = {
 	IMAGE_CLI_OPTIONS,
 	{ "record-access", OPT_RECORD_ACCESS, "FILE", "append the path of every file opened for the first time" },
 	{ "store-image", OPT_STORE_IMAGE, "DIR", "an image store's directory (ovlmig strategy store): put each file fetched whole into DIR/data too, serve a file from there if it is there" },
+	{ "store-root", OPT_STORE_ROOT, "DIR", "an image store's root (ovlmig strategy store): load an oci:/docker:// image's tree from DIR/sha256-HEX/tree.saved instead of reading its layer indexes, save it there once they are read" },
 	{ "foreground", 'f', NULL, "stay in the foreground" },
 	{ "help", 'h', NULL, "show this help" },
 };
@@ -116,6 +117,7 @@ static int parse_args(int argc, char **argv, struct lowerfs_opts *o)
 		case IMAGE_OPT_PREFETCH_LIST: o->prefetch_list = optarg; break;
 		case OPT_RECORD_ACCESS: o->record_access = optarg; break;
 		case OPT_STORE_IMAGE: o->store_image = optarg; break;
+		case OPT_STORE_ROOT: o->link.store_root = optarg; break;
 		case IMAGE_OPT_INDEX:
 			if (add_index_file(&o->link, optarg) < 0)
 				goto fail;

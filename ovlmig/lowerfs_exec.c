@@ -71,7 +71,7 @@ char **lowerfs_argv(const struct mount_state *s, const char *bin,
 
 	while (s->lower_args && s->lower_args[nextra])
 		nextra++;
-	argv = calloc(ARRAY_SIZE(fixed) + nextra + 5, sizeof(*argv));
+	argv = calloc(ARRAY_SIZE(fixed) + nextra + 7, sizeof(*argv));
 	if (!argv)
 		return NULL;
 	for (i = 0; i < ARRAY_SIZE(fixed); i++)
@@ -81,6 +81,11 @@ char **lowerfs_argv(const struct mount_state *s, const char *bin,
 	if (s->store) {
 		argv[n++] = "--store-image";
 		argv[n++] = s->store;
+	}
+	/* the image's saved tree there spares lowerfs the layer indexes */
+	if (s->store_root) {
+		argv[n++] = "--store-root";
+		argv[n++] = s->store_root;
 	}
 	for (i = 0; i < nextra; i++)
 		argv[n++] = s->lower_args[i];

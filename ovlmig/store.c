@@ -19,6 +19,7 @@
 #include "../common/util.h"
 #include "../control/image_options.h"
 #include "../image/digest.h"
+#include "../image/saved_tree.h"
 #include "meta.h"
 #include "paths.h"
 #include "store_id.h"
@@ -362,6 +363,23 @@ int store_meta_tree(const char *dir, struct image_handle *h, struct error **err)
 	return 0;
 }
 
+/*
+ * The tree ovlmig just read, saved for the image's later lowerfs (a
+ * lowerfs started before the entry was there could not). Best effort:
+ * without it a lowerfs reads the indexes and saves it itself.
+ */
+static void save_tree_once(const char *dir, struct image_handle *h)
+{
+	char *path = path_join(dir, SAVED_TREE_FILE);
+	struct error *err = NULL;
+
+	if (path && access(path, F_OK) < 0 && errno == ENOENT &&
+	    image_save_tree(h, path, &err) < 0 && err->errnum != ENOTSUP)
+		error_report(&err, "ovlmig: not saving the image's tree", stderr);
+	error_free(&err);
+	free(path);
+}
+
 int store_prepare(const char *root, struct image_handle *h, const char *source,
 		  char **dir, struct error **err)
 {
@@ -384,6 +402,7 @@ int store_prepare(const char *root, struct image_handle *h, const char *source,
 	    build_once(*dir, id, h, source, false, err) < 0 ||
 	    store_ref_add(*dir, source, err) < 0)
 		goto out;
+	save_tree_once(*dir, h);
 	if (mkdir(data, 0700) < 0 && errno != EEXIST) {
 		error_set(err, errno, "create %s", data);
 		goto out;

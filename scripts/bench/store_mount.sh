@@ -69,7 +69,8 @@ container() {
 	chroot "$T/m$n" /bin/busybox true || die "the command failed in container $n"
 	printf 'container %s (%s): ovlmig mount %.3f s, load %s\n' "$n" "$2" \
 		"$(bc <<<"$t1 - $t0")" "$(cut -d' ' -f1 /proc/loadavg)"
-	sed -n 's/^ovlmig mount (store): /    /p' "$T/out$n"
+	sed -n -e 's/^ovlmig mount (store): /    /p' -e 's/^ovlmig: \(kernel .*\)/    \1/p' \
+		-e 's/.*lowerfs\[[0-9]*\]: \(tree from the saved tree\|no saved tree\|saved tree refused\).*/    lowerfs: \1/p' "$T/out$n"
 }
 container 1 "first"
 container 2 "second, image lazy"

@@ -417,8 +417,13 @@ static int find_index(struct layer_set *ls, uint32_t i,
 		struct error *e = NULL;
 
 		l->index_from = "registry";
-		/* only a cost next time: go on */
-		if (save_index(&l->idx, opts->cache_dir, hex, &e) < 0) {
+		/*
+		 * only a cost next time: go on. A head whose windows stay in
+		 * the registry (version 2) cannot be written whole: not kept,
+		 * the next mount fetches the head again.
+		 */
+		if (!l->idx.windows &&
+		    save_index(&l->idx, opts->cache_dir, hex, &e) < 0) {
 			image_log("keep index of %s: %s", l->url, e->msg);
 			error_free(&e);
 		}

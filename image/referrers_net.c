@@ -126,40 +126,36 @@ static int manifest_put(struct fetcher *f, const char *repo, const char *ref,
 	return ret < 0 ? error_wrap(err, "push manifest %s", ref) : 0;
 }
 
-/* IDX in the file format, in memory: *buf malloc'd. */
-static int index_bytes(const struct layer_index *idx, char **buf, size_t *len,
-		       struct error **err)
+/*
+ * IDX as two blobs (format version 2): the head, fetched whole at mount,
+ * and the windows, read by range as reads need them. REF gets both.
+ */
+static int index_put(struct fetcher *f, const char *repo,
+		     const struct layer_index *idx, struct index_ref *ref,
+		     struct error **err)
 {
-	int fd = memfd_create("ovlmig-index", MFD_CLOEXEC);
-	struct stat st;
+	uint8_t *head = NULL, *win = NULL;
+	size_t hlen, wlen;
 	int ret = -1;
 
-	*buf = NULL;
-	if (fd < 0)
-		return error_set(err, errno, "memfd");
-	if (layer_index_encode(idx, fd, err) < 0)
-		goto out;
-	if (fstat(fd, &st) < 0) {
-		error_set(err, errno, "stat memfd");
-		goto out;
-	}
-	*buf = malloc((size_t)st.st_size ? (size_t)st.st_size : 1);
-	if (!*buf) {
-		error_set(err, ENOMEM, "index");
+	memcpy(ref->layer, idx->digest, sizeof(ref->layer));
+	if (layer_index_encode_split(idx, &head, &hlen, &win, &wlen, err) < 0)
+		return -1;
+	if (digest_of(head, hlen, ref->digest) < 0 ||
+	    digest_of(win ? (void *)win : (void *)"", wlen, ref->windows.digest) < 0) {
+		error_set(err, ENOMEM, "digest");
 		goto out;
 	}
-	if (pread(fd, *buf, (size_t)st.st_size, 0) != st.st_size) {
-		error_set(err, errno ? errno : EIO, "read memfd");
+	ref->size = hlen;
+	ref->windows.size = wlen;
+	if (blob_put(f, repo, ref->digest, head, hlen, err) < 0 ||
+	    blob_put(f, repo, ref->windows.digest, win ? (void *)win : (void *)"",
+		     wlen, err) < 0)
 		goto out;
-	}
-	*len = (size_t)st.st_size;
 	ret = 0;
 out:
-	if (ret < 0) {
-		free(*buf);
-		*buf = NULL;
-	}
-	close(fd);
+	free(head);
+	free(win);
 	return ret;
 }
 
@@ -221,7 +217,7 @@ int referrers_push(struct fetcher *f, const struct image_layers *img,
 	struct descriptor entry = { .media_type = (char *)MT_OCI_MANIFEST };
 	struct blob_ref lref = { .size = list_len };
 	struct index_ref *refs;
-	char empty[DIGEST_STRLEN + 1], *man = NULL, *buf = NULL;
+	char empty[DIGEST_STRLEN + 1], *man = NULL;
 	size_t i, len;
 	int r, ret = -1;
 
@@ -235,18 +231,11 @@ int referrers_push(struct fetcher *f, const struct image_layers *img,
 	}
 	if (blob_put(f, img->repo_url, empty, EMPTY_JSON, strlen(EMPTY_JSON), err) < 0)
 		goto out;
-	for (i = 0; i < img->count; i++) {
-		memcpy(refs[i].layer, idx[i].digest, sizeof(refs[i].layer));
-		if (index_bytes(&idx[i], &buf, &len, err) < 0 ||
-		    digest_of(buf, len, refs[i].digest) < 0 ||
-		    blob_put(f, img->repo_url, refs[i].digest, buf, len, err) < 0) {
+	for (i = 0; i < img->count; i++)
+		if (index_put(f, img->repo_url, &idx[i], &refs[i], err) < 0) {
 			error_wrap(err, "index of layer %s", img->layers[i].digest);
 			goto out;
 		}
-		refs[i].size = len;
-		free(buf);
-		buf = NULL;
-	}
 	if (list && (digest_of(list, list_len, lref.digest) < 0 ||
 		     blob_put(f, img->repo_url, lref.digest, list, list_len, err) < 0)) {
 		error_wrap(err, "prefetch list");
@@ -266,7 +255,6 @@ int referrers_push(struct fetcher *f, const struct image_layers *img,
 out:
 	free(refs);
 	free(man);
-	free(buf);
 	return ret;
 }
 
@@ -353,6 +341,65 @@ out:
 	return ret;
 }
 
+/* A version 2 head's windows blob in the registry, read by range. */
+struct windows_blob {
+	struct fetcher *f;
+	char *url;
+	uint64_t size;
+};
+
+static int windows_read_at(void *ctx, uint64_t off, void *buf, size_t len,
+			   struct error **err)
+{
+	struct windows_blob *w = ctx;
+	struct fetch_range r = { .off = off, .len = len, .buf = buf };
+
+	/* the head says where; the blob's size is the artifact's */
+	if (off > w->size || len > w->size - off)
+		return error_set(err, EINVAL, "%zu bytes at %llu past the end of the windows"
+				 " blob (%llu bytes)", len, (unsigned long long)off,
+				 (unsigned long long)w->size);
+	return fetcher_get_ranges(w->f, w->url, &r, 1, err);
+}
+
+static void windows_blob_free(void *ctx)
+{
+	struct windows_blob *w = ctx;
+
+	free(w->url);
+	free(w);
+}
+
+static int attach_windows(struct fetcher *f, const char *repo_url,
+			  const struct index_ref *ref, struct layer_index *idx,
+			  struct error **err)
+{
+	struct windows_blob *w = calloc(1, sizeof(*w));
+
+	if (idx->windows_size != ref->windows.size) {
+		free(w);
+		layer_index_free(idx);
+		return error_set_msg(err, EINVAL, "its windows are %llu bytes, the windows blob %s %llu",
+				     (unsigned long long)idx->windows_size,
+				     ref->windows.digest,
+				     (unsigned long long)ref->windows.size);
+	}
+	if (w)
+		w->url = repo_path(repo_url, "blobs", ref->windows.digest);
+	if (!w || !w->url) {
+		free(w);
+		layer_index_free(idx);
+		return error_set(err, ENOMEM, "index windows");
+	}
+	w->f = f;
+	w->size = ref->windows.size;
+	if (layer_index_set_windows(idx, windows_read_at, w, windows_blob_free, err) < 0) {
+		layer_index_free(idx);
+		return -1;
+	}
+	return 0;
+}
+
 int referrers_load(struct fetcher *f, const char *repo_url,
 		   const struct index_ref *ref, struct layer_index *idx,
 		   struct error **err)
@@ -371,7 +418,11 @@ int referrers_load(struct fetcher *f, const char *repo_url,
 			      len, (unsigned long long)ref->size);
 		goto out;
 	}
-	if (layer_index_decode(body, len, idx, err) < 0)
+	if (ref->windows.digest[0] ?
+	    layer_index_decode_head(body, len, idx, err) < 0 :
+	    layer_index_decode(body, len, idx, err) < 0)
+		goto out;
+	if (ref->windows.digest[0] && attach_windows(f, repo_url, ref, idx, err) < 0)
 		goto out;
 	if (strcmp(idx->digest, ref->layer)) {
 		error_set_msg(err, EINVAL, "it indexes layer %s, not %s", idx->digest,

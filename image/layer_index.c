@@ -23,7 +23,7 @@
 static const char magic[8] = "OVLMIDX";	/* with its NUL: 8 bytes */
 
 #define HEADER_SIZE 88
-#define HEADER_SIZE_V2 96	/* and the windows part's size */
+#define HEADER_SIZE_V2 128	/* and the windows part's size and sha256 */
 #define CHECKPOINT_V2 54	/* with its window's sha256, without the window */
 #define TRAILER_SIZE 32
 #define CHECKPOINT_MIN 22	/* a checkpoint without a window */
@@ -198,19 +198,15 @@ static void put_entry(struct wbuf *b, const struct layer_entry *e)
 	}
 }
 
-/* Version 2: a checkpoint's window goes to the windows part, its sha256 here. */
-static int put_checkpoint_v2(struct wbuf *b, struct wbuf *win,
-			     const struct layer_index *idx, uint32_t i,
-			     struct error **err)
+/* Version 2: a checkpoint with its window's sha256; the window is in the windows part. */
+static int put_checkpoint_v2(struct wbuf *b, const struct layer_index *idx,
+			     uint32_t i, struct error **err)
 {
 	const struct layer_checkpoint *cp = &idx->checkpoints[i];
 	uint8_t sum[32] = { 0 };
 	unsigned int sumlen;
 	bool has = cp->window_kind != LAYER_WINDOW_NONE;
 
-	if (has && !cp->window)
-		return error_set(err, EINVAL, "index of layer %s: checkpoint %" PRIu32
-				 ": window not in memory", idx->digest, i);
 	if (has && !EVP_Digest(cp->window, cp->window_len, sum, &sumlen,
 			       EVP_sha256(), NULL))
 		return error_set(err, 0, "index: sha256 failed");
@@ -220,8 +216,6 @@ static int put_checkpoint_v2(struct wbuf *b, struct wbuf *win,
 	put_u8(b, has ? cp->window_kind : LAYER_WINDOW_NONE);
 	put_u32(b, has ? cp->window_len : 0);
 	put(b, sum, sizeof(sum));
-	if (has)
-		put(win, cp->window, cp->window_len);
 	return 0;
 }
 
@@ -233,9 +227,8 @@ static int encode(const struct layer_index *idx, uint32_t version,
 		  struct wbuf *head, struct wbuf *win, struct error **err)
 {
 	struct wbuf *b = head;
-	uint8_t raw[32], sum[32];
+	uint8_t raw[32], sum[32], wsum[32];
 	unsigned int sumlen;
-	uint64_t wsize = 0;
 	uint32_t i;
 
 	if (digest_to_raw(idx->digest, raw) < 0)
@@ -247,9 +240,13 @@ static int encode(const struct layer_index *idx, uint32_t version,
 		if (cp->window_kind != LAYER_WINDOW_NONE && !cp->window)
 			return error_set(err, EINVAL, "index of layer %s: checkpoint %"
 					 PRIu32 ": window not in memory", idx->digest, i);
-		if (cp->window_kind != LAYER_WINDOW_NONE)
-			wsize += cp->window_len;
+		/* version 2: the windows part first, its sha256 goes in the header */
+		if (win && cp->window_kind != LAYER_WINDOW_NONE)
+			put(win, cp->window, cp->window_len);
 	}
+	if (win && (win->oom || !EVP_Digest(win->p ? win->p : (uint8_t *)"", win->len,
+					    wsum, &sumlen, EVP_sha256(), NULL)))
+		return error_set(err, win->oom ? ENOMEM : 0, "index: windows");
 	put(b, magic, sizeof(magic));
 	put_u32(b, version);
 	put_u8(b, idx->compression);
@@ -263,15 +260,17 @@ static int encode(const struct layer_index *idx, uint32_t version,
 	put_u32(b, idx->nentries);
 	put_u32(b, idx->rejected);
 	put(b, raw, 32);
-	if (version == LAYER_INDEX_VERSION_SPLIT)
-		put_u64(b, wsize);
+	if (version == LAYER_INDEX_VERSION_SPLIT) {
+		put_u64(b, win->len);
+		put(b, wsum, sizeof(wsum));
+	}
 	if (idx->nchunks)
 		put(b, idx->chunk_sha256, idx->nchunks * 32);
 	for (i = 0; i < idx->ncheckpoints; i++) {
 		const struct layer_checkpoint *cp = &idx->checkpoints[i];
 
 		if (version == LAYER_INDEX_VERSION_SPLIT) {
-			if (put_checkpoint_v2(b, win, idx, i, err) < 0)
+			if (put_checkpoint_v2(b, idx, i, err) < 0)
 				return -1;
 			continue;
 		}
@@ -411,9 +410,11 @@ static int decode_header(struct rbuf *r, struct layer_index *idx,
 	r->pos += 32;
 	raw_to_digest(raw, idx->digest);
 	if (version == LAYER_INDEX_VERSION_SPLIT) {
-		if (left(r) < 8)
+		if (left(r) < 8 + 32)
 			return error_set(err, 0, "index: header past end of file");
 		idx->windows_size = get_u64(r);
+		memcpy(idx->windows_sha256, r->p + r->pos, 32);
+		r->pos += 32;
 	}
 
 	if (idx->chunk_size < LAYER_CHUNK_MIN || idx->chunk_size > LAYER_CHUNK_MAX)
@@ -830,6 +831,10 @@ static int attach_windows(struct layer_index *idx, const uint8_t *win,
 	unsigned int sumlen;
 	uint32_t i;
 
+	/*
+	 * windows tile the part exactly (decode_checkpoints): each one
+	 * checked is the whole part checked, and names the checkpoint
+	 */
 	for (i = 0; i < idx->ncheckpoints; i++) {
 		struct layer_checkpoint *cp = &idx->checkpoints[i];
 

@@ -123,6 +123,7 @@ struct layer_index {
 	 * is in memory.
 	 */
 	uint64_t windows_size;
+	uint8_t windows_sha256[32];	/* of the whole windows part */
 	struct layer_window_src *windows;
 };
 

@@ -127,11 +127,18 @@ int referrers_find(struct fetcher *f, const char *repo_url,
  * Download REF's blob, check it against REF's digest and size, decode it
  * and check that it indexes REF's layer. A version 2 head keeps its
  * windows in the registry: reads fetch them by range from REF's windows
- * blob (F and REPO_URL must outlive IDX).
+ * blob (F must outlive IDX); *HEAD (HEAD not NULL) then gets the head's
+ * bytes, malloc'd, for the index cache.
  */
 int referrers_load(struct fetcher *f, const char *repo_url,
 		   const struct index_ref *ref, struct layer_index *idx,
-		   struct error **err);
+		   char **head, size_t *head_len, struct error **err);
+/*
+ * A version 2 head's windows, read by range from the blob its header
+ * names (windows_sha256) in the repository at REPO_URL.
+ */
+int referrers_windows(struct fetcher *f, const char *repo_url,
+		      struct layer_index *idx, struct error **err);
 
 /*
  * The prefetch list blob REF of the repository at REPO_URL, checked

@@ -7,6 +7,7 @@
  * checked against it.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,45 +371,38 @@ static void windows_blob_free(void *ctx)
 	free(w);
 }
 
-static int attach_windows(struct fetcher *f, const char *repo_url,
-			  const struct index_ref *ref, struct layer_index *idx,
-			  struct error **err)
+int referrers_windows(struct fetcher *f, const char *repo_url,
+		      struct layer_index *idx, struct error **err)
 {
 	struct windows_blob *w = calloc(1, sizeof(*w));
+	char digest[DIGEST_STRLEN + 1];
 
-	if (idx->windows_size != ref->windows.size) {
-		free(w);
-		layer_index_free(idx);
-		return error_set_msg(err, EINVAL, "its windows are %llu bytes, the windows blob %s %llu",
-				     (unsigned long long)idx->windows_size,
-				     ref->windows.digest,
-				     (unsigned long long)ref->windows.size);
-	}
+	memcpy(digest, "sha256:", 7);
+	sha256_hex(idx->windows_sha256, digest + 7);
 	if (w)
-		w->url = repo_path(repo_url, "blobs", ref->windows.digest);
+		w->url = repo_path(repo_url, "blobs", digest);
 	if (!w || !w->url) {
 		free(w);
-		layer_index_free(idx);
 		return error_set(err, ENOMEM, "index windows");
 	}
 	w->f = f;
-	w->size = ref->windows.size;
-	if (layer_index_set_windows(idx, windows_read_at, w, windows_blob_free, err) < 0) {
-		layer_index_free(idx);
-		return -1;
-	}
-	return 0;
+	w->size = idx->windows_size;
+	return layer_index_set_windows(idx, windows_read_at, w, windows_blob_free, err);
 }
 
 int referrers_load(struct fetcher *f, const char *repo_url,
 		   const struct index_ref *ref, struct layer_index *idx,
-		   struct error **err)
+		   char **head, size_t *head_len, struct error **err)
 {
 	char *url = repo_path(repo_url, "blobs", ref->digest), *body = NULL;
+	char wdigest[DIGEST_STRLEN + 1];
+	bool v2 = ref->windows.digest[0];
 	size_t len;
 	int ret = -1;
 
 	memset(idx, 0, sizeof(*idx));
+	if (head)
+		*head = NULL;
 	if (!url)
 		return error_set(err, ENOMEM, "index blob");
 	if (fetcher_get(f, url, INDEX_BLOB_MAX, &body, &len, NULL, err) < 0)
@@ -418,19 +412,38 @@ int referrers_load(struct fetcher *f, const char *repo_url,
 			      len, (unsigned long long)ref->size);
 		goto out;
 	}
-	if (ref->windows.digest[0] ?
-	    layer_index_decode_head(body, len, idx, err) < 0 :
-	    layer_index_decode(body, len, idx, err) < 0)
-		goto out;
-	if (ref->windows.digest[0] && attach_windows(f, repo_url, ref, idx, err) < 0)
+	if (v2 ? layer_index_decode_head(body, len, idx, err) < 0 :
+		 layer_index_decode(body, len, idx, err) < 0)
 		goto out;
 	if (strcmp(idx->digest, ref->layer)) {
 		error_set_msg(err, EINVAL, "it indexes layer %s, not %s", idx->digest,
 			      ref->layer);
-		layer_index_free(idx);
-		goto out;
+		goto bad;
+	}
+	if (v2) {
+		/* the head names its windows: the artifact must agree */
+		memcpy(wdigest, "sha256:", 7);
+		sha256_hex(idx->windows_sha256, wdigest + 7);
+		if (strcmp(wdigest, ref->windows.digest) ||
+		    idx->windows_size != ref->windows.size) {
+			error_set_msg(err, EINVAL, "its windows are %s (%llu bytes), the artifact lists %s (%llu)",
+				      wdigest, (unsigned long long)idx->windows_size,
+				      ref->windows.digest,
+				      (unsigned long long)ref->windows.size);
+			goto bad;
+		}
+		if (referrers_windows(f, repo_url, idx, err) < 0)
+			goto bad;
+		if (head) {
+			*head = body;
+			*head_len = len;
+			body = NULL;
+		}
 	}
 	ret = 0;
+	goto out;
+bad:
+	layer_index_free(idx);
 out:
 	if (ret < 0)
 		error_wrap(err, "index blob %s", ref->digest);

@@ -360,8 +360,9 @@ static ssize_t fd_next(void *ctx, void *buf, size_t len, struct error **err)
  * layer digest.
  */
 static int build_index(struct fetcher *f, const char *url,
-		       const char *cache_dir, struct layer_index *idx,
-		       struct blob_spool **spool, struct error **err)
+		       const char *cache_dir, uint32_t chunk_size, uint64_t span,
+		       struct layer_index *idx, struct blob_spool **spool,
+		       struct error **err)
 {
 	const char *path = fetch_local_path(url);
 	struct stream_pipe sp = { .fetcher = f, .url = url, .wfd = -1,
@@ -376,7 +377,7 @@ static int build_index(struct fetcher *f, const char *url,
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return error_set(err, errno, "open layer %s", path);
-		ret = layer_index_build(fd_next, &fd, LAYER_CHUNK_SIZE_DEFAULT,
+		ret = layer_index_build_spaced(fd_next, &fd, chunk_size, span,
 					idx, err);
 		close(fd);
 		return ret < 0 ? error_wrap(err, "index %s", path) : 0;
@@ -394,7 +395,7 @@ static int build_index(struct fetcher *f, const char *url,
 		close(fds[1]);
 		return error_set(err, EAGAIN, "stream %s", url);
 	}
-	ret = layer_index_build(fd_next, &sp.rfd, LAYER_CHUNK_SIZE_DEFAULT, idx,
+	ret = layer_index_build_spaced(fd_next, &sp.rfd, chunk_size, span, idx,
 				err);
 	/* a failed build stops reading: the writer then gets EPIPE */
 	close(sp.rfd);
@@ -418,7 +419,15 @@ static int build_index(struct fetcher *f, const char *url,
 int layer_index_build_url(struct fetcher *f, const char *url,
 			  struct layer_index *idx, struct error **err)
 {
-	return build_index(f, url, NULL, idx, NULL, err);
+	return build_index(f, url, NULL, LAYER_CHUNK_SIZE_DEFAULT,
+			   LAYER_CHECKPOINT_SPAN, idx, NULL, err);
+}
+
+int layer_index_build_url_spaced(struct fetcher *f, const char *url,
+				 uint32_t chunk_size, uint64_t span,
+				 struct layer_index *idx, struct error **err)
+{
+	return build_index(f, url, NULL, chunk_size, span, idx, NULL, err);
 }
 
 /* ---- indexes pushed to the registry ---- */
@@ -575,7 +584,8 @@ static void *build_worker(void *arg)
 		uint32_t i = b->todo[k];
 		struct layer *l = &b->ls->layers[i];
 
-		if (build_index(b->ls->fetcher, l->url, b->cache_dir, &l->idx,
+		if (build_index(b->ls->fetcher, l->url, b->cache_dir,
+				LAYER_CHUNK_SIZE_DEFAULT, LAYER_CHECKPOINT_SPAN, &l->idx,
 				&b->spools[i], &b->errs[i]) == 0)
 			l->index_from = "built";
 	}

@@ -23,6 +23,8 @@
 static const char magic[8] = "OVLMIDX";	/* with its NUL: 8 bytes */
 
 #define HEADER_SIZE 88
+#define HEADER_SIZE_V2 128	/* and the windows part's size and sha256 */
+#define CHECKPOINT_V2 54	/* with its window's sha256, without the window */
 #define TRAILER_SIZE 32
 #define CHECKPOINT_MIN 22	/* a checkpoint without a window */
 #define ENTRY_MIN 92		/* an entry with no strings, no xattrs */
@@ -60,6 +62,7 @@ void layer_index_free(struct layer_index *idx)
 		for (i = 0; i < idx->nentries; i++)
 			layer_entry_clear(&idx->entries[i]);
 	free(idx->entries);
+	layer_window_src_free(idx->windows, idx->ncheckpoints);
 	memset(idx, 0, sizeof(*idx));
 }
 
@@ -195,66 +198,148 @@ static void put_entry(struct wbuf *b, const struct layer_entry *e)
 	}
 }
 
+/* Version 2: a checkpoint with its window's sha256; the window is in the windows part. */
+static int put_checkpoint_v2(struct wbuf *b, const struct layer_index *idx,
+			     uint32_t i, struct error **err)
+{
+	const struct layer_checkpoint *cp = &idx->checkpoints[i];
+	uint8_t sum[32] = { 0 };
+	unsigned int sumlen;
+	bool has = cp->window_kind != LAYER_WINDOW_NONE;
+
+	if (has && !EVP_Digest(cp->window, cp->window_len, sum, &sumlen,
+			       EVP_sha256(), NULL))
+		return error_set(err, 0, "index: sha256 failed");
+	put_u64(b, cp->in_off);
+	put_u64(b, cp->out_off);
+	put_u8(b, cp->in_bits);
+	put_u8(b, has ? cp->window_kind : LAYER_WINDOW_NONE);
+	put_u32(b, has ? cp->window_len : 0);
+	put(b, sum, sizeof(sum));
+	return 0;
+}
+
+/*
+ * VERSION 1: everything in HEAD. 2: the windows in WIN, and the header
+ * says how large WIN is. HEAD gets its trailer.
+ */
+static int encode(const struct layer_index *idx, uint32_t version,
+		  struct wbuf *head, struct wbuf *win, struct error **err)
+{
+	struct wbuf *b = head;
+	uint8_t raw[32], sum[32], wsum[32];
+	unsigned int sumlen;
+	uint32_t i;
+
+	if (digest_to_raw(idx->digest, raw) < 0)
+		return error_set(err, EINVAL, "index: bad digest \"%.80s\"", idx->digest);
+	for (i = 0; i < idx->ncheckpoints; i++) {
+		const struct layer_checkpoint *cp = &idx->checkpoints[i];
+
+		/* an index read as a head alone cannot be written whole */
+		if (cp->window_kind != LAYER_WINDOW_NONE && !cp->window)
+			return error_set(err, EINVAL, "index of layer %s: checkpoint %"
+					 PRIu32 ": window not in memory", idx->digest, i);
+		/* version 2: the windows part first, its sha256 goes in the header */
+		if (win && cp->window_kind != LAYER_WINDOW_NONE)
+			put(win, cp->window, cp->window_len);
+	}
+	if (win && (win->oom || !EVP_Digest(win->p ? win->p : (uint8_t *)"", win->len,
+					    wsum, &sumlen, EVP_sha256(), NULL)))
+		return error_set(err, win->oom ? ENOMEM : 0, "index: windows");
+	put(b, magic, sizeof(magic));
+	put_u32(b, version);
+	put_u8(b, idx->compression);
+	put_u8(b, idx->seekable ? FLAG_SEEKABLE : 0);
+	put_u16(b, 0);
+	put_u32(b, idx->chunk_size);
+	put_u32(b, idx->ncheckpoints);
+	put_u64(b, idx->compressed_size);
+	put_u64(b, idx->uncompressed_size);
+	put_u64(b, idx->nchunks);
+	put_u32(b, idx->nentries);
+	put_u32(b, idx->rejected);
+	put(b, raw, 32);
+	if (version == LAYER_INDEX_VERSION_SPLIT) {
+		put_u64(b, win->len);
+		put(b, wsum, sizeof(wsum));
+	}
+	if (idx->nchunks)
+		put(b, idx->chunk_sha256, idx->nchunks * 32);
+	for (i = 0; i < idx->ncheckpoints; i++) {
+		const struct layer_checkpoint *cp = &idx->checkpoints[i];
+
+		if (version == LAYER_INDEX_VERSION_SPLIT) {
+			if (put_checkpoint_v2(b, idx, i, err) < 0)
+				return -1;
+			continue;
+		}
+		put_u64(b, cp->in_off);
+		put_u64(b, cp->out_off);
+		put_u8(b, cp->in_bits);
+		/* kept as stored: written as they are */
+		put_u8(b, cp->window ? cp->window_kind : LAYER_WINDOW_NONE);
+		put_u32(b, cp->window ? cp->window_len : 0);
+		if (cp->window)
+			put(b, cp->window, cp->window_len);
+	}
+	for (i = 0; i < idx->nentries; i++)
+		put_entry(b, &idx->entries[i]);
+	if (b->oom || (win && win->oom))
+		return error_set(err, ENOMEM, "index: encode");
+	if (!EVP_Digest(b->p, b->len, sum, &sumlen, EVP_sha256(), NULL))
+		return error_set(err, 0, "index: sha256 failed");
+	put(b, sum, sizeof(sum));
+	if (b->oom)
+		return error_set(err, ENOMEM, "index: encode");
+	return 0;
+}
+
 int layer_index_encode(const struct layer_index *idx, int fd,
 		       struct error **err)
 {
 	struct wbuf b = { 0 };
-	uint8_t raw[32], sum[32];
-	unsigned int sumlen;
-	uint32_t i;
-	int ret = -1;
+	int ret = encode(idx, LAYER_INDEX_VERSION, &b, NULL, err);
 
-	if (digest_to_raw(idx->digest, raw) < 0)
-		return error_set(err, EINVAL, "index: bad digest \"%.80s\"", idx->digest);
-	put(&b, magic, sizeof(magic));
-	put_u32(&b, LAYER_INDEX_VERSION);
-	put_u8(&b, idx->compression);
-	put_u8(&b, idx->seekable ? FLAG_SEEKABLE : 0);
-	put_u16(&b, 0);
-	put_u32(&b, idx->chunk_size);
-	put_u32(&b, idx->ncheckpoints);
-	put_u64(&b, idx->compressed_size);
-	put_u64(&b, idx->uncompressed_size);
-	put_u64(&b, idx->nchunks);
-	put_u32(&b, idx->nentries);
-	put_u32(&b, idx->rejected);
-	put(&b, raw, 32);
-	if (idx->nchunks)
-		put(&b, idx->chunk_sha256, idx->nchunks * 32);
-	for (i = 0; i < idx->ncheckpoints; i++) {
-		const struct layer_checkpoint *cp = &idx->checkpoints[i];
-
-		put_u64(&b, cp->in_off);
-		put_u64(&b, cp->out_off);
-		put_u8(&b, cp->in_bits);
-		/* kept as stored: written as they are */
-		put_u8(&b, cp->window ? cp->window_kind : LAYER_WINDOW_NONE);
-		put_u32(&b, cp->window ? cp->window_len : 0);
-		if (cp->window)
-			put(&b, cp->window, cp->window_len);
-	}
-	for (i = 0; i < idx->nentries; i++)
-		put_entry(&b, &idx->entries[i]);
-	if (b.oom) {
-		error_set(err, ENOMEM, "index: encode");
-		goto out;
-	}
-	if (!EVP_Digest(b.p, b.len, sum, &sumlen, EVP_sha256(), NULL)) {
-		error_set(err, 0, "index: sha256 failed");
-		goto out;
-	}
-	put(&b, sum, sizeof(sum));
-	if (b.oom) {
-		error_set(err, ENOMEM, "index: encode");
-		goto out;
-	}
-	if (write_all(fd, b.p, b.len) < 0) {
-		error_set(err, errno, "index: write");
-		goto out;
-	}
-	ret = 0;
-out:
+	if (!ret && write_all(fd, b.p, b.len) < 0)
+		ret = error_set(err, errno, "index: write");
 	free(b.p);
+	return ret;
+}
+
+int layer_index_encode_split(const struct layer_index *idx, uint8_t **head,
+			     size_t *head_len, uint8_t **windows,
+			     size_t *windows_len, struct error **err)
+{
+	struct wbuf h = { 0 }, w = { 0 };
+
+	*head = *windows = NULL;
+	if (encode(idx, LAYER_INDEX_VERSION_SPLIT, &h, &w, err) < 0) {
+		free(h.p);
+		free(w.p);
+		return -1;
+	}
+	/* an index without windows has an empty windows part */
+	*head = h.p;
+	*head_len = h.len;
+	*windows = w.p;
+	*windows_len = w.len;
+	return 0;
+}
+
+int layer_index_encode_v2(const struct layer_index *idx, int fd,
+			  struct error **err)
+{
+	uint8_t *head, *win;
+	size_t hlen, wlen;
+	int ret = 0;
+
+	if (layer_index_encode_split(idx, &head, &hlen, &win, &wlen, err) < 0)
+		return -1;
+	if (write_all(fd, head, hlen) < 0 || (wlen && write_all(fd, win, wlen) < 0))
+		ret = error_set(err, errno, "index: write");
+	free(head);
+	free(win);
 	return ret;
 }
 
@@ -263,6 +348,7 @@ out:
 struct rbuf {
 	const uint8_t *p;
 	size_t len, pos;	/* len excludes the trailer */
+	uint64_t wpos;		/* version 2: windows part so far */
 };
 
 static size_t left(const struct rbuf *r)
@@ -299,9 +385,9 @@ static int decode_header(struct rbuf *r, struct layer_index *idx,
 		return error_set(err, 0, "index: not an ovlmig layer index (bad magic)");
 	r->pos = sizeof(magic);
 	version = get_u32(r);
-	if (version != LAYER_INDEX_VERSION)
-		return error_set(err, 0, "index: version %" PRIu32 " not supported (only %d)",
-				 version, LAYER_INDEX_VERSION);
+	if (version != LAYER_INDEX_VERSION && version != LAYER_INDEX_VERSION_SPLIT)
+		return error_set(err, 0, "index: version %" PRIu32 " not supported (only %d and %d)",
+				 version, LAYER_INDEX_VERSION, LAYER_INDEX_VERSION_SPLIT);
 	idx->version = version;
 	comp = get_u8(r);
 	flags = get_u8(r);
@@ -323,6 +409,13 @@ static int decode_header(struct rbuf *r, struct layer_index *idx,
 	memcpy(raw, r->p + r->pos, 32);
 	r->pos += 32;
 	raw_to_digest(raw, idx->digest);
+	if (version == LAYER_INDEX_VERSION_SPLIT) {
+		if (left(r) < 8 + 32)
+			return error_set(err, 0, "index: header past end of file");
+		idx->windows_size = get_u64(r);
+		memcpy(idx->windows_sha256, r->p + r->pos, 32);
+		r->pos += 32;
+	}
 
 	if (idx->chunk_size < LAYER_CHUNK_MIN || idx->chunk_size > LAYER_CHUNK_MAX)
 		return error_set(err, 0, "index: chunk size %" PRIu32 " out of range",
@@ -361,6 +454,19 @@ static int decode_chunks(struct rbuf *r, struct layer_index *idx,
 	return 0;
 }
 
+static int check_window_len(uint32_t i, uint8_t kind, uint32_t len,
+			    struct error **err)
+{
+	if (kind == LAYER_WINDOW_RAW && len != LAYER_WINDOW_SIZE)
+		return error_set(err, 0, "index: checkpoint %" PRIu32 ": raw window of %" PRIu32
+				 " bytes", i, len);
+	if (kind == LAYER_WINDOW_ZLIB &&
+	    (len == 0 || len > compressBound(LAYER_WINDOW_SIZE)))
+		return error_set(err, 0, "index: checkpoint %" PRIu32 ": compressed window of %" PRIu32
+				 " bytes", i, len);
+	return 0;
+}
+
 /* Copied as stored: windows are inflated only by a read (layer_window.c). */
 static int decode_window(struct rbuf *r, uint32_t i, uint8_t kind,
 			 uint32_t len, struct layer_checkpoint *cp,
@@ -369,13 +475,8 @@ static int decode_window(struct rbuf *r, uint32_t i, uint8_t kind,
 	if (len > left(r))
 		return error_set(err, 0, "index: checkpoint %" PRIu32 ": window length %" PRIu32
 				 " past end of file", i, len);
-	if (kind == LAYER_WINDOW_RAW && len != LAYER_WINDOW_SIZE)
-		return error_set(err, 0, "index: checkpoint %" PRIu32 ": raw window of %" PRIu32
-				 " bytes", i, len);
-	if (kind == LAYER_WINDOW_ZLIB &&
-	    (len == 0 || len > compressBound(LAYER_WINDOW_SIZE)))
-		return error_set(err, 0, "index: checkpoint %" PRIu32 ": compressed window of %" PRIu32
-				 " bytes", i, len);
+	if (check_window_len(i, kind, len, err) < 0)
+		return -1;
 	cp->window = malloc(len);
 	if (!cp->window)
 		return error_set(err, ENOMEM, "index: window");
@@ -391,16 +492,25 @@ static int decode_checkpoint(struct rbuf *r, struct layer_index *idx,
 {
 	struct layer_checkpoint *cp = &idx->checkpoints[i];
 	const struct layer_checkpoint *prev = i ? cp - 1 : NULL;
+	bool v2 = idx->version == LAYER_INDEX_VERSION_SPLIT;
+	static const uint8_t zeros[32];
 	uint8_t kind;
 	uint32_t wlen;
 
-	if (left(r) < CHECKPOINT_MIN)
+	if (left(r) < (v2 ? CHECKPOINT_V2 : CHECKPOINT_MIN))
 		return error_set(err, 0, "index: checkpoint %" PRIu32 " past end of file", i);
 	cp->in_off = get_u64(r);
 	cp->out_off = get_u64(r);
 	cp->in_bits = get_u8(r);
 	kind = get_u8(r);
 	wlen = get_u32(r);
+	if (v2) {
+		memcpy(cp->window_sha256, r->p + r->pos, 32);
+		r->pos += 32;
+		if (kind == LAYER_WINDOW_NONE && memcmp(cp->window_sha256, zeros, 32))
+			return error_set(err, 0, "index: checkpoint %" PRIu32
+					 ": window digest without a window", i);
+	}
 	if (cp->in_off > idx->compressed_size || cp->out_off > idx->uncompressed_size)
 		return error_set(err, 0, "index: checkpoint %" PRIu32 " past the end of the layer", i);
 	if (!prev && (cp->in_off || cp->out_off))
@@ -428,17 +538,32 @@ static int decode_checkpoint(struct rbuf *r, struct layer_index *idx,
 				 " compressed bytes after the previous checkpoint"
 				 " (a layer has at least %u between them)", i,
 				 cp->in_off - prev->in_off, LAYER_WINDOW_GAP_MIN);
-	return decode_window(r, i, kind, wlen, cp, err);
+	if (!v2)
+		return decode_window(r, i, kind, wlen, cp, err);
+	/* version 2: the window is in the windows part, after those before it */
+	if (check_window_len(i, kind, wlen, err) < 0)
+		return -1;
+	cp->window_kind = kind;
+	cp->window_len = wlen;
+	cp->window_off = r->wpos;
+	r->wpos += wlen;
+	if (r->wpos > idx->windows_size)
+		return error_set(err, 0, "index: checkpoint %" PRIu32 ": window past the end"
+				 " of the windows part (%" PRIu64 " bytes)", i,
+				 idx->windows_size);
+	return 0;
 }
 
 static int decode_checkpoints(struct rbuf *r, struct layer_index *idx,
 			      struct error **err)
 {
 	uint32_t i, n = idx->ncheckpoints;
+	size_t min = idx->version == LAYER_INDEX_VERSION_SPLIT ? CHECKPOINT_V2 :
+								 CHECKPOINT_MIN;
 
 	if (!n)
 		return error_set(err, 0, "index: no checkpoints");
-	if (n > left(r) / CHECKPOINT_MIN)
+	if (n > left(r) / min)
 		return error_set(err, 0, "index: %" PRIu32 " checkpoints past end of file", n);
 	idx->checkpoints = calloc(n, sizeof(*idx->checkpoints));
 	if (!idx->checkpoints)
@@ -446,6 +571,9 @@ static int decode_checkpoints(struct rbuf *r, struct layer_index *idx,
 	for (i = 0; i < n; i++)
 		if (decode_checkpoint(r, idx, i, err) < 0)
 			return -1;
+	if (idx->version == LAYER_INDEX_VERSION_SPLIT && r->wpos != idx->windows_size)
+		return error_set(err, 0, "index: windows of %" PRIu64 " bytes in a windows part of %"
+				 PRIu64, r->wpos, idx->windows_size);
 	return 0;
 }
 
@@ -695,17 +823,53 @@ int layer_entries_check(const struct layer_index *idx, struct error **err)
 	return ret;
 }
 
-int layer_index_decode(const void *buf, size_t len, struct layer_index *out,
-		       struct error **err)
+/* Version 2 read whole: each window from WIN, checked against its sha256. */
+static int attach_windows(struct layer_index *idx, const uint8_t *win,
+			  struct error **err)
 {
-	struct rbuf r = { buf, 0, 0 };
+	uint8_t sum[32];
+	unsigned int sumlen;
+	uint32_t i;
+
+	/*
+	 * windows tile the part exactly (decode_checkpoints): each one
+	 * checked is the whole part checked, and names the checkpoint
+	 */
+	for (i = 0; i < idx->ncheckpoints; i++) {
+		struct layer_checkpoint *cp = &idx->checkpoints[i];
+
+		if (cp->window_kind == LAYER_WINDOW_NONE)
+			continue;
+		/* decode_checkpoints: every window within windows_size */
+		if (!EVP_Digest(win + cp->window_off, cp->window_len, sum, &sumlen,
+				EVP_sha256(), NULL))
+			return error_set(err, 0, "index: sha256 failed");
+		if (memcmp(sum, cp->window_sha256, 32))
+			return error_set(err, 0, "index: checkpoint %" PRIu32
+					 ": window does not match its sha256", i);
+		cp->window = malloc(cp->window_len);
+		if (!cp->window)
+			return error_set(err, ENOMEM, "index: window");
+		memcpy(cp->window, win + cp->window_off, cp->window_len);
+	}
+	return 0;
+}
+
+/*
+ * HEAD_LEN bytes of BUF: version 1 whole, or a version 2 head, followed
+ * by its windows part (WIN) or alone (WIN NULL: the windows stay lazy).
+ */
+static int decode(const uint8_t *buf, size_t head_len, const uint8_t *win,
+		  bool head_alone, struct layer_index *out, struct error **err)
+{
+	struct rbuf r = { buf, 0, 0, 0 };
+	bool v2 = win || head_alone;
 	uint8_t sum[32];
 	unsigned int sumlen;
 
-	memset(out, 0, sizeof(*out));
-	if (len < HEADER_SIZE + TRAILER_SIZE)
-		return error_set(err, 0, "index: file of %zu bytes is too short", len);
-	r.len = len - TRAILER_SIZE;
+	if (head_len < (v2 ? HEADER_SIZE_V2 : HEADER_SIZE) + TRAILER_SIZE)
+		return error_set(err, 0, "index: file of %zu bytes is too short", head_len);
+	r.len = head_len - TRAILER_SIZE;
 	if (!EVP_Digest(buf, r.len, sum, &sumlen, EVP_sha256(), NULL))
 		return error_set(err, 0, "index: sha256 failed");
 	if (memcmp(sum, r.p + r.len, 32)) {
@@ -714,7 +878,14 @@ int layer_index_decode(const void *buf, size_t len, struct layer_index *out,
 			return error_set(err, 0, "index: not an ovlmig layer index (bad magic)");
 		return error_set(err, 0, "index: checksum mismatch (corrupt file)");
 	}
-	if (decode_header(&r, out, err) < 0 || decode_chunks(&r, out, err) < 0 ||
+	if (decode_header(&r, out, err) < 0)
+		goto fail;
+	if (v2 != (out->version == LAYER_INDEX_VERSION_SPLIT)) {
+		error_set(err, 0, "index: version %" PRIu32 " where %d was expected",
+			  out->version, v2 ? LAYER_INDEX_VERSION_SPLIT : LAYER_INDEX_VERSION);
+		goto fail;
+	}
+	if (decode_chunks(&r, out, err) < 0 ||
 	    decode_checkpoints(&r, out, err) < 0 ||
 	    decode_entries(&r, out, err) < 0)
 		goto fail;
@@ -722,10 +893,43 @@ int layer_index_decode(const void *buf, size_t len, struct layer_index *out,
 		error_set(err, 0, "index: %zu unexpected bytes after the entries", left(&r));
 		goto fail;
 	}
+	if (win && attach_windows(out, win, err) < 0)
+		goto fail;
 	return 0;
 fail:
 	layer_index_free(out);
 	return -1;
+}
+
+int layer_index_decode(const void *buf, size_t len, struct layer_index *out,
+		       struct error **err)
+{
+	const uint8_t *p = buf;
+	uint64_t wsize = 0;
+	unsigned i;
+
+	memset(out, 0, sizeof(*out));
+	if (len < HEADER_SIZE + TRAILER_SIZE)
+		return error_set(err, 0, "index: file of %zu bytes is too short", len);
+	if (memcmp(p, magic, sizeof(magic)) || p[8] != LAYER_INDEX_VERSION_SPLIT ||
+	    p[9] || p[10] || p[11])
+		return decode(p, len, NULL, false, out, err);
+	/* version 2 in one file: the head, then the windows part */
+	if (len < HEADER_SIZE_V2 + TRAILER_SIZE)
+		return error_set(err, 0, "index: file of %zu bytes is too short", len);
+	for (i = 0; i < 8; i++)
+		wsize |= (uint64_t)p[HEADER_SIZE + i] << (8 * i);
+	if (wsize > len - (HEADER_SIZE_V2 + TRAILER_SIZE))
+		return error_set(err, 0, "index: windows part of %" PRIu64
+				 " bytes past end of file", wsize);
+	return decode(p, len - (size_t)wsize, p + len - wsize, false, out, err);
+}
+
+int layer_index_decode_head(const void *buf, size_t len,
+			    struct layer_index *out, struct error **err)
+{
+	memset(out, 0, sizeof(*out));
+	return decode(buf, len, NULL, true, out, err);
 }
 
 int layer_index_load(const char *path, struct layer_index *out,

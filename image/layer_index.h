@@ -40,9 +40,38 @@ int layer_index_build_spaced(layer_stream_fn next, void *ctx,
 /* Write IDX to FD in the format of docs/INDEX.md. */
 int layer_index_encode(const struct layer_index *idx, int fd,
 		       struct error **err);
-/* Parse an index file's bytes; every field checked. */
+/*
+ * Version 2 (docs/INDEX.md): the head (all but the windows, with each
+ * window's sha256) and the windows part, in two malloc'd buffers, for a
+ * registry to keep as two blobs. Every window must be in memory.
+ */
+int layer_index_encode_split(const struct layer_index *idx, uint8_t **head,
+			     size_t *head_len, uint8_t **windows,
+			     size_t *windows_len, struct error **err);
+/* Version 2 as one file: the head, then the windows. */
+int layer_index_encode_v2(const struct layer_index *idx, int fd,
+			  struct error **err);
+/*
+ * Parse an index file's bytes (version 1, or 2 with its windows after
+ * the head; each window checked against its sha256); every field checked.
+ */
 int layer_index_decode(const void *buf, size_t len, struct layer_index *out,
 		       struct error **err);
+/*
+ * A version 2 head alone: the windows stay where they are, read by the
+ * first read that needs each (layer_index_set_windows).
+ */
+int layer_index_decode_head(const void *buf, size_t len,
+			    struct layer_index *out, struct error **err);
+/*
+ * Where the windows of IDX not in memory come from: READ_AT(CTX, ...) at
+ * offsets of the windows part. Each is checked against its sha256 before
+ * use and kept once read. CTX_FREE(CTX) (may be NULL) when IDX is freed,
+ * or here on failure.
+ */
+int layer_index_set_windows(struct layer_index *idx, layer_read_at_fn read_at,
+			    void *ctx, void (*ctx_free)(void *),
+			    struct error **err);
 int layer_index_load(const char *path, struct layer_index *out,
 		     struct error **err);
 void layer_index_free(struct layer_index *idx);

@@ -71,9 +71,15 @@ int64_t layer_paths_get(const struct layer_paths *t,
 /* Keep the 32 KiB window RAW in CP in its stored form (deflated if smaller). */
 int layer_window_store(struct layer_checkpoint *cp, const uint8_t *raw,
 		       struct error **err);
-/* Inflate the window of checkpoint I into OUT (LAYER_WINDOW_SIZE bytes). */
-int layer_window_load(const struct layer_checkpoint *cp, uint32_t i,
+/*
+ * Inflate the window of checkpoint I of IDX into OUT (LAYER_WINDOW_SIZE
+ * bytes), first reading it from IDX's window source if it is not in
+ * memory (checked against its sha256).
+ */
+int layer_window_load(const struct layer_index *idx, uint32_t i,
 		      uint8_t *out, struct error **err);
+/* The window source of an index of N checkpoints (NULL: none). */
+void layer_window_src_free(struct layer_window_src *src, uint32_t n);
 
 bool layer_mode_valid(uint32_t mode);
 /*

@@ -127,7 +127,7 @@ static int gz_start(z_stream *z, struct cin *c, const struct layer_index *idx,
 	uint8_t *window;
 	int ret;
 
-	if (!cp->window) {
+	if (cp->window_kind == LAYER_WINDOW_NONE) {
 		*mode = GZ_MEMBER;
 		c->pos = cp->in_off;
 		if (inflateInit2(z, 15 + 16) != Z_OK)
@@ -150,7 +150,7 @@ static int gz_start(z_stream *z, struct cin *c, const struct layer_index *idx,
 	window = malloc(LAYER_WINDOW_SIZE);
 	if (!window)
 		return error_set(err, ENOMEM, "layer: window");
-	ret = layer_window_load(cp, i, window, err);
+	ret = layer_window_load(idx, i, window, err);
 	if (!ret && inflateSetDictionary(z, window, LAYER_WINDOW_SIZE) != Z_OK)
 		ret = error_set(err, 0, "layer: inflateSetDictionary failed");
 	free(window);

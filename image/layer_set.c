@@ -105,6 +105,102 @@ out:
 	return ret;
 }
 
+/*
+ * A version 2 head from the registry, kept as is: its windows stay in
+ * that repository (a layer may be in others without them), so the file
+ * is named by both.
+ */
+static char *cache_head_path(const char *cache_dir, const char *hex,
+			     const char *repo_url)
+{
+	char key[65 + 1 + 16 + 5 + 1];
+	uint8_t md[32];
+	char rhex[65];
+
+	if (sha256_buf(repo_url, strlen(repo_url), md) < 0)
+		return NULL;
+	sha256_hex(md, rhex);
+	snprintf(key, sizeof(key), "%.64s-%.16s.head", hex, rhex);
+	return cache_index_path(cache_dir, key);
+}
+
+static int save_head(const char *cache_dir, const char *hex, const char *repo_url,
+		     const char *head, size_t len, struct error **err)
+{
+	char *dir = path_join(cache_dir, "indexes");
+	char *path = cache_head_path(cache_dir, hex, repo_url);
+	int ret = -1;
+
+	if (!dir || !path)
+		error_set(err, ENOMEM, "index cache");
+	else if (make_dirs(dir, 0700, err) == 0)
+		ret = file_replace_bytes(path, 0600, 0, head, len, err);
+	free(path);
+	free(dir);
+	return ret;
+}
+
+/* A kept version 2 head of layer L: 1 used, 0 none or refused (logged). */
+static int load_cached_head(struct layer_set *ls, const char *cache_dir,
+			    const struct layer *l, struct layer_index *idx)
+{
+	char *path = cache_head_path(cache_dir, l->digest + 7, ls->repo_url);
+	struct error *err = NULL;
+	struct stat st;
+	char *buf = NULL;
+	ssize_t n;
+	int fd, ret = 0;
+
+	if (!path)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		free(path);
+		return 0;
+	}
+	if (fstat(fd, &st) < 0) {
+		error_set(&err, errno, "stat");
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > INDEX_BLOB_MAX) {
+		error_set(&err, 0, "not a regular file of at most %u bytes", INDEX_BLOB_MAX);
+		goto out;
+	}
+	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!buf) {
+		error_set(&err, ENOMEM, "read");
+		goto out;
+	}
+	n = read_full(fd, buf, (size_t)st.st_size);
+	if (n != st.st_size) {
+		error_set(&err, n < 0 ? errno : 0, "read");
+		goto out;
+	}
+	if (layer_index_decode_head(buf, (size_t)n, idx, &err) < 0)
+		goto out;
+	if (strcmp(idx->digest, l->digest)) {
+		error_set(&err, 0, "it indexes layer %s", idx->digest);
+		layer_index_free(idx);
+		goto out;
+	}
+	if (referrers_windows(ls->fetcher, ls->repo_url, idx, &err) < 0) {
+		layer_index_free(idx);
+		goto out;
+	}
+	ret = 1;
+out:
+	if (!ret && err) {
+		/* a broken cache entry: the registry's is fetched again */
+		image_log("index cache %s: %s", path, err->msg);
+		error_free(&err);
+		unlink(path);
+	}
+	close(fd);
+	free(buf);
+	free(path);
+	return ret;
+}
+
 static int load_cached(const char *cache_dir, const char *key,
 		       struct layer_index *idx)
 {
@@ -264,8 +360,9 @@ static ssize_t fd_next(void *ctx, void *buf, size_t len, struct error **err)
  * layer digest.
  */
 static int build_index(struct fetcher *f, const char *url,
-		       const char *cache_dir, struct layer_index *idx,
-		       struct blob_spool **spool, struct error **err)
+		       const char *cache_dir, uint32_t chunk_size, uint64_t span,
+		       struct layer_index *idx, struct blob_spool **spool,
+		       struct error **err)
 {
 	const char *path = fetch_local_path(url);
 	struct stream_pipe sp = { .fetcher = f, .url = url, .wfd = -1,
@@ -280,7 +377,7 @@ static int build_index(struct fetcher *f, const char *url,
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return error_set(err, errno, "open layer %s", path);
-		ret = layer_index_build(fd_next, &fd, LAYER_CHUNK_SIZE_DEFAULT,
+		ret = layer_index_build_spaced(fd_next, &fd, chunk_size, span,
 					idx, err);
 		close(fd);
 		return ret < 0 ? error_wrap(err, "index %s", path) : 0;
@@ -298,7 +395,7 @@ static int build_index(struct fetcher *f, const char *url,
 		close(fds[1]);
 		return error_set(err, EAGAIN, "stream %s", url);
 	}
-	ret = layer_index_build(fd_next, &sp.rfd, LAYER_CHUNK_SIZE_DEFAULT, idx,
+	ret = layer_index_build_spaced(fd_next, &sp.rfd, chunk_size, span, idx,
 				err);
 	/* a failed build stops reading: the writer then gets EPIPE */
 	close(sp.rfd);
@@ -322,14 +419,25 @@ static int build_index(struct fetcher *f, const char *url,
 int layer_index_build_url(struct fetcher *f, const char *url,
 			  struct layer_index *idx, struct error **err)
 {
-	return build_index(f, url, NULL, idx, NULL, err);
+	return build_index(f, url, NULL, LAYER_CHUNK_SIZE_DEFAULT,
+			   LAYER_CHECKPOINT_SPAN, idx, NULL, err);
+}
+
+int layer_index_build_url_spaced(struct fetcher *f, const char *url,
+				 uint32_t chunk_size, uint64_t span,
+				 struct layer_index *idx, struct error **err)
+{
+	return build_index(f, url, NULL, chunk_size, span, idx, NULL, err);
 }
 
 /* ---- indexes pushed to the registry ---- */
 
-/* 1 LAYER's index came from the registry, 0 there is none usable. */
+/*
+ * 1 LAYER's index came from the registry, 0 there is none usable. A
+ * version 2 head's bytes go to *HEAD (malloc'd), else it is NULL.
+ */
 static int load_pushed(struct layer_set *ls, const struct layer *l,
-		       struct layer_index *idx)
+		       struct layer_index *idx, char **head, size_t *head_len)
 {
 	struct error *err = NULL;
 
@@ -348,7 +456,8 @@ static int load_pushed(struct layer_set *ls, const struct layer *l,
 
 		if (strcmp(r->layer, l->digest))
 			continue;
-		if (referrers_load(ls->fetcher, ls->repo_url, r, idx, &err) == 0)
+		if (referrers_load(ls->fetcher, ls->repo_url, r, idx, head,
+				   head_len, &err) == 0)
 			return 1;
 		/* never used: the next one, else the layer itself */
 		image_log("index of %s in the registry refused: %s", l->digest,
@@ -383,7 +492,8 @@ static int find_index(struct layer_set *ls, uint32_t i,
 	struct layer *l = &ls->layers[i];
 	char key[4 + 65];
 	const char *hex = l->digest ? l->digest + 7 : NULL;
-	size_t g;
+	char *head = NULL;
+	size_t g, head_len = 0;
 	int r;
 
 	for (g = 0; g < ngiven; g++) {
@@ -413,12 +523,24 @@ static int find_index(struct layer_set *ls, uint32_t i,
 		l->index_from = "index cache";
 		return 1;
 	}
-	if (l->digest && load_pushed(ls, l, &l->idx)) {
+	if (l->digest && ls->repo_url &&
+	    load_cached_head(ls, opts->cache_dir, l, &l->idx)) {
+		l->index_from = "index cache (head; windows in the registry)";
+		return 1;
+	}
+	if (l->digest && load_pushed(ls, l, &l->idx, &head, &head_len)) {
 		struct error *e = NULL;
 
 		l->index_from = "registry";
-		/* only a cost next time: go on */
-		if (save_index(&l->idx, opts->cache_dir, hex, &e) < 0) {
+		/*
+		 * only a cost next time: go on. A version 2 head is kept as
+		 * it came: its windows stay in the registry.
+		 */
+		r = head ? save_head(opts->cache_dir, hex, ls->repo_url, head,
+				     head_len, &e) :
+			   save_index(&l->idx, opts->cache_dir, hex, &e);
+		free(head);
+		if (r < 0) {
 			image_log("keep index of %s: %s", l->url, e->msg);
 			error_free(&e);
 		}
@@ -462,7 +584,8 @@ static void *build_worker(void *arg)
 		uint32_t i = b->todo[k];
 		struct layer *l = &b->ls->layers[i];
 
-		if (build_index(b->ls->fetcher, l->url, b->cache_dir, &l->idx,
+		if (build_index(b->ls->fetcher, l->url, b->cache_dir,
+				LAYER_CHUNK_SIZE_DEFAULT, LAYER_CHECKPOINT_SPAN, &l->idx,
 				&b->spools[i], &b->errs[i]) == 0)
 			l->index_from = "built";
 	}

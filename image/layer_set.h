@@ -80,6 +80,10 @@ void layer_set_close(struct layer_set *ls);
 /* Stream the layer at URL (path or http(s)) once and index it. */
 int layer_index_build_url(struct fetcher *f, const char *url,
 			  struct layer_index *idx, struct error **err);
+/* The same with CHUNK_SIZE and gzip checkpoints every SPAN (`ovlmig index`). */
+int layer_index_build_url_spaced(struct fetcher *f, const char *url,
+				 uint32_t chunk_size, uint64_t span,
+				 struct layer_index *idx, struct error **err);
 
 /* Read LEN bytes at OFF of layer L's uncompressed stream into SINK. */
 int layer_set_read(struct layer_set *ls, uint32_t l, uint64_t off,

@@ -15,7 +15,9 @@
 
 #include "../common/error.h"
 
-#define LAYER_INDEX_VERSION 1
+#define LAYER_INDEX_VERSION 1		/* what an index file is written as */
+/* head (what a mount needs) and windows apart: docs/INDEX.md, version 2 */
+#define LAYER_INDEX_VERSION_SPLIT 2
 #define LAYER_CHUNK_SIZE_DEFAULT (1u << 20)	/* compressed bytes per chunk */
 #define LAYER_CHECKPOINT_SPAN (4u << 20)	/* uncompressed, gzip */
 #define LAYER_CHECKPOINT_SPAN_MIN (64u << 10)
@@ -48,7 +50,16 @@ struct layer_checkpoint {
 	uint8_t *window;
 	enum layer_window_kind window_kind;
 	uint32_t window_len;	/* stored bytes */
+	/*
+	 * Version 2: where the stored window is in the windows part and its
+	 * sha256. A window not in memory (window NULL, kind not NONE) is
+	 * fetched from the index's window source by the read that needs it.
+	 */
+	uint64_t window_off;
+	uint8_t window_sha256[32];
 };
+
+struct layer_window_src;
 
 struct layer_xattr {
 	char *name;
@@ -105,6 +116,15 @@ struct layer_index {
 	 * NULL for our indexes (their chunk hashes check the compressed bytes).
 	 */
 	uint8_t (*span_sha256)[32];
+	/*
+	 * Version 2 read as a head alone (a registry's head blob): the
+	 * windows part's size, and where its windows are fetched from when a
+	 * read needs one (layer_index_set_windows); NULL when every window
+	 * is in memory.
+	 */
+	uint64_t windows_size;
+	uint8_t windows_sha256[32];	/* of the whole windows part */
+	struct layer_window_src *windows;
 };
 
 /* Sequential reader of the compressed layer: bytes read, 0 at the end, -1 on error (with *err). */

@@ -6,6 +6,7 @@
  * digests and sizes are checked, counts bounded.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,12 +60,19 @@ int referrer_manifest_build(const struct descriptor *subject,
 		return error_set(err, ENOMEM, "digest");
 	layers = json_array();
 	for (size_t i = 0; layers && i < n; i++) {
-		json_t *d = descriptor_json(MT_LAYER_INDEX, blobs[i].digest,
-					    blobs[i].size);
+		bool v2 = blobs[i].windows.digest[0];
+		json_t *d = descriptor_json(v2 ? MT_LAYER_INDEX_HEAD : MT_LAYER_INDEX,
+					    blobs[i].digest, blobs[i].size);
+		json_t *w = v2 ? descriptor_json(MT_LAYER_INDEX_WINDOWS,
+						 blobs[i].windows.digest,
+						 blobs[i].windows.size) : NULL;
 
 		if (!d || json_object_set_new(d, "annotations",
 				json_pack("{s:s}", ANNOTATION_LAYER, blobs[i].layer)) < 0 ||
-		    json_array_append_new(layers, d) < 0) {
+		    json_array_append_new(layers, d) < 0 ||
+		    (v2 && (!w || json_object_set_new(w, "annotations",
+				json_pack("{s:s}", ANNOTATION_LAYER, blobs[i].layer)) < 0 ||
+			    json_array_append_new(layers, w) < 0))) {
 			json_decref(layers);
 			layers = NULL;
 		}
@@ -125,7 +133,8 @@ static const char *artifact_type(json_t *doc)
 }
 
 static int add_ref(struct index_refs *out, const char *layer,
-		   const char *digest, uint64_t size, struct error **err)
+		   const char *digest, uint64_t size,
+		   const struct blob_ref *windows, struct error **err)
 {
 	struct index_ref *r = reallocarray(out->refs, out->count + 1, sizeof(*r));
 
@@ -136,6 +145,38 @@ static int add_ref(struct index_refs *out, const char *layer,
 	memcpy(r->layer, layer, sizeof(r->layer));
 	memcpy(r->digest, digest, sizeof(r->digest));
 	r->size = size;
+	memset(&r->windows, 0, sizeof(r->windows));
+	if (windows)
+		r->windows = *windows;
+	return 0;
+}
+
+/* Descriptor E's layer annotation, a valid digest, or NULL. */
+static const char *layer_of(json_t *e)
+{
+	const char *layer = json_string_value(json_object_get(json_object_get(e, "annotations"),
+							      ANNOTATION_LAYER));
+
+	return layer && digest_valid(layer) ? layer : NULL;
+}
+
+/*
+ * The windows blob of the version 2 head at LAYERS[I]: the next
+ * descriptor, of the windows type and the same layer.
+ */
+static int windows_of(json_t *layers, size_t i, const char *layer,
+		      struct blob_ref *w, struct error **err)
+{
+	json_t *e = json_array_get(layers, i + 1);
+	const char *t = json_string_value(json_object_get(e, "mediaType"));
+	const char *wl = e ? layer_of(e) : NULL, *digest;
+
+	if (!t || strcmp(t, MT_LAYER_INDEX_WINDOWS) || !wl || strcmp(wl, layer))
+		return error_set_msg(err, EINVAL, "layers[%zu]: an index head not followed"
+				     " by its windows", i);
+	if (desc_fields(e, INDEX_WINDOWS_MAX, &digest, &w->size, err) < 0)
+		return error_wrap(err, "layers[%zu]", i + 1);
+	memcpy(w->digest, digest, sizeof(w->digest));
 	return 0;
 }
 
@@ -146,8 +187,10 @@ int referrer_manifest_parse(const char *buf, size_t len,
 	json_t *doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
 	json_t *layers, *e;
 	const char *t, *sd, *digest, *layer;
+	struct blob_ref windows;
 	uint64_t size;
 	size_t i;
+	bool v2;
 	int ret = -1;
 
 	if (!json_is_object(doc)) {
@@ -185,20 +228,22 @@ int referrer_manifest_parse(const char *buf, size_t len,
 			}
 			continue;
 		}
-		if (!t || strcmp(t, MT_LAYER_INDEX))
+		if (!t || (strcmp(t, MT_LAYER_INDEX) && strcmp(t, MT_LAYER_INDEX_HEAD)))
 			continue;	/* a later version may add other blobs */
 		if (desc_fields(e, INDEX_BLOB_MAX, &digest, &size, err) < 0) {
 			error_wrap(err, "layers[%zu]", i);
 			goto out;
 		}
-		layer = json_string_value(json_object_get(json_object_get(e, "annotations"),
-							  ANNOTATION_LAYER));
-		if (!layer || !digest_valid(layer)) {
+		layer = layer_of(e);
+		if (!layer) {
 			error_set_msg(err, EINVAL, "layers[%zu]: no valid %s annotation",
 				      i, ANNOTATION_LAYER);
 			goto out;
 		}
-		if (add_ref(out, layer, digest, size, err) < 0)
+		v2 = !strcmp(t, MT_LAYER_INDEX_HEAD);
+		if (v2 && windows_of(layers, i, layer, &windows, err) < 0)
+			goto out;
+		if (add_ref(out, layer, digest, size, v2 ? &windows : NULL, err) < 0)
 			goto out;
 	}
 	ret = 0;

@@ -25,6 +25,13 @@
 
 #define ARTIFACT_TYPE_INDEX "application/vnd.ovlmig.index.v1"
 #define MT_LAYER_INDEX "application/vnd.ovlmig.layer.index.v1"
+/*
+ * Version 2 of the index (docs/INDEX.md): the head, fetched whole at
+ * mount, and right after it in the artifact its windows, fetched by range
+ * as reads need them. Both annotated with the layer's digest.
+ */
+#define MT_LAYER_INDEX_HEAD "application/vnd.ovlmig.layer.index.v2.head"
+#define MT_LAYER_INDEX_WINDOWS "application/vnd.ovlmig.layer.index.v2.windows"
 #define ANNOTATION_LAYER "org.ovlmig.layer.digest"
 /* the files a container opened first, one path a line (--record-access) */
 #define MT_PREFETCH_LIST "application/vnd.ovlmig.prefetch-list.v1"
@@ -32,20 +39,26 @@
 #define EMPTY_JSON "{}"
 
 #define INDEX_BLOB_MAX (256u << 20)	/* one layer index, downloaded whole */
+#define INDEX_WINDOWS_MAX (1ull << 40)	/* a windows blob, read by range */
 #define PREFETCH_LIST_MAX (16u << 20)	/* a pushed prefetch list */
 #define REFERRERS_MAX 64		/* artifacts of ours looked at per image */
-
-/* A layer index blob: which layer it indexes and the blob that holds it. */
-struct index_ref {
-	char layer[DIGEST_STRLEN + 1];
-	char digest[DIGEST_STRLEN + 1];
-	uint64_t size;
-};
 
 /* A blob of an artifact by digest and size; digest[0] == 0: none. */
 struct blob_ref {
 	char digest[DIGEST_STRLEN + 1];
 	uint64_t size;
+};
+
+/*
+ * A layer index blob: which layer it indexes and the blob that holds it
+ * (version 1 whole, or a version 2 head), and a version 2 head's
+ * windows blob (digest[0] == 0 for version 1).
+ */
+struct index_ref {
+	char layer[DIGEST_STRLEN + 1];
+	char digest[DIGEST_STRLEN + 1];
+	uint64_t size;
+	struct blob_ref windows;
 };
 
 struct index_refs {
@@ -112,11 +125,20 @@ int referrers_find(struct fetcher *f, const char *repo_url,
 
 /*
  * Download REF's blob, check it against REF's digest and size, decode it
- * and check that it indexes REF's layer.
+ * and check that it indexes REF's layer. A version 2 head keeps its
+ * windows in the registry: reads fetch them by range from REF's windows
+ * blob (F must outlive IDX); *HEAD (HEAD not NULL) then gets the head's
+ * bytes, malloc'd, for the index cache.
  */
 int referrers_load(struct fetcher *f, const char *repo_url,
 		   const struct index_ref *ref, struct layer_index *idx,
-		   struct error **err);
+		   char **head, size_t *head_len, struct error **err);
+/*
+ * A version 2 head's windows, read by range from the blob its header
+ * names (windows_sha256) in the repository at REPO_URL.
+ */
+int referrers_windows(struct fetcher *f, const char *repo_url,
+		      struct layer_index *idx, struct error **err);
 
 /*
  * The prefetch list blob REF of the repository at REPO_URL, checked

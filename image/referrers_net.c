@@ -7,6 +7,7 @@
  * checked against it.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,40 +127,36 @@ static int manifest_put(struct fetcher *f, const char *repo, const char *ref,
 	return ret < 0 ? error_wrap(err, "push manifest %s", ref) : 0;
 }
 
-/* IDX in the file format, in memory: *buf malloc'd. */
-static int index_bytes(const struct layer_index *idx, char **buf, size_t *len,
-		       struct error **err)
+/*
+ * IDX as two blobs (format version 2): the head, fetched whole at mount,
+ * and the windows, read by range as reads need them. REF gets both.
+ */
+static int index_put(struct fetcher *f, const char *repo,
+		     const struct layer_index *idx, struct index_ref *ref,
+		     struct error **err)
 {
-	int fd = memfd_create("ovlmig-index", MFD_CLOEXEC);
-	struct stat st;
+	uint8_t *head = NULL, *win = NULL;
+	size_t hlen, wlen;
 	int ret = -1;
 
-	*buf = NULL;
-	if (fd < 0)
-		return error_set(err, errno, "memfd");
-	if (layer_index_encode(idx, fd, err) < 0)
-		goto out;
-	if (fstat(fd, &st) < 0) {
-		error_set(err, errno, "stat memfd");
-		goto out;
-	}
-	*buf = malloc((size_t)st.st_size ? (size_t)st.st_size : 1);
-	if (!*buf) {
-		error_set(err, ENOMEM, "index");
+	memcpy(ref->layer, idx->digest, sizeof(ref->layer));
+	if (layer_index_encode_split(idx, &head, &hlen, &win, &wlen, err) < 0)
+		return -1;
+	if (digest_of(head, hlen, ref->digest) < 0 ||
+	    digest_of(win ? (void *)win : (void *)"", wlen, ref->windows.digest) < 0) {
+		error_set(err, ENOMEM, "digest");
 		goto out;
 	}
-	if (pread(fd, *buf, (size_t)st.st_size, 0) != st.st_size) {
-		error_set(err, errno ? errno : EIO, "read memfd");
+	ref->size = hlen;
+	ref->windows.size = wlen;
+	if (blob_put(f, repo, ref->digest, head, hlen, err) < 0 ||
+	    blob_put(f, repo, ref->windows.digest, win ? (void *)win : (void *)"",
+		     wlen, err) < 0)
 		goto out;
-	}
-	*len = (size_t)st.st_size;
 	ret = 0;
 out:
-	if (ret < 0) {
-		free(*buf);
-		*buf = NULL;
-	}
-	close(fd);
+	free(head);
+	free(win);
 	return ret;
 }
 
@@ -221,7 +218,7 @@ int referrers_push(struct fetcher *f, const struct image_layers *img,
 	struct descriptor entry = { .media_type = (char *)MT_OCI_MANIFEST };
 	struct blob_ref lref = { .size = list_len };
 	struct index_ref *refs;
-	char empty[DIGEST_STRLEN + 1], *man = NULL, *buf = NULL;
+	char empty[DIGEST_STRLEN + 1], *man = NULL;
 	size_t i, len;
 	int r, ret = -1;
 
@@ -235,18 +232,11 @@ int referrers_push(struct fetcher *f, const struct image_layers *img,
 	}
 	if (blob_put(f, img->repo_url, empty, EMPTY_JSON, strlen(EMPTY_JSON), err) < 0)
 		goto out;
-	for (i = 0; i < img->count; i++) {
-		memcpy(refs[i].layer, idx[i].digest, sizeof(refs[i].layer));
-		if (index_bytes(&idx[i], &buf, &len, err) < 0 ||
-		    digest_of(buf, len, refs[i].digest) < 0 ||
-		    blob_put(f, img->repo_url, refs[i].digest, buf, len, err) < 0) {
+	for (i = 0; i < img->count; i++)
+		if (index_put(f, img->repo_url, &idx[i], &refs[i], err) < 0) {
 			error_wrap(err, "index of layer %s", img->layers[i].digest);
 			goto out;
 		}
-		refs[i].size = len;
-		free(buf);
-		buf = NULL;
-	}
 	if (list && (digest_of(list, list_len, lref.digest) < 0 ||
 		     blob_put(f, img->repo_url, lref.digest, list, list_len, err) < 0)) {
 		error_wrap(err, "prefetch list");
@@ -266,7 +256,6 @@ int referrers_push(struct fetcher *f, const struct image_layers *img,
 out:
 	free(refs);
 	free(man);
-	free(buf);
 	return ret;
 }
 
@@ -353,15 +342,67 @@ out:
 	return ret;
 }
 
+/* A version 2 head's windows blob in the registry, read by range. */
+struct windows_blob {
+	struct fetcher *f;
+	char *url;
+	uint64_t size;
+};
+
+static int windows_read_at(void *ctx, uint64_t off, void *buf, size_t len,
+			   struct error **err)
+{
+	struct windows_blob *w = ctx;
+	struct fetch_range r = { .off = off, .len = len, .buf = buf };
+
+	/* the head says where; the blob's size is the artifact's */
+	if (off > w->size || len > w->size - off)
+		return error_set(err, EINVAL, "%zu bytes at %llu past the end of the windows"
+				 " blob (%llu bytes)", len, (unsigned long long)off,
+				 (unsigned long long)w->size);
+	return fetcher_get_ranges(w->f, w->url, &r, 1, err);
+}
+
+static void windows_blob_free(void *ctx)
+{
+	struct windows_blob *w = ctx;
+
+	free(w->url);
+	free(w);
+}
+
+int referrers_windows(struct fetcher *f, const char *repo_url,
+		      struct layer_index *idx, struct error **err)
+{
+	struct windows_blob *w = calloc(1, sizeof(*w));
+	char digest[DIGEST_STRLEN + 1];
+
+	memcpy(digest, "sha256:", 7);
+	sha256_hex(idx->windows_sha256, digest + 7);
+	if (w)
+		w->url = repo_path(repo_url, "blobs", digest);
+	if (!w || !w->url) {
+		free(w);
+		return error_set(err, ENOMEM, "index windows");
+	}
+	w->f = f;
+	w->size = idx->windows_size;
+	return layer_index_set_windows(idx, windows_read_at, w, windows_blob_free, err);
+}
+
 int referrers_load(struct fetcher *f, const char *repo_url,
 		   const struct index_ref *ref, struct layer_index *idx,
-		   struct error **err)
+		   char **head, size_t *head_len, struct error **err)
 {
 	char *url = repo_path(repo_url, "blobs", ref->digest), *body = NULL;
+	char wdigest[DIGEST_STRLEN + 1];
+	bool v2 = ref->windows.digest[0];
 	size_t len;
 	int ret = -1;
 
 	memset(idx, 0, sizeof(*idx));
+	if (head)
+		*head = NULL;
 	if (!url)
 		return error_set(err, ENOMEM, "index blob");
 	if (fetcher_get(f, url, INDEX_BLOB_MAX, &body, &len, NULL, err) < 0)
@@ -371,15 +412,38 @@ int referrers_load(struct fetcher *f, const char *repo_url,
 			      len, (unsigned long long)ref->size);
 		goto out;
 	}
-	if (layer_index_decode(body, len, idx, err) < 0)
+	if (v2 ? layer_index_decode_head(body, len, idx, err) < 0 :
+		 layer_index_decode(body, len, idx, err) < 0)
 		goto out;
 	if (strcmp(idx->digest, ref->layer)) {
 		error_set_msg(err, EINVAL, "it indexes layer %s, not %s", idx->digest,
 			      ref->layer);
-		layer_index_free(idx);
-		goto out;
+		goto bad;
+	}
+	if (v2) {
+		/* the head names its windows: the artifact must agree */
+		memcpy(wdigest, "sha256:", 7);
+		sha256_hex(idx->windows_sha256, wdigest + 7);
+		if (strcmp(wdigest, ref->windows.digest) ||
+		    idx->windows_size != ref->windows.size) {
+			error_set_msg(err, EINVAL, "its windows are %s (%llu bytes), the artifact lists %s (%llu)",
+				      wdigest, (unsigned long long)idx->windows_size,
+				      ref->windows.digest,
+				      (unsigned long long)ref->windows.size);
+			goto bad;
+		}
+		if (referrers_windows(f, repo_url, idx, err) < 0)
+			goto bad;
+		if (head) {
+			*head = body;
+			*head_len = len;
+			body = NULL;
+		}
 	}
 	ret = 0;
+	goto out;
+bad:
+	layer_index_free(idx);
 out:
 	if (ret < 0)
 		error_wrap(err, "index blob %s", ref->digest);

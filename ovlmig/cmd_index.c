@@ -27,8 +27,8 @@ enum { OPT_OUTPUT = 'o', OPT_CHUNK = 256, OPT_PUSH, OPT_INSECURE, OPT_PLATFORM,
 
 static const struct cli_option options[] = {
 	{ "output", OPT_OUTPUT, "INDEX", "where to write the index (required without --push)" },
-	{ "chunk-size", OPT_CHUNK, "BYTES", "compressed bytes per verified chunk (default 1 MiB)" },
-	{ "checkpoint-span", OPT_SPAN, "BYTES", "gzip: uncompressed bytes between checkpoints (default 4 MiB; 64 KiB to 1 GiB)" },
+	{ "chunk-size", OPT_CHUNK, "BYTES", "compressed bytes per verified chunk (default 1 MiB; also with --push)" },
+	{ "checkpoint-span", OPT_SPAN, "BYTES", "gzip: uncompressed bytes between checkpoints (default 4 MiB; 64 KiB to 1 GiB; also with --push)" },
 	{ "push", OPT_PUSH, NULL, "LAYER is docker://REG/NAME:TAG: index every layer and push the indexes to the image's repository" },
 	{ "insecure", OPT_INSECURE, NULL, "with --push: plain http to a loopback registry, no TLS verification" },
 	{ "platform", OPT_PLATFORM, "OS/ARCH", "with --push: the image of a multi-platform tag (default linux/amd64)" },
@@ -70,7 +70,7 @@ struct index_args {
 	const char *output;
 	uint32_t chunk_size;
 	uint64_t span;
-	bool chunk_given, push, insecure;
+	bool push, insecure;
 	const char *platform;
 	const char *prefetch_list;
 };
@@ -94,14 +94,12 @@ static int option(void *ctx, int key, const char *arg)
 		a->platform = arg;
 		return 0;
 	case OPT_SPAN:
-		a->chunk_given = true;	/* like --chunk-size: for a file only */
 		return parse_u64(arg, LAYER_CHECKPOINT_SPAN_MIN,
 				 LAYER_CHECKPOINT_SPAN_MAX, &a->span);
 	case OPT_STARTUP_LIST:
 		a->prefetch_list = arg;
 		return 0;
 	}
-	a->chunk_given = true;
 	if (parse_u64(arg, 4096, 1u << 30, &v) < 0)
 		return -1;
 	a->chunk_size = (uint32_t)v;
@@ -109,12 +107,14 @@ static int option(void *ctx, int key, const char *arg)
 }
 
 /* Index layer I of IMG, streamed once, and check it is that layer's. */
-static int index_layer(struct fetcher *f, const struct image_layers *img,
-		       size_t i, struct layer_index *idx, struct error **err)
+static int index_layer(struct fetcher *f, const struct index_args *a,
+		       const struct image_layers *img, size_t i,
+		       struct layer_index *idx, struct error **err)
 {
 	const struct image_layer *l = &img->layers[i];
 
-	if (layer_index_build_url(f, l->url, idx, err) < 0)
+	if (layer_index_build_url_spaced(f, l->url, a->chunk_size, a->span, idx,
+					 err) < 0)
 		return -1;
 	if (strcmp(idx->digest, l->digest) || idx->compressed_size != l->size) {
 		error_set_msg(err, EINVAL, "the registry served %s (%llu bytes), not the layer",
@@ -178,8 +178,8 @@ static int push(const struct index_args *a, const char *spec)
 		fprintf(stderr, "ovlmig index: --push takes docker://REG/NAME:TAG, not '%s'\n", spec);
 		return EXIT_USAGE;
 	}
-	if (a->output || a->chunk_given) {
-		fprintf(stderr, "ovlmig index: --push writes no file: no -o, --chunk-size or --checkpoint-span\n");
+	if (a->output) {
+		fprintf(stderr, "ovlmig index: --push writes no file: no -o\n");
 		return EXIT_USAGE;
 	}
 	if (a->prefetch_list && read_list(a->prefetch_list, &list, &list_len, &err) < 0) {
@@ -198,7 +198,7 @@ static int push(const struct index_args *a, const char *spec)
 		goto out;
 	}
 	for (built = 0; built < img.count; built++)
-		if (index_layer(f, &img, built, &idx[built], &err) < 0) {
+		if (index_layer(f, a, &img, built, &idx[built], &err) < 0) {
 			error_wrap(&err, "layer %s", img.layers[built].digest);
 			goto out;
 		}

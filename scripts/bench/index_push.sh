@@ -32,7 +32,7 @@
 # RATE_MB (50), CMD ("/bin/busybox true"; `CMD=apt` stands for an
 # apt-get-like first command: md5sum of 36 small files of base spread over
 # its directories and one 16 MiB library), ONLY_A, DELAY_MS (50),
-# PF_FILES (40). Needs docker-registry, skopeo,
+# PF_FILES (40), SWEEP (below). Needs docker-registry, skopeo,
 # nginx-free: python3, jq, curl, openssl, busybox-static.
 set -u -o pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -122,6 +122,52 @@ lazy() {
 	printf -v "${name}_from" %s "$(cat "$T/out" "$rundir/lowerfs.log" | grep -o 'index: [a-z ]*' | sort | uniq -c | xargs)"
 	"$OVLMIG" umount "$T/m-$name" >/dev/null 2>&1 || note "umount $repo failed"
 }
+
+# SWEEP="SPAN:CHUNK ...": (a) once per checkpoint spacing and chunk size
+# (bytes), each pushed anew (`ovlmig index --push --checkpoint-span SPAN
+# --chunk-size CHUNK`: the newest artifact is the one a mount takes), on a
+# fresh cache: index heads (at mount) and windows (as reads need them)
+# apart from layer bytes; then exit.
+if [[ -n ${SWEEP:-} ]]; then
+	read_total=0
+	# the compressed bytes of what is read, at the layers' own ratio
+	unc=$(for l in base libs app; do gzip -dc "$T/www/$l.tar.gz" | wc -c; done | awk '{ n += $1 } END { print n }')
+	echo
+	echo "sweep: link bytes of the first command with pushed indexes (lowerfs alone, fresh cache); command: $CMD"
+	printf '%9s %8s %10s %10s %10s %10s %10s %9s %9s %6s\n' span chunk "heads MiB" "windows" "layer MiB" \
+		"link MiB" "read MiB" "link/read" "link/gz" GETs
+	for sc in $SWEEP; do
+		span=${sc%%:*} chunk=${sc##*:}
+		"$OVLMIG" index --push --checkpoint-span "$span" --chunk-size "$chunk" \
+			"docker://127.0.0.1:$REGISTRY_PORT/bench/idx:v1" --insecure >"$T/out" 2>&1 ||
+			die "index --push $span:$chunk: $(head -3 "$T/out")"
+		curl -sf -H 'Accept: application/vnd.oci.image.index.v1+json' \
+			"http://127.0.0.1:$REGISTRY_PORT/v2/bench/idx/manifests/sha256-$(sha256sum "$T/oci/blobs/sha256/$(jq -r '.manifests[0].digest' "$T/oci/index.json" | cut -c8-)" | cut -d' ' -f1)" \
+			>"$T/tag" || die "referrers tag"
+		art=$(jq -r '.manifests[-1].digest' "$T/tag")
+		curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+			"http://127.0.0.1:$REGISTRY_PORT/v2/bench/idx/manifests/$art" >"$T/art" || die "artifact"
+		heads_re=$(jq -r '[.layers[] | select(.mediaType | endswith(".head")) | .digest] | join("|")' "$T/art")
+		wins_re=$(jq -r '[.layers[] | select(.mediaType | endswith(".windows")) | .digest] | join("|")' "$T/art")
+		bytes_of() { awk -v re="/blobs/($1) " '$6 == "\"GET" && $0 ~ re { n += $10 } END { printf "%.0f\n", n }' "$REGISTRY_DIR/log"; }
+		l0=$(blob_bytes layers) h0=$(bytes_of "$heads_re") w0=$(bytes_of "$wins_re") r0=$(blob_gets)
+		rm -rf "$T/cache-s" "$T/run-s"
+		start_lowerfs s "docker://$REG/bench/idx:v1" "$T/mnt" --insecure --cache "$T/cache-s" >"$T/out" 2>&1 ||
+			die "lowerfs: $(head -3 "$T/out")"
+		chroot "$T/mnt" "${cmd[@]}" >"$T/cmd.out" || die "the command failed in the lowerfs mount"
+		# what the command read, uncompressed: the sizes of its files
+		read_total=$(cd "$T/mnt" && for f in "${cmd[@]:2}"; do stat -c %s ".$f"; done | awk '{ n += $1 } END { print n }')
+		gz=$(awk -v r="$read_total" -v c="$image_bytes" -v u="$unc" 'BEGIN { printf "%.0f", r * c / u }')
+		s_l=$(($(blob_bytes layers) - l0)) s_h=$(($(bytes_of "$heads_re") - h0)) s_w=$(($(bytes_of "$wins_re") - w0))
+		s_r=$(($(blob_gets) - r0))
+		stop_lowerfs s "$T/mnt"
+		printf '%9s %8s %10s %10s %10s %10s %10s %9s %9s %6s\n' "$span" "$chunk" "$(mib "$s_h")" "$(mib "$s_w")" \
+			"$(mib "$s_l")" "$(mib $((s_h + s_w + s_l)))" "$(mib "$read_total")" \
+			"$(ratio $((s_h + s_w + s_l)) "$read_total")x" "$(ratio $((s_h + s_w + s_l)) "$gz")x" "$s_r"
+	done
+	echo "load average $(cut -d' ' -f1-3 /proc/loadavg); link/gz: against the bytes read times the layers' compression ratio ($(mib "$image_bytes") / $(mib "$unc") MiB)"
+	exit 0
+fi
 
 # (a): lowerfs alone, once per build given; a_* are the last one's
 a_lines=()

@@ -90,9 +90,13 @@ artifact=$(jq -r '.manifests[] | select(.artifactType == "application/vnd.ovlmig
 	{ fail "referrers tag" "$(cat "$T/tag1")"; exit 1; }
 curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
 	"http://$REG/v2/test/img/manifests/$artifact" >"$T/artifact"
+# per layer in order: the index head, then its windows (format version 2)
+HEAD_MT=application/vnd.ovlmig.layer.index.v2.head
+WIN_MT=application/vnd.ovlmig.layer.index.v2.windows
 [[ $(jq -r .subject.digest "$T/artifact") == "$subject" &&
-	$(jq -r '[.layers[].annotations["org.ovlmig.layer.digest"]] | join(" ")' "$T/artifact") == "${layer_digests[*]}" ]] &&
-	ok "artifact: subject is the image manifest, one index per layer in order" ||
+	$(jq -r --arg h "$HEAD_MT" '[.layers[] | select(.mediaType == $h) | .annotations["org.ovlmig.layer.digest"]] | join(" ")' "$T/artifact") == "${layer_digests[*]}" &&
+	$(jq -r '[.layers[] | .mediaType] | join(" ")' "$T/artifact") == "$(for _ in "${layer_digests[@]}"; do printf '%s %s ' "$HEAD_MT" "$WIN_MT"; done | sed 's/ $//')" ]] &&
+	ok "artifact: subject is the image manifest, one index head and its windows per layer in order" ||
 	fail "artifact" "$(jq -c . "$T/artifact")"
 
 # a fresh cache finds them: no layer is streamed whole
@@ -139,8 +143,9 @@ curl -sf -H "$accept" "$tag_url" >"$T/tag2"
 # an artifact whose index blobs name the wrong layers (each annotation
 # moved to the next blob), newest in the tag: each is refused for the
 # layer it claims, and the right one behind it is used
-swapped=$(jq -c '.layers as $l | .layers = [range($l | length) as $i |
-	$l[$i] | .annotations["org.ovlmig.layer.digest"] = $l[($i + 1) % ($l | length)].annotations["org.ovlmig.layer.digest"]]' "$T/artifact")
+# (a head and its windows move together)
+swapped=$(jq -c '.layers as $l | ($l | length / 2) as $n | .layers = [range($l | length) as $i |
+	$l[$i] | .annotations["org.ovlmig.layer.digest"] = $l[((($i / 2 | floor) + 1) % $n) * 2].annotations["org.ovlmig.layer.digest"]]' "$T/artifact")
 add_referrer swapped "$swapped" application/vnd.ovlmig.index.v1 "$T/tag2"
 mount_read swapped || exit 1
 n=$(grep -c "in the registry refused: .*it indexes layer" "$T/swapped.log")
@@ -151,7 +156,7 @@ n=$(grep -c "index: registry" "$T/swapped.log")
 	fail "after the swapped artifact: $n layers from the registry" "$(grep 'index:' "$T/swapped.log")"
 
 # tamper with the index blob of the half layer in the registry's storage
-half_index=$(jq -r --arg l "${layer_digests[3]}" '.layers[] | select(.annotations["org.ovlmig.layer.digest"] == $l) | .digest' "$T/artifact")
+half_index=$(jq -r --arg l "${layer_digests[3]}" --arg h "$HEAD_MT" '.layers[] | select(.annotations["org.ovlmig.layer.digest"] == $l and .mediaType == $h) | .digest' "$T/artifact")
 data=$REGISTRY_DIR/data/docker/registry/v2/blobs/sha256/${half_index:7:2}/${half_index#sha256:}/data
 if [[ -f $data ]]; then
 	printf '\x55' | dd of="$data" bs=1 seek=200 conv=notrunc status=none

@@ -1225,9 +1225,9 @@ static void test_decode_messages(void **state)
 	free(b.p);
 	b = (struct buf){ 0 };
 	buf_add(&b, enc.p, enc.len);
-	b.p[8] = 2;
+	b.p[8] = 3;
 	fix_trailer(&b);
-	expect_decode_error(&b, "version 2 not supported");
+	expect_decode_error(&b, "version 3 not supported");
 	b.p[8] = 1;
 	b.p[40] ^= 1;	/* nchunks */
 	fix_trailer(&b);

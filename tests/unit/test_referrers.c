@@ -33,8 +33,8 @@ static const struct descriptor subject = {
 static char *build(void)
 {
 	struct index_ref refs[2] = {
-		{ LAYER1, BLOB1, 100 },
-		{ LAYER2, BLOB2, 200 },
+		{ LAYER1, BLOB1, 100, { "", 0 } },
+		{ LAYER2, BLOB2, 200, { "", 0 } },
 	};
 	struct error *err = NULL;
 	char *json;
@@ -252,7 +252,7 @@ static void test_index_ours_newest_first(void **state)
 /* A list blob rides along: read back; the first (newest) artifact's wins; a bad size fails. */
 static void test_manifest_prefetch_list(void **state)
 {
-	struct index_ref refs[1] = { { LAYER1, BLOB1, 100 } };
+	struct index_ref refs[1] = { { LAYER1, BLOB1, 100, { "", 0 } } };
 	struct blob_ref list = { BLOB2, 42 }, other = { D("c"), 7 }, big = { D("d"), 0 };
 	struct index_refs out = { 0 };
 	struct error *err = NULL;

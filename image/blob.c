@@ -14,6 +14,14 @@
  * a chunk found present at open is checked against its sha256 on its
  * first read and fetched again if wrong. A blob found complete at open
  * is checked whole instead, once.
+ *
+ * The digest of a blob filled here is computed as it fills: chunks are
+ * fed to a running sha256 in order, from memory as they are stored, so a
+ * fill in byte order (migrate's) knows the digest when its last chunk
+ * lands, without reading the file back. A chunk that arrives before its
+ * predecessors is read back from the file once the gap before it is
+ * filled. Only a mismatch (or an error) reads the whole file again
+ * (check_whole), which tells damaged chunks from a wrong chunk table.
  */
 #include "blob.h"
 
@@ -64,7 +72,19 @@ struct blob {
 	bool poisoned;			/* the chunk table contradicts the digest */
 	bool chunk_table;		/* sha holds each chunk's sha256 */
 
+	/*
+	 * The running digest of chunks [0, run_next), NULL without a cache.
+	 * run_lock is taken before lock, never while holding it.
+	 */
+	pthread_mutex_t run_lock;	/* the run_* fields */
+	struct sha256_stream *run;
+	uint64_t run_next;
+	bool run_broken;		/* a read or hash failed: check_whole decides */
+	bool run_done;			/* run_md is the digest of the whole blob */
+	uint8_t run_md[32];
+
 	atomic_uint_fast64_t chunks_fetched, bytes_fetched, mismatches;
+	atomic_uint_fast64_t whole_checks, chunks_reread;
 };
 
 static uint64_t chunk_off(const struct blob *b, uint64_t c)
@@ -274,6 +294,16 @@ static uint64_t recheck(struct blob *b)
 	return bad;
 }
 
+static void mark_verified(struct blob *b)
+{
+	pthread_mutex_lock(&b->lock);
+	b->verified = true;
+	for (uint64_t c = 0; c < b->nchunks; c++)
+		if (b->state[c] & CH_PRESENT)
+			b->state[c] |= CH_CHECKED;
+	pthread_mutex_unlock(&b->lock);
+}
+
 /*
  * Every chunk is present: check the whole data file against the digest.
  * On a mismatch, chunks damaged in the cache are fetched again; if every
@@ -287,18 +317,14 @@ static void check_whole(struct blob *b)
 	uint64_t bad;
 
 	digest_bytes(b->digest, want);
+	atomic_fetch_add(&b->whole_checks, 1);
 	if (sha256_fd(b->data_fd, b->size, md, &e) < 0) {
 		image_log("blob %s: cannot check %s: %s", b->digest, b->data_path, e->msg);
 		error_free(&e);
 		return;
 	}
 	if (!memcmp(md, want, 32)) {
-		pthread_mutex_lock(&b->lock);
-		b->verified = true;
-		for (uint64_t c = 0; c < b->nchunks; c++)
-			if (b->state[c] & CH_PRESENT)
-				b->state[c] |= CH_CHECKED;
-		pthread_mutex_unlock(&b->lock);
+		mark_verified(b);
 		return;
 	}
 	bad = recheck(b);
@@ -315,6 +341,81 @@ static void check_whole(struct blob *b)
 	b->poisoned = true;
 	pthread_cond_broadcast(&b->cond);
 	pthread_mutex_unlock(&b->lock);
+}
+
+/*
+ * Feed the running digest as far as the chunks in hand go: those of the
+ * window [W0, W0+WN) at MEM just stored (claimed in MINE, good in OK;
+ * MEM NULL: none), then those present in the cache, read back (they came
+ * before a chunk in front of them). run_lock held.
+ */
+static void run_feed(struct blob *b, uint64_t w0, uint64_t wn,
+		     const uint8_t *mine, const uint8_t *mem, const uint8_t *ok)
+{
+	uint8_t *tmp = NULL;
+
+	while (!b->run_broken && !b->run_done && b->run_next < b->nchunks) {
+		uint64_t c = b->run_next;
+		size_t len = chunk_len(b, c);
+		const uint8_t *p;
+		bool present;
+
+		if (mem && c >= w0 && c - w0 < wn && mine[c - w0] && ok[c - w0]) {
+			p = mem + (c - w0) * b->chunk_size;
+		} else {
+			pthread_mutex_lock(&b->lock);
+			present = b->state[c] & CH_PRESENT;
+			pthread_mutex_unlock(&b->lock);
+			if (!present)
+				break;
+			/* out of memory: stop here, a later store goes on */
+			if (!tmp && !(tmp = malloc(b->chunk_size)))
+				break;
+			if (pread_all(b->data_fd, tmp, len, chunk_off(b, c)) < 0) {
+				image_log("blob %s: cannot read back chunk %" PRIu64 ": %m",
+					  b->digest, c);
+				b->run_broken = true;
+				break;
+			}
+			atomic_fetch_add(&b->chunks_reread, 1);
+			p = tmp;
+		}
+		if (sha256_stream_update(b->run, p, len) < 0) {
+			b->run_broken = true;
+			break;
+		}
+		b->run_next++;
+	}
+	free(tmp);
+}
+
+/*
+ * Every chunk is present: the running digest decides when it covers the
+ * blob and matches; otherwise (a gap it could not read, a mismatch)
+ * check_whole reads the file and tells damage from a wrong chunk table.
+ */
+static void check_complete(struct blob *b)
+{
+	uint8_t want[32];
+	bool match = false;
+
+	if (b->run) {
+		digest_bytes(b->digest, want);
+		pthread_mutex_lock(&b->run_lock);
+		run_feed(b, 0, 0, NULL, NULL, NULL);
+		if (!b->run_broken && !b->run_done && b->run_next == b->nchunks) {
+			if (sha256_stream_final(b->run, b->run_md) < 0)
+				b->run_broken = true;
+			else
+				b->run_done = true;
+		}
+		match = b->run_done && !memcmp(b->run_md, want, 32);
+		pthread_mutex_unlock(&b->run_lock);
+	}
+	if (match)
+		mark_verified(b);
+	else
+		check_whole(b);
 }
 
 /* Store the good chunks of a window, then publish them and the failures. */
@@ -343,6 +444,12 @@ static int store(struct blob *b, uint64_t w0, uint64_t wn, const uint8_t *mine,
 			ret = -1;
 		}
 	}
+	/* before publishing: whoever completes the blob finds them fed */
+	if (cached && b->run) {
+		pthread_mutex_lock(&b->run_lock);
+		run_feed(b, w0, wn, mine, mem, ok);
+		pthread_mutex_unlock(&b->run_lock);
+	}
 	pthread_mutex_lock(&b->lock);
 	for (uint64_t i = 0; i < wn; i++) {
 		uint64_t c = w0 + i;
@@ -366,7 +473,7 @@ static int store(struct blob *b, uint64_t w0, uint64_t wn, const uint8_t *mine,
 	pthread_cond_broadcast(&b->cond);
 	pthread_mutex_unlock(&b->lock);
 	if (complete) {
-		check_whole(b);
+		check_complete(b);
 		pthread_mutex_lock(&b->lock);
 		b->verifying = false;
 		pthread_mutex_unlock(&b->lock);
@@ -676,6 +783,8 @@ void blob_stats(struct blob *b, struct blob_stats *out)
 	out->chunks_fetched = atomic_load(&b->chunks_fetched);
 	out->bytes_fetched = atomic_load(&b->bytes_fetched);
 	out->mismatches = atomic_load(&b->mismatches);
+	out->whole_checks = atomic_load(&b->whole_checks);
+	out->chunks_reread = atomic_load(&b->chunks_reread);
 	out->nchunks = b->nchunks;
 	pthread_mutex_lock(&b->lock);
 	out->chunks_cached = b->cached ? b->present : 0;
@@ -769,6 +878,9 @@ static int open_cache(struct blob *b, const char *cache_dir, struct error **err)
 		return -1;
 	if (load_map(b, err) < 0)
 		return -1;
+	b->run = sha256_stream_new();
+	if (!b->run)
+		return error_set(err, ENOMEM, "sha256");
 	b->cached = true;
 	return 0;
 }
@@ -797,6 +909,7 @@ int blob_open(struct fetcher *f, const char *url, const char *digest,
 	b->nchunks = nchunks;
 	memcpy(b->digest, digest, DIGEST_STRLEN + 1);
 	pthread_mutex_init(&b->lock, NULL);
+	pthread_mutex_init(&b->run_lock, NULL);
 	pthread_cond_init(&b->cond, NULL);
 	b->url = strdup(url);
 	b->state = calloc(nchunks ? nchunks : 1, 1);
@@ -831,7 +944,9 @@ void blob_close(struct blob *b)
 		close(b->data_fd);
 	if (b->map_fd >= 0)
 		close(b->map_fd);
+	sha256_stream_free(b->run);
 	pthread_mutex_destroy(&b->lock);
+	pthread_mutex_destroy(&b->run_lock);
 	pthread_cond_destroy(&b->cond);
 	free(b->data_path);
 	free(b->map_path);

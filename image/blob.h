@@ -7,8 +7,10 @@
  * present in the cache's chunk map. A chunk that does not match is
  * fetched once more; a second mismatch fails the read with EIO, so no
  * wrong byte is ever returned. Once every chunk is present, the whole
- * blob is checked against its digest; if that fails although every chunk
- * matched its sha256, the chunk table is wrong and reads fail with EIO.
+ * blob is checked against its digest (by a sha256 kept running as the
+ * chunks arrive in order, the file read again only when that fails); if
+ * that fails although every chunk matched its sha256, the chunk table is
+ * wrong and reads fail with EIO.
  * Chunks found in the cache at open are checked on their first read.
  *
  * Cache layout (CACHE_DIR/blobs/): <hex>.data (sparse, the blob's bytes)
@@ -34,6 +36,8 @@ struct blob_stats {
 	uint64_t nchunks;
 	uint64_t mismatches;		/* chunks that failed their sha256 */
 	bool verified;			/* whole blob checked against its digest */
+	uint64_t whole_checks;		/* times the whole file was read to check it */
+	uint64_t chunks_reread;		/* chunks read back for the running digest */
 };
 
 /*

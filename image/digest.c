@@ -98,6 +98,61 @@ out:
 	return ret;
 }
 
+struct sha256_stream {
+	EVP_MD_CTX *ctx;
+};
+
+struct sha256_stream *sha256_stream_new(void)
+{
+	struct sha256_stream *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->ctx = EVP_MD_CTX_new();
+	if (!s->ctx || sha256_stream_reset(s) < 0) {
+		sha256_stream_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void sha256_stream_free(struct sha256_stream *s)
+{
+	if (!s)
+		return;
+	EVP_MD_CTX_free(s->ctx);
+	free(s);
+}
+
+int sha256_stream_reset(struct sha256_stream *s)
+{
+	if (!EVP_DigestInit_ex(s->ctx, EVP_sha256(), NULL)) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+int sha256_stream_update(struct sha256_stream *s, const void *buf, size_t len)
+{
+	if (!EVP_DigestUpdate(s->ctx, buf, len)) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+int sha256_stream_final(struct sha256_stream *s, uint8_t md[32])
+{
+	unsigned int n = 0;
+
+	if (!EVP_DigestFinal_ex(s->ctx, md, &n) || n != 32) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
 void sha256_hex(const uint8_t md[32], char hex[65])
 {
 	static const char digits[] = "0123456789abcdef";

@@ -24,6 +24,17 @@ int sha256_buf(const void *buf, size_t len, uint8_t md[32]);
 /* sha256 of LEN bytes of FD from offset 0 (pread). */
 int sha256_fd(int fd, uint64_t len, uint8_t md[32], struct error **err);
 void sha256_hex(const uint8_t md[32], char hex[65]);
+
+/* A sha256 fed piece by piece (bytes that arrive in order). */
+struct sha256_stream;
+/* NULL when out of memory. */
+struct sha256_stream *sha256_stream_new(void);
+void sha256_stream_free(struct sha256_stream *s);
+/* Start over, as new. */
+int sha256_stream_reset(struct sha256_stream *s);
+int sha256_stream_update(struct sha256_stream *s, const void *buf, size_t len);
+/* The digest of everything fed since the (re)start; then reset it before more. */
+int sha256_stream_final(struct sha256_stream *s, uint8_t md[32]);
 /* OUT: "sha256:<hex>" of BUF. */
 int digest_of(const void *buf, size_t len, char out[DIGEST_STRLEN + 1]);
 /* DIGEST names BUF (DIGEST already valid). */

@@ -269,11 +269,12 @@ chroot "$T/m" "${cmd[@]}" || die "the command failed in the ovlmig mount"
 t1=$(now)
 mark ovlmig-first-command
 O_mount=$(secs3 "$t0" "$tm") O_cmd=$(secs "$t0" "$t1")
-O_second=-
+O_second=- S_layers=0 S_index=0
 # not with --fill fanotify: two fillers on one store are not supported yet
 if [[ $STRATEGY == store && $FILL != fanotify && -z $TIMELINE ]]; then
 	# a second container of the image while the first is lazy (not with
 	# TIMELINE: the plot shows one container's start)
+	sl0=$(layer_bytes) si0=$(idx_bytes)
 	t20=$(now)
 	ovlmig_mount "$T/m2" "${STRATEGY_ARGS[@]}" --source "$SRC" "${SRC_OPTS[@]}" --upper "$T/u2" \
 		--work "$T/w2" --cache "$T/cache-ovlmig2" >"$T/out" 2>&1 ||
@@ -281,6 +282,7 @@ if [[ $STRATEGY == store && $FILL != fanotify && -z $TIMELINE ]]; then
 	O_second=$(secs3 "$t20" "$(now)")
 	chroot "$T/m2" "${cmd[@]}" || die "the command failed in the second mount"
 	"$OVLMIG" umount "$T/m2" >/dev/null 2>&1 || note "umount of the second container failed"
+	S_layers=$(($(layer_bytes) - sl0)) S_index=$(($(idx_bytes) - si0))
 	# its time is not part of the first container's migration
 	t0=$((t0 + $(now) - t20))
 fi
@@ -315,8 +317,9 @@ fi
 # OVLMIG_DEBUG=1: where migrate's and detach's time went
 [[ -n ${OVLMIG_DEBUG:-} ]] && cat "$T/migrate.out" "$T/detach.out" >&2
 O_migrated=$(secs "$t0" "$t2")
-# (a'')'s fetches are not the first container's
-O_layers=$(($(layer_bytes) - l0 - F_layers)) O_index=$(($(idx_bytes) - i0 - F_index))
+# the second container's and (a'')'s fetches are not the first one's
+O_layers=$(($(layer_bytes) - l0 - S_layers - F_layers))
+O_index=$(($(idx_bytes) - i0 - S_index - F_index))
 
 # --- (b) full pull: download and extract every layer, then the command -----------
 l0=$(layer_bytes)

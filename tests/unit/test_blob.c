@@ -314,6 +314,108 @@ static void test_wrong_digest(void **state)
 	blob_close(b);
 }
 
+/* Fetch chunk C alone: one window, stored on its own. */
+static void fetch_one(struct blob *b, uint64_t c)
+{
+	struct error *err = NULL;
+
+	if (blob_fetch_chunks(b, c, 1, &err) < 0)
+		fail_msg("fetch chunk %llu: %s", (unsigned long long)c, err->msg);
+}
+
+/* Filled in byte order: the digest is known without reading the file again. */
+static void test_in_order_fill_reads_nothing_back(void **state)
+{
+	struct fix *x = *state;
+	struct blob_stats st;
+	struct blob *b = open_blob(x, x->cache);
+
+	for (uint64_t c = 0; c < NCHUNKS; c++) {
+		fetch_one(b, c);
+		blob_stats(b, &st);
+		assert_int_equal(st.verified, c == NCHUNKS - 1);
+	}
+	assert_int_equal(st.whole_checks, 0);
+	assert_int_equal(st.chunks_reread, 0);
+	assert_int_equal(st.chunks_fetched, NCHUNKS);
+	check_read(x, b, 0, SIZE);
+	blob_close(b);
+	/* found complete at open: checked whole, as before */
+	b = open_blob(x, x->cache);
+	blob_stats(b, &st);
+	assert_true(st.verified);
+	assert_int_equal(st.whole_checks, 1);
+	blob_close(b);
+}
+
+/* Backwards: each chunk waits for chunk 0, then is read back once. */
+static void test_reverse_fill_reads_back_once(void **state)
+{
+	struct fix *x = *state;
+	struct blob_stats st;
+	struct blob *b = open_blob(x, x->cache);
+
+	for (uint64_t c = NCHUNKS; c-- > 0;)
+		fetch_one(b, c);
+	blob_stats(b, &st);
+	assert_true(st.verified);
+	assert_int_equal(st.whole_checks, 0);
+	assert_int_equal(st.chunks_reread, NCHUNKS - 1);
+	check_read(x, b, 0, SIZE);
+	blob_close(b);
+}
+
+/* Scattered reads first, then the rest in order; and a fill resumed. */
+static void test_scattered_fill_verified(void **state)
+{
+	struct fix *x = *state;
+	struct blob_stats st;
+	struct blob *b = open_blob(x, x->cache);
+
+	check_read(x, b, 9 * CHUNK + 5, 100);
+	check_read(x, b, 3 * CHUNK, 2 * CHUNK);
+	fetch_one(b, NCHUNKS - 1);
+	blob_close(b);
+	/* reopened: the chunks present are read back as the prefix grows */
+	b = open_blob(x, x->cache);
+	for (uint64_t c = 0; c < NCHUNKS; c++)
+		if (!blob_chunk_present(b, c))
+			fetch_one(b, c);
+	blob_stats(b, &st);
+	assert_true(st.verified);
+	assert_int_equal(st.whole_checks, 0);
+	assert_int_equal(st.chunks_reread, 4);	/* 3, 4, 9 and the last */
+	check_read(x, b, 0, SIZE);
+	blob_close(b);
+}
+
+/* A chunk table that contradicts the digest, filled in order: still caught. */
+static void test_wrong_digest_in_order(void **state)
+{
+	struct fix *x = *state;
+	struct error *err = NULL;
+	struct blob_stats st;
+	char byte;
+	struct blob *b;
+
+	x->digest[20] = x->digest[20] == 'a' ? 'b' : 'a';
+	b = open_blob(x, x->cache);
+	for (uint64_t c = 0; c < NCHUNKS - 1; c++)
+		fetch_one(b, c);
+	assert_int_equal(blob_fetch_chunks(b, NCHUNKS - 1, 1, &err), -1);
+	assert_int_equal(err->errnum, EIO);
+	assert_non_null(strstr(err->msg, "does not match its digest"));
+	error_free(&err);
+	blob_stats(b, &st);
+	assert_false(st.verified);
+	assert_int_equal(st.whole_checks, 1);	/* the mismatch is confirmed */
+	assert_int_equal(st.chunks_cached, 0);
+	assert_int_equal(blob_read(b, 0, &byte, 1, &err), -1);
+	assert_int_equal(err->errnum, EIO);
+	error_free(&err);
+	blob_close(b);
+}
+
 struct reader {
 	struct fix *x;
 	struct blob *b;
@@ -569,6 +671,10 @@ int main(void)
 		T(test_corrupt_cached_chunk),
 		T(test_corrupt_complete_blob),
 		T(test_wrong_digest),
+		T(test_in_order_fill_reads_nothing_back),
+		T(test_reverse_fill_reads_back_once),
+		T(test_scattered_fill_verified),
+		T(test_wrong_digest_in_order),
 		T(test_parallel_readers),
 		T(test_parallel_readers_no_cache),
 		T(test_no_cache_keeps_no_files),

@@ -190,6 +190,9 @@ for fmt in $FORMATS; do
 		done
 		mounts+=("$fmt: ovlmig mount --strategy store: 1st container ${secs[1]} s, 2nd (store warm for metadata) ${secs[2]} s; the 2nd's steps:")
 		mounts+=("$(head -40 "$T/o2-$name.out" | sed 's/^/    /')")
+		# lowerfs' own log of the 2nd container, against the mount's start
+		mounts+=("    (ovlmig mount started $(date -u -d "@$ta" +%H:%M:%S.%3N); lowerfs' log:)")
+		mounts+=("$(cat "$OVLMIG_RUN_DIR"/*o2-"$name"*/lowerfs/lowerfs.log 2>/dev/null | head -12 | sed 's/^/    /')")
 		"$OVLMIG" umount "$T/o2-$name" >/dev/null 2>&1
 		"$OVLMIG" umount "$T/o1-$name" >/dev/null 2>&1
 	fi

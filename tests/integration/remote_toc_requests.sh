@@ -6,10 +6,10 @@
 # reading a file of several chunks makes one range request (the chunks lie
 # back to back in the blob), not one round trip per chunk; its bytes over
 # the link are its compressed bytes (from the TOC, the test's own reading)
-# rounded out to the blob cache's 4 KiB chunks; files read concurrently
-# are fetched in parallel; the whole tree read through the mount equals
-# the source; a byte the proxy flips in the file's data reads EIO, never
-# bytes.
+# rounded out to the blob cache's 4 KiB chunks; the whole tree read
+# through the mount equals the source; files read concurrently are
+# fetched in parallel (each request held a second); a byte the proxy
+# flips in the file's data reads EIO, never bytes.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../remote_lib.sh"
 require_root "TOC range requests"
@@ -49,19 +49,6 @@ expected_tree "$src" "$T/expected.raw"
 grep -v '^\. ' "$T/expected.raw" >"$T/expected"
 
 accept="application/vnd.oci.image.manifest.v1+json"
-# toc REPO: the layer's TOC as JSON (straight from the registry)
-toc() {
-	local m layer pos off len
-	m=$(curl -sf -H "Accept: $accept" "http://$R/v2/$1/manifests/1") || return 1
-	layer=$(jq -r '.layers[-1].digest' <<<"$m")
-	pos=$(jq -r '.layers[-1].annotations["io.containers.zstd-chunked.manifest-position"] // empty' <<<"$m")
-	if [[ -n $pos ]]; then
-		IFS=: read -r off len _ <<<"$pos"
-		curl -sf -r "$off-$((off + len - 1))" "http://$R/v2/$1/blobs/$layer" | zstd -dc
-	else
-		curl -sf "http://$R/v2/$1/blobs/$layer" | tar -xzO stargz.index.json
-	fi
-}
 # extent TOC NAME: "START END CHUNKS" of NAME's data in the blob (to the
 # next data's start), and its number of chunks
 extent() {
@@ -74,27 +61,23 @@ layer_gets() {
 	tail -n +"$(($1 + 1))" "$T/requests" |
 		awk -v p="/blobs/$layer" '$3 == "GET" && index($4, p) && $5 != "-" { print $1, $2 }'
 }
-max_overlap() {
-	awk '{ print $1, 1; print $2, -1 }' | sort -n -k1,1 -k2,2n |
-		awk '{ n += $2; if (n > m) m = n } END { print m + 0 }'
-}
 link_bytes() { sleep 0.3; tail -1 "$T/timeline" | awk '{ print $2 }'; }
 
 for repo in test/zstd test/esgz; do
 	name=${repo#test/}
-	toc "$repo" >"$T/$name.toc" || { fail "$name: get the TOC"; continue; }
+	layer_toc_json "$R" "$repo" 1 >"$T/$name.toc" || { fail "$name: get the TOC"; continue; }
 	layer=$(curl -sf -H "Accept: $accept" "http://$R/v2/$repo/manifests/1" | jq -r '.layers[-1].digest')
 	read -r start end chunks < <(extent "$T/$name.toc" usr/lib/multi.bin)
 	[[ $chunks =~ ^[0-9]+$ ]] && ((chunks > 1)) && ok "$name: multi.bin is $chunks chunks in the TOC" ||
 		{ fail "$name: multi.bin is not chunked in the TOC ($chunks): the test does not cover chunks"; continue; }
 
 	# 1. one file of several chunks: one range request, its bytes only
-	faultproxy_start "$REGISTRY_PORT" none --delay 0.2 --requests "$T/requests" \
+	faultproxy_start "$REGISTRY_PORT" none --requests "$T/requests" \
 		--timeline "$T/timeline" || { fail "faultproxy"; continue; }
 	m=$T/m-$name
 	start_lowerfs "$name" "docker://127.0.0.1:$FAULTPROXY_PORT/$repo:1" "$m" --insecure \
 		--cache "$T/cache-$name" --log "$T/$name.log" 2>>"$T/$name.log" ||
-		{ fail "$name: lowerfs" "$(tail -3 "$T/$name.log")"; continue; }
+		{ fail "$name: lowerfs" "$(tail -3 "$T/$name.log")"; stop_pid "$FAULTPROXY_PID"; continue; }
 	grep -q "index: the layer's" "$T/$name.log" && ok "$name: index from the layer's TOC" ||
 		fail "$name: the TOC was not used" "$(grep -i toc "$T/$name.log" | head -3)"
 	since=$(wc -l <"$T/requests")
@@ -112,7 +95,23 @@ for repo in test/zstd test/esgz; do
 		ok "$name: multi.bin moved $moved bytes: its $((end - start)) compressed bytes in 4 KiB chunks" ||
 		fail "$name: multi.bin moved $moved bytes, its compressed bytes are $((end - start)) ($want in chunks)"
 
-	# 2. files read at once: fetched in parallel, one request each
+	# 2. every file through the mount equals the source
+	# (eStargz adds a landmark file of its own)
+	"$TOOLS/treesum" --no-atime "$m" 2>"$T/ts.err" |
+		grep -v -e '^\. ' -e '^\.no\.prefetch\.landmark ' -e '^\.prefetch\.landmark ' >"$T/got"
+	diff -u "$T/expected" "$T/got" >"$T/diff" && ok "$name: the tree read through the TOC equals the source" ||
+		fail "$name: the tree differs" "$(head -20 "$T/diff")"
+	stop_lowerfs "$name" "$m"
+	stop_pid "$FAULTPROXY_PID"
+
+	# 3. files read at once: fetched in parallel, one request each (each
+	# request held a second by the proxy, so that they must overlap)
+	faultproxy_start "$REGISTRY_PORT" none --delay 1 --requests "$T/requests" ||
+		{ fail "faultproxy"; continue; }
+	m=$T/mp-$name
+	start_lowerfs "p$name" "docker://127.0.0.1:$FAULTPROXY_PORT/$repo:1" "$m" --insecure \
+		--cache "$T/cachep-$name" --log "$T/p$name.log" 2>>"$T/p$name.log" ||
+		{ fail "$name: lowerfs" "$(tail -3 "$T/p$name.log")"; stop_pid "$FAULTPROXY_PID"; continue; }
 	since=$(wc -l <"$T/requests")
 	pids=()
 	for i in $(seq 1 6); do cat "$m/par/p$i" >"$T/p$i" & pids+=($!); done
@@ -125,14 +124,7 @@ for repo in test/zstd test/esgz; do
 	over=$(layer_gets "$since" | max_overlap)
 	((gets == 6 && over == 6)) && ok "$name: 6 files, 6 range requests, all 6 in flight at once" ||
 		fail "$name: 6 files took $gets range requests, at most $over in flight at once"
-
-	# 3. every file through the mount equals the source
-	# (eStargz adds a landmark file of its own)
-	"$TOOLS/treesum" --no-atime "$m" 2>"$T/ts.err" |
-		grep -v -e '^\. ' -e '^\.no\.prefetch\.landmark ' -e '^\.prefetch\.landmark ' >"$T/got"
-	diff -u "$T/expected" "$T/got" >"$T/diff" && ok "$name: the tree read through the TOC equals the source" ||
-		fail "$name: the tree differs" "$(head -20 "$T/diff")"
-	stop_lowerfs "$name" "$m"
+	stop_lowerfs "p$name" "$m"
 	stop_pid "$FAULTPROXY_PID"
 
 	# 4. a flipped byte in multi.bin's last chunk: EIO, never bytes
@@ -142,7 +134,7 @@ for repo in test/zstd test/esgz; do
 	m=$T/mf-$name
 	start_lowerfs "f$name" "docker://127.0.0.1:$FAULTPROXY_PORT/$repo:1" "$m" --insecure \
 		--cache "$T/cachef-$name" --log "$T/f$name.log" 2>>"$T/f$name.log" ||
-		{ fail "$name: lowerfs flip" "$(tail -3 "$T/f$name.log")"; continue; }
+		{ fail "$name: lowerfs flip" "$(tail -3 "$T/f$name.log")"; stop_pid "$FAULTPROXY_PID"; continue; }
 	v=$(read_verdict "$m/usr/lib/multi.bin" "$src/usr/lib/multi.bin")
 	[[ $v == eio ]] && ok "$name: a flipped byte of multi.bin (layer offset $at, $(faultproxy_count persistent-flip) responses flipped) reads EIO" ||
 		fail "$name: flipped byte: read was $v"

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -247,8 +248,10 @@ static int load_toc(struct layer_set *ls, struct layer *l, struct error **err)
 			    &e) == 0)
 		ret = 1;
 	free(r.buf);
-	if (ret)
+	if (ret) {
+		l->toc_off = ref.offset;
 		return 1;
+	}
 refused:
 	image_log("layer %s: its TOC is refused: %s; indexing it by streaming",
 		  l->url, e ? e->msg : "?");
@@ -285,8 +288,10 @@ static int load_estargz(struct layer_set *ls, struct layer *l,
 				l->digest, l->size, &l->idx, &e) == 0)
 		ret = 1;
 	free(r.buf);
-	if (ret)
+	if (ret) {
+		l->toc_off = toc_off;
 		return 1;
+	}
 refused:
 	image_log("layer %s: its eStargz TOC is refused: %s; indexing it by streaming",
 		  l->url, e ? e->msg : "?");
@@ -944,22 +949,61 @@ static int blob_read_at(void *ctx, uint64_t off, void *buf, size_t len,
 }
 
 /*
- * A layer's own TOC: a read decompresses each span it touches whole, to
- * check its digest. Fetch a span's compressed bytes (to the next span's
- * start) before it is read, in as few requests as the blob makes, rather
- * than chunk by chunk as the decompressor asks. One span at a time: a
- * span that fails its digest ends the read before the next is fetched.
- * The last span's end is not known (the TOC follows): only its first
- * chunk here, the rest as the read asks.
+ * A layer's own TOC: a read decompresses each span (a file's chunk) it
+ * touches whole, to check its digest. All the spans of a read are fetched
+ * first, in one go: a file's chunks lie back to back in the blob, so the
+ * blob asks for them in one range request (up to its RANGE_BYTES, more
+ * ranges in parallel beyond), not one round trip per chunk. Then they are
+ * decompressed from memory in groups of at most SPANS_MEM_MAX compressed
+ * bytes, read from the blob with one blob_read each (so that without a
+ * cache, too, a group is one request rather than one per blob chunk). A
+ * span that fails its digest fails the read; its neighbours' bytes were
+ * fetched for nothing, at most the rest of the file.
  */
-static int fetch_span(struct layer *l, uint32_t at, struct error **err)
+#define SPANS_MEM_MAX (8u << 20)
+
+/* The compressed end of span AT: where the next starts, or the TOC. */
+static uint64_t span_in_end(const struct layer *l, uint32_t at)
 {
 	const struct layer_index *idx = &l->idx;
-	uint64_t cs = idx->chunk_size, start = idx->checkpoints[at].in_off, end;
+	uint64_t end = at + 1 < idx->ncheckpoints ? idx->checkpoints[at + 1].in_off :
+		       l->toc_off ? l->toc_off : idx->compressed_size;
 
-	end = at + 1 < idx->ncheckpoints ? idx->checkpoints[at + 1].in_off : start + 1;
-	if (end > idx->compressed_size)
-		end = idx->compressed_size;
+	return end < idx->compressed_size ? end : idx->compressed_size;
+}
+
+static uint64_t span_out_end(const struct layer_index *idx, uint32_t at)
+{
+	return at + 1 < idx->ncheckpoints ? idx->checkpoints[at + 1].out_off :
+					    idx->uncompressed_size;
+}
+
+/* Compressed bytes [start, end) held in memory; the blob for the rest. */
+struct spans_mem {
+	struct blob *blob;
+	uint64_t start, end;
+	uint8_t *buf;
+};
+
+static int spans_mem_read_at(void *ctx, uint64_t off, void *buf, size_t len,
+			     struct error **err)
+{
+	struct spans_mem *m = ctx;
+
+	if (m->buf && off >= m->start && off <= m->end && len <= m->end - off) {
+		memcpy(buf, m->buf + (off - m->start), len);
+		return 0;
+	}
+	return blob_read(m->blob, off, buf, len, err);
+}
+
+/* Make the blob chunks under spans [FIRST, LAST] present, all at once. */
+static int fetch_spans(struct layer *l, uint32_t first, uint32_t last,
+		       struct error **err)
+{
+	uint64_t cs = l->idx.chunk_size, start = l->idx.checkpoints[first].in_off;
+	uint64_t end = span_in_end(l, last);
+
 	if (start >= end)
 		return 0;
 	return blob_fetch_chunks(l->blob, start / cs, (end + cs - 1) / cs - start / cs,
@@ -970,20 +1014,53 @@ static int read_spans(struct layer *l, uint64_t off, uint64_t len,
 		      layer_sink_fn sink, void *ctx, struct error **err)
 {
 	const struct layer_index *idx = &l->idx;
+	uint32_t last = layer_checkpoint_at(idx, off + len - 1);
 
+	if (fetch_spans(l, layer_checkpoint_at(idx, off), last, err) < 0)
+		return -1;
 	while (len) {
-		uint32_t at = layer_checkpoint_at(idx, off);
-		uint64_t end = at + 1 < idx->ncheckpoints ? idx->checkpoints[at + 1].out_off :
-							    idx->uncompressed_size;
-		uint64_t n = end - off < len ? end - off : len;
+		uint32_t at = layer_checkpoint_at(idx, off), upto = at;
+		struct spans_mem m = { .blob = l->blob };
+		uint64_t n;
+		int ret = 0;
 
-		if (fetch_span(l, at, err) < 0 ||
-		    layer_read(idx, blob_read_at, l->blob, off, n, sink, ctx, err) < 0)
+		m.start = idx->checkpoints[at].in_off;
+		while (upto < last && span_in_end(l, upto + 1) - m.start <= SPANS_MEM_MAX)
+			upto++;
+		m.end = span_in_end(l, upto);
+		n = span_out_end(idx, upto) - off < len ? span_out_end(idx, upto) - off : len;
+		/* a span larger than that is read from the blob as it goes */
+		if (m.end > m.start && m.end - m.start <= SPANS_MEM_MAX) {
+			m.buf = malloc((size_t)(m.end - m.start));
+			if (!m.buf)
+				return error_set(err, ENOMEM, "layer %s: %" PRIu64 " bytes at %" PRIu64,
+						 idx->digest, m.end - m.start, m.start);
+			ret = blob_read(l->blob, m.start, m.buf, (size_t)(m.end - m.start), err);
+		}
+		if (!ret)
+			ret = layer_read(idx, spans_mem_read_at, &m, off, n, sink, ctx, err);
+		free(m.buf);
+		if (ret < 0)
 			return -1;
 		off += n;
 		len -= n;
 	}
 	return 0;
+}
+
+int layer_set_fetch_spans(struct layer_set *ls, uint32_t l, uint64_t off,
+			  uint64_t len, struct error **err)
+{
+	const struct layer_index *idx;
+
+	if (l >= ls->count)
+		return error_set(err, EINVAL, "no layer %u", l);
+	idx = &ls->layers[l].idx;
+	if (!idx->span_sha256 || !idx->ncheckpoints || !len ||
+	    off > idx->uncompressed_size || len > idx->uncompressed_size - off)
+		return 0;
+	return fetch_spans(&ls->layers[l], layer_checkpoint_at(idx, off),
+			   layer_checkpoint_at(idx, off + len - 1), err);
 }
 
 int layer_set_read(struct layer_set *ls, uint32_t l, uint64_t off,

@@ -38,6 +38,8 @@ struct layer {
 	char *toc_position, *toc_checksum;	/* zstd:chunked annotations, else NULL */
 	char *estargz_toc_digest;	/* eStargz annotation, else NULL */
 	struct layer_index idx;
+	/* read through its own TOC: where the TOC starts, after every file's data */
+	uint64_t toc_off;
 	struct blob *blob;
 	const char *index_from;	/* where the index came from, for the log */
 	atomic_bool ready;	/* idx and blob set: read without the lock */
@@ -89,6 +91,13 @@ int layer_index_build_url_spaced(struct fetcher *f, const char *url,
 int layer_set_read(struct layer_set *ls, uint32_t l, uint64_t off,
 		   uint64_t len, layer_sink_fn sink, void *ctx,
 		   struct error **err);
+/*
+ * A layer read through its own TOC: fetch the spans under [OFF, OFF+LEN)
+ * of layer L all at once (one request for a file's chunks), for a reader
+ * that then reads them span by span. 0 and nothing done for other layers.
+ */
+int layer_set_fetch_spans(struct layer_set *ls, uint32_t l, uint64_t off,
+			  uint64_t len, struct error **err);
 /* Fetch the compressed chunks that hold [OFF, OFF+LEN) of layer L. */
 int layer_set_warm(struct layer_set *ls, uint32_t l, uint64_t off,
 		   uint64_t len, struct error **err);

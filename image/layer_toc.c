@@ -37,11 +37,16 @@
 #define TOC_SPAN_MAX (256ull << 20)
 
 /*
- * The blob cache's chunk for an eStargz layer: a small file's gzip member
- * is often a few KiB, and a read fetches whole chunks; layer_set_read
- * fetches a span's chunks in one go, so small chunks cost no requests.
+ * The blob cache's chunk for a layer read through its TOC: a read fetches
+ * whole chunks, so a file costs its compressed bytes rounded out to them,
+ * and a small file's frame or gzip member is often a few hundred bytes. At
+ * 4 KiB a file costs at most 8 KiB more than its own bytes (issue 18:
+ * link bytes within 1.1x of what is read); the chunk map is one byte per
+ * chunk (256 KiB for a 1 GiB layer). Requests do not grow with it:
+ * layer_set_read fetches all the chunks of a read in one go, adjacent
+ * ones in one request.
  */
-#define TOC_ESTARGZ_CHUNK_SIZE (64u << 10)
+#define TOC_CHUNK_SIZE (4u << 10)
 
 #define TFAIL(...) error_set(err, EINVAL, "toc: " __VA_ARGS__)
 
@@ -535,7 +540,7 @@ int layer_toc_parse_format(enum layer_toc_format format, const char *json,
 	out->compression = estargz(&b) ? LAYER_GZIP : LAYER_ZSTD;
 	snprintf(out->digest, sizeof(out->digest), "%s", digest);
 	out->compressed_size = layer_size;
-	out->chunk_size = estargz(&b) ? TOC_ESTARGZ_CHUNK_SIZE : LAYER_CHUNK_SIZE_DEFAULT;
+	out->chunk_size = TOC_CHUNK_SIZE;
 	out->nchunks = layer_size / out->chunk_size + (layer_size % out->chunk_size != 0);
 	out->seekable = true;
 	if (!out->ncheckpoints) {

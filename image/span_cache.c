@@ -207,6 +207,9 @@ int span_cache_read(struct span_cache *c, struct layer_set *ls, uint32_t l,
 	    off > idx->uncompressed_size ||
 	    len > idx->uncompressed_size - off)
 		return read_direct(ls, l, off, buf, len, err);
+	/* a TOC's spans are a file's chunks: fetch them together, not one by one */
+	if (layer_set_fetch_spans(ls, l, off, len, err) < 0)
+		return -1;
 	pthread_mutex_lock(&c->lock);
 	while (len && ret == 0) {
 		uint32_t cp = layer_checkpoint_at(idx, off);

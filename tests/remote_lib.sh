@@ -347,6 +347,29 @@ faultproxy_start() {
 	fi
 	FAULTPROXY_PORT=$(cat "$dir/port")
 }
+# max_overlap: the most intervals ("START END" lines on stdin, as in the
+# fault proxy's --requests log) in flight at once.
+max_overlap() {
+	awk '{ print $1, 1; print $2, -1 }' | sort -n -k1,1 -k2,2n |
+		awk '{ n += $2; if (n > m) m = n } END { print m + 0 }'
+}
+# layer_toc_json REGISTRY REPO TAG: the TOC of the last layer of REPO:TAG
+# in the registry at REGISTRY (HOST:PORT, plain http) as JSON on stdout:
+# zstd:chunked's by its manifest-position annotation, else eStargz's
+# stargz.index.json (the layer read whole).
+layer_toc_json() {
+	local m layer pos off len
+	m=$(curl -sf -H "Accept: application/vnd.oci.image.manifest.v1+json" \
+		"http://$1/v2/$2/manifests/$3") || return 1
+	layer=$(jq -r '.layers[-1].digest' <<<"$m")
+	pos=$(jq -r '.layers[-1].annotations["io.containers.zstd-chunked.manifest-position"] // empty' <<<"$m")
+	if [[ -n $pos ]]; then
+		IFS=: read -r off len _ <<<"$pos"
+		curl -sf -r "$off-$((off + len - 1))" "http://$1/v2/$2/blobs/$layer" | zstd -dc
+	else
+		curl -sf "http://$1/v2/$2/blobs/$layer" | tar -xzO stargz.index.json
+	fi
+}
 # faultproxy_count [KIND]: faults injected so far (of KIND, or all).
 faultproxy_count() {
 	if [[ -n ${1:-} ]]; then

@@ -75,22 +75,6 @@ push_estargz() {
 		stop_pid "$CTD_PID"
 }
 
-# toc_json REPO: the layer's TOC as JSON on stdout (fetched straight from the
-# registry, not over the measured link)
-toc_json() {
-	local repo=$1 layer pos off len
-	curl -sf -H "Accept: $accept" "http://$R0/v2/$repo/manifests/1" >"$T/${repo//\//_}.manifest" || return 1
-	layer=$(jq -r '.layers[-1].digest' "$T/${repo//\//_}.manifest")
-	pos=$(jq -r '.layers[-1].annotations["io.containers.zstd-chunked.manifest-position"] // empty' \
-		"$T/${repo//\//_}.manifest")
-	if [[ -n $pos ]]; then
-		IFS=: read -r off len _ <<<"$pos"
-		curl -sf -r "$off-$((off + len - 1))" "http://$R0/v2/$repo/blobs/$layer" | zstd -dc
-	else
-		curl -sf "http://$R0/v2/$repo/blobs/$layer" | tar -xzO stargz.index.json
-	fi
-}
-
 # compressed_bytes TOC LIST: the compressed bytes of the files in LIST (one
 # path a line) in the TOC: each file's data runs from its first offset to
 # the next data's (zstd:chunked: to its endOffset)
@@ -129,11 +113,6 @@ cpu_seconds() {
 	awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' \
 		"/proc/$(cat "$1")/stat"
 }
-max_overlap() {
-	awk '{ print $1, 1; print $2, -1 }' | sort -n -k1,1 -k2,2n |
-		awk '{ n += $2; if (n > m) m = n } END { print m + 0 }'
-}
-
 faultproxy_start "$REGISTRY_PORT" none --rate $((RATE_MB * 1000000)) --timeline "$T/timeline" \
 	--requests "$T/requests" || die "proxy"
 R=127.0.0.1:$FAULTPROXY_PORT
@@ -148,9 +127,10 @@ for fmt in $FORMATS; do
 	estargz) repo=test/estargz; push_estargz || die "ctr-remote convert and push" ;;
 	*) die "FORMATS: zstd:chunked or estargz" ;;
 	esac
-	toc_json "$repo" >"$T/toc.json" || die "$fmt: no TOC"
+	layer_toc_json "$R0" "$repo" 1 >"$T/toc.json" || die "$fmt: no TOC"
 	comp=$(compressed_bytes "$T/toc.json" "$T/read.list")
-	layer_size=$(jq '[.layers[].size] | add' "$T/${repo//\//_}.manifest")
+	layer_size=$(curl -sf -H "Accept: $accept" "http://$R0/v2/$repo/manifests/1" |
+		jq '[.layers[].size] | add')
 	name=${fmt%%:*}
 	t0=$(now)
 	start_lowerfs "$name" "docker://$R/$repo:1" "$T/m-$name" --insecure --cache "$T/cache-$name" \
@@ -190,6 +170,9 @@ for fmt in $FORMATS; do
 		done
 		mounts+=("$fmt: ovlmig mount --strategy store: 1st container ${secs[1]} s, 2nd (store warm for metadata) ${secs[2]} s; the 2nd's steps:")
 		mounts+=("$(head -40 "$T/o2-$name.out" | sed 's/^/    /')")
+		# lowerfs' own log of the 2nd container, against the mount's start
+		mounts+=("    (ovlmig mount started $(date -u -d "@$ta" +%H:%M:%S.%3N); lowerfs' log:)")
+		mounts+=("$(cat "$OVLMIG_RUN_DIR"/*o2-"$name"*/lowerfs/lowerfs.log 2>/dev/null | head -12 | sed 's/^/    /')")
 		"$OVLMIG" umount "$T/o2-$name" >/dev/null 2>&1
 		"$OVLMIG" umount "$T/o1-$name" >/dev/null 2>&1
 	fi

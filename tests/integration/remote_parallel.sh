@@ -45,11 +45,6 @@ SRC=docker://127.0.0.1:$FAULTPROXY_PORT/test/par:v1
 layer_gets() {
 	tail -n +"$((${1:-0} + 1))" "$T/requests" | awk -v p="/blobs/$layer" '$3 == "GET" && $4 ~ p { print $1, $2 }'
 }
-# max_overlap: the most intervals ("START END" lines on stdin) in flight at once
-max_overlap() {
-	awk '{ print $1, 1; print $2, -1 }' | sort -n -k1,1 -k2,2n |
-		awk '{ n += $2; if (n > m) m = n } END { print m + 0 }'
-}
 
 start_lowerfs a "$SRC" "$T/mnt" --insecure --cache "$T/cache-a" >"$T/out-a" 2>&1 ||
 	{ fail "lowerfs" "$(head -3 "$T/out-a")"; exit 1; }

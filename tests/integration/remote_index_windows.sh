@@ -72,8 +72,10 @@ ovlmig_mount "$m" --source "docker://$P/test/img:v1" --insecure \
 # in the index cache (windows still in the registry)
 n=$(grep "index: registry" "$T/mount1" | grep -o "layer [0-9]*:" | sort -u | wc -l)
 k=$(grep "index: index cache (head; windows in the registry)" "$T/mount1" | grep -o "layer [0-9]*:" | sort -u | wc -l)
-((n == 4 && k == 4)) && ok "pushed indexes used for all 4 layers, their heads kept in the index cache" ||
-	fail "pushed indexes used for $n layers, from the cache $k" "$(grep 'index' "$T/mount1" | head -8)"
+# or lowerfs reads no index at start: the tree ovlmig saved in the store
+saved=$(cat "$T/mount1" <(lowerfs_logs lazy) | grep -c "tree from the saved tree .*no layer index read")
+((n == 4 && (k == 4 || saved >= 1))) && ok "pushed indexes used for all 4 layers, their heads kept in the index cache or not read again (saved tree)" ||
+	fail "pushed indexes used for $n layers, from the cache $k, saved tree $saved" "$(grep 'index' "$T/mount1" | head -8)"
 hb=$(nginx_bytes "^/v2/test/img/blobs/($heads_re)\$") wr=$(nginx_requests "^/v2/test/img/blobs/($wins_re)\$")
 ((hb == heads_total && wr == 0)) &&
 	ok "mount: the 4 index heads ($hb bytes), no window" ||
@@ -93,6 +95,9 @@ k=$(wc -l <"$T/ranges1")
 bad=0
 for f in "$T"/half/h*; do cmp -s "$m/$(basename "$f")" "$f" || bad=$((bad + 1)); done
 ((bad == 0)) && ok "the 16 files of the half layer read as in the layer" || fail "$bad files of the half layer differ"
+hb=$(nginx_bytes "^/v2/test/img/blobs/($heads_re)\$")
+((hb == heads_total)) && ok "after the reads: each index head fetched once ($hb bytes)" ||
+	fail "after the reads: $hb bytes of heads ($heads_total pushed)"
 twice=$(nginx_ranges_twice "$win_uri")
 wall=$(nginx_bytes "^$win_uri\$")
 [[ -z $twice ]] && ((wall <= win_size)) &&

@@ -29,6 +29,7 @@
 struct pending {
 	uint64_t id;
 	int fd;
+	bool sent;	/* to the current worker */
 };
 
 struct keeper {
@@ -40,6 +41,7 @@ struct keeper {
 	int sock;		/* to the worker; -1: none */
 	struct pending *p;
 	size_t n, cap;
+	size_t unsent;		/* pending, not sent yet: the worker's queue was full */
 	uint64_t next_id;
 	unsigned restarts;	/* since the last answer */
 };
@@ -89,20 +91,47 @@ static int start_worker(struct keeper *k, int ready, struct error **err)
 	return 0;
 }
 
-/* Every event not answered yet, to the (new) worker. */
-static void resend(struct keeper *k)
-{
-	for (size_t i = 0; i < k->n && k->sock >= 0; i++)
-		if (fan_wire_send_event(k->sock, k->p[i].id, k->p[i].fd) < 0)
-			break;	/* gone again: its socket says so */
-}
-
 static void answer(struct keeper *k, size_t i, bool allow)
 {
 	if (fan_respond(k->g, k->p[i].fd, allow) < 0)
 		fprintf(stderr, "ovlmig fanfill: answer an event: %s\n", strerror(errno));
 	close(k->p[i].fd);
+	if (!k->p[i].sent)
+		k->unsent--;
 	k->p[i] = k->p[--k->n];
+}
+
+/*
+ * Pending events not sent yet, to the worker, until its queue is full
+ * (then again at POLLOUT). Never waits: a worker that opens a file on a
+ * store filesystem under a filesystem mark waits for this keeper.
+ */
+static void flush(struct keeper *k)
+{
+	size_t i = 0;
+
+	while (i < k->n && k->unsent && k->sock >= 0) {
+		if (k->p[i].sent) {
+			i++;
+		} else if (fan_wire_send_event(k->sock, k->p[i].id, k->p[i].fd) == 0) {
+			k->p[i++].sent = true;
+			k->unsent--;
+		} else if (errno == EAGAIN || errno == EPIPE) {
+			break;	/* full: POLLOUT says when; gone: its socket says so */
+		} else {
+			fprintf(stderr, "ovlmig fanfill: to the worker: %s\n", strerror(errno));
+			answer(k, i, false);	/* EIO for the reader, not a hang */
+		}
+	}
+}
+
+/* Every event not answered yet, to the (new) worker. */
+static void resend(struct keeper *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		k->p[i].sent = false;
+	k->unsent = k->n;
+	flush(k);
 }
 
 /*
@@ -125,10 +154,14 @@ static bool worker_gone(struct keeper *k)
 		return false;
 	if (++k->restarts > MAX_RESTARTS) {
 		fprintf(stderr, "ovlmig fanfill: the worker keeps dying: every event denied (EIO)\n");
+		while (k->n)
+			answer(k, k->n - 1, false);
 		return true;
 	}
 	if (start_worker(k, -1, &err) < 0) {
 		error_report(&err, "ovlmig fanfill", stderr);
+		while (k->n)
+			answer(k, k->n - 1, false);
 		return true;
 	}
 	resend(k);
@@ -192,11 +225,13 @@ static int read_events(struct keeper *k, struct error **err)
 			k->cap = cap;
 		}
 		k->p[k->n].id = k->next_id++;
+		k->p[k->n].sent = false;
 		k->p[k->n++].fd = e->fd;
+		k->unsent++;
 		if (k->sock < 0)
 			answer(k, k->n - 1, false);	/* no worker: EIO, not zeros */
-		else if (fan_wire_send_event(k->sock, k->p[k->n - 1].id, e->fd) < 0)
-			fprintf(stderr, "ovlmig fanfill: to the worker: %s\n", strerror(errno));
+		else if (k->unsent == 1)
+			flush(k);	/* else it waits for POLLOUT behind the others */
 	}
 	return 0;
 }
@@ -233,17 +268,20 @@ int fan_keeper_run(const char *state_dir, const struct mount_state *s, int g,
 	close(ready);	/* the worker's now: EOF there if it dies unready */
 	for (;;) {
 		pfd[0] = (struct pollfd){ .fd = g, .events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = k.sock, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = k.sock,
+					  .events = POLLIN | (k.unsent ? POLLOUT : 0) };
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			error_set(err, errno, "poll");
 			break;
 		}
-		if (pfd[1].revents && k.sock >= 0 && !read_reply(&k)) {
+		if ((pfd[1].revents & ~POLLOUT) && k.sock >= 0 && !read_reply(&k)) {
 			error_set(err, ECHILD, "the worker ended (see above)");
 			break;
 		}
+		if ((pfd[1].revents & POLLOUT) && k.sock >= 0)
+			flush(&k);
 		if ((pfd[0].revents & POLLIN) && read_events(&k, err) < 0)
 			break;
 	}

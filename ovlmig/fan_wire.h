@@ -15,7 +15,10 @@ struct fan_reply {
 	uint32_t allow;
 };
 
-/* 0, or -1 with errno (EPIPE: the worker is gone). */
+/*
+ * 0, or -1 with errno (EPIPE: the worker is gone; EAGAIN: its queue is
+ * full). Never blocks: the keeper must go on answering other events.
+ */
 int fan_wire_send_event(int sock, uint64_t id, int fd);
 /* 1 with *ID and *FD, 0 at end of stream, -1 with errno. */
 int fan_wire_recv_event(int sock, uint64_t *id, int *fd);

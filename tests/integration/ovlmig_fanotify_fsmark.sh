@@ -5,9 +5,10 @@
 # one mark and places no mark per placeholder (the group's fdinfo: one
 # "sdev:" line, no "ino:" line asking for events). Every open and read on
 # that filesystem is then an event: a file outside the image opens while
-# the worker is stopped (the keeper allows it at once); an unfilled file
-# of the image waits, and gets the right bytes when the worker is killed
-# -9 (its keeper starts another). Two images on one store filesystem:
+# the worker is stopped (the keeper allows it at once), also with 800
+# readers of unfilled files queued for the worker (more than the socket
+# to it holds: the keeper never blocks on it); those readers wait, and get
+# the right bytes when the worker is killed -9 (its keeper starts another). Two images on one store filesystem:
 # each keeper allows the other's placeholders at once, each tree equals
 # its image entry by entry. Detach (after migrate), kill -9 of the
 # filler, umount: that filler's mark goes, no other. A store below the
@@ -23,6 +24,10 @@ mk_src() { # DIR SEED: a small tree with a binary and two files read late
 		head -c 100000 /dev/urandom >"$1/data/unread"
 }
 mk_src "$T/a" 61 && mk_src "$T/b" 67 || { fail "sources"; exit 1; }
+# many small files in A: more readers waiting at once than the keeper's
+# socket to its worker holds (a few hundred events)
+mkdir "$T/a/many" && for i in $(seq 800); do echo "file $i" >"$T/a/many/f$i"; done ||
+	{ fail "many files"; exit 1; }
 for s in a b; do
 	"$TOOLS/treesum" --no-atime --exclude-xattr-prefix trusted.overlay. "$T/$s" >"$T/expected-$s"
 done
@@ -82,7 +87,7 @@ img=$(find "$T/sfs" -maxdepth 1 -name 'sha256-*' | head -1)
 # the worker stopped with an unfilled file's read in hand: that reader
 # waits; a file outside the image on the same filesystem opens at once
 kill -STOP "$wa"
-cat "$ma/data/unread" >"$T/got" &
+timeout 120 cat "$ma/data/unread" >"$T/got" &
 reader=$!
 sleep 0.5
 kill -0 "$reader" 2>/dev/null && ok "a reader of an unfilled file waits on the stopped worker" ||
@@ -95,9 +100,34 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 	fail "other file: '$got' after $ms ms"
 got=$(timeout 5 cat "$img/image.json" | jq -r .state)
 [[ $got == lazy ]] && ok "the store's own files open at once too (image.json)" || fail "image.json: '$got'"
+# 800 readers more waiting: the worker's queue fills up, the keeper
+# still answers the rest at once
+# (timeout: a keeper and worker that deadlock fail here, not hang the suite)
+timeout 120 python3 - "$ma/many" >"$T/many.out" 2>&1 <<'PY' &
+import sys, threading
+def read(i):
+    with open(f"{sys.argv[1]}/f{i}") as f:
+        got[i] = f.read()
+got = {}
+ts = [threading.Thread(target=read, args=(i,)) for i in range(1, 801)]
+for t in ts: t.start()
+for t in ts: t.join()
+print(sum(got[i] == f"file {i}\n" for i in range(1, 801)))
+PY
+many=$!
+sleep 2
+t0=$(date +%s%N)
+got=$(timeout 5 cat "$T/sfs/other/file")
+ms=$((($(date +%s%N) - t0) / 1000000))
+kill -0 "$many" 2>/dev/null && [[ $got == "not the image's" ]] &&
+	ok "800 more readers wait on the worker: a file outside the image still opens at once ($ms ms)" ||
+	fail "with 800 readers waiting: other file '$got' after $ms ms"
 kill -KILL "$wa"
 wait "$reader"
 rc=$?
+wait "$many"
+[[ $(cat "$T/many.out") == 800 ]] && ok "the 800 readers read the right bytes (a new worker got the queue)" ||
+	fail "800 readers" "$(tail -3 "$T/many.out")"
 [[ $rc == 0 ]] && cmp -s "$T/got" "$T/a/data/unread" && [[ $(worker "$ma") != "$wa" ]] &&
 	ok "kill -9 of the worker during a read: the reader gets the right bytes" ||
 	fail "kill -9 of the worker: exit $rc, $(stat -c %s "$T/got") bytes" "$(tail -3 "$(run_of "$ma")/filler.log")"

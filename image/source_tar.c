@@ -372,13 +372,15 @@ static json_t *tar_stats(struct source *s)
 		total.chunks_cached += b.chunks_cached;
 		total.nchunks += b.nchunks;
 		total.mismatches += b.mismatches;
-		layer = json_pack("{s:s, s:s, s:I, s:I, s:b, s:b}",
+		layer = json_pack("{s:s, s:s, s:I, s:I, s:b, s:b, s:I, s:I}",
 			"digest", ready ? l->idx.digest : l->digest,
 			"compression", ready ? layer_compression_name(l->idx.compression) :
 				       "not opened yet",
 			"chunks_cached", (json_int_t)b.chunks_cached,
 			"chunks", (json_int_t)b.nchunks,
-			"seekable", l->idx.seekable, "verified", b.verified);
+			"seekable", l->idx.seekable, "verified", b.verified,
+			"whole_checks", (json_int_t)b.whole_checks,
+			"chunks_reread", (json_int_t)b.chunks_reread);
 		/* a local layer's path may not be UTF-8: never left out */
 		if (!layer || json_path_set(layer, "url", l->url) < 0 ||
 		    json_array_append_new(layers, layer) < 0) {

@@ -79,4 +79,11 @@ running=$(stat_of b prefetch_running)
 for _ in $(seq 300); do [[ $(stat_of b prefetch_running) == false ]] && break; sleep 0.1; done
 over=$(layer_gets | max_overlap)
 echo "# prefetch: $(layer_gets | wc -l) layer GETs in all, at most $over in flight at once"
+# filled in parallel, z/last first: the digest kept while it filled
+# verified the layer; its cache file was not read back whole
+layer=$(ctl b stats | jq -c '.remote.layers[0] | {chunks, chunks_cached, verified, whole_checks, chunks_reread}')
+echo "# layer after the prefetch: $layer"
+jq -e '.chunks_cached == .chunks and .verified == true and .whole_checks == 0' <<<"$layer" >/dev/null &&
+	ok "the prefetched layer verified without reading it back whole" ||
+	fail "the prefetched layer: $layer (want every chunk cached, verified, whole_checks 0)"
 stop_lowerfs b "$T/mnt-b"

@@ -15,7 +15,7 @@
 
 enum { OPT_STRATEGY = 256, OPT_SOURCE, OPT_LOWER_MOUNT, OPT_UPPER, OPT_WORK,
        OPT_META, OPT_CACHE, OPT_NAME, OPT_SHUTDOWN_LOWER, OPT_XINO, OPT_STORE,
-       OPT_FILL };
+       OPT_FILL, OPT_REPROBE };
 
 static const struct cli_option options[] = {
 	{ "strategy", OPT_STRATEGY, "auto|datadir|nofollow|store",
@@ -37,6 +37,7 @@ static const struct cli_option options[] = {
 	  "pre-content events, ext4 or XFS; fuse: lowerfs over FUSE; default: fanotify where it can "
 	  "work and no lowerfs-only option (--prefetch...) is given, else fuse; status says why)" },
 	{ "name", OPT_NAME, "NAME", "state name (default: derived from TARGET)" },
+	{ "reprobe", OPT_REPROBE, NULL, "probe the kernel's overlay and FUSE features again (default: once per boot; also OVLMIG_REPROBE=1)" },
 	{ "xino", OPT_XINO, "on|off|auto", "overlayfs xino: one st_dev for every file (default: the kernel's)" },
 	/* handed to lowerfs (see lowerfs --help), paths made absolute */
 	IMAGE_CLI_OPTIONS,
@@ -106,6 +107,7 @@ static int option(void *ctx, int key, const char *arg)
 	case OPT_STORE: a->store = arg; break;
 	case OPT_FILL: a->fill = arg; break;
 	case OPT_XINO: a->xino = arg; break;
+	case OPT_REPROBE: a->reprobe = true; break;
 	default:	/* lowerfs' own: handed to it */
 		return add_lower_arg(a, cli_option_of(&command_mount, key), arg);
 	}

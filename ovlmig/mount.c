@@ -158,7 +158,7 @@ static int mount_detached(struct mount_args *a, struct mount_state *s,
 
 	*code = EXIT_FAILED;
 	/* the strategy it was detached with: nofollow needs its kernel */
-	if (strategy_choose(strategy, NULL, &st, err) < 0) {
+	if (strategy_choose(strategy, NULL, a->reprobe, &st, err) < 0) {
 		*code = (*err)->errnum == EINVAL ? EXIT_USAGE : EXIT_KERNEL;
 		return error_wrap(err, "detached upper %s", s->upper);
 	}
@@ -235,7 +235,7 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 	bool meta_made = false, cache_claimed = false;
 
 	*code = EXIT_FAILED;
-	if (strategy_choose(a->strategy, &wish, &st, err) < 0) {
+	if (strategy_choose(a->strategy, &wish, a->reprobe, &st, err) < 0) {
 		*code = (*err)->errnum == EINVAL ? EXIT_USAGE : EXIT_KERNEL;
 		return -1;
 	}

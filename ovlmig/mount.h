@@ -18,6 +18,7 @@ struct mount_args {
 	const char *store;	/* --store: the image store's root */
 	const char *fill;	/* --fill: fuse (NULL too) or fanotify */
 	bool shutdown_lower;
+	bool reprobe;		/* --reprobe: the kernel probed, not this boot's result */
 	char **lower_args;	/* lowerfs options, NULL-terminated */
 	size_t nlower_args;
 };

@@ -112,16 +112,18 @@ static void keep(const struct probe_key *k, const struct overlay_features *f)
 	json_decref(doc);
 }
 
-int overlay_probe_cached(struct overlay_features *f, struct error **err)
+int overlay_probe_cached(struct overlay_features *f, bool reprobe,
+			 struct error **err)
 {
-	const char *reprobe = getenv("OVLMIG_REPROBE");
+	const char *env = getenv("OVLMIG_REPROBE");
 	uint64_t t0 = now_ns();
 	struct probe_key k;
 	bool have_key = probe_key_now(&k) == 0;
 
 	memset(f, 0, sizeof(*f));
-	if (have_key && !(reprobe && !strcmp(reprobe, "1")) &&
-	    load_kept(&k, f)) {
+	if (env && !strcmp(env, "1"))
+		reprobe = true;
+	if (have_key && !reprobe && load_kept(&k, f)) {
 		debug_step(DBG, "kernel features kept from this boot (no probe)", &t0);
 		return 0;
 	}

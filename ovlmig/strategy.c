@@ -92,13 +92,14 @@ int strategy_pick(const char *want, const struct overlay_features *f,
 }
 
 int strategy_choose(const char *want, const struct strategy_wish *w,
-		    const struct strategy **out, struct error **err)
+		    bool reprobe, const struct strategy **out,
+		    struct error **err)
 {
 	struct overlay_features f;
 
 	if (strcmp(want, "auto") && !strategy_find(want))
 		return error_set(err, EINVAL, "unknown strategy '%s' (auto, datadir, nofollow, store)", want);
-	if (overlay_probe_cached(&f, err) < 0)
+	if (overlay_probe_cached(&f, reprobe, err) < 0)
 		return error_wrap(err, "probe overlayfs");
 	return strategy_pick(want, &f, w, out, err);
 }

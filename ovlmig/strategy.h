@@ -86,8 +86,12 @@ struct strategy_wish {
 int strategy_pick(const char *want, const struct overlay_features *f,
 		  const struct strategy_wish *w, const struct strategy **out,
 		  struct error **err);
-/* strategy_pick for this kernel (probed with throwaway mounts). */
+/*
+ * strategy_pick for this kernel (probed with throwaway mounts once per
+ * boot, probe_cache.h; REPROBE: probe now all the same).
+ */
 int strategy_choose(const char *want, const struct strategy_wish *w,
-		    const struct strategy **out, struct error **err);
+		    bool reprobe, const struct strategy **out,
+		    struct error **err);
 
 #endif

@@ -2,7 +2,8 @@
 # The kernel probe of strategy_choose, once per boot: the first mount
 # probes and keeps the result in RUN_ROOT/.kernel-features.json (boot id,
 # kernel release); a later mount takes it without probing. A file of
-# another boot or kernel, a torn one, and OVLMIG_REPROBE=1 probe again.
+# another boot or kernel, a torn one, OVLMIG_REPROBE=1 and mount
+# --reprobe probe again.
 # That the kept file decides is seen from auto's pick: a file of this boot
 # that denies FUSE passthrough makes auto pick datadir, not store.
 . "$(dirname "$0")/../lib.sh"
@@ -15,13 +16,14 @@ boot=$(cat /proc/sys/kernel/random/boot_id)
 release=$(uname -r)
 
 n=0
-# mount_n [ENV...]: mount $T/m$n with OVLMIG_DEBUG, output in $T/out$n, umount
+# mount_n [ENV...]: mount $T/m$n with OVLMIG_DEBUG (and $EXTRA options),
+# output in $T/out$n, umount
 mount_n() {
 	n=$((n + 1))
 	mkdir -p "$T/m$n"
 	on_exit "ovlmig_cleanup $T/m$n"
 	env OVLMIG_DEBUG=1 "$@" "$OVLMIG" mount --source "dir:$src" --upper "$T/u$n" \
-		--work "$T/w$n" "$T/m$n" >"$T/out$n" 2>&1 ||
+		--work "$T/w$n" ${EXTRA:-} "$T/m$n" >"$T/out$n" 2>&1 ||
 		{ fail "mount $n" "$(head -5 "$T/out$n")"; return 1; }
 	"$OVLMIG" umount "$T/m$n" >/dev/null || fail "umount $n"
 }
@@ -65,6 +67,10 @@ probed 6 && picked 6 store && jq -e .boot_id "$kept" >/dev/null &&
 
 mount_n OVLMIG_REPROBE=1 || exit 1
 probed 7 && ! from_boot 7 && ok "OVLMIG_REPROBE=1 probes" || fail "OVLMIG_REPROBE" "$(cat "$T/out7")"
+EXTRA=--reprobe mount_n || exit 1
+probed 8 && ! from_boot 8 && ok "mount --reprobe probes" || fail "--reprobe" "$(cat "$T/out8")"
+mount_n || exit 1
+from_boot 9 && ! probed 9 && ok "and the next mount takes the result again" || fail "after --reprobe" "$(cat "$T/out9")"
 
 [[ -z $(ls "$OVLMIG_RUN_DIR") ]] && ok "no state left beside the kept file" ||
 	fail "state left" "$(ls "$OVLMIG_RUN_DIR")"

@@ -57,6 +57,9 @@ $(BUILD)/lib/lib%.members: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(MEMBERS_$*)' | cmp -s - $@ || echo '$(MEMBERS_$*)' >$@
 .PRECIOUS: $(BUILD)/lib/lib%.members
+# objects reached through the archives' member lists are intermediate to
+# make: keep them, or every build compiles the newest files again
+.SECONDARY:
 .SECONDEXPANSION:
 $(BUILD)/lib/lib%.a: $$(MEMBERS_$$*) $(BUILD)/lib/lib%.members
 	rm -f $@ && ar rcs $@ $(filter %.o,$^)

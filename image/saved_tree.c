@@ -133,43 +133,61 @@ static void put_links(struct outbuf *b, const struct image *img,
 		}
 }
 
+/* What a node takes in the file, a guess (names are short): a first size. */
+#define NODE_GUESS 128
+
+/*
+ * The header is written first with a zero length and checksum, the body
+ * right after it in the same buffer, then both fields are filled in: the
+ * 12 MB of a 100k-entry tree are built once, not copied behind a header.
+ */
 int saved_tree_encode(const struct image *img, const struct flat_result *flat,
 		      const char *identity, void **out, size_t *len,
 		      struct error **err)
 {
-	struct outbuf body = { 0 }, links = { 0 }, all = { 0 };
-	uint8_t md[32];
+	struct outbuf all = { 0 }, links = { 0 };
+	size_t len_at, body_at;
+	uint8_t md[32] = { 0 };
 	uint32_t i, nlinks;
+	uint64_t blen;
+	unsigned char *p;
 
 	put_links(&links, img, &nlinks);
-	put_u32(&body, img->count);
-	put_u32(&body, flat->nfiles);
-	put_u32(&body, nlinks);
-	for (i = 0; i < img->count; i++)
-		put_node(&body, &img->nodes[i]);
-	put(&body, links.p, links.len);
-	for (i = 0; i < flat->nfiles; i++) {
-		put_u32(&body, flat->files[i].layer);
-		put_u64(&body, flat->files[i].data_off);
-		put_u64(&body, flat->files[i].size);
-	}
-	free(links.p);
-	if (body.failed || links.failed ||
-	    sha256_buf(body.p, body.len, md) < 0) {
-		free(body.p);
-		return error_set(err, ENOMEM, "saved tree of %u entries", img->count);
+	if (img->count < (SIZE_MAX - links.len) / NODE_GUESS - (1 << 16)) {
+		all.cap = (size_t)img->count * NODE_GUESS + links.len + (1 << 16);
+		all.p = malloc(all.cap);
+		if (!all.p)
+			all.cap = 0;	/* put grows it, or fails */
 	}
 	put(&all, magic, sizeof(magic));
 	put_u32(&all, SAVED_TREE_VERSION);
 	put_str(&all, identity);
-	put_u64(&all, body.len);
+	len_at = all.len;
+	put_u64(&all, 0);
 	put(&all, md, sizeof(md));
-	put(&all, body.p, body.len);
-	free(body.p);
-	if (all.failed) {
+	body_at = all.len;
+	put_u32(&all, img->count);
+	put_u32(&all, flat->nfiles);
+	put_u32(&all, nlinks);
+	for (i = 0; i < img->count; i++)
+		put_node(&all, &img->nodes[i]);
+	put(&all, links.p, links.len);
+	for (i = 0; i < flat->nfiles; i++) {
+		put_u32(&all, flat->files[i].layer);
+		put_u64(&all, flat->files[i].data_off);
+		put_u64(&all, flat->files[i].size);
+	}
+	free(links.p);
+	if (all.failed || links.failed ||
+	    sha256_buf(all.p + body_at, all.len - body_at, md) < 0) {
 		free(all.p);
 		return error_set(err, ENOMEM, "saved tree of %u entries", img->count);
 	}
+	blen = all.len - body_at;
+	p = all.p + len_at;
+	for (i = 0; i < 8; i++)
+		p[i] = (unsigned char)(blen >> (8 * i));
+	memcpy(p + 8, md, sizeof(md));
 	*out = all.p;
 	*len = all.len;
 	return 0;

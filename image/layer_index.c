@@ -19,6 +19,7 @@
 #include <zlib.h>
 
 #include "../common/util.h"
+#include "../common/wbuf.h"
 
 static const char magic[8] = "OVLMIDX";	/* with its NUL: 8 bytes */
 
@@ -68,55 +69,6 @@ void layer_index_free(struct layer_index *idx)
 
 /* --- encoding --- */
 
-struct wbuf {
-	uint8_t *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void put(struct wbuf *b, const void *src, size_t n)
-{
-	if (b->oom)
-		return;
-	if (n > b->cap - b->len) {
-		size_t cap = b->cap ? b->cap : 4096;
-		uint8_t *p;
-
-		while (cap - b->len < n) {
-			if (cap > SIZE_MAX / 2) {
-				b->oom = true;
-				return;
-			}
-			cap *= 2;
-		}
-		p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	if (n)
-		memcpy(b->p + b->len, src, n);
-	b->len += n;
-}
-
-static void put_le(struct wbuf *b, uint64_t v, unsigned bytes)
-{
-	uint8_t t[8];
-	unsigned i;
-
-	for (i = 0; i < bytes; i++)
-		t[i] = (uint8_t)(v >> (8 * i));
-	put(b, t, bytes);
-}
-
-#define put_u8(b, v) put_le(b, v, 1)
-#define put_u16(b, v) put_le(b, v, 2)
-#define put_u32(b, v) put_le(b, v, 4)
-#define put_u64(b, v) put_le(b, v, 8)
-
 static int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -157,44 +109,44 @@ static void raw_to_digest(const uint8_t raw[32], char *digest)
 
 static void put_time(struct wbuf *b, const struct timespec *ts)
 {
-	put_u64(b, (uint64_t)(int64_t)ts->tv_sec);
-	put_u32(b, (uint32_t)ts->tv_nsec);
+	wbuf_put_u64(b, (uint64_t)(int64_t)ts->tv_sec);
+	wbuf_put_u32(b, (uint32_t)ts->tv_nsec);
 }
 
 static void put_str(struct wbuf *b, const char *s)
 {
 	if (s)
-		put(b, s, strlen(s));
+		wbuf_put(b, s, strlen(s));
 }
 
 static void put_entry(struct wbuf *b, const struct layer_entry *e)
 {
 	uint32_t i;
 
-	put_u32(b, (uint32_t)e->mode);
-	put_u32(b, (uint32_t)e->uid);
-	put_u32(b, (uint32_t)e->gid);
-	put_u8(b, (uint8_t)e->kind);
-	put_u8(b, e->link ? EFLAG_SYMLINK : 0);
-	put_u16(b, 0);
-	put_u64(b, e->size);
-	put_u64(b, (uint64_t)e->rdev);
-	put_u64(b, e->data_off);
+	wbuf_put_u32(b, (uint32_t)e->mode);
+	wbuf_put_u32(b, (uint32_t)e->uid);
+	wbuf_put_u32(b, (uint32_t)e->gid);
+	wbuf_put_u8(b, (uint8_t)e->kind);
+	wbuf_put_u8(b, e->link ? EFLAG_SYMLINK : 0);
+	wbuf_put_u16(b, 0);
+	wbuf_put_u64(b, e->size);
+	wbuf_put_u64(b, (uint64_t)e->rdev);
+	wbuf_put_u64(b, e->data_off);
 	put_time(b, &e->atime);
 	put_time(b, &e->mtime);
 	put_time(b, &e->ctime);
-	put_u32(b, strlen(e->path));
-	put_u32(b, e->link ? strlen(e->link) : 0);
-	put_u32(b, e->hardlink ? strlen(e->hardlink) : 0);
-	put_u32(b, e->nxattrs);
+	wbuf_put_u32(b, strlen(e->path));
+	wbuf_put_u32(b, e->link ? strlen(e->link) : 0);
+	wbuf_put_u32(b, e->hardlink ? strlen(e->hardlink) : 0);
+	wbuf_put_u32(b, e->nxattrs);
 	put_str(b, e->path);
 	put_str(b, e->link);
 	put_str(b, e->hardlink);
 	for (i = 0; i < e->nxattrs; i++) {
-		put_u32(b, strlen(e->xattrs[i].name));
-		put_u32(b, e->xattrs[i].size);
+		wbuf_put_u32(b, strlen(e->xattrs[i].name));
+		wbuf_put_u32(b, e->xattrs[i].size);
 		put_str(b, e->xattrs[i].name);
-		put(b, e->xattrs[i].value, e->xattrs[i].size);
+		wbuf_put(b, e->xattrs[i].value, e->xattrs[i].size);
 	}
 }
 
@@ -210,12 +162,12 @@ static int put_checkpoint_v2(struct wbuf *b, const struct layer_index *idx,
 	if (has && !EVP_Digest(cp->window, cp->window_len, sum, &sumlen,
 			       EVP_sha256(), NULL))
 		return error_set(err, 0, "index: sha256 failed");
-	put_u64(b, cp->in_off);
-	put_u64(b, cp->out_off);
-	put_u8(b, cp->in_bits);
-	put_u8(b, has ? cp->window_kind : LAYER_WINDOW_NONE);
-	put_u32(b, has ? cp->window_len : 0);
-	put(b, sum, sizeof(sum));
+	wbuf_put_u64(b, cp->in_off);
+	wbuf_put_u64(b, cp->out_off);
+	wbuf_put_u8(b, cp->in_bits);
+	wbuf_put_u8(b, has ? cp->window_kind : LAYER_WINDOW_NONE);
+	wbuf_put_u32(b, has ? cp->window_len : 0);
+	wbuf_put(b, sum, sizeof(sum));
 	return 0;
 }
 
@@ -242,30 +194,30 @@ static int encode(const struct layer_index *idx, uint32_t version,
 					 PRIu32 ": window not in memory", idx->digest, i);
 		/* version 2: the windows part first, its sha256 goes in the header */
 		if (win && cp->window_kind != LAYER_WINDOW_NONE)
-			put(win, cp->window, cp->window_len);
+			wbuf_put(win, cp->window, cp->window_len);
 	}
 	if (win && (win->oom || !EVP_Digest(win->p ? win->p : (uint8_t *)"", win->len,
 					    wsum, &sumlen, EVP_sha256(), NULL)))
 		return error_set(err, win->oom ? ENOMEM : 0, "index: windows");
-	put(b, magic, sizeof(magic));
-	put_u32(b, version);
-	put_u8(b, idx->compression);
-	put_u8(b, idx->seekable ? FLAG_SEEKABLE : 0);
-	put_u16(b, 0);
-	put_u32(b, idx->chunk_size);
-	put_u32(b, idx->ncheckpoints);
-	put_u64(b, idx->compressed_size);
-	put_u64(b, idx->uncompressed_size);
-	put_u64(b, idx->nchunks);
-	put_u32(b, idx->nentries);
-	put_u32(b, idx->rejected);
-	put(b, raw, 32);
+	wbuf_put(b, magic, sizeof(magic));
+	wbuf_put_u32(b, version);
+	wbuf_put_u8(b, idx->compression);
+	wbuf_put_u8(b, idx->seekable ? FLAG_SEEKABLE : 0);
+	wbuf_put_u16(b, 0);
+	wbuf_put_u32(b, idx->chunk_size);
+	wbuf_put_u32(b, idx->ncheckpoints);
+	wbuf_put_u64(b, idx->compressed_size);
+	wbuf_put_u64(b, idx->uncompressed_size);
+	wbuf_put_u64(b, idx->nchunks);
+	wbuf_put_u32(b, idx->nentries);
+	wbuf_put_u32(b, idx->rejected);
+	wbuf_put(b, raw, 32);
 	if (version == LAYER_INDEX_VERSION_SPLIT) {
-		put_u64(b, win->len);
-		put(b, wsum, sizeof(wsum));
+		wbuf_put_u64(b, win->len);
+		wbuf_put(b, wsum, sizeof(wsum));
 	}
 	if (idx->nchunks)
-		put(b, idx->chunk_sha256, idx->nchunks * 32);
+		wbuf_put(b, idx->chunk_sha256, idx->nchunks * 32);
 	for (i = 0; i < idx->ncheckpoints; i++) {
 		const struct layer_checkpoint *cp = &idx->checkpoints[i];
 
@@ -274,14 +226,14 @@ static int encode(const struct layer_index *idx, uint32_t version,
 				return -1;
 			continue;
 		}
-		put_u64(b, cp->in_off);
-		put_u64(b, cp->out_off);
-		put_u8(b, cp->in_bits);
+		wbuf_put_u64(b, cp->in_off);
+		wbuf_put_u64(b, cp->out_off);
+		wbuf_put_u8(b, cp->in_bits);
 		/* kept as stored: written as they are */
-		put_u8(b, cp->window ? cp->window_kind : LAYER_WINDOW_NONE);
-		put_u32(b, cp->window ? cp->window_len : 0);
+		wbuf_put_u8(b, cp->window ? cp->window_kind : LAYER_WINDOW_NONE);
+		wbuf_put_u32(b, cp->window ? cp->window_len : 0);
 		if (cp->window)
-			put(b, cp->window, cp->window_len);
+			wbuf_put(b, cp->window, cp->window_len);
 	}
 	for (i = 0; i < idx->nentries; i++)
 		put_entry(b, &idx->entries[i]);
@@ -289,7 +241,7 @@ static int encode(const struct layer_index *idx, uint32_t version,
 		return error_set(err, ENOMEM, "index: encode");
 	if (!EVP_Digest(b->p, b->len, sum, &sumlen, EVP_sha256(), NULL))
 		return error_set(err, 0, "index: sha256 failed");
-	put(b, sum, sizeof(sum));
+	wbuf_put(b, sum, sizeof(sum));
 	if (b->oom)
 		return error_set(err, ENOMEM, "index: encode");
 	return 0;

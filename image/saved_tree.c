@@ -10,6 +10,7 @@
 
 #include "../common/fsutil.h"
 #include "../common/util.h"
+#include "../common/wbuf.h"
 #include "digest.h"
 
 static const char magic[8] = "OVLTREE";	/* and its NUL */
@@ -17,87 +18,46 @@ static const char magic[8] = "OVLTREE";	/* and its NUL */
 
 /* ---- writing ---- */
 
-struct outbuf {
-	unsigned char *p;
-	size_t len, cap;
-	bool failed;
-};
-
-static void put(struct outbuf *b, const void *data, size_t len)
-{
-	if (b->failed)
-		return;
-	if (b->cap - b->len < len) {
-		size_t cap = b->cap ? b->cap : 1 << 16;
-		unsigned char *p;
-
-		while (cap - b->len < len)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p) {
-			b->failed = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, len);
-	b->len += len;
-}
-
-static void put_u32(struct outbuf *b, uint32_t v)
-{
-	unsigned char le[4] = { v, v >> 8, v >> 16, v >> 24 };
-
-	put(b, le, sizeof(le));
-}
-
-static void put_u64(struct outbuf *b, uint64_t v)
-{
-	put_u32(b, (uint32_t)v);
-	put_u32(b, (uint32_t)(v >> 32));
-}
-
-static void put_bytes(struct outbuf *b, const void *p, size_t len)
+static void put_bytes(struct wbuf *b, const void *p, size_t len)
 {
 	if (len > UINT32_MAX) {
-		b->failed = true;
+		b->oom = true;
 		return;
 	}
-	put_u32(b, (uint32_t)len);
-	put(b, p, len);
+	wbuf_put_u32(b, (uint32_t)len);
+	wbuf_put(b, p, len);
 }
 
-static void put_str(struct outbuf *b, const char *s)
+static void put_str(struct wbuf *b, const char *s)
 {
 	put_bytes(b, s ? s : "", s ? strlen(s) : 0);
 }
 
-static void put_time(struct outbuf *b, const struct timespec *t)
+static void put_time(struct wbuf *b, const struct timespec *t)
 {
-	put_u64(b, (uint64_t)t->tv_sec);
-	put_u32(b, (uint32_t)t->tv_nsec);
+	wbuf_put_u64(b, (uint64_t)t->tv_sec);
+	wbuf_put_u32(b, (uint32_t)t->tv_nsec);
 }
 
-static void put_node(struct outbuf *b, const struct image_node *n)
+static void put_node(struct wbuf *b, const struct image_node *n)
 {
 	uint32_t i;
 
-	put_u32(b, n->parent);
+	wbuf_put_u32(b, n->parent);
 	put_str(b, n->name);
-	put_u32(b, n->mode);
-	put_u32(b, n->uid);
-	put_u32(b, n->gid);
-	put_u64(b, n->size);
-	put_u64(b, n->blocks);
-	put_u64(b, n->rdev);
+	wbuf_put_u32(b, n->mode);
+	wbuf_put_u32(b, n->uid);
+	wbuf_put_u32(b, n->gid);
+	wbuf_put_u64(b, n->size);
+	wbuf_put_u64(b, n->blocks);
+	wbuf_put_u64(b, n->rdev);
 	put_time(b, &n->atime);
 	put_time(b, &n->mtime);
 	put_time(b, &n->ctime);
 	put_str(b, n->link);
 	put_str(b, n->src_ref);
-	put_u64(b, n->src_off);
-	put_u32(b, n->nxattrs);
+	wbuf_put_u64(b, n->src_off);
+	wbuf_put_u32(b, n->nxattrs);
 	for (i = 0; i < n->nxattrs; i++) {
 		put_str(b, n->xattrs[i].name);
 		put_bytes(b, n->xattrs[i].value, n->xattrs[i].size);
@@ -114,7 +74,7 @@ static bool extra_link(const struct image *img, uint32_t dir,
 	       strcmp(n->name, d->name);
 }
 
-static void put_links(struct outbuf *b, const struct image *img,
+static void put_links(struct wbuf *b, const struct image *img,
 		      uint32_t *count)
 {
 	uint32_t i, j;
@@ -126,8 +86,8 @@ static void put_links(struct outbuf *b, const struct image *img,
 
 			if (!extra_link(img, i, d))
 				continue;
-			put_u32(b, i);
-			put_u32(b, d->node);
+			wbuf_put_u32(b, i);
+			wbuf_put_u32(b, d->node);
 			put_str(b, d->name);
 			(*count)++;
 		}
@@ -145,7 +105,7 @@ int saved_tree_encode(const struct image *img, const struct flat_result *flat,
 		      const char *identity, void **out, size_t *len,
 		      struct error **err)
 {
-	struct outbuf all = { 0 }, links = { 0 };
+	struct wbuf all = { 0 }, links = { 0 };
 	size_t len_at, body_at;
 	uint8_t md[32] = { 0 };
 	uint32_t i, nlinks;
@@ -159,26 +119,26 @@ int saved_tree_encode(const struct image *img, const struct flat_result *flat,
 		if (!all.p)
 			all.cap = 0;	/* put grows it, or fails */
 	}
-	put(&all, magic, sizeof(magic));
-	put_u32(&all, SAVED_TREE_VERSION);
+	wbuf_put(&all, magic, sizeof(magic));
+	wbuf_put_u32(&all, SAVED_TREE_VERSION);
 	put_str(&all, identity);
 	len_at = all.len;
-	put_u64(&all, 0);
-	put(&all, md, sizeof(md));
+	wbuf_put_u64(&all, 0);
+	wbuf_put(&all, md, sizeof(md));
 	body_at = all.len;
-	put_u32(&all, img->count);
-	put_u32(&all, flat->nfiles);
-	put_u32(&all, nlinks);
+	wbuf_put_u32(&all, img->count);
+	wbuf_put_u32(&all, flat->nfiles);
+	wbuf_put_u32(&all, nlinks);
 	for (i = 0; i < img->count; i++)
 		put_node(&all, &img->nodes[i]);
-	put(&all, links.p, links.len);
+	wbuf_put(&all, links.p, links.len);
 	for (i = 0; i < flat->nfiles; i++) {
-		put_u32(&all, flat->files[i].layer);
-		put_u64(&all, flat->files[i].data_off);
-		put_u64(&all, flat->files[i].size);
+		wbuf_put_u32(&all, flat->files[i].layer);
+		wbuf_put_u64(&all, flat->files[i].data_off);
+		wbuf_put_u64(&all, flat->files[i].size);
 	}
 	free(links.p);
-	if (all.failed || links.failed ||
+	if (all.oom || links.oom ||
 	    sha256_buf(all.p + body_at, all.len - body_at, md) < 0) {
 		free(all.p);
 		return error_set(err, ENOMEM, "saved tree of %u entries", img->count);

@@ -19,6 +19,7 @@ mkdir -p "$src/data" "$src/bin"
 head -c $((64 * MiB)) /dev/urandom >"$src/data/large"
 head -c $((96 * MiB)) /dev/urandom >"$src/data/killed"
 head -c $((20 * MiB)) /dev/urandom >"$src/bin/tool"
+head -c $((32 * MiB)) /dev/urandom >"$src/data/appended"
 chmod 755 "$src/bin/tool"
 { printf '\177ELF'; head -c $((20 * MiB)) /dev/urandom; } >"$src/data/elf"
 head -c $((4 * MiB)) /dev/urandom >"$src/data/small"
@@ -79,6 +80,16 @@ range "$m/data/large" 4096 4096 >"$T/got"
 [[ $(size "$img/holes/data/large") == "$n" ]] && cmp -s "$T/got" <(range "$src/data/large" 4096 4096) &&
 	ok "a read inside the filled part: right bytes, nothing more filled" || fail "read inside the prefix"
 
+# a copy-up of a partly filled file (written by the container): the upper
+# gets the whole file, the kernel's copy raises the reads' events
+range "$m/data/appended" 0 $MiB >/dev/null
+n=$(size "$img/holes/data/appended")
+echo tail >>"$m/data/appended"
+cat "$src/data/appended" - <<<tail >"$T/want"
+((n < 32 * MiB)) && cmp -s "$T/want" "$m/data/appended" && cmp -s "$T/want" "$T/u/data/appended" &&
+	ok "copy-up of a file filled by ranges ($n bytes filled at the write): the upper holds it whole" ||
+	fail "copy-up of a partly filled file" "$n bytes filled; $(size "$T/u/data/appended") in the upper"
+
 # what may be mapped is filled whole at open
 for f in bin/tool data/elf data/small; do
 	exec 7<"$m/$f"
@@ -138,8 +149,10 @@ cmp -s "$T/got" <(range "$src/data/killed" $((50 * MiB)) $MiB) &&
 exec 8<"$m/data/large"	# an fd open on the partial placeholder over migrate
 if out=$("$OVLMIG" migrate "$m" 2>&1); then ok "migrate: $out"; else fail "migrate" "$out"; fi
 bad=
-for f in data/large data/killed bin/tool data/elf data/small; do
-	cmp -s "$src/$f" "$img/holes/$f" && cmp -s "$src/$f" "$img/data/$f" && cmp -s "$src/$f" "$m/$f" ||
+for f in data/large data/killed bin/tool data/elf data/small data/appended; do
+	mine=$src/$f
+	[[ $f == data/appended ]] && mine=$T/want	# the container's copy
+	cmp -s "$src/$f" "$img/holes/$f" && cmp -s "$src/$f" "$img/data/$f" && cmp -s "$mine" "$m/$f" ||
 		bad+=" $f"
 done
 [[ -z $bad ]] && ok "migrate completed every file: placeholder, data/ and the mount equal the source" ||

@@ -53,8 +53,8 @@ static bool library_name(const char *relpath)
 	return (n > 3 && !strcmp(name + n - 3, ".so")) || strstr(name, ".so.");
 }
 
-bool fan_range_fill(struct image_handle *h, uint32_t node, const char *relpath,
-		    uint64_t min)
+int fan_range_fill(struct image_handle *h, uint32_t node, const char *relpath,
+		   uint64_t min)
 {
 	const struct image_node *n = &image_tree(h)->nodes[node];
 	struct error *err = NULL;
@@ -63,10 +63,10 @@ bool fan_range_fill(struct image_handle *h, uint32_t node, const char *relpath,
 	if (!min)
 		min = FAN_RANGE_MIN_DEFAULT;
 	if (n->size < min || (n->mode & 0111) || library_name(relpath))
-		return false;
+		return 0;
 	if (image_read(h, node, 0, magic, sizeof(magic), &err) != sizeof(magic)) {
 		error_free(&err);
-		return false;
+		return -1;
 	}
 	return memcmp(magic, "\177ELF", 4) != 0;
 }

@@ -29,14 +29,15 @@ bool fan_event_range(const struct fanotify_event_metadata *e, uint64_t *off,
 		     uint64_t *count);
 
 /*
- * Whether regular file NODE of H, at RELPATH, is filled by ranges: at
+ * Whether regular file NODE of H, at RELPATH, is filled by ranges (1): at
  * least MIN bytes (0: the default), no execute bit, not named like a
  * shared library (*.so, *.so.*), and not an ELF file (its first 4 bytes
- * read; a read that fails: whole). Everything else may be mapped
- * (executables, libraries, a loader's mmap) and is filled whole at open.
+ * read). Everything else may be mapped (executables, libraries, a
+ * loader's mmap) and is filled whole at open (0). -1: the first bytes
+ * could not be read (the source away): whole this time, ask again later.
  */
-bool fan_range_fill(struct image_handle *h, uint32_t node, const char *relpath,
-		    uint64_t min);
+int fan_range_fill(struct image_handle *h, uint32_t node, const char *relpath,
+		   uint64_t min);
 
 /*
  * Where a fill for a read of [OFF, OFF+COUNT) of a file of SIZE bytes

@@ -51,14 +51,20 @@ static int setup(struct worker *w, const struct mount_state *s, int g,
 
 /*
  * Placeholder HOLE filled by ranges (fan_range.h)? Decided at its first
- * event and kept: the first 4 bytes are read once for the ELF check.
+ * event and kept: the first 4 bytes are read once for the ELF check (if
+ * that read fails, the event gets a whole fill, and the next one asks
+ * again).
  */
 static bool by_ranges(struct worker *w, struct fan_hole *hole)
 {
-	if (hole->how == FAN_HOLE_HOW_UNKNOWN)
-		hole->how = fan_range_fill(w->h, hole->node, w->dp.path[hole->node],
-					   w->range_min) ?
-			    FAN_HOLE_HOW_RANGES : FAN_HOLE_HOW_WHOLE;
+	int r;
+
+	if (hole->how == FAN_HOLE_HOW_UNKNOWN) {
+		r = fan_range_fill(w->h, hole->node, w->dp.path[hole->node], w->range_min);
+		if (r < 0)
+			return false;	/* whole this time; decided at a later event */
+		hole->how = r ? FAN_HOLE_HOW_RANGES : FAN_HOLE_HOW_WHOLE;
+	}
 	return hole->how == FAN_HOLE_HOW_RANGES;
 }
 

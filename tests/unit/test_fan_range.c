@@ -62,6 +62,7 @@ static int setup(void **state)
 	make_file(f->dir, "libx.so", "data", 64 * 1024, 0644);
 	make_file(f->dir, "libx.so.1.2", "data", 64 * 1024, 0644);
 	make_file(f->dir, "x.sober", "data", 64 * 1024, 0644);
+	make_file(f->dir, "gone", "data", 64 * 1024, 0644);
 	assert_true(asprintf(&spec, "dir:%s/src", f->dir) > 0);
 	assert_int_equal(image_open(spec, &o, &f->h, &err), 0);
 	assert_null(err);
@@ -96,7 +97,10 @@ static uint32_t node_of(struct fixture *f, const char *name)
 
 static bool ranges(struct fixture *f, const char *name, uint64_t min)
 {
-	return fan_range_fill(f->h, node_of(f, name), name, min);
+	int r = fan_range_fill(f->h, node_of(f, name), name, min);
+
+	assert_true(r == 0 || r == 1);
+	return r == 1;
 }
 
 static void test_which_files(void **state)
@@ -113,7 +117,21 @@ static void test_which_files(void **state)
 	assert_false(ranges(f, "libx.so", 8192));
 	assert_false(ranges(f, "libx.so.1.2", 8192));
 	assert_true(ranges(f, "x.sober", 8192));
-	assert_false(fan_range_fill(f->h, node_of(f, "data"), "lib/libdata.so", 8192));
+	assert_int_equal(fan_range_fill(f->h, node_of(f, "data"), "lib/libdata.so", 8192), 0);
+}
+
+/* the first bytes cannot be read (the source lost the file): ask again later */
+static void test_unreadable(void **state)
+{
+	struct fixture *f = *state;
+	char *path;
+
+	assert_true(asprintf(&path, "%s/src/gone", f->dir) > 0);
+	assert_int_equal(unlink(path), 0);
+	free(path);
+	assert_int_equal(fan_range_fill(f->h, node_of(f, "gone"), "gone", 8192), -1);
+	/* too small or executable: known without reading */
+	assert_int_equal(fan_range_fill(f->h, node_of(f, "gone"), "gone", 1 << 20), 0);
 }
 
 static void test_end(void **state)
@@ -167,6 +185,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_which_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable, setup, teardown),
 		cmocka_unit_test(test_end),
 		cmocka_unit_test(test_event_range),
 	};

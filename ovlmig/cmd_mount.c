@@ -15,7 +15,7 @@
 
 enum { OPT_STRATEGY = 256, OPT_SOURCE, OPT_LOWER_MOUNT, OPT_UPPER, OPT_WORK,
        OPT_META, OPT_CACHE, OPT_NAME, OPT_SHUTDOWN_LOWER, OPT_XINO, OPT_STORE,
-       OPT_FILL, OPT_REPROBE };
+       OPT_FILL, OPT_FILL_RANGE_MIN, OPT_REPROBE };
 
 static const struct cli_option options[] = {
 	{ "strategy", OPT_STRATEGY, "auto|datadir|nofollow|store",
@@ -36,6 +36,10 @@ static const struct cli_option options[] = {
 	  "placeholders in the store, no FUSE mount at all, the store on a filesystem of its own with "
 	  "pre-content events, ext4 or XFS; fuse: lowerfs over FUSE; default: fanotify where it can "
 	  "work and no lowerfs-only option (--prefetch...) is given, else fuse; status says why)" },
+	{ "fill-range-min", OPT_FILL_RANGE_MIN, "BYTES",
+	  "fill fanotify: a file of at least BYTES that is no executable, library or ELF file is "
+	  "filled by ranges as it is read (the part read so far, from its start), smaller ones and "
+	  "those whole at open (default 16 MiB; docs/FANOTIFY.md)" },
 	{ "name", OPT_NAME, "NAME", "state name (default: derived from TARGET)" },
 	{ "reprobe", OPT_REPROBE, NULL, "probe the kernel's overlay and FUSE features again (default: once per boot; also OVLMIG_REPROBE=1)" },
 	{ "xino", OPT_XINO, "on|off|auto", "overlayfs xino: one st_dev for every file (default: the kernel's)" },
@@ -106,6 +110,13 @@ static int option(void *ctx, int key, const char *arg)
 	case OPT_NAME: a->name = arg; break;
 	case OPT_STORE: a->store = arg; break;
 	case OPT_FILL: a->fill = arg; break;
+	case OPT_FILL_RANGE_MIN:
+		if (parse_u64(arg, 1, UINT64_MAX, &a->fill_range_min) < 0) {
+			fprintf(stderr, "ovlmig mount: --fill-range-min %s: %s\n", arg,
+				strerror(errno));
+			return -1;
+		}
+		break;
 	case OPT_XINO: a->xino = arg; break;
 	case OPT_REPROBE: a->reprobe = true; break;
 	default:	/* lowerfs' own: handed to it */

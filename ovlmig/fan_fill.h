@@ -33,4 +33,18 @@ struct fan_fill_ctx {
 int fan_fill(const struct fan_fill_ctx *c, int evfd, uint32_t node,
 	     struct error **err);
 
+/*
+ * Placeholder EVFD (regular file NODE) filled at least to byte END (at
+ * most its size; fan_range.h): the bytes from its current end (a page
+ * boundary: a part that is not is cut back to one) to END, from data/
+ * if a fill put the file there, else read through the image library
+ * (for tar/OCI sources every compressed chunk is checked against the
+ * index's sha256, a TOC's spans against theirs, before a byte is
+ * returned). What it has filled stays a prefix of the file: on a
+ * failure it is cut back to what it was. Filled to the end, it is
+ * finished as fan_fill does and *WHOLE is set.
+ */
+int fan_fill_prefix(const struct fan_fill_ctx *c, int evfd, uint32_t node,
+		    uint64_t end, bool *whole, struct error **err);
+
 #endif

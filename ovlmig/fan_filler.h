@@ -10,7 +10,10 @@
  * which it writes. At FAN_OPEN_PERM (and at FAN_PRE_ACCESS for a file
  * opened before) it fills the file whole, then answers FAN_ALLOW; a
  * fetch or verification failure answers FAN_DENY with EIO. Whole at
- * open because an mmap through the overlay raises no event. It is two
+ * open because an mmap through the overlay raises no event; except a
+ * large data file (fan_range.h: --fill-range-min, never an executable,
+ * library or ELF file), filled by ranges at each read's FAN_PRE_ACCESS,
+ * the filled part always a prefix of the file. It is two
  * processes: a keeper holding the group and a worker that fills, started
  * again if it dies (fan_keeper.h).
  *

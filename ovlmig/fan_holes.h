@@ -29,10 +29,14 @@
 
 #define FAN_HOLES_DIR "holes"
 
+/* how a placeholder is filled (fan_range.h): decided at its first event */
+enum { FAN_HOLE_HOW_UNKNOWN, FAN_HOLE_HOW_WHOLE, FAN_HOLE_HOW_RANGES };
+
 struct fan_hole {
 	ino_t ino;
 	uint32_t node;
 	bool filled;
+	uint8_t how;	/* FAN_HOLE_HOW_* */
 };
 
 /* the placeholders marked, by inode number (one filesystem: DEV) */

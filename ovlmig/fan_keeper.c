@@ -19,6 +19,7 @@
 #include "fan_group.h"
 #include "fan_kernel.h"
 #include "fan_peer.h"
+#include "fan_range.h"
 #include "fan_tag.h"
 #include "fan_wire.h"
 #include "fan_worker.h"
@@ -27,7 +28,7 @@
 #define MAX_RESTARTS 5
 
 struct pending {
-	uint64_t id;
+	struct fan_ask ask;	/* its id, mask and range, for the worker */
 	int fd;
 	bool sent;	/* to the current worker */
 };
@@ -113,7 +114,7 @@ static void flush(struct keeper *k)
 	while (i < k->n && k->unsent && k->sock >= 0) {
 		if (k->p[i].sent) {
 			i++;
-		} else if (fan_wire_send_event(k->sock, k->p[i].id, k->p[i].fd) == 0) {
+		} else if (fan_wire_send_event(k->sock, &k->p[i].ask, k->p[i].fd) == 0) {
 			k->p[i++].sent = true;
 			k->unsent--;
 		} else if (errno == EAGAIN || errno == EPIPE) {
@@ -190,6 +191,26 @@ static bool for_worker(struct keeper *k, int fd)
 	return false;
 }
 
+/*
+ * A read of a placeholder filled by ranges far enough already: the
+ * filled part is a verified prefix, so a read inside it is allowed at
+ * once, without the worker (a sequential reader raises one event per
+ * read, filled or not).
+ */
+static bool within_prefix(struct keeper *k, int fd, const struct fan_ask *a)
+{
+	struct stat st;
+
+	if (!(a->mask & FAN_PRE_ACCESS) || (a->mask & FAN_OPEN_PERM) || !a->has_range ||
+	    fstat(fd, &st) < 0 || a->count > UINT64_MAX - a->off ||
+	    (uint64_t)st.st_size < a->off + a->count)
+		return false;
+	if (fan_respond(k->g, fd, true) < 0)
+		fprintf(stderr, "ovlmig fanfill: allow an event: %s\n", strerror(errno));
+	close(fd);
+	return true;
+}
+
 static int read_events(struct keeper *k, struct error **err)
 {
 	char buf[16384] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
@@ -201,6 +222,8 @@ static int read_events(struct keeper *k, struct error **err)
 	if (n <= 0)
 		return error_set(err, n < 0 ? errno : EIO, "read fanotify events");
 	for (e = (void *)buf; FAN_EVENT_OK(e, n); e = FAN_EVENT_NEXT(e, n)) {
+		struct fan_ask ask = { .mask = (uint32_t)e->mask };
+
 		if (e->vers != FANOTIFY_METADATA_VERSION)
 			return error_set(err, EPROTO, "fanotify event version %u", e->vers);
 		if (e->fd < 0 || !for_worker(k, e->fd))
@@ -212,6 +235,9 @@ static int read_events(struct keeper *k, struct error **err)
 			close(e->fd);
 			continue;
 		}
+		ask.has_range = fan_event_range(e, &ask.off, &ask.count);
+		if (within_prefix(k, e->fd, &ask))
+			continue;
 		if (k->n == k->cap) {
 			size_t cap = k->cap ? 2 * k->cap : 64;
 			struct pending *p = reallocarray(k->p, cap, sizeof(*p));
@@ -224,7 +250,8 @@ static int read_events(struct keeper *k, struct error **err)
 			k->p = p;
 			k->cap = cap;
 		}
-		k->p[k->n].id = k->next_id++;
+		ask.id = k->next_id++;
+		k->p[k->n].ask = ask;
 		k->p[k->n].sent = false;
 		k->p[k->n++].fd = e->fd;
 		k->unsent++;
@@ -247,7 +274,7 @@ static bool read_reply(struct keeper *k)
 		return worker_gone(k);
 	k->restarts = 0;
 	for (i = 0; i < k->n; i++)
-		if (k->p[i].id == r.id) {
+		if (k->p[i].ask.id == r.id) {
 			answer(k, i, r.allow);
 			break;
 		}

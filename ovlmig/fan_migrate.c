@@ -12,19 +12,27 @@
 #include "beneath.h"
 #include "fan_holes.h"
 
-/* REL's placeholder whole, filled by the filler at this open if it was not. */
+/*
+ * REL's placeholder whole: filled by the filler at this open if it was
+ * not, or (a file it fills by ranges, fan_range.h) at a read of its last
+ * byte, whose event fills the prefix up to the end.
+ */
 static int hole_whole(int holesfd, const char *rel, uint64_t size,
 		      struct error **err)
 {
 	int fd = beneath_open(holesfd, rel, O_RDONLY | O_NOFOLLOW, 0);
 	struct stat st;
+	char last;
 	int ret = 0;
 
 	if (fd < 0)
 		return errno == ENOENT ? 0 : error_set(err, errno, "open holes/%s", rel);
 	if (fstat(fd, &st) < 0)
 		ret = error_set(err, errno, "holes/%s", rel);
-	else if ((uint64_t)st.st_size != size)
+	else if ((uint64_t)st.st_size != size && size &&
+		 (pread(fd, &last, 1, (off_t)(size - 1)) < 0 || fstat(fd, &st) < 0))
+		ret = error_set(err, errno, "read the end of holes/%s", rel);
+	if (ret == 0 && (uint64_t)st.st_size != size)
 		ret = error_set(err, EIO, "holes/%s: not filled (%lld of %llu bytes): "
 				"is the filler running? (filler.log)", rel,
 				(long long)st.st_size, (unsigned long long)size);

@@ -6,10 +6,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int fan_wire_send_event(int sock, uint64_t id, int fd)
+int fan_wire_send_event(int sock, const struct fan_ask *a, int fd)
 {
 	char ctl[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = &id, .iov_len = sizeof(id) };
+	struct fan_ask copy = *a;
+	struct iovec iov = { .iov_base = &copy, .iov_len = sizeof(copy) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
 			      .msg_control = ctl, .msg_controllen = sizeof(ctl) };
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
@@ -22,13 +23,13 @@ int fan_wire_send_event(int sock, uint64_t id, int fd)
 	do
 		n = sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
-	return n == sizeof(id) ? 0 : -1;
+	return n == sizeof(copy) ? 0 : -1;
 }
 
-int fan_wire_recv_event(int sock, uint64_t *id, int *fd)
+int fan_wire_recv_event(int sock, struct fan_ask *a, int *fd)
 {
 	char ctl[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = id, .iov_len = sizeof(*id) };
+	struct iovec iov = { .iov_base = a, .iov_len = sizeof(*a) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
 			      .msg_control = ctl, .msg_controllen = sizeof(ctl) };
 	struct cmsghdr *c;
@@ -40,7 +41,7 @@ int fan_wire_recv_event(int sock, uint64_t *id, int *fd)
 	if (n <= 0)
 		return n < 0 ? -1 : 0;
 	c = CMSG_FIRSTHDR(&msg);
-	if (n != sizeof(*id) || !c || c->cmsg_type != SCM_RIGHTS ||
+	if (n != sizeof(*a) || !c || c->cmsg_type != SCM_RIGHTS ||
 	    c->cmsg_len != CMSG_LEN(sizeof(int))) {
 		errno = EPROTO;
 		return -1;

@@ -12,10 +12,13 @@
 #include "../common/util.h"
 #include "fan_fill.h"
 #include "fan_holes.h"
+#include "fan_kernel.h"
+#include "fan_range.h"
 #include "fan_wire.h"
 #include "store.h"
 
 struct worker {
+	uint64_t range_min;	/* --fill-range-min (0: the default) */
 	struct image_handle *h;
 	struct data_paths dp;
 	struct fan_holes holes;
@@ -46,12 +49,51 @@ static int setup(struct worker *w, const struct mount_state *s, int g,
 	return 0;
 }
 
+/*
+ * Placeholder HOLE filled by ranges (fan_range.h)? Decided at its first
+ * event and kept: the first 4 bytes are read once for the ELF check (if
+ * that read fails, the event gets a whole fill, and the next one asks
+ * again).
+ */
+static bool by_ranges(struct worker *w, struct fan_hole *hole)
+{
+	int r;
+
+	if (hole->how == FAN_HOLE_HOW_UNKNOWN) {
+		r = fan_range_fill(w->h, hole->node, w->dp.path[hole->node], w->range_min);
+		if (r < 0)
+			return false;	/* whole this time; decided at a later event */
+		hole->how = r ? FAN_HOLE_HOW_RANGES : FAN_HOLE_HOW_WHOLE;
+	}
+	return hole->how == FAN_HOLE_HOW_RANGES;
+}
+
+/*
+ * A placeholder filled by ranges, event A: at open nothing (its reads
+ * will say what they need); a read with a range, the prefix to that
+ * range's end (widened); a read without one, all of it. *DONE: whole.
+ */
+static int fill_ranges(struct worker *w, int fd, const struct fan_hole *hole,
+		       const struct fan_ask *a, bool *done, struct error **err)
+{
+	uint64_t size = image_tree(w->h)->nodes[hole->node].size, end;
+
+	*done = false;
+	if (!(a->mask & FAN_PRE_ACCESS))
+		return 0;
+	end = a->has_range ? fan_range_end(a->off, a->count, size) : size;
+	if (!end)
+		return 0;	/* at or past its end: the reader gets EOF */
+	return fan_fill_prefix(&w->ctx, fd, hole->node, end, done, err);
+}
+
 /* Event FD's answer: filled first if it is an unfilled placeholder. */
-static bool handle(struct worker *w, int fd)
+static bool handle(struct worker *w, int fd, const struct fan_ask *a)
 {
 	struct error *err = NULL;
 	struct fan_hole *hole;
 	struct stat st;
+	bool done = false;
 
 	if (fstat(fd, &st) < 0) {
 		fprintf(stderr, "ovlmig fanfill: event fd: %s\n", strerror(errno));
@@ -60,6 +102,14 @@ static bool handle(struct worker *w, int fd)
 	hole = fan_holes_find(&w->holes, st.st_dev, st.st_ino);
 	if (!hole || hole->filled)
 		return true;
+	if (by_ranges(w, hole)) {
+		if (fill_ranges(w, fd, hole, a, &done, &err) < 0) {
+			error_report(&err, "ovlmig fanfill", stderr);
+			return false;
+		}
+		hole->filled = done;
+		return true;
+	}
 	if (fan_fill(&w->ctx, fd, hole->node, &err) < 0) {
 		error_report(&err, "ovlmig fanfill", stderr);
 		return false;
@@ -70,14 +120,14 @@ static bool handle(struct worker *w, int fd)
 
 static int serve(struct worker *w, int sock, struct error **err)
 {
-	uint64_t id;
+	struct fan_ask a;
 	int fd, r;
 
-	while ((r = fan_wire_recv_event(sock, &id, &fd)) > 0) {
-		bool allow = handle(w, fd);
+	while ((r = fan_wire_recv_event(sock, &a, &fd)) > 0) {
+		bool allow = handle(w, fd, &a);
 
 		close(fd);
-		if (fan_wire_send_reply(sock, id, allow) < 0)
+		if (fan_wire_send_reply(sock, a.id, allow) < 0)
 			return error_set(err, errno, "reply to the keeper");
 	}
 	return r < 0 ? error_set(err, errno, "events from the keeper") : 0;
@@ -86,7 +136,8 @@ static int serve(struct worker *w, int sock, struct error **err)
 int fan_worker_run(const struct mount_state *s, int g, int storefd,
 		   const struct fan_marks *m, int sock, int ready, struct error **err)
 {
-	struct worker w = { .holesfd = -1, .ctx = { .datafd = -1 } };
+	struct worker w = { .range_min = s->fill_range_min, .holesfd = -1,
+			    .ctx = { .datafd = -1 } };
 	uint64_t t0 = now_ns();
 	int ret;
 

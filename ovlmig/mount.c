@@ -266,6 +266,11 @@ static int do_mount(struct mount_args *a, struct mount_state *s,
 		return -1;
 	if (st->uses_store && pick_fill(a->fill, s, err) < 0)
 		return -1;
+	if (a->fill_range_min && !s->fill) {
+		*code = EXIT_USAGE;
+		return error_set(err, EINVAL, "--fill-range-min: only the fanotify fill fills by ranges");
+	}
+	s->fill_range_min = a->fill_range_min;
 	if (s->meta && access(s->meta, F_OK) == 0 && dir_is_empty(s->meta) != 1)
 		return error_set(err, ENOTEMPTY, "metadata layer %s", s->meta);
 	if (a->source) {

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../common/error.h"
 
@@ -17,6 +18,7 @@ struct mount_args {
 	const char *cache, *name, *target, *xino;
 	const char *store;	/* --store: the image store's root */
 	const char *fill;	/* --fill: fuse (NULL too) or fanotify */
+	uint64_t fill_range_min;	/* --fill-range-min; 0: the default */
 	bool shutdown_lower;
 	bool reprobe;		/* --reprobe: the kernel probed, not this boot's result */
 	char **lower_args;	/* lowerfs options, NULL-terminated */

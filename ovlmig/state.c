@@ -121,6 +121,12 @@ int state_save(const char *dir, const struct mount_state *s, struct error **err)
 		json_decref(doc);
 		doc = NULL;
 	}
+	if (doc && s->fill_range_min &&
+	    json_object_set_new(doc, "fill_range_min",
+				json_integer((json_int_t)s->fill_range_min)) < 0) {
+		json_decref(doc);
+		doc = NULL;
+	}
 	if (doc && s->lower_args && save_args(doc, s->lower_args) < 0) {
 		json_decref(doc);
 		doc = NULL;
@@ -173,6 +179,8 @@ int state_load(const char *dir, struct mount_state *s, struct error **err)
 	s->store = dup_field(doc, "store");
 	s->fill = dup_field(doc, "fill");
 	s->fill_reason = dup_field(doc, "fill_reason");
+	if (json_integer_value(json_object_get(doc, "fill_range_min")) > 0)
+		s->fill_range_min = (uint64_t)json_integer_value(json_object_get(doc, "fill_range_min"));
 	bad_phase = phase_parse(json_string_value(json_object_get(doc, "phase")),
 				&s->phase) < 0;
 	s->own_lower = json_is_true(json_object_get(doc, "own_lower"));

@@ -8,6 +8,7 @@
 #define OVLMIG_STATE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "../common/error.h"
 #include "phase.h"
@@ -30,6 +31,9 @@ struct mount_state {
 	/* strategy store filled by FUSE: why (--fill fuse, or what ruled
 	   fanotify out when --fill was not given: fan_probe.h) */
 	char *fill_reason;
+	/* fill fanotify: files of at least this many bytes, never mapped
+	   (fan_range.h), are filled by ranges at their reads; 0: the default */
+	uint64_t fill_range_min;
 	char **lower_args;	/* more lowerfs options (--insecure, --index F...); NULL-terminated or NULL */
 	enum phase phase;
 	long lowerfs_pid;

@@ -9,7 +9,9 @@
  *   fanotify_probe listen [opts] PATH.. log events, answer them
  *   fanotify_probe read MODE FILE [OFF [LEN]]
  *                                       what a reader gets (read, pread,
- *                                       mmap, sendfile, splice, cfr, fstat)
+ *                                       mmap, sendfile, splice, cfr, fstat,
+ *                                       readahead, fadvise: the hint alone,
+ *                                       then no read)
  *   fanotify_probe mkfiles DIR N SIZE   N sparse files DIR/dNNNN/fNNNNNNN
  *   fanotify_probe scale [opts] DIR N   mark them: time, slab, pinning
  *
@@ -507,6 +509,15 @@ static int cmd_read(int argc, char **argv)
 		die("fstat");
 	len = argc > 3 ? strtoull(argv[3], NULL, 0) :
 	      st.st_size > off ? (size_t)(st.st_size - off) : 4096;
+	if (!strcmp(mode, "readahead") || !strcmp(mode, "fadvise")) {
+		int rc = !strcmp(mode, "readahead") ?
+			 (readahead(fd, off, len) < 0 ? errno : 0) :
+			 posix_fadvise(fd, off, len, POSIX_FADV_WILLNEED);
+
+		printf("mode=%s result=%s\n", mode, rc ? errname(rc) : "ok");
+		close(fd);
+		return 0;
+	}
 	if (!strcmp(mode, "fstat")) {
 		printf("mode=fstat size=%jd blocks=%jd\n", (intmax_t)st.st_size,
 		       (intmax_t)st.st_blocks);
@@ -529,10 +540,18 @@ static int cmd_read(int argc, char **argv)
 		mmap_read(fd, off, len, buf);
 	} else if (!strcmp(mode, "sendfile") || !strcmp(mode, "splice") ||
 		   !strcmp(mode, "cfr")) {
-		char tmpl[] = "/tmp/fanotify_probe.XXXXXX";
-		int out = mkstemp(tmpl), pfd[2];
+		/* the copy goes to $TMPDIR (cfr: same filesystem or not) */
+		const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+		char tmpl[PATH_MAX];
+		int out, pfd[2];
 		loff_t in_off = off, out_off = 0;
 
+		if ((size_t)snprintf(tmpl, sizeof(tmpl), "%s/fanotify_probe.XXXXXX",
+				     tmpdir) >= sizeof(tmpl)) {
+			errno = ENAMETOOLONG;
+			die("TMPDIR");
+		}
+		out = mkstemp(tmpl);
 		if (out < 0)
 			die("mkstemp");
 		unlink(tmpl);

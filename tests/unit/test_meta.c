@@ -137,6 +137,7 @@ static void test_state_roundtrip(void **state)
 		.source = "dir:/img", .lower = "/run/l", .own_lower = true,
 		.upper = "/u", .work = "/w", .meta = "/m", .cache = "/c",
 		.phase = PHASE_MIGRATING, .lowerfs_pid = 4242,
+		.fill_range_min = 5ull << 30,
 	}, back;
 	struct error *err = NULL;
 	char *sdir = at("state");
@@ -151,6 +152,7 @@ static void test_state_roundtrip(void **state)
 	assert_true(back.own_lower);
 	assert_false(back.shutdown_lower);
 	assert_int_equal(back.lowerfs_pid, 4242);
+	assert_int_equal(back.fill_range_min, 5ull << 30);
 	state_free(&back);
 	/* a broken file is an error naming the file, not a crash */
 	free(sdir);

@@ -11,6 +11,7 @@
 require_root "podman with ovlmig"
 command -v podman >/dev/null || { fail "podman not installed"; exit 1; }
 
+crun_cgroups_ready || { fail "mount a v1 hugetlb hierarchy for crun"; exit 1; }
 make_image "$T/img" 8
 mkdir -p "$T/hooks.d"
 for f in "$TOP"/docs/hooks.d/*.json; do
@@ -61,8 +62,12 @@ grep -q "createRuntime .*: $root: handed to ovlmig serve" "$OVLMIG_RUN_DIR/hook.
 if wait_phase "$root" detached 90; then
 	ok "migrated and detached while the container runs (strategy $strategy)"
 else
-	fail "not detached in time" "$("$OVLMIG" status "$root"; tail -5 "$T/serve.log")"
+	fail "not detached in time" "$("$OVLMIG" status "$root"; job_log "$root")"
 fi
+job_ended_ok "$root" && ok "serve: the job ended with exit 0" ||
+	fail "serve: the job did not end with exit 0" "$(job_log "$root")"
+# poststop removes the state, job.log with it
+job_log_keep "$root"
 [[ $("$OVLMIG" status --json "$root" | jq -r .lower_attached) == false ]] &&
 	ok "status: lower not attached" || fail "status" "$("$OVLMIG" status "$root")"
 before=$(sed 's/runs=\([0-9]*\).*/\1/' "$root/work/progress" 2>/dev/null)

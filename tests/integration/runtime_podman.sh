@@ -32,8 +32,15 @@ podman() {
 		--cgroup-manager cgroupfs --events-backend file "$@"
 }
 podman_cleanup() {
-	local m
+	local m i
 	podman rm -f -t 0 "$name" >/dev/null 2>&1
+	# conmon runs `podman container cleanup` (with our --root) once the
+	# container has exited, and that mounts podman's storage again: wait
+	# for every podman of this test before unmounting
+	for ((i = 0; i < 100; i++)); do
+		pgrep -f -- "--root $T/storage" >/dev/null || break
+		sleep 0.1
+	done
 	# podman's own mounts (shm, storage) under $T, deepest first
 	for m in $(awk -v t="$T/" 'index($2, t) == 1 && ($2 ~ /storage|runroot/) {print $2}' /proc/mounts | sort -r); do
 		umount -l "$m" 2>/dev/null

@@ -172,16 +172,35 @@ static int drop_dentry_caches(struct detach *d, struct error **err)
 	return 0;
 }
 
+/*
+ * What a drop of the dentry caches releases reaches lowerfs as FORGETs,
+ * asynchronously and in batches (a directory's after its children's), so
+ * its live list just after the drop is not final: a directory whose files
+ * are forgotten already but which is not yet looks still cached. When a
+ * re-check finds such leftovers, wait for the FORGETs (lowerfs'
+ * invalidate settles them) and look again, for this long at the most.
+ */
+#define FORGET_WAIT_NS (5 * 1000000000ull)
+
+/*
+ * Until lowerfs says the kernel holds nothing of the lower that processes
+ * could still need: invalidate, repin what is held, re-check; drop the
+ * dentry caches once if that is not enough: when a re-check repins
+ * nothing, or after MAX_ROUNDS that each repinned something (processes
+ * that keep opening image files give every re-check another one). 1:
+ * something still needs the lower (d->blocked says what).
+ */
 static int settle(struct detach *d, struct error **err)
 {
 	json_t *live = NULL;
+	uint64_t deadline = 0;
 	long problems = 0;
 	bool acted;
 	int r;
 
 	if (control_invalidate(d->run, err) < 0)
 		return -1;
-	for (r = 0; r < MAX_ROUNDS; r++) {
+	for (r = 0;; r++) {
 		json_decref(live);
 		json_object_clear(d->blocked);
 		holders_free(d->holders, d->nholders);
@@ -193,14 +212,26 @@ static int settle(struct detach *d, struct error **err)
 		if (!live)
 			return -1;
 		problems = round_once(d, live, &acted, err);
-		if (problems < 0)
+		if (problems < 0 || (!problems && !acted))
 			break;
-		if (acted)
+		if (d->dropped_caches) {
+			if (now_ns() >= deadline)
+				break;		/* nothing more to try */
+			if (acted)
+				continue;	/* re-check what the repins changed */
+			if (getenv("OVLMIG_DEBUG"))
+				fprintf(stderr, "ovlmig detach: waiting for FORGETs: %zu left\n",
+					json_object_size(d->blocked));
+			if (control_invalidate(d->run, err) < 0) {
+				problems = -1;
+				break;
+			}
+			continue;
+		}
+		if (acted && r + 1 < MAX_ROUNDS)
 			continue;	/* re-check what the repins changed */
 		if (!problems)
 			break;
-		if (d->dropped_caches)
-			break;		/* nothing more to try */
 		if (getenv("OVLMIG_DEBUG")) {
 			char *what = json_dumps(d->blocked, JSON_COMPACT);
 
@@ -211,6 +242,7 @@ static int settle(struct detach *d, struct error **err)
 			problems = -1;
 			break;
 		}
+		deadline = now_ns() + FORGET_WAIT_NS;
 		if (getenv("OVLMIG_DEBUG"))
 			fprintf(stderr, "ovlmig detach: dropped dentry caches\n");
 	}

@@ -48,6 +48,21 @@ make_bundle() {
 		"$b/config.json" >"$b/config.json.new" && mv "$b/config.json.new" "$b/config.json"
 }
 
+# crun_cgroups_ready: crun (also podman's runtime) refuses a hybrid
+# cgroup setup while cgroup2 lists the hugetlb controller; bind hugetlb
+# to a v1 hierarchy for the test's duration (left alone if mounted).
+crun_cgroups_ready() {
+	local v2
+	v2=$(findmnt -n -o TARGET -t cgroup2 | head -1)
+	[[ -n $v2 && -n $(findmnt -n -t cgroup -o TARGET | head -1) ]] &&
+		grep -qw hugetlb "$v2/cgroup.controllers" 2>/dev/null || return 0
+	mountpoint -q /sys/fs/cgroup/hugetlb && return 0
+	mkdir -p /sys/fs/cgroup/hugetlb
+	mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb || return 1
+	on_exit "umount /sys/fs/cgroup/hugetlb; rmdir /sys/fs/cgroup/hugetlb"
+	echo "# hybrid cgroups: hugetlb bound to v1 at /sys/fs/cgroup/hugetlb for crun"
+}
+
 start_serve() {
 	"$OVLMIG" serve 2>>"$T/serve.log" &
 	SERVE_PID=$!
@@ -64,6 +79,40 @@ wait_phase() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# The job that serve (or the hook) runs for the mount at TARGET writes
+# its output to STATE/job.log; poststop removes the state and the log
+# with it. job_log_keep TARGET copies the log to $T while it is there;
+# job_log TARGET prints it (live, else the copy) with serve's lines about
+# the job, for a failure's message.
+job_state() { echo "$OVLMIG_RUN_DIR/$(realpath -m "$1" | sed 's|^/||; s|/|-|g')"; }
+job_log_keep() {
+	local st
+	st=$(job_state "$1")
+	[[ -f $st/job.log ]] && cp "$st/job.log" "$T/job-${st##*/}.log"
+	return 0
+}
+job_log() {
+	local st log
+	st=$(job_state "$1")
+	log=$st/job.log
+	[[ -f $log ]] || log=$T/job-${st##*/}.log
+	echo "job.log:"
+	cat "$log" 2>/dev/null || echo "(none)"
+	echo "serve.log:"
+	grep -F " for $(realpath -m "$1")" "$T/serve.log" 2>/dev/null | tail -5
+}
+# job_ended_ok TARGET: serve logs the end of a job of TARGET within 10 s,
+# and every job of TARGET it saw end exited 0
+job_ended_ok() {
+	local lines i
+	for ((i = 0; i < 100; i++)); do
+		lines=$(grep -F " for $(realpath -m "$1") ended: " "$T/serve.log" 2>/dev/null)
+		[[ -n $lines ]] && break
+		sleep 0.1
+	done
+	[[ -n $lines ]] && ! grep -qv ' ended: exit 0$' <<<"$lines"
 }
 
 # lowerfs processes serving the ovlmig mount at TARGET
@@ -90,8 +139,11 @@ lifecycle() {
 	if wait_phase "$b/rootfs" detached 90; then
 		ok "hook started migration and detach while the container runs"
 	else
-		fail "not detached in time" "$("$OVLMIG" status "$b/rootfs"; cat "$T/serve.log")"
+		fail "not detached in time" "$("$OVLMIG" status "$b/rootfs"; job_log "$b/rootfs")"
 	fi
+	job_ended_ok "$b/rootfs" && ok "serve: the job ended with exit 0" ||
+		fail "serve: the job did not end with exit 0" "$(job_log "$b/rootfs")"
+	job_log_keep "$b/rootfs"
 	st=$("$OVLMIG" status --json "$b/rootfs")
 	[[ $(jq -r .lower_attached <<<"$st") == false ]] && ok "status: detached, lower not attached" ||
 		fail "status" "$st"

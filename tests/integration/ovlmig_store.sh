@@ -7,6 +7,7 @@
 # store with 0 errors for processes that hold files; a detached container
 # mounts again with no lowerfs.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../store_lib.sh"
 require_root "ovlmig store"
 fusectl_ready || { fail "mount fusectl"; exit 1; }
 
@@ -17,9 +18,7 @@ cp "$TOOLS/holder" "$src/bin/holder"
 head -c 3000000 /dev/urandom >"$src/data/mapped"
 head -c 20000000 /dev/urandom >"$src/data/big"
 "$TOOLS/treesum" --no-atime --exclude-xattr-prefix trusted.overlay. "$src" >"$T/expected"
-export OVLMIG_STORE_DIR=$T/store
 
-status() { "$OVLMIG" status --json "$1" | jq -r ".$2"; }
 # the tree, except what the holder in $HOLDER_DEEP writes there itself
 filter() { grep -v -e "^$HOLDER_DEEP " -e '\.holder-'; }
 same_tree() {

@@ -9,26 +9,20 @@
 # stall on the slow link would look like a second fetch.)
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../remote_lib.sh"
+. "$(dirname "$0")/../store_lib.sh"
 require_root "ovlmig store: on-demand reads first"
 require_tools "ovlmig store: on-demand reads first" nginx curl jq python3
 fusectl_ready || { fail "mount fusectl"; exit 1; }
 
-L=$(layers_dir) || { fail "mklayers"; exit 1; }
-www=$T/www
-serve_layers "$www" "$L/base.tar"
-index_layer "$www/base.tar" 2>/dev/null || { fail "index base.tar"; exit 1; }
-nginx_start "$www" || { fail "nginx"; exit 1; }
+store_http_tar || exit 1
 # 2 MB/s for everyone together: the 3 MiB file takes 1.5 s
 faultproxy_start "$NGINX_PORT" none --rate 2000000 || { fail "faultproxy"; exit 1; }
-expected_tree "$L/base.tree" "$T/image.sum"
-export OVLMIG_STORE_DIR=$T/store
 m=$T/m
-status() { "$OVLMIG" status --json "$m" | jq -r ".$1"; }
 
 ovlmig_mount "$m" --strategy store --source "tar:http://127.0.0.1:$FAULTPROXY_PORT/base.tar" \
 	--upper "$T/u" --work "$T/w" >"$T/out" 2>&1 || { fail "mount" "$(cat "$T/out")"; exit 1; }
-img=$(status store)
-run=$OVLMIG_RUN_DIR/$(status name)/lowerfs
+img=$(status "$m" store)
+run=$OVLMIG_RUN_DIR/$(status "$m" name)/lowerfs
 demand() { "$LOWERFS" ctl --run-dir "$run" demand | jq -r .demand; }
 [[ $(demand) == 0 ]] && ok "demand: 0 while nothing is read" || fail "demand: $(demand)"
 

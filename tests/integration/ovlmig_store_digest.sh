@@ -6,15 +6,12 @@
 # own. `ovlmig images` shows the digest and every reference used.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../remote_lib.sh"
+. "$(dirname "$0")/../store_lib.sh"
 require_root "ovlmig store digest"
 require_tools "ovlmig store digest" docker-registry skopeo jq python3 openssl zstd
 fusectl_ready || { fail "mount fusectl"; exit 1; }
 
-L=$(layers_dir) || { fail "mklayers"; exit 1; }
-expected_tree "$L/image.tree" "$T/expected"
-export OVLMIG_STORE_DIR=$T/store
-lay=$T/oci
-oci_layout_from_layers "$lay" v1 "$L"/l{1,2,3}.tar.gz
+store_oci_image || exit 1
 oci_layout_from_layers "$lay" v2 "$L"/l{1,2,3}.tar.gz	# same bytes: same manifest
 oci_layout_from_layers "$lay" v3 "$L"/l{1,2}.tar.gz	# a changed image
 d1=$(oci_manifest_digest "$lay" v1) d2=$(oci_manifest_digest "$lay" v2) d3=$(oci_manifest_digest "$lay" v3)
@@ -33,7 +30,7 @@ mount_store() {
 	ovlmig_mount "$m" --strategy store --source "$src" --cache "$T/cache$n" \
 		--upper "$T/u$n" --work "$T/w$n" "$@" >"$T/out" 2>&1 ||
 		{ fail "mount $src" "$(head -3 "$T/out")"; return 1; }
-	STORE=$("$OVLMIG" status --json "$m" | jq -r .store)
+	STORE=$(status "$m" store)
 }
 
 want=$T/store/sha256-${d1#sha256:}

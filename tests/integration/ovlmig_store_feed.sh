@@ -8,27 +8,21 @@
 # layer's data once, and the tree equals the image after detach.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../remote_lib.sh"
+. "$(dirname "$0")/../store_lib.sh"
 require_root "ovlmig store fed by lowerfs"
 require_tools "ovlmig store fed by lowerfs" nginx curl jq python3
 fusectl_ready || { fail "mount fusectl"; exit 1; }
 
-L=$(layers_dir) || { fail "mklayers"; exit 1; }
-www=$T/www
-serve_layers "$www" "$L/base.tar"
-index_layer "$www/base.tar" 2>/dev/null || { fail "index base.tar"; exit 1; }
-nginx_start "$www" || { fail "nginx"; exit 1; }
-expected_tree "$L/base.tree" "$T/image.sum"
-export OVLMIG_STORE_DIR=$T/store
+store_http_tar || exit 1
 m=$T/m
-status() { "$OVLMIG" status --json "$m" | jq -r ".$1"; }
 ranges() { nginx_ranges /base.tar; }
 twice() { nginx_ranges_twice /base.tar; }
 layer_bytes() { nginx_bytes '^/base\.tar$'; }
 
 ovlmig_mount "$m" --strategy store --source "tar:http://127.0.0.1:$NGINX_PORT/base.tar" \
 	--upper "$T/u" --work "$T/w" >"$T/out" 2>&1 || { fail "mount" "$(cat "$T/out")"; exit 1; }
-img=$(status store)
-run=$OVLMIG_RUN_DIR/$(status name)/lowerfs
+img=$(status "$m" store)
+run=$OVLMIG_RUN_DIR/$(status "$m" name)/lowerfs
 fed() { "$LOWERFS" ctl --run-dir "$run" stats | jq -r .store_fed_files; }
 mounted=$(layer_bytes)
 

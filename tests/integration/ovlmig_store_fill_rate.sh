@@ -9,6 +9,7 @@
 # 2 MB/s over the fill's duration. Each fill still gives the whole image.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../remote_lib.sh"
+. "$(dirname "$0")/../store_lib.sh"
 require_root "ovlmig store fill --jobs/--bandwidth"
 require_tools "ovlmig store fill --jobs/--bandwidth" nginx jq
 fusectl_ready || { fail "mount fusectl"; exit 1; }
@@ -34,7 +35,7 @@ mount_fresh() {
 	ovlmig_mount "$M" --strategy store --store "$T/store$n" --cache "$T/cache$n" \
 		--source "$source" --upper "$T/u$n" --work "$T/w$n" >"$T/out" 2>&1 ||
 		{ fail "mount $n" "$(head -3 "$T/out")"; return 1; }
-	IMG=$("$OVLMIG" status --json "$M" | jq -r .store)
+	IMG=$(status "$M" store)
 }
 
 # fetching PID: how many files PID is writing now (unnamed in data/, or in tmp/)

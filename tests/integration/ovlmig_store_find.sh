@@ -9,19 +9,15 @@
 # as before. Every tree equals the image entry by entry.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../remote_lib.sh"
+. "$(dirname "$0")/../store_lib.sh"
 require_root "ovlmig store find"
 require_tools "ovlmig store find" jq zstd
 fusectl_ready || { fail "mount fusectl"; exit 1; }
 
-L=$(layers_dir) || { fail "mklayers"; exit 1; }
-expected_tree "$L/image.tree" "$T/expected"
-export OVLMIG_STORE_DIR=$T/store
-lay=$T/oci
-oci_layout_from_layers "$lay" v1 "$L"/l{1,2,3}.tar.gz
+store_oci_image || exit 1
 oci_layout_from_layers "$lay" v3 "$L"/l{1,2}.tar.gz
 d1=$(oci_manifest_digest "$lay" v1)
 want=$T/store/sha256-${d1#sha256:}
-status() { "$OVLMIG" status --json "$1" | jq -r ".$2"; }
 rootstat() { stat -c '%f %u %g %Y' "$1"; }
 
 n=0

@@ -9,19 +9,15 @@
 # indexes are read, and the container still equals the image.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../remote_lib.sh"
+. "$(dirname "$0")/../store_lib.sh"
 require_root "ovlmig store saved tree"
 require_tools "ovlmig store saved tree" jq zstd
 fusectl_ready || { fail "mount fusectl"; exit 1; }
 
-L=$(layers_dir) || { fail "mklayers"; exit 1; }
-expected_tree "$L/image.tree" "$T/expected"
-export OVLMIG_STORE_DIR=$T/store
-lay=$T/oci
-oci_layout_from_layers "$lay" v1 "$L"/l{1,2,3}.tar.gz
+store_oci_image || exit 1
 d1=$(oci_manifest_digest "$lay" v1)
 entry=$T/store/sha256-${d1#sha256:}
 saved=$entry/tree.saved
-status() { "$OVLMIG" status --json "$1" | jq -r ".$2"; }
 
 n=0
 mount_n() {

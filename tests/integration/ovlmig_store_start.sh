@@ -10,6 +10,7 @@
 #   running and no cache (the guess said "not complete": the one started
 #   early is stopped).
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../store_lib.sh"
 require_root "ovlmig store start"
 fusectl_ready || { fail "mount fusectl"; exit 1; }
 
@@ -17,8 +18,6 @@ src=$T/src
 "$TOOLS/gentree" --small --seed 47 "$src" >/dev/null || { fail "gentree"; exit 1; }
 mkdir -p "$src/data"
 head -c 1000000 /dev/urandom >"$src/data/one"
-export OVLMIG_STORE_DIR=$T/store
-status() { "$OVLMIG" status --json "$1" | jq -r ".$2"; }
 sum() { "$TOOLS/treesum" --no-atime --exclude-xattr-prefix trusted.overlay. "$1"; }
 same_tree() {
 	sum "$1" >"$T/got"

@@ -6,6 +6,7 @@
 # file read is there with the image's bytes, and the new lowerfs counts
 # what it fed.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../store_lib.sh"
 require_root "ovlmig store across a lowerfs takeover"
 fusectl_ready || { fail "mount fusectl"; exit 1; }
 
@@ -14,11 +15,10 @@ mkdir -p "$src/d" "$src/late"
 for i in $(seq 1 300); do head -c $((RANDOM * 3 + 1)) /dev/urandom >"$src/d/f$i"; done
 head -c 100000 /dev/urandom >"$src/late/after"
 m=$T/m
-status() { "$OVLMIG" status --json "$m" | jq -r ".$1"; }
 ovlmig_mount "$m" --strategy store --source "dir:$src" --upper "$T/u" --work "$T/w" >"$T/out" 2>&1 ||
 	{ fail "mount" "$(cat "$T/out")"; exit 1; }
-img=$(status store)
-run=$OVLMIG_RUN_DIR/$(status name)/lowerfs
+img=$(status "$m" store)
+run=$OVLMIG_RUN_DIR/$(status "$m" name)/lowerfs
 [[ -d $img/data ]] || { fail "no image store" "$img"; exit 1; }
 
 # the reader: every file once, compared with the source, slowly enough
@@ -28,13 +28,13 @@ run=$OVLMIG_RUN_DIR/$(status name)/lowerfs
 reader=$!
 on_exit "kill -KILL $reader 2>/dev/null"
 sleep 0.6
-old=$(status lowerfs_pid)
+old=$(status "$m" lowerfs_pid)
 [[ $old -gt 0 ]] && kill -9 "$old" && ok "lowerfs $old killed with -9 mid-read" || fail "kill lowerfs"
 wait $reader
 [[ $(cat "$T/reader") == "errors=0" ]] && ok "reader across the crash: $(cat "$T/reader")" ||
 	fail "reader errors" "$(cat "$T/reader")"
-new=$(status lowerfs_pid)
-[[ $new -gt 0 && $new != "$old" && $(status lowerfs.taken_over) == true ]] &&
+new=$(status "$m" lowerfs_pid)
+[[ $new -gt 0 && $new != "$old" && $(status "$m" lowerfs.taken_over) == true ]] &&
 	ok "a new lowerfs ($new) took over the connection" || fail "takeover" "$("$OVLMIG" status --json "$m")"
 
 # first read after the takeover: fed by the new lowerfs alone

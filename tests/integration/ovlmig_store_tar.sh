@@ -5,18 +5,17 @@
 # no lowerfs; the store's data/ holds each regular file of the image once.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../remote_lib.sh"
+. "$(dirname "$0")/../store_lib.sh"
 require_root "ovlmig store over tar layers"
 fusectl_ready || { fail "mount fusectl"; exit 1; }
 
 L=$(layers_dir) || { fail "mklayers"; exit 1; }
 expected_tree "$L/image.tree" "$T/image.sum"
-export OVLMIG_STORE_DIR=$T/store
 m=$T/m
-status() { "$OVLMIG" status --json "$m" | jq -r ".$1"; }
 
 ovlmig_mount "$m" --strategy store --source "tar:$L/l1.tar.gz,$L/l2.tar.gz,$L/l3.tar.gz" \
 	--upper "$T/u" --work "$T/w" >"$T/out" 2>&1 || { fail "mount" "$(cat "$T/out")"; exit 1; }
-img=$(status store)
+img=$(status "$m" store)
 same_tree "lazy: tree equals the image" "$T/image.sum" "$m"
 if out=$("$OVLMIG" migrate "$m" 2>&1); then ok "migrate: $out"; else fail "migrate" "$out"; fi
 [[ $(jq -r .state "$img/image.json") == complete ]] && ok "image complete" || fail "image.json" "$(cat "$img/image.json")"
@@ -27,6 +26,6 @@ if out=$("$OVLMIG" detach "$m" 2>&1); then ok "detach: $out"; else fail "detach"
 same_tree "detached: tree equals the image" "$T/image.sum" "$m"
 "$OVLMIG" umount "$m" >/dev/null && ok "umount" || fail "umount"
 if out=$(ovlmig_mount "$m" --upper "$T/u" --work "$T/w" 2>&1); then ok "mount again: $out"; else fail "mount again" "$out"; fi
-[[ $(status lowerfs_pid) == 0 ]] && ok "no lowerfs" || fail "lowerfs running: $(status lowerfs_pid)"
+[[ $(status "$m" lowerfs_pid) == 0 ]] && ok "no lowerfs" || fail "lowerfs running: $(status "$m" lowerfs_pid)"
 echo 2 >/proc/sys/vm/drop_caches
 same_tree "mounted again: tree equals the image" "$T/image.sum" "$m"

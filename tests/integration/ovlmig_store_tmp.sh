@@ -5,12 +5,12 @@
 # fill (numeric names) or of a lowerfs that is gone (feed-PID-NODE with a
 # dead PID); and it must not fail when tmp/ exists already.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../store_lib.sh"
 require_root "ovlmig store tmp"
 fusectl_ready || { fail "mount fusectl"; exit 1; }
 
 src=$T/src
 "$TOOLS/gentree" --small --seed 53 "$src" >/dev/null || { fail "gentree"; exit 1; }
-export OVLMIG_STORE_DIR=$T/store
 ovlmig_mount "$T/m" --strategy store --source "dir:$src" --upper "$T/u" --work "$T/w" \
 	>"$T/out" 2>&1 || { fail "mount" "$(cat "$T/out")"; exit 1; }
 store=$(dirname "$(ls -d "$T"/store/*/data)")

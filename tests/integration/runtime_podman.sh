@@ -11,6 +11,7 @@
 require_root "podman with ovlmig"
 command -v podman >/dev/null || { fail "podman not installed"; exit 1; }
 
+crun_cgroups_ready || { fail "mount a v1 hugetlb hierarchy for crun"; exit 1; }
 make_image "$T/img" 8
 mkdir -p "$T/hooks.d"
 for f in "$TOP"/docs/hooks.d/*.json; do
@@ -31,8 +32,15 @@ podman() {
 		--cgroup-manager cgroupfs --events-backend file "$@"
 }
 podman_cleanup() {
-	local m
+	local m i
 	podman rm -f -t 0 "$name" >/dev/null 2>&1
+	# conmon runs `podman container cleanup` (with our --root) once the
+	# container has exited, and that mounts podman's storage again: wait
+	# for every podman of this test before unmounting
+	for ((i = 0; i < 100; i++)); do
+		pgrep -f -- "--root $T/storage" >/dev/null || break
+		sleep 0.1
+	done
 	# podman's own mounts (shm, storage) under $T, deepest first
 	for m in $(awk -v t="$T/" 'index($2, t) == 1 && ($2 ~ /storage|runroot/) {print $2}' /proc/mounts | sort -r); do
 		umount -l "$m" 2>/dev/null
@@ -61,8 +69,12 @@ grep -q "createRuntime .*: $root: handed to ovlmig serve" "$OVLMIG_RUN_DIR/hook.
 if wait_phase "$root" detached 90; then
 	ok "migrated and detached while the container runs (strategy $strategy)"
 else
-	fail "not detached in time" "$("$OVLMIG" status "$root"; tail -5 "$T/serve.log")"
+	fail "not detached in time" "$("$OVLMIG" status "$root"; job_log "$root")"
 fi
+job_ended_ok "$root" && ok "serve: the job ended with exit 0" ||
+	fail "serve: the job did not end with exit 0" "$(job_log "$root")"
+# poststop removes the state, job.log with it
+job_log_keep "$root"
 [[ $("$OVLMIG" status --json "$root" | jq -r .lower_attached) == false ]] &&
 	ok "status: lower not attached" || fail "status" "$("$OVLMIG" status "$root")"
 before=$(sed 's/runs=\([0-9]*\).*/\1/' "$root/work/progress" 2>/dev/null)

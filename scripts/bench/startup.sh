@@ -214,7 +214,7 @@ if [[ $SOURCE == registry ]]; then
 		# through uncompressed blobs: from the gzip ones skopeo would
 		# reuse the registry's blobs as they are (same digests)
 		skopeo copy -q --dest-decompress "oci:$T/oci:v1" "dir:$T/plain" >"$T/out" 2>&1 &&
-			skopeo copy -q --dest-tls-verify=false --dest-compress-format zstd:chunked \
+			skopeo copy -q --dest-tls-verify=false --dest-compress --dest-compress-format zstd:chunked \
 				"dir:$T/plain" "docker://$R0/$repo:v1" >"$T/out" 2>&1 ||
 			die "skopeo copy to zstd:chunked: $(head -3 "$T/out")"
 		rm -rf "$T/plain"
@@ -233,6 +233,11 @@ if [[ $SOURCE == registry ]]; then
 	mapfile -t layers < <(curl -sf -H "Accept: application/vnd.oci.image.manifest.v1+json" \
 		"http://$R0/v2/$repo/manifests/v1" | jq -r '.layers[].digest')
 	((${#layers[@]} == 3)) || die "the $FORMAT image has ${#layers[@]} layers, not 3"
+	[[ $FORMAT == gzip ]] || curl -sf -H "Accept: application/vnd.oci.image.manifest.v1+json" \
+		"http://$R0/v2/$repo/manifests/v1" | jq -e '[.layers[].annotations // {} | keys[] |
+		select(. == "io.containers.zstd-chunked.manifest-position" or
+		       . == "containerd.io/snapshot/stargz/toc.digest")] | length == 3' >/dev/null ||
+		die "the $FORMAT image's layers do not all carry a TOC annotation"
 	image_bytes=$(curl -sf -H "Accept: application/vnd.oci.image.manifest.v1+json" \
 		"http://$R0/v2/$repo/manifests/v1" | jq '[.layers[].size] | add')
 	faultproxy_start "$REGISTRY_PORT" none --rate $((RATE_MB * 1000000)) \

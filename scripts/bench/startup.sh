@@ -211,10 +211,16 @@ if [[ $SOURCE == registry ]]; then
 		;;
 	zstd-chunked)
 		repo=bench/zstd unpack=(zstd -dcq)
-		# through uncompressed blobs: from the gzip ones skopeo would
-		# reuse the registry's blobs as they are (same digests)
+		# through uncompressed blobs (from the gzip ones skopeo would
+		# reuse the registry's blobs as they are, same digests), and
+		# with a blob info cache of its own (an empty tmpfs in a mount
+		# namespace of its own): the host's knows these uncompressed
+		# digests as the gzip blobs already in this registry
 		skopeo copy -q --dest-decompress "oci:$T/oci:v1" "dir:$T/plain" >"$T/out" 2>&1 &&
-			skopeo copy -q --dest-tls-verify=false --dest-compress --dest-compress-format zstd:chunked \
+			unshare -m sh -c 'mkdir -p /var/lib/containers/cache 2>/dev/null;
+				mount -t tmpfs none /var/lib/containers/cache &&
+				exec skopeo copy -q --dest-tls-verify=false --dest-compress \
+					--dest-compress-format zstd:chunked "$1" "$2"' sh \
 				"dir:$T/plain" "docker://$R0/$repo:v1" >"$T/out" 2>&1 ||
 			die "skopeo copy to zstd:chunked: $(head -3 "$T/out")"
 		rm -rf "$T/plain"

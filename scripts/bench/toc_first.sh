@@ -29,7 +29,10 @@
 # published with `ovlmig index --push --startup-list` (an artifact of the
 # list alone: the layer has its own TOC) and the command is measured
 # again on a fresh cache, a second host: issue 18's "with a published
-# list <= 0.5x the time without it").
+# list <= 0.5x the time without it"), REPEAT (3: with LIST=1, runs with
+# and without the list, alternating, each on a fresh cache; the ratio is
+# of the medians; without the list from a second repository of the same
+# image, where none is published).
 set -u -o pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/tests/lib.sh"
@@ -41,6 +44,9 @@ FILLER_MB=${FILLER_MB:-40}
 FORMATS=${FORMATS:-zstd:chunked estargz}
 MOUNT=${MOUNT:-1}
 LIST=${LIST:-1}
+REPEAT=${REPEAT:-3}
+runs=0
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 read -r -a LOWERFS_EXTRA <<<"${LOWERFS_OPTS:-}"
 LIBDIR=/usr/lib/x86_64-linux-gnu
 LIBS=(libc.so.6 libcrypto.so.3 libperl.so.5.36.0 libpython3.11.so.1.0)
@@ -134,12 +140,12 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 # cache) of REPO behind the link, the command in it, and one line of
 # figures in results; KIND w: without a published list, l: with it (the
 # command starts once the mount is up, as in w: the list's prefetch runs
-# beside it). Sets cmd_s[KIND] and total_s[KIND] (lowerfs start to the
-# command's exit).
+# beside it). Appends to cmd_s[KIND] and total_s[KIND] (lowerfs start to
+# the command's exit), space-separated seconds of each run.
 declare -A cmd_s total_s
 measure() {
 	local name=$1 repo=$2 kind=$3; shift 3
-	local tag=$name-$kind t0 t1 t2 t3 before after since gets over busy cpu0 cpu1 lat
+	local tag=$name-$kind-$((++runs)) t0 t1 t2 t3 before after since gets over busy cpu0 cpu1 lat
 	t0=$(now)
 	start_lowerfs "$tag" "docker://$R/$repo:1" "$T/m-$tag" --insecure --cache "$T/cache-$tag" \
 		--log "$T/$tag.log" "${LOWERFS_EXTRA[@]}" "$@" 2>>"$T/$tag.log" ||
@@ -164,9 +170,11 @@ measure() {
 	over=$(max_overlap <"$T/$tag.gets")
 	busy=$(busy_seconds <"$T/$tag.gets")
 	stop_lowerfs "$tag" "$T/m-$tag"
-	cmd_s[$kind]=$(echo "$t3 - $t2" | bc) total_s[$kind]=$(echo "$t3 - $t0" | bc)
+	[[ $kind == l ]] || ! grep -q "prefetch list in the registry" "$T/$tag.log" ||
+		die "$fmt: a list was found without one published"
+	cmd_s[$kind]+=" $(echo "$t3 - $t2" | bc)" total_s[$kind]+=" $(echo "$t3 - $t0" | bc)"
 	results+=("$(awk -v f="$fmt" -v k="$kind" -v ls="$layer_size" -v m="$(echo "$t1 - $t0" | bc)" \
-		-v c="${cmd_s[$kind]}" -v lb="$((after - before))" -v cb="$comp" \
+		-v c="$(echo "$t3 - $t2" | bc)" -v lb="$((after - before))" -v cb="$comp" \
 		-v rb="$read_bytes" -v g="$gets" -v o="$over" -v rate="$RATE_MB" -v busy="$busy" \
 		-v cpu="$(echo "$cpu1 - $cpu0" | bc)" -v fetch="$lat" 'BEGIN {
 		target = lb / (rate * 1e6) + 0.15
@@ -193,6 +201,14 @@ for fmt in $FORMATS; do
 	layer_size=$(curl -sf -H "Accept: $accept" "http://$R0/v2/$repo/manifests/1" |
 		jq '[.layers[].size] | add')
 	name=${fmt%%:*}
+	cmd_s=() total_s=()
+	if [[ $LIST == 1 ]]; then
+		# the same image in a second repository with no list
+		# published: the runs without the list alternate with those
+		# with it (the load drifts)
+		skopeo copy -q --src-tls-verify=false --dest-tls-verify=false \
+			"docker://$R0/$repo:1" "docker://$R0/$repo-nolist:1" || die "skopeo copy to $repo-nolist"
+	fi
 	measure "$name" "$repo" w --record-access "$T/$name.rec"
 	if [[ $LIST == 1 ]]; then
 		# the recorded start-up published as the image's start-up list
@@ -200,9 +216,12 @@ for fmt in $FORMATS; do
 		# then a second host: a fresh cache
 		"$OVLMIG" index --push --startup-list "$T/$name.rec" "docker://$R0/$repo:1" --insecure \
 			>"$T/$name.push" 2>&1 || die "$fmt: index --push --startup-list: $(tail -3 "$T/$name.push")"
-		measure "$name" "$repo" l
-		grep -q "prefetch list in the registry: $(wc -l <"$T/$name.rec") files" "$T/$name-l.log" ||
-			die "$fmt: the published list was not used: $(grep -i prefetch "$T/$name-l.log" | head -3)"
+		for ((k = 0; k < REPEAT; k++)); do
+			measure "$name" "$repo" l
+			grep -q "prefetch list in the registry: $(wc -l <"$T/$name.rec") files" "$T/$name-l-$runs.log" ||
+				die "$fmt: the published list was not used: $(grep -i prefetch "$T/$name-l-$runs.log" | head -3)"
+			((k + 1 < REPEAT)) && measure "$name" "$repo-nolist" w
+		done
 	fi
 	# the mount with the store warm for metadata: a second container of
 	# the image (its store entry and META made by the first)
@@ -226,7 +245,10 @@ for fmt in $FORMATS; do
 		"$OVLMIG" umount "$T/o2-$name" >/dev/null 2>&1
 		"$OVLMIG" umount "$T/o1-$name" >/dev/null 2>&1
 	fi
-	[[ $LIST == 1 ]] && results+=("$fmt: with the published list / without: command $(awk -v a="${cmd_s[l]}" -v b="${cmd_s[w]}" 'BEGIN { printf "%.2f", a / b }')x, lowerfs start to command exited $(awk -v a="${total_s[l]}" -v b="${total_s[w]}" 'BEGIN { printf "%.2f", a / b }')x")
+	if [[ $LIST == 1 ]]; then
+		cw=$(median ${cmd_s[w]}) cl=$(median ${cmd_s[l]}) tw=$(median ${total_s[w]}) tl=$(median ${total_s[l]})
+		results+=("$fmt: medians of $REPEAT runs each: command without the list $cw s (runs:${cmd_s[w]}), with it $cl s (runs:${cmd_s[l]}): $(awk -v a="$cl" -v b="$cw" 'BEGIN { printf "%.2f", a / b }')x; lowerfs start to command exited $tw s, $tl s: $(awk -v a="$tl" -v b="$tw" 'BEGIN { printf "%.2f", a / b }')x")
+	fi
 done
 echo "link $RATE_MB MB/s; command: busybox md5sum of ${#read_files[@]} files ($(basename -a "${LIBS[@]}" | xargs), 36 small); load average at start $load"
 printf '%s\n' "${results[@]}" "${mounts[@]}"

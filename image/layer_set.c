@@ -489,10 +489,14 @@ int layer_set_prefetch_list(struct layer_set *ls, char **buf, size_t *len,
 
 /* ---- the layers ---- */
 
-/* An index already made for layer I: 1 found, 0 none (to build), -1 error. */
+/*
+ * An index already made for layer I: 1 found, 0 none (to build, or *TOC
+ * set: to read from the layer's own TOC, by load_tocs), -1 error.
+ */
 static int find_index(struct layer_set *ls, uint32_t i,
 		      struct layer_index *given, size_t ngiven,
-		      const struct source_opts *opts, struct error **err)
+		      const struct source_opts *opts, bool *toc,
+		      struct error **err)
 {
 	struct layer *l = &ls->layers[i];
 	char key[4 + 65];
@@ -551,23 +555,56 @@ static int find_index(struct layer_set *ls, uint32_t i,
 		}
 		return 1;
 	}
-	if (l->digest) {
-		r = load_toc(ls, l, err);
-		if (r < 0)
-			return -1;
-		if (r) {
-			l->index_from = "the layer's TOC";
-			return 1;
-		}
-		r = load_estargz(ls, l, err);
-		if (r < 0)
-			return -1;
-		if (r) {
-			l->index_from = "the layer's eStargz TOC";
-			return 1;
-		}
-	}
+	/* a request or two each: the layers' TOCs are fetched together */
+	*toc = l->digest && (l->toc_position || l->estargz_toc_digest);
 	return 0;
+}
+
+/* Run FN(ARG) on up to MAX threads, this one among them. */
+static void run_threads(void *(*fn)(void *), void *arg, unsigned n,
+			unsigned max)
+{
+	pthread_t t[INDEX_STREAMS];
+	unsigned started = 0;
+
+	if (max > INDEX_STREAMS)
+		max = INDEX_STREAMS;
+	while (started + 1 < max && started + 1 < n &&
+	       pthread_create(&t[started], NULL, fn, arg) == 0)
+		started++;
+	fn(arg);
+	while (started)
+		pthread_join(t[--started], NULL);
+}
+
+/* The layers whose own TOC is read, INDEX_STREAMS at a time. */
+struct tocs {
+	struct layer_set *ls;
+	uint32_t *todo, ntodo;
+	atomic_uint next;
+	int *got;			/* by k: 1 used, 0 none or refused, -1 error */
+	struct error **errs;		/* by k */
+};
+
+static void *toc_worker(void *arg)
+{
+	struct tocs *t = arg;
+	unsigned k;
+
+	while ((k = atomic_fetch_add(&t->next, 1)) < t->ntodo) {
+		struct layer *l = &t->ls->layers[t->todo[k]];
+		int r = load_toc(t->ls, l, &t->errs[k]);
+
+		if (r > 0) {
+			l->index_from = "the layer's TOC";
+		} else if (r == 0) {
+			r = load_estargz(t->ls, l, &t->errs[k]);
+			if (r > 0)
+				l->index_from = "the layer's eStargz TOC";
+		}
+		t->got[k] = r;
+	}
+	return NULL;
 }
 
 /* The layers without an index, streamed INDEX_STREAMS at a time. */
@@ -599,16 +636,7 @@ static void *build_worker(void *arg)
 
 static void run_builds(struct builds *b)
 {
-	pthread_t t[INDEX_STREAMS - 1];
-	unsigned n = 0;
-
-	/* this thread is one of them */
-	while (n + 1 < INDEX_STREAMS && n + 1 < b->ntodo &&
-	       pthread_create(&t[n], NULL, build_worker, b) == 0)
-		n++;
-	build_worker(b);
-	while (n)
-		pthread_join(t[--n], NULL);
+	run_threads(build_worker, b, b->ntodo, INDEX_STREAMS);
 }
 
 /*
@@ -774,6 +802,7 @@ static int open_layers(struct layer_set *ls, const struct source_opts *opts,
 {
 	struct layer_index *given = NULL;
 	struct builds b = { 0 };
+	struct tocs t = { 0 };
 	uint32_t i, k;
 	int ret = -1;
 
@@ -784,17 +813,40 @@ static int open_layers(struct layer_set *ls, const struct source_opts *opts,
 	b.todo = calloc(ls->count, sizeof(*b.todo));
 	b.spools = calloc(ls->count, sizeof(*b.spools));
 	b.errs = calloc(ls->count, sizeof(*b.errs));
-	if (!b.todo || !b.spools || !b.errs) {
+	t.ls = ls;
+	t.todo = calloc(n ? n : 1, sizeof(*t.todo));
+	t.got = calloc(n ? n : 1, sizeof(*t.got));
+	t.errs = calloc(n ? n : 1, sizeof(*t.errs));
+	if (!b.todo || !b.spools || !b.errs || !t.todo || !t.got || !t.errs) {
 		error_set(err, ENOMEM, "layers");
 		goto out;
 	}
 	for (k = 0; k < n; k++) {
-		int r = find_index(ls, which[k], given, opts->nindex_files, opts, err);
+		bool toc = false;
+		int r = find_index(ls, which[k], given, opts->nindex_files, opts,
+				   &toc, err);
 
 		if (r < 0)
 			goto out;
-		if (!r)
+		if (toc)
+			t.todo[t.ntodo++] = which[k];
+		else if (!r)
 			b.todo[b.ntodo++] = which[k];
+	}
+	/*
+	 * each layer's TOC is a request or two and a parse: all layers at
+	 * once, not one round trip after another (the mount waits for them)
+	 */
+	if (t.ntodo)
+		run_threads(toc_worker, &t, t.ntodo, INDEX_STREAMS);
+	for (k = 0; k < t.ntodo; k++) {
+		if (t.got[k] < 0) {
+			*err = t.errs[k];
+			t.errs[k] = NULL;
+			goto out;
+		}
+		if (!t.got[k])	/* refused (logged): streamed */
+			b.todo[b.ntodo++] = t.todo[k];
 	}
 	if (b.ntodo) {
 		image_log("no index for %u of %u layers: reading each once to build it (%u at a time)",
@@ -844,6 +896,11 @@ out:
 	free(b.spools);
 	free(b.errs);
 	free(b.todo);
+	for (k = 0; t.errs && k < t.ntodo; k++)
+		error_free(&t.errs[k]);
+	free(t.errs);
+	free(t.got);
+	free(t.todo);
 	return ret;
 }
 

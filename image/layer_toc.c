@@ -260,8 +260,8 @@ static int add_checkpoint(struct toc_build *b, uint64_t in_off, uint64_t size,
 	memset(cp, 0, sizeof(*cp));
 	cp->in_off = in_off;
 	cp->out_off = idx->uncompressed_size;
-	for (int k = 0; k < 32; k++)
-		sscanf(digest + 7 + 2 * k, "%2hhx", &idx->span_sha256[idx->ncheckpoints][k]);
+	/* checked above: "sha256:" and 64 lowercase hex digits */
+	digest_bytes(digest, idx->span_sha256[idx->ncheckpoints]);
 	idx->ncheckpoints++;
 	idx->uncompressed_size += size;
 	b->file_done += size;

@@ -109,7 +109,10 @@ void descriptors_free(struct descriptor *d, size_t n);
 
 /*
  * Push IDX[i], the index of layer i of IMG (a docker image), and LIST,
- * LIST_LEN bytes of a prefetch list (NULL: none), in one artifact.
+ * LIST_LEN bytes of a prefetch list (NULL: none), in one artifact. A
+ * layer whose IDX[i].version is 0 gets no index blob (a layer with its
+ * own TOC, which mounts read instead); an artifact may so hold the list
+ * alone, but not nothing.
  */
 int referrers_push(struct fetcher *f, const struct image_layers *img,
 		   const struct layer_index *idx, const char *list,

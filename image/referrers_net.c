@@ -219,11 +219,15 @@ int referrers_push(struct fetcher *f, const struct image_layers *img,
 	struct blob_ref lref = { .size = list_len };
 	struct index_ref *refs;
 	char empty[DIGEST_STRLEN + 1], *man = NULL;
-	size_t i, len;
+	size_t i, n = 0, len;
 	int r, ret = -1;
 
 	if (!img->repo_url)
 		return error_set_msg(err, EINVAL, "indexes can only be pushed to a registry");
+	for (i = 0; i < img->count && !idx[i].version; i++)
+		;
+	if (i == img->count && !list)
+		return error_set_msg(err, EINVAL, "nothing to push: no layer index and no prefetch list");
 	memcpy(subject.digest, img->manifest_digest, sizeof(subject.digest));
 	refs = calloc(img->count ? img->count : 1, sizeof(*refs));
 	if (!refs || digest_of(EMPTY_JSON, strlen(EMPTY_JSON), empty) < 0) {
@@ -232,8 +236,10 @@ int referrers_push(struct fetcher *f, const struct image_layers *img,
 	}
 	if (blob_put(f, img->repo_url, empty, EMPTY_JSON, strlen(EMPTY_JSON), err) < 0)
 		goto out;
+	/* a layer not indexed (version 0: it has its own TOC) has no blob */
 	for (i = 0; i < img->count; i++)
-		if (index_put(f, img->repo_url, &idx[i], &refs[i], err) < 0) {
+		if (idx[i].version &&
+		    index_put(f, img->repo_url, &idx[i], &refs[n++], err) < 0) {
 			error_wrap(err, "index of layer %s", img->layers[i].digest);
 			goto out;
 		}
@@ -242,7 +248,7 @@ int referrers_push(struct fetcher *f, const struct image_layers *img,
 		error_wrap(err, "prefetch list");
 		goto out;
 	}
-	if (referrer_manifest_build(&subject, refs, img->count, list ? &lref : NULL,
+	if (referrer_manifest_build(&subject, refs, n, list ? &lref : NULL,
 				    &man, &len, err) < 0 ||
 	    digest_of(man, len, entry.digest) < 0)
 		goto out;

@@ -3,7 +3,9 @@
  * ovlmig index LAYER -o INDEX: stream a tar layer (plain, gzip or zstd)
  * once and write its index (docs/INDEX.md), replacing INDEX atomically.
  * ovlmig index --push docker://REG/NAME:TAG: index each layer of the
- * image and push the indexes to its repository (image/referrers.h).
+ * image (not one with its own TOC) and push the indexes to its repository
+ * (image/referrers.h), with a start-up list (--startup-list), or the
+ * list alone (--list-only).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +29,7 @@
 #define PUSH_CHECKPOINT_SPAN (1u << 20)
 
 enum { OPT_OUTPUT = 'o', OPT_CHUNK = 256, OPT_PUSH, OPT_INSECURE, OPT_PLATFORM,
-       OPT_SPAN, OPT_STARTUP_LIST };
+       OPT_SPAN, OPT_STARTUP_LIST, OPT_LIST_ONLY };
 
 static const struct cli_option options[] = {
 	{ "output", OPT_OUTPUT, "INDEX", "where to write the index (required without --push)" },
@@ -37,6 +39,7 @@ static const struct cli_option options[] = {
 	{ "insecure", OPT_INSECURE, NULL, "with --push: plain http to a loopback registry, no TLS verification" },
 	{ "platform", OPT_PLATFORM, "OS/ARCH", "with --push: the image of a multi-platform tag (default linux/amd64)" },
 	{ "startup-list", OPT_STARTUP_LIST, "FILE", "with --push: publish FILE (what lowerfs --record-access wrote) with the indexes: mounts prefetch those files first" },
+	{ "list-only", OPT_LIST_ONLY, NULL, "with --push and --startup-list: publish the list alone, index no layer" },
 	{ "help", 'h', NULL, "show this help" },
 };
 
@@ -74,7 +77,7 @@ struct index_args {
 	const char *output;
 	uint32_t chunk_size;
 	uint64_t span;
-	bool chunk_given, span_given, push, insecure;
+	bool chunk_given, span_given, push, insecure, list_only;
 	const char *platform;
 	const char *prefetch_list;
 };
@@ -103,6 +106,9 @@ static int option(void *ctx, int key, const char *arg)
 				 LAYER_CHECKPOINT_SPAN_MAX, &a->span);
 	case OPT_STARTUP_LIST:
 		a->prefetch_list = arg;
+		return 0;
+	case OPT_LIST_ONLY:
+		a->list_only = true;
 		return 0;
 	}
 	a->chunk_given = true;
@@ -177,7 +183,7 @@ static int push(const struct index_args *a, const char *spec)
 	struct fetcher *f = NULL;
 	struct error *err = NULL;
 	char *list = NULL;
-	size_t i, built = 0, list_len = 0;
+	size_t i, built = 0, indexed = 0, list_len = 0;
 	int code = EXIT_FAILED;
 
 	if (strncmp(spec, "docker:", 7)) {
@@ -186,6 +192,10 @@ static int push(const struct index_args *a, const char *spec)
 	}
 	if (a->output) {
 		fprintf(stderr, "ovlmig index: --push writes no file: no -o\n");
+		return EXIT_USAGE;
+	}
+	if (a->list_only && !a->prefetch_list) {
+		fprintf(stderr, "ovlmig index: --list-only needs --startup-list FILE\n");
 		return EXIT_USAGE;
 	}
 	if (a->prefetch_list && read_list(a->prefetch_list, &list, &list_len, &err) < 0) {
@@ -203,15 +213,31 @@ static int push(const struct index_args *a, const char *spec)
 		error_set(&err, ENOMEM, "indexes");
 		goto out;
 	}
-	for (built = 0; built < img.count; built++)
+	for (built = 0; built < img.count; built++) {
+		const struct image_layer *l = &img.layers[built];
+
+		/*
+		 * a layer with its own TOC (zstd:chunked, eStargz) is read
+		 * through it, a request per file: an index of ours would
+		 * only be found first and read by checkpoints (version 0:
+		 * no blob pushed)
+		 */
+		if (a->list_only || l->toc_position || l->estargz_toc_digest) {
+			if (!a->list_only)
+				printf("layer %zu %s: its own TOC, not indexed\n",
+				       built, l->digest);
+			continue;
+		}
 		if (index_layer(f, a, &img, built, &idx[built], &err) < 0) {
-			error_wrap(&err, "layer %s", img.layers[built].digest);
+			error_wrap(&err, "layer %s", l->digest);
 			goto out;
 		}
+		indexed++;
+	}
 	if (referrers_push(f, &img, idx, list, list_len, &err) < 0)
 		goto out;
-	printf("pushed the indexes of %zu layers%s to %s, subject %s\n", img.count,
-	       list ? " and the prefetch list" : "", spec, img.manifest_digest);
+	printf("pushed the indexes of %zu of %zu layers%s to %s, subject %s\n", indexed,
+	       img.count, list ? " and the prefetch list" : "", spec, img.manifest_digest);
 	code = 0;
 out:
 	if (err) {
@@ -250,8 +276,8 @@ int cmd_index(int argc, char **argv)
 			a.span = PUSH_CHECKPOINT_SPAN;
 		return push(&a, argv[1]);
 	}
-	if (a.prefetch_list) {
-		fprintf(stderr, "ovlmig index: --startup-list goes with --push\n");
+	if (a.prefetch_list || a.list_only) {
+		fprintf(stderr, "ovlmig index: --startup-list and --list-only go with --push\n");
 		return EXIT_USAGE;
 	}
 	if (!a.output) {

@@ -30,13 +30,20 @@
 # pulls the same blobs (curl of /v2/.../blobs/DIGEST | tar -xz), and the
 # bytes are counted from the registry's access log (layer blobs; indexes,
 # configs and manifests as index bytes). LINK is then always the proxy.
+# --format estargz|zstd-chunked (with --source registry) converts that
+# image before the measurements: its layers become eStargz (ctr-remote
+# image convert --estargz, default 4 MiB chunks) or zstd:chunked (skopeo
+# copy --dest-compress-format zstd:chunked), no index of ours is pushed
+# (lowerfs reads the layers' own TOC), and (b) pulls the converted blobs
+# through the same link (curl | gzip -d or zstd -d | tar -x).
 # Prints the figures and ratios of this one run; asserts nothing.
 #
 #   scripts/bench/startup.sh [--strategy auto|datadir|store]
 #                            [--fill fuse|fanotify|both]
 #                            [--source tar|registry]
+#                            [--format gzip|estargz|zstd-chunked]
 #                                   (as root; make first; default auto,
-#                                    fuse, tar)
+#                                    fuse, tar, gzip)
 #
 # Environment: BUILD (default build), IMAGE_MB (compressed image size,
 # default 512), SMALL_FILES (default 20000), RATE_MB (link, MB/s = 10^6
@@ -50,7 +57,8 @@
 # IMAGE_CACHE (a directory: the built layers and indexes are kept there
 # and reused by a later run with the same IMAGE_MB and SMALL_FILES, which
 # skips the build), OVLMIG_DEBUG (set: print the steps of migrate and
-# detach with their times).
+# detach with their times), ONLY_START (set: only (a) and (b), the
+# start-up against the pull: no ovlmig mount, migrate or detach).
 #
 # The layers' indexes (`ovlmig index`, made once by whoever publishes the
 # image) lie next to the layers and count as fetched bytes. Needs root,
@@ -73,13 +81,14 @@ MiB=1048576
 
 die() { echo "startup.sh: $*" >&2; exit 2; }
 note() { echo "startup.sh: $*" >&2; }
-STRATEGY=auto FILL=fuse SOURCE=tar
-usage="usage: startup.sh [--strategy auto|datadir|store] [--fill fuse|fanotify|both] [--source tar|registry]"
+STRATEGY=auto FILL=fuse SOURCE=tar FORMAT=gzip
+usage="usage: startup.sh [--strategy auto|datadir|store] [--fill fuse|fanotify|both] [--source tar|registry] [--format gzip|estargz|zstd-chunked]"
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--strategy) [[ $# -ge 2 ]] || die "$usage"; STRATEGY=$2; shift 2 ;;
 	--fill) [[ $# -ge 2 ]] || die "$usage"; FILL=$2; shift 2 ;;
 	--source) [[ $# -ge 2 ]] || die "$usage"; SOURCE=$2; shift 2 ;;
+	--format) [[ $# -ge 2 ]] || die "$usage"; FORMAT=$2; shift 2 ;;
 	*) die "$usage" ;;
 	esac
 done
@@ -88,6 +97,9 @@ done
 [[ $FILL == fuse || $FILL == fanotify || $FILL == both ]] || die "--fill fuse, fanotify or both"
 [[ $FILL == fuse || $STRATEGY == store ]] || die "--fill $FILL needs --strategy store"
 [[ $SOURCE == tar || $SOURCE == registry ]] || die "--source tar or registry"
+[[ $FORMAT == gzip || $FORMAT == estargz || $FORMAT == zstd-chunked ]] ||
+	die "--format gzip, estargz or zstd-chunked"
+[[ $FORMAT == gzip || $SOURCE == registry ]] || die "--format $FORMAT needs --source registry"
 STRATEGY_ARGS=(--strategy "$STRATEGY")
 # fan_store: a loop XFS of the bench's own for fanotify stores (the
 # filler refuses the root filesystem; tmpfs has no pre-content events)
@@ -189,16 +201,55 @@ if [[ $SOURCE == registry ]]; then
 	registry_start || die "registry"
 	oci_layout_from_layers "$T/oci" v1 "$T/www"/{base,libs,app}.tar.gz
 	registry_push "$T/oci" v1 bench/img || die "skopeo push"
-	layers=()
-	for l in base libs app; do layers+=("sha256:$(sha256sum "$T/www/$l.tar.gz" | cut -d' ' -f1)"); done
+	R0=127.0.0.1:$REGISTRY_PORT repo=bench/img unpack=(gzip -dc)
 	t0=$(now)
-	"$OVLMIG" index --push "docker://127.0.0.1:$REGISTRY_PORT/bench/img:v1" --insecure >"$T/out" 2>&1 ||
-		die "index --push: $(head -3 "$T/out")"
-	note "index --push took $(secs "$t0" "$(now)") s: $(tail -1 "$T/out")"
+	case $FORMAT in
+	gzip)
+		"$OVLMIG" index --push "docker://$R0/bench/img:v1" --insecure >"$T/out" 2>&1 ||
+			die "index --push: $(head -3 "$T/out")"
+		note "index --push took $(secs "$t0" "$(now)") s: $(tail -1 "$T/out")"
+		;;
+	zstd-chunked)
+		repo=bench/zstd unpack=(zstd -dcq)
+		# through uncompressed blobs (from the gzip ones skopeo would
+		# reuse the registry's blobs as they are, same digests), and
+		# with a blob info cache of its own (an empty tmpfs in a mount
+		# namespace of its own): the host's knows these uncompressed
+		# digests as the gzip blobs already in this registry
+		skopeo copy -q --dest-decompress "oci:$T/oci:v1" "dir:$T/plain" >"$T/out" 2>&1 &&
+			unshare -m sh -c 'mkdir -p /var/lib/containers/cache 2>/dev/null;
+				mount -t tmpfs none /var/lib/containers/cache &&
+				exec skopeo copy -q --dest-tls-verify=false --dest-compress \
+					--dest-compress-format zstd:chunked "$1" "$2"' sh \
+				"dir:$T/plain" "docker://$R0/$repo:v1" >"$T/out" 2>&1 ||
+			die "skopeo copy to zstd:chunked: $(head -3 "$T/out")"
+		rm -rf "$T/plain"
+		;;
+	estargz)
+		repo=bench/estargz
+		skopeo copy -q "oci:$T/oci:v1" "oci-archive:$T/img.tar:localhost/bench:v1" >"$T/out" 2>&1 ||
+			die "skopeo copy to an OCI archive: $(head -3 "$T/out")"
+		containerd_start || die "containerd"
+		estargz_push "$T/img.tar" localhost/bench:v1 "$R0/$repo:v1" || die "ctr-remote convert and push"
+		stop_pid "$CTD_PID"
+		rm -f "$T/img.tar"
+		;;
+	esac
+	[[ $FORMAT == gzip ]] || note "converted to $FORMAT in $(secs "$t0" "$(now)") s"
+	mapfile -t layers < <(curl -sf -H "Accept: application/vnd.oci.image.manifest.v1+json" \
+		"http://$R0/v2/$repo/manifests/v1" | jq -r '.layers[].digest')
+	((${#layers[@]} == 3)) || die "the $FORMAT image has ${#layers[@]} layers, not 3"
+	[[ $FORMAT == gzip ]] || curl -sf -H "Accept: application/vnd.oci.image.manifest.v1+json" \
+		"http://$R0/v2/$repo/manifests/v1" | jq -e '[.layers[].annotations // {} | keys[] |
+		select(. == "io.containers.zstd-chunked.manifest-position" or
+		       . == "containerd.io/snapshot/stargz/toc.digest")] | length == 3' >/dev/null ||
+		die "the $FORMAT image's layers do not all carry a TOC annotation"
+	image_bytes=$(curl -sf -H "Accept: application/vnd.oci.image.manifest.v1+json" \
+		"http://$R0/v2/$repo/manifests/v1" | jq '[.layers[].size] | add')
 	faultproxy_start "$REGISTRY_PORT" none --rate $((RATE_MB * 1000000)) \
 		${TIMELINE:+--timeline "$TIMELINE/link.txt"} || die "proxy"
 	REG=127.0.0.1:$FAULTPROXY_PORT
-	SRC=docker://$REG/bench/img:v1 SRC_OPTS=(--insecure)
+	SRC=docker://$REG/$repo:v1 SRC_OPTS=(--insecure)
 	# reg_bytes KIND: body bytes of GETs through the proxy in the
 	# registry's access log (the push and index --push went to the
 	# registry's own port: before any figure is taken), KIND layers (the
@@ -214,7 +265,8 @@ if [[ $SOURCE == registry ]]; then
 	pull_layers() {
 		local d
 		for d in "${layers[@]}"; do
-			curl -sf "http://$REG/v2/bench/img/blobs/$d" | tar -xz --numeric-owner -C "$1" ||
+			curl -sf "http://$REG/v2/$repo/blobs/$d" | "${unpack[@]}" |
+				tar -x --numeric-owner -C "$1" ||
 				die "pulling $d failed"
 		done
 	}
@@ -257,6 +309,9 @@ A_http=$(ctl lazy stats | jq -r '.remote.http_bytes // 0')
 stop_lowerfs lazy "$T/mnt"
 
 # --- (a'), (d), (e): ovlmig mount, the command, migrate, detach ----------------
+O_cmd=- O_mount=- O_second=- F_cmd=- F_mount=- O_migrated=- O_detached=- O_layers=0 O_index=0
+# (not indented: ONLY_START skips the whole section)
+if [[ -z ${ONLY_START:-} ]]; then
 [[ $FILL == fuse ]] || fan_store
 l0=$(layer_bytes) i0=$(idx_bytes)
 t0=$(now)
@@ -321,6 +376,8 @@ O_migrated=$(secs "$t0" "$t2")
 O_layers=$(($(layer_bytes) - l0 - S_layers - F_layers))
 O_index=$(($(idx_bytes) - i0 - S_index - F_index))
 
+fi	# ONLY_START
+
 # --- (b) full pull: download and extract every layer, then the command -----------
 l0=$(layer_bytes)
 mkdir -p "$T/pulled"
@@ -354,7 +411,7 @@ if [[ -n $TIMELINE ]]; then
 		note "plot_timeline.sh failed"
 fi
 echo
-echo "image: 3 gzip layers, $(mib "$image_bytes") MiB (indexes $(mib "$index_bytes") MiB)," \
+echo "image: 3 $FORMAT layers, $(mib "$image_bytes") MiB (indexes $(mib "$index_bytes") MiB)," \
 	"$SMALL_FILES small files, source $SOURCE; link: $RATE_MB MB/s ($LINK); command: $CMD;" \
 	"strategy: $STRATEGY; fill: $FILL; load average before $LOAD_BEFORE, after $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-44s %9s %12s\n' "" "seconds" "MiB fetched"
@@ -380,8 +437,10 @@ echo "fetched by the lazy start: $(mib "$A_layers") MiB of layers + $(mib "$A_in
 echo "of the image: lazy start fetched $(awk -v a=$((A_layers + A_index)) -v b="$image_bytes" 'BEGIN { printf "%.1f", 100 * a / b }')%"
 echo "over the link: (d) $(mib "$O_layers") MiB of layers + $(mib "$O_index") MiB of indexes;" \
 	"(b) $(mib "$B_layers") MiB; the image's layers $(mib "$image_bytes") MiB"
-echo "full migration / full pull = $(ratio "$O_migrated" "$B_pull")x (time to a tree that needs no network)"
-echo "start-up through ovlmig: full pull / (a') = $(ratio "$B_total" "$O_cmd")x (fill $([[ $FILL == fanotify ]] && echo fanotify || echo fuse))"
+[[ $O_migrated != - ]] &&
+	echo "full migration / full pull = $(ratio "$O_migrated" "$B_pull")x (time to a tree that needs no network)"
+[[ $O_cmd != - ]] &&
+	echo "start-up through ovlmig: full pull / (a') = $(ratio "$B_total" "$O_cmd")x (fill $([[ $FILL == fanotify ]] && echo fanotify || echo fuse))"
 [[ $FILL == both ]] &&
 	echo "start-up through ovlmig --fill fanotify: full pull / (a'') = $(ratio "$B_total" "$F_cmd")x;" \
 		"(a'') / (a') = $(ratio2 "$F_cmd" "$O_cmd")x"

@@ -13,7 +13,9 @@
 #     file's data from its first frame or gzip member to the next file's);
 #   - the layer's range requests of the command (the proxy's request
 #     log) and the most of them in flight at once;
-#   - the command's seconds against link bytes / rate + 0.15 s.
+#   - the command's seconds against link bytes / rate + 0.15 s, and the
+#     time its on-demand fetches took inside lowerfs (open of a file to
+#     its cached copy: request, decompression, verification, write).
 # Prints the figures of this one run; asserts nothing. As root, after
 # `make`. Uses the test helpers: everything lives under a fresh
 # /tmp/ovlmig-test.XXXXXX and is stopped and removed on exit.
@@ -22,7 +24,15 @@
 # FORMATS ("zstd:chunked estargz"), LOWERFS_OPTS (extra lowerfs options),
 # MOUNT (1: also `ovlmig mount --strategy store` of the image twice, the
 # second container's mount timed with its steps (OVLMIG_DEBUG=1): the
-# store warm for metadata, META and the store entry made by the first).
+# store warm for metadata, META and the store entry made by the first),
+# LIST (1: the first run records its opens (--record-access), the list is
+# published with `ovlmig index --push --startup-list` (an artifact of the
+# list alone: the layer has its own TOC) and the command is measured
+# again on a fresh cache, a second host: issue 18's "with a published
+# list <= 0.5x the time without it"), REPEAT (3: with LIST=1, runs with
+# and without the list, alternating, each on a fresh cache; the ratio is
+# of the medians; without the list from a second repository of the same
+# image, where none is published).
 set -u -o pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/tests/lib.sh"
@@ -33,12 +43,18 @@ SMALL_FILES=${SMALL_FILES:-2000}
 FILLER_MB=${FILLER_MB:-40}
 FORMATS=${FORMATS:-zstd:chunked estargz}
 MOUNT=${MOUNT:-1}
+LIST=${LIST:-1}
+REPEAT=${REPEAT:-3}
+runs=0
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 read -r -a LOWERFS_EXTRA <<<"${LOWERFS_OPTS:-}"
 LIBDIR=/usr/lib/x86_64-linux-gnu
 LIBS=(libc.so.6 libcrypto.so.3 libperl.so.5.36.0 libpython3.11.so.1.0)
 die() { echo "toc_first.sh: $*" >&2; exit 2; }
 now() { date +%s.%N; }
 link_bytes() { sleep 0.3; tail -1 "$T/timeline" | awk '{ print $2 }'; }
+# link_bytes_at SECONDS: the link's bytes at the last sample (0.1 s apart) before that time
+link_bytes_at() { awk -v t="$1" '$1 / 1e9 <= t { b = $2 } END { print b + 0 }' "$T/timeline"; }
 
 # --- the image ------------------------------------------------------------------
 src=$T/src
@@ -117,7 +133,60 @@ faultproxy_start "$REGISTRY_PORT" none --rate $((RATE_MB * 1000000)) --timeline 
 	--requests "$T/requests" || die "proxy"
 R=127.0.0.1:$FAULTPROXY_PORT
 read_bytes=$(cd "$src" && cat $(cat "$T/read.list") | wc -c)
+(cd "$src" && busybox md5sum $(sed 1d "$T/read.list")) | awk '{ print $1 }' >"$T/want.md5"
 load=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# measure NAME REPO KIND [LOWERFS-OPTION...]: a fresh lowerfs (empty
+# cache) of REPO behind the link, the command in it, and one line of
+# figures in results; KIND w: without a published list, l: with it (the
+# command starts once the mount is up, as in w: the list's prefetch runs
+# beside it). Appends to cmd_s[KIND] and total_s[KIND] (lowerfs start to
+# the command's exit), space-separated seconds of each run.
+declare -A cmd_s total_s
+measure() {
+	local name=$1 repo=$2 kind=$3; shift 3
+	local tag=$name-$kind-$((++runs)) t0 t1 t2 t3 before after since gets over busy cpu0 cpu1 lat
+	t0=$(now)
+	start_lowerfs "$tag" "docker://$R/$repo:1" "$T/m-$tag" --insecure --cache "$T/cache-$tag" \
+		--log "$T/$tag.log" "${LOWERFS_EXTRA[@]}" "$@" 2>>"$T/$tag.log" ||
+		die "lowerfs: $(tail -3 "$T/$tag.log")"
+	t1=$(now)
+	# nothing slow between the mount and the command: a published list's
+	# prefetch has begun (l), and would get a head start
+	since=$(wc -l <"$T/requests")
+	cpu0=$(cpu_seconds "$T/run-$tag/lowerfs.pid")
+	t2=$(now)
+	chroot "$T/m-$tag" "${cmd[@]}" >"$T/$tag.md5" || die "$fmt: the command failed"
+	t3=$(now)
+	cpu1=$(cpu_seconds "$T/run-$tag/lowerfs.pid")
+	grep -q "index: the layer's" "$T/$tag.log" || die "$fmt: the TOC was not used"
+	# the mount fetches no file: every fetch so far was the command's or
+	# the list's prefetch (summed over the threads that ran them)
+	lat=$(stat_of "$tag" fetch_latency_sum_us)
+	before=$(link_bytes_at "$t1") after=$(link_bytes)
+	awk '{ print $1 }' "$T/$tag.md5" | cmp -s - "$T/want.md5" || die "$fmt: wrong bytes read"
+	layer_gets "$repo" "$since" >"$T/$tag.gets"
+	gets=$(wc -l <"$T/$tag.gets")
+	over=$(max_overlap <"$T/$tag.gets")
+	busy=$(busy_seconds <"$T/$tag.gets")
+	stop_lowerfs "$tag" "$T/m-$tag"
+	[[ $kind == l ]] || ! grep -q "prefetch list in the registry" "$T/$tag.log" ||
+		die "$fmt: a list was found without one published"
+	cmd_s[$kind]+=" $(echo "$t3 - $t2" | bc)" total_s[$kind]+=" $(echo "$t3 - $t0" | bc)"
+	results+=("$(awk -v f="$fmt" -v k="$kind" -v ls="$layer_size" -v m="$(echo "$t1 - $t0" | bc)" \
+		-v c="$(echo "$t3 - $t2" | bc)" -v lb="$((after - before))" -v cb="$comp" \
+		-v rb="$read_bytes" -v g="$gets" -v o="$over" -v rate="$RATE_MB" -v busy="$busy" \
+		-v cpu="$(echo "$cpu1 - $cpu0" | bc)" -v fetch="$lat" 'BEGIN {
+		target = lb / (rate * 1e6) + 0.15
+		printf "%s (layer %.1f MiB), %s: mount %.3f s; command %.3f s (target link/rate + 0.15 = %.3f s: %.2fx);" \
+			" link (mount returned to command exited) %.2f MiB against %.2f MiB compressed of the files read (%.2fx; %.2f MiB uncompressed);" \
+			" %d range requests, at most %d at once, in flight %.3f s of the command;" \
+			" files fetched (open or prefetch to cached file: request, decompress, verify, write; summed over threads) %.3f s;" \
+			" lowerfs CPU %.2f s\n", f, ls / 1048576, k == "w" ? "no list" : "published list", m, c,
+			target, c / target, lb / 1048576, cb / 1048576, lb / cb, rb / 1048576, g, o, busy,
+			fetch / 1e6, cpu
+	}')")
+}
 
 results=() mounts=()
 export OVLMIG_RUN_DIR=$T/ovlmig-run OVLMIG_STORE_DIR=$T/ovlmig-store
@@ -132,28 +201,28 @@ for fmt in $FORMATS; do
 	layer_size=$(curl -sf -H "Accept: $accept" "http://$R0/v2/$repo/manifests/1" |
 		jq '[.layers[].size] | add')
 	name=${fmt%%:*}
-	t0=$(now)
-	start_lowerfs "$name" "docker://$R/$repo:1" "$T/m-$name" --insecure --cache "$T/cache-$name" \
-		--log "$T/$name.log" "${LOWERFS_EXTRA[@]}" 2>>"$T/$name.log" ||
-		die "lowerfs: $(tail -3 "$T/$name.log")"
-	t1=$(now)
-	grep -q "index: the layer's" "$T/$name.log" || die "$fmt: the TOC was not used"
-	before=$(link_bytes)
-	since=$(wc -l <"$T/requests")
-	cpu0=$(cpu_seconds "$T/run-$name/lowerfs.pid")
-	t2=$(now)
-	chroot "$T/m-$name" "${cmd[@]}" >"$T/$name.md5" || die "$fmt: the command failed"
-	t3=$(now)
-	cpu1=$(cpu_seconds "$T/run-$name/lowerfs.pid")
-	after=$(link_bytes)
-	(cd "$src" && busybox md5sum $(sed 1d "$T/read.list")) | awk '{ print $1 }' >"$T/want.md5"
-	awk '{ print $1 }' "$T/$name.md5" | cmp -s - "$T/want.md5" || die "$fmt: wrong bytes read"
-	layer_gets "$repo" "$since" >"$T/$name.gets"
-	gets=$(wc -l <"$T/$name.gets")
-	over=$(max_overlap <"$T/$name.gets")
-	busy=$(busy_seconds <"$T/$name.gets")
-	stop_lowerfs "$name" "$T/m-$name"
-
+	cmd_s=() total_s=()
+	if [[ $LIST == 1 ]]; then
+		# the same image in a second repository with no list
+		# published: the runs without the list alternate with those
+		# with it (the load drifts)
+		skopeo copy -q --src-tls-verify=false --dest-tls-verify=false \
+			"docker://$R0/$repo:1" "docker://$R0/$repo-nolist:1" || die "skopeo copy to $repo-nolist"
+	fi
+	measure "$name" "$repo" w --record-access "$T/$name.rec"
+	if [[ $LIST == 1 ]]; then
+		# the recorded start-up published as the image's start-up list
+		# (an artifact of the list alone: the layer has its own TOC),
+		# then a second host: a fresh cache
+		"$OVLMIG" index --push --startup-list "$T/$name.rec" "docker://$R0/$repo:1" --insecure \
+			>"$T/$name.push" 2>&1 || die "$fmt: index --push --startup-list: $(tail -3 "$T/$name.push")"
+		for ((k = 0; k < REPEAT; k++)); do
+			measure "$name" "$repo" l
+			grep -q "prefetch list in the registry: $(wc -l <"$T/$name.rec") files" "$T/$name-l-$runs.log" ||
+				die "$fmt: the published list was not used: $(grep -i prefetch "$T/$name-l-$runs.log" | head -3)"
+			((k + 1 < REPEAT)) && measure "$name" "$repo-nolist" w
+		done
+	fi
 	# the mount with the store warm for metadata: a second container of
 	# the image (its store entry and META made by the first)
 	if [[ $MOUNT == 1 ]]; then
@@ -176,17 +245,10 @@ for fmt in $FORMATS; do
 		"$OVLMIG" umount "$T/o2-$name" >/dev/null 2>&1
 		"$OVLMIG" umount "$T/o1-$name" >/dev/null 2>&1
 	fi
-	results+=("$(awk -v f="$fmt" -v ls="$layer_size" -v m="$(echo "$t1 - $t0" | bc)" \
-		-v c="$(echo "$t3 - $t2" | bc)" -v lb="$((after - before))" -v cb="$comp" \
-		-v rb="$read_bytes" -v g="$gets" -v o="$over" -v rate="$RATE_MB" -v busy="$busy" \
-		-v cpu="$(echo "$cpu1 - $cpu0" | bc)" 'BEGIN {
-		target = lb / (rate * 1e6) + 0.15
-		printf "%s (layer %.1f MiB): mount %.3f s; command %.3f s (target link/rate + 0.15 = %.3f s: %.2fx);" \
-			" link %.2f MiB against %.2f MiB compressed of the files read (%.2fx; %.2f MiB uncompressed);" \
-			" %d range requests, at most %d at once, in flight %.3f s of the command;" \
-			" lowerfs CPU %.2f s\n", f, ls / 1048576, m, c, target, c / target,
-			lb / 1048576, cb / 1048576, lb / cb, rb / 1048576, g, o, busy, cpu
-	}')")
+	if [[ $LIST == 1 ]]; then
+		cw=$(median ${cmd_s[w]}) cl=$(median ${cmd_s[l]}) tw=$(median ${total_s[w]}) tl=$(median ${total_s[l]})
+		results+=("$fmt: medians of $REPEAT runs each: command without the list $cw s (runs:${cmd_s[w]}), with it $cl s (runs:${cmd_s[l]}): $(awk -v a="$cl" -v b="$cw" 'BEGIN { printf "%.2f", a / b }')x; lowerfs start to command exited $tw s, $tl s: $(awk -v a="$tl" -v b="$tw" 'BEGIN { printf "%.2f", a / b }')x")
+	fi
 done
 echo "link $RATE_MB MB/s; command: busybox md5sum of ${#read_files[@]} files ($(basename -a "${LIBS[@]}" | xargs), 36 small); load average at start $load"
 printf '%s\n' "${results[@]}" "${mounts[@]}"

@@ -281,6 +281,37 @@ static void test_manifest_prefetch_list(void **state)
 	free(json2);
 }
 
+/*
+ * An artifact of the list alone (an image of layers with their own TOC,
+ * or index --push --list-only): one descriptor, the list; read back as a
+ * list and no layer index.
+ */
+static void test_manifest_list_alone(void **state)
+{
+	struct blob_ref list = { BLOB2, 42 };
+	struct index_refs out = { 0 };
+	struct error *err = NULL;
+	json_t *doc, *layers;
+	char *json;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(referrer_manifest_build(&subject, NULL, 0, &list, &json, &len, &err), 0);
+	doc = json_loadb(json, len, 0, NULL);
+	assert_non_null(doc);
+	layers = json_object_get(doc, "layers");
+	assert_int_equal(json_array_size(layers), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(layers, 0), "mediaType")),
+			    MT_PREFETCH_LIST);
+	json_decref(doc);
+	assert_int_equal(referrer_manifest_parse(json, len, SUBJECT, &out, &err), 0);
+	assert_int_equal(out.count, 0);
+	assert_string_equal(out.prefetch_list.digest, BLOB2);
+	assert_int_equal(out.prefetch_list.size, 42);
+	index_refs_free(&out);
+	free(json);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_manifest_hostile),
 		cmocka_unit_test(test_index_add),
 		cmocka_unit_test(test_manifest_prefetch_list),
+		cmocka_unit_test(test_manifest_list_alone),
 		cmocka_unit_test(test_index_ours_newest_first),
 	};
 

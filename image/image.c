@@ -139,6 +139,17 @@ ssize_t image_read(struct image_handle *h, uint32_t node, uint64_t off,
 	return got;
 }
 
+int image_locate(struct image_handle *h, uint32_t node, uint32_t *layer,
+		 uint64_t *off, struct error **err)
+{
+	if (regular_node(h, node, err) < 0)
+		return -1;
+	if (!h->src->ops->locate)
+		return error_set(err, ENOTSUP, "%s: no data locations",
+				 h->src->ops->scheme);
+	return h->src->ops->locate(h->src, &h->tree, node, layer, off, err);
+}
+
 int image_fetch_fd(struct image_handle *h, uint32_t node, int fd,
 		   struct error **err)
 {

@@ -76,5 +76,11 @@ int image_fetch_fd(struct image_handle *h, uint32_t node, int fd,
  */
 int image_locate(struct image_handle *h, uint32_t node, uint32_t *layer,
 		 uint64_t *off, struct error **err);
+/*
+ * Make regular file NODE's data local without reading it (the source's
+ * cache; a fetch of it then waits for these bytes instead of asking for
+ * them again). -1 with ENOTSUP when the source has no such cache.
+ */
+int image_warm(struct image_handle *h, uint32_t node, struct error **err);
 
 #endif

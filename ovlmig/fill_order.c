@@ -30,7 +30,7 @@ void fill_order(struct fill_file *files, size_t n, struct fill_queue *q)
 	for (i = 0; i < n && !is_small(&files[i]); i++)
 		;
 	*q = (struct fill_queue){ .nlarge = i, .n = n, .next_large = 0,
-				  .next_small = i };
+				  .next_small = i, .next_warm = 0 };
 }
 
 bool fill_take(struct fill_queue *q, bool small_first, size_t *i)
@@ -46,4 +46,22 @@ bool fill_take(struct fill_queue *q, bool small_first, size_t *i)
 		return true;
 	}
 	return false;
+}
+
+int fill_warm_take(struct fill_queue *q, const struct fill_file *files,
+		   uint64_t ahead, size_t *i)
+{
+	uint64_t held = 0;
+	size_t k;
+
+	if (q->next_warm < q->next_large)
+		q->next_warm = q->next_large;	/* the jobs fetch those themselves */
+	if (q->next_warm >= q->nlarge)
+		return -1;
+	for (k = q->next_large; k < q->next_warm; k++)
+		held += files[k].size;
+	if (held >= ahead)
+		return 1;
+	*i = q->next_warm++;
+	return 0;
 }

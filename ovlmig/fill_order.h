@@ -28,6 +28,7 @@ struct fill_file {
 struct fill_queue {
 	size_t nlarge, n;	/* files [0, nlarge) large, [nlarge, n) small */
 	size_t next_large, next_small;
+	size_t next_warm;	/* the next large file to fetch ahead */
 };
 
 /* Sort FILES: large ones, then small ones, each in (layer, offset) order. */
@@ -40,5 +41,16 @@ void fill_order(struct fill_file *files, size_t n, struct fill_queue *q);
  * false: none left.
  */
 bool fill_take(struct fill_queue *q, bool small_first, size_t *i);
+
+/*
+ * The next large file to warm (fetch into the cache ahead of the jobs,
+ * so that the link never waits for a job's decompression and writing)
+ * into *I (the caller serializes calls): files the jobs have taken are
+ * skipped, and a file is only given while the files warmed but not yet
+ * taken hold less than AHEAD bytes. 0: *I given; 1: not now (wait until
+ * a job takes a large file); -1: no large file left to warm.
+ */
+int fill_warm_take(struct fill_queue *q, const struct fill_file *files,
+		   uint64_t ahead, size_t *i);
 
 #endif

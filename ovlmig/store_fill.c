@@ -374,6 +374,8 @@ struct fill_run {
 	struct progress *p;
 	struct link_emulation limit;
 	pthread_mutex_t lock;
+	pthread_cond_t taken;	/* a job took a large file, or the fill ends */
+	bool done;		/* the jobs have ended: the warmers stop */
 	struct error *err;	/* the first failure: the others stop */
 	uint64_t ns[FILL_STEPS];
 	uint64_t t0, small_done_ns;	/* when the fill began; the last small file done */
@@ -401,6 +403,8 @@ static void *fill_worker(void *arg)
 			pthread_mutex_unlock(&r->lock);
 			break;
 		}
+		if (i < r->f->queue.nlarge)
+			pthread_cond_broadcast(&r->taken);	/* room to warm ahead */
 		pthread_mutex_unlock(&r->lock);
 		rc = fill_one(r->f, r->h, r->datafd, r->tmpfd, &r->f->files[i],
 			      i, &r->limit, &pd, ns, &err);
@@ -428,14 +432,80 @@ static void *fill_worker(void *arg)
 }
 
 /*
+ * Warming: large files fetched into the image's cache ahead of the jobs,
+ * at most WARM_AHEAD bytes of them beyond what the jobs have taken. A job
+ * decompresses from the cache, waiting for chunks in flight instead of
+ * asking for them again, so the link no longer pauses while a job
+ * decompresses and writes; a job whose file was not warmed yet fetches it
+ * itself. The cache only holds verified chunks; a warm that fails is left
+ * to the job (which reports the failure).
+ */
+#define WARM_AHEAD (64ull << 20)
+#define WARMERS 2
+
+static void *fill_warmer(void *arg)
+{
+	struct fill_run *r = arg;
+	struct error *err = NULL;
+	size_t i = 0;
+	int rc = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&r->lock);
+		while (!r->done && !r->err &&
+		       (rc = fill_warm_take(&r->f->queue, r->f->files, WARM_AHEAD,
+					     &i)) == 1)
+			pthread_cond_wait(&r->taken, &r->lock);
+		if (r->done || r->err || rc < 0) {
+			pthread_mutex_unlock(&r->lock);
+			break;
+		}
+		pthread_mutex_unlock(&r->lock);
+		yield_to_demand(r->f);	/* on-demand reads first */
+		if (image_warm(r->h, r->f->files[i].node, &err) < 0) {
+			rc = err->errnum;
+			error_free(&err);
+			if (rc == ENOTSUP)
+				break;	/* nothing to warm: the jobs fetch */
+		}
+	}
+	return NULL;
+}
+
+/* Warmers, when the fill runs parallel jobs over an uncapped link. */
+static unsigned start_warmers(struct fill_run *r, unsigned jobs,
+			      uint64_t bandwidth_bps, pthread_t *t)
+{
+	unsigned n = 0;
+
+	/* --bandwidth caps each job's fetches: warming would pass it by */
+	if (jobs < 2 || bandwidth_bps || !r->f->queue.nlarge)
+		return 0;
+	while (n < WARMERS && pthread_create(&t[n], NULL, fill_warmer, r) == 0)
+		n++;	/* fewer (none): the jobs fetch it all themselves */
+	return n;
+}
+
+static void stop_warmers(struct fill_run *r, pthread_t *t, unsigned n)
+{
+	pthread_mutex_lock(&r->lock);
+	r->done = true;
+	pthread_cond_broadcast(&r->taken);
+	pthread_mutex_unlock(&r->lock);
+	while (n)
+		pthread_join(t[--n], NULL);
+}
+
+/*
  * JOBS workers (this thread one of them, the one that takes the small
  * files first when there are others) over every file of R.
  */
-static int fill_parallel(struct fill_run *r, unsigned jobs, struct error **err)
+static int fill_parallel(struct fill_run *r, unsigned jobs,
+			 uint64_t bandwidth_bps, struct error **err)
 {
-	pthread_t *t = calloc(jobs, sizeof(*t));
+	pthread_t *t = calloc(jobs, sizeof(*t)), warm[WARMERS];
 	struct fill_job *job = calloc(jobs, sizeof(*job));
-	unsigned i, started = 0;
+	unsigned i, started = 0, warmers;
 	int rc;
 
 	if (!t || !job) {
@@ -445,6 +515,7 @@ static int fill_parallel(struct fill_run *r, unsigned jobs, struct error **err)
 	}
 	for (i = 0; i < jobs; i++)
 		job[i] = (struct fill_job){ .r = r, .small_first = i == 0 && jobs > 1 };
+	warmers = start_warmers(r, jobs, bandwidth_bps, warm);
 	for (i = 1; i < jobs && i < r->f->n; i++) {
 		rc = pthread_create(&t[i], NULL, fill_worker, &job[i]);
 		if (rc) {	/* fewer jobs than asked: still a fill */
@@ -459,6 +530,7 @@ static int fill_parallel(struct fill_run *r, unsigned jobs, struct error **err)
 	fill_worker(&job[0]);
 	for (i = 1; i <= started; i++)
 		pthread_join(t[i], NULL);
+	stop_warmers(r, warm, warmers);
 	free(t);
 	free(job);
 	if (r->err) {
@@ -551,8 +623,10 @@ static int fill_all(const char *dir, struct image_handle *h, struct fill *f,
 	r.datafd = datafd;
 	r.tmpfd = tmpfd;
 	pthread_mutex_init(&r.lock, NULL);
+	pthread_cond_init(&r.taken, NULL);
 	pthread_mutex_init(&r.limit.lock, NULL);
-	rc = fill_parallel(&r, o->jobs ? o->jobs : 1, err);
+	rc = fill_parallel(&r, o->jobs ? o->jobs : 1, o->bandwidth_bps, err);
+	pthread_cond_destroy(&r.taken);
 	pthread_mutex_destroy(&r.lock);
 	pthread_mutex_destroy(&r.limit.lock);
 	debug_time("fill", now_ns() - t0, "");

@@ -100,12 +100,46 @@ static void test_one_kind(void **state)
 	assert_false(fill_take(&q, true, &i));
 }
 
+static void test_warm_ahead(void **state)
+{
+	struct fill_file f[NMIXED];
+	struct fill_queue q;
+	size_t i, j;
+
+	(void)state;
+	memcpy(f, mixed, sizeof(f));
+	fill_order(f, NMIXED, &q);
+	/* room for one large file ahead: the first, then wait */
+	assert_int_equal(fill_warm_take(&q, f, BIG, &i), 0);
+	assert_int_equal(i, 0);
+	assert_int_equal(fill_warm_take(&q, f, BIG, &i), 1);
+	/* a job takes it: room for the next */
+	assert_true(fill_take(&q, false, &j));
+	assert_int_equal(j, 0);
+	assert_int_equal(fill_warm_take(&q, f, BIG, &i), 0);
+	assert_int_equal(i, 1);
+	/* the jobs overtake the warmer: it skips what they took */
+	assert_true(fill_take(&q, false, &j));
+	assert_true(fill_take(&q, false, &j));
+	assert_int_equal(j, 2);
+	assert_int_equal(fill_warm_take(&q, f, 3 * (uint64_t)BIG, &i), -1);
+	/* small files are never warmed */
+	memcpy(f, mixed, sizeof(f));
+	fill_order(f, NMIXED, &q);
+	for (j = 0; j < 3; j++) {
+		assert_int_equal(fill_warm_take(&q, f, UINT64_MAX, &i), 0);
+		assert_int_equal(i, j);
+	}
+	assert_int_equal(fill_warm_take(&q, f, UINT64_MAX, &i), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_take),
 		cmocka_unit_test(test_one_kind),
+		cmocka_unit_test(test_warm_ahead),
 	};
 
 	return cmocka_run_group_tests_name("fill_order", tests, NULL, NULL);

@@ -310,6 +310,12 @@ static int fetch_unnamed(struct image_handle *h, uint32_t node, uint64_t size,
 	if (fd < 0)
 		return error_set(err, errno, "create a file in data/%s", path);
 	ret = image_fetch_fd(h, node, fd, err);
+	/*
+	 * A large file's writeback started now (a hint): the syncfs before
+	 * `complete` then has little left to write once the link is done.
+	 */
+	if (ret == 0 && size > FILL_SMALL_BYTES)
+		(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	if (ret == 0 && link_in(fd, dirfd, name, size) < 0)
 		ret = error_set(err, errno, "link into data/%s", path);
 	close(fd);

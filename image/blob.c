@@ -444,6 +444,16 @@ static int store(struct blob *b, uint64_t w0, uint64_t wn, const uint8_t *mine,
 			ret = -1;
 		}
 	}
+	/*
+	 * Start writing them back now (a hint; nothing waits for it): a
+	 * store fill ends with a syncfs, which otherwise found the whole
+	 * blob still dirty and wrote it while the link sat idle.
+	 */
+	if (cached && wn)
+		(void)sync_file_range(b->data_fd, (off64_t)chunk_off(b, w0),
+				      (off64_t)(chunk_off(b, w0 + wn - 1) +
+						chunk_len(b, w0 + wn - 1) - chunk_off(b, w0)),
+				      SYNC_FILE_RANGE_WRITE);
 	/* before publishing: whoever completes the blob finds them fed */
 	if (cached && b->run) {
 		pthread_mutex_lock(&b->run_lock);

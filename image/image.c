@@ -139,6 +139,34 @@ ssize_t image_read(struct image_handle *h, uint32_t node, uint64_t off,
 	return got;
 }
 
+int image_locate(struct image_handle *h, uint32_t node, uint32_t *layer,
+		 uint64_t *off, struct error **err)
+{
+	if (regular_node(h, node, err) < 0)
+		return -1;
+	if (!h->src->ops->locate)
+		return error_set(err, ENOTSUP, "%s: no data locations",
+				 h->src->ops->scheme);
+	return h->src->ops->locate(h->src, &h->tree, node, layer, off, err);
+}
+
+int image_warm(struct image_handle *h, uint32_t node, struct error **err)
+{
+	char *path;
+
+	if (regular_node(h, node, err) < 0)
+		return -1;
+	if (!h->src->ops->warm)
+		return error_set(err, ENOTSUP, "%s: no cache to warm",
+				 h->src->ops->scheme);
+	if (h->src->ops->warm(h->src, &h->tree, node, err) == 0)
+		return 0;
+	path = image_path(&h->tree, node);
+	error_wrap(err, "warm /%s", path ? path : "?");
+	free(path);
+	return -1;
+}
+
 int image_fetch_fd(struct image_handle *h, uint32_t node, int fd,
 		   struct error **err)
 {

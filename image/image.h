@@ -69,5 +69,18 @@ int image_fetch(struct image_handle *h, uint32_t node, int dirfd,
 /* The same into FD, a new empty file open for writing (an O_TMPFILE). */
 int image_fetch_fd(struct image_handle *h, uint32_t node, int fd,
 		   struct error **err);
+/*
+ * Where regular file NODE's data lies in the source: layer and offset in
+ * its uncompressed stream (fetching in that order streams each layer
+ * forward). -1 with ENOTSUP when the source cannot say (a directory).
+ */
+int image_locate(struct image_handle *h, uint32_t node, uint32_t *layer,
+		 uint64_t *off, struct error **err);
+/*
+ * Make regular file NODE's data local without reading it (the source's
+ * cache; a fetch of it then waits for these bytes instead of asking for
+ * them again). -1 with ENOTSUP when the source has no such cache.
+ */
+int image_warm(struct image_handle *h, uint32_t node, struct error **err);
 
 #endif

@@ -72,6 +72,13 @@ struct source_ops {
 	 */
 	ssize_t (*read)(struct source *s, const struct image *img, uint32_t node,
 			uint64_t off, void *buf, size_t len, struct error **err);
+	/*
+	 * Optional: where NODE's data lies, layer LAYER (0: lowest) at OFF
+	 * in its uncompressed stream, so a whole-image fill can fetch in
+	 * each layer's byte order. 0, or -1 with *ERR set.
+	 */
+	int (*locate)(struct source *s, const struct image *img, uint32_t node,
+		      uint32_t *layer, uint64_t *off, struct error **err);
 	/* Optional: make NODE's data local without reading it (prefetch). */
 	int (*warm)(struct source *s, const struct image *img, uint32_t node,
 		    struct error **err);

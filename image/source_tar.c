@@ -336,6 +336,18 @@ static ssize_t tar_read(struct source *s, const struct image *img,
 	return (ssize_t)len;
 }
 
+static int tar_locate(struct source *s, const struct image *img, uint32_t node,
+		      uint32_t *layer, uint64_t *off, struct error **err)
+{
+	const struct flat_file *f = file_of(to_tar(s), img, node, err);
+
+	if (!f)
+		return -1;
+	*layer = f->layer;
+	*off = f->data_off;
+	return 0;
+}
+
 static int tar_warm(struct source *s, const struct image *img, uint32_t node,
 		    struct error **err)
 {
@@ -441,7 +453,7 @@ static void tar_close(struct source *s)
 	const struct source_ops name = { \
 		.scheme = scheme_, .help = help_, .open = open_, \
 		.index = tar_index, .fetch = tar_fetch, .read = tar_read, \
-		.warm = tar_warm, .stats = tar_stats, .health = tar_health, \
+		.locate = tar_locate, .warm = tar_warm, .stats = tar_stats, .health = tar_health, \
 		.digest = tar_digest, .prefetch_list = tar_prefetch_list, \
 		.save_tree = tar_save_tree, \
 		.close = tar_close, \

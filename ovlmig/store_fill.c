@@ -20,8 +20,10 @@
  * fetches a file a process waits on, the fill waits between files: the
  * link is the waiting process's first.
  *
- * --jobs workers take the files in layer byte order; --bandwidth is one
- * shared link over all of them.
+ * --jobs workers take the large files in each layer's byte order and,
+ * one of them first, the small files (fill_order.h): the link stays busy
+ * from the first file to the last, and the small files' syscalls are done
+ * while it is. --bandwidth is one shared link over all of them.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -42,19 +44,16 @@
 #include "../control/control.h"
 #include "../image/cache.h"
 #include "../image/store_data.h"
+#include "fill_order.h"
 #include "lowerfs_exec.h"
 #include "store.h"
-
-struct data_file {
-	uint32_t node;
-	const char *path;	/* what META's redirect names (in PATHS) */
-};
 
 struct fill {
 	const struct image *img;
 	struct data_paths paths;	/* the same paths lowerfs feeds */
-	struct data_file *files;
+	struct fill_file *files;	/* paths in PATHS */
 	size_t n;
+	struct fill_queue queue;
 	struct cache *cache;	/* lowerfs' cache, read only; NULL: none */
 	char *run;		/* lowerfs' run dir; NULL: none to yield to */
 	pthread_mutex_t demand_lock;	/* held by the job that polls; guards RUN */
@@ -72,22 +71,53 @@ static int collect(struct fill *f, struct error **err)
 	for (node = 0; node < f->paths.count; node++)
 		if (f->paths.path[node]) {
 			f->files[f->n].node = node;
+			f->files[f->n].size = f->img->nodes[node].size;
 			f->files[f->n++].path = f->paths.path[node];
 		}
 	return 0;
 }
 
-/* Layer byte order: by layer, then offset in it (reads stream forward). */
+/* A source without data locations (a directory): by its reference. */
 static int by_source(const void *a, const void *b, void *arg)
 {
 	const struct image *img = arg;
-	const struct image_node *x = &img->nodes[((const struct data_file *)a)->node];
-	const struct image_node *y = &img->nodes[((const struct data_file *)b)->node];
+	const struct image_node *x = &img->nodes[((const struct fill_file *)a)->node];
+	const struct image_node *y = &img->nodes[((const struct fill_file *)b)->node];
 	int c = strcmp(x->src_ref ? x->src_ref : "", y->src_ref ? y->src_ref : "");
 
 	if (c)
 		return c;
 	return x->src_off < y->src_off ? -1 : x->src_off > y->src_off;
+}
+
+/*
+ * Each file's place in its layer (image_locate), then the fill's order.
+ * Locations only order the fill: a source that has none is taken in the
+ * order of its references, as one layer.
+ */
+static int order(struct fill *f, struct image_handle *h, struct error **err)
+{
+	struct error *why = NULL;
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		if (image_locate(h, f->files[i].node, &f->files[i].layer,
+				 &f->files[i].off, &why) == 0)
+			continue;
+		if (why->errnum != ENOTSUP) {
+			*err = why;
+			return error_wrap(err, "order the fill");
+		}
+		error_free(&why);
+		qsort_r(f->files, f->n, sizeof(*f->files), by_source, (void *)f->img);
+		for (i = 0; i < f->n; i++) {
+			f->files[i].layer = 0;
+			f->files[i].off = i;
+		}
+		break;
+	}
+	fill_order(f->files, f->n, &f->queue);
+	return 0;
 }
 
 /* Between two polls of lowerfs: a waiting process waits no longer than this plus a file. */
@@ -150,7 +180,7 @@ static bool yield_to_demand(struct fill *f)
 
 /* NODE from lowerfs' cache into data/, if it is there and checks. 1: done. */
 static int link_cached(struct fill *f, int datafd, int tmpfd, const char *tmp,
-		       const struct data_file *df, struct error **err)
+		       const struct fill_file *df, struct error **err)
 {
 	uint64_t size = f->img->nodes[df->node].size;
 	struct error *why = NULL;
@@ -280,6 +310,12 @@ static int fetch_unnamed(struct image_handle *h, uint32_t node, uint64_t size,
 	if (fd < 0)
 		return error_set(err, errno, "create a file in data/%s", path);
 	ret = image_fetch_fd(h, node, fd, err);
+	/*
+	 * A large file's writeback started now (a hint): the syncfs before
+	 * `complete` then has little left to write once the link is done.
+	 */
+	if (ret == 0 && size > FILL_SMALL_BYTES)
+		(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	if (ret == 0 && link_in(fd, dirfd, name, size) < 0)
 		ret = error_set(err, errno, "link into data/%s", path);
 	close(fd);
@@ -303,7 +339,7 @@ static int fetch_renamed(struct image_handle *h, uint32_t node, int tmpfd,
 
 /* One file into data/, unless it is there whole already. 1: fetched. */
 static int fill_one(struct fill *f, struct image_handle *h, int datafd,
-		    int tmpfd, const struct data_file *df, unsigned long seq,
+		    int tmpfd, const struct fill_file *df, unsigned long seq,
 		    struct link_emulation *limit, struct parent_dir *pd,
 		    uint64_t *ns, struct error **err)
 {
@@ -344,14 +380,23 @@ struct fill_run {
 	struct progress *p;
 	struct link_emulation limit;
 	pthread_mutex_t lock;
-	size_t next;
+	pthread_cond_t taken;	/* a job took a large file, or the fill ends */
+	bool done;		/* the jobs have ended: the warmers stop */
 	struct error *err;	/* the first failure: the others stop */
 	uint64_t ns[FILL_STEPS];
+	uint64_t t0, small_done_ns;	/* when the fill began; the last small file done */
+};
+
+/* One job: R, and whether it takes the small files first. */
+struct fill_job {
+	struct fill_run *r;
+	bool small_first;
 };
 
 static void *fill_worker(void *arg)
 {
-	struct fill_run *r = arg;
+	struct fill_job *job = arg;
+	struct fill_run *r = job->r;
 	uint64_t ns[FILL_STEPS] = { 0 };
 	struct parent_dir pd = { .fd = -1 };
 	struct error *err = NULL;
@@ -360,11 +405,12 @@ static void *fill_worker(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&r->lock);
-		i = r->next++;
-		if (r->err || i >= r->f->n) {
+		if (r->err || !fill_take(&r->f->queue, job->small_first, &i)) {
 			pthread_mutex_unlock(&r->lock);
 			break;
 		}
+		if (i < r->f->queue.nlarge)
+			pthread_cond_broadcast(&r->taken);	/* room to warm ahead */
 		pthread_mutex_unlock(&r->lock);
 		rc = fill_one(r->f, r->h, r->datafd, r->tmpfd, &r->f->files[i],
 			      i, &r->limit, &pd, ns, &err);
@@ -378,6 +424,8 @@ static void *fill_worker(void *arg)
 			r->p->bytes_done += r->f->img->nodes[r->f->files[i].node].size;
 			progress_update(r->p, false);
 		}
+		if (i >= r->f->queue.nlarge && r->f->queue.next_small >= r->f->queue.n)
+			r->small_done_ns = now_ns() - r->t0;	/* the last small ends last */
 		pthread_mutex_unlock(&r->lock);
 		error_free(&err);	/* a later failure than the one kept */
 	}
@@ -389,17 +437,93 @@ static void *fill_worker(void *arg)
 	return NULL;
 }
 
-/* JOBS workers (this thread one of them) over every file of R. */
-static int fill_parallel(struct fill_run *r, unsigned jobs, struct error **err)
+/*
+ * Warming: large files fetched into the image's cache ahead of the jobs,
+ * at most WARM_AHEAD bytes of them beyond what the jobs have taken. A job
+ * decompresses from the cache, waiting for chunks in flight instead of
+ * asking for them again, so the link no longer pauses while a job
+ * decompresses and writes; a job whose file was not warmed yet fetches it
+ * itself. The cache only holds verified chunks; a warm that fails is left
+ * to the job (which reports the failure).
+ */
+#define WARM_AHEAD (64ull << 20)
+#define WARMERS 2
+
+static void *fill_warmer(void *arg)
 {
-	pthread_t *t = calloc(jobs, sizeof(*t));
-	unsigned i, started = 0;
+	struct fill_run *r = arg;
+	struct error *err = NULL;
+	size_t i = 0;
+	int rc = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&r->lock);
+		while (!r->done && !r->err &&
+		       (rc = fill_warm_take(&r->f->queue, r->f->files, WARM_AHEAD,
+					     &i)) == 1)
+			pthread_cond_wait(&r->taken, &r->lock);
+		if (r->done || r->err || rc < 0) {
+			pthread_mutex_unlock(&r->lock);
+			break;
+		}
+		pthread_mutex_unlock(&r->lock);
+		yield_to_demand(r->f);	/* on-demand reads first */
+		if (image_warm(r->h, r->f->files[i].node, &err) < 0) {
+			rc = err->errnum;
+			error_free(&err);
+			if (rc == ENOTSUP)
+				break;	/* nothing to warm: the jobs fetch */
+		}
+	}
+	return NULL;
+}
+
+/* Warmers, when the fill runs parallel jobs over an uncapped link. */
+static unsigned start_warmers(struct fill_run *r, unsigned jobs,
+			      uint64_t bandwidth_bps, pthread_t *t)
+{
+	unsigned n = 0;
+
+	/* --bandwidth caps each job's fetches: warming would pass it by */
+	if (jobs < 2 || bandwidth_bps || !r->f->queue.nlarge)
+		return 0;
+	while (n < WARMERS && pthread_create(&t[n], NULL, fill_warmer, r) == 0)
+		n++;	/* fewer (none): the jobs fetch it all themselves */
+	return n;
+}
+
+static void stop_warmers(struct fill_run *r, pthread_t *t, unsigned n)
+{
+	pthread_mutex_lock(&r->lock);
+	r->done = true;
+	pthread_cond_broadcast(&r->taken);
+	pthread_mutex_unlock(&r->lock);
+	while (n)
+		pthread_join(t[--n], NULL);
+}
+
+/*
+ * JOBS workers (this thread one of them, the one that takes the small
+ * files first when there are others) over every file of R.
+ */
+static int fill_parallel(struct fill_run *r, unsigned jobs,
+			 uint64_t bandwidth_bps, struct error **err)
+{
+	pthread_t *t = calloc(jobs, sizeof(*t)), warm[WARMERS];
+	struct fill_job *job = calloc(jobs, sizeof(*job));
+	unsigned i, started = 0, warmers;
 	int rc;
 
-	if (!t)
+	if (!t || !job) {
+		free(t);
+		free(job);
 		return error_set(err, ENOMEM, "fill: %u jobs", jobs);
+	}
+	for (i = 0; i < jobs; i++)
+		job[i] = (struct fill_job){ .r = r, .small_first = i == 0 && jobs > 1 };
+	warmers = start_warmers(r, jobs, bandwidth_bps, warm);
 	for (i = 1; i < jobs && i < r->f->n; i++) {
-		rc = pthread_create(&t[i], NULL, fill_worker, r);
+		rc = pthread_create(&t[i], NULL, fill_worker, &job[i]);
 		if (rc) {	/* fewer jobs than asked: still a fill */
 			pthread_mutex_lock(&r->lock);
 			if (!r->err)
@@ -409,10 +533,12 @@ static int fill_parallel(struct fill_run *r, unsigned jobs, struct error **err)
 		}
 		started = i;
 	}
-	fill_worker(r);
+	fill_worker(&job[0]);
 	for (i = 1; i <= started; i++)
 		pthread_join(t[i], NULL);
+	stop_warmers(r, warm, warmers);
 	free(t);
+	free(job);
 	if (r->err) {
 		*err = r->err;
 		r->err = NULL;
@@ -482,6 +608,7 @@ static int fill_all(const char *dir, struct image_handle *h, struct fill *f,
 	int datafd = -1, tmpfd = -1, ret = -1, rc;
 	uint64_t t0 = now_ns();
 
+	r.t0 = t0;
 	if (!data || !tmp) {
 		error_set(err, ENOMEM, "%s", dir);
 		goto out;
@@ -502,11 +629,16 @@ static int fill_all(const char *dir, struct image_handle *h, struct fill *f,
 	r.datafd = datafd;
 	r.tmpfd = tmpfd;
 	pthread_mutex_init(&r.lock, NULL);
+	pthread_cond_init(&r.taken, NULL);
 	pthread_mutex_init(&r.limit.lock, NULL);
-	rc = fill_parallel(&r, o->jobs ? o->jobs : 1, err);
+	rc = fill_parallel(&r, o->jobs ? o->jobs : 1, o->bandwidth_bps, err);
+	pthread_cond_destroy(&r.taken);
 	pthread_mutex_destroy(&r.lock);
 	pthread_mutex_destroy(&r.limit.lock);
 	debug_time("fill", now_ns() - t0, "");
+	if (f->queue.nlarge < f->n)
+		debug_time("of it, until the small files were placed",
+			   r.small_done_ns, "");
 	debug_steps(&r, o->jobs ? o->jobs : 1);
 	if (rc < 0)
 		goto out;
@@ -564,8 +696,9 @@ int store_fill(const char *dir, struct image_handle *h,
 		goto out;
 	if (open_lowerfs(&f, s, state_dir, err) < 0)
 		goto out;
-	qsort_r(f.files, f.n, sizeof(*f.files), by_source, (void *)f.img);
-	debug_time("locks, data paths, lowerfs' cache, sort", now_ns() - t0, "");
+	if (order(&f, h, err) < 0)
+		goto out;
+	debug_time("locks, data paths, lowerfs' cache, order", now_ns() - t0, "");
 	p->entries_total = f.n;
 	p->bytes_total = f.img->total_bytes;
 	ret = fill_all(dir, h, &f, o, p, err);

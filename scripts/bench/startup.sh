@@ -58,7 +58,9 @@
 # and reused by a later run with the same IMAGE_MB and SMALL_FILES, which
 # skips the build), OVLMIG_DEBUG (set: print the steps of migrate and
 # detach with their times), ONLY_START (set: only (a) and (b), the
-# start-up against the pull: no ovlmig mount, migrate or detach).
+# start-up against the pull: no ovlmig mount, migrate or detach),
+# MIGRATE_WRAP (a command `ovlmig migrate` runs under, e.g. "perf record
+# -g -o FILE" or "/usr/bin/time -v"; its output is shown with OVLMIG_DEBUG).
 #
 # The layers' indexes (`ovlmig index`, made once by whoever publishes the
 # image) lie next to the layers and count as fetched bytes. Needs root,
@@ -358,7 +360,7 @@ if [[ $FILL == both ]]; then
 	"$OVLMIG" umount "$T/mf" >/dev/null 2>&1 || note "umount of the fanotify mount failed"
 	t0=$((t0 + $(now) - tf0))
 fi
-"$OVLMIG" migrate "$T/m" >"$T/migrate.out" 2>&1 ||
+${MIGRATE_WRAP:-} "$OVLMIG" migrate "$T/m" >"$T/migrate.out" 2>&1 ||
 	die "ovlmig migrate failed: $(head -3 "$T/migrate.out")"
 t2=$(now)
 mark ovlmig-migrated

@@ -32,7 +32,8 @@
 # RATE_MB (50), CMD ("/bin/busybox true"; `CMD=apt` stands for an
 # apt-get-like first command: md5sum of 36 small files of base spread over
 # its directories and one 16 MiB library), ONLY_A, DELAY_MS (50),
-# PF_FILES (40), SWEEP (below). Needs docker-registry, skopeo,
+# PF_FILES (40), SWEEP (below), IMAGE_CACHE (a directory: the built
+# layers are kept there and reused, as startup.sh). Needs docker-registry, skopeo,
 # nginx-free: python3, jq, curl, openssl, busybox-static.
 set -u -o pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -61,8 +62,17 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b > 0) ? a / b : 0 }'
 
 . "$TOP/scripts/bench/image_lib.sh"
 
-note "building a ${IMAGE_MB} MiB image under $T"
-build_image
+cached=${IMAGE_CACHE:+$IMAGE_CACHE/${IMAGE_MB}m-${SMALL_FILES}f}
+if [[ -n $cached && -s $cached/app.tar.gz.index ]]; then
+	note "reusing the image in $cached"
+	mkdir -p "$T/www" && cp "$cached"/*.tar.gz "$T/www/" || die "copy $cached"
+else
+	note "building a ${IMAGE_MB} MiB image under $T"
+	build_image
+	if [[ -n $cached ]]; then
+		mkdir -p "$cached" && cp "$T/www"/* "$cached/" || die "keep the image in $cached"
+	fi
+fi
 image_bytes=$(cat "$T/www"/{base,libs,app}.tar.gz | wc -c)
 registry_start || die "registry"
 oci_layout_from_layers "$T/oci" v1 "$T/www"/{base,libs,app}.tar.gz

@@ -58,7 +58,7 @@ ldd "$BUSYBOX" >/dev/null 2>&1 && die "$BUSYBOX is dynamic: busybox-static is ne
 now() { date +%s%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b > 0) ? a / b : 0 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
 
 . "$TOP/scripts/bench/image_lib.sh"
 
@@ -157,7 +157,7 @@ if [[ -n ${SWEEP:-} ]]; then
 		art=$(jq -r '.manifests[-1].digest' "$T/tag")
 		curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
 			"http://127.0.0.1:$REGISTRY_PORT/v2/bench/idx/manifests/$art" >"$T/art" || die "artifact"
-		heads_re=$(jq -r '[.layers[] | select(.mediaType | endswith(".head")) | .digest] | join("|")' "$T/art")
+		heads_re=$(jq -r '[.layers[] | select(.mediaType | test("\\.head(\\+gzip)?$")) | .digest] | join("|")' "$T/art")
 		wins_re=$(jq -r '[.layers[] | select(.mediaType | endswith(".windows")) | .digest] | join("|")' "$T/art")
 		bytes_of() { awk -v re="/blobs/($1) " '$6 == "\"GET" && $0 ~ re { n += $10 } END { printf "%.0f\n", n }' "$REGISTRY_DIR/log"; }
 		l0=$(blob_bytes layers) h0=$(bytes_of "$heads_re") w0=$(bytes_of "$wins_re") r0=$(blob_gets)

@@ -3,7 +3,12 @@
 # so compressed offsets follow uncompressed ones) costs the index plus the
 # compressed bytes from its checkpoint to the file's end, rounded out to
 # whole 1 MiB chunks (each chunk is checked against its sha256), not the
-# whole span to the next checkpoint (4 MiB of output). Counted by nginx.
+# whole span to the next checkpoint (4 MiB of output), with an index of
+# format 1, 4 MiB spans and 1 MiB chunks. Then with the index `ovlmig
+# index` writes by default (format 2, 1 MiB spans, 256 KiB chunks; issue
+# 12): a small file costs at most its span and a chunk each side, in one
+# request; a 6 MiB file a few requests, not one per chunk. Counted by
+# nginx.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../remote_lib.sh"
 require_root "remote read amplification"
@@ -22,7 +27,8 @@ head -c 1000 /dev/urandom >"$src/b/small"
 head -c $((6 * MiB)) /dev/urandom >"$src/c/big2"
 tar -C "$src" --format=gnu --owner=0 --group=0 -cf - a/first b/big1 b/small c/big2 |
 	gzip -n -6 >"$www/layer.tar.gz" || { fail "make the layer"; exit 1; }
-index_layer "$www/layer.tar.gz" 2>"$T/index.err" && ok "ovlmig index layer.tar.gz" ||
+index_layer "$www/layer.tar.gz" --format 1 --checkpoint-span 4194304 --chunk-size 1048576 \
+	2>"$T/index.err" && ok "ovlmig index --format 1 layer.tar.gz (4 MiB spans, 1 MiB chunks)" ||
 	{ fail "ovlmig index" "$(head -3 "$T/index.err")"; exit 1; }
 
 # The independent expectation: where each file's data ends in the
@@ -86,3 +92,62 @@ read_cost b/small $((b_chunks - a_chunks))
 # a file in the same span, nearer its start: nothing more to fetch
 read_cost a/first 0
 stop_lowerfs a "$T/mnt"
+
+# --- the default index: format 2, 1 MiB spans, 256 KiB chunks ---------------
+index_layer "$www/layer.tar.gz" 2>"$T/index.out" &&
+	grep -q "format 2, 4 entries" "$T/index.out" && ok "ovlmig index layer.tar.gz: format 2 by default" ||
+	{ fail "ovlmig index (defaults)" "$(head -3 "$T/index.out")"; exit 1; }
+[[ $(od -An -tu4 -j8 -N4 "$www/layer.tar.gz.index" | tr -d ' ') == 2 ]] &&
+	ok "the index file says version 2" || fail "the index file is not version 2"
+# extent NAME: where NAME's data starts and ends in the compressed layer
+# (python's tarfile and zlib, 4 KiB at a time: START is at most, END at
+# least the true offset), and where the output 1 MiB + 256 KiB before its
+# start was: no checkpoint of a 1 MiB spacing lies before that (a
+# checkpoint comes at the first deflate block end 1 MiB after the one
+# before). "EARLIEST START END"
+extent() {
+	python3 - "$www/layer.tar.gz" "$1" <<'EOF'
+import sys, tarfile, zlib
+path, name = sys.argv[1], sys.argv[2]
+with tarfile.open(path, "r:gz") as t:
+    m = t.getmember(name)
+first, last = m.offset_data, m.offset_data + m.size
+early = max(0, first - (1 << 20) - (256 << 10))
+blob = open(path, "rb").read()
+d = zlib.decompressobj(16 + 15)
+out, at = 0, {}
+for pos in range(0, len(blob), 4096):
+    out += len(d.decompress(blob[pos:pos + 4096]))
+    for k, u in (("early", early), ("start", first), ("end", last)):
+        if k not in at and out >= u:
+            at[k] = pos if k != "end" else min(pos + 4096, len(blob))
+print(at["early"], at["start"], at["end"])
+EOF
+}
+# read_bound FILE MAX-GETS: FILE reads right from a fresh mount (its own
+# empty cache), fetching
+# the layer's chunks within [EARLIEST, END] rounded out to 256 KiB, its
+# data's own extent among them, in at most MAX-GETS requests
+read_bound() {
+	local f=$1 max_gets=$2 early start end b0 g0 cost gets lo hi C=262144
+	read -r early start end <<<"$(extent "$f")" || { fail "extent of $f"; return 1; }
+	rm -rf "$T/cache2"
+	start_lowerfs b "tar:http://127.0.0.1:$NGINX_PORT/layer.tar.gz" "$T/mnt2" --cache "$T/cache2" >"$T/out" 2>&1 ||
+		{ fail "mount (default index)" "$(head -3 "$T/out")"; return 1; }
+	b0=$(nginx_bytes "$layer") g0=$(nginx_requests "$layer")
+	cmp -s "$T/mnt2/$f" "$src/$f" && ok "$f reads right (default index)" || fail "$f does not read right"
+	cost=$(($(nginx_bytes "$layer") - b0)) gets=$(($(nginx_requests "$layer") - g0))
+	lo=$((early / C * C)) hi=$(((end + C - 1) / C * C))
+	((cost <= hi - lo && cost >= end - start)) &&
+		ok "reading $f fetched $cost bytes: its compressed data ($((end - start))) and at most its span before it ($((hi - lo)))" ||
+		fail "reading $f fetched $cost bytes, not between $((end - start)) and $((hi - lo))"
+	((gets >= 1 && gets <= max_gets)) && ok "reading $f: $gets requests (at most $max_gets)" ||
+		fail "reading $f: $gets requests, more than $max_gets" "$(tail -n "$gets" "$NGINX_LOG")"
+	stop_lowerfs b "$T/mnt2"
+}
+# 1000 bytes after 2.5 MiB: one request from its checkpoint to its end
+read_bound b/small 1
+# 6 MiB: the chunks before its last checkpoint together (ranges of at
+# most 4 MiB), then its last span: a handful, where one per 256 KiB chunk
+# would be 24 or more
+read_bound c/big2 4

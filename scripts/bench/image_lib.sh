@@ -67,8 +67,8 @@ build_image_real() {
 	echo 'root:x:0:' >"$b/etc/group"
 	echo 'APP=bench' >"$b/etc/app.conf"
 	ln -s usr/lib "$b/lib"
-	(cd / && find usr/bin -type f -size -2M | LC_ALL=C sort) >"$T/list-base"
-	(cd / && find usr/lib/x86_64-linux-gnu \( -type f -size -8M \) -o -type l | LC_ALL=C sort) >"$T/list-libs"
+	(cd / && find usr/bin -type f -size -2048k | LC_ALL=C sort) >"$T/list-base"
+	(cd / && find usr/lib/x86_64-linux-gnu \( -type f -size -8192k \) -o -type l | LC_ALL=C sort) >"$T/list-libs"
 	(cd / && find usr/include \( -type f -o -type l \) | LC_ALL=C sort) >"$T/list-app"
 	tar -C / --no-recursion -cf - -T "$T/list-base" | tar -C "$b" -xpf - || die "copy /usr/bin"
 	(cd "$b" && find . | LC_ALL=C sort | tar --numeric-owner --no-recursion -cf - -T -) |

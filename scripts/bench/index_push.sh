@@ -107,14 +107,14 @@ if [[ $IMAGE == real && ( $CMD == apt || $CMD == gcc ) ]]; then
 	# what the program and its loader open, as this machine resolves
 	# them (ldd), moved under /usr/lib as the image holds them; gcc: and
 	# the headers of a hello world (gcc -H), those of /usr/include
-	prog=/usr/bin/apt-get
-	[[ $CMD == gcc ]] && prog=$(readlink -f /usr/bin/gcc)	# the image holds /usr/bin's regular files
+	kind=$CMD prog=/usr/bin/apt-get
+	[[ $kind == gcc ]] && prog=$(readlink -f /usr/bin/gcc)	# the image holds /usr/bin's regular files
 	CMD="/bin/busybox md5sum /etc/passwd /etc/group $prog"
 	for f in $(ldd "$prog" | awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
 		f=$(readlink -f "$f")
 		CMD+=" /usr/lib/x86_64-linux-gnu/${f##*/}"
 	done
-	if [[ $CMD == *gcc* ]]; then
+	if [[ $kind == gcc ]]; then
 		for f in $(printf '#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <unistd.h>\nint main(void){return 0;}\n' |
 			gcc -E -H -x c - 2>&1 >/dev/null | awk '$1 ~ /^\.+$/ { print $2 }' | grep '^/usr/include/' | sort -u); do
 			CMD+=" $f"

@@ -24,18 +24,18 @@
 
 /*
  * indexes written (format 2, pushed or -o), chosen by measurement:
- * docs/INDEX.md, "With lazy windows"
+ * docs/INDEX.md, "With lazy windows" and "A compressible image"
  */
-#define INDEX_CHUNK_SIZE (256u << 10)
-#define INDEX_CHECKPOINT_SPAN (1u << 20)
+#define INDEX_CHUNK_SIZE (32u << 10)
+#define INDEX_CHECKPOINT_SPAN (128u << 10)
 
 enum { OPT_OUTPUT = 'o', OPT_CHUNK = 256, OPT_PUSH, OPT_INSECURE, OPT_PLATFORM,
        OPT_SPAN, OPT_STARTUP_LIST, OPT_FORMAT };
 
 static const struct cli_option options[] = {
 	{ "output", OPT_OUTPUT, "INDEX", "where to write the index (required without --push)" },
-	{ "chunk-size", OPT_CHUNK, "BYTES", "compressed bytes per verified chunk (default 256 KiB)" },
-	{ "checkpoint-span", OPT_SPAN, "BYTES", "gzip: uncompressed bytes between checkpoints (default 1 MiB; 64 KiB to 1 GiB)" },
+	{ "chunk-size", OPT_CHUNK, "BYTES", "compressed bytes per verified chunk (default 32 KiB)" },
+	{ "checkpoint-span", OPT_SPAN, "BYTES", "gzip: uncompressed bytes between checkpoints (default 128 KiB; 64 KiB to 1 GiB)" },
 	{ "format", OPT_FORMAT, "N", "with -o: the file's format version, 2 (default: head, then windows) or 1 (read by ovlmig before version 2)" },
 	{ "push", OPT_PUSH, NULL, "LAYER is docker://REG/NAME:TAG: index every layer and push the indexes to the image's repository" },
 	{ "insecure", OPT_INSECURE, NULL, "with --push: plain http to a loopback registry, no TLS verification" },

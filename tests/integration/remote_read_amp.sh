@@ -5,10 +5,10 @@
 # whole 1 MiB chunks (each chunk is checked against its sha256), not the
 # whole span to the next checkpoint (4 MiB of output), with an index of
 # format 1, 4 MiB spans and 1 MiB chunks. Then with the index `ovlmig
-# index` writes by default (format 2, 1 MiB spans, 256 KiB chunks; issue
-# 12): a small file costs at most its span and a chunk each side, in one
-# request; a 6 MiB file a few requests, not one per chunk. Counted by
-# nginx.
+# index` writes by default (format 2, 128 KiB spans, 32 KiB chunks;
+# issues 12 and 18): a small file costs at most its span and a chunk each
+# side, in one request; a 6 MiB file a few requests, not one per chunk.
+# Counted by nginx.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../remote_lib.sh"
 require_root "remote read amplification"
@@ -93,7 +93,7 @@ read_cost b/small $((b_chunks - a_chunks))
 read_cost a/first 0
 stop_lowerfs a "$T/mnt"
 
-# --- the default index: format 2, 1 MiB spans, 256 KiB chunks ---------------
+# --- the default index: format 2, 128 KiB spans, 32 KiB chunks -------------
 index_layer "$www/layer.tar.gz" 2>"$T/index.out" &&
 	grep -q "format 2, 4 entries" "$T/index.out" && ok "ovlmig index layer.tar.gz: format 2 by default" ||
 	{ fail "ovlmig index (defaults)" "$(head -3 "$T/index.out")"; exit 1; }
@@ -101,10 +101,11 @@ index_layer "$www/layer.tar.gz" 2>"$T/index.out" &&
 	ok "the index file says version 2" || fail "the index file is not version 2"
 # extent NAME: where NAME's data starts and ends in the compressed layer
 # (python's tarfile and zlib, 4 KiB at a time: START is at most, END at
-# least the true offset), and where the output 1 MiB + 256 KiB before its
-# start was: no checkpoint of a 1 MiB spacing lies before that (a
-# checkpoint comes at the first deflate block end 1 MiB after the one
-# before). "EARLIEST START END"
+# least the true offset), and where the output 128 KiB + 64 KiB before
+# its start was: no checkpoint of a 128 KiB spacing lies before that (a
+# checkpoint comes at the first deflate block end 128 KiB after the one
+# before; gzip -6 ends a block of random data every 16 KiB or so).
+# "EARLIEST START END"
 extent() {
 	python3 - "$www/layer.tar.gz" "$1" <<'EOF'
 import sys, tarfile, zlib
@@ -112,7 +113,7 @@ path, name = sys.argv[1], sys.argv[2]
 with tarfile.open(path, "r:gz") as t:
     m = t.getmember(name)
 first, last = m.offset_data, m.offset_data + m.size
-early = max(0, first - (1 << 20) - (256 << 10))
+early = max(0, first - (128 << 10) - (64 << 10))
 blob = open(path, "rb").read()
 d = zlib.decompressobj(16 + 15)
 out, at = 0, {}
@@ -126,10 +127,10 @@ EOF
 }
 # read_bound FILE MAX-GETS: FILE reads right from a fresh mount (its own
 # empty cache), fetching
-# the layer's chunks within [EARLIEST, END] rounded out to 256 KiB, its
+# the layer's chunks within [EARLIEST, END] rounded out to 32 KiB, its
 # data's own extent among them, in at most MAX-GETS requests
 read_bound() {
-	local f=$1 max_gets=$2 early start end b0 g0 cost gets lo hi C=262144
+	local f=$1 max_gets=$2 early start end b0 g0 cost gets lo hi C=32768
 	read -r early start end <<<"$(extent "$f")" || { fail "extent of $f"; return 1; }
 	rm -rf "$T/cache2"
 	start_lowerfs b "tar:http://127.0.0.1:$NGINX_PORT/layer.tar.gz" "$T/mnt2" --cache "$T/cache2" >"$T/out" 2>&1 ||
@@ -148,6 +149,6 @@ read_bound() {
 # 1000 bytes after 2.5 MiB: one request from its checkpoint to its end
 read_bound b/small 1
 # 6 MiB: the chunks before its last checkpoint together (ranges of at
-# most 4 MiB), then its last span: a handful, where one per 256 KiB chunk
-# would be 24 or more
+# most 4 MiB), then its last span: a handful, where one per 32 KiB chunk
+# would be 190 or more
 read_bound c/big2 4

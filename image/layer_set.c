@@ -18,6 +18,7 @@
 #include "digest.h"
 #include "log.h"
 #include "layer_estargz.h"
+#include "layer_sidecar.h"
 #include "layer_toc.h"
 #include "registry.h"
 
@@ -79,8 +80,7 @@ static int load_sidecar(struct layer_set *ls, const char *url,
 			struct layer_index *idx, struct error **err)
 {
 	const char *path = fetch_local_path(url);
-	char *side = NULL, *body = NULL;
-	size_t len = 0;
+	char *side = NULL;
 	int ret;
 
 	if (asprintf(&side, "%s.index", path ? path : url) < 0)
@@ -90,18 +90,10 @@ static int load_sidecar(struct layer_set *ls, const char *url,
 		      layer_index_load(side, idx, err) < 0 ? -1 : 1;
 		goto out;
 	}
-	if (fetcher_get(ls->fetcher, side, SIDECAR_MAX, &body, &len, NULL,
-			err) < 0) {
-		/* most layers have none: not an error */
-		error_free(err);
-		ret = 0;
-		goto out;
-	}
-	ret = layer_index_decode(body, len, idx, err) < 0 ? -1 : 1;
+	ret = layer_sidecar_load(ls->fetcher, side, SIDECAR_MAX, idx, err);
 out:
 	if (ret < 0)
 		error_wrap(err, "index %s", side);
-	free(body);
 	free(side);
 	return ret;
 }
@@ -1082,6 +1074,8 @@ int layer_set_fetch_spans(struct layer_set *ls, uint32_t l, uint64_t off,
  * checkpoint. The estimate can overshoot where a span's data deflates
  * unevenly: at most to the span's end, which a read fetched whole before
  * issue 18; a short estimate costs only the chunk-by-chunk requests.
+ * A plain layer's read is its own bytes: their chunks are fetched
+ * together too (a 1 MiB file in 32 KiB chunks is one request, not 32).
  */
 static int fetch_certain(struct layer *l, uint64_t off, uint64_t len,
 			 struct error **err)
@@ -1093,8 +1087,11 @@ static int fetch_certain(struct layer *l, uint64_t off, uint64_t len,
 	const struct layer_checkpoint *z = &idx->checkpoints[last];
 	uint64_t cs = idx->chunk_size, start, end, in_end, out_end;
 
-	if (!l->blob || idx->compression == LAYER_PLAIN)
+	if (!l->blob)
 		return 0;
+	/* a plain layer's bytes are the data: exactly those */
+	if (idx->compression == LAYER_PLAIN)
+		return blob_fetch_chunks(l->blob, off / cs, (off + len - 1) / cs - off / cs + 1, err);
 	/* the pending bits of a gzip checkpoint are in the byte before it */
 	start = a->in_off - (a->in_bits && a->in_off ? 1 : 0);
 	end = z->in_off;	/* bytes [start, end) are read for sure */

@@ -125,19 +125,32 @@ for pos in range(0, len(blob), 4096):
 print(at["early"], at["start"], at["end"])
 EOF
 }
-# read_bound FILE MAX-GETS: FILE reads right from a fresh mount (its own
-# empty cache), fetching
-# the layer's chunks within [EARLIEST, END] rounded out to 32 KiB, its
-# data's own extent among them, in at most MAX-GETS requests
+# read_bound FILE MAX-GETS MAX-WINDOWS: FILE reads right from a fresh
+# mount (its own empty cache), fetching the layer's chunks within
+# [EARLIEST, END] rounded out to 32 KiB, its
+# data's own extent among them, in at most MAX-GETS requests; the mount
+# fetched the index's head alone, the read at most MAX-WINDOWS windows
 read_bound() {
-	local f=$1 max_gets=$2 early start end b0 g0 cost gets lo hi C=32768
+	local f=$1 max_gets=$2 max_windows=$3 early start end b0 g0 i0 i1 cost gets lo hi C=32768
 	read -r early start end <<<"$(extent "$f")" || { fail "extent of $f"; return 1; }
 	rm -rf "$T/cache2"
+	i0=$(nginx_bytes "$index")
 	start_lowerfs b "tar:http://127.0.0.1:$NGINX_PORT/layer.tar.gz" "$T/mnt2" --cache "$T/cache2" >"$T/out" 2>&1 ||
 		{ fail "mount (default index)" "$(head -3 "$T/out")"; return 1; }
+	# the index's head (all but its windows part), not the whole file
+	i1=$(nginx_bytes "$index")
+	(((i1 - i0) == isize - wsize)) && ok "the mount fetched the index's head ($((i1 - i0)) of $isize bytes)" ||
+		fail "the mount fetched $((i1 - i0)) bytes of the index, not its head's $((isize - wsize))"
 	b0=$(nginx_bytes "$layer") g0=$(nginx_requests "$layer")
 	cmp -s "$T/mnt2/$f" "$src/$f" && ok "$f reads right (default index)" || fail "$f does not read right"
 	cost=$(($(nginx_bytes "$layer") - b0)) gets=$(($(nginx_requests "$layer") - g0))
+	# one window (random data: stored raw, 32 KiB at most) per checkpoint
+	# a read starts at: b/small begins 2.5 MiB in, 20 x 128 KiB, where a
+	# checkpoint may fall inside it (two); a read of c/big2 starts once
+	(($(nginx_bytes "$index") - i1 <= max_windows * 32768)) &&
+		ok "reading $f fetched $(($(nginx_bytes "$index") - i1)) bytes of windows (at most $max_windows)" ||
+		fail "reading $f fetched $(($(nginx_bytes "$index") - i1)) bytes of the index's windows" \
+			"$(grep -F /layer.tar.gz.index "$NGINX_LOG" | tail -4)"
 	lo=$((early / C * C)) hi=$(((end + C - 1) / C * C))
 	((cost <= hi - lo && cost >= end - start)) &&
 		ok "reading $f fetched $cost bytes: its compressed data ($((end - start))) and at most its span before it ($((hi - lo)))" ||
@@ -146,9 +159,13 @@ read_bound() {
 		fail "reading $f: $gets requests, more than $max_gets" "$(tail -n "$gets" "$NGINX_LOG")"
 	stop_lowerfs b "$T/mnt2"
 }
+index='^/layer\.tar\.gz\.index$'
+isize=$(stat -c %s "$www/layer.tar.gz.index")
+wsize=$(od -An -tu8 -j88 -N8 "$www/layer.tar.gz.index" | tr -d ' ')
+((wsize > 0)) || fail "no windows part in the default index"
 # 1000 bytes after 2.5 MiB: one request from its checkpoint to its end
-read_bound b/small 1
+read_bound b/small 1 2
 # 6 MiB: the chunks before its last checkpoint together (ranges of at
 # most 4 MiB), then its last span: a handful, where one per 32 KiB chunk
 # would be 190 or more
-read_bound c/big2 4
+read_bound c/big2 4 1

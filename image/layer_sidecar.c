@@ -103,21 +103,15 @@ static int load_head(struct fetcher *f, const char *url, uint64_t size,
 	return 0;
 }
 
-int layer_sidecar_load(struct fetcher *f, const char *url, uint64_t max,
-		       struct layer_index *idx, struct error **err)
+/* One try: 1 loaded, -1 failed. */
+static int load(struct fetcher *f, const char *url, uint64_t size,
+		struct layer_index *idx, struct error **err)
 {
 	uint8_t hdr[HEAD_V2], *buf;
-	uint64_t size, have = 0;
+	uint64_t have = 0;
 	int ret;
 
 	memset(idx, 0, sizeof(*idx));
-	if (fetcher_size(f, url, &size, err) < 0) {
-		/* most layers have none: not an error */
-		error_free(err);
-		return 0;
-	}
-	if (size > max || size > SIZE_MAX)
-		return error_set_msg(err, EFBIG, "%" PRIu64 " bytes, at most %" PRIu64, size, max);
 	if (size >= HEAD_V2 + TRAILER) {
 		if (get(f, url, 0, hdr, sizeof(hdr), err) < 0)
 			return -1;
@@ -136,4 +130,27 @@ int layer_sidecar_load(struct fetcher *f, const char *url, uint64_t max,
 		ret = layer_index_decode(buf, (size_t)size, idx, err);
 	free(buf);
 	return ret < 0 ? -1 : 1;
+}
+
+int layer_sidecar_load(struct fetcher *f, const char *url, uint64_t max,
+		       struct layer_index *idx, struct error **err)
+{
+	uint64_t size;
+
+	memset(idx, 0, sizeof(*idx));
+	if (fetcher_size(f, url, &size, err) < 0) {
+		/* most layers have none: not an error */
+		error_free(err);
+		return 0;
+	}
+	if (size > max || size > SIZE_MAX)
+		return error_set_msg(err, EFBIG, "%" PRIu64 " bytes, at most %" PRIu64, size, max);
+	/*
+	 * an index that fails its checks is fetched once more, the same
+	 * ranges (a transfer gone wrong, as a blob chunk's), then refused
+	 */
+	if (load(f, url, size, idx, err) > 0)
+		return 1;
+	error_free(err);
+	return load(f, url, size, idx, err);
 }

@@ -1102,10 +1102,11 @@ static int fetch_certain(struct layer *l, uint64_t off, uint64_t len,
 	/* the estimate: checkpoints are ordered, offsets checked at decode */
 	if (in_end > z->in_off && in_end <= idx->compressed_size && out_end > z->out_off &&
 	    off + len > z->out_off) {
-		unsigned __int128 est = (unsigned __int128)(off + len - z->out_off) *
-					(in_end - z->in_off) / (out_end - z->out_off);
+		/* an estimate: a double's precision is plenty, and no overflow */
+		double est = (double)(off + len - z->out_off) * (double)(in_end - z->in_off) /
+			     (double)(out_end - z->out_off);
 
-		end = z->in_off + (uint64_t)est + 1;
+		end = est < (double)(in_end - z->in_off) ? z->in_off + (uint64_t)est + 1 : in_end;
 		if (end > in_end)
 			end = in_end;
 	}

@@ -156,78 +156,143 @@ static void add_chunk(struct blob *b, struct fetch_range *r, size_t *nr,
 	(*nr)++;
 }
 
+/* Fetch R[0..NR); on failure *ERR names the first range that failed. */
+static int get_ranges(struct blob *b, struct fetch_range *r, size_t nr,
+		      struct error **err)
+{
+	struct error *e = NULL;
+
+	if (fetcher_get_ranges(b->f, b->url, r, nr, &e) == 0)
+		return 0;
+	for (size_t k = 0; k < nr; k++) {
+		if (!r[k].errnum)
+			continue;
+		range_error(b, r[k].off / b->chunk_size,
+			    (r[k].off + r[k].len - 1) / b->chunk_size, &e);
+		break;
+	}
+	if (!*err)
+		*err = e;
+	else
+		error_free(&e);
+	return -1;
+}
+
 /*
- * Fetch the wanted chunks of the window [W0, W0+WN) into MEM and check
- * each; a chunk that does not match is fetched once more. OK[i] tells
- * which are good. 0 when all wanted are.
+ * The ranges of R[0..NR) that hold a chunk marked in BAD, asked again
+ * as they were (a retry is the same request: a coalesced range is not
+ * split), into SCRATCH. *N2: how many; *SCRATCH malloc'd.
+ */
+static int retry_ranges(struct blob *b, const struct fetch_range *r, size_t nr,
+			uint64_t w0, const uint8_t *bad, struct fetch_range *r2,
+			size_t *n2, uint8_t **scratch, struct error **err)
+{
+	size_t total = 0, at = 0;
+
+	*n2 = 0;
+	for (size_t k = 0; k < nr; k++) {
+		uint64_t c = r[k].off / b->chunk_size, end = (r[k].off + r[k].len - 1) / b->chunk_size;
+
+		if (r[k].errnum)
+			continue;
+		for (; c <= end; c++)
+			if (bad[c - w0]) {
+				r2[(*n2)++] = r[k];
+				total += r[k].len;
+				break;
+			}
+	}
+	*scratch = malloc(total ? total : 1);
+	if (!*scratch)
+		return error_set(err, ENOMEM, "fetch chunks of %s", b->digest);
+	for (size_t k = 0; k < *n2; k++) {
+		r2[k].buf = *scratch + at;
+		r2[k].errnum = 0;
+		at += r2[k].len;
+	}
+	return 0;
+}
+
+/*
+ * Fetch the wanted chunks of the window [W0, W0+WN) into MEM, adjacent
+ * ones in one range, and check each; a range holding a chunk that does
+ * not match is fetched once more, as it was asked, and only its bad
+ * chunks are taken from the second answer. OK[i] tells which are good.
+ * 0 when all wanted are.
  */
 static int fetch_verified(struct blob *b, uint64_t w0, uint64_t wn,
 			  const uint8_t *want, uint8_t *mem, uint8_t *ok,
 			  struct error **err)
 {
-	struct fetch_range *r = calloc(wn, sizeof(*r));
-	uint8_t *bad = calloc(wn, 1);
-	struct error *e = NULL;
-	size_t nr = 0, nbad = 0;
+	struct fetch_range *r = calloc(wn, sizeof(*r)), *r2 = calloc(wn, sizeof(*r2));
+	uint8_t *bad = calloc(wn, 1), *scratch = NULL;
+	size_t nr = 0, n2 = 0, nbad = 0;
 	int ret = 0;
 
-	if (!r || !bad) {
-		free(r);
-		free(bad);
-		return error_set(err, ENOMEM, "fetch chunks of %s", b->digest);
+	if (!r || !r2 || !bad) {
+		ret = error_set(err, ENOMEM, "fetch chunks of %s", b->digest);
+		goto out;
 	}
-	for (int pass = 0; pass < 2; pass++) {
-		nr = 0;
-		for (uint64_t i = 0; i < wn; i++)
-			if (pass ? bad[i] : want[i])
-				add_chunk(b, r, &nr, w0, w0 + i, mem, !pass);
-		if (!nr)
-			break;
-		if (fetcher_get_ranges(b->f, b->url, r, nr, &e) < 0) {
-			for (size_t k = 0; k < nr; k++) {
-				if (!r[k].errnum)
-					continue;
-				range_error(b, r[k].off / b->chunk_size,
-					    (r[k].off + r[k].len - 1) / b->chunk_size, &e);
-				break;
+	for (uint64_t i = 0; i < wn; i++)
+		if (want[i])
+			add_chunk(b, r, &nr, w0, w0 + i, mem, true);
+	if (!nr)
+		goto out;
+	if (get_ranges(b, r, nr, err) < 0)
+		ret = -1;
+	for (size_t k = 0; k < nr; k++) {
+		uint64_t c = r[k].off / b->chunk_size;
+		uint64_t end = (r[k].off + r[k].len - 1) / b->chunk_size;
+
+		if (r[k].errnum)
+			continue;
+		atomic_fetch_add(&b->bytes_fetched, r[k].len);
+		for (; c <= end; c++) {
+			if (chunk_ok(b, c, mem + (c - w0) * b->chunk_size)) {
+				ok[c - w0] = 1;
+				continue;
 			}
+			atomic_fetch_add(&b->mismatches, 1);
+			bad[c - w0] = 1;
+			nbad++;
+		}
+	}
+	if (!nbad)
+		goto out;
+	if (retry_ranges(b, r, nr, w0, bad, r2, &n2, &scratch, err) < 0) {
+		ret = -1;
+		goto out;
+	}
+	if (get_ranges(b, r2, n2, err) < 0)
+		ret = -1;
+	for (size_t k = 0; k < n2; k++) {
+		uint64_t c = r2[k].off / b->chunk_size;
+		uint64_t end = (r2[k].off + r2[k].len - 1) / b->chunk_size;
+
+		if (r2[k].errnum)
+			continue;
+		atomic_fetch_add(&b->bytes_fetched, r2[k].len);
+		for (; c <= end; c++) {
+			const uint8_t *got = r2[k].buf + (chunk_off(b, c) - r2[k].off);
+
+			if (!bad[c - w0])
+				continue;	/* good the first time: kept as it was */
+			if (chunk_ok(b, c, got)) {
+				memcpy(mem + (c - w0) * b->chunk_size, got, chunk_len(b, c));
+				ok[c - w0] = 1;
+				continue;
+			}
+			atomic_fetch_add(&b->mismatches, 1);
 			if (!*err)
-				*err = e;
-			else
-				error_free(&e);
-			e = NULL;
+				error_set_msg(err, EIO, "chunk %" PRIu64 " of %s: sha256 mismatch twice",
+					      c, b->digest);
 			ret = -1;
 		}
-		nbad = 0;
-		for (size_t k = 0; k < nr; k++) {
-			uint64_t c = r[k].off / b->chunk_size;
-			uint64_t end = (r[k].off + r[k].len - 1) / b->chunk_size;
-
-			if (r[k].errnum)
-				continue;
-			atomic_fetch_add(&b->bytes_fetched, r[k].len);
-			for (; c <= end; c++) {
-				bad[c - w0] = 0;
-				if (chunk_ok(b, c, mem + (c - w0) * b->chunk_size)) {
-					ok[c - w0] = 1;
-					continue;
-				}
-				atomic_fetch_add(&b->mismatches, 1);
-				if (pass) {
-					if (!*err)
-						error_set_msg(err, EIO, "chunk %" PRIu64 " of %s: sha256 mismatch twice",
-							      c, b->digest);
-					ret = -1;
-				} else {
-					bad[c - w0] = 1;
-					nbad++;
-				}
-			}
-		}
-		if (!nbad)
-			break;
 	}
+out:
+	free(scratch);
 	free(r);
+	free(r2);
 	free(bad);
 	return ret;
 }

@@ -123,21 +123,29 @@ static const uint8_t *window_fetch(const struct layer_index *idx, uint32_t i,
 		error_set(err, ENOMEM, "layer: window");
 		return NULL;
 	}
-	/* two readers may both fetch it: the first kept wins */
-	if (src->read_at(src->ctx, cp->window_off, buf, cp->window_len, err) < 0) {
-		free(buf);
-		error_wrap(err, "index of layer %s: checkpoint %" PRIu32 ": window",
-			   idx->digest, i);
-		return NULL;
-	}
-	if (!EVP_Digest(buf, cp->window_len, sum, &sumlen, EVP_sha256(), NULL) ||
-	    memcmp(sum, cp->window_sha256, 32)) {
-		free(buf);
-		error_set(err, EIO, "index of layer %s: checkpoint %" PRIu32
-			  ": window (%" PRIu32 " bytes at %" PRIu64
-			  " of the windows part) does not match its sha256",
-			  idx->digest, i, cp->window_len, cp->window_off);
-		return NULL;
+	/*
+	 * two readers may both fetch it: the first kept wins. One that does
+	 * not match is fetched once more (a transfer gone wrong), as a blob
+	 * chunk is; twice wrong fails the read.
+	 */
+	for (int attempt = 0;; attempt++) {
+		if (src->read_at(src->ctx, cp->window_off, buf, cp->window_len, err) < 0) {
+			free(buf);
+			error_wrap(err, "index of layer %s: checkpoint %" PRIu32 ": window",
+				   idx->digest, i);
+			return NULL;
+		}
+		if (EVP_Digest(buf, cp->window_len, sum, &sumlen, EVP_sha256(), NULL) &&
+		    !memcmp(sum, cp->window_sha256, 32))
+			break;
+		if (attempt) {
+			free(buf);
+			error_set(err, EIO, "index of layer %s: checkpoint %" PRIu32
+				  ": window (%" PRIu32 " bytes at %" PRIu64
+				  " of the windows part) does not match its sha256",
+				  idx->digest, i, cp->window_len, cp->window_off);
+			return NULL;
+		}
 	}
 	pthread_mutex_lock(&src->lock);
 	if (!src->kept[i])

@@ -61,7 +61,9 @@ int referrer_manifest_build(const struct descriptor *subject,
 	layers = json_array();
 	for (size_t i = 0; layers && i < n; i++) {
 		bool v2 = blobs[i].windows.digest[0];
-		json_t *d = descriptor_json(v2 ? MT_LAYER_INDEX_HEAD : MT_LAYER_INDEX,
+		json_t *d = descriptor_json(!v2 ? MT_LAYER_INDEX :
+					    blobs[i].gzip ? MT_LAYER_INDEX_HEAD_GZIP :
+					    MT_LAYER_INDEX_HEAD,
 					    blobs[i].digest, blobs[i].size);
 		json_t *w = v2 ? descriptor_json(MT_LAYER_INDEX_WINDOWS,
 						 blobs[i].windows.digest,
@@ -134,7 +136,7 @@ static const char *artifact_type(json_t *doc)
 
 static int add_ref(struct index_refs *out, const char *layer,
 		   const char *digest, uint64_t size,
-		   const struct blob_ref *windows, struct error **err)
+		   const struct blob_ref *windows, bool gzip, struct error **err)
 {
 	struct index_ref *r = reallocarray(out->refs, out->count + 1, sizeof(*r));
 
@@ -148,6 +150,7 @@ static int add_ref(struct index_refs *out, const char *layer,
 	memset(&r->windows, 0, sizeof(r->windows));
 	if (windows)
 		r->windows = *windows;
+	r->gzip = gzip;
 	return 0;
 }
 
@@ -190,7 +193,7 @@ int referrer_manifest_parse(const char *buf, size_t len,
 	struct blob_ref windows;
 	uint64_t size;
 	size_t i;
-	bool v2;
+	bool v2, gz;
 	int ret = -1;
 
 	if (!json_is_object(doc)) {
@@ -228,7 +231,8 @@ int referrer_manifest_parse(const char *buf, size_t len,
 			}
 			continue;
 		}
-		if (!t || (strcmp(t, MT_LAYER_INDEX) && strcmp(t, MT_LAYER_INDEX_HEAD)))
+		if (!t || (strcmp(t, MT_LAYER_INDEX) && strcmp(t, MT_LAYER_INDEX_HEAD) &&
+			   strcmp(t, MT_LAYER_INDEX_HEAD_GZIP)))
 			continue;	/* a later version may add other blobs */
 		if (desc_fields(e, INDEX_BLOB_MAX, &digest, &size, err) < 0) {
 			error_wrap(err, "layers[%zu]", i);
@@ -240,10 +244,11 @@ int referrer_manifest_parse(const char *buf, size_t len,
 				      i, ANNOTATION_LAYER);
 			goto out;
 		}
-		v2 = !strcmp(t, MT_LAYER_INDEX_HEAD);
+		gz = !strcmp(t, MT_LAYER_INDEX_HEAD_GZIP);
+		v2 = gz || !strcmp(t, MT_LAYER_INDEX_HEAD);
 		if (v2 && windows_of(layers, i, layer, &windows, err) < 0)
 			goto out;
-		if (add_ref(out, layer, digest, size, v2 ? &windows : NULL, err) < 0)
+		if (add_ref(out, layer, digest, size, v2 ? &windows : NULL, gz, err) < 0)
 			goto out;
 	}
 	ret = 0;

@@ -14,6 +14,7 @@
 #ifndef IMAGE_REFERRERS_H
 #define IMAGE_REFERRERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,12 @@
  */
 #define MT_LAYER_INDEX_HEAD "application/vnd.ovlmig.layer.index.v2.head"
 #define MT_LAYER_INDEX_WINDOWS "application/vnd.ovlmig.layer.index.v2.windows"
+/*
+ * The same head as one gzip member (image/index_gzip.h): what a push
+ * writes since issue 12 (the entries deflate about 12x); plain heads
+ * pushed before are still read.
+ */
+#define MT_LAYER_INDEX_HEAD_GZIP "application/vnd.ovlmig.layer.index.v2.head+gzip"
 #define ANNOTATION_LAYER "org.ovlmig.layer.digest"
 /* the files a container opened first, one path a line (--record-access) */
 #define MT_PREFETCH_LIST "application/vnd.ovlmig.prefetch-list.v1"
@@ -59,6 +66,7 @@ struct index_ref {
 	char digest[DIGEST_STRLEN + 1];
 	uint64_t size;
 	struct blob_ref windows;
+	bool gzip;		/* a version 2 head as one gzip member */
 };
 
 struct index_refs {
@@ -127,11 +135,12 @@ int referrers_find(struct fetcher *f, const char *repo_url,
 		   struct error **err);
 
 /*
- * Download REF's blob, check it against REF's digest and size, decode it
+ * Download REF's blob, check it against REF's digest and size (a gzip'd
+ * head: then inflate it, at most INDEX_BLOB_MAX bytes), decode it
  * and check that it indexes REF's layer. A version 2 head keeps its
  * windows in the registry: reads fetch them by range from REF's windows
  * blob (F must outlive IDX); *HEAD (HEAD not NULL) then gets the head's
- * bytes, malloc'd, for the index cache.
+ * bytes (inflated), malloc'd, for the index cache.
  */
 int referrers_load(struct fetcher *f, const char *repo_url,
 		   const struct index_ref *ref, struct layer_index *idx,

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../common/util.h"
+#include "index_gzip.h"
 #include "log.h"
 #include "referrers.h"
 
@@ -128,20 +129,26 @@ static int manifest_put(struct fetcher *f, const char *repo, const char *ref,
 }
 
 /*
- * IDX as two blobs (format version 2): the head, fetched whole at mount,
- * and the windows, read by range as reads need them. REF gets both.
+ * IDX as two blobs (format version 2): the head, one gzip member, fetched
+ * whole at mount, and the windows, read by range as reads need them. REF
+ * gets both.
  */
 static int index_put(struct fetcher *f, const char *repo,
 		     const struct layer_index *idx, struct index_ref *ref,
 		     struct error **err)
 {
-	uint8_t *head = NULL, *win = NULL;
-	size_t hlen, wlen;
+	uint8_t *plain = NULL, *head = NULL, *win = NULL;
+	size_t plen, hlen, wlen;
 	int ret = -1;
 
 	memcpy(ref->layer, idx->digest, sizeof(ref->layer));
-	if (layer_index_encode_split(idx, &head, &hlen, &win, &wlen, err) < 0)
+	if (layer_index_encode_split(idx, &plain, &plen, &win, &wlen, err) < 0)
 		return -1;
+	if (index_gzip(plain, plen, &head, &hlen, err) < 0) {
+		error_wrap(err, "index of layer %s", idx->digest);
+		goto out;
+	}
+	ref->gzip = true;
 	if (digest_of(head, hlen, ref->digest) < 0 ||
 	    digest_of(win ? (void *)win : (void *)"", wlen, ref->windows.digest) < 0) {
 		error_set(err, ENOMEM, "digest");
@@ -155,6 +162,7 @@ static int index_put(struct fetcher *f, const char *repo,
 		goto out;
 	ret = 0;
 out:
+	free(plain);
 	free(head);
 	free(win);
 	return ret;
@@ -417,6 +425,14 @@ int referrers_load(struct fetcher *f, const char *repo_url,
 		error_set_msg(err, EINVAL, "the blob does not match its digest and size (%zu bytes, %llu expected)",
 			      len, (unsigned long long)ref->size);
 		goto out;
+	}
+	if (v2 && ref->gzip) {
+		uint8_t *plain;
+
+		if (index_gunzip((const uint8_t *)body, len, INDEX_BLOB_MAX, &plain, &len, err) < 0)
+			goto out;
+		free(body);
+		body = (char *)plain;
 	}
 	if (v2 ? layer_index_decode_head(body, len, idx, err) < 0 :
 		 layer_index_decode(body, len, idx, err) < 0)

@@ -24,17 +24,21 @@
 #include "../image/registry.h"
 #include "commands.h"
 
-/* pushed indexes (format 2), chosen by measurement: docs/INDEX.md */
-#define PUSH_CHUNK_SIZE (256u << 10)
-#define PUSH_CHECKPOINT_SPAN (1u << 20)
+/*
+ * indexes written (format 2, pushed or -o), chosen by measurement:
+ * docs/INDEX.md, "With lazy windows" and "A compressible image"
+ */
+#define INDEX_CHUNK_SIZE (32u << 10)
+#define INDEX_CHECKPOINT_SPAN (128u << 10)
 
 enum { OPT_OUTPUT = 'o', OPT_CHUNK = 256, OPT_PUSH, OPT_INSECURE, OPT_PLATFORM,
-       OPT_SPAN, OPT_STARTUP_LIST, OPT_LIST_ONLY };
+       OPT_SPAN, OPT_STARTUP_LIST, OPT_LIST_ONLY, OPT_FORMAT };
 
 static const struct cli_option options[] = {
 	{ "output", OPT_OUTPUT, "INDEX", "where to write the index (required without --push)" },
-	{ "chunk-size", OPT_CHUNK, "BYTES", "compressed bytes per verified chunk (default 1 MiB; with --push 256 KiB)" },
-	{ "checkpoint-span", OPT_SPAN, "BYTES", "gzip: uncompressed bytes between checkpoints (default 4 MiB; with --push 1 MiB; 64 KiB to 1 GiB)" },
+	{ "chunk-size", OPT_CHUNK, "BYTES", "compressed bytes per verified chunk (default 32 KiB)" },
+	{ "checkpoint-span", OPT_SPAN, "BYTES", "gzip: uncompressed bytes between checkpoints (default 128 KiB; 64 KiB to 1 GiB)" },
+	{ "format", OPT_FORMAT, "N", "with -o: the file's format version, 2 (default: head, then windows) or 1 (read by ovlmig before version 2)" },
 	{ "push", OPT_PUSH, NULL, "LAYER is docker://REG/NAME:TAG: index every layer and push the indexes to the image's repository" },
 	{ "insecure", OPT_INSECURE, NULL, "with --push: plain http to a loopback registry, no TLS verification" },
 	{ "platform", OPT_PLATFORM, "OS/ARCH", "with --push: the image of a multi-platform tag (default linux/amd64)" },
@@ -67,17 +71,26 @@ static ssize_t read_layer(void *ctx, void *buf, size_t len, struct error **err)
 	return n;
 }
 
+struct index_out {
+	const struct layer_index *idx;
+	unsigned format;
+};
+
 /* Write to a temporary file next to PATH, then rename it over PATH. */
-static int encode_index(int fd, const void *idx, struct error **err)
+static int encode_index(int fd, const void *ctx, struct error **err)
 {
-	return layer_index_encode(idx, fd, err);
+	const struct index_out *o = ctx;
+
+	return o->format == 1 ? layer_index_encode(o->idx, fd, err) :
+				layer_index_encode_v2(o->idx, fd, err);
 }
 
 struct index_args {
 	const char *output;
 	uint32_t chunk_size;
 	uint64_t span;
-	bool chunk_given, span_given, push, insecure, list_only;
+	unsigned format;
+	bool push, insecure, list_only;
 	const char *platform;
 	const char *prefetch_list;
 };
@@ -101,7 +114,6 @@ static int option(void *ctx, int key, const char *arg)
 		a->platform = arg;
 		return 0;
 	case OPT_SPAN:
-		a->span_given = true;
 		return parse_u64(arg, LAYER_CHECKPOINT_SPAN_MIN,
 				 LAYER_CHECKPOINT_SPAN_MAX, &a->span);
 	case OPT_STARTUP_LIST:
@@ -110,8 +122,12 @@ static int option(void *ctx, int key, const char *arg)
 	case OPT_LIST_ONLY:
 		a->list_only = true;
 		return 0;
+	case OPT_FORMAT:
+		if (parse_u64(arg, 1, 2, &v) < 0)
+			return -1;
+		a->format = (unsigned)v;
+		return 0;
 	}
-	a->chunk_given = true;
 	if (parse_u64(arg, 4096, 1u << 30, &v) < 0)
 		return -1;
 	a->chunk_size = (uint32_t)v;
@@ -255,25 +271,21 @@ out:
 
 int cmd_index(int argc, char **argv)
 {
-	struct index_args a = { .chunk_size = LAYER_CHUNK_SIZE_DEFAULT,
-				.span = LAYER_CHECKPOINT_SPAN };
+	struct index_args a = { .chunk_size = INDEX_CHUNK_SIZE,
+				.span = INDEX_CHECKPOINT_SPAN, .format = 2 };
 	struct layer_file f = { -1, NULL };
 	struct layer_index idx;
+	struct index_out out = { &idx, 2 };
 	struct error *err = NULL;
 	int code;
 
 	if (command_parse(&command_index, argc, argv, option, &a, &code) < 0)
 		return code;
 	if (a.push) {
-		/*
-		 * a pushed index's windows are fetched only when read
-		 * (format 2): finer spacing costs the mount almost nothing
-		 * (docs/INDEX.md, "With lazy windows")
-		 */
-		if (!a.chunk_given)
-			a.chunk_size = PUSH_CHUNK_SIZE;
-		if (!a.span_given)
-			a.span = PUSH_CHECKPOINT_SPAN;
+		if (a.format != 2) {
+			fprintf(stderr, "ovlmig index: --push writes format 2: no --format\n");
+			return EXIT_USAGE;
+		}
 		return push(&a, argv[1]);
 	}
 	if (a.prefetch_list || a.list_only) {
@@ -302,13 +314,14 @@ int cmd_index(int argc, char **argv)
 		return code;
 	}
 	close(f.fd);
-	if (file_replace(a.output, 0644, FILE_DURABLE, encode_index, &idx, &err) < 0) {
+	out.format = a.format;
+	if (file_replace(a.output, 0644, FILE_DURABLE, encode_index, &out, &err) < 0) {
 		error_report(&err, "ovlmig index", stderr);
 		layer_index_free(&idx);
 		return EXIT_FAILED;
 	}
-	printf("%s: %" PRIu32 " entries, %" PRIu32 " rejected, %s, %" PRIu32
-	       " checkpoints, %s, %s\n", a.output, idx.nentries, idx.rejected,
+	printf("%s: format %u, %" PRIu32 " entries, %" PRIu32 " rejected, %s, %" PRIu32
+	       " checkpoints, %s, %s\n", a.output, a.format, idx.nentries, idx.rejected,
 	       layer_compression_name(idx.compression), idx.ncheckpoints,
 	       idx.seekable ? "seekable" : "not seekable", idx.digest);
 	layer_index_free(&idx);

@@ -418,13 +418,14 @@ serve_layers() {
 	mkdir -p "$root"
 	for f in "$@"; do ln -sf "$f" "$root/$(basename "$f")"; done
 }
-# index_layer FILE: FILE.index next to FILE (with `ovlmig index`), where a
-# mount of FILE (path or URL) finds it. FILE is a test's own copy or link:
-# an index belongs to the ovlmig build that made it, never to the cache.
+# index_layer FILE [OPTION...]: FILE.index next to FILE (with `ovlmig
+# index` and the OPTIONs), where a mount of FILE (path or URL) finds it.
+# FILE is a test's own copy or link: an index belongs to the ovlmig build
+# that made it, never to the cache.
 index_layer() {
 	local f=$1
 	rm -f "$f.index"
-	"$OVLMIG" index "$f" -o "$f.index" >&2
+	"$OVLMIG" index "$f" -o "$f.index" "${@:2}" >&2
 }
 
 # index_layers DIR: DIR's layers l1-l3 copied under $T and indexed there;

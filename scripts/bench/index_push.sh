@@ -32,7 +32,12 @@
 # RATE_MB (50), CMD ("/bin/busybox true"; `CMD=apt` stands for an
 # apt-get-like first command: md5sum of 36 small files of base spread over
 # its directories and one 16 MiB library), ONLY_A, DELAY_MS (50),
-# PF_FILES (40), SWEEP (below). Needs docker-registry, skopeo,
+# PF_FILES (40), SWEEP (below), IMAGE_CACHE (a directory: the built
+# layers are kept there and reused, as startup.sh), IMAGE (random, the
+# default: build_image; real: build_image_real, this machine's binaries,
+# libraries and headers, which deflate; with it CMD=apt reads what
+# apt-get and its libraries are, CMD=gcc gcc, its libraries and a hello
+# world's headers, each file whole). Needs docker-registry, skopeo,
 # nginx-free: python3, jq, curl, openssl, busybox-static.
 set -u -o pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -57,12 +62,32 @@ ldd "$BUSYBOX" >/dev/null 2>&1 && die "$BUSYBOX is dynamic: busybox-static is ne
 now() { date +%s%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b > 0) ? a / b : 0 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
 
 . "$TOP/scripts/bench/image_lib.sh"
 
-note "building a ${IMAGE_MB} MiB image under $T"
-build_image
+IMAGE=${IMAGE:-random}
+if [[ $IMAGE == real ]]; then
+	cached=${IMAGE_CACHE:+$IMAGE_CACHE/real}
+else
+	cached=${IMAGE_CACHE:+$IMAGE_CACHE/${IMAGE_MB}m-${SMALL_FILES}f}
+fi
+if [[ -n $cached && -s $cached/app.tar.gz.index ]]; then
+	note "reusing the image in $cached"
+	mkdir -p "$T/www" && cp "$cached"/*.tar.gz "$T/www/" || die "copy $cached"
+elif [[ $IMAGE == real ]]; then
+	note "building an image of this machine's /usr/bin, /usr/lib/x86_64-linux-gnu, /usr/include under $T"
+	build_image_real
+	if [[ -n $cached ]]; then
+		mkdir -p "$cached" && cp "$T/www"/* "$cached/" || die "keep the image in $cached"
+	fi
+else
+	note "building a ${IMAGE_MB} MiB image under $T"
+	build_image
+	if [[ -n $cached ]]; then
+		mkdir -p "$cached" && cp "$T/www"/* "$cached/" || die "keep the image in $cached"
+	fi
+fi
 image_bytes=$(cat "$T/www"/{base,libs,app}.tar.gz | wc -c)
 registry_start || die "registry"
 oci_layout_from_layers "$T/oci" v1 "$T/www"/{base,libs,app}.tar.gz
@@ -78,7 +103,25 @@ note "index --push took $(secs "$t0" "$(now)") s: $(tail -1 "$T/out")"
 
 faultproxy_start "$REGISTRY_PORT" none --rate $((RATE_MB * 1000000)) || die "proxy"
 REG=127.0.0.1:$FAULTPROXY_PORT
-if [[ $CMD == apt ]]; then
+if [[ $IMAGE == real && ( $CMD == apt || $CMD == gcc ) ]]; then
+	# what the program and its loader open, as this machine resolves
+	# them (ldd), moved under /usr/lib as the image holds them; gcc: and
+	# the headers of a hello world (gcc -H), those of /usr/include
+	kind=$CMD prog=/usr/bin/apt-get
+	[[ $kind == gcc ]] && prog=$(readlink -f /usr/bin/gcc)	# the image holds /usr/bin's regular files
+	CMD="/bin/busybox md5sum /etc/passwd /etc/group $prog"
+	for f in $(ldd "$prog" | awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		f=$(readlink -f "$f")
+		CMD+=" /usr/lib/x86_64-linux-gnu/${f##*/}"
+	done
+	if [[ $kind == gcc ]]; then
+		for f in $(printf '#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <unistd.h>\nint main(void){return 0;}\n' |
+			gcc -E -H -x c - 2>&1 >/dev/null | awk '$1 ~ /^\.+$/ { print $2 }' | grep '^/usr/include/' | sort -u); do
+			CMD+=" $f"
+		done
+	fi
+	note "command: $CMD"
+elif [[ $CMD == apt ]]; then
 	CMD="/bin/busybox md5sum /etc/passwd /etc/group /etc/app.conf /usr/lib/lib1.so"
 	for ((i = 0; i < 33; i++)); do
 		f=$(((i * 7919) % SMALL_FILES))
@@ -134,8 +177,8 @@ if [[ -n ${SWEEP:-} ]]; then
 	unc=$(for l in base libs app; do gzip -dc "$T/www/$l.tar.gz" | wc -c; done | awk '{ n += $1 } END { print n }')
 	echo
 	echo "sweep: link bytes of the first command with pushed indexes (lowerfs alone, fresh cache); command: $CMD"
-	printf '%9s %8s %10s %10s %10s %10s %10s %9s %9s %6s\n' span chunk "heads MiB" "windows" "layer MiB" \
-		"link MiB" "read MiB" "link/read" "link/gz" GETs
+	printf '%9s %8s %10s %10s %10s %10s %10s %9s %9s %6s  %s\n' span chunk "heads MiB" "windows" "layer MiB" \
+		"link MiB" "read MiB" "link/read" "link/gz" GETs "base libs app MiB"
 	for sc in $SWEEP; do
 		span=${sc%%:*} chunk=${sc##*:}
 		"$OVLMIG" index --push --checkpoint-span "$span" --chunk-size "$chunk" \
@@ -147,10 +190,12 @@ if [[ -n ${SWEEP:-} ]]; then
 		art=$(jq -r '.manifests[-1].digest' "$T/tag")
 		curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
 			"http://127.0.0.1:$REGISTRY_PORT/v2/bench/idx/manifests/$art" >"$T/art" || die "artifact"
-		heads_re=$(jq -r '[.layers[] | select(.mediaType | endswith(".head")) | .digest] | join("|")' "$T/art")
+		heads_re=$(jq -r '[.layers[] | select(.mediaType | test("\\.head(\\+gzip)?$")) | .digest] | join("|")' "$T/art")
 		wins_re=$(jq -r '[.layers[] | select(.mediaType | endswith(".windows")) | .digest] | join("|")' "$T/art")
 		bytes_of() { awk -v re="/blobs/($1) " '$6 == "\"GET" && $0 ~ re { n += $10 } END { printf "%.0f\n", n }' "$REGISTRY_DIR/log"; }
 		l0=$(blob_bytes layers) h0=$(bytes_of "$heads_re") w0=$(bytes_of "$wins_re") r0=$(blob_gets)
+		p0=()
+		for i in 0 1 2; do p0+=("$(bytes_of "${layers[i]}")"); done
 		rm -rf "$T/cache-s" "$T/run-s"
 		start_lowerfs s "docker://$REG/bench/idx:v1" "$T/mnt" --insecure --cache "$T/cache-s" >"$T/out" 2>&1 ||
 			die "lowerfs: $(head -3 "$T/out")"
@@ -160,10 +205,15 @@ if [[ -n ${SWEEP:-} ]]; then
 		gz=$(awk -v r="$read_total" -v c="$image_bytes" -v u="$unc" 'BEGIN { printf "%.0f", r * c / u }')
 		s_l=$(($(blob_bytes layers) - l0)) s_h=$(($(bytes_of "$heads_re") - h0)) s_w=$(($(bytes_of "$wins_re") - w0))
 		s_r=$(($(blob_gets) - r0))
+		# the layer bytes per layer: base libs app
+		per=""
+		for i in 0 1 2; do
+			per+=" $(awk -v b=$(($(bytes_of "${layers[i]}") - p0[i])) 'BEGIN { printf "%.2f", b / 1048576 }')"
+		done
 		stop_lowerfs s "$T/mnt"
-		printf '%9s %8s %10s %10s %10s %10s %10s %9s %9s %6s\n' "$span" "$chunk" "$(mib "$s_h")" "$(mib "$s_w")" \
+		printf '%9s %8s %10s %10s %10s %10s %10s %9s %9s %6s %s\n' "$span" "$chunk" "$(mib "$s_h")" "$(mib "$s_w")" \
 			"$(mib "$s_l")" "$(mib $((s_h + s_w + s_l)))" "$(mib "$read_total")" \
-			"$(ratio $((s_h + s_w + s_l)) "$read_total")x" "$(ratio $((s_h + s_w + s_l)) "$gz")x" "$s_r"
+			"$(ratio $((s_h + s_w + s_l)) "$read_total")x" "$(ratio $((s_h + s_w + s_l)) "$gz")x" "$s_r" "$per"
 	done
 	echo "load average $(cut -d' ' -f1-3 /proc/loadavg); link/gz: against the bytes read times the layers' compression ratio ($(mib "$image_bytes") / $(mib "$unc") MiB)"
 	exit 0

@@ -9,7 +9,9 @@
 # the index and layer bytes it sent. Run per BUILD-DIR given (default the
 # build's own), per chunk size of the index (CHUNKS, bytes) and per gzip
 # checkpoint span (SPANS, uncompressed bytes: `ovlmig index
-# --checkpoint-span`, given only when not the default 4 MiB).
+# --checkpoint-span`). The index is what that build's `ovlmig index -o`
+# writes: format 1 before issue 12 (read whole at mount), format 2 since
+# (its head at mount, each window by range when a read starts at it).
 #
 #   scripts/bench/read_amp.sh [BUILD-DIR...]   (as root; make first)
 #
@@ -40,16 +42,15 @@ layer_bytes=$(stat -c %s "$www/layer.tar.gz")
 nginx_start "$www" || die "nginx"
 echo "layer: $(mib "$layer_bytes") MiB gzip of $total files of /usr/bin; read: $(wc -l <"$T/read") files, $(mib "$read_bytes") MiB"
 printf '%-36s %8s %8s %10s %10s %10s %9s %6s\n' build span chunk "index MiB" "layer MiB" "link MiB" "link/read" GETs
+echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 for build in "${@:-$BUILD}"; do
 	[[ $build == /* ]] || build=$PWD/$build
 	for span in $SPANS; do
 	for chunk in $CHUNKS; do
-		spaced=()
-		[[ $span == 4194304 ]] || spaced=(--checkpoint-span "$span")
 		rm -f "$www/layer.tar.gz.index"
-		"$build/ovlmig" index --chunk-size "$chunk" "${spaced[@]}" "$www/layer.tar.gz" \
-			-o "$www/layer.tar.gz.index" >/dev/null || die "ovlmig index --chunk-size $chunk ${spaced[*]}"
+		"$build/ovlmig" index --chunk-size "$chunk" --checkpoint-span "$span" "$www/layer.tar.gz" \
+			-o "$www/layer.tar.gz.index" >/dev/null || die "ovlmig index --chunk-size $chunk --checkpoint-span $span"
 		i0=$(nginx_bytes '^/layer\.tar\.gz\.index$') l0=$(nginx_bytes '^/layer\.tar\.gz$')
 		g0=$(nginx_requests '^/layer\.tar\.gz$')
 		rm -rf "$T/cache" "$T/run-a"

@@ -91,7 +91,7 @@ artifact=$(jq -r '.manifests[] | select(.artifactType == "application/vnd.ovlmig
 curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
 	"http://$REG/v2/test/img/manifests/$artifact" >"$T/artifact"
 # per layer in order: the index head, then its windows (format version 2)
-HEAD_MT=application/vnd.ovlmig.layer.index.v2.head
+HEAD_MT=application/vnd.ovlmig.layer.index.v2.head+gzip
 WIN_MT=application/vnd.ovlmig.layer.index.v2.windows
 [[ $(jq -r .subject.digest "$T/artifact") == "$subject" &&
 	$(jq -r --arg h "$HEAD_MT" '[.layers[] | select(.mediaType == $h) | .annotations["org.ovlmig.layer.digest"]] | join(" ")' "$T/artifact") == "${layer_digests[*]}" &&

@@ -12,7 +12,7 @@ require_root "index windows"
 require_tools "index windows" docker-registry skopeo jq python3 curl nginx
 fusectl_ready || { fail "mount fusectl"; exit 1; }
 
-HEAD_MT=application/vnd.ovlmig.layer.index.v2.head
+HEAD_MT=application/vnd.ovlmig.layer.index.v2.head+gzip
 WIN_MT=application/vnd.ovlmig.layer.index.v2.windows
 
 L=$(layers_dir) || { fail "mklayers"; exit 1; }
@@ -54,6 +54,13 @@ head_size=$(blob size "$HEAD_MT" "$half") win_size=$(blob size "$WIN_MT" "$half"
 ((win_size >= 6 * 30000 && head_size < win_size)) &&
 	ok "half layer: index head $head_size bytes, windows $win_size bytes" ||
 	fail "half layer: head $head_size, windows $win_size bytes"
+# the head is one gzip member of a version 2 head (magic, version 2),
+# smaller than itself (here mostly the chunk hashes, which do not deflate)
+curl -sf "http://$REG/v2/test/img/blobs/$half_head" | gzip -dc >"$T/head.plain" 2>"$T/gz.err" &&
+	[[ $(head -c 8 "$T/head.plain" | tr -d '\0') == OVLMIDX && $(od -An -tu4 -j8 -N4 "$T/head.plain" | tr -d ' ') == 2 ]] &&
+	plain=$(stat -c %s "$T/head.plain") && ((plain > head_size)) &&
+	ok "half layer: the head blob is a gzip'd version 2 head ($head_size bytes, $plain inflated)" ||
+	fail "half layer: the head blob is not a gzip'd version 2 head, smaller" "$(cat "$T/gz.err"; od -c "$T/head.plain" | head -2)"
 heads_re=$(jq -r --arg t "$HEAD_MT" '[.layers[] | select(.mediaType == $t) | .digest] | join("|")' "$T/artifact")
 wins_re=$(jq -r --arg t "$WIN_MT" '[.layers[] | select(.mediaType == $t) | .digest] | join("|")' "$T/artifact")
 heads_total=$(jq -r --arg t "$HEAD_MT" '[.layers[] | select(.mediaType == $t) | .size] | add' "$T/artifact")

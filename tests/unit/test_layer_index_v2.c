@@ -349,6 +349,85 @@ static void test_head_alone(void **state)
 	free(win);
 }
 
+/* A window source whose first answer has a byte flipped, then right ones. */
+struct flaky_at {
+	struct mem_at m;
+	unsigned flips;		/* answers still to spoil */
+};
+
+static int flaky_read_at(void *ctx, uint64_t off, void *buf, size_t len,
+			 struct error **err)
+{
+	struct flaky_at *f = ctx;
+
+	if (mem_read_at(&f->m, off, buf, len, err) < 0)
+		return -1;
+	if (f->flips && len) {
+		f->flips--;
+		((uint8_t *)buf)[len / 2] ^= 0x20;
+	}
+	return 0;
+}
+
+/*
+ * A window spoiled on the way once (a transfer gone wrong) is fetched
+ * once more and the read is right; spoiled twice, the read fails.
+ */
+static void test_window_fetched_again(void **state)
+{
+	uint8_t *head, *win;
+	size_t hlen, wlen;
+	struct layer_index h;
+	struct error *err = NULL;
+	struct flaky_at *fl;
+	struct buf got = { 0 };
+	uint32_t i, cp = 0;
+
+	(void)state;
+	assert_int_equal(layer_index_encode_split(&fx.idx, &head, &hlen, &win, &wlen,
+						  &err), 0);
+	for (int twice = 0; twice < 2; twice++) {
+		struct mem_at m = { fx.layer.p, fx.layer.len, 0, 0 };
+
+		assert_int_equal(layer_index_decode_head(head, hlen, &h, &err), 0);
+		for (i = 1, cp = 0; i < h.ncheckpoints && !cp; i++)
+			if (h.checkpoints[i].window_kind != LAYER_WINDOW_NONE)
+				cp = i;
+		assert_true(cp > 0);
+		fl = calloc(1, sizeof(*fl));
+		assert_non_null(fl);
+		*fl = (struct flaky_at){ { win, wlen, 0, 0 }, twice ? 2 : 1 };
+		assert_int_equal(layer_index_set_windows(&h, flaky_read_at, fl, free, &err), 0);
+		got.len = 0;
+		if (!twice) {
+			assert_int_equal(layer_read(&h, mem_read_at, &m, h.checkpoints[cp].out_off,
+						    1000, buf_sink, &got, &err), 0);
+			struct buf ref = { 0 };
+			struct mem_at m2 = { fx.layer.p, fx.layer.len, 0, 0 };
+
+			assert_int_equal(fl->m.calls, 2);
+			assert_int_equal(got.len, 1000);
+			/* what the whole index (windows in memory) reads there */
+			assert_int_equal(layer_read(&fx.idx, mem_read_at, &m2, h.checkpoints[cp].out_off,
+						    1000, buf_sink, &ref, &err), 0);
+			assert_int_equal(ref.len, 1000);
+			assert_memory_equal(got.p, ref.p, 1000);
+			free(ref.p);
+		} else {
+			assert_int_equal(layer_read(&h, mem_read_at, &m, h.checkpoints[cp].out_off,
+						    1000, buf_sink, &got, &err), -1);
+			assert_int_equal(fl->m.calls, 2);
+			assert_non_null(strstr(err->msg, "does not match its sha256"));
+			error_free(&err);
+			assert_int_equal(got.len, 0);
+		}
+		layer_index_free(&h);
+	}
+	free(got.p);
+	free(head);
+	free(win);
+}
+
 /* A flipped byte in a window: the read that needs it fails, naming it. */
 static void test_flipped_window(void **state)
 {
@@ -518,6 +597,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_head_alone),
 		cmocka_unit_test(test_flipped_window),
+		cmocka_unit_test(test_window_fetched_again),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_windows_size),
 		cmocka_unit_test(test_v1_still_read),

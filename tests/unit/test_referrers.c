@@ -5,6 +5,7 @@
  * over, and the referrers index's read-modify-write.
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,8 +34,8 @@ static const struct descriptor subject = {
 static char *build(void)
 {
 	struct index_ref refs[2] = {
-		{ LAYER1, BLOB1, 100, { "", 0 } },
-		{ LAYER2, BLOB2, 200, { "", 0 } },
+		{ LAYER1, BLOB1, 100, { "", 0 }, false },
+		{ LAYER2, BLOB2, 200, { "", 0 }, false },
 	};
 	struct error *err = NULL;
 	char *json;
@@ -102,6 +103,47 @@ static void test_manifest_round_trip(void **state)
 	error_free(&err);
 	free(json);
 	index_refs_free(&refs);
+}
+
+/*
+ * Version 2: a head pushed as one gzip member is listed under the +gzip
+ * media type, followed by its windows, and read back as gzip'd; a plain
+ * head (pushed before) is read back as plain.
+ */
+static void test_manifest_v2_gzip_head(void **state)
+{
+	struct index_ref in[2] = {
+		{ LAYER1, BLOB1, 100, { D("c"), 300 }, true },
+		{ LAYER2, BLOB2, 200, { D("d"), 400 }, false },
+	};
+	struct index_refs refs = { 0 };
+	struct error *err = NULL;
+	json_t *doc, *layers;
+	char *json;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(referrer_manifest_build(&subject, in, 2, NULL, &json, &len, &err), 0);
+	doc = json_loads(json, 0, NULL);
+	layers = json_object_get(doc, "layers");
+	assert_int_equal(json_array_size(layers), 4);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(layers, 0), "mediaType")),
+			    "application/vnd.ovlmig.layer.index.v2.head+gzip");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(layers, 1), "mediaType")),
+			    "application/vnd.ovlmig.layer.index.v2.windows");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(layers, 2), "mediaType")),
+			    "application/vnd.ovlmig.layer.index.v2.head");
+	json_decref(doc);
+	assert_int_equal(referrer_manifest_parse(json, len, SUBJECT, &refs, &err), 0);
+	assert_int_equal(refs.count, 2);
+	assert_true(refs.refs[0].gzip);
+	assert_string_equal(refs.refs[0].digest, BLOB1);
+	assert_string_equal(refs.refs[0].windows.digest, D("c"));
+	assert_int_equal(refs.refs[0].windows.size, 300);
+	assert_false(refs.refs[1].gzip);
+	assert_string_equal(refs.refs[1].windows.digest, D("d"));
+	index_refs_free(&refs);
+	free(json);
 }
 
 static int parse(const char *json, struct index_refs *refs, struct error **err)
@@ -252,7 +294,7 @@ static void test_index_ours_newest_first(void **state)
 /* A list blob rides along: read back; the first (newest) artifact's wins; a bad size fails. */
 static void test_manifest_prefetch_list(void **state)
 {
-	struct index_ref refs[1] = { { LAYER1, BLOB1, 100, { "", 0 } } };
+	struct index_ref refs[1] = { { LAYER1, BLOB1, 100, { "", 0 }, false } };
 	struct blob_ref list = { BLOB2, 42 }, other = { D("c"), 7 }, big = { D("d"), 0 };
 	struct index_refs out = { 0 };
 	struct error *err = NULL;
@@ -317,6 +359,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_manifest_fields),
 		cmocka_unit_test(test_manifest_round_trip),
+		cmocka_unit_test(test_manifest_v2_gzip_head),
 		cmocka_unit_test(test_manifest_hostile),
 		cmocka_unit_test(test_index_add),
 		cmocka_unit_test(test_manifest_prefetch_list),

@@ -63,7 +63,10 @@ gets=$(layer_gets "$since" | wc -l)
 over=$(layer_gets "$since" | max_overlap)
 echo "# $gets layer GETs for $N files, at most $over in flight at once"
 layer_gets "$since" | sort -n | awk 'NR == 1 { t = $1 } { printf "#   %.3f %.3f\n", ($1 - t) / 1e9, ($2 - t) / 1e9 }'
-((over >= N)) && ok "the $N files' fetches ran in parallel: $over of $gets layer GETs in flight at once" ||
+# N - 2, not N: each file is one GET now, and under load a cat may start
+# after the first GETs' half second is over; serialized reads give 1, a
+# pool of 4 threads (the old bottleneck) 4
+((over >= N - 2)) && ok "the $N files' fetches ran in parallel: $over of $gets layer GETs in flight at once" ||
 	fail "the $N files' fetches ran serialized: at most $over of $gets layer GETs in flight at once"
 stop_lowerfs a "$T/mnt"
 

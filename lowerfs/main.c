@@ -298,7 +298,11 @@ static bool background(const struct lowerfs *fs)
 	return fs->opts.load_in_background && fs->opts.takeover_fd <= 0;
 }
 
-/* The tree loaded here (unless in the background), the wake-up fd. */
+/*
+ * The wake-up fd, the tree loaded here unless in the background (then
+ * started once the mount is up and the log is the run dir's: the
+ * loader's lines must not go to a caller that stopped reading).
+ */
 static int setup(struct lowerfs *fs, struct error **err)
 {
 	fs->wake_fd = eventfd(0, EFD_CLOEXEC);
@@ -306,7 +310,7 @@ static int setup(struct lowerfs *fs, struct error **err)
 		return error_set(err, errno, "eventfd");
 	if (tree_load_init(fs, err) < 0)
 		return -1;
-	return background(fs) ? tree_load_start(fs, err) : tree_load_now(fs, err);
+	return background(fs) ? 0 : tree_load_now(fs, err);
 }
 
 /* What waited for the tree: the log line, the prefetch. */
@@ -428,9 +432,12 @@ static int run(struct lowerfs *fs, int *report_fd, const char *log_path,
 		lowerfs_log("log %s: %s", log_path, strerror(errno));
 	if (write_pid_file(fs->opts.run_dir) < 0)
 		lowerfs_log("pid file in %s: %s", fs->opts.run_dir, strerror(errno));
-	if (background(fs))
+	if (background(fs)) {
 		lowerfs_log("mounted %s at %s, its tree loading in the background",
 			    fs->opts.source_spec, fs->opts.mountpoint);
+		if (tree_load_start(fs, &err) < 0)
+			goto out;
+	}
 	report_status(report_fd, 0);
 	why = wait_for_exit(fs, sigfd);
 	lowerfs_log("exiting: %s", why);

@@ -370,11 +370,12 @@ static void teardown(struct lowerfs *fs, struct control *ctl, pthread_t *threads
 {
 	char *pid_path;
 
+	/* first: a control command or a request waiting for the tree gives up */
+	atomic_store(&fs->stopping, true);
 	control_stop(ctl);
 	fuse_dev_unmount(fs);
 	if (threads)
 		fuse_dev_stop(fs, threads);
-	atomic_store(&fs->stopping, true);
 	tree_load_stop(fs);	/* a load under way ends first */
 	prefetch_join(fs);
 	record_access_close(fs);

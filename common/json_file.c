@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fsutil.h"
 #include "util.h"
@@ -12,13 +13,19 @@ struct dump {
 	size_t flags;
 };
 
+/* One write: json_dumpfd writes every token by itself (hundreds of syscalls). */
 static int write_doc(int fd, const void *arg, struct error **err)
 {
 	const struct dump *d = arg;
+	char *text = json_dumps(d->doc, d->flags);
+	int ret = 0;
 
-	if (json_dumpfd(d->doc, fd, d->flags) < 0)
-		return error_set(err, errno ? errno : EIO, "dump JSON");
-	return 0;
+	if (!text)
+		return error_set(err, ENOMEM, "dump JSON");
+	if (write_all(fd, text, strlen(text)) < 0)
+		ret = error_set(err, errno ? errno : EIO, "write JSON");
+	free(text);
+	return ret;
 }
 
 int json_file_replace(const char *path, const json_t *doc, size_t dump_flags,

@@ -335,7 +335,7 @@ static json_t *cmd_store_image(struct lowerfs *fs, const char *dir)
 
 	if (dir[0] != '/')
 		return error_json("store-image: give an absolute path");
-	if (store_feed_start(fs, dir, &err) < 0) {
+	if (tree_store_image(fs, dir, &err) < 0) {
 		out = error_json(err->msg);
 		error_free(&err);
 		return out;
@@ -376,6 +376,23 @@ void control_print_help(FILE *f)
 			control_cmds[i].help);
 }
 
+/*
+ * A command that reads the tree waits while it loads in the background
+ * (tree_load.c); true if it then is not there (failed, or stopping).
+ * shutdown and store-image (kept until the tree is there) never wait.
+ */
+static bool needs_tree(const struct control_cmd *c, struct lowerfs *fs)
+{
+	if (c->run == cmd_shutdown || c->run_arg == cmd_store_image)
+		return false;
+	return tree_wait(fs) < 0;
+}
+
+static json_t *tree_missing(void)
+{
+	return error_json("the image's tree is not loaded (see lowerfs' log)");
+}
+
 json_t *control_handle(struct lowerfs *fs, const char *request, size_t len)
 {
 	unsigned char line[CONTROL_LINE_MAX];
@@ -395,11 +412,12 @@ json_t *control_handle(struct lowerfs *fs, const char *request, size_t len)
 		n = strcspn(c->name, " ");
 		if (c->run_arg && !strncmp((char *)line, c->name, n) &&
 		    line[n] == ' ' && line[n + 1]) {
-			reply = c->run_arg(fs, (char *)line + n + 1);
+			reply = needs_tree(c, fs) ? tree_missing() :
+				c->run_arg(fs, (char *)line + n + 1);
 			break;
 		}
 		if (!c->run_arg && !strcmp((char *)line, c->name)) {
-			reply = c->run(fs);
+			reply = needs_tree(c, fs) ? tree_missing() : c->run(fs);
 			break;
 		}
 	}

@@ -163,6 +163,16 @@ static void dispatch(struct lowerfs *fs, const char *buf, size_t len)
 			reply_err(&req, ENOSYS);
 		return;
 	}
+	/*
+	 * A tree loading in the background (tree_load.c): INIT, DESTROY and
+	 * STATFS (overlayfs' mount asks it) need none; the rest waits.
+	 */
+	if (in->opcode != FUSE_INIT && in->opcode != FUSE_DESTROY &&
+	    in->opcode != FUSE_STATFS && tree_wait(fs) < 0) {
+		if (!op->no_reply)
+			reply_err(&req, EIO);
+		return;
+	}
 	op->handler(&req, buf + sizeof(*in), len - sizeof(*in));
 }
 

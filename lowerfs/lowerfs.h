@@ -74,9 +74,28 @@ struct lowerfs_opts {
 	uint64_t prefetch_bandwidth_mbps;	/* 0: no cap */
 	const char *record_access;	/* append each first-opened path here */
 	const char *store_image;	/* feed this image store (store_feed.c) */
+	bool load_in_background;	/* mount first, load the tree on a thread (tree_load.c) */
 };
 
 struct store_feed;
+
+enum tree_state { TREE_LOADING, TREE_READY, TREE_FAILED };
+
+/*
+ * The image's tree (img, nodes, cache, feed) while it loads on a thread
+ * (tree_load.c): requests that need it wait for TREE_READY. Written by
+ * the loader alone until then; read-only for everyone after.
+ */
+struct tree_load {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	enum tree_state state;		/* under lock */
+	char *pending_store;		/* store-image asked before TREE_READY */
+	pthread_t thread;
+	bool started;
+	int done_fd;			/* eventfd: the main loop learns it ended */
+	uint64_t start_ns;
+};
 
 struct lowerfs {
 	struct lowerfs_opts opts;
@@ -108,6 +127,7 @@ struct lowerfs {
 	_Atomic(struct store_feed *) feed;	/* NULL: no image store to feed */
 	FILE *record;			/* --record-access */
 	pthread_mutex_t record_lock;
+	struct tree_load tree;
 };
 
 /* Data path (data.c): open a node's data and set up passthrough. */
@@ -151,6 +171,22 @@ void record_access(struct lowerfs *fs, uint32_t node);
 void record_access_close(struct lowerfs *fs);
 int nodes_init(struct lowerfs *fs, struct error **err);
 void nodes_free(struct lowerfs *fs);
+
+/*
+ * The image's tree (tree_load.c): read from the source (index, node
+ * table, cache, record list, image store), here and now (tree_load_now)
+ * or on a thread (tree_load_start) while the mount already answers.
+ */
+int tree_load_init(struct lowerfs *fs, struct error **err);
+int tree_load_now(struct lowerfs *fs, struct error **err);
+int tree_load_start(struct lowerfs *fs, struct error **err);
+/* 0 once the tree is there; -1 if it failed or lowerfs is stopping. */
+int tree_wait(struct lowerfs *fs);
+bool tree_ready(struct lowerfs *fs);
+/* store-image DIR: now if the tree is there, else once it is. */
+int tree_store_image(struct lowerfs *fs, const char *dir, struct error **err);
+/* Wake the waiters (lowerfs stops), wait for the loader, free the rest. */
+void tree_load_stop(struct lowerfs *fs);
 uint64_t nodes_live_count(struct lowerfs *fs);
 
 /* FUSE device (fuse_dev.c). */

@@ -33,7 +33,7 @@ enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 enum {
 	OPT_LATENCY = 256, OPT_BANDWIDTH, OPT_TIMEOUT, OPT_RUN_DIR, OPT_LOG,
 	OPT_NO_PASSTHROUGH, OPT_EXPORT_SUPPORT, OPT_TAKEOVER_FD, OPT_KEEPER,
-	OPT_RECORD_ACCESS, OPT_STORE_IMAGE, OPT_STORE_ROOT,
+	OPT_RECORD_ACCESS, OPT_STORE_IMAGE, OPT_STORE_ROOT, OPT_LOAD_IN_BACKGROUND,
 };
 
 #define WHOLE_FILE_MAX_DEFAULT (64ull << 20)
@@ -54,6 +54,7 @@ static const struct cli_option options[] = {
 	{ "record-access", OPT_RECORD_ACCESS, "FILE", "append the path of every file opened for the first time" },
 	{ "store-image", OPT_STORE_IMAGE, "DIR", "an image store's directory (ovlmig strategy store): put each file fetched whole into DIR/data too, serve a file from there if it is there" },
 	{ "store-root", OPT_STORE_ROOT, "DIR", "an image store's root (ovlmig strategy store): load an oci:/docker:// image's tree from DIR/sha256-HEX/tree.saved instead of reading its layer indexes, save it there once they are read" },
+	{ "load-in-background", OPT_LOAD_IN_BACKGROUND, NULL, "mount and report started at once, load the image's tree on a thread (requests wait for it; a tree that cannot be loaded then ends lowerfs, its requests get EIO); not with --takeover-fd" },
 	{ "foreground", 'f', NULL, "stay in the foreground" },
 	{ "help", 'h', NULL, "show this help" },
 };
@@ -118,6 +119,7 @@ static int parse_args(int argc, char **argv, struct lowerfs_opts *o)
 		case OPT_RECORD_ACCESS: o->record_access = optarg; break;
 		case OPT_STORE_IMAGE: o->store_image = optarg; break;
 		case OPT_STORE_ROOT: o->link.store_root = optarg; break;
+		case OPT_LOAD_IN_BACKGROUND: o->load_in_background = true; break;
 		case IMAGE_OPT_INDEX:
 			if (add_index_file(&o->link, optarg) < 0)
 				goto fail;
@@ -290,42 +292,65 @@ static int write_pid_file(const char *run_dir)
 	return ret;
 }
 
+/* A taken-over connection has requests queued again at once: tree first. */
+static bool background(const struct lowerfs *fs)
+{
+	return fs->opts.load_in_background && fs->opts.takeover_fd <= 0;
+}
+
+/*
+ * The wake-up fd, the tree loaded here unless in the background (then
+ * started once the mount is up and the log is the run dir's: the
+ * loader's lines must not go to a caller that stopped reading).
+ */
 static int setup(struct lowerfs *fs, struct error **err)
 {
-	if (fs->src->ops->index(fs->src, &fs->img, err) < 0 ||
-	    image_finalize(&fs->img, err) < 0 || nodes_init(fs, err) < 0)
-		return -1;
-	if (fs->opts.cache_dir &&
-	    cache_open(fs->opts.cache_dir, image_fingerprint(&fs->img),
-		       &fs->cache, err) < 0)
-		return -1;
-	if (record_access_open(fs, err) < 0)
-		return -1;
-	if (fs->opts.store_image) {
-		struct error *why = NULL;
-
-		/* the image may be gone meanwhile (gc): serve without feeding */
-		if (store_feed_start(fs, fs->opts.store_image, &why) < 0) {
-			lowerfs_log("not feeding the image store: %s", why->msg);
-			error_free(&why);
-		}
-	}
 	fs->wake_fd = eventfd(0, EFD_CLOEXEC);
 	if (fs->wake_fd < 0)
 		return error_set(err, errno, "eventfd");
-	return 0;
+	if (tree_load_init(fs, err) < 0)
+		return -1;
+	return background(fs) ? 0 : tree_load_now(fs, err);
+}
+
+/* What waited for the tree: the log line, the prefetch. */
+static void tree_loaded(struct lowerfs *fs)
+{
+	struct error *err = NULL;
+
+	if (!tree_ready(fs))
+		return;	/* the loader asked to exit */
+	lowerfs_log("serving %s at %s: %u entries, %llu bytes, run dir %s",
+		    fs->opts.source_spec, fs->opts.mountpoint, fs->img.count,
+		    (unsigned long long)fs->img.total_bytes, fs->opts.run_dir);
+	/* a list (given, or published with the image) alone: its files only */
+	if ((fs->opts.prefetch || (fs->cache && (fs->opts.prefetch_list ||
+						 fs->src->ops->prefetch_list))) &&
+	    prefetch_start(fs, fs->opts.prefetch, &err) < 0) {
+		lowerfs_log("prefetch: %s", err->msg);
+		error_free(&err);
+	}
 }
 
 /* Block until a signal or an exit request; returns the reason. */
 static const char *wait_for_exit(struct lowerfs *fs, int sigfd)
 {
-	struct pollfd p[2] = { { sigfd, POLLIN, 0 }, { fs->wake_fd, POLLIN, 0 } };
+	struct pollfd p[3] = { { sigfd, POLLIN, 0 }, { fs->wake_fd, POLLIN, 0 },
+			       { fs->tree.done_fd, POLLIN, 0 } };
 
 	for (;;) {
-		if (poll(p, 2, -1) < 0) {
+		if (poll(p, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return "poll failed";
+		}
+		if (p[2].revents) {
+			uint64_t n;
+
+			if (read(fs->tree.done_fd, &n, sizeof(n)) < 0)
+				lowerfs_log("tree loaded: %s", strerror(errno));
+			p[2].fd = -1;	/* once */
+			tree_loaded(fs);
 		}
 		if (p[0].revents) {
 			struct signalfd_siginfo si;
@@ -345,10 +370,13 @@ static void teardown(struct lowerfs *fs, struct control *ctl, pthread_t *threads
 {
 	char *pid_path;
 
+	/* first: a control command or a request waiting for the tree gives up */
+	atomic_store(&fs->stopping, true);
 	control_stop(ctl);
 	fuse_dev_unmount(fs);
 	if (threads)
 		fuse_dev_stop(fs, threads);
+	tree_load_stop(fs);	/* a load under way ends first */
 	prefetch_join(fs);
 	record_access_close(fs);
 	if (fs->devfd >= 0)
@@ -405,21 +433,19 @@ static int run(struct lowerfs *fs, int *report_fd, const char *log_path,
 		lowerfs_log("log %s: %s", log_path, strerror(errno));
 	if (write_pid_file(fs->opts.run_dir) < 0)
 		lowerfs_log("pid file in %s: %s", fs->opts.run_dir, strerror(errno));
-	lowerfs_log("serving %s at %s: %u entries, %llu bytes, run dir %s",
-		    fs->opts.source_spec, fs->opts.mountpoint, fs->img.count,
-		    (unsigned long long)fs->img.total_bytes, fs->opts.run_dir);
-	report_status(report_fd, 0);
-	/* a list (given, or published with the image) alone: its files only */
-	if ((fs->opts.prefetch || (fs->cache && (fs->opts.prefetch_list ||
-						 fs->src->ops->prefetch_list))) &&
-	    prefetch_start(fs, fs->opts.prefetch, &err) < 0) {
-		lowerfs_log("prefetch: %s", err->msg);
-		error_free(&err);
+	if (background(fs)) {
+		lowerfs_log("mounted %s at %s, its tree loading in the background",
+			    fs->opts.source_spec, fs->opts.mountpoint);
+		if (tree_load_start(fs, &err) < 0)
+			goto out;
 	}
+	report_status(report_fd, 0);
 	why = wait_for_exit(fs, sigfd);
 	lowerfs_log("exiting: %s", why);
 	session_mark_exit(fs);
-	status = 0;
+	/* in the background: a tree that failed is this run's failure */
+	status = __atomic_load_n(&fs->tree.state, __ATOMIC_ACQUIRE) == TREE_FAILED ?
+		 EXIT_RUNTIME : 0;
 out:
 	if (err)
 		error_report(&err, "lowerfs", stderr);
@@ -491,7 +517,7 @@ static int serve(struct lowerfs *fs)
 
 int main(int argc, char **argv)
 {
-	struct lowerfs fs = { .devfd = -1, .wake_fd = -1 };
+	struct lowerfs fs = { .devfd = -1, .wake_fd = -1, .tree.done_fd = -1 };
 	int status;
 
 	if (argc > 1 && !strcmp(argv[1], "ctl"))

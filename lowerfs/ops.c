@@ -457,8 +457,11 @@ static void op_statfs(struct fuse_req *r, const void *arg, size_t len)
 	(void)len;
 	out.st.bsize = 4096;
 	out.st.frsize = 4096;
-	out.st.blocks = (r->fs->img.total_bytes + 4095) / 4096;
-	out.st.files = r->fs->img.count;
+	/* no tree yet (loading in the background): no counts, never a wait */
+	if (tree_ready(r->fs)) {
+		out.st.blocks = (r->fs->img.total_bytes + 4095) / 4096;
+		out.st.files = r->fs->img.count;
+	}
 	out.st.namelen = 255;
 	reply_data(r, &out, sizeof(out));
 }

@@ -71,7 +71,7 @@ char **lowerfs_argv(const struct mount_state *s, const char *bin,
 
 	while (s->lower_args && s->lower_args[nextra])
 		nextra++;
-	argv = calloc(ARRAY_SIZE(fixed) + nextra + 7, sizeof(*argv));
+	argv = calloc(ARRAY_SIZE(fixed) + nextra + 8, sizeof(*argv));
 	if (!argv)
 		return NULL;
 	for (i = 0; i < ARRAY_SIZE(fixed); i++)
@@ -86,6 +86,11 @@ char **lowerfs_argv(const struct mount_state *s, const char *bin,
 	if (s->store_root) {
 		argv[n++] = "--store-root";
 		argv[n++] = s->store_root;
+		/*
+		 * and the overlay mounts while it loads: a container whose
+		 * first reads are in the store never waits for that tree
+		 */
+		argv[n++] = "--load-in-background";
 	}
 	for (i = 0; i < nextra; i++)
 		argv[n++] = s->lower_args[i];

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -380,10 +381,48 @@ static void save_tree_once(const char *dir, struct image_handle *h)
 	free(path);
 }
 
+/*
+ * The saved tree written beside META's build, on the other core: both
+ * only read the image. Joined before store_prepare returns.
+ */
+struct tree_saver {
+	const char *dir;
+	struct image_handle *h;
+	pthread_t thread;
+	bool started;
+};
+
+static void *tree_saver_main(void *arg)
+{
+	struct tree_saver *sv = arg;
+
+	save_tree_once(sv->dir, sv->h);
+	return NULL;
+}
+
+static void tree_saver_start(struct tree_saver *sv, const char *dir,
+			     struct image_handle *h)
+{
+	sv->dir = dir;
+	sv->h = h;
+	sv->started = pthread_create(&sv->thread, NULL, tree_saver_main, sv) == 0;
+}
+
+static void tree_saver_join(struct tree_saver *sv)
+{
+	if (sv->started)
+		pthread_join(sv->thread, NULL);
+	else if (sv->dir)
+		save_tree_once(sv->dir, sv->h);	/* no thread: here */
+	sv->started = false;
+	sv->dir = NULL;
+}
+
 int store_prepare(const char *root, struct image_handle *h, const char *source,
 		  char **dir, struct error **err)
 {
 	char id[STORE_ID_LEN + 1], *data = NULL;
+	struct tree_saver saver = { 0 };
 	int ret = -1;
 
 	*dir = NULL;
@@ -398,17 +437,21 @@ int store_prepare(const char *root, struct image_handle *h, const char *source,
 		error_set(err, ENOMEM, "image store %s", root);
 		goto out;
 	}
-	if (hold_use(*dir, err) < 0 ||
-	    build_once(*dir, id, h, source, false, err) < 0 ||
+	if (hold_use(*dir, err) < 0)
+		goto out;
+	tree_saver_start(&saver, *dir, h);
+	if (build_once(*dir, id, h, source, false, err) < 0 ||
 	    store_ref_add(*dir, source, err) < 0)
 		goto out;
-	save_tree_once(*dir, h);
+	tree_saver_join(&saver);
 	if (mkdir(data, 0700) < 0 && errno != EEXIST) {
 		error_set(err, errno, "create %s", data);
 		goto out;
 	}
 	ret = 0;
 out:
+	if (saver.started)	/* a failed build: the tree it saves is good */
+		pthread_join(saver.thread, NULL);
 	if (ret < 0) {
 		error_wrap(err, "image store %s", *dir ? *dir : root);
 		free(*dir);

@@ -327,19 +327,21 @@ static int store_mount(struct mount_state *s, bool fresh_upper,
 	debug_step(DBG, child ? "lowerfs started early (not waited for)" : "no early lowerfs", &t0);
 	if (store_entry(s, &h, &rootattrs, &child, &t0, err) < 0)
 		goto out;
-	if (need_lower(s, &child, err) < 0)
-		goto out;
-	debug_step(DBG, "lowerfs mounted (waited for)", &t0);
+	/* while lowerfs starts: what does not need it */
 	if (store_meta(s, &h, &mfd, err) < 0)
 		goto out;
 	debug_step(DBG, "META mounted", &t0);
-	lowerfs_feed_store(s, s->store);
 	/* the container needs its image until its upper is deleted */
 	if (store_upper_add(s->store, s->upper, err) < 0)
 		goto out;
 	if (fresh_upper && meta_apply_root(h ? image_tree(h) : &one, s->upper, err) < 0)
 		goto out;
-	debug_step(DBG, "store fed, upper recorded", &t0);
+	debug_step(DBG, "upper recorded", &t0);
+	if (need_lower(s, &child, err) < 0)
+		goto out;
+	debug_step(DBG, "lowerfs mounted (waited for)", &t0);
+	lowerfs_feed_store(s, s->store);
+	debug_step(DBG, "store fed", &t0);
 	if (fan_fill(s) && start_filler(s, err) < 0)
 		goto out;
 	ret = mount_overlay(s, mfd, xino, err);

@@ -26,6 +26,10 @@ mount_n() {
 		--upper "$T/u$n" --work "$T/w$n" >"$T/out$n" 2>&1 ||
 		{ fail "mount $n" "$(head -5 "$T/out$n")"; return 1; }
 	name[$n]=$(status "$T/m$n" name)
+	# lowerfs loads its tree in the background: a control command
+	# answers once it is there, and its log then says how it was loaded
+	[[ $(status "$T/m$n" lowerfs_pid) -gt 0 ]] && lctl "$n" stats >/dev/null
+	return 0
 }
 # lowerfs N's log: what it said before it went to the background is in
 # the mount's output, lines "lowerfs[PID]"

@@ -47,9 +47,11 @@ mount_read() {
 		fail "$name: mount" "$(head -3 "$T/$name.out")"; return 1
 	fi
 	cmp -s "$m/h00" "$h00" || fail "$name: h00 differs from the layer's"
-	{ cat "$T/$name.out"; lowerfs_logs "$name"; } >"$T/$name.log"
-	# looking for indexes that are not there is no fetch error
+	# looking for indexes that are not there is no fetch error; asked
+	# first: lowerfs answers once its tree is loaded (in the background,
+	# h00 may come from the store), and its log then says what it read
 	"$OVLMIG" status --json "$m" | jq -r '.source_state.fetch_errors_permanent' >"$T/$name.errors"
+	{ cat "$T/$name.out"; lowerfs_logs "$name"; } >"$T/$name.log"
 	"$OVLMIG" umount "$m" >/dev/null 2>&1 || fail "$name: umount"
 	BYTES=$(($(layer_bytes) - before))
 	# whole-layer GETs (200, not 206) since the mount began

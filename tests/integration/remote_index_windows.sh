@@ -75,10 +75,14 @@ m=$T/m-lazy
 ovlmig_mount "$m" --source "docker://$P/test/img:v1" --insecure \
 	--upper "$T/u1" --work "$T/w1" --cache "$T/cache1" --store "$T/store1" >"$T/mount1" 2>&1 ||
 	{ fail "mount" "$(head -3 "$T/mount1")"; exit 1; }
+# lowerfs loads its tree in the background: status answers once it is
+# there, its log (not the mount's output) then says how
+"$OVLMIG" status --json "$m" >/dev/null
 # the first to open the image fetches the heads; lowerfs then finds them
 # in the index cache (windows still in the registry)
 n=$(grep "index: registry" "$T/mount1" | grep -o "layer [0-9]*:" | sort -u | wc -l)
-k=$(grep "index: index cache (head; windows in the registry)" "$T/mount1" | grep -o "layer [0-9]*:" | sort -u | wc -l)
+k=$(cat "$T/mount1" <(lowerfs_logs lazy) | grep "index: index cache (head; windows in the registry)" |
+	grep -o "layer [0-9]*:" | sort -u | wc -l)
 # or lowerfs reads no index at start: the tree ovlmig saved in the store
 saved=$(cat "$T/mount1" <(lowerfs_logs lazy) | grep -c "tree from the saved tree .*no layer index read")
 ((n == 4 && (k == 4 || saved >= 1))) && ok "pushed indexes used for all 4 layers, their heads kept in the index cache or not read again (saved tree)" ||

@@ -429,6 +429,60 @@ int layer_index_build_url_spaced(struct fetcher *f, const char *url,
 
 /* ---- indexes pushed to the registry ---- */
 
+static void *list_main(void *arg)
+{
+	struct layer_set *ls = arg;
+
+	ls->list_ret = referrers_load_list(ls->fetcher, ls->repo_url,
+					   &ls->pushed.prefetch_list,
+					   &ls->list_buf, &ls->list_len,
+					   &ls->list_err);
+	return NULL;
+}
+
+/*
+ * The published prefetch list, fetched from now on while the mount reads
+ * the layers' TOCs and indexes: the prefetch then has it the moment the
+ * mount is up. Not fetched early (logged), it is fetched when asked for.
+ */
+static void list_start(struct layer_set *ls)
+{
+	int rc;
+
+	if (!ls->opts->prefetch_list_early || !ls->pushed.prefetch_list.digest[0])
+		return;
+	pthread_mutex_lock(&ls->list_lock);
+	if (!ls->list_started) {
+		rc = pthread_create(&ls->list_thread, NULL, list_main, ls);
+		if (rc)
+			image_log("prefetch list blob %s: fetch it with the mount: %s (fetched after it)",
+				  ls->pushed.prefetch_list.digest, strerror(rc));
+		else
+			ls->list_started = true;
+	}
+	pthread_mutex_unlock(&ls->list_lock);
+}
+
+/* The early fetch joined (under list_lock): 1 and its result taken, else 0. */
+static int list_take(struct layer_set *ls, char **buf, size_t *len,
+		     struct error **err, int *ret)
+{
+	if (!ls->list_started)
+		return 0;
+	pthread_join(ls->list_thread, NULL);
+	ls->list_started = false;
+	*ret = ls->list_ret;
+	*buf = ls->list_buf;
+	*len = ls->list_len;
+	if (*ret < 0) {
+		*err = ls->list_err;
+		ls->list_err = NULL;
+	}
+	ls->list_buf = NULL;
+	ls->list_len = 0;
+	return 1;
+}
+
 /*
  * 1 LAYER's index came from the registry, 0 there is none usable. A
  * version 2 head's bytes go to *HEAD (malloc'd), else it is NULL.
@@ -447,6 +501,7 @@ static int load_pushed(struct layer_set *ls, const struct layer *l,
 			image_log("indexes in the registry: %s", err->msg);
 			error_free(&err);
 		}
+		list_start(ls);
 	}
 	for (size_t i = 0; i < ls->pushed.count; i++) {
 		const struct index_ref *r = &ls->pushed.refs[i];
@@ -467,8 +522,16 @@ static int load_pushed(struct layer_set *ls, const struct layer *l,
 int layer_set_prefetch_list(struct layer_set *ls, char **buf, size_t *len,
 			    struct error **err)
 {
+	int ret = 0;
+
 	*buf = NULL;
 	*len = 0;
+	pthread_mutex_lock(&ls->list_lock);
+	if (list_take(ls, buf, len, err, &ret)) {
+		pthread_mutex_unlock(&ls->list_lock);
+		return ret;
+	}
+	pthread_mutex_unlock(&ls->list_lock);
 	/*
 	 * only what the mount found looking for indexes: with every index
 	 * from the cache (this host ran the image before) nothing is asked
@@ -908,6 +971,7 @@ static int open_names(enum layer_set_kind kind, const char *arg,
 
 	memset(ls, 0, sizeof(*ls));
 	pthread_mutex_init(&ls->lock, NULL);
+	pthread_mutex_init(&ls->list_lock, NULL);
 	ls->opts = opts;
 	if (fetcher_new(&fo, &ls->fetcher, err) < 0 ||
 	    resolve(kind, arg, opts, ls, err) < 0) {
@@ -972,8 +1036,19 @@ int layer_set_ready(struct layer_set *ls, uint32_t l, struct error **err)
 
 void layer_set_close(struct layer_set *ls)
 {
+	struct error *err = NULL;
+	char *list = NULL;
+	size_t list_len;
 	uint32_t i;
+	int ret;
 
+	/* an early list fetch still running ends before its fetcher */
+	pthread_mutex_lock(&ls->list_lock);
+	if (list_take(ls, &list, &list_len, &err, &ret))
+		error_free(&err);
+	pthread_mutex_unlock(&ls->list_lock);
+	free(list);
+	pthread_mutex_destroy(&ls->list_lock);
 	for (i = 0; i < ls->count; i++) {
 		blob_close(ls->layers[i].blob);
 		layer_index_free(&ls->layers[i].idx);

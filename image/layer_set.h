@@ -57,6 +57,18 @@ struct layer_set {
 	const struct source_opts *opts;	/* for layers opened later */
 	pthread_mutex_t lock;		/* one opener of layers at a time */
 	uint64_t xattr_bytes;		/* of the layers opened */
+	/*
+	 * the published prefetch list, fetched by its own thread from the
+	 * moment the registry names it (opts->prefetch_list_early) until
+	 * layer_set_prefetch_list takes it; under list_lock
+	 */
+	pthread_mutex_t list_lock;
+	pthread_t list_thread;
+	bool list_started;		/* the thread runs or awaits its join */
+	int list_ret;			/* its result, once joined */
+	char *list_buf;
+	size_t list_len;
+	struct error *list_err;
 };
 
 enum layer_set_kind { LAYER_SET_TAR, LAYER_SET_OCI, LAYER_SET_DOCKER };
@@ -105,7 +117,10 @@ int layer_set_warm(struct layer_set *ls, uint32_t l, uint64_t off,
 /*
  * docker: the prefetch list pushed with the indexes (`ovlmig index --push
  * --prefetch-list`), digest-checked; *buf NULL when there is none or the
- * registry was not asked for indexes (all came from the cache).
+ * registry was not asked for indexes (all came from the cache). The
+ * first call takes the list fetched while the layers were opened
+ * (opts->prefetch_list_early), waiting for it if it is still on its way;
+ * later calls fetch it again.
  */
 int layer_set_prefetch_list(struct layer_set *ls, char **buf, size_t *len,
 			    struct error **err);

@@ -45,6 +45,13 @@ struct source_opts {
 	 * are read (if the entry is there). NULL: none.
 	 */
 	const char *store_root;
+	/*
+	 * docker://: the prefetch list published with the image is wanted
+	 * (lowerfs with a cache and no --prefetch-list): fetch it as soon as
+	 * the registry names it, alongside the mount's other fetches, for
+	 * prefetch_list to hand over without a round trip after the mount.
+	 */
+	bool prefetch_list_early;
 };
 
 struct source;

@@ -183,6 +183,8 @@ static int parse_args(int argc, char **argv, struct lowerfs_opts *o)
 	o->source_spec = argv[optind];
 	o->mountpoint = argv[optind + 1];
 	o->link.cache_dir = o->cache_dir;
+	/* what the prefetch reads first (tree_loaded): fetched with the mount */
+	o->link.prefetch_list_early = o->cache_dir && !o->prefetch_list;
 	cli_parser_free(&p);
 	return 0;
 fail:

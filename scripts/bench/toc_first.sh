@@ -22,6 +22,8 @@
 #
 # Environment: RATE_MB (50), SMALL_FILES (2000), FILLER_MB (40),
 # FORMATS ("zstd:chunked estargz"), LOWERFS_OPTS (extra lowerfs options),
+# DELAY (none: seconds the proxy holds each request, a distant registry's
+# round trip; the target link/rate + 0.15 s does not count it),
 # MOUNT (1: also `ovlmig mount --strategy store` of the image twice, the
 # second container's mount timed with its steps (OVLMIG_DEBUG=1): the
 # store warm for metadata, META and the store entry made by the first),
@@ -130,7 +132,7 @@ cpu_seconds() {
 		"/proc/$(cat "$1")/stat"
 }
 faultproxy_start "$REGISTRY_PORT" none --rate $((RATE_MB * 1000000)) --timeline "$T/timeline" \
-	--requests "$T/requests" || die "proxy"
+	--requests "$T/requests" ${DELAY:+--delay "$DELAY"} || die "proxy"
 R=127.0.0.1:$FAULTPROXY_PORT
 read_bytes=$(cd "$src" && cat $(cat "$T/read.list") | wc -c)
 (cd "$src" && busybox md5sum $(sed 1d "$T/read.list")) | awk '{ print $1 }' >"$T/want.md5"

@@ -94,6 +94,8 @@ layer_gets_since() {
 # a fresh host: the list comes with the mount, its files right after it
 start_lowerfs b "$SRC" "$T/mnt-b" --insecure --cache "$T/cache-b" --log "$T/b.log" 2>>"$T/b.log" ||
 	{ fail "lowerfs b" "$(tail -3 "$T/b.log")"; exit 1; }
+# the requests answered when the mount returned: the mount waited for them
+mounted=$(wc -l <"$T/requests")
 grep -q "index: the layer's TOC" "$T/b.log" && ok "index from the layer's TOC, not from the registry" ||
 	fail "the TOC was not used" "$(grep -i -e index -e toc "$T/b.log" | head -3)"
 for _ in $(seq 300); do [[ $(stat_of b prefetch_running) == false ]] && break; sleep 0.1; done
@@ -101,6 +103,15 @@ for _ in $(seq 300); do [[ $(stat_of b prefetch_running) == false ]] && break; s
 	fail "prefetched $(stat_of b prefetch_done) files" "$(grep -i prefetch "$T/b.log" | head -5)"
 grep -q "prefetch list in the registry: 6 files" "$T/b.log" && ok "the list was found as a referrer" ||
 	fail "list not found" "$(grep -i prefetch "$T/b.log" | head -5)"
+# the list's GET went out with the mount's own fetches, not after the
+# mount: it started before the last of the requests the mount waited for
+# ended (each takes the proxy's 0.2 s), on the proxy's one clock
+list_start=$(awk -v p="/blobs/$list_digest" '$3 == "GET" && index($4, p) { print $1; exit }' "$T/requests")
+mount_end=$(head -n "$mounted" "$T/requests" | awk '$2 > m { m = $2 } END { printf "%.0f\n", m }')
+[[ $list_start =~ ^[0-9]+$ ]] && ((list_start < mount_end)) &&
+	ok "the list blob's GET was issued before the mount returned ($(((mount_end - list_start) / 1000000)) ms before its last fetch ended)" ||
+	fail "the list blob's GET (start ${list_start:-none}) was not issued before the mount returned (its fetches ended at $mount_end)" \
+		"$(awk '{ print $1, $2, $3, substr($4, 1, 90) }' "$T/requests" | tail -n +2 | head -12)"
 for e in "no/such/file\": not in the image" "../../etc/passwd\": a '.' or '..' component" \
 	"cold\": not a regular file"; do
 	grep -qF "prefetch list in the registry: ignored \"$e" "$T/b.log" &&

@@ -66,10 +66,13 @@ fill() {
 	same_tree "migrate ${*:-(defaults)}: the tree equals the image" "$T/expected" "$M"
 }
 
-# a bandwidth cap makes each file last long enough for the 20 ms watch to
-# see it: uncapped, a quiet machine fills the 10 files between two looks
+# --jobs 1: never two files at once. A watch that saw none is no failure:
+# the fill now fetches a file's bytes ahead (the warmers, the small-file
+# queue) and holds its store file open only to write it, which a 20 ms
+# look can miss; the cases below show the same watch sees files at once
 mount_fresh && fill --jobs 1 --bandwidth 4M &&
-	{ ((MAX == 1)) && ok "--jobs 1: one file fetched at a time" || fail "--jobs 1: $MAX files fetched at once"; }
+	{ ((MAX <= 1)) && ok "--jobs 1: at most one file fetched at a time (seen: $MAX)" ||
+		fail "--jobs 1: $MAX files fetched at once"; }
 mount_fresh && fill --jobs 4 &&
 	{ ((MAX >= 2 && MAX <= 4)) && ok "--jobs 4: $MAX files fetched at once" || fail "--jobs 4: $MAX files fetched at once"; }
 mount_fresh && fill &&

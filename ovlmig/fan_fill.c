@@ -141,6 +141,20 @@ static int read_range(const struct fan_fill_ctx *c, uint32_t node, int fd,
 	return ret;
 }
 
+/*
+ * FD (the placeholder at REL) locked against the store's other fillers and
+ * its size in *ST: what both fills start from.
+ */
+static int lock_placeholder(int fd, const char *rel, struct stat *st,
+			    struct error **err)
+{
+	if (flock(fd, LOCK_EX) < 0)
+		return error_set(err, errno, "lock placeholder holes/%s", rel);
+	if (fstat(fd, st) < 0)
+		return error_set(err, errno, "placeholder holes/%s", rel);
+	return 0;
+}
+
 int fan_fill_prefix(const struct fan_fill_ctx *c, int evfd, uint32_t node,
 		    uint64_t end, bool *whole, struct error **err)
 {
@@ -156,15 +170,8 @@ int fan_fill_prefix(const struct fan_fill_ctx *c, int evfd, uint32_t node,
 	fd = reopen_writable(c->mntfd, evfd, err);
 	if (fd < 0)
 		return error_wrap(err, "placeholder holes/%s", rel);
-	/* another filler of the store may be filling it */
-	if (flock(fd, LOCK_EX) < 0) {
-		error_set(err, errno, "lock placeholder holes/%s", rel);
+	if (lock_placeholder(fd, rel, &st, err) < 0)
 		goto out;
-	}
-	if (fstat(fd, &st) < 0) {
-		error_set(err, errno, "placeholder holes/%s", rel);
-		goto out;
-	}
 	from = (uint64_t)st.st_size;
 	if (from > size || (from != size && from % (uint64_t)page)) {
 		/* not a prefix this filler leaves: cut back to a page boundary */
@@ -221,15 +228,9 @@ int fan_fill(const struct fan_fill_ctx *c, int evfd, uint32_t node,
 	fd = reopen_writable(c->mntfd, evfd, err);
 	if (fd < 0)
 		return error_wrap(err, "placeholder holes/%s", rel);
-	/* another filler of the store may be filling it: after that, whole */
-	if (flock(fd, LOCK_EX) < 0) {
-		error_set(err, errno, "lock placeholder holes/%s", rel);
+	/* after another filler of the store held it: whole */
+	if (lock_placeholder(fd, rel, &st, err) < 0)
 		goto out;
-	}
-	if (fstat(fd, &st) < 0) {
-		error_set(err, errno, "placeholder holes/%s", rel);
-		goto out;
-	}
 	if ((uint64_t)st.st_size != size) {
 		/* from byte 0: what a failed try left is no prefix to trust */
 		if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0) {

@@ -25,3 +25,28 @@ store_http_tar() {
 	nginx_start "$www" || { fail "nginx"; return 1; }
 	expected_tree "$L/base.tree" "$T/image.sum"
 }
+
+# store_serve_gz SRC RATE: the tree SRC as one gzip layer $www/big.tar.gz
+# with its index beside it (the mount reads the index, not the layer),
+# served by nginx at RATE per response; SRC's sum in $T/expected; sets
+# source (the layer's tar: URL) and layer_bytes. Exits the test on failure.
+store_serve_gz() {
+	tar --owner=0 --group=0 -C "$1" -czf "$www/big.tar.gz" . || { fail "tar"; exit 1; }
+	"$TOOLS/treesum" --no-atime "$1" >"$T/expected"
+	index_layer "$www/big.tar.gz" 2>"$T/index.err" ||
+		{ fail "ovlmig index" "$(cat "$T/index.err")"; exit 1; }
+	nginx_start "$www" "$2" || { fail "nginx"; exit 1; }
+	source=tar:http://127.0.0.1:$NGINX_PORT/big.tar.gz
+	layer_bytes=$(stat -c %s "$www/big.tar.gz")
+}
+
+# mount_fresh: a store mount of $source at $T/m$n with a store and a
+# cache of its own (so its fill fetches everything); sets M and IMG
+n=0 M= IMG=
+mount_fresh() {
+	n=$((n + 1)) M=$T/m$n
+	ovlmig_mount "$M" --strategy store --store "$T/store$n" --cache "$T/cache$n" \
+		--source "$source" --upper "$T/u$n" --work "$T/w$n" >"$T/out" 2>&1 ||
+		{ fail "mount $n" "$(head -3 "$T/out")"; return 1; }
+	IMG=$(status "$M" store)
+}

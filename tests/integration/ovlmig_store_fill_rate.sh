@@ -19,24 +19,7 @@ src=$T/src www=$T/www
 mkdir -p "$src/data" "$www"
 for i in 1 2 3 4 5 6 7 8; do head -c 1000000 /dev/urandom >"$src/data/f$i"; done
 touch -d @1700000000 "$src"/data/* "$src/data" "$src"	# tar keeps whole seconds
-tar --owner=0 --group=0 -C "$src" -czf "$www/big.tar.gz" . || { fail "tar"; exit 1; }
-"$TOOLS/treesum" --no-atime "$src" >"$T/expected"
-# an index next to the layer: the mount reads it instead of the layer
-index_layer "$www/big.tar.gz" 2>"$T/index.err" || { fail "ovlmig index" "$(cat "$T/index.err")"; exit 1; }
-nginx_start "$www" 4m || { fail "nginx"; exit 1; }
-source=tar:http://127.0.0.1:$NGINX_PORT/big.tar.gz
-layer_bytes=$(stat -c %s "$www/big.tar.gz")
-
-n=0 M= IMG=
-# mount_fresh: a store mount of the layer at $T/m$n with a store and a
-# cache of its own (so its fill fetches everything); sets M and IMG
-mount_fresh() {
-	n=$((n + 1)) M=$T/m$n
-	ovlmig_mount "$M" --strategy store --store "$T/store$n" --cache "$T/cache$n" \
-		--source "$source" --upper "$T/u$n" --work "$T/w$n" >"$T/out" 2>&1 ||
-		{ fail "mount $n" "$(head -3 "$T/out")"; return 1; }
-	IMG=$(status "$M" store)
-}
+store_serve_gz "$src" 4m
 
 # fetching PID: how many files PID is writing now (unnamed in data/, or in tmp/)
 fetching() {

@@ -9,6 +9,7 @@
 # completed by the next one, and the tree equals the image.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../remote_lib.sh"
+. "$(dirname "$0")/../store_lib.sh"
 require_root "ovlmig store fill order and warming"
 require_tools "ovlmig store fill order and warming" nginx jq
 fusectl_ready || { fail "mount fusectl"; exit 1; }
@@ -19,23 +20,8 @@ mkdir -p "$src/big" "$src/zz" "$www"
 for i in 1 2 3 4 5 6 7 8; do head -c 3000000 /dev/urandom >"$src/big/f$i"; done
 for i in $(seq 300); do echo "small $i" >"$src/zz/s$i"; done
 touch -d @1700000000 "$src"/big/* "$src"/zz/* "$src/big" "$src/zz" "$src"	# tar keeps whole seconds
-tar --owner=0 --group=0 -C "$src" -czf "$www/big.tar.gz" . || { fail "tar"; exit 1; }
-"$TOOLS/treesum" --no-atime "$src" >"$T/expected"
-index_layer "$www/big.tar.gz" 2>"$T/index.err" || { fail "ovlmig index" "$(cat "$T/index.err")"; exit 1; }
-nginx_start "$www" 3m || { fail "nginx"; exit 1; }
-source=tar:http://127.0.0.1:$NGINX_PORT/big.tar.gz
-layer_bytes=$(stat -c %s "$www/big.tar.gz")
+store_serve_gz "$src" 3m
 
-n=0 M= IMG=
-# mount_fresh: a store mount of the layer at $T/m$n with a store and a
-# cache of its own (so its fill fetches everything); sets M and IMG
-mount_fresh() {
-	n=$((n + 1)) M=$T/m$n
-	ovlmig_mount "$M" --strategy store --store "$T/store$n" --cache "$T/cache$n" \
-		--source "$source" --upper "$T/u$n" --work "$T/w$n" >"$T/out" 2>&1 ||
-		{ fail "mount $n" "$(head -3 "$T/out")"; return 1; }
-	IMG=$("$OVLMIG" status --json "$M" | jq -r .store)
-}
 complete() { [[ $(jq -r .state "$IMG/image.json") == complete ]]; }
 
 # a whole fill with the remote default (4 jobs, 2 warmers)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -154,6 +155,15 @@ int cache_open(const char *dir, uint64_t fingerprint, struct cache **out,
 	c = cache_at(dir);
 	if (!c)
 		return error_set(err, errno, "open cache directory %s", dir);
+	/* held while open: see CACHE_IN_USE in cache.h */
+	if (flock(c->dirfd, LOCK_SH | LOCK_NB) < 0) {
+		error_set(err, errno == EWOULDBLOCK ? EBUSY : errno,
+			  "cache directory %s: %s", dir, errno == EWOULDBLOCK ?
+			  "being deleted (the detach of a mount it belonged to)" :
+			  "lock");
+		cache_close(c);
+		return -1;
+	}
 	if (check_identity(c, fingerprint, err) < 0) {
 		cache_close(c);
 		return -1;

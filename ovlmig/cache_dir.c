@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -148,6 +149,10 @@ int cache_dir_release(const char *path, struct error **err)
 			  path, CACHE_MARKER);
 	if (r <= 0)
 		ret = -1;
+	else if (flock(dfd, LOCK_EX | LOCK_NB) < 0)
+		/* held (until this process ends or closes DFD) while deleting */
+		ret = errno == EWOULDBLOCK ? 1 :
+		      error_set(err, errno, "cache %s: lock", path);
 	else if (made)
 		ret = remove_tree(path, err);
 	else

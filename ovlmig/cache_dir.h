@@ -27,9 +27,12 @@ enum cache_claim {
  */
 int cache_dir_claim(const char *path, enum cache_claim *how, struct error **err);
 /*
- * Delete what ovlmig owns of the cache at PATH (per its marker). A path
- * that is not absolute, or a directory without the marker, is left alone
- * with an error saying so; a missing one is no error.
+ * Delete what ovlmig owns of the cache at PATH (per its marker), under an
+ * exclusive flock on the directory: 0. A cache a running lowerfs holds
+ * (another mount given the same --cache: CACHE_IN_USE in
+ * image/cache.h) is left as it is: 1, no error. A path that is not
+ * absolute, or a directory without the marker, is left alone with an
+ * error saying so (-1); a missing one is no error.
  */
 int cache_dir_release(const char *path, struct error **err);
 /* The marker of the cache directory DFD (PATH): 1 (*MADE set), 0 none, -1 error. */

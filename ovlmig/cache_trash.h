@@ -15,7 +15,8 @@
 
 /*
  * cache_dir_release, with the deletion in the background when ovlmig
- * made the directory (an adopted one is emptied here: it stays).
+ * made the directory (an adopted one is emptied here: it stays). The
+ * same results: 1 when another lowerfs holds the cache (left as it is).
  */
 int cache_dir_release_later(const char *path, struct error **err);
 /* Delete the trash of PATH's name that no live deleter holds. */

@@ -191,8 +191,14 @@ int detached_finish(const char *state_dir, struct mount_state *s,
 
 		/* only what ovlmig made: never a directory a user gave */
 		/* out of the way now, deleted in the background: see cache_trash.h */
-		if (cache_dir_release_later(s->cache, &e2) < 0)
+		int r = cache_dir_release_later(s->cache, &e2);
+
+		if (r < 0)
 			error_report(&e2, "ovlmig detach: delete cache", stderr);
+		else if (r > 0)
+			fprintf(stderr, "ovlmig detach: cache %s left: another lowerfs serves "
+				"from it (a mount given the same --cache); the detach of "
+				"the last one deletes it\n", s->cache);
 	}
 	/* a later mount of this upper needs no lower (after a reboot too) */
 	if (detached_record_write(s, err) < 0)

@@ -5,10 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -190,6 +192,38 @@ static void test_identity(void **state)
 	free(part);
 }
 
+/*
+ * An open cache is held (shared flock on its directory): an exclusive
+ * lock, which ovlmig's deletion takes, fails until it is closed; two
+ * readers share it; a directory someone holds exclusively (being
+ * deleted) is refused with EBUSY.
+ */
+static void test_open_holds_directory(void **state)
+{
+	struct fixture *f = *state;
+	struct error *err = NULL;
+	struct cache *a, *b;
+	int dfd;
+
+	assert_int_equal(cache_open(f->cache, 1, &a, &err), 0);
+	assert_int_equal(cache_open(f->cache, 1, &b, &err), 0);
+	dfd = open(f->cache, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	assert_int_equal(flock(dfd, LOCK_EX | LOCK_NB), -1);
+	cache_close(a);
+	assert_int_equal(flock(dfd, LOCK_EX | LOCK_NB), -1);
+	cache_close(b);
+	assert_int_equal(flock(dfd, LOCK_EX | LOCK_NB), 0);
+	assert_int_equal(cache_open(f->cache, 1, &a, &err), -1);
+	assert_non_null(err);
+	assert_int_equal(err->errnum, EBUSY);
+	assert_non_null(strstr(err->msg, "being deleted"));
+	error_free(&err);
+	close(dfd);
+	assert_int_equal(cache_open(f->cache, 1, &a, &err), 0);
+	cache_close(a);
+}
+
 static void test_fetch_missing_source_file(void **state)
 {
 	struct fixture *f = *state;
@@ -281,6 +315,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_index_hardlinks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fill_keeps_holes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_holds_directory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_missing_source_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_what_was_not_fetched, setup, teardown),
 	};

@@ -145,6 +145,30 @@ static struct cache *cache_at(const char *dir)
 	return c;
 }
 
+/* DIR (open as FD) held shared: CACHE_IN_USE. */
+static int hold(int fd, const char *dir, struct error **err)
+{
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK)
+		return error_set(err, EBUSY, "cache directory %s: being deleted "
+				 "(the detach of a mount it belonged to)", dir);
+	return error_set(err, errno, "cache directory %s: lock", dir);
+}
+
+int cache_hold(const char *dir, int *fd, struct error **err)
+{
+	*fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*fd < 0)
+		return error_set(err, errno, "open cache directory %s", dir);
+	if (hold(*fd, dir, err) < 0) {
+		close(*fd);
+		*fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
 int cache_open(const char *dir, uint64_t fingerprint, struct cache **out,
 	       struct error **err)
 {
@@ -156,15 +180,7 @@ int cache_open(const char *dir, uint64_t fingerprint, struct cache **out,
 	if (!c)
 		return error_set(err, errno, "open cache directory %s", dir);
 	/* held while open: see CACHE_IN_USE in cache.h */
-	if (flock(c->dirfd, LOCK_SH | LOCK_NB) < 0) {
-		error_set(err, errno == EWOULDBLOCK ? EBUSY : errno,
-			  "cache directory %s: %s", dir, errno == EWOULDBLOCK ?
-			  "being deleted (the detach of a mount it belonged to)" :
-			  "lock");
-		cache_close(c);
-		return -1;
-	}
-	if (check_identity(c, fingerprint, err) < 0) {
+	if (hold(c->dirfd, dir, err) < 0 || check_identity(c, fingerprint, err) < 0) {
 		cache_close(c);
 		return -1;
 	}

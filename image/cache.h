@@ -33,6 +33,12 @@ struct cache {
  */
 int cache_open(const char *dir, uint64_t fingerprint, struct cache **out,
 	       struct error **err);
+/*
+ * DIR (which exists) held as cache_open holds it, on *FD (close it to
+ * let go): lowerfs takes it at its start, before the source reads
+ * indexes into the cache, for its whole life.
+ */
+int cache_hold(const char *dir, int *fd, struct error **err);
 void cache_close(struct cache *c);
 /*
  * The cache at DIR as it is, for a reader beside lowerfs (ovlmig's fill):

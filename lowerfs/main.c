@@ -458,19 +458,37 @@ out:
 	return status;
 }
 
+static int serve_held(struct lowerfs *fs);
+
 /* Open the source, go to the background, serve until told to stop. */
 static int serve(struct lowerfs *fs)
+{
+	struct error *err = NULL;
+	int cache_fd = -1, status;
+
+	/* the cache held from the start: image/cache.h, CACHE_IN_USE */
+	if (check_environment(&fs->opts, &err) < 0 ||
+	    (fs->opts.cache_dir && cache_hold(fs->opts.cache_dir, &cache_fd, &err) < 0) ||
+	    source_open(fs->opts.source_spec, &fs->opts.link, &fs->src, &err) < 0) {
+		error_report(&err, "lowerfs", stderr);
+		if (cache_fd >= 0)
+			close(cache_fd);
+		return EXIT_USAGE;
+	}
+	status = serve_held(fs);
+	if (cache_fd >= 0)
+		close(cache_fd);
+	return status;
+}
+
+/* serve, the source open and the cache held: the run dir, the background. */
+static int serve_held(struct lowerfs *fs)
 {
 	struct error *err = NULL;
 	char *default_run_dir = NULL, *log_path = NULL;
 	FILE *log = NULL;
 	int report_fd = -1, status;
 
-	if (check_environment(&fs->opts, &err) < 0 ||
-	    source_open(fs->opts.source_spec, &fs->opts.link, &fs->src, &err) < 0) {
-		error_report(&err, "lowerfs", stderr);
-		return EXIT_USAGE;
-	}
 	if (!fs->opts.run_dir) {
 		default_run_dir = lowerfs_default_run_dir(fs->opts.mountpoint);
 		if (!default_run_dir || (mkdir("/run/lowerfs", 0700) < 0 &&

@@ -196,14 +196,15 @@ static void test_identity(void **state)
  * An open cache is held (shared flock on its directory): an exclusive
  * lock, which ovlmig's deletion takes, fails until it is closed; two
  * readers share it; a directory someone holds exclusively (being
- * deleted) is refused with EBUSY.
+ * deleted) is refused with EBUSY. cache_hold (lowerfs, at its start)
+ * holds it the same way.
  */
 static void test_open_holds_directory(void **state)
 {
 	struct fixture *f = *state;
 	struct error *err = NULL;
 	struct cache *a, *b;
-	int dfd;
+	int dfd, held;
 
 	assert_int_equal(cache_open(f->cache, 1, &a, &err), 0);
 	assert_int_equal(cache_open(f->cache, 1, &b, &err), 0);
@@ -222,6 +223,19 @@ static void test_open_holds_directory(void **state)
 	close(dfd);
 	assert_int_equal(cache_open(f->cache, 1, &a, &err), 0);
 	cache_close(a);
+
+	/* cache_hold: the same hold on a descriptor of its own */
+	assert_int_equal(cache_hold(f->cache, &held, &err), 0);
+	dfd = open(f->cache, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	assert_int_equal(flock(dfd, LOCK_EX | LOCK_NB), -1);
+	close(held);
+	assert_int_equal(flock(dfd, LOCK_EX | LOCK_NB), 0);
+	assert_int_equal(cache_hold(f->cache, &held, &err), -1);
+	assert_int_equal(held, -1);
+	assert_int_equal(err->errnum, EBUSY);
+	error_free(&err);
+	close(dfd);
 }
 
 static void test_fetch_missing_source_file(void **state)

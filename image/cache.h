@@ -26,7 +26,8 @@ struct cache {
 
 /*
  * CACHE_IN_USE: the cache a process serves from (lowerfs) is held with a
- * shared flock on DIR for as long as it is open. ovlmig deletes a cache
+ * shared flock on DIR for as long as it is open (and by lowerfs from its
+ * start: cache_hold). ovlmig deletes a cache
  * (detach, a mount of a complete image) only under an exclusive one, so
  * never under another mount's running lowerfs given the same --cache
  * (ovlmig/cache_dir.h); a DIR being deleted is refused here (EBUSY).

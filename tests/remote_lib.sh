@@ -229,6 +229,73 @@ estargz_push() {
 		"${CTR[@]}" image push --plain-http "$dest" >/dev/null
 }
 
+# --- images built by buildah ---------------------------------------------------
+
+# buildah_image SRC IMAGE: the tree SRC as the one-layer image IMAGE
+# (localhost/NAME:TAG: buildah from scratch, add, commit) in a buildah
+# storage of the caller's own under $T/cs, removed at exit (nothing in
+# /var/lib/containers). Sets B, the buildah command on that storage.
+# buildah's output goes to $T/buildah.log, its last lines to stderr on
+# failure.
+buildah_image() {
+	local src=$1 image=$2 ctr log=$T/buildah.log
+	B=(buildah --root "$T/cs/root" --runroot "$T/cs/run" --storage-driver vfs)
+	on_exit "${B[*]} rm --all >/dev/null 2>&1; rm -rf $T/cs"
+	ctr=$("${B[@]}" from scratch 2>>"$log") && "${B[@]}" add "$ctr" "$src" / >>"$log" 2>&1 &&
+		"${B[@]}" commit "$ctr" "$image" >>"$log" 2>&1 ||
+		{ echo "buildah could not make $image: $(tail -3 "$log")" >&2; return 1; }
+}
+# buildah_archive IMAGE FILE: buildah_image's IMAGE written to the OCI
+# archive FILE (oci-archive:FILE:IMAGE), as estargz_push takes it.
+buildah_archive() {
+	"${B[@]}" push "$1" "oci-archive:$2:$1" >>"$T/buildah.log" 2>&1 ||
+		{ echo "buildah could not write $1 to $2: $(tail -3 "$T/buildah.log")" >&2; return 1; }
+}
+# zstd_chunked_push IMAGE DEST: buildah_image's IMAGE copied by skopeo to
+# DEST (HOST:PORT/REPO:TAG, plain http) with zstd:chunked layers.
+zstd_chunked_push() {
+	skopeo copy -q --dest-tls-verify=false --dest-compress-format zstd:chunked \
+		"containers-storage:[vfs@$T/cs/root+$T/cs/run]$1" "docker://$2"
+}
+# zstd_chunked_image SRC NAME: the registry of registry_start holding the
+# tree SRC as test/NAME:1 with zstd:chunked layers (buildah_image
+# localhost/NAME:1, then zstd_chunked_push); R: the registry's HOST:PORT.
+# One ok for the push; exits the test on failure.
+zstd_chunked_image() {
+	buildah_image "$1" "localhost/$2:1" || { fail "buildah image"; exit 1; }
+	registry_start || { fail "registry"; exit 1; }
+	R=127.0.0.1:$REGISTRY_PORT
+	zstd_chunked_push "localhost/$2:1" "$R/test/$2:1" 2>"$T/skopeo.err" &&
+		ok "skopeo pushed test/$2:1 as zstd:chunked" ||
+		{ fail "skopeo copy" "$(tail -3 "$T/skopeo.err")"; exit 1; }
+}
+
+# toc_flip_check REPO AT WHY...: a mount of REPO:1 from the registry of
+# registry_start through a fault proxy that flips the layer's byte at
+# offset AT in every response (a fresh --cache, lowerfs run dir "flip"):
+# reading usr/lib/big.bin, whose data holds AT, fails with EIO, never
+# wrong bytes; the log says why (grep -o -e WHY ...: one of the patterns
+# WHY); usr/share/doc/f3.txt still reads as in $src. The TOC tests' fault
+# check (SRC's files at those paths).
+toc_flip_check() {
+	local repo=$1 at=$2 m=$T/m3 v why p pats=(); shift 2
+	for p in "$@"; do pats+=(-e "$p"); done
+	faultproxy_start "$REGISTRY_PORT" persistent-flip --flip-range "$at-$at" || { fail "faultproxy"; exit 1; }
+	start_lowerfs flip "docker://127.0.0.1:$FAULTPROXY_PORT/$repo:1" "$m" --insecure \
+		--cache "$T/cache3" --log "$T/flip.log" 2>>"$T/flip.log" ||
+		{ fail "lowerfs flip" "$(tail -3 "$T/flip.log")"; exit 1; }
+	v=$(read_verdict "$m/usr/lib/big.bin" "$src/usr/lib/big.bin")
+	[[ $v == eio ]] &&
+		ok "a flipped byte of big.bin (layer offset $at, $(faultproxy_count persistent-flip) responses flipped) reads EIO" ||
+		fail "flipped byte: read was $v"
+	why=$(grep -o "${pats[@]}" "$T/flip.log" | head -1)
+	[[ -n $why ]] && ok "lowerfs says why: $why" ||
+		fail "no digest message in the log" "$(tail -3 "$T/flip.log")"
+	cmp -s "$m/usr/share/doc/f3.txt" "$src/usr/share/doc/f3.txt" && ok "other files still read right" ||
+		fail "f3.txt differs under the flip"
+	stop_lowerfs flip "$m"
+}
+
 # --- OCI layouts ---------------------------------------------------------------
 
 # layer_media_type FILE: the OCI media type for a layer, from its magic bytes.

@@ -27,17 +27,7 @@ setfattr -n user.note -v hello "$src/usr/share/doc/f2.txt"
 # whole seconds: the tar (and so the TOC) keeps no more for directories
 find "$src" -exec touch -h -d 2024-05-06T07:08:09 {} +
 
-# buildah with its own storage under $T: nothing left in /var/lib/containers
-B=(buildah --root "$T/cs/root" --runroot "$T/cs/run" --storage-driver vfs)
-on_exit "${B[*]} rm --all >/dev/null 2>&1; rm -rf $T/cs"
-ctr=$("${B[@]}" from scratch 2>"$T/out") && "${B[@]}" add "$ctr" "$src" / >"$T/out" 2>&1 &&
-	"${B[@]}" commit "$ctr" localhost/toc:1 >"$T/out" 2>&1 ||
-	{ fail "buildah image" "$(tail -3 "$T/out")"; exit 1; }
-registry_start || { fail "registry"; exit 1; }
-R=127.0.0.1:$REGISTRY_PORT
-skopeo copy --dest-tls-verify=false --dest-compress-format zstd:chunked \
-	"containers-storage:[vfs@$T/cs/root+$T/cs/run]localhost/toc:1" "docker://$R/test/toc:1" >"$T/out" 2>&1 &&
-	ok "skopeo pushed test/toc:1 as zstd:chunked" || { fail "skopeo copy" "$(tail -3 "$T/out")"; exit 1; }
+zstd_chunked_image "$src" toc
 
 accept="application/vnd.oci.image.manifest.v1+json"
 curl -sf -H "Accept: $accept" "http://$R/v2/test/toc/manifests/1" >"$T/manifest.json" ||
@@ -112,19 +102,7 @@ tail -c +$((toc_off + 1)) "$T/layer" | head -c "$toc_len" | zstd -dc >"$T/toc.js
 at=$(jq '[.entries[] | select(.name == "usr/lib/big.bin" and .type == "chunk")][0] |
 	.offset + (.chunkSize / 2 | floor)' "$T/toc.json")
 [[ $at =~ ^[0-9]+$ ]] || { fail "no chunk of big.bin in the TOC"; exit 1; }
-faultproxy_start "$REGISTRY_PORT" persistent-flip --flip-range "$at-$at" || { fail "faultproxy"; exit 1; }
-m3=$T/m3
-start_lowerfs flip "docker://127.0.0.1:$FAULTPROXY_PORT/test/toc:1" "$m3" --insecure \
-	--cache "$T/cache3" --log "$T/flip.log" 2>>"$T/flip.log" || { fail "lowerfs flip" "$(tail -3 "$T/flip.log")"; exit 1; }
-v=$(read_verdict "$m3/usr/lib/big.bin" "$src/usr/lib/big.bin")
-[[ $v == eio ]] && ok "a flipped byte of big.bin (layer offset $at, $(faultproxy_count persistent-flip) responses flipped) reads EIO" ||
-	fail "flipped byte: read was $v"
 # zstd:chunked frames carry a content checksum, which catches the flip
 # before the chunk's sha256 does (that one: tests/unit/test_layer_toc.c)
-why=$(grep -o -e "layer: data at.*does not match its digest in the layer's TOC" \
-	-e "layer: corrupt zstd data.*checksum" "$T/flip.log" | head -1)
-[[ -n $why ]] && ok "lowerfs says why: $why" ||
-	fail "no digest message in the log" "$(tail -3 "$T/flip.log")"
-cmp -s "$m3/usr/share/doc/f3.txt" "$src/usr/share/doc/f3.txt" && ok "other files still read right" ||
-	fail "f3.txt differs under the flip"
-stop_lowerfs flip "$m3"
+toc_flip_check test/toc "$at" "layer: data at.*does not match its digest in the layer's TOC" \
+	"layer: corrupt zstd data.*checksum"

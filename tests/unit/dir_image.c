@@ -14,14 +14,17 @@
 
 #include "dir_image.h"
 
-void dir_image_init(struct dir_image *d)
+struct dir_image *dir_image_new(void)
 {
-	memset(d, 0, sizeof(*d));
+	struct dir_image *d = calloc(1, sizeof(*d));
+
+	assert_non_null(d);
 	strcpy(d->dir, "/tmp/ovlmig-unit.XXXXXX");
 	assert_non_null(mkdtemp(d->dir));
 	d->dirfd = open(d->dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	assert_true(d->dirfd >= 0);
 	assert_int_equal(mkdirat(d->dirfd, "src", 0755), 0);
+	return d;
 }
 
 void dir_image_file(struct dir_image *d, const char *path, const char *head,
@@ -53,15 +56,17 @@ void dir_image_open(struct dir_image *d)
 	free(spec);
 }
 
-void dir_image_remove(struct dir_image *d)
+int dir_image_teardown(void **state)
 {
+	struct dir_image *d = *state;
 	char *cmd;
 
 	if (d->h)
 		image_close(d->h);
-	d->h = NULL;
 	assert_int_equal(close(d->dirfd), 0);
 	assert_true(asprintf(&cmd, "rm -rf '%s'", d->dir) > 0);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
+	free(d);
+	return 0;
 }

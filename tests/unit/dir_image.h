@@ -18,14 +18,15 @@ struct dir_image {
 	struct image_handle *h;	/* after dir_image_open() */
 };
 
-/* a fresh DIR holding an empty src/ */
-void dir_image_init(struct dir_image *d);
+/* a fresh DIR holding an empty src/ (free with dir_image_teardown) */
+struct dir_image *dir_image_new(void);
 /* DIR/src/PATH: SIZE bytes starting with HEAD (the rest a hole), mode MODE */
 void dir_image_file(struct dir_image *d, const char *path, const char *head,
 		    size_t size, mode_t mode);
 /* d->h: image_open() of "dir:DIR/src" */
 void dir_image_open(struct dir_image *d);
-/* closes the image and DIR, then removes DIR with all it holds */
-void dir_image_remove(struct dir_image *d);
+/* a cmocka teardown, *state a dir_image_new(): closes the image and DIR,
+ * removes DIR with all it holds, frees it */
+int dir_image_teardown(void **state);
 
 #endif

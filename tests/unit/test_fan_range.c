@@ -24,10 +24,8 @@
 
 static int setup(void **state)
 {
-	struct dir_image *f = malloc(sizeof(*f));
+	struct dir_image *f = dir_image_new();
 
-	assert_non_null(f);
-	dir_image_init(f);
 	dir_image_file(f, "data", "data", 64 * 1024, 0644);
 	dir_image_file(f, "small", "data", 4096, 0644);
 	dir_image_file(f, "tool", "data", 64 * 1024, 0755);
@@ -38,13 +36,6 @@ static int setup(void **state)
 	dir_image_file(f, "gone", "data", 64 * 1024, 0644);
 	dir_image_open(f);
 	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	dir_image_remove(*state);
-	free(*state);
 	return 0;
 }
 
@@ -148,8 +139,8 @@ static void test_event_range(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_which_files, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unreadable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_which_files, setup, dir_image_teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable, setup, dir_image_teardown),
 		cmocka_unit_test(test_end),
 		cmocka_unit_test(test_event_range),
 	};

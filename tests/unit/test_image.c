@@ -20,23 +20,14 @@
 
 static int setup(void **state)
 {
-	struct dir_image *f = malloc(sizeof(*f));
+	struct dir_image *f = dir_image_new();
 
-	assert_non_null(f);
-	dir_image_init(f);
 	assert_int_equal(mkdirat(f->dirfd, "src/a", 0755), 0);
 	dir_image_file(f, "a/b", TEXT, strlen(TEXT), 0644);
 	assert_int_equal(symlinkat("a/b", f->dirfd, "src/link"), 0);
 	assert_int_equal(mkdirat(f->dirfd, "out", 0700), 0);
 	dir_image_open(f);
 	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	dir_image_remove(*state);
-	free(*state);
 	return 0;
 }
 
@@ -163,10 +154,10 @@ static void test_log_hook(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_range, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fetch_into_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve, setup, dir_image_teardown),
+		cmocka_unit_test_setup_teardown(test_walk, setup, dir_image_teardown),
+		cmocka_unit_test_setup_teardown(test_read_range, setup, dir_image_teardown),
+		cmocka_unit_test_setup_teardown(test_fetch_into_dir, setup, dir_image_teardown),
 		cmocka_unit_test(test_bad_spec),
 		cmocka_unit_test(test_log_hook),
 	};

@@ -270,6 +270,30 @@ zstd_chunked_image() {
 		{ fail "skopeo copy" "$(tail -3 "$T/skopeo.err")"; exit 1; }
 }
 
+# toc_refused REPO TAG KEY REFUSAL REASON WHAT: the manifest of REPO:1
+# ($T/manifest.json) with its last layer's annotation KEY set to a wrong
+# sha256 (the TOC's WHAT: checksum, digest), put in the registry of
+# registry_start as REPO:TAG; a cold lowerfs of REPO:TAG (run dir "bad",
+# mounted at $T/m2, log $T/bad.log) logs "REFUSAL: REASON" and indexes
+# the layer by streaming instead. The mount is left for the caller's
+# checks of its tree (then: stop_lowerfs bad $T/m2).
+toc_refused() {
+	local repo=$1 tag=$2 key=$3 refusal=$4 reason=$5 what=$6 m=$T/m2
+	jq --arg k "$key" '.layers[-1].annotations[$k] = "sha256:" + ("0" * 64)' \
+		"$T/manifest.json" >"$T/bad.json"
+	curl -sf -X PUT -H "Content-Type: application/vnd.oci.image.manifest.v1+json" \
+		--data-binary @"$T/bad.json" "http://127.0.0.1:$REGISTRY_PORT/v2/$repo/manifests/$tag" >/dev/null ||
+		{ fail "put tampered manifest"; exit 1; }
+	start_lowerfs bad "docker://127.0.0.1:$REGISTRY_PORT/$repo:$tag" "$m" --insecure --cache "$T/cache2" \
+		--log "$T/bad.log" 2>>"$T/bad.log" ||
+		{ fail "lowerfs with a bad TOC $what" "$(tail -3 "$T/bad.log")"; exit 1; }
+	grep -q "$refusal: $reason" "$T/bad.log" &&
+		ok "bad TOC $what refused: $(grep -o "$reason[^;]*" "$T/bad.log" | head -1)" ||
+		fail "no refusal of the bad TOC" "$(grep -i toc "$T/bad.log" | head -3)"
+	grep -q "index: built" "$T/bad.log" && ok "the layer was indexed by streaming instead" ||
+		fail "no index built" "$(tail -3 "$T/bad.log")"
+}
+
 # toc_flip_check REPO AT WHY...: a mount of REPO:1 from the registry of
 # registry_start through a fault proxy that flips the layer's byte at
 # offset AT in every response (a fresh --cache, lowerfs run dir "flip"):

@@ -1,5 +1,5 @@
 # The benchmark image of startup.sh and index_push.sh, sourced after
-# tests/lib.sh (and tests/remote_lib.sh for image_registry): needs T,
+# tests/lib.sh (and tests/remote_lib.sh for image_index_push): needs T,
 # OVLMIG, BUSYBOX, IMAGE_MB, SMALL_FILES, MiB, and the caller's die, note,
 # now and secs. build_image writes $T/www/{base,libs,app}.tar.gz and
 # their indexes; image_cached reuses them from IMAGE_CACHE.
@@ -105,18 +105,8 @@ image_cached() {
 	fi
 }
 
-# image_registry REPO...: a registry (registry_start) holding $T/www's
-# layers as the OCI image REPO:v1 (gzip layers, digests kept) for each
-# REPO.
-image_registry() {
-	local repo
-	registry_start || die "registry"
-	oci_layout_from_layers "$T/oci" v1 "$T/www"/{base,libs,app}.tar.gz
-	for repo in "$@"; do
-		registry_push "$T/oci" v1 "$repo" || die "skopeo push $repo"
-	done
-}
-# image_index_push REPO: `ovlmig index --push` of REPO:v1 in that registry,
+# image_index_push REPO: `ovlmig index --push` of REPO:v1 in the registry
+# of registry_start (tests/remote_lib.sh),
 # with a note of its time and last line.
 image_index_push() {
 	local t0

@@ -190,7 +190,9 @@ note "image built in $(secs "$t0" "$(now)") s: $(mib "$image_bytes") MiB of laye
 # DIR: the full pull of (b)
 SRC_OPTS=()
 if [[ $SOURCE == registry ]]; then
-	image_registry bench/img
+	registry_start || die "registry"
+	oci_layout_from_layers "$T/oci" v1 "$T/www"/{base,libs,app}.tar.gz
+	registry_push "$T/oci" v1 bench/img || die "skopeo push"
 	R0=127.0.0.1:$REGISTRY_PORT repo=bench/img unpack=(gzip -dc)
 	t0=$(now)
 	case $FORMAT in

@@ -116,9 +116,15 @@ static const struct string_field {
 	{ "fill_reason", offsetof(struct mount_state, fill_reason), FIELD_OPTIONAL },
 };
 
-static char **field(const struct mount_state *s, const struct string_field *f)
+static char **field(struct mount_state *s, const struct string_field *f)
 {
 	return (char **)((char *)s + f->off);
+}
+
+static const char *field_value(const struct mount_state *s,
+			       const struct string_field *f)
+{
+	return *(char *const *)((const char *)s + f->off);
 }
 
 static json_t *encode_state(const struct mount_state *s, const char *dir,
@@ -137,7 +143,7 @@ static json_t *encode_state(const struct mount_state *s, const char *dir,
 	}
 	for (i = 0; i < ARRAY_SIZE(string_fields); i++) {
 		const struct string_field *f = &string_fields[i];
-		const char *v = *field(s, f);
+		const char *v = field_value(s, f);
 
 		if (!v && f->kind == FIELD_OPTIONAL)
 			continue;

@@ -270,6 +270,24 @@ zstd_chunked_image() {
 		{ fail "skopeo copy" "$(tail -3 "$T/skopeo.err")"; exit 1; }
 }
 
+# toc_source SRC MIB: the TOC tests' source tree in SRC (made): a big
+# incompressible file usr/lib/big.bin of MIB MiB (many chunks), small
+# ones usr/share/doc/f1..f40.txt, a setuid script usr/bin/app, a symlink
+# usr/bin/big-link, a hardlink f1-hard.txt, a user xattr on f2.txt. The
+# caller adds its own, then sets the times (tar keeps whole seconds for
+# directories).
+toc_source() {
+	local src=$1 i
+	mkdir -p "$src/usr/bin" "$src/usr/lib" "$src/usr/share/doc"
+	head -c $(($2 << 20)) /dev/urandom >"$src/usr/lib/big.bin"
+	for i in $(seq 1 40); do seq "$i" $((i * 300)) >"$src/usr/share/doc/f$i.txt"; done
+	printf '#!/bin/sh\necho app\n' >"$src/usr/bin/app"
+	chmod 4755 "$src/usr/bin/app"
+	ln -s ../lib/big.bin "$src/usr/bin/big-link"
+	ln "$src/usr/share/doc/f1.txt" "$src/usr/share/doc/f1-hard.txt"
+	setfattr -n user.note -v hello "$src/usr/share/doc/f2.txt"
+}
+
 # toc_refused REPO TAG KEY REFUSAL REASON WHAT: the manifest of REPO:1
 # ($T/manifest.json) with its last layer's annotation KEY set to a wrong
 # sha256 (the TOC's WHAT: checksum, digest), put in the registry of

@@ -16,14 +16,7 @@ fusectl_ready || { fail "mount fusectl"; exit 1; }
 
 # the source: a big incompressible file (chunked), small ones, links, xattrs, setuid
 src=$T/src
-mkdir -p "$src/usr/bin" "$src/usr/lib" "$src/usr/share/doc"
-head -c $((6 << 20)) /dev/urandom >"$src/usr/lib/big.bin"
-for i in $(seq 1 40); do seq "$i" $((i * 300)) >"$src/usr/share/doc/f$i.txt"; done
-printf '#!/bin/sh\necho app\n' >"$src/usr/bin/app"
-chmod 4755 "$src/usr/bin/app"
-ln -s ../lib/big.bin "$src/usr/bin/big-link"
-ln "$src/usr/share/doc/f1.txt" "$src/usr/share/doc/f1-hard.txt"
-setfattr -n user.note -v hello "$src/usr/share/doc/f2.txt"
+toc_source "$src" 6
 : >"$src/usr/share/doc/empty"
 find "$src" -exec touch -h -d 2024-05-06T07:08:09 {} +
 

@@ -14,16 +14,9 @@ fusectl_ready || { fail "mount fusectl"; exit 1; }
 
 # the source: a big incompressible file, small ones, links, xattrs, setuid
 src=$T/src
-mkdir -p "$src/usr/bin" "$src/usr/lib" "$src/usr/share/doc"
-head -c $((24 << 20)) /dev/urandom >"$src/usr/lib/big.bin"
-for i in $(seq 1 40); do seq "$i" $((i * 300)) >"$src/usr/share/doc/f$i.txt"; done
-printf '#!/bin/sh\necho app\n' >"$src/usr/bin/app"
+toc_source "$src" 24
 # a run of zeros between random data: a "zeros" chunk in the TOC
 { head -c 300000 /dev/urandom; head -c 200000 /dev/zero; head -c 300000 /dev/urandom; } >"$src/usr/lib/holes.bin"
-chmod 4755 "$src/usr/bin/app"
-ln -s ../lib/big.bin "$src/usr/bin/big-link"
-ln "$src/usr/share/doc/f1.txt" "$src/usr/share/doc/f1-hard.txt"
-setfattr -n user.note -v hello "$src/usr/share/doc/f2.txt"
 # whole seconds: the tar (and so the TOC) keeps no more for directories
 find "$src" -exec touch -h -d 2024-05-06T07:08:09 {} +
 

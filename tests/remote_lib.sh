@@ -270,6 +270,19 @@ zstd_chunked_image() {
 		{ fail "skopeo copy" "$(tail -3 "$T/skopeo.err")"; exit 1; }
 }
 
+# toc_manifest REPO [KEY]: REPO:1's image manifest from the registry of
+# registry_start in $T/manifest.json (exits the test when it cannot be
+# read); sets layer and layer_size (its last layer's digest and size)
+# and annotation (that layer's annotation KEY, empty when absent).
+toc_manifest() {
+	curl -sf -H "Accept: application/vnd.oci.image.manifest.v1+json" \
+		"http://127.0.0.1:$REGISTRY_PORT/v2/$1/manifests/1" >"$T/manifest.json" ||
+		{ fail "get manifest"; exit 1; }
+	layer=$(jq -r '.layers[-1].digest' "$T/manifest.json")
+	layer_size=$(jq -r '.layers[-1].size' "$T/manifest.json")
+	annotation=$(jq -r --arg k "${2:-}" '.layers[-1].annotations[$k] // empty' "$T/manifest.json")
+}
+
 # toc_source SRC MIB: the TOC tests' source tree in SRC (made): a big
 # incompressible file usr/lib/big.bin of MIB MiB (many chunks), small
 # ones usr/share/doc/f1..f40.txt, a setuid script usr/bin/app, a symlink

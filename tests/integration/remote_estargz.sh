@@ -34,12 +34,8 @@ estargz_push "$T/src.tar" localhost/esgz:src "$R/test/esgz:1" \
 	{ fail "ctr-remote convert and push" "$(tail -3 "$T/out")"; exit 1; }
 stop_pid "$CTD_PID"
 
-accept="application/vnd.oci.image.manifest.v1+json"
-curl -sf -H "Accept: $accept" "http://$R/v2/test/esgz/manifests/1" >"$T/manifest.json" ||
-	{ fail "get manifest"; exit 1; }
-layer=$(jq -r '.layers[-1].digest' "$T/manifest.json")
-layer_size=$(jq -r '.layers[-1].size' "$T/manifest.json")
-tocd=$(jq -r '.layers[-1].annotations["containerd.io/snapshot/stargz/toc.digest"] // empty' "$T/manifest.json")
+toc_manifest test/esgz containerd.io/snapshot/stargz/toc.digest
+tocd=$annotation
 [[ -n $tocd ]] && ok "the layer descriptor has the TOC digest ($tocd)" ||
 	{ fail "no eStargz annotation" "$(jq -c .layers "$T/manifest.json")"; exit 1; }
 

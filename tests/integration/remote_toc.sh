@@ -22,12 +22,8 @@ find "$src" -exec touch -h -d 2024-05-06T07:08:09 {} +
 
 zstd_chunked_image "$src" toc
 
-accept="application/vnd.oci.image.manifest.v1+json"
-curl -sf -H "Accept: $accept" "http://$R/v2/test/toc/manifests/1" >"$T/manifest.json" ||
-	{ fail "get manifest"; exit 1; }
-layer=$(jq -r '.layers[-1].digest' "$T/manifest.json")
-layer_size=$(jq -r '.layers[-1].size' "$T/manifest.json")
-pos=$(jq -r '.layers[-1].annotations["io.containers.zstd-chunked.manifest-position"] // empty' "$T/manifest.json")
+toc_manifest test/toc io.containers.zstd-chunked.manifest-position
+pos=$annotation
 [[ -n $pos ]] && ok "the layer descriptor has the TOC's position ($pos)" ||
 	{ fail "no zstd:chunked annotations" "$(jq -c .layers "$T/manifest.json")"; exit 1; }
 

@@ -301,6 +301,21 @@ toc_source() {
 	setfattr -n user.note -v hello "$src/usr/share/doc/f2.txt"
 }
 
+# toc_cold_mount SOURCE FROM: lowerfs "cold" of SOURCE mounted at $T/m1
+# with a fresh --cache (--insecure, log $T/cold.log); its log says
+# "index: FROM" (where the layer's index came from: the TOC) and nothing
+# of streaming the layer to index it. Exits the test when it does not
+# start.
+toc_cold_mount() {
+	start_lowerfs cold "$1" "$T/m1" --insecure \
+		--cache "$T/cache1" --log "$T/cold.log" 2>>"$T/cold.log" ||
+		{ fail "lowerfs cold" "$(tail -3 "$T/cold.log")"; exit 1; }
+	grep -q "index: $2" "$T/cold.log" && ok "index from $2" ||
+		fail "not indexed from $2" "$(grep -i -e index -e toc "$T/cold.log" | head -3)"
+	grep -q "reading the whole layer" "$T/cold.log" && fail "the layer was streamed to build an index"
+	return 0
+}
+
 # toc_refused REPO TAG KEY REFUSAL REASON WHAT: the manifest of REPO:1
 # ($T/manifest.json) with its last layer's annotation KEY set to a wrong
 # sha256 (the TOC's WHAT: checksum, digest), put in the registry of

@@ -76,12 +76,7 @@ same_image() {
 registry_proxy_start || { fail "nginx"; exit 1; }
 blob_bytes() { sleep 0.3; nginx_bytes "/blobs/$layer"; }
 m1=$T/m1
-start_lowerfs cold "docker://127.0.0.1:$NGINX_PORT/test/esgz:1" "$m1" --insecure \
-	--cache "$T/cache1" --log "$T/cold.log" 2>>"$T/cold.log" ||
-	{ fail "lowerfs cold" "$(tail -3 "$T/cold.log")"; exit 1; }
-grep -q "index: the layer's eStargz TOC" "$T/cold.log" && ok "index from the layer's eStargz TOC" ||
-	fail "the eStargz TOC was not used" "$(grep -i -e index -e toc "$T/cold.log" | head -3)"
-grep -q "reading the whole layer" "$T/cold.log" && fail "the layer was streamed to build an index"
+toc_cold_mount "docker://127.0.0.1:$NGINX_PORT/test/esgz:1" "the layer's eStargz TOC"
 mounted=$(blob_bytes)
 (( mounted == toc_bytes )) &&
 	ok "mount moved the TOC and footer only: $mounted bytes of a $layer_size-byte layer" ||

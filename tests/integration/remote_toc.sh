@@ -41,12 +41,7 @@ same_image() {
 faultproxy_start "$REGISTRY_PORT" none --timeline "$T/timeline" || { fail "faultproxy"; exit 1; }
 link_bytes() { sleep 0.3; tail -1 "$T/timeline" | awk '{ print $2 }'; }
 m1=$T/m1
-start_lowerfs cold "docker://127.0.0.1:$FAULTPROXY_PORT/test/toc:1" "$m1" --insecure \
-	--cache "$T/cache1" --log "$T/cold.log" 2>>"$T/cold.log" ||
-	{ fail "lowerfs cold" "$(tail -3 "$T/cold.log")"; exit 1; }
-grep -q "index: the layer's TOC" "$T/cold.log" && ok "index from the layer's TOC" ||
-	fail "the TOC was not used" "$(grep -i -e index -e toc "$T/cold.log" | head -3)"
-grep -q "reading the whole layer" "$T/cold.log" && fail "the layer was streamed to build an index"
+toc_cold_mount "docker://127.0.0.1:$FAULTPROXY_PORT/test/toc:1" "the layer's TOC"
 [[ -e $T/cache1/indexes ]] && [[ -n $(ls "$T/cache1/indexes") ]] &&
 	fail "an index was written to the cache" "$(ls "$T/cache1/indexes")"
 mounted=$(link_bytes)

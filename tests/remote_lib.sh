@@ -334,7 +334,7 @@ toc_refused() {
 		--log "$T/bad.log" 2>>"$T/bad.log" ||
 		{ fail "lowerfs with a bad TOC $what" "$(tail -3 "$T/bad.log")"; exit 1; }
 	grep -q "$refusal: $reason" "$T/bad.log" &&
-		ok "bad TOC $what refused: $(grep -o "$reason[^;]*" "$T/bad.log" | head -1)" ||
+		ok "bad TOC $what refused: $(grep -o "${reason}[^;]*" "$T/bad.log" | head -1)" ||
 		fail "no refusal of the bad TOC" "$(grep -i toc "$T/bad.log" | head -3)"
 	grep -q "index: built" "$T/bad.log" && ok "the layer was indexed by streaming instead" ||
 		fail "no index built" "$(tail -3 "$T/bad.log")"

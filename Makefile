@@ -30,6 +30,8 @@ CONTROL_SRC := $(wildcard control/*.c)
 LOWERFS_LIB_SRC := $(filter-out lowerfs/main.c,$(wildcard lowerfs/*.c))
 OVLMIG_LIB_SRC := $(filter-out ovlmig/main.c,$(wildcard ovlmig/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
+# fixtures the unit tests share (tests/unit/*.c but test_*.c): one archive
+UNIT_LIB_SRC := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 TOOL_SRC := $(wildcard tests/tools/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -51,6 +53,7 @@ MEMBERS_image := $(call obj,$(IMAGE_SRC))
 MEMBERS_control := $(call obj,$(CONTROL_SRC))
 MEMBERS_lowerfs := $(call obj,$(LOWERFS_LIB_SRC))
 MEMBERS_ovlmig := $(call obj,$(OVLMIG_LIB_SRC))
+MEMBERS_unit := $(call obj,$(UNIT_LIB_SRC))
 # An archive depends on its member list too: one that lost a member (a
 # file moved to another folder) is made again, never linked stale.
 $(BUILD)/lib/lib%.members: FORCE
@@ -70,7 +73,7 @@ $(BUILD)/lowerfs: $(call obj,lowerfs/main.c) $(call lib,lowerfs control image co
 $(BUILD)/ovlmig: $(call obj,ovlmig/main.c) $(call lib,ovlmig erofs control image common)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(call lib,ovlmig lowerfs erofs control image common)
+$(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(call lib,unit ovlmig lowerfs erofs control image common)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 

@@ -468,16 +468,9 @@ int detach_mount(const char *dir, struct mount_state *s, bool wait,
 		return error_set(err, EOPNOTSUPP,
 				 "xino=on is active on %s: detaching would give processes ESTALE; "
 				 "mount without --xino to detach", s->target);
-	if (s->phase != PHASE_MIGRATED) {
-		struct migrate_opts o = { .jobs = 2 };
-
-		if (!wait)
-			return error_set(err, EAGAIN,
-					 "migration is not complete (phase %s): run ovlmig migrate first, or detach --wait",
-					 phase_name(s->phase));
-		if (migrate_run(dir, s, &o, err) < 0)
-			return -1;
-	}
+	if (migrate_first(dir, s, wait, migrate_run, &(struct migrate_opts){ .jobs = 2 },
+			  NULL, err) < 0)
+		return -1;
 	d.run = lower_run_dir(dir);
 	d.blocked = json_object();
 	d.rootfd = open(s->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

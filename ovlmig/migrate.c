@@ -442,6 +442,19 @@ void migrate_totals(const char *dir, uint64_t *entries, uint64_t *bytes)
 	free(run);
 }
 
+int migrate_first(const char *dir, struct mount_state *s, bool wait,
+		  migrate_fn *migrate, const struct migrate_opts *o,
+		  const char *missing, struct error **err)
+{
+	if (s->phase == PHASE_MIGRATED || s->phase == PHASE_DETACHED)
+		return 0;
+	if (!wait)
+		return error_set(err, EAGAIN,
+				 "migration is not complete (phase %s): %s%srun ovlmig migrate first, or detach --wait",
+				 phase_name(s->phase), missing ? missing : "", missing ? "; " : "");
+	return migrate(dir, s, o, err);
+}
+
 int migrate_run(const char *dir, struct mount_state *s,
 		const struct migrate_opts *o, struct error **err)
 {

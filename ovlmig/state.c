@@ -2,6 +2,7 @@
 #include "state.h"
 
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -87,54 +88,98 @@ void state_free_args(char **args)
 	free(args);
 }
 
+/*
+ * The string fields of state.json, each named once: saved, loaded and
+ * freed through this table. An absent one is refused (NEEDED), written
+ * as null (NULLABLE) or left out (OPTIONAL: the store's and the fill's,
+ * so other states stay as they were).
+ */
+enum field_kind { FIELD_NEEDED, FIELD_NULLABLE, FIELD_OPTIONAL };
+
+static const struct string_field {
+	const char *key;
+	size_t off;
+	enum field_kind kind;
+} string_fields[] = {
+	{ "name", offsetof(struct mount_state, name), FIELD_NEEDED },
+	{ "target", offsetof(struct mount_state, target), FIELD_NEEDED },
+	{ "strategy", offsetof(struct mount_state, strategy), FIELD_NEEDED },
+	{ "source", offsetof(struct mount_state, source), FIELD_NULLABLE },
+	{ "lower", offsetof(struct mount_state, lower), FIELD_NULLABLE },
+	{ "upper", offsetof(struct mount_state, upper), FIELD_NEEDED },
+	{ "work", offsetof(struct mount_state, work), FIELD_NEEDED },
+	{ "meta", offsetof(struct mount_state, meta), FIELD_NULLABLE },
+	{ "cache", offsetof(struct mount_state, cache), FIELD_NULLABLE },
+	{ "store_root", offsetof(struct mount_state, store_root), FIELD_OPTIONAL },
+	{ "store", offsetof(struct mount_state, store), FIELD_OPTIONAL },
+	{ "fill", offsetof(struct mount_state, fill), FIELD_OPTIONAL },
+	{ "fill_reason", offsetof(struct mount_state, fill_reason), FIELD_OPTIONAL },
+};
+
+static char **field(struct mount_state *s, const struct string_field *f)
+{
+	return (char **)((char *)s + f->off);
+}
+
+static const char *field_value(const struct mount_state *s,
+			       const struct string_field *f)
+{
+	return *(char *const *)((const char *)s + f->off);
+}
+
+static json_t *encode_state(const struct mount_state *s, const char *dir,
+			    struct error **err)
+{
+	json_t *doc = json_pack("{s:b, s:b, s:s, s:I}",
+				"own_lower", s->own_lower,
+				"shutdown_lower", s->shutdown_lower,
+				"phase", phase_name(s->phase),
+				"lowerfs_pid", (json_int_t)s->lowerfs_pid);
+	size_t i;
+
+	if (!doc) {
+		error_set(err, ENOMEM, "save state in %s", dir);
+		return NULL;
+	}
+	for (i = 0; i < ARRAY_SIZE(string_fields); i++) {
+		const struct string_field *f = &string_fields[i];
+		const char *v = field_value(s, f);
+
+		if (!v && f->kind == FIELD_OPTIONAL)
+			continue;
+		if (!v && f->kind == FIELD_NEEDED) {
+			error_set(err, EINVAL, "save state in %s: no %s", dir, f->key);
+			goto fail;
+		}
+		/* json_string() refuses what is not UTF-8 */
+		if (json_object_set_new(doc, f->key, v ? json_string(v) : json_null()) < 0) {
+			error_set(err, EINVAL, "save state in %s: %s", dir, f->key);
+			goto fail;
+		}
+	}
+	if ((s->fill_range_min &&
+	     json_object_set_new(doc, "fill_range_min",
+				 json_integer((json_int_t)s->fill_range_min)) < 0) ||
+	    (s->lower_args && save_args(doc, s->lower_args) < 0)) {
+		error_set(err, ENOMEM, "save state in %s", dir);
+		goto fail;
+	}
+	return doc;
+fail:
+	json_decref(doc);
+	return NULL;
+}
+
 int state_save(const char *dir, const struct mount_state *s, struct error **err)
 {
 	char *path = path_join(dir, STATE_FILE);
 	json_t *doc;
-	int ret = -1;
+	int ret;
 
-	doc = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:b, s:b, s:s, s:s, s:s?,"
-			" s:s?, s:s, s:I}",
-			"name", s->name, "target", s->target,
-			"strategy", s->strategy, "source", s->source,
-			"lower", s->lower, "own_lower", s->own_lower,
-			"shutdown_lower", s->shutdown_lower,
-			"upper", s->upper, "work", s->work, "meta", s->meta,
-			"cache", s->cache, "phase", phase_name(s->phase),
-			"lowerfs_pid", (json_int_t)s->lowerfs_pid);
-	/* only store mounts have these: other states stay as they were */
-	if (doc && s->store_root &&
-	    json_object_set_new(doc, "store_root", json_string(s->store_root)) < 0) {
-		json_decref(doc);
-		doc = NULL;
-	}
-	if (doc && s->store && json_object_set_new(doc, "store", json_string(s->store)) < 0) {
-		json_decref(doc);
-		doc = NULL;
-	}
-	if (doc && s->fill && json_object_set_new(doc, "fill", json_string(s->fill)) < 0) {
-		json_decref(doc);
-		doc = NULL;
-	}
-	if (doc && s->fill_reason &&
-	    json_object_set_new(doc, "fill_reason", json_string(s->fill_reason)) < 0) {
-		json_decref(doc);
-		doc = NULL;
-	}
-	if (doc && s->fill_range_min &&
-	    json_object_set_new(doc, "fill_range_min",
-				json_integer((json_int_t)s->fill_range_min)) < 0) {
-		json_decref(doc);
-		doc = NULL;
-	}
-	if (doc && s->lower_args && save_args(doc, s->lower_args) < 0) {
-		json_decref(doc);
-		doc = NULL;
-	}
 	if (!path)
-		error_set(err, ENOMEM, "save state in %s", dir);
-	else
-		ret = json_file_replace(path, doc, JSON_INDENT(2), 0, err);
+		return error_set(err, ENOMEM, "save state in %s", dir);
+	doc = encode_state(s, dir, err);
+	ret = doc ? json_file_replace(path, doc, JSON_INDENT(2), 0, err) : -1;
 	json_decref(doc);
 	free(path);
 	return ret;
@@ -153,6 +198,7 @@ int state_load(const char *dir, struct mount_state *s, struct error **err)
 	json_error_t jerr;
 	bool bad_phase;
 	json_t *doc;
+	size_t i;
 
 	memset(s, 0, sizeof(*s));
 	if (!path)
@@ -166,19 +212,8 @@ int state_load(const char *dir, struct mount_state *s, struct error **err)
 		free(path);
 		return -1;
 	}
-	s->name = dup_field(doc, "name");
-	s->target = dup_field(doc, "target");
-	s->strategy = dup_field(doc, "strategy");
-	s->source = dup_field(doc, "source");
-	s->lower = dup_field(doc, "lower");
-	s->upper = dup_field(doc, "upper");
-	s->work = dup_field(doc, "work");
-	s->meta = dup_field(doc, "meta");
-	s->cache = dup_field(doc, "cache");
-	s->store_root = dup_field(doc, "store_root");
-	s->store = dup_field(doc, "store");
-	s->fill = dup_field(doc, "fill");
-	s->fill_reason = dup_field(doc, "fill_reason");
+	for (i = 0; i < ARRAY_SIZE(string_fields); i++)
+		*field(s, &string_fields[i]) = dup_field(doc, string_fields[i].key);
 	if (json_integer_value(json_object_get(doc, "fill_range_min")) > 0)
 		s->fill_range_min = (uint64_t)json_integer_value(json_object_get(doc, "fill_range_min"));
 	bad_phase = phase_parse(json_string_value(json_object_get(doc, "phase")),
@@ -209,19 +244,10 @@ int state_load(const char *dir, struct mount_state *s, struct error **err)
 
 void state_free(struct mount_state *s)
 {
-	free(s->name);
-	free(s->target);
-	free(s->strategy);
-	free(s->source);
-	free(s->lower);
-	free(s->upper);
-	free(s->work);
-	free(s->meta);
-	free(s->cache);
-	free(s->store_root);
-	free(s->store);
-	free(s->fill);
-	free(s->fill_reason);
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(string_fields); i++)
+		free(*field(s, &string_fields[i]));
 	state_free_args(s->lower_args);
 	memset(s, 0, sizeof(*s));
 }

@@ -268,16 +268,9 @@ static int nofollow_detach(const char *dir, struct mount_state *s, bool wait,
 		printf("%s: already detached\n", s->target);
 		return 0;
 	}
-	if (s->phase != PHASE_MIGRATED) {
-		struct migrate_opts o = { .jobs = 1 };
-
-		if (!wait)
-			return error_set(err, EAGAIN,
-					 "migration is not complete (phase %s): run ovlmig migrate first, or detach --wait",
-					 phase_name(s->phase));
-		if (nofollow_migrate(dir, s, &o, err) < 0)
-			return -1;
-	}
+	if (migrate_first(dir, s, wait, nofollow_migrate, &(struct migrate_opts){ .jobs = 1 },
+			  NULL, err) < 0)
+		return -1;
 	/* the workload may have renamed a directory since: it merges again */
 	if (check_complete(s, err) < 0) {
 		struct migrate_opts o = { .jobs = 1 };

@@ -466,17 +466,9 @@ static int fan_detach(const char *dir, struct mount_state *s, struct error **err
 static int store_detach(const char *dir, struct mount_state *s, bool wait,
 			struct error **err)
 {
-	struct migrate_opts o = { 0 };
-
-	if (s->phase != PHASE_MIGRATED && s->phase != PHASE_DETACHED) {
-		if (!wait)
-			return error_set(err, EAGAIN,
-					 "migration is not complete (phase %s): the image store is not filled yet; "
-					 "run ovlmig migrate first, or detach --wait",
-					 phase_name(s->phase));
-		if (store_migrate(dir, s, &o, err) < 0)
-			return -1;
-	}
+	if (migrate_first(dir, s, wait, store_migrate, &(struct migrate_opts){ 0 },
+			  "the image store is not filled yet", err) < 0)
+		return -1;
 	if (fan_fill(s))
 		return fan_detach(dir, s, err);
 	/*

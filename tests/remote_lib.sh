@@ -229,6 +229,143 @@ estargz_push() {
 		"${CTR[@]}" image push --plain-http "$dest" >/dev/null
 }
 
+# --- images built by buildah ---------------------------------------------------
+
+# buildah_image SRC IMAGE: the tree SRC as the one-layer image IMAGE
+# (localhost/NAME:TAG: buildah from scratch, add, commit) in a buildah
+# storage of the caller's own under $T/cs, removed at exit (nothing in
+# /var/lib/containers). Sets B, the buildah command on that storage.
+# buildah's output goes to $T/buildah.log, its last lines to stderr on
+# failure.
+buildah_image() {
+	local src=$1 image=$2 ctr log=$T/buildah.log
+	B=(buildah --root "$T/cs/root" --runroot "$T/cs/run" --storage-driver vfs)
+	on_exit "${B[*]} rm --all >/dev/null 2>&1; rm -rf $T/cs"
+	ctr=$("${B[@]}" from scratch 2>>"$log") && "${B[@]}" add "$ctr" "$src" / >>"$log" 2>&1 &&
+		"${B[@]}" commit "$ctr" "$image" >>"$log" 2>&1 ||
+		{ echo "buildah could not make $image: $(tail -3 "$log")" >&2; return 1; }
+}
+# buildah_archive IMAGE FILE: buildah_image's IMAGE written to the OCI
+# archive FILE (oci-archive:FILE:IMAGE), as estargz_push takes it.
+buildah_archive() {
+	"${B[@]}" push "$1" "oci-archive:$2:$1" >>"$T/buildah.log" 2>&1 ||
+		{ echo "buildah could not write $1 to $2: $(tail -3 "$T/buildah.log")" >&2; return 1; }
+}
+# zstd_chunked_push IMAGE DEST: buildah_image's IMAGE copied by skopeo to
+# DEST (HOST:PORT/REPO:TAG, plain http) with zstd:chunked layers.
+zstd_chunked_push() {
+	skopeo copy -q --dest-tls-verify=false --dest-compress-format zstd:chunked \
+		"containers-storage:[vfs@$T/cs/root+$T/cs/run]$1" "docker://$2"
+}
+# zstd_chunked_image SRC NAME: the registry of registry_start holding the
+# tree SRC as test/NAME:1 with zstd:chunked layers (buildah_image
+# localhost/NAME:1, then zstd_chunked_push); R: the registry's HOST:PORT.
+# One ok for the push; exits the test on failure.
+zstd_chunked_image() {
+	buildah_image "$1" "localhost/$2:1" || { fail "buildah image"; exit 1; }
+	registry_start || { fail "registry"; exit 1; }
+	R=127.0.0.1:$REGISTRY_PORT
+	zstd_chunked_push "localhost/$2:1" "$R/test/$2:1" 2>"$T/skopeo.err" &&
+		ok "skopeo pushed test/$2:1 as zstd:chunked" ||
+		{ fail "skopeo copy" "$(tail -3 "$T/skopeo.err")"; exit 1; }
+}
+
+# toc_manifest REPO [KEY]: REPO:1's image manifest from the registry of
+# registry_start in $T/manifest.json (exits the test when it cannot be
+# read); sets layer and layer_size (its last layer's digest and size)
+# and annotation (that layer's annotation KEY, empty when absent).
+toc_manifest() {
+	curl -sf -H "Accept: application/vnd.oci.image.manifest.v1+json" \
+		"http://127.0.0.1:$REGISTRY_PORT/v2/$1/manifests/1" >"$T/manifest.json" ||
+		{ fail "get manifest"; exit 1; }
+	layer=$(jq -r '.layers[-1].digest' "$T/manifest.json")
+	layer_size=$(jq -r '.layers[-1].size' "$T/manifest.json")
+	annotation=$(jq -r --arg k "${2:-}" '.layers[-1].annotations[$k] // empty' "$T/manifest.json")
+}
+
+# toc_source SRC MIB: the TOC tests' source tree in SRC (made): a big
+# incompressible file usr/lib/big.bin of MIB MiB (many chunks), small
+# ones usr/share/doc/f1..f40.txt, a setuid script usr/bin/app, a symlink
+# usr/bin/big-link, a hardlink f1-hard.txt, a user xattr on f2.txt. The
+# caller adds its own, then sets the times (tar keeps whole seconds for
+# directories).
+toc_source() {
+	local src=$1 i
+	mkdir -p "$src/usr/bin" "$src/usr/lib" "$src/usr/share/doc"
+	head -c $(($2 << 20)) /dev/urandom >"$src/usr/lib/big.bin"
+	for i in $(seq 1 40); do seq "$i" $((i * 300)) >"$src/usr/share/doc/f$i.txt"; done
+	printf '#!/bin/sh\necho app\n' >"$src/usr/bin/app"
+	chmod 4755 "$src/usr/bin/app"
+	ln -s ../lib/big.bin "$src/usr/bin/big-link"
+	ln "$src/usr/share/doc/f1.txt" "$src/usr/share/doc/f1-hard.txt"
+	setfattr -n user.note -v hello "$src/usr/share/doc/f2.txt"
+}
+
+# toc_cold_mount SOURCE FROM: lowerfs "cold" of SOURCE mounted at $T/m1
+# with a fresh --cache (--insecure, log $T/cold.log); its log says
+# "index: FROM" (where the layer's index came from: the TOC) and nothing
+# of streaming the layer to index it. Exits the test when it does not
+# start.
+toc_cold_mount() {
+	start_lowerfs cold "$1" "$T/m1" --insecure \
+		--cache "$T/cache1" --log "$T/cold.log" 2>>"$T/cold.log" ||
+		{ fail "lowerfs cold" "$(tail -3 "$T/cold.log")"; exit 1; }
+	grep -q "index: $2" "$T/cold.log" && ok "index from $2" ||
+		fail "not indexed from $2" "$(grep -i -e index -e toc "$T/cold.log" | head -3)"
+	grep -q "reading the whole layer" "$T/cold.log" && fail "the layer was streamed to build an index"
+	return 0
+}
+
+# toc_refused REPO TAG KEY REFUSAL REASON WHAT: the manifest of REPO:1
+# ($T/manifest.json) with its last layer's annotation KEY set to a wrong
+# sha256 (the TOC's WHAT: checksum, digest), put in the registry of
+# registry_start as REPO:TAG; a cold lowerfs of REPO:TAG (run dir "bad",
+# mounted at $T/m2, log $T/bad.log) logs "REFUSAL: REASON" and indexes
+# the layer by streaming instead. The mount is left for the caller's
+# checks of its tree (then: stop_lowerfs bad $T/m2).
+toc_refused() {
+	local repo=$1 tag=$2 key=$3 refusal=$4 reason=$5 what=$6 m=$T/m2
+	jq --arg k "$key" '.layers[-1].annotations[$k] = "sha256:" + ("0" * 64)' \
+		"$T/manifest.json" >"$T/bad.json"
+	curl -sf -X PUT -H "Content-Type: application/vnd.oci.image.manifest.v1+json" \
+		--data-binary @"$T/bad.json" "http://127.0.0.1:$REGISTRY_PORT/v2/$repo/manifests/$tag" >/dev/null ||
+		{ fail "put tampered manifest"; exit 1; }
+	start_lowerfs bad "docker://127.0.0.1:$REGISTRY_PORT/$repo:$tag" "$m" --insecure --cache "$T/cache2" \
+		--log "$T/bad.log" 2>>"$T/bad.log" ||
+		{ fail "lowerfs with a bad TOC $what" "$(tail -3 "$T/bad.log")"; exit 1; }
+	grep -q "$refusal: $reason" "$T/bad.log" &&
+		ok "bad TOC $what refused: $(grep -o "${reason}[^;]*" "$T/bad.log" | head -1)" ||
+		fail "no refusal of the bad TOC" "$(grep -i toc "$T/bad.log" | head -3)"
+	grep -q "index: built" "$T/bad.log" && ok "the layer was indexed by streaming instead" ||
+		fail "no index built" "$(tail -3 "$T/bad.log")"
+}
+
+# toc_flip_check REPO AT WHY...: a mount of REPO:1 from the registry of
+# registry_start through a fault proxy that flips the layer's byte at
+# offset AT in every response (a fresh --cache, lowerfs run dir "flip"):
+# reading usr/lib/big.bin, whose data holds AT, fails with EIO, never
+# wrong bytes; the log says why (grep -o -e WHY ...: one of the patterns
+# WHY); usr/share/doc/f3.txt still reads as in $src. The TOC tests' fault
+# check (SRC's files at those paths).
+toc_flip_check() {
+	local repo=$1 at=$2 m=$T/m3 v why p pats=(); shift 2
+	for p in "$@"; do pats+=(-e "$p"); done
+	faultproxy_start "$REGISTRY_PORT" persistent-flip --flip-range "$at-$at" || { fail "faultproxy"; exit 1; }
+	start_lowerfs flip "docker://127.0.0.1:$FAULTPROXY_PORT/$repo:1" "$m" --insecure \
+		--cache "$T/cache3" --log "$T/flip.log" 2>>"$T/flip.log" ||
+		{ fail "lowerfs flip" "$(tail -3 "$T/flip.log")"; exit 1; }
+	v=$(read_verdict "$m/usr/lib/big.bin" "$src/usr/lib/big.bin")
+	[[ $v == eio ]] &&
+		ok "a flipped byte of big.bin (layer offset $at, $(faultproxy_count persistent-flip) responses flipped) reads EIO" ||
+		fail "flipped byte: read was $v"
+	why=$(grep -o "${pats[@]}" "$T/flip.log" | head -1)
+	[[ -n $why ]] && ok "lowerfs says why: $why" ||
+		fail "no digest message in the log" "$(tail -3 "$T/flip.log")"
+	cmp -s "$m/usr/share/doc/f3.txt" "$src/usr/share/doc/f3.txt" && ok "other files still read right" ||
+		fail "f3.txt differs under the flip"
+	stop_lowerfs flip "$m"
+}
+
 # --- OCI layouts ---------------------------------------------------------------
 
 # layer_media_type FILE: the OCI media type for a layer, from its magic bytes.

@@ -13,37 +13,7 @@ set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 [[ $(id -u) -eq 0 ]] || { echo "fanotify_ranges: needs root (mounts, marks)" >&2; exit 1; }
 
-T=$(mktemp -d /tmp/fanotify-ranges.XXXXXX)
-MOUNTS=()
-LP=
-cleanup() {
-	local i
-	[[ -n $LP ]] && kill -KILL "$LP" 2>/dev/null || true
-	for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
-		umount "${MOUNTS[i]}" 2>/dev/null || umount -l "${MOUNTS[i]}" 2>/dev/null || true
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-P=$T/fanotify_probe
-cc -std=gnu11 -O2 -Wall -Wextra -Werror -o "$P" "$TOP/scripts/bench/fanotify_probe.c"
-mnt() { local dir=$1; shift; mkdir -p "$dir"; mount "$@" "$dir"; MOUNTS+=("$dir"); }
-meta() {
-	truncate -s "$2" "$T/meta/$1"
-	setfattr -n trusted.overlay.metacopy "$T/meta/$1"
-	setfattr -n trusted.overlay.redirect -v "/$1" "$T/meta/$1"
-}
-listen() {
-	rm -f "$T/ready"
-	"$P" listen -R "$T/ready" "$@" >"$T/events" 2>&1 &
-	LP=$!
-	for _ in $(seq 200); do [[ -e $T/ready ]] && return 0; sleep 0.05; done
-	echo "listener did not start: $(cat "$T/events")" >&2
-	exit 1
-}
-unlisten() { sleep 0.2; kill -TERM "$LP"; wait "$LP" || true; LP=; }
+. "$TOP/scripts/bench/fanotify_lib.sh" fanotify-ranges
 # the ranges reported, in order; a run of more than 3 as "N events: FIRST ... LAST"
 ranges() {
 	local r

@@ -16,29 +16,8 @@ COUNTS=("$@")
 [[ ${#COUNTS[@]} -gt 0 ]] || COUNTS=(100000 1000000)
 [[ $(id -u) -eq 0 ]] || { echo "fanotify_scale: needs root (mounts, marks)" >&2; exit 1; }
 
-T=$(mktemp -d /tmp/fanotify-scale.XXXXXX)
-MOUNTS=()
-PIDS=()
-cleanup() {
-	local i
-	for i in "${PIDS[@]}"; do kill -KILL "$i" 2>/dev/null || true; done
-	for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
-		umount "${MOUNTS[i]}" 2>/dev/null || umount -l "${MOUNTS[i]}" 2>/dev/null || true
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$TOP/scripts/bench/fanotify_lib.sh" fanotify-scale
 
-P=$T/fanotify_probe
-cc -std=gnu11 -O2 -Wall -Wextra -Werror -o "$P" "$TOP/scripts/bench/fanotify_probe.c"
-
-mnt() { # mnt DIR ARGS...: mount, undone at exit
-	local dir=$1; shift
-	mkdir -p "$dir"
-	mount "$@" "$dir"
-	MOUNTS+=("$dir")
-}
 loopfs() { # loopfs TYPE DIR SIZE
 	truncate -s "$3" "$T/$1-$(basename "$2").img"
 	case $1 in
@@ -46,28 +25,6 @@ loopfs() { # loopfs TYPE DIR SIZE
 	ext4) mkfs.ext4 -q "$T/$1-$(basename "$2").img" ;;
 	esac
 	mnt "$2" -o loop "$T/$1-$(basename "$2").img"
-}
-# meta NAME SIZE: a metacopy file in META redirecting to /NAME in STORE
-meta() {
-	truncate -s "$2" "$T/meta/$1"
-	setfattr -n trusted.overlay.metacopy "$T/meta/$1"
-	setfattr -n trusted.overlay.redirect -v "/$1" "$T/meta/$1"
-}
-# listen ARGS...: a listener in the background; LP is its PID
-listen() {
-	rm -f "$T/ready"
-	"$P" listen -R "$T/ready" "$@" >"$T/events" 2>&1 &
-	LP=$!
-	PIDS+=("$LP")
-	while [[ ! -e $T/ready ]]; do
-		kill -0 "$LP" 2>/dev/null || { cat "$T/events" >&2; return 1; }
-		sleep 0.05
-	done
-}
-unlisten() {
-	sleep 0.3
-	kill -TERM "$LP" 2>/dev/null || true
-	wait "$LP" 2>/dev/null || true
 }
 events() { grep -c '^event' "$T/events" || true; }
 # op LABEL CMD...: run CMD, then print the events it raised

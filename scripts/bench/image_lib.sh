@@ -1,6 +1,8 @@
 # The benchmark image of startup.sh and index_push.sh, sourced after
-# tests/lib.sh: needs T, OVLMIG, BUSYBOX, IMAGE_MB, SMALL_FILES, MiB.
-# build_image writes $T/www/{base,libs,app}.tar.gz and their indexes.
+# tests/lib.sh (and tests/remote_lib.sh for image_index_push): needs T,
+# OVLMIG, BUSYBOX, IMAGE_MB, SMALL_FILES, MiB, and the caller's die, note,
+# now and secs. build_image writes $T/www/{base,libs,app}.tar.gz and
+# their indexes; image_cached reuses them from IMAGE_CACHE.
 
 # rnd SEED BYTES: seeded incompressible bytes (fast: AES-CTR)
 rnd() {
@@ -82,4 +84,34 @@ build_image_real() {
 			die "ovlmig index $l.tar.gz failed"
 	done
 	rm -rf "$img"
+}
+
+# --- kept between runs, pushed to a registry -------------------------------------
+# image_cached BUILDER KEY WHAT: $T/www as BUILDER (build_image or
+# build_image_real) makes it: copied from $IMAGE_CACHE/KEY when a run
+# kept it there, else built (a note: building WHAT) and, with
+# IMAGE_CACHE set, kept there for the next run.
+image_cached() {
+	local builder=$1 cached=${IMAGE_CACHE:+$IMAGE_CACHE/$2}
+	if [[ -n $cached && -s $cached/app.tar.gz.index ]]; then
+		note "reusing the image in $cached"
+		mkdir -p "$T/www" && cp "$cached"/* "$T/www/" || die "copy $cached"
+		return 0
+	fi
+	note "building $3 under $T"
+	"$builder"
+	if [[ -n $cached ]]; then
+		mkdir -p "$cached" && cp "$T/www"/* "$cached/" || die "keep the image in $cached"
+	fi
+}
+
+# image_index_push REPO: `ovlmig index --push` of REPO:v1 in the registry
+# of registry_start (tests/remote_lib.sh),
+# with a note of its time and last line.
+image_index_push() {
+	local t0
+	t0=$(now)
+	"$OVLMIG" index --push "docker://127.0.0.1:$REGISTRY_PORT/$1:v1" --insecure >"$T/out" 2>&1 ||
+		die "index --push: $(head -3 "$T/out")"
+	note "index --push took $(secs "$t0" "$(now)") s: $(tail -1 "$T/out")"
 }

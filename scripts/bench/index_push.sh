@@ -68,25 +68,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'
 
 IMAGE=${IMAGE:-random}
 if [[ $IMAGE == real ]]; then
-	cached=${IMAGE_CACHE:+$IMAGE_CACHE/real}
+	image_cached build_image_real real \
+		"an image of this machine's /usr/bin, /usr/lib/x86_64-linux-gnu, /usr/include"
 else
-	cached=${IMAGE_CACHE:+$IMAGE_CACHE/${IMAGE_MB}m-${SMALL_FILES}f}
-fi
-if [[ -n $cached && -s $cached/app.tar.gz.index ]]; then
-	note "reusing the image in $cached"
-	mkdir -p "$T/www" && cp "$cached"/*.tar.gz "$T/www/" || die "copy $cached"
-elif [[ $IMAGE == real ]]; then
-	note "building an image of this machine's /usr/bin, /usr/lib/x86_64-linux-gnu, /usr/include under $T"
-	build_image_real
-	if [[ -n $cached ]]; then
-		mkdir -p "$cached" && cp "$T/www"/* "$cached/" || die "keep the image in $cached"
-	fi
-else
-	note "building a ${IMAGE_MB} MiB image under $T"
-	build_image
-	if [[ -n $cached ]]; then
-		mkdir -p "$cached" && cp "$T/www"/* "$cached/" || die "keep the image in $cached"
-	fi
+	image_cached build_image "${IMAGE_MB}m-${SMALL_FILES}f" "a ${IMAGE_MB} MiB image"
 fi
 image_bytes=$(cat "$T/www"/{base,libs,app}.tar.gz | wc -c)
 registry_start || die "registry"
@@ -96,10 +81,7 @@ for repo in bench/idx bench/noidx; do
 done
 layers=()
 for l in base libs app; do layers+=("sha256:$(sha256sum "$T/www/$l.tar.gz" | cut -d' ' -f1)"); done
-t0=$(now)
-"$OVLMIG" index --push "docker://127.0.0.1:$REGISTRY_PORT/bench/idx:v1" --insecure >"$T/out" 2>&1 ||
-	die "index --push: $(head -3 "$T/out")"
-note "index --push took $(secs "$t0" "$(now)") s: $(tail -1 "$T/out")"
+image_index_push bench/idx
 
 faultproxy_start "$REGISTRY_PORT" none --rate $((RATE_MB * 1000000)) || die "proxy"
 REG=127.0.0.1:$FAULTPROXY_PORT

@@ -179,17 +179,7 @@ warm() {
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 t0=$(now)
-cached=${IMAGE_CACHE:+$IMAGE_CACHE/${IMAGE_MB}m-${SMALL_FILES}f}
-if [[ -n $cached && -s $cached/app.tar.gz.index ]]; then
-	note "reusing the image in $cached"
-	mkdir -p "$T/www" && cp "$cached"/* "$T/www/" || die "copy $cached"
-else
-	note "building a ${IMAGE_MB} MiB image under $T"
-	build_image
-	if [[ -n $cached ]]; then
-		mkdir -p "$cached" && cp "$T/www"/* "$cached/" || die "keep the image in $cached"
-	fi
-fi
+image_cached build_image "${IMAGE_MB}m-${SMALL_FILES}f" "a ${IMAGE_MB} MiB image"
 image_bytes=$(cat "$T/www"/*.tar.gz | wc -c)
 index_bytes=$(cat "$T/www"/*.index | wc -c)
 note "image built in $(secs "$t0" "$(now)") s: $(mib "$image_bytes") MiB of layers, $(mib "$index_bytes") MiB of indexes"
@@ -207,9 +197,7 @@ if [[ $SOURCE == registry ]]; then
 	t0=$(now)
 	case $FORMAT in
 	gzip)
-		"$OVLMIG" index --push "docker://$R0/bench/img:v1" --insecure >"$T/out" 2>&1 ||
-			die "index --push: $(head -3 "$T/out")"
-		note "index --push took $(secs "$t0" "$(now)") s: $(tail -1 "$T/out")"
+		image_index_push bench/img
 		;;
 	zstd-chunked)
 		repo=bench/zstd unpack=(zstd -dcq)

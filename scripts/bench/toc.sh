@@ -37,22 +37,16 @@ mkdir -p "$src/bin" "$src/usr/lib" "$src/usr/share/doc"
 cp /bin/busybox "$src/bin/busybox" || die "no /bin/busybox (busybox-static)"
 for i in $(seq 1 $((BIG_MB / 20))); do head -c $((20 << 20)) /dev/urandom >"$src/usr/lib/big$i"; done
 for i in $(seq 1 "$SMALL_FILES"); do seq "$i" $((i + 200)) >"$src/usr/share/doc/f$i"; done
-B=(buildah --root "$T/cs/root" --runroot "$T/cs/run" --storage-driver vfs)
-on_exit "${B[*]} rm --all >/dev/null 2>&1; rm -rf $T/cs"
-ctr=$("${B[@]}" from scratch) && "${B[@]}" add "$ctr" "$src" / >/dev/null &&
-	"${B[@]}" commit "$ctr" localhost/toc:1 >/dev/null 2>&1 || die "buildah"
+buildah_image "$src" localhost/toc:1 || die "buildah"
 registry_start || die "registry"
 if [[ $FORMAT == estargz ]]; then
-	"${B[@]}" push localhost/toc:1 "oci-archive:$T/src.tar:localhost/toc:1" >/dev/null 2>&1 ||
-		die "buildah push"
+	buildah_archive localhost/toc:1 "$T/src.tar" || die "buildah push"
 	containerd_start || die "containerd"
 	estargz_push "$T/src.tar" localhost/toc:1 "127.0.0.1:$REGISTRY_PORT/test/toc:1" ||
 		die "ctr-remote convert and push"
 	stop_pid "$CTD_PID"
 else
-	skopeo copy -q --dest-tls-verify=false --dest-compress-format zstd:chunked \
-		"containers-storage:[vfs@$T/cs/root+$T/cs/run]localhost/toc:1" \
-		"docker://127.0.0.1:$REGISTRY_PORT/test/toc:1" || die "skopeo push"
+	zstd_chunked_push localhost/toc:1 "127.0.0.1:$REGISTRY_PORT/test/toc:1" || die "skopeo push"
 fi
 layer_size=$(skopeo inspect --raw --tls-verify=false "docker://127.0.0.1:$REGISTRY_PORT/test/toc:1" |
 	jq '[.layers[].size] | add')

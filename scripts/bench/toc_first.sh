@@ -73,21 +73,14 @@ for i in $(seq 1 36); do read_files+=("/usr/share/doc/f$(( (i * 997) % SMALL_FIL
 printf '%s\n' "${read_files[@]}" | sed 's|^/||' >"$T/read.list"
 cmd=(/bin/busybox md5sum "${read_files[@]:1}")
 
-B=(buildah --root "$T/cs/root" --runroot "$T/cs/run" --storage-driver vfs)
-on_exit "${B[*]} rm --all >/dev/null 2>&1; rm -rf $T/cs"
-ctr=$("${B[@]}" from scratch) && "${B[@]}" add "$ctr" "$src" / >/dev/null &&
-	"${B[@]}" commit "$ctr" localhost/first:1 >/dev/null 2>&1 || die "buildah"
+buildah_image "$src" localhost/first:1 || die "buildah"
 registry_start || die "registry"
 R0=127.0.0.1:$REGISTRY_PORT
 accept="application/vnd.oci.image.manifest.v1+json"
 
-push_zstd() {
-	skopeo copy -q --dest-tls-verify=false --dest-compress-format zstd:chunked \
-		"containers-storage:[vfs@$T/cs/root+$T/cs/run]localhost/first:1" \
-		"docker://$R0/test/zstd:1"
-}
+push_zstd() { zstd_chunked_push localhost/first:1 "$R0/test/zstd:1"; }
 push_estargz() {
-	"${B[@]}" push localhost/first:1 "oci-archive:$T/src.tar:localhost/first:1" >/dev/null 2>&1 &&
+	buildah_archive localhost/first:1 "$T/src.tar" &&
 		containerd_start &&
 		estargz_push "$T/src.tar" localhost/first:1 "$R0/test/estargz:1" &&
 		stop_pid "$CTD_PID"

@@ -26,15 +26,10 @@ die() { echo "toc_gaps.sh: $*" >&2; exit 2; }
 src=$T/src
 mkdir -p "$src/d"
 for i in $(seq "$FILES"); do head -c $((150 * 1024)) /dev/urandom >"$src/d/f$i"; done
-B=(buildah --root "$T/cs/root" --runroot "$T/cs/run" --storage-driver vfs)
-on_exit "${B[*]} rm --all >/dev/null 2>&1; rm -rf $T/cs"
-ctr=$("${B[@]}" from scratch) && "${B[@]}" add "$ctr" "$src" / >/dev/null &&
-	"${B[@]}" commit "$ctr" localhost/gaps:1 >/dev/null 2>&1 || die "buildah"
+buildah_image "$src" localhost/gaps:1 || die "buildah"
 registry_start || die "registry"
 R0=127.0.0.1:$REGISTRY_PORT
-skopeo copy -q --dest-tls-verify=false --dest-compress-format zstd:chunked \
-	"containers-storage:[vfs@$T/cs/root+$T/cs/run]localhost/gaps:1" "docker://$R0/test/gaps:1" ||
-	die "skopeo copy"
+zstd_chunked_push localhost/gaps:1 "$R0/test/gaps:1" || die "skopeo copy"
 faultproxy_start "$REGISTRY_PORT" none --rate $((RATE_MB * 1000000)) --requests "$T/requests" \
 	"${PROXY_EXTRA[@]}" || die "proxy"
 start_lowerfs g "docker://127.0.0.1:$FAULTPROXY_PORT/test/gaps:1" "$T/m" --insecure --cache "$T/cache" \

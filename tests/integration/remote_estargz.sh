@@ -16,24 +16,13 @@ fusectl_ready || { fail "mount fusectl"; exit 1; }
 
 # the source: a big incompressible file (chunked), small ones, links, xattrs, setuid
 src=$T/src
-mkdir -p "$src/usr/bin" "$src/usr/lib" "$src/usr/share/doc"
-head -c $((6 << 20)) /dev/urandom >"$src/usr/lib/big.bin"
-for i in $(seq 1 40); do seq "$i" $((i * 300)) >"$src/usr/share/doc/f$i.txt"; done
-printf '#!/bin/sh\necho app\n' >"$src/usr/bin/app"
-chmod 4755 "$src/usr/bin/app"
-ln -s ../lib/big.bin "$src/usr/bin/big-link"
-ln "$src/usr/share/doc/f1.txt" "$src/usr/share/doc/f1-hard.txt"
-setfattr -n user.note -v hello "$src/usr/share/doc/f2.txt"
+toc_source "$src" 6
 : >"$src/usr/share/doc/empty"
 find "$src" -exec touch -h -d 2024-05-06T07:08:09 {} +
 
-# buildah with its own storage under $T, the image out as an OCI archive
-B=(buildah --root "$T/cs/root" --runroot "$T/cs/run" --storage-driver vfs)
-on_exit "${B[*]} rm --all >/dev/null 2>&1; rm -rf $T/cs"
-ctr=$("${B[@]}" from scratch 2>"$T/out") && "${B[@]}" add "$ctr" "$src" / >"$T/out" 2>&1 &&
-	"${B[@]}" commit "$ctr" localhost/esgz:src >"$T/out" 2>&1 &&
-	"${B[@]}" push localhost/esgz:src "oci-archive:$T/src.tar:localhost/esgz:src" >"$T/out" 2>&1 ||
-	{ fail "buildah image" "$(tail -3 "$T/out")"; exit 1; }
+# the image out as an OCI archive
+buildah_image "$src" localhost/esgz:src && buildah_archive localhost/esgz:src "$T/src.tar" ||
+	{ fail "buildah image"; exit 1; }
 
 containerd_start || { fail "containerd"; exit 1; }
 registry_start || { fail "registry"; exit 1; }
@@ -45,12 +34,8 @@ estargz_push "$T/src.tar" localhost/esgz:src "$R/test/esgz:1" \
 	{ fail "ctr-remote convert and push" "$(tail -3 "$T/out")"; exit 1; }
 stop_pid "$CTD_PID"
 
-accept="application/vnd.oci.image.manifest.v1+json"
-curl -sf -H "Accept: $accept" "http://$R/v2/test/esgz/manifests/1" >"$T/manifest.json" ||
-	{ fail "get manifest"; exit 1; }
-layer=$(jq -r '.layers[-1].digest' "$T/manifest.json")
-layer_size=$(jq -r '.layers[-1].size' "$T/manifest.json")
-tocd=$(jq -r '.layers[-1].annotations["containerd.io/snapshot/stargz/toc.digest"] // empty' "$T/manifest.json")
+toc_manifest test/esgz containerd.io/snapshot/stargz/toc.digest
+tocd=$annotation
 [[ -n $tocd ]] && ok "the layer descriptor has the TOC digest ($tocd)" ||
 	{ fail "no eStargz annotation" "$(jq -c .layers "$T/manifest.json")"; exit 1; }
 
@@ -91,12 +76,7 @@ same_image() {
 registry_proxy_start || { fail "nginx"; exit 1; }
 blob_bytes() { sleep 0.3; nginx_bytes "/blobs/$layer"; }
 m1=$T/m1
-start_lowerfs cold "docker://127.0.0.1:$NGINX_PORT/test/esgz:1" "$m1" --insecure \
-	--cache "$T/cache1" --log "$T/cold.log" 2>>"$T/cold.log" ||
-	{ fail "lowerfs cold" "$(tail -3 "$T/cold.log")"; exit 1; }
-grep -q "index: the layer's eStargz TOC" "$T/cold.log" && ok "index from the layer's eStargz TOC" ||
-	fail "the eStargz TOC was not used" "$(grep -i -e index -e toc "$T/cold.log" | head -3)"
-grep -q "reading the whole layer" "$T/cold.log" && fail "the layer was streamed to build an index"
+toc_cold_mount "docker://127.0.0.1:$NGINX_PORT/test/esgz:1" "the layer's eStargz TOC"
 mounted=$(blob_bytes)
 (( mounted == toc_bytes )) &&
 	ok "mount moved the TOC and footer only: $mounted bytes of a $layer_size-byte layer" ||
@@ -128,18 +108,9 @@ grep -qx "stargz.index.json" <(ls -A "$m1") && fail "the TOC itself shows in the
 stop_lowerfs cold "$m1"
 
 # 2. a manifest whose TOC digest is wrong: refused, the layer streamed
-jq '.layers[-1].annotations["containerd.io/snapshot/stargz/toc.digest"] = "sha256:" + ("0" * 64)' \
-	"$T/manifest.json" >"$T/bad.json"
-curl -sf -X PUT -H "Content-Type: $accept" --data-binary @"$T/bad.json" \
-	"http://$R/v2/test/esgz/manifests/baddigest" >/dev/null || { fail "put tampered manifest"; exit 1; }
 m2=$T/m2
-start_lowerfs bad "docker://$R/test/esgz:baddigest" "$m2" --insecure --cache "$T/cache2" \
-	--log "$T/bad.log" 2>>"$T/bad.log" || { fail "lowerfs with a bad TOC digest" "$(tail -3 "$T/bad.log")"; exit 1; }
-grep -q "its eStargz TOC is refused: estargz: TOC digest mismatch" "$T/bad.log" &&
-	ok "bad TOC digest refused: $(grep -o 'estargz: TOC digest mismatch[^;]*' "$T/bad.log" | head -1)" ||
-	fail "no refusal of the bad TOC" "$(grep -i toc "$T/bad.log" | head -3)"
-grep -q "index: built" "$T/bad.log" && ok "the layer was indexed by streaming instead" ||
-	fail "no index built" "$(tail -3 "$T/bad.log")"
+toc_refused test/esgz baddigest containerd.io/snapshot/stargz/toc.digest \
+	"its eStargz TOC is refused" "estargz: TOC digest mismatch" digest
 # the tar as a tar also holds the TOC itself; the TOC does not list it
 "$TOOLS/treesum" --no-atime "$m2" 2>"$T/ts.err" | grep -v '^\. ' >"$T/streamed.all"
 grep -v '^stargz\.index\.json ' "$T/streamed.all" >"$T/streamed"
@@ -152,17 +123,5 @@ stop_lowerfs bad "$m2"
 # 3. the proxy flips one byte of big.bin's second chunk, on every response
 at=$(jq '[.entries[] | select(.name == "usr/lib/big.bin")][1] | .offset + 4096' "$T/toc.json")
 [[ $at =~ ^[0-9]+$ ]] || { fail "no second chunk of big.bin in the TOC"; exit 1; }
-faultproxy_start "$REGISTRY_PORT" persistent-flip --flip-range "$at-$at" || { fail "faultproxy"; exit 1; }
-m3=$T/m3
-start_lowerfs flip "docker://127.0.0.1:$FAULTPROXY_PORT/test/esgz:1" "$m3" --insecure \
-	--cache "$T/cache3" --log "$T/flip.log" 2>>"$T/flip.log" || { fail "lowerfs flip" "$(tail -3 "$T/flip.log")"; exit 1; }
-v=$(read_verdict "$m3/usr/lib/big.bin" "$src/usr/lib/big.bin")
-[[ $v == eio ]] && ok "a flipped byte of big.bin (layer offset $at) reads EIO" ||
-	fail "flipped byte: read was $v"
-why=$(grep -o -e "layer: data at.*does not match its digest in the layer's TOC" \
-	-e "layer: [^;]*gzip[^;]*" "$T/flip.log" | head -1)
-[[ -n $why ]] && ok "lowerfs says why: $why" ||
-	fail "no digest message in the log" "$(tail -3 "$T/flip.log")"
-cmp -s "$m3/usr/share/doc/f3.txt" "$src/usr/share/doc/f3.txt" && ok "other files still read right" ||
-	fail "f3.txt differs under the flip"
-stop_lowerfs flip "$m3"
+toc_flip_check test/esgz "$at" "layer: data at.*does not match its digest in the layer's TOC" \
+	"layer: [^;]*gzip[^;]*"

@@ -14,37 +14,16 @@ fusectl_ready || { fail "mount fusectl"; exit 1; }
 
 # the source: a big incompressible file, small ones, links, xattrs, setuid
 src=$T/src
-mkdir -p "$src/usr/bin" "$src/usr/lib" "$src/usr/share/doc"
-head -c $((24 << 20)) /dev/urandom >"$src/usr/lib/big.bin"
-for i in $(seq 1 40); do seq "$i" $((i * 300)) >"$src/usr/share/doc/f$i.txt"; done
-printf '#!/bin/sh\necho app\n' >"$src/usr/bin/app"
+toc_source "$src" 24
 # a run of zeros between random data: a "zeros" chunk in the TOC
 { head -c 300000 /dev/urandom; head -c 200000 /dev/zero; head -c 300000 /dev/urandom; } >"$src/usr/lib/holes.bin"
-chmod 4755 "$src/usr/bin/app"
-ln -s ../lib/big.bin "$src/usr/bin/big-link"
-ln "$src/usr/share/doc/f1.txt" "$src/usr/share/doc/f1-hard.txt"
-setfattr -n user.note -v hello "$src/usr/share/doc/f2.txt"
 # whole seconds: the tar (and so the TOC) keeps no more for directories
 find "$src" -exec touch -h -d 2024-05-06T07:08:09 {} +
 
-# buildah with its own storage under $T: nothing left in /var/lib/containers
-B=(buildah --root "$T/cs/root" --runroot "$T/cs/run" --storage-driver vfs)
-on_exit "${B[*]} rm --all >/dev/null 2>&1; rm -rf $T/cs"
-ctr=$("${B[@]}" from scratch 2>"$T/out") && "${B[@]}" add "$ctr" "$src" / >"$T/out" 2>&1 &&
-	"${B[@]}" commit "$ctr" localhost/toc:1 >"$T/out" 2>&1 ||
-	{ fail "buildah image" "$(tail -3 "$T/out")"; exit 1; }
-registry_start || { fail "registry"; exit 1; }
-R=127.0.0.1:$REGISTRY_PORT
-skopeo copy --dest-tls-verify=false --dest-compress-format zstd:chunked \
-	"containers-storage:[vfs@$T/cs/root+$T/cs/run]localhost/toc:1" "docker://$R/test/toc:1" >"$T/out" 2>&1 &&
-	ok "skopeo pushed test/toc:1 as zstd:chunked" || { fail "skopeo copy" "$(tail -3 "$T/out")"; exit 1; }
+zstd_chunked_image "$src" toc
 
-accept="application/vnd.oci.image.manifest.v1+json"
-curl -sf -H "Accept: $accept" "http://$R/v2/test/toc/manifests/1" >"$T/manifest.json" ||
-	{ fail "get manifest"; exit 1; }
-layer=$(jq -r '.layers[-1].digest' "$T/manifest.json")
-layer_size=$(jq -r '.layers[-1].size' "$T/manifest.json")
-pos=$(jq -r '.layers[-1].annotations["io.containers.zstd-chunked.manifest-position"] // empty' "$T/manifest.json")
+toc_manifest test/toc io.containers.zstd-chunked.manifest-position
+pos=$annotation
 [[ -n $pos ]] && ok "the layer descriptor has the TOC's position ($pos)" ||
 	{ fail "no zstd:chunked annotations" "$(jq -c .layers "$T/manifest.json")"; exit 1; }
 
@@ -62,12 +41,7 @@ same_image() {
 faultproxy_start "$REGISTRY_PORT" none --timeline "$T/timeline" || { fail "faultproxy"; exit 1; }
 link_bytes() { sleep 0.3; tail -1 "$T/timeline" | awk '{ print $2 }'; }
 m1=$T/m1
-start_lowerfs cold "docker://127.0.0.1:$FAULTPROXY_PORT/test/toc:1" "$m1" --insecure \
-	--cache "$T/cache1" --log "$T/cold.log" 2>>"$T/cold.log" ||
-	{ fail "lowerfs cold" "$(tail -3 "$T/cold.log")"; exit 1; }
-grep -q "index: the layer's TOC" "$T/cold.log" && ok "index from the layer's TOC" ||
-	fail "the TOC was not used" "$(grep -i -e index -e toc "$T/cold.log" | head -3)"
-grep -q "reading the whole layer" "$T/cold.log" && fail "the layer was streamed to build an index"
+toc_cold_mount "docker://127.0.0.1:$FAULTPROXY_PORT/test/toc:1" "the layer's TOC"
 [[ -e $T/cache1/indexes ]] && [[ -n $(ls "$T/cache1/indexes") ]] &&
 	fail "an index was written to the cache" "$(ls "$T/cache1/indexes")"
 mounted=$(link_bytes)
@@ -88,18 +62,9 @@ cmp -s "$m1/usr/lib/big.bin" "$src/usr/lib/big.bin" && ok "big.bin (24 MiB, many
 stop_lowerfs cold "$m1"
 
 # 2. a manifest whose TOC checksum is wrong: refused, the layer streamed
-jq --arg k io.containers.zstd-chunked.manifest-checksum \
-	'.layers[-1].annotations[$k] = "sha256:" + ("0" * 64)' "$T/manifest.json" >"$T/bad.json"
-curl -sf -X PUT -H "Content-Type: $accept" --data-binary @"$T/bad.json" \
-	"http://$R/v2/test/toc/manifests/badsum" >/dev/null || { fail "put tampered manifest"; exit 1; }
 m2=$T/m2
-start_lowerfs bad "docker://$R/test/toc:badsum" "$m2" --insecure --cache "$T/cache2" \
-	--log "$T/bad.log" 2>>"$T/bad.log" || { fail "lowerfs with a bad TOC checksum" "$(tail -3 "$T/bad.log")"; exit 1; }
-grep -q "its TOC is refused: toc: checksum mismatch" "$T/bad.log" &&
-	ok "bad TOC checksum refused: $(grep -o 'toc: checksum mismatch[^;]*' "$T/bad.log" | head -1)" ||
-	fail "no refusal of the bad TOC" "$(grep -i toc "$T/bad.log" | head -3)"
-grep -q "index: built" "$T/bad.log" && ok "the layer was indexed by streaming instead" ||
-	fail "no index built" "$(tail -3 "$T/bad.log")"
+toc_refused test/toc badsum io.containers.zstd-chunked.manifest-checksum \
+	"its TOC is refused" "toc: checksum mismatch" checksum
 same_image "mount with the refused TOC equals the source" "$m2"
 stop_lowerfs bad "$m2"
 
@@ -112,19 +77,7 @@ tail -c +$((toc_off + 1)) "$T/layer" | head -c "$toc_len" | zstd -dc >"$T/toc.js
 at=$(jq '[.entries[] | select(.name == "usr/lib/big.bin" and .type == "chunk")][0] |
 	.offset + (.chunkSize / 2 | floor)' "$T/toc.json")
 [[ $at =~ ^[0-9]+$ ]] || { fail "no chunk of big.bin in the TOC"; exit 1; }
-faultproxy_start "$REGISTRY_PORT" persistent-flip --flip-range "$at-$at" || { fail "faultproxy"; exit 1; }
-m3=$T/m3
-start_lowerfs flip "docker://127.0.0.1:$FAULTPROXY_PORT/test/toc:1" "$m3" --insecure \
-	--cache "$T/cache3" --log "$T/flip.log" 2>>"$T/flip.log" || { fail "lowerfs flip" "$(tail -3 "$T/flip.log")"; exit 1; }
-v=$(read_verdict "$m3/usr/lib/big.bin" "$src/usr/lib/big.bin")
-[[ $v == eio ]] && ok "a flipped byte of big.bin (layer offset $at, $(faultproxy_count persistent-flip) responses flipped) reads EIO" ||
-	fail "flipped byte: read was $v"
 # zstd:chunked frames carry a content checksum, which catches the flip
 # before the chunk's sha256 does (that one: tests/unit/test_layer_toc.c)
-why=$(grep -o -e "layer: data at.*does not match its digest in the layer's TOC" \
-	-e "layer: corrupt zstd data.*checksum" "$T/flip.log" | head -1)
-[[ -n $why ]] && ok "lowerfs says why: $why" ||
-	fail "no digest message in the log" "$(tail -3 "$T/flip.log")"
-cmp -s "$m3/usr/share/doc/f3.txt" "$src/usr/share/doc/f3.txt" && ok "other files still read right" ||
-	fail "f3.txt differs under the flip"
-stop_lowerfs flip "$m3"
+toc_flip_check test/toc "$at" "layer: data at.*does not match its digest in the layer's TOC" \
+	"layer: corrupt zstd data.*checksum"

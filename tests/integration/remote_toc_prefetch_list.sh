@@ -22,21 +22,10 @@ for i in $(seq 6); do
 	head -c $((200 * 1024)) /dev/urandom >"$src/hot/$i"
 	head -c $((1024 * 1024)) /dev/urandom >"$src/cold/$i"
 done
-B=(buildah --root "$T/cs/root" --runroot "$T/cs/run" --storage-driver vfs)
-on_exit "${B[*]} rm --all >/dev/null 2>&1; rm -rf $T/cs"
-ctr=$("${B[@]}" from scratch 2>"$T/out") && "${B[@]}" add "$ctr" "$src" / >"$T/out" 2>&1 &&
-	"${B[@]}" commit "$ctr" localhost/tocpf:1 >"$T/out" 2>&1 ||
-	{ fail "buildah image" "$(tail -3 "$T/out")"; exit 1; }
-registry_start || { fail "registry"; exit 1; }
-R=127.0.0.1:$REGISTRY_PORT
-skopeo copy --dest-tls-verify=false --dest-compress-format zstd:chunked \
-	"containers-storage:[vfs@$T/cs/root+$T/cs/run]localhost/tocpf:1" "docker://$R/test/tocpf:1" >"$T/out" 2>&1 &&
-	ok "skopeo pushed test/tocpf:1 as zstd:chunked" || { fail "skopeo copy" "$(tail -3 "$T/out")"; exit 1; }
+zstd_chunked_image "$src" tocpf
 accept="application/vnd.oci.image.manifest.v1+json"
-curl -sf -H "Accept: $accept" "http://$R/v2/test/tocpf/manifests/1" >"$T/manifest.json" ||
-	{ fail "get manifest"; exit 1; }
+toc_manifest test/tocpf
 subject=sha256:$(sha256sum "$T/manifest.json" | cut -d' ' -f1)
-layer=$(jq -r '.layers[-1].digest' "$T/manifest.json")
 
 # record: a first run reads hot/* in this order
 order=(3 1 5 2 6 4)

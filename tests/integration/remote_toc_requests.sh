@@ -28,19 +28,10 @@ for i in $(seq 1 60); do seq "$i" $((i * 50)) >"$src/usr/share/doc/f$i.txt"; don
 for i in $(seq 1 6); do head -c $((200 << 10)) /dev/urandom >"$src/par/p$i"; done
 find "$src" -exec touch -h -d 2024-05-06T07:08:09 {} +
 
-B=(buildah --root "$T/cs/root" --runroot "$T/cs/run" --storage-driver vfs)
-on_exit "${B[*]} rm --all >/dev/null 2>&1; rm -rf $T/cs"
-ctr=$("${B[@]}" from scratch 2>"$T/out") && "${B[@]}" add "$ctr" "$src" / >"$T/out" 2>&1 &&
-	"${B[@]}" commit "$ctr" localhost/req:src >"$T/out" 2>&1 &&
-	"${B[@]}" push localhost/req:src "oci-archive:$T/src.tar:localhost/req:src" >"$T/out" 2>&1 ||
-	{ fail "buildah image" "$(tail -3 "$T/out")"; exit 1; }
-registry_start || { fail "registry"; exit 1; }
-R=127.0.0.1:$REGISTRY_PORT
-skopeo copy --dest-tls-verify=false --dest-compress-format zstd:chunked \
-	"containers-storage:[vfs@$T/cs/root+$T/cs/run]localhost/req:src" "docker://$R/test/zstd:1" >"$T/out" 2>&1 &&
-	ok "skopeo pushed test/zstd:1 as zstd:chunked" || { fail "skopeo copy" "$(tail -3 "$T/out")"; exit 1; }
+zstd_chunked_image "$src" zstd
+buildah_archive localhost/zstd:1 "$T/src.tar" || { fail "buildah image"; exit 1; }
 containerd_start || { fail "containerd"; exit 1; }
-estargz_push "$T/src.tar" localhost/req:src "$R/test/esgz:1" --estargz-chunk-size $((1 << 20)) >"$T/out" 2>&1 &&
+estargz_push "$T/src.tar" localhost/zstd:1 "$R/test/esgz:1" --estargz-chunk-size $((1 << 20)) >"$T/out" 2>&1 &&
 	ok "ctr-remote pushed test/esgz:1 as eStargz (1 MiB chunks)" ||
 	{ fail "ctr-remote convert and push" "$(tail -3 "$T/out")"; exit 1; }
 stop_pid "$CTD_PID"

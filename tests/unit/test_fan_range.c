@@ -18,73 +18,28 @@
 #include <unistd.h>
 
 #include "../../ovlmig/fan_range.h"
+#include "dir_image.h"
 
 #define MiB (1ull << 20)
 
-struct fixture {
-	char dir[64];
-	struct image_handle *h;
-};
-
-/* DIR/src/NAME: SIZE bytes starting with HEAD, mode MODE */
-static void make_file(const char *dir, const char *name, const char *head,
-		      size_t size, mode_t mode)
-{
-	char path[256];
-	int fd;
-
-	assert_true((size_t)snprintf(path, sizeof(path), "%s/src/%s", dir, name) < sizeof(path));
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, head, strlen(head)), (ssize_t)strlen(head));
-	assert_int_equal(ftruncate(fd, (off_t)size), 0);
-	assert_int_equal(fchmod(fd, mode), 0);
-	assert_int_equal(close(fd), 0);
-}
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct source_opts o = { 0 };
-	struct error *err = NULL;
-	char *spec;
+	struct dir_image *f = dir_image_new();
 
-	assert_non_null(f);
-	strcpy(f->dir, "/tmp/ovlmig-unit.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_true(asprintf(&spec, "%s/src", f->dir) > 0);
-	assert_int_equal(mkdir(spec, 0755), 0);
-	free(spec);
-	make_file(f->dir, "data", "data", 64 * 1024, 0644);
-	make_file(f->dir, "small", "data", 4096, 0644);
-	make_file(f->dir, "tool", "data", 64 * 1024, 0755);
-	make_file(f->dir, "elf", "\177ELF", 64 * 1024, 0644);
-	make_file(f->dir, "libx.so", "data", 64 * 1024, 0644);
-	make_file(f->dir, "libx.so.1.2", "data", 64 * 1024, 0644);
-	make_file(f->dir, "x.sober", "data", 64 * 1024, 0644);
-	make_file(f->dir, "gone", "data", 64 * 1024, 0644);
-	assert_true(asprintf(&spec, "dir:%s/src", f->dir) > 0);
-	assert_int_equal(image_open(spec, &o, &f->h, &err), 0);
-	assert_null(err);
-	free(spec);
+	dir_image_file(f, "data", "data", 64 * 1024, 0644);
+	dir_image_file(f, "small", "data", 4096, 0644);
+	dir_image_file(f, "tool", "data", 64 * 1024, 0755);
+	dir_image_file(f, "elf", "\177ELF", 64 * 1024, 0644);
+	dir_image_file(f, "libx.so", "data", 64 * 1024, 0644);
+	dir_image_file(f, "libx.so.1.2", "data", 64 * 1024, 0644);
+	dir_image_file(f, "x.sober", "data", 64 * 1024, 0644);
+	dir_image_file(f, "gone", "data", 64 * 1024, 0644);
+	dir_image_open(f);
 	*state = f;
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	char *cmd;
-
-	image_close(f->h);
-	assert_true(asprintf(&cmd, "rm -rf '%s'", f->dir) > 0);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	free(f);
-	return 0;
-}
-
-static uint32_t node_of(struct fixture *f, const char *name)
+static uint32_t node_of(struct dir_image *f, const char *name)
 {
 	const struct image *img = image_tree(f->h);
 
@@ -95,7 +50,7 @@ static uint32_t node_of(struct fixture *f, const char *name)
 	return 0;
 }
 
-static bool ranges(struct fixture *f, const char *name, uint64_t min)
+static bool ranges(struct dir_image *f, const char *name, uint64_t min)
 {
 	int r = fan_range_fill(f->h, node_of(f, name), name, min);
 
@@ -105,7 +60,7 @@ static bool ranges(struct fixture *f, const char *name, uint64_t min)
 
 static void test_which_files(void **state)
 {
-	struct fixture *f = *state;
+	struct dir_image *f = *state;
 
 	assert_true(ranges(f, "data", 8192));
 	assert_true(ranges(f, "data", 64 * 1024));	/* at least MIN */
@@ -123,7 +78,7 @@ static void test_which_files(void **state)
 /* the first bytes cannot be read (the source lost the file): ask again later */
 static void test_unreadable(void **state)
 {
-	struct fixture *f = *state;
+	struct dir_image *f = *state;
 	char *path;
 
 	assert_true(asprintf(&path, "%s/src/gone", f->dir) > 0);
@@ -184,8 +139,8 @@ static void test_event_range(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_which_files, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unreadable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_which_files, setup, dir_image_teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable, setup, dir_image_teardown),
 		cmocka_unit_test(test_end),
 		cmocka_unit_test(test_event_range),
 	};

@@ -14,66 +14,26 @@
 #include <unistd.h>
 
 #include "../../image/image.h"
+#include "dir_image.h"
 
 #define TEXT "hello, image"
 
-struct fixture {
-	char dir[64];
-	int dirfd;
-	struct image_handle *h;
-};
-
-static void make_at(int dirfd, const char *name, const char *data)
-{
-	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, strlen(data)), (ssize_t)strlen(data));
-	assert_int_equal(close(fd), 0);
-}
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct source_opts o = { 0 };
-	struct error *err = NULL;
-	char *spec;
+	struct dir_image *f = dir_image_new();
 
-	assert_non_null(f);
-	strcpy(f->dir, "/tmp/ovlmig-unit.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->dirfd = open(f->dir, O_DIRECTORY | O_RDONLY);
-	assert_true(f->dirfd >= 0);
-	assert_int_equal(mkdirat(f->dirfd, "src", 0755), 0);
 	assert_int_equal(mkdirat(f->dirfd, "src/a", 0755), 0);
-	make_at(f->dirfd, "src/a/b", TEXT);
+	dir_image_file(f, "a/b", TEXT, strlen(TEXT), 0644);
 	assert_int_equal(symlinkat("a/b", f->dirfd, "src/link"), 0);
 	assert_int_equal(mkdirat(f->dirfd, "out", 0700), 0);
-	assert_true(asprintf(&spec, "dir:%s/src", f->dir) > 0);
-	assert_int_equal(image_open(spec, &o, &f->h, &err), 0);
-	assert_null(err);
-	free(spec);
+	dir_image_open(f);
 	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	char *cmd;
-
-	image_close(f->h);
-	close(f->dirfd);
-	assert_true(asprintf(&cmd, "rm -rf '%s'", f->dir) > 0);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	free(f);
 	return 0;
 }
 
 static void test_resolve(void **state)
 {
-	struct fixture *f = *state;
+	struct dir_image *f = *state;
 	const struct image *img = image_tree(f->h);
 	uint32_t b = image_lookup_path(img, "a/b");
 
@@ -111,7 +71,7 @@ static int stop_at_two(const struct image *img, uint32_t node, void *arg)
 
 static void test_walk(void **state)
 {
-	struct fixture *f = *state;
+	struct dir_image *f = *state;
 	uint32_t seen = 0;
 
 	assert_int_equal(image_walk(f->h, count_node, &seen), 0);
@@ -122,7 +82,7 @@ static void test_walk(void **state)
 
 static void test_read_range(void **state)
 {
-	struct fixture *f = *state;
+	struct dir_image *f = *state;
 	uint32_t b = image_lookup_path(image_tree(f->h), "a/b");
 	struct error *err = NULL;
 	char buf[64] = "";
@@ -137,7 +97,7 @@ static void test_read_range(void **state)
 
 static void test_fetch_into_dir(void **state)
 {
-	struct fixture *f = *state;
+	struct dir_image *f = *state;
 	uint32_t b = image_lookup_path(image_tree(f->h), "a/b");
 	struct error *err = NULL;
 	char buf[64] = "";
@@ -194,10 +154,10 @@ static void test_log_hook(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_range, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fetch_into_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve, setup, dir_image_teardown),
+		cmocka_unit_test_setup_teardown(test_walk, setup, dir_image_teardown),
+		cmocka_unit_test_setup_teardown(test_read_range, setup, dir_image_teardown),
+		cmocka_unit_test_setup_teardown(test_fetch_into_dir, setup, dir_image_teardown),
 		cmocka_unit_test(test_bad_spec),
 		cmocka_unit_test(test_log_hook),
 	};

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,11 +195,95 @@ static void test_state_roundtrip(void **state)
 	free(sdir);
 }
 
+/* Every field written and read back as it was; the absent ones written as
+ * null (source, lower, meta, cache) or left out (the store's, the fill's,
+ * lower_args), as state.json has them; a state without a name is not
+ * written. */
+static void test_state_fields(void **state)
+{
+	char *args[] = { "--insecure", "--index", "/i", NULL };
+	struct mount_state s = {
+		.name = "c2", .target = "/t2", .strategy = "store",
+		.source = "docker://r/x:1", .lower = "/run/l2", .shutdown_lower = true,
+		.upper = "/u2", .work = "/w2", .meta = "/s/meta.erofs", .cache = "/c2",
+		.store_root = "/s", .store = "/s/sha256-ab", .fill = "fanotify",
+		.fill_reason = "asked", .lower_args = args,
+		.phase = PHASE_LAZY, .lowerfs_pid = 7,
+	}, bare = {
+		.name = "c3", .target = "/t3", .strategy = "datadir",
+		.lower = "/run/l3", .upper = "/u3", .work = "/w3", .phase = PHASE_LAZY,
+	}, back;
+	static const char *const null_keys[] = { "source", "meta", "cache" };
+	static const char *const absent_keys[] = {
+		"store_root", "store", "fill", "fill_reason", "fill_range_min", "lower_args",
+	};
+	struct error *err = NULL;
+	char *sdir = at("state"), *path = at("state/state.json");
+	json_t *doc;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(mkdir(sdir, 0700), 0);
+	assert_int_equal(state_save(sdir, &s, &err), 0);
+	assert_int_equal(state_load(sdir, &back, &err), 0);
+	{
+		const char *got[] = {
+			back.name, back.target, back.strategy, back.source, back.lower,
+			back.upper, back.work, back.meta, back.cache, back.store_root,
+			back.store, back.fill, back.fill_reason,
+		}, *want[] = {
+			s.name, s.target, s.strategy, s.source, s.lower, s.upper, s.work,
+			s.meta, s.cache, s.store_root, s.store, s.fill, s.fill_reason,
+		};
+
+		for (i = 0; i < sizeof(got) / sizeof(*got); i++)
+			assert_string_equal(got[i], want[i]);
+	}
+	assert_false(back.own_lower);
+	assert_true(back.shutdown_lower);
+	assert_int_equal(back.phase, PHASE_LAZY);
+	assert_int_equal(back.lowerfs_pid, 7);
+	assert_int_equal(back.fill_range_min, 0);
+	assert_non_null(back.lower_args);
+	for (i = 0; args[i]; i++)
+		assert_string_equal(back.lower_args[i], args[i]);
+	assert_null(back.lower_args[i]);
+	state_free(&back);
+
+	assert_int_equal(state_save(sdir, &bare, &err), 0);
+	doc = json_load_file(path, 0, NULL);
+	assert_non_null(doc);
+	for (i = 0; i < sizeof(null_keys) / sizeof(*null_keys); i++)
+		assert_true(json_is_null(json_object_get(doc, null_keys[i])));
+	for (i = 0; i < sizeof(absent_keys) / sizeof(*absent_keys); i++)
+		assert_null(json_object_get(doc, absent_keys[i]));
+	assert_string_equal(json_string_value(json_object_get(doc, "lower")), "/run/l3");
+	json_decref(doc);
+	assert_int_equal(state_load(sdir, &back, &err), 0);
+	assert_null(back.source);
+	assert_null(back.store);
+	assert_null(back.lower_args);
+	assert_string_equal(back.upper, "/u3");
+	state_free(&back);
+
+	/* no name: refused, and the state written before stays */
+	bare.name = NULL;
+	assert_int_equal(state_save(sdir, &bare, &err), -1);
+	assert_non_null(err);
+	error_free(&err);
+	assert_int_equal(state_load(sdir, &back, &err), 0);
+	assert_string_equal(back.name, "c3");
+	state_free(&back);
+	free(path);
+	free(sdir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_meta_layer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_fields, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("ovlmig", tests, NULL, NULL);

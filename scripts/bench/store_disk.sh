@@ -21,7 +21,8 @@
 # (set: `--cache $T/cache` instead of the default beside the upper;
 # tmpfs: that directory a tmpfs, so the chunk cache's writes cost no
 # disk: the most writing each byte once could gain),
-# MIGRATE_ARGS (e.g. "--jobs 4").
+# MIGRATE_ARGS (e.g. "--jobs 4"), FILL (fanotify: `--fill fanotify`,
+# the store on a loop ext4 of its own, 4 GiB sparse under the test dir).
 set -u -o pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/tests/lib.sh"
@@ -116,12 +117,21 @@ if [[ ${CACHE:-} == tmpfs ]]; then
 elif [[ -n ${CACHE:-} ]]; then
 	cache_args=(--cache "$T/cache")
 fi
+fill_args=()
+if [[ ${FILL:-} == fanotify ]]; then
+	# fanotify marks never on the root filesystem: a store of its own
+	truncate -s 4G "$T/sfs.img" && mkfs.ext4 -q -F "$T/sfs.img" && mkdir "$T/sfs" &&
+		mount -o loop "$T/sfs.img" "$T/sfs" || die "loop ext4 for the store"
+	on_exit "umount -l $T/sfs"
+	export OVLMIG_STORE_DIR=$T/sfs/images
+	fill_args=(--fill fanotify)
+fi
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 ovlmig_mount "$T/m" --strategy store --source "$SRC" --insecure --upper "$T/u" --work "$T/w" \
-	"${cache_args[@]}" >"$T/out" 2>&1 || die "mount: $(head -3 "$T/out")"
+	"${cache_args[@]}" "${fill_args[@]}" >"$T/out" 2>&1 || die "mount: $(head -3 "$T/out")"
 CACHE_DIR=$(jq -r .cache "$OVLMIG_RUN_DIR"/*/state.json)
 [[ -n $CACHE_DIR && $CACHE_DIR != null ]] || die "no cache in the mount's state"
-echo "image: $(mib "$compressed") MiB compressed; cache $CACHE_DIR; load before $LOAD_BEFORE"
+echo "image: $(mib "$compressed") MiB compressed; cache $CACHE_DIR; fill $(jq -r '.fill // "fuse"' "$OVLMIG_RUN_DIR"/*/state.json); load before $LOAD_BEFORE"
 echo
 echo "| step | cache MiB | blobs | indexes | whole files | other | trash | store MiB | store data | load |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"

@@ -74,6 +74,10 @@ if out=$("$OVLMIG" migrate "$T/mf" 2>&1) && out+=" $("$OVLMIG" detach "$T/mf" 2>
 else
 	fail "migrate and detach the fanotify mount" "$out"
 fi
+# stopped in order (its worker reaped, then the cache let go), not killed
+grep -q "told to stop (SIGTERM)" "$OVLMIG_RUN_DIR/cf/filler.log" &&
+	ok "the filler stopped at SIGTERM, its worker reaped" ||
+	fail "the filler did not stop at SIGTERM" "$(tail -5 "$OVLMIG_RUN_DIR/cf/filler.log")"
 # the deleter works in the background: wait for it (at most 10 s)
 for _ in $(seq 100); do
 	[[ ! -e $shared ]] && [[ -z $(compgen -G "$T/.shared.ovlmig-trash-*") ]] && break

@@ -22,7 +22,9 @@
 # tmpfs: that directory a tmpfs, so the chunk cache's writes cost no
 # disk: the most writing each byte once could gain),
 # MIGRATE_ARGS (e.g. "--jobs 4"), FILL (fanotify: `--fill fanotify`,
-# the store on a loop ext4 of its own, 4 GiB sparse under the test dir).
+# the store on a loop filesystem of its own, 4 GiB sparse under the test
+# dir: STORE_FS, ext4 or xfs; its used blocks (df) in the last column,
+# which counts a reflinked extent once where du counts it per file).
 set -u -o pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/tests/lib.sh"
@@ -92,7 +94,11 @@ store_parts() {
 	local s=$1 all data
 	all=$(alloc "$s")
 	data=$(alloc "$s"/*/data)
-	echo "$all $data $(alloc "$s"/*/meta.erofs "$s"/*/tree.saved "$s"/*/meta)"
+	echo "$all $data $(alloc "$s"/*/holes)"
+}
+# used bytes of the store's own filesystem (FILL=fanotify), else -
+fs_used() {
+	[[ -d $T/sfs ]] && df -B1 --output=used "$T/sfs" | tail -1 || echo -
 }
 # trash of a detached cache being deleted beside it
 trash() { alloc "$(dirname "$CACHE_DIR")"/."$(basename "$CACHE_DIR")".ovlmig-trash-*; }
@@ -100,10 +106,13 @@ row() {
 	local c s
 	read -r -a c <<<"$(cache_parts "$CACHE_DIR")"
 	read -r -a s <<<"$(store_parts "$OVLMIG_STORE_DIR")"
-	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" \
+	local used
+	used=$(fs_used)
+	[[ $used != - ]] && used=$(mib "$used")
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" \
 		"$(mib "${c[0]}")" "$(mib "${c[1]}")" "$(mib "${c[2]}")" "$(mib "${c[3]}")" \
 		"$(mib "${c[4]}")" "$(mib "$(trash)")" "$(mib "${s[0]}")" "$(mib "${s[1]}")" \
-		"$(cut -d' ' -f1 /proc/loadavg)"
+		"$(mib "${s[2]}")" "$used" "$(cut -d' ' -f1 /proc/loadavg)"
 }
 
 cache_args=()
@@ -120,7 +129,12 @@ fi
 fill_args=()
 if [[ ${FILL:-} == fanotify ]]; then
 	# fanotify marks never on the root filesystem: a store of its own
-	truncate -s 4G "$T/sfs.img" && mkfs.ext4 -q -F "$T/sfs.img" && mkdir "$T/sfs" &&
+	case ${STORE_FS:-ext4} in
+	ext4) mkfs=(mkfs.ext4 -q -F) ;;
+	xfs) mkfs=(mkfs.xfs -q) ;;
+	*) die "STORE_FS: ext4 or xfs" ;;
+	esac
+	truncate -s 4G "$T/sfs.img" && "${mkfs[@]}" "$T/sfs.img" && mkdir "$T/sfs" &&
 		mount -o loop "$T/sfs.img" "$T/sfs" || die "loop ext4 for the store"
 	on_exit "umount -l $T/sfs"
 	export OVLMIG_STORE_DIR=$T/sfs/images
@@ -133,8 +147,8 @@ CACHE_DIR=$(jq -r .cache "$OVLMIG_RUN_DIR"/*/state.json)
 [[ -n $CACHE_DIR && $CACHE_DIR != null ]] || die "no cache in the mount's state"
 echo "image: $(mib "$compressed") MiB compressed; cache $CACHE_DIR; fill $(jq -r '.fill // "fuse"' "$OVLMIG_RUN_DIR"/*/state.json); load before $LOAD_BEFORE"
 echo
-echo "| step | cache MiB | blobs | indexes | whole files | other | trash | store MiB | store data | load |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| step | cache MiB | blobs | indexes | whole files | other | trash | store MiB | store data | store holes | store fs used | load |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 row "mounted (lazy)"
 
 # peak of cache + store + trash while migrate runs

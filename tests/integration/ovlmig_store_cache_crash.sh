@@ -36,8 +36,9 @@ on_exit "umount -l $tc"
 grow() {
 	mkdir "$1/junk" && (cd "$1/junk" && seq 2000 | xargs mkdir &&
 		for i in $(seq 2000); do echo "$i/"{1..100}; done | xargs touch) &&
-		mv "$1/.ovlmig-cache" "$1/.m" && mv "$1/.m" "$1/.ovlmig-cache" &&
-		[[ $(ls -f "$1" | grep -v '^\.\.\?$' | head -1) == .ovlmig-cache ]]
+		mv "$1/.ovlmig-cache" "$1/.m" && mv "$1/.m" "$1/.ovlmig-cache" || return 1
+	# shellcheck disable=SC2010 # ls -f: the directory's own order
+	[[ $(ls -f "$1" | grep -v '^\.\.\?$' | head -1) == .ovlmig-cache ]]
 }
 subdirs() { echo $(($(stat -c %h "$1" 2>/dev/null || echo 2) - 2)); }
 # gone PID: not running (a zombie has ended)

@@ -25,12 +25,13 @@ struct cache {
 };
 
 /*
- * CACHE_IN_USE: the cache a process serves from (lowerfs) is held with a
- * shared flock on DIR for as long as it is open (and by lowerfs from its
- * start: cache_hold). ovlmig deletes a cache
- * (detach, a mount of a complete image) only under an exclusive one, so
- * never under another mount's running lowerfs given the same --cache
- * (ovlmig/cache_dir.h); a DIR being deleted is refused here (EBUSY).
+ * CACHE_IN_USE: the cache a process serves from (lowerfs, ovlmig's
+ * fanotify filler) is held with a shared flock on DIR for as long as it
+ * is open (and by lowerfs and the filler from their start: cache_hold).
+ * ovlmig deletes a cache (detach, a mount of a complete image) only
+ * under an exclusive one, so never under another mount's running lowerfs
+ * or filler given the same --cache (ovlmig/cache_dir.h); a DIR being
+ * deleted is refused here (EBUSY).
  */
 int cache_open(const char *dir, uint64_t fingerprint, struct cache **out,
 	       struct error **err);

@@ -133,6 +133,21 @@ static int empty_dir(int dfd, const char *path, struct error **err)
 	return ret;
 }
 
+/*
+ * A cache ovlmig made, deleted in place: its marker last, so that a
+ * deletion cut short (the deleter killed) leaves a directory a later
+ * mount knows as ovlmig's (and reuses, or deletes), never one it must
+ * refuse; cut between the marker and the rmdir, an empty one (adopted).
+ */
+static int remove_made(int dfd, const char *path, struct error **err)
+{
+	if (empty_dir(dfd, path, err) < 0)
+		return -1;
+	if (rmdir(path) < 0 && errno != ENOENT)
+		return error_set(err, errno, "remove %s", path);
+	return 0;
+}
+
 int cache_dir_release(const char *path, struct error **err)
 {
 	bool made = false;
@@ -154,7 +169,7 @@ int cache_dir_release(const char *path, struct error **err)
 		ret = errno == EWOULDBLOCK ? 1 :
 		      error_set(err, errno, "cache %s: lock", path);
 	else if (made)
-		ret = remove_tree(path, err);
+		ret = remove_made(dfd, path, err);
 	else
 		ret = empty_dir(dfd, path, err);
 	close(dfd);

@@ -28,11 +28,12 @@ enum cache_claim {
 int cache_dir_claim(const char *path, enum cache_claim *how, struct error **err);
 /*
  * Delete what ovlmig owns of the cache at PATH (per its marker), under an
- * exclusive flock on the directory: 0. A cache a running lowerfs holds
- * (another mount given the same --cache: CACHE_IN_USE in
- * image/cache.h) is left as it is: 1, no error. A path that is not
+ * exclusive flock on the directory: 0. A cache another process holds
+ * (the lowerfs or fanotify filler of another mount given the same
+ * --cache: CACHE_IN_USE in image/cache.h) is left as it is: 1, no error. A path that is not
  * absolute, or a directory without the marker, is left alone with an
- * error saying so (-1); a missing one is no error.
+ * error saying so (-1); a missing one is no error. The marker goes last:
+ * a deletion cut short leaves a cache still marked as ovlmig's.
  */
 int cache_dir_release(const char *path, struct error **err);
 /* The marker of the cache directory DFD (PATH): 1 (*MADE set), 0 none, -1 error. */

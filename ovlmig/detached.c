@@ -196,9 +196,9 @@ int detached_finish(const char *state_dir, struct mount_state *s,
 		if (r < 0)
 			error_report(&e2, "ovlmig detach: delete cache", stderr);
 		else if (r > 0)
-			fprintf(stderr, "ovlmig detach: cache %s left: another lowerfs serves "
-				"from it (a mount given the same --cache); the detach of "
-				"the last one deletes it\n", s->cache);
+			fprintf(stderr, "ovlmig detach: cache %s left: another mount's lowerfs or "
+				"fanotify filler serves from it (a mount given the same --cache); "
+				"the detach of the last one deletes it\n", s->cache);
 	}
 	/* a later mount of this upper needs no lower (after a reboot too) */
 	if (detached_record_write(s, err) < 0)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../common/util.h"
+#include "../image/cache.h"
 #include "fan_group.h"
 #include "fan_keeper.h"
 #include "fan_ownfs.h"
@@ -109,8 +110,17 @@ static int choose_marks(const char *store, int g, int storefd, struct fan_marks 
 	return 0;
 }
 
+/*
+ * *CACHE_FD: S's cache held (image/cache.h, CACHE_IN_USE) as lowerfs
+ * holds its own, for the filler's life: its workers inherit it (one open
+ * file description), so it is held from before the first worker starts
+ * until the keeper has reaped the last one (fan_keeper_run) and closes
+ * it; filler.lock goes after it, at the keeper's exit, so a detach that
+ * saw the filler stop (fan_filler_stop) finds the cache free of it.
+ */
 static int setup(const char *state_dir, struct mount_state *s, int *g,
-		 int *tree, int *storefd, struct fan_marks *m, struct error **err)
+		 int *tree, int *storefd, struct fan_marks *m, int *cache_fd,
+		 struct error **err)
 {
 	int use;
 
@@ -122,6 +132,8 @@ static int setup(const char *state_dir, struct mount_state *s, int *g,
 		return -1;
 	if (store_use_lock(s->store, false, &use, err) < 0)
 		return -1;	/* held until exit */
+	if (s->cache && cache_hold(s->cache, cache_fd, err) < 0)
+		return error_wrap(err, "%s", s->target);
 	if (fan_group_open(g, err) < 0 || own_mount(s->store, *g, tree, storefd, err) < 0 ||
 	    choose_marks(s->store, *g, *storefd, m, err) < 0)
 		return -1;
@@ -132,9 +144,9 @@ int fan_filler_run(const char *state_dir, struct error **err)
 {
 	struct mount_state s = { 0 };
 	struct fan_marks m = { 0 };
-	int g = -1, tree = -1, storefd = -1, ret;
+	int g = -1, tree = -1, storefd = -1, cache_fd = -1, ret;
 
-	if (setup(state_dir, &s, &g, &tree, &storefd, &m, err) < 0) {
+	if (setup(state_dir, &s, &g, &tree, &storefd, &m, &cache_fd, err) < 0) {
 		dprintf(FAN_FILLER_READY_FD, "%s\n", (*err)->msg);
 		ret = -1;
 	} else {
@@ -146,6 +158,9 @@ int fan_filler_run(const char *state_dir, struct error **err)
 		close(tree);
 	if (g >= 0)
 		close(g);
+	/* every worker reaped: the cache is free of this filler now */
+	if (cache_fd >= 0)
+		close(cache_fd);
 	state_free(&s);
 	return ret;
 }

@@ -57,6 +57,45 @@ static void record_worker(struct keeper *k)
 	free(path);
 }
 
+/* SIGTERM: fan_filler_stop asks the keeper to stop (see fan_keeper_run). */
+static volatile sig_atomic_t stop_asked;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop_asked = 1;
+}
+
+/*
+ * SIGTERM caught, and blocked but while the keeper waits in ppoll with
+ * *WAIT_MASK (so it is never lost between a check and the wait).
+ */
+static int catch_term(sigset_t *wait_mask, struct error **err)
+{
+	struct sigaction sa = { .sa_handler = on_term };
+	sigset_t term;
+
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	if (sigemptyset(&sa.sa_mask) < 0 || sigaction(SIGTERM, &sa, NULL) < 0 ||
+	    sigprocmask(SIG_BLOCK, &term, wait_mask) < 0)
+		return error_set(err, errno, "catch SIGTERM");
+	sigdelset(wait_mask, SIGTERM);
+	return 0;
+}
+
+/* In a new worker: SIGTERM as it was before the keeper caught it. */
+static int default_term(void)
+{
+	sigset_t term;
+
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	if (signal(SIGTERM, SIG_DFL) == SIG_ERR)
+		return -1;
+	return sigprocmask(SIG_UNBLOCK, &term, NULL);
+}
+
 /* A worker started on a new socket; READY for the first one, else -1. */
 static int start_worker(struct keeper *k, int ready, struct error **err)
 {
@@ -76,7 +115,7 @@ static int start_worker(struct keeper *k, int ready, struct error **err)
 		int rc;
 
 		/* it goes with the keeper, however that ends */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
+		if (default_term() < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
 			_exit(1);
 		fan_peer_name_self();
 		close(sv[0]);
@@ -151,6 +190,7 @@ static bool worker_gone(struct keeper *k)
 		;
 	fprintf(stderr, "ovlmig fanfill: worker %ld ended (status %#x), %zu events pending\n",
 		(long)k->worker, status, k->n);
+	k->worker = 0;	/* reaped: its PID may be another process's now */
 	if (WIFEXITED(status))
 		return false;
 	if (++k->restarts > MAX_RESTARTS) {
@@ -263,6 +303,25 @@ static int read_events(struct keeper *k, struct error **err)
 	return 0;
 }
 
+/*
+ * The worker killed and reaped, so that nothing it holds (the cache:
+ * fan_filler.c) outlives the keeper's return.
+ */
+static void end_worker(struct keeper *k)
+{
+	if (k->sock >= 0)
+		close(k->sock);
+	k->sock = -1;
+	if (k->worker <= 0)
+		return;
+	if (kill(k->worker, SIGKILL) < 0)
+		fprintf(stderr, "ovlmig fanfill: kill the worker %ld: %s\n",
+			(long)k->worker, strerror(errno));
+	while (waitpid(k->worker, NULL, 0) < 0 && errno == EINTR)
+		;
+	k->worker = 0;
+}
+
 /* False: the worker ended for good. */
 static bool read_reply(struct keeper *k)
 {
@@ -288,20 +347,27 @@ int fan_keeper_run(const char *state_dir, const struct mount_state *s, int g,
 	struct keeper k = { .state_dir = state_dir, .s = s, .m = m, .g = g,
 			    .storefd = storefd, .sock = -1 };
 	struct pollfd pfd[2];
+	sigset_t wait_mask;
 	int ret = -1;
 
-	if (start_worker(&k, ready, err) < 0)
+	if (catch_term(&wait_mask, err) < 0 || start_worker(&k, ready, err) < 0)
 		return -1;
 	close(ready);	/* the worker's now: EOF there if it dies unready */
 	for (;;) {
 		pfd[0] = (struct pollfd){ .fd = g, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = k.sock,
 					  .events = POLLIN | (k.unsent ? POLLOUT : 0) };
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			error_set(err, errno, "poll");
-			break;
+		if (ppoll(pfd, 2, NULL, &wait_mask) < 0) {
+			if (errno != EINTR) {
+				error_set(err, errno, "poll");
+				break;
+			}
+			if (stop_asked) {
+				fprintf(stderr, "ovlmig fanfill: told to stop (SIGTERM)\n");
+				ret = 0;
+				break;
+			}
+			continue;
 		}
 		if ((pfd[1].revents & ~POLLOUT) && k.sock >= 0 && !read_reply(&k)) {
 			error_set(err, ECHILD, "the worker ended (see above)");
@@ -312,10 +378,10 @@ int fan_keeper_run(const char *state_dir, const struct mount_state *s, int g,
 		if ((pfd[0].revents & POLLIN) && read_events(&k, err) < 0)
 			break;
 	}
+	end_worker(&k);
+	/* told to stop: allowed, as the kernel does when the group goes */
 	while (k.n)
-		answer(&k, k.n - 1, false);
+		answer(&k, k.n - 1, ret == 0);
 	free(k.p);
-	if (k.sock >= 0)
-		close(k.sock);
 	return ret;
 }

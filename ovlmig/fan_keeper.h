@@ -23,8 +23,11 @@
  * Serve group G, marked as M says, for S (state in STATE_DIR) with a
  * worker on STOREFD, the first one telling READY. With a filesystem
  * mark, an event for a file that is not a tagged placeholder of this
- * store (fan_tag.h) is allowed at once, without the worker. Returns only
- * when the worker cannot be started, or never got ready (-1).
+ * store (fan_tag.h) is allowed at once, without the worker. Returns when
+ * the worker cannot be started, or never got ready (-1), or when told to
+ * stop (SIGTERM, fan_filler_stop: 0); always with its worker reaped, so
+ * that what the worker held (the cache, fan_filler.c) is let go before
+ * the keeper exits and filler.lock with it.
  */
 int fan_keeper_run(const char *state_dir, const struct mount_state *s, int g,
 		   int storefd, const struct fan_marks *m, int ready,

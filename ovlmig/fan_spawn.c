@@ -126,7 +126,12 @@ void fan_filler_stop(const char *state_dir)
 
 	if (fd < 0)
 		return;
-	/* the lock says the recorded PID is still the filler's */
+	/*
+	 * The lock says the recorded PID is still the filler's. Its worker
+	 * holds the lock too (inherited): free, both are gone; at SIGTERM
+	 * the keeper reaps its worker and lets the cache go before it exits
+	 * (fan_keeper_run), so a free lock means a free cache too.
+	 */
 	if (pid && held(fd) && kill(pid, SIGTERM) == 0) {
 		for (i = 0; i < 100 && held(fd); i++)
 			usleep(50000);

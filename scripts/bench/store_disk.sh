@@ -21,7 +21,10 @@
 # (set: `--cache $T/cache` instead of the default beside the upper;
 # tmpfs: that directory a tmpfs, so the chunk cache's writes cost no
 # disk: the most writing each byte once could gain),
-# MIGRATE_ARGS (e.g. "--jobs 4").
+# MIGRATE_ARGS (e.g. "--jobs 4"), FILL (fanotify: `--fill fanotify`,
+# the store on a loop filesystem of its own, 4 GiB sparse under the test
+# dir: STORE_FS, ext4 or xfs; its used blocks (df) in the last column,
+# which counts a reflinked extent once where du counts it per file).
 set -u -o pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/tests/lib.sh"
@@ -91,7 +94,11 @@ store_parts() {
 	local s=$1 all data
 	all=$(alloc "$s")
 	data=$(alloc "$s"/*/data)
-	echo "$all $data $(alloc "$s"/*/meta.erofs "$s"/*/tree.saved "$s"/*/meta)"
+	echo "$all $data $(alloc "$s"/*/holes)"
+}
+# used bytes of the store's own filesystem (FILL=fanotify), else -
+fs_used() {
+	[[ -d $T/sfs ]] && df -B1 --output=used "$T/sfs" | tail -1 || echo -
 }
 # trash of a detached cache being deleted beside it
 trash() { alloc "$(dirname "$CACHE_DIR")"/."$(basename "$CACHE_DIR")".ovlmig-trash-*; }
@@ -99,10 +106,13 @@ row() {
 	local c s
 	read -r -a c <<<"$(cache_parts "$CACHE_DIR")"
 	read -r -a s <<<"$(store_parts "$OVLMIG_STORE_DIR")"
-	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" \
+	local used
+	used=$(fs_used)
+	[[ $used != - ]] && used=$(mib "$used")
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" \
 		"$(mib "${c[0]}")" "$(mib "${c[1]}")" "$(mib "${c[2]}")" "$(mib "${c[3]}")" \
 		"$(mib "${c[4]}")" "$(mib "$(trash)")" "$(mib "${s[0]}")" "$(mib "${s[1]}")" \
-		"$(cut -d' ' -f1 /proc/loadavg)"
+		"$(mib "${s[2]}")" "$used" "$(cut -d' ' -f1 /proc/loadavg)"
 }
 
 cache_args=()
@@ -116,15 +126,29 @@ if [[ ${CACHE:-} == tmpfs ]]; then
 elif [[ -n ${CACHE:-} ]]; then
 	cache_args=(--cache "$T/cache")
 fi
+fill_args=()
+if [[ ${FILL:-} == fanotify ]]; then
+	# fanotify marks never on the root filesystem: a store of its own
+	case ${STORE_FS:-ext4} in
+	ext4) mkfs=(mkfs.ext4 -q -F) ;;
+	xfs) mkfs=(mkfs.xfs -q) ;;
+	*) die "STORE_FS: ext4 or xfs" ;;
+	esac
+	truncate -s 4G "$T/sfs.img" && "${mkfs[@]}" "$T/sfs.img" && mkdir "$T/sfs" &&
+		mount -o loop "$T/sfs.img" "$T/sfs" || die "loop ext4 for the store"
+	on_exit "umount -l $T/sfs"
+	export OVLMIG_STORE_DIR=$T/sfs/images
+	fill_args=(--fill fanotify)
+fi
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 ovlmig_mount "$T/m" --strategy store --source "$SRC" --insecure --upper "$T/u" --work "$T/w" \
-	"${cache_args[@]}" >"$T/out" 2>&1 || die "mount: $(head -3 "$T/out")"
+	"${cache_args[@]}" "${fill_args[@]}" >"$T/out" 2>&1 || die "mount: $(head -3 "$T/out")"
 CACHE_DIR=$(jq -r .cache "$OVLMIG_RUN_DIR"/*/state.json)
 [[ -n $CACHE_DIR && $CACHE_DIR != null ]] || die "no cache in the mount's state"
-echo "image: $(mib "$compressed") MiB compressed; cache $CACHE_DIR; load before $LOAD_BEFORE"
+echo "image: $(mib "$compressed") MiB compressed; cache $CACHE_DIR; fill $(jq -r '.fill // "fuse"' "$OVLMIG_RUN_DIR"/*/state.json); load before $LOAD_BEFORE"
 echo
-echo "| step | cache MiB | blobs | indexes | whole files | other | trash | store MiB | store data | load |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| step | cache MiB | blobs | indexes | whole files | other | trash | store MiB | store data | store holes | store fs used | load |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 row "mounted (lazy)"
 
 # peak of cache + store + trash while migrate runs

@@ -564,9 +564,10 @@ static void debug_steps(const struct fill_run *r, unsigned jobs)
 
 /*
  * What a killed fill or lowerfs was writing in tmp/: never renamed in, so
- * garbage. Only names this fill (digits: fill_one's sequence numbers) or
- * a lowerfs that is gone ("feed-PID-NODE", store_feed.c) made: a running
- * lowerfs feeds through tmp/ while the fill runs, and tmp/ itself stays.
+ * garbage. Only names this fill (digits: fill_one's sequence numbers), a
+ * lowerfs that is gone ("feed-PID-NODE", store_feed.c) or a fanotify
+ * worker that is gone ("fan-PID-INO", fan_holes.c) made: a running lowerfs
+ * or worker puts names there while the fill runs, and tmp/ stays.
  */
 static int clean_tmp(int tmpfd, const char *tmp, struct error **err)
 {
@@ -584,7 +585,8 @@ static int clean_tmp(int tmpfd, const char *tmp, struct error **err)
 		const char *n = e->d_name;
 		bool ours = n[0] && strspn(n, "0123456789") == strlen(n);
 
-		if (!ours && sscanf(n, "feed-%ld-", &pid) == 1 && pid > 0)
+		if (!ours && (sscanf(n, "feed-%ld-", &pid) == 1 ||
+			      sscanf(n, "fan-%ld-", &pid) == 1) && pid > 0)
 			ours = kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 		if (ours && unlinkat(tmpfd, n, 0) < 0 && errno != ENOENT) {
 			error_set(err, errno, "remove %s/%s", tmp, n);

@@ -116,6 +116,27 @@ static int watch(int g, const struct fan_marks *m, int fd, struct error **err)
 	return r == 1 ? fan_unignore_file(g, fd, err) : 0;
 }
 
+/*
+ * data/REL whole: a placeholder of it a filler left whole (killed between
+ * its link and its rename, or an ovlmig that kept both copies) replaces
+ * data/'s copy, so the bytes are on disk once.
+ */
+static int one_copy(int datafd, int holesfd, int tmpfd, const char *rel,
+		    uint64_t size, struct error **err)
+{
+	int fd = data_open(holesfd, rel, size), ret;
+
+	if (fd < 0)
+		return 0;	/* none, or not whole: shadowed by data/ */
+	ret = fan_tag_clear(fd, err) < 0 ? -1 : fan_holes_link(fd, datafd, tmpfd, rel, err);
+	close(fd);
+	if (ret < 0)
+		return error_wrap(err, "holes/%s", rel);
+	if (ret == 1)
+		error_report(err, "ovlmig fanfill: data/ keeps a copy of its own", stderr);
+	return 0;
+}
+
 /* REL's placeholder, unless data/ has it: 1 watched, 0 nothing to fill. */
 static int lay_one(int g, const struct fan_marks *m, int datafd, int holesfd,
 		   int tmpfd, const char *rel, uint64_t size, struct stat *st, struct error **err)
@@ -123,7 +144,7 @@ static int lay_one(int g, const struct fan_marks *m, int datafd, int holesfd,
 	int fd, ret = 0;
 
 	if (data_present(datafd, rel, size))
-		return 0;
+		return one_copy(datafd, holesfd, tmpfd, rel, size, err);
 	fd = hole_open(holesfd, rel, st, err);
 	if (fd < 0)
 		return -1;

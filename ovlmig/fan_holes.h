@@ -54,7 +54,8 @@ struct fan_holes {
  * lacks (made if missing, emptied if a killed fill left it partial),
  * tagged as the store M->key's (fan_tag.h) and, unless M says a
  * filesystem mark covers it, marked for group G; one a killed filler
- * left whole is linked into DATAFD instead (fan_holes_link). Every fd on
+ * left whole is linked into DATAFD instead (fan_holes_link), also over
+ * a copy DATAFD has of its own (one copy on disk). Every fd on
  * the filler's own mount; TMPFD is the store's tmp/.
  */
 int fan_holes_lay(int g, const struct fan_marks *m, int datafd, int holesfd,

@@ -44,6 +44,8 @@
 #include "../control/control.h"
 #include "../image/cache.h"
 #include "../image/store_data.h"
+#include "fan_holes.h"
+#include "fan_migrate.h"
 #include "fill_order.h"
 #include "lowerfs_exec.h"
 #include "store.h"
@@ -59,6 +61,7 @@ struct fill {
 	pthread_mutex_t demand_lock;	/* held by the job that polls; guards RUN */
 	_Atomic uint64_t polled;	/* when lowerfs last said no one waits */
 	atomic_bool demand;	/* the polling job saw a process waiting */
+	int holesfd;	/* filled by fanotify: the placeholders (fan_holes.h); else -1 */
 };
 
 /* Every regular file once, at the path META's redirect names. */
@@ -337,6 +340,22 @@ static int fetch_renamed(struct image_handle *h, uint32_t node, int tmpfd,
 	return 0;
 }
 
+/*
+ * Filled by fanotify: DF's placeholder, if there is one, filled now that
+ * DF is in data/ (the filler copies it, then renames it over data/'s file:
+ * fan_holes.h), not at the end of the fill. So the disk never holds both
+ * copies of more than the files in hand, and an overlay that resolves DF
+ * meanwhile finds the placeholder or the file that will stay, not a copy
+ * that goes (which it would pin until it forgets DF). RET when done.
+ */
+static int hole_now(const struct fill *f, const struct fill_file *df,
+		    uint64_t size, int ret, struct error **err)
+{
+	if (f->holesfd < 0 || fan_hole_whole(f->holesfd, df->path, size, err) == 0)
+		return ret;
+	return -1;
+}
+
 /* One file into data/, unless it is there whole already. 1: fetched. */
 static int fill_one(struct fill *f, struct image_handle *h, int datafd,
 		    int tmpfd, const struct fill_file *df, unsigned long seq,
@@ -362,14 +381,14 @@ static int fill_one(struct fill *f, struct image_handle *h, int datafd,
 	ret = link_cached(f, datafd, tmpfd, tmp, df, err);
 	step(ns, STEP_CACHED, &t0);
 	if (ret)
-		return ret < 0 ? -1 : 0;
+		return ret < 0 ? -1 : hole_now(f, df, size, 0, err);
 	link_transfer(limit, size);	/* its turn on the capped link */
 	ret = fetch_unnamed(h, df->node, size, dirfd, name, df->path, err);
 	if (ret == 1)
 		ret = fetch_renamed(h, df->node, tmpfd, tmp, dirfd, name,
 				    df->path, err);
 	step(ns, STEP_FETCH, &t0);
-	return ret < 0 ? -1 : 1;
+	return ret < 0 ? -1 : hole_now(f, df, size, 1, err);
 }
 
 /* What the workers share; LOCK guards NEXT, ERR and the progress. */
@@ -679,9 +698,10 @@ int store_fill(const char *dir, struct image_handle *h,
 	       const struct migrate_opts *o, struct progress *p,
 	       struct error **err)
 {
-	struct fill f = { .img = image_tree(h) };
+	struct fill f = { .img = image_tree(h), .holesfd = -1 };
 	int lockfd = -1, usefd = -1, ret = -1;
 	uint64_t t0 = now_ns();
+	char *holes;
 
 	f.files = calloc(f.img->count ? f.img->count : 1, sizeof(*f.files));
 	pthread_mutex_init(&f.demand_lock, NULL);
@@ -696,6 +716,20 @@ int store_fill(const char *dir, struct image_handle *h,
 		goto out;
 	if (collect(&f, err) < 0)
 		goto out;
+	if (s && s->fill && !strcmp(s->fill, "fanotify")) {
+		holes = path_join(dir, FAN_HOLES_DIR);
+		if (!holes) {
+			error_set(err, ENOMEM, "%s", dir);
+			goto out;
+		}
+		f.holesfd = open(holes, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (f.holesfd < 0 && errno != ENOENT) {
+			error_set(err, errno, "open %s", holes);
+			free(holes);
+			goto out;
+		}
+		free(holes);
+	}
 	if (open_lowerfs(&f, s, state_dir, err) < 0)
 		goto out;
 	if (order(&f, h, err) < 0)
@@ -712,6 +746,8 @@ out:
 	cache_close(f.cache);
 	free(f.run);
 	pthread_mutex_destroy(&f.demand_lock);
+	if (f.holesfd >= 0)
+		close(f.holesfd);
 	if (lockfd >= 0)
 		close(lockfd);
 	if (usefd >= 0)

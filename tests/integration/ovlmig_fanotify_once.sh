@@ -44,10 +44,23 @@ treesum_is() { # M NAME: the tree M shows equals the source's, entry by entry
 }
 
 ma=$T/ma mb=$T/mb
-out=$(ovlmig_mount "$ma" --strategy store --fill fanotify --store "$T/sfs" --source "dir:$src" \
-	--cache "$T/cache-a" --upper "$T/ua" --work "$T/wa" 2>&1) &&
-	ok "mount --fill fanotify, the store on ext4" || { fail "mount" "$out"; exit 1; }
+mnt_a() {
+	ovlmig_mount "$ma" --strategy store --fill fanotify --store "$T/sfs" --source "dir:$src" \
+		--cache "$T/cache-a" --upper "$T/ua" --work "$T/wa"
+}
+# a worker killed between its link and its rename: data/F a copy of its
+# own beside the whole placeholder, the placeholder's second name in
+# tmp/ (a PID that cannot run): the next filler's lay makes them one
+out=$(mnt_a 2>&1) && cmp -s "$ma/data/read-before" "$src/data/read-before" &&
+	"$OVLMIG" umount "$ma" >/dev/null || { fail "first mount" "$out"; exit 1; }
 img=$(find "$T/sfs" -maxdepth 1 -name 'sha256-*' | head -1)
+mkdir -p "$img/tmp" && cp "$img/data/data/read-before" "$img/tmp/copy" && mv "$img/tmp/copy" "$img/data/data/read-before" &&
+	ln "$img/holes/data/read-before" "$img/tmp/fan-99999999-1" &&
+	[[ $(stat -c %i "$img/holes/data/read-before") != $(stat -c %i "$img/data/data/read-before") ]] ||
+	{ fail "two copies of data/read-before"; exit 1; }
+out=$(mnt_a 2>&1) && [[ $(stat -c %i "$img/holes/data/read-before") == $(stat -c %i "$img/data/data/read-before") ]] &&
+	ok "a second copy a killed worker left in data/: the next lay renames the placeholder over it" ||
+	fail "lay over a data/ copy of its own" "$out"
 # before migrate: a file filled whole at its open (fetched into the
 # placeholder, linked into data/), a large one by ranges (a prefix)
 cmp -s "$ma/data/read-before" "$src/data/read-before" && ok "a file read before migrate" ||

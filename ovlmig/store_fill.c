@@ -20,6 +20,10 @@
  * fetches a file a process waits on, the fill waits between files: the
  * link is the waiting process's first.
  *
+ * A store filled by fanotify (fan_migrate.h): right after a file is
+ * placed, its placeholder, if one was laid, is opened, so that the filler
+ * fills it from data/ and renames it over data/'s copy: one copy on disk.
+ *
  * --jobs workers take the large files in each layer's byte order and,
  * one of them first, the small files (fill_order.h): the link stays busy
  * from the first file to the last, and the small files' syscalls are done

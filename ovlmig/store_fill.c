@@ -349,8 +349,9 @@ static int fetch_renamed(struct image_handle *h, uint32_t node, int tmpfd,
  * DF is in data/ (the filler copies it, then renames it over data/'s file:
  * fan_holes.h), not at the end of the fill. So the disk never holds both
  * copies of more than the files in hand, and an overlay that resolves DF
- * meanwhile finds the placeholder or the file that will stay, not a copy
- * that goes (which it would pin until it forgets DF). RET when done.
+ * meanwhile finds the placeholder or the file that will stay, but for
+ * the moment between the two (a copy it resolves then, it pins until it
+ * forgets DF). RET when done.
  */
 static int hole_now(const struct fill *f, const struct fill_file *df,
 		    uint64_t size, int ret, struct error **err)

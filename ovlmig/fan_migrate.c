@@ -18,7 +18,7 @@
  * byte, whose event fills the prefix up to the end.
  */
 int fan_hole_whole(int holesfd, const char *rel, uint64_t size,
-		      struct error **err)
+		   struct error **err)
 {
 	int fd = beneath_open(holesfd, rel, O_RDONLY | O_NOFOLLOW, 0);
 	struct stat st;

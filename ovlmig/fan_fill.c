@@ -62,12 +62,22 @@ static int fill_bytes(const struct fan_fill_ctx *c, uint32_t node, int fd,
 	return ret;
 }
 
-/* Whole now (FD, holes/REL): untagged, linked into data/, no more events. */
+/*
+ * Whole now (FD, holes/REL): untagged, linked into data/ (replacing a
+ * copy a fill put there: one inode holds the bytes), no more events.
+ */
 static int finish_whole(const struct fan_fill_ctx *c, int fd, const char *rel,
 			struct error **err)
 {
-	if (fan_tag_clear(fd, err) < 0 || fan_holes_link(fd, c->datafd, rel, err) < 0)
+	int r;
+
+	if (fan_tag_clear(fd, err) < 0)
 		return -1;
+	r = fan_holes_link(fd, c->datafd, c->tmpfd, rel, err);
+	if (r < 0)
+		return -1;
+	if (r == 1)	/* the reader's bytes are right: said, not denied */
+		error_report(err, "ovlmig fanfill: data/ keeps a copy of its own", stderr);
 	if (c->m->fs)
 		fan_ignore_file(c->g, fd);
 	else

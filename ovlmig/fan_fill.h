@@ -20,6 +20,7 @@ struct fan_fill_ctx {
 	const struct fan_marks *m;
 	int mntfd;	/* a directory on the filler's mount, for the handles */
 	int datafd;	/* data/ on that mount */
+	int tmpfd;	/* the store's tmp/ on that mount (fan_holes_link) */
 };
 
 /*

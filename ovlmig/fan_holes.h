@@ -13,7 +13,10 @@
  * with SIGBUS and exec fails; a sparse one would read as zeros. So a
  * reader the filler cannot serve (filler and keeper gone: the kernel then
  * allows the event) gets a short read or an error, never wrong bytes.
- * Filled, a placeholder is linked into data/ (the same inode).
+ * Filled, a placeholder is linked into data/ (the same inode); if data/
+ * got a file of its own meanwhile (migrate's fill, a FUSE mount's
+ * lowerfs), that file is replaced by the placeholder (renamed over,
+ * through tmp/): the bytes are on disk once, whatever the filesystem.
  */
 #ifndef OVLMIG_FAN_HOLES_H
 #define OVLMIG_FAN_HOLES_H
@@ -51,10 +54,12 @@ struct fan_holes {
  * lacks (made if missing, emptied if a killed fill left it partial),
  * tagged as the store M->key's (fan_tag.h) and, unless M says a
  * filesystem mark covers it, marked for group G; one a killed filler
- * left whole is linked into DATAFD instead. Both fds on the filler's own
- * mount.
+ * left whole is linked into DATAFD instead (fan_holes_link), also over
+ * a copy DATAFD has of its own (one copy on disk). Every fd on
+ * the filler's own mount; TMPFD is the store's tmp/.
  */
 int fan_holes_lay(int g, const struct fan_marks *m, int datafd, int holesfd,
+		  int tmpfd,
 		  const struct image *img,
 		  const struct data_paths *dp, struct fan_holes *out,
 		  struct error **err);
@@ -62,8 +67,16 @@ int fan_holes_lay(int g, const struct fan_marks *m, int datafd, int holesfd,
 /* The placeholder DEV/INO, or NULL: not one of ours. */
 struct fan_hole *fan_holes_find(struct fan_holes *t, dev_t dev, ino_t ino);
 
-/* FD, the whole file, as DATAFD/REL (EEXIST: someone placed it first). */
-int fan_holes_link(int fd, int datafd, const char *rel, struct error **err);
+/*
+ * FD, the whole placeholder, as DATAFD/REL: linked in; if REL is there
+ * as another inode (a fill put its own copy there), that one is replaced
+ * by FD through a link in TMPFD (the same mount) and a rename, so one
+ * inode holds the bytes. 0: done; -1: data/REL may lack the file; 1:
+ * the replacement failed (*ERR says why), data/REL is as it was (whole,
+ * a second copy): the fill itself is good, the caller says it and goes on.
+ */
+int fan_holes_link(int fd, int datafd, int tmpfd, const char *rel,
+		   struct error **err);
 
 void fan_holes_free(struct fan_holes *t);
 

@@ -17,8 +17,8 @@
  * not, or (a file it fills by ranges, fan_range.h) at a read of its last
  * byte, whose event fills the prefix up to the end.
  */
-static int hole_whole(int holesfd, const char *rel, uint64_t size,
-		      struct error **err)
+int fan_hole_whole(int holesfd, const char *rel, uint64_t size,
+		   struct error **err)
 {
 	int fd = beneath_open(holesfd, rel, O_RDONLY | O_NOFOLLOW, 0);
 	struct stat st;
@@ -62,7 +62,7 @@ int fan_holes_complete(const char *store, struct image_handle *h,
 		goto out;
 	for (node = 0; node < dp.count; node++)
 		if (dp.path[node] &&
-		    hole_whole(holesfd, dp.path[node], img->nodes[node].size, err) < 0)
+		    fan_hole_whole(holesfd, dp.path[node], img->nodes[node].size, err) < 0)
 			goto out;
 	ret = 0;
 out:

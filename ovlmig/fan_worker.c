@@ -35,10 +35,16 @@ static int setup(struct worker *w, const struct mount_state *s, int g,
 	w->holesfd = openat(storefd, FAN_HOLES_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (w->ctx.datafd < 0 || w->holesfd < 0)
 		return error_set(err, errno, "open %s/data and %s", s->store, FAN_HOLES_DIR);
+	/* where a filled placeholder gets the name it replaces a data/ copy by */
+	if (mkdirat(storefd, "tmp", 0700) < 0 && errno != EEXIST)
+		return error_set(err, errno, "create %s/tmp", s->store);
+	w->ctx.tmpfd = openat(storefd, "tmp", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (w->ctx.tmpfd < 0)
+		return error_set(err, errno, "open %s/tmp", s->store);
 	if (store_open_image(s, &w->h, err) < 0 ||
 	    data_paths_build(image_tree(w->h), &w->dp, err) < 0)
 		return -1;
-	if (fan_holes_lay(g, m, w->ctx.datafd, w->holesfd, image_tree(w->h), &w->dp,
+	if (fan_holes_lay(g, m, w->ctx.datafd, w->holesfd, w->ctx.tmpfd, image_tree(w->h), &w->dp,
 			  &w->holes, err) < 0)
 		return error_wrap(err, "image store %s", s->store);
 	w->ctx.h = w->h;
@@ -137,7 +143,7 @@ int fan_worker_run(const struct mount_state *s, int g, int storefd,
 		   const struct fan_marks *m, int sock, int ready, struct error **err)
 {
 	struct worker w = { .range_min = s->fill_range_min, .holesfd = -1,
-			    .ctx = { .datafd = -1 } };
+			    .ctx = { .datafd = -1, .tmpfd = -1 } };
 	uint64_t t0 = now_ns();
 	int ret;
 
@@ -161,5 +167,7 @@ int fan_worker_run(const struct mount_state *s, int g, int storefd,
 		close(w.holesfd);
 	if (w.ctx.datafd >= 0)
 		close(w.ctx.datafd);
+	if (w.ctx.tmpfd >= 0)
+		close(w.ctx.tmpfd);
 	return ret;
 }

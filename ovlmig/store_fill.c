@@ -20,6 +20,10 @@
  * fetches a file a process waits on, the fill waits between files: the
  * link is the waiting process's first.
  *
+ * A store filled by fanotify (fan_migrate.h): right after a file is
+ * placed, its placeholder, if one was laid, is opened, so that the filler
+ * fills it from data/ and renames it over data/'s copy: one copy on disk.
+ *
  * --jobs workers take the large files in each layer's byte order and,
  * one of them first, the small files (fill_order.h): the link stays busy
  * from the first file to the last, and the small files' syscalls are done
@@ -44,6 +48,8 @@
 #include "../control/control.h"
 #include "../image/cache.h"
 #include "../image/store_data.h"
+#include "fan_holes.h"
+#include "fan_migrate.h"
 #include "fill_order.h"
 #include "lowerfs_exec.h"
 #include "store.h"
@@ -59,6 +65,7 @@ struct fill {
 	pthread_mutex_t demand_lock;	/* held by the job that polls; guards RUN */
 	_Atomic uint64_t polled;	/* when lowerfs last said no one waits */
 	atomic_bool demand;	/* the polling job saw a process waiting */
+	int holesfd;	/* filled by fanotify: the placeholders (fan_holes.h); else -1 */
 };
 
 /* Every regular file once, at the path META's redirect names. */
@@ -337,6 +344,23 @@ static int fetch_renamed(struct image_handle *h, uint32_t node, int tmpfd,
 	return 0;
 }
 
+/*
+ * Filled by fanotify: DF's placeholder, if there is one, filled now that
+ * DF is in data/ (the filler copies it, then renames it over data/'s file:
+ * fan_holes.h), not at the end of the fill. So the disk never holds both
+ * copies of more than the files in hand, and an overlay that resolves DF
+ * meanwhile finds the placeholder or the file that will stay, but for
+ * the moment between the two (a copy it resolves then, it pins until it
+ * forgets DF). RET when done.
+ */
+static int hole_now(const struct fill *f, const struct fill_file *df,
+		    uint64_t size, int ret, struct error **err)
+{
+	if (f->holesfd < 0 || fan_hole_whole(f->holesfd, df->path, size, err) == 0)
+		return ret;
+	return -1;
+}
+
 /* One file into data/, unless it is there whole already. 1: fetched. */
 static int fill_one(struct fill *f, struct image_handle *h, int datafd,
 		    int tmpfd, const struct fill_file *df, unsigned long seq,
@@ -362,14 +386,14 @@ static int fill_one(struct fill *f, struct image_handle *h, int datafd,
 	ret = link_cached(f, datafd, tmpfd, tmp, df, err);
 	step(ns, STEP_CACHED, &t0);
 	if (ret)
-		return ret < 0 ? -1 : 0;
+		return ret < 0 ? -1 : hole_now(f, df, size, 0, err);
 	link_transfer(limit, size);	/* its turn on the capped link */
 	ret = fetch_unnamed(h, df->node, size, dirfd, name, df->path, err);
 	if (ret == 1)
 		ret = fetch_renamed(h, df->node, tmpfd, tmp, dirfd, name,
 				    df->path, err);
 	step(ns, STEP_FETCH, &t0);
-	return ret < 0 ? -1 : 1;
+	return ret < 0 ? -1 : hole_now(f, df, size, 1, err);
 }
 
 /* What the workers share; LOCK guards NEXT, ERR and the progress. */
@@ -564,9 +588,10 @@ static void debug_steps(const struct fill_run *r, unsigned jobs)
 
 /*
  * What a killed fill or lowerfs was writing in tmp/: never renamed in, so
- * garbage. Only names this fill (digits: fill_one's sequence numbers) or
- * a lowerfs that is gone ("feed-PID-NODE", store_feed.c) made: a running
- * lowerfs feeds through tmp/ while the fill runs, and tmp/ itself stays.
+ * garbage. Only names this fill (digits: fill_one's sequence numbers), a
+ * lowerfs that is gone ("feed-PID-NODE", store_feed.c) or a fanotify
+ * worker that is gone ("fan-PID-INO", fan_holes.c) made: a running lowerfs
+ * or worker puts names there while the fill runs, and tmp/ stays.
  */
 static int clean_tmp(int tmpfd, const char *tmp, struct error **err)
 {
@@ -584,7 +609,8 @@ static int clean_tmp(int tmpfd, const char *tmp, struct error **err)
 		const char *n = e->d_name;
 		bool ours = n[0] && strspn(n, "0123456789") == strlen(n);
 
-		if (!ours && sscanf(n, "feed-%ld-", &pid) == 1 && pid > 0)
+		if (!ours && (sscanf(n, "feed-%ld-", &pid) == 1 ||
+			      sscanf(n, "fan-%ld-", &pid) == 1) && pid > 0)
 			ours = kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 		if (ours && unlinkat(tmpfd, n, 0) < 0 && errno != ENOENT) {
 			error_set(err, errno, "remove %s/%s", tmp, n);
@@ -677,9 +703,10 @@ int store_fill(const char *dir, struct image_handle *h,
 	       const struct migrate_opts *o, struct progress *p,
 	       struct error **err)
 {
-	struct fill f = { .img = image_tree(h) };
+	struct fill f = { .img = image_tree(h), .holesfd = -1 };
 	int lockfd = -1, usefd = -1, ret = -1;
 	uint64_t t0 = now_ns();
+	char *holes;
 
 	f.files = calloc(f.img->count ? f.img->count : 1, sizeof(*f.files));
 	pthread_mutex_init(&f.demand_lock, NULL);
@@ -694,6 +721,20 @@ int store_fill(const char *dir, struct image_handle *h,
 		goto out;
 	if (collect(&f, err) < 0)
 		goto out;
+	if (s && s->fill && !strcmp(s->fill, "fanotify")) {
+		holes = path_join(dir, FAN_HOLES_DIR);
+		if (!holes) {
+			error_set(err, ENOMEM, "%s", dir);
+			goto out;
+		}
+		f.holesfd = open(holes, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (f.holesfd < 0 && errno != ENOENT) {
+			error_set(err, errno, "open %s", holes);
+			free(holes);
+			goto out;
+		}
+		free(holes);
+	}
 	if (open_lowerfs(&f, s, state_dir, err) < 0)
 		goto out;
 	if (order(&f, h, err) < 0)
@@ -710,6 +751,8 @@ out:
 	cache_close(f.cache);
 	free(f.run);
 	pthread_mutex_destroy(&f.demand_lock);
+	if (f.holesfd >= 0)
+		close(f.holesfd);
 	if (lockfd >= 0)
 		close(lockfd);
 	if (usefd >= 0)

@@ -40,6 +40,18 @@
  */
 #define MT_LAYER_INDEX_HEAD_GZIP "application/vnd.ovlmig.layer.index.v2.head+gzip"
 #define ANNOTATION_LAYER "org.ovlmig.layer.digest"
+/*
+ * A layer's seekable companion (image/companion.h, docs/INDEX.md "A
+ * seekable companion"): its index's head (gzip'd, format version 2),
+ * then that index's windows (none: an empty blob of the windows type),
+ * then the companion itself; all three annotated with the digest of the
+ * layer it stands in for, the companion also with the sha256 of the tar
+ * it decompresses to (the layer's diff_id, checked before the push).
+ */
+#define MT_COMPANION_INDEX_HEAD_GZIP "application/vnd.ovlmig.companion.index.v2.head+gzip"
+#define MT_COMPANION "application/vnd.ovlmig.layer.companion.v1.tar+zstd"
+#define ANNOTATION_UNCOMPRESSED "org.ovlmig.companion.uncompressed-digest"
+#define COMPANION_BLOB_MAX (1ull << 40)	/* read by range, like a layer */
 /* the files a container opened first, one path a line (--record-access) */
 #define MT_PREFETCH_LIST "application/vnd.ovlmig.prefetch-list.v1"
 /* the artifact's config blob: OCI 1.1's empty descriptor content */
@@ -67,6 +79,13 @@ struct index_ref {
 	uint64_t size;
 	struct blob_ref windows;
 	bool gzip;		/* a version 2 head as one gzip member */
+	/*
+	 * digest[0] != 0: the head indexes the layer's companion, this
+	 * blob, which stands in for the layer (the index's digest and size
+	 * are the companion's); uncompressed: its tar's sha256
+	 */
+	struct blob_ref companion;
+	char uncompressed[DIGEST_STRLEN + 1];
 };
 
 struct index_refs {
@@ -115,15 +134,24 @@ int referrers_index_ours(const char *buf, size_t len,
 			 struct error **err);
 void descriptors_free(struct descriptor *d, size_t n);
 
+/* A layer's companion to push: the file and its index (built from it). */
+struct companion_file {
+	struct layer_index idx;		/* version 0: no companion */
+	int fd;				/* the companion, read whole */
+	char uncompressed[DIGEST_STRLEN + 1];	/* the tar's sha256, checked */
+};
+
 /*
- * Push IDX[i], the index of layer i of IMG (a docker image), and LIST,
- * LIST_LEN bytes of a prefetch list (NULL: none), in one artifact. A
- * layer whose IDX[i].version is 0 gets no index blob (a layer with its
- * own TOC, which mounts read instead); an artifact may so hold the list
- * alone, but not nothing.
+ * Push IDX[i], the index of layer i of IMG (a docker image), COMP[i]
+ * its companion (COMP NULL: none), and LIST, LIST_LEN bytes of a
+ * prefetch list (NULL: none), in one artifact. A layer whose
+ * IDX[i].version is 0 gets no index blob (a layer with its own TOC,
+ * which mounts read instead); an artifact may so hold the list alone,
+ * but not nothing.
  */
 int referrers_push(struct fetcher *f, const struct image_layers *img,
-		   const struct layer_index *idx, const char *list,
+		   const struct layer_index *idx,
+		   const struct companion_file *comp, const char *list,
 		   size_t list_len, struct error **err);
 
 /*
@@ -137,7 +165,8 @@ int referrers_find(struct fetcher *f, const char *repo_url,
 /*
  * Download REF's blob, check it against REF's digest and size (a gzip'd
  * head: then inflate it, at most INDEX_BLOB_MAX bytes), decode it
- * and check that it indexes REF's layer. A version 2 head keeps its
+ * and check that it indexes REF's layer (a companion's index: REF's
+ * companion blob, its digest and size). A version 2 head keeps its
  * windows in the registry: reads fetch them by range from REF's windows
  * blob (F must outlive IDX); *HEAD (HEAD not NULL) then gets the head's
  * bytes (inflated), malloc'd, for the index cache.

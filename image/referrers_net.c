@@ -168,6 +168,36 @@ out:
 	return ret;
 }
 
+/*
+ * Layer LAYER's companion C: its index as index_put pushes an index (the
+ * head then names the companion: its digest and size), then the
+ * companion file itself. REF gets all three.
+ */
+static int companion_put(struct fetcher *f, const char *repo, const char *layer,
+			 const struct companion_file *c, struct index_ref *ref,
+			 struct error **err)
+{
+	uint64_t size = c->idx.compressed_size;
+	void *map;
+	int ret;
+
+	if (index_put(f, repo, &c->idx, ref, err) < 0)
+		return error_wrap(err, "companion index");
+	memcpy(ref->companion.digest, c->idx.digest, sizeof(ref->companion.digest));
+	ref->companion.size = size;
+	memcpy(ref->layer, layer, sizeof(ref->layer));
+	memcpy(ref->uncompressed, c->uncompressed, sizeof(ref->uncompressed));
+	if (!size || size > SIZE_MAX)
+		return error_set_msg(err, EINVAL, "companion of %llu bytes",
+				     (unsigned long long)size);
+	map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, c->fd, 0);
+	if (map == MAP_FAILED)
+		return error_set(err, errno, "companion: mmap");
+	ret = blob_put(f, repo, c->idx.digest, map, (size_t)size, err);
+	munmap(map, (size_t)size);
+	return ret < 0 ? error_wrap(err, "companion") : 0;
+}
+
 /* The registry lists SUBJECT's referrers itself (OCI 1.1 referrers API). */
 static int has_referrers_api(struct fetcher *f, const char *repo,
 			     const char *subject, struct error **err)
@@ -217,7 +247,8 @@ out:
 }
 
 int referrers_push(struct fetcher *f, const struct image_layers *img,
-		   const struct layer_index *idx, const char *list,
+		   const struct layer_index *idx,
+		   const struct companion_file *comp, const char *list,
 		   size_t list_len, struct error **err)
 {
 	struct descriptor subject = {
@@ -237,7 +268,7 @@ int referrers_push(struct fetcher *f, const struct image_layers *img,
 	if (i == img->count && !list)
 		return error_set_msg(err, EINVAL, "nothing to push: no layer index and no prefetch list");
 	memcpy(subject.digest, img->manifest_digest, sizeof(subject.digest));
-	refs = calloc(img->count ? img->count : 1, sizeof(*refs));
+	refs = calloc(img->count ? 2 * img->count : 1, sizeof(*refs));
 	if (!refs || digest_of(EMPTY_JSON, strlen(EMPTY_JSON), empty) < 0) {
 		free(refs);
 		return error_set(err, ENOMEM, "push");
@@ -249,6 +280,13 @@ int referrers_push(struct fetcher *f, const struct image_layers *img,
 		if (idx[i].version &&
 		    index_put(f, img->repo_url, &idx[i], &refs[n++], err) < 0) {
 			error_wrap(err, "index of layer %s", img->layers[i].digest);
+			goto out;
+		}
+	for (i = 0; comp && i < img->count; i++)
+		if (comp[i].idx.version &&
+		    companion_put(f, img->repo_url, img->layers[i].digest, &comp[i],
+				  &refs[n++], err) < 0) {
+			error_wrap(err, "layer %s", img->layers[i].digest);
 			goto out;
 		}
 	if (list && (digest_of(list, list_len, lref.digest) < 0 ||
@@ -410,7 +448,9 @@ int referrers_load(struct fetcher *f, const char *repo_url,
 {
 	char *url = repo_path(repo_url, "blobs", ref->digest), *body = NULL;
 	char wdigest[DIGEST_STRLEN + 1];
-	bool v2 = ref->windows.digest[0];
+	bool v2 = ref->windows.digest[0], comp = ref->companion.digest[0];
+	/* a companion's index is of the companion, which stands in for the layer */
+	const char *of = comp ? ref->companion.digest : ref->layer;
 	size_t len;
 	int ret = -1;
 
@@ -437,9 +477,15 @@ int referrers_load(struct fetcher *f, const char *repo_url,
 	if (v2 ? layer_index_decode_head(body, len, idx, err) < 0 :
 		 layer_index_decode(body, len, idx, err) < 0)
 		goto out;
-	if (strcmp(idx->digest, ref->layer)) {
-		error_set_msg(err, EINVAL, "it indexes layer %s, not %s", idx->digest,
-			      ref->layer);
+	if (strcmp(idx->digest, of) ||
+	    (comp && idx->compressed_size != ref->companion.size)) {
+		error_set_msg(err, EINVAL, "it indexes %s (%llu bytes), not %s%s", idx->digest,
+			      (unsigned long long)idx->compressed_size, of,
+			      comp ? ", the companion the artifact lists" : "");
+		goto bad;
+	}
+	if (comp && (idx->compression != LAYER_ZSTD || !idx->seekable)) {
+		error_set_msg(err, EINVAL, "a companion's index not of seekable zstd");
 		goto bad;
 	}
 	if (v2) {

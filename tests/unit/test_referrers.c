@@ -34,8 +34,8 @@ static const struct descriptor subject = {
 static char *build(void)
 {
 	struct index_ref refs[2] = {
-		{ LAYER1, BLOB1, 100, { "", 0 }, false },
-		{ LAYER2, BLOB2, 200, { "", 0 }, false },
+		{ LAYER1, BLOB1, 100, { "", 0 }, false, { "", 0 }, "" },
+		{ LAYER2, BLOB2, 200, { "", 0 }, false, { "", 0 }, "" },
 	};
 	struct error *err = NULL;
 	char *json;
@@ -113,8 +113,8 @@ static void test_manifest_round_trip(void **state)
 static void test_manifest_v2_gzip_head(void **state)
 {
 	struct index_ref in[2] = {
-		{ LAYER1, BLOB1, 100, { D("c"), 300 }, true },
-		{ LAYER2, BLOB2, 200, { D("d"), 400 }, false },
+		{ LAYER1, BLOB1, 100, { D("c"), 300 }, true, { "", 0 }, "" },
+		{ LAYER2, BLOB2, 200, { D("d"), 400 }, false, { "", 0 }, "" },
 	};
 	struct index_refs refs = { 0 };
 	struct error *err = NULL;
@@ -294,7 +294,7 @@ static void test_index_ours_newest_first(void **state)
 /* A list blob rides along: read back; the first (newest) artifact's wins; a bad size fails. */
 static void test_manifest_prefetch_list(void **state)
 {
-	struct index_ref refs[1] = { { LAYER1, BLOB1, 100, { "", 0 }, false } };
+	struct index_ref refs[1] = { { LAYER1, BLOB1, 100, { "", 0 }, false, { "", 0 }, "" } };
 	struct blob_ref list = { BLOB2, 42 }, other = { D("c"), 7 }, big = { D("d"), 0 };
 	struct index_refs out = { 0 };
 	struct error *err = NULL;

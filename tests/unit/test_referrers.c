@@ -354,6 +354,63 @@ static void test_manifest_list_alone(void **state)
 	free(json);
 }
 
+/*
+ * A companion: its index head (+gzip, the companion type), the windows,
+ * then the companion blob with the tar's digest; read back as one ref
+ * that names the companion. A companion head without its companion after
+ * the windows is refused; an older reader's types are still parsed.
+ */
+static void test_manifest_companion(void **state)
+{
+	struct index_ref in[2] = {
+		{ LAYER1, BLOB1, 100, { D("c"), 300 }, true, { "", 0 }, "" },
+		{ LAYER1, BLOB2, 200, { D("d"), 0 }, true, { D("e"), 5000 }, D("f") },
+	};
+	struct index_refs refs = { 0 };
+	struct error *err = NULL;
+	json_t *doc, *layers, *c;
+	char *json, *bad;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(referrer_manifest_build(&subject, in, 2, NULL, &json, &len, &err), 0);
+	doc = json_loads(json, 0, NULL);
+	layers = json_object_get(doc, "layers");
+	assert_int_equal(json_array_size(layers), 5);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(layers, 2), "mediaType")),
+			    "application/vnd.ovlmig.companion.index.v2.head+gzip");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(layers, 3), "mediaType")),
+			    "application/vnd.ovlmig.layer.index.v2.windows");
+	c = json_array_get(layers, 4);
+	assert_string_equal(json_string_value(json_object_get(c, "mediaType")),
+			    "application/vnd.ovlmig.layer.companion.v1.tar+zstd");
+	assert_string_equal(json_string_value(json_object_get(c, "digest")), D("e"));
+	assert_int_equal(json_integer_value(json_object_get(c, "size")), 5000);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(c, "annotations"),
+							      "org.ovlmig.layer.digest")), LAYER1);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(c, "annotations"),
+							      "org.ovlmig.companion.uncompressed-digest")), D("f"));
+	assert_int_equal(referrer_manifest_parse(json, len, SUBJECT, &refs, &err), 0);
+	assert_int_equal(refs.count, 2);
+	assert_string_equal(refs.refs[0].companion.digest, "");
+	assert_string_equal(refs.refs[1].layer, LAYER1);
+	assert_string_equal(refs.refs[1].digest, BLOB2);
+	assert_string_equal(refs.refs[1].companion.digest, D("e"));
+	assert_int_equal(refs.refs[1].companion.size, 5000);
+	assert_true(refs.refs[1].gzip);
+	index_refs_free(&refs);
+	/* the companion dropped: its head is refused */
+	json_array_remove(layers, 4);
+	bad = json_dumps(doc, JSON_COMPACT);
+	assert_int_equal(referrer_manifest_parse(bad, strlen(bad), SUBJECT, &refs, &err), -1);
+	assert_non_null(strstr(err->msg, "not followed by its companion"));
+	error_free(&err);
+	index_refs_free(&refs);
+	free(bad);
+	json_decref(doc);
+	free(json);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +422,7 @@ int main(void)
 		cmocka_unit_test(test_manifest_prefetch_list),
 		cmocka_unit_test(test_manifest_list_alone),
 		cmocka_unit_test(test_index_ours_newest_first),
+		cmocka_unit_test(test_manifest_companion),
 	};
 
 	return cmocka_run_group_tests_name("referrers", tests, NULL, NULL);

@@ -9,7 +9,8 @@
  * by URL for a tar layer whose digest is not known in advance); else the
  * indexes pushed to the image's registry (`ovlmig index --push`,
  * image/referrers.h; a blob that fails its checks is logged and passed
- * over); else the layer's own TOC (zstd:chunked, layer_toc.h: only the
+ * over; a pushed companion, companion.h, first: the layer is then read
+ * from the companion blob through the companion's index); else the layer's own TOC (zstd:chunked, layer_toc.h: only the
  * TOC is fetched); else the layer is streamed once to build it (logged;
  * up to 4 layers at once), and once it is checked against the layer the
  * index is kept in the index cache and a remote layer's streamed bytes in

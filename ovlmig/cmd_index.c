@@ -5,7 +5,9 @@
  * ovlmig index --push docker://REG/NAME:TAG: index each layer of the
  * image (not one with its own TOC) and push the indexes to its repository
  * (image/referrers.h), with a start-up list (--startup-list), or the
- * list alone (--list-only).
+ * list alone (--list-only), and with --companion each gzip, plain or
+ * one-frame zstd layer's seekable companion (image/companion.h), checked
+ * against the layer before anything is pushed.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -19,6 +19,11 @@
 #       registry): lowerfs start until PF_CMD has exited, (w) without a
 #       list, then after a recording run (--record-access) and `ovlmig
 #       index --push --startup-list`, (l) with it, as a second host.
+#   COMPANION=1 (issue 18, the seekable companion): bench/comp is pushed
+#       with `ovlmig index --push --companion`; CMD is run by lowerfs
+#       alone on a fresh cache, once on bench/idx (indexes only) and once
+#       on bench/comp (companions), in that order, each against the bytes
+#       of the files CMD reads (their sizes, uncompressed); then exit.
 # Prints the figures of this one run; asserts nothing.
 #
 #   scripts/bench/index_push.sh [BUILD-DIR...]  (as root; make first)
@@ -91,7 +96,7 @@ fi
 image_bytes=$(cat "$T/www"/{base,libs,app}.tar.gz | wc -c)
 registry_start || die "registry"
 oci_layout_from_layers "$T/oci" v1 "$T/www"/{base,libs,app}.tar.gz
-for repo in bench/idx bench/noidx; do
+for repo in bench/idx bench/noidx ${COMPANION:+bench/comp}; do
 	registry_push "$T/oci" v1 "$repo" || die "skopeo push $repo"
 done
 layers=()
@@ -216,6 +221,36 @@ if [[ -n ${SWEEP:-} ]]; then
 			"$(ratio $((s_h + s_w + s_l)) "$read_total")x" "$(ratio $((s_h + s_w + s_l)) "$gz")x" "$s_r" "$per"
 	done
 	echo "load average $(cut -d' ' -f1-3 /proc/loadavg); link/gz: against the bytes read times the layers' compression ratio ($(mib "$image_bytes") / $(mib "$unc") MiB)"
+	exit 0
+fi
+
+# COMPANION=1: link bytes of CMD's first run, indexes against companions
+if [[ ${COMPANION:-} == 1 ]]; then
+	t0=$(now)
+	"$OVLMIG" index --push --companion "docker://127.0.0.1:$REGISTRY_PORT/bench/comp:v1" --insecure >"$T/out" 2>&1 ||
+		die "index --push --companion: $(head -3 "$T/out")"
+	note "index --push --companion took $(secs "$t0" "$(now)") s"
+	grep 'companion sha256' "$T/out" >&2
+	comp_bytes=$(grep -o ', [0-9]* bytes (' "$T/out" | awk '{ n += $2 } END { print n + 0 }')
+	echo
+	echo "companion: link bytes of the first command (lowerfs alone, fresh cache); command: $CMD"
+	printf '%-12s %10s %10s %10s %10s %9s %6s  %s\n' repo "layer MiB" "other MiB" "link MiB" "read MiB" \
+		"link/read" GETs "index from"
+	for repo in bench/idx bench/comp; do
+		l0=$(blob_bytes layers) o0=$(blob_bytes other) r0=$(blob_gets)
+		rm -rf "$T/cache-c" "$T/run-c"
+		start_lowerfs c "docker://$REG/$repo:v1" "$T/mnt" --insecure --cache "$T/cache-c" >"$T/out" 2>&1 ||
+			die "lowerfs $repo: $(head -3 "$T/out")"
+		chroot "$T/mnt" "${cmd[@]}" >"$T/cmd.out" || die "the command failed in $repo"
+		read_total=$(cd "$T/mnt" && for f in "${cmd[@]:2}"; do stat -c %s ".$f"; done | awk '{ n += $1 } END { print n }')
+		c_l=$(($(blob_bytes layers) - l0)) c_o=$(($(blob_bytes other) - o0)) c_r=$(($(blob_gets) - r0))
+		from=$(cat "$T/out" "$T/run-c/lowerfs.log" 2>/dev/null | grep -o 'index: [a-z ]*' | sort | uniq -c | xargs)
+		stop_lowerfs c "$T/mnt"
+		printf '%-12s %10s %10s %10s %10s %9s %6s  %s\n' "$repo" "$(mib "$c_l")" "$(mib "$c_o")" \
+			"$(mib $((c_l + c_o)))" "$(mib "$read_total")" "$(ratio $((c_l + c_o)) "$read_total")x" "$c_r" "$from"
+	done
+	echo "layers $(mib "$image_bytes") MiB, companions $(mib "$comp_bytes") MiB ($(ratio "$comp_bytes" "$image_bytes")x);" \
+		"load average $(cut -d' ' -f1-3 /proc/loadavg)"
 	exit 0
 fi
 

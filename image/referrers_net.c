@@ -479,9 +479,11 @@ int referrers_load(struct fetcher *f, const char *repo_url,
 		goto out;
 	if (strcmp(idx->digest, of) ||
 	    (comp && idx->compressed_size != ref->companion.size)) {
-		error_set_msg(err, EINVAL, "it indexes %s (%llu bytes), not %s%s", idx->digest,
-			      (unsigned long long)idx->compressed_size, of,
-			      comp ? ", the companion the artifact lists" : "");
+		if (comp)
+			error_set_msg(err, EINVAL, "it indexes %s (%llu bytes), not %s, the companion the artifact lists",
+				      idx->digest, (unsigned long long)idx->compressed_size, of);
+		else
+			error_set_msg(err, EINVAL, "it indexes layer %s, not %s", idx->digest, of);
 		goto bad;
 	}
 	if (comp && (idx->compression != LAYER_ZSTD || !idx->seekable)) {

@@ -108,7 +108,7 @@ static int take(struct cwriter *w, const uint8_t *p, size_t len,
 }
 
 int companion_write(layer_stream_fn next, void *ctx,
-		    const struct layer_index *idx, int out,
+		    const struct layer_index *idx, int level, int out,
 		    char uncompressed[DIGEST_STRLEN + 1], struct error **err)
 {
 	struct cwriter w = { .out = out };
@@ -119,6 +119,8 @@ int companion_write(layer_stream_fn next, void *ctx,
 	int ret = -1;
 
 	uncompressed[0] = '\0';
+	if (level < 0 || level > 19)
+		return error_set_msg(err, EINVAL, "companion: zstd level %d (1 to 19)", level);
 	w.cctx = ZSTD_createCCtx();
 	w.olen = ZSTD_CStreamOutSize();
 	w.obuf = malloc(w.olen);
@@ -127,7 +129,7 @@ int companion_write(layer_stream_fn next, void *ctx,
 		goto out;
 	}
 	if (ZSTD_isError(ZSTD_CCtx_setParameter(w.cctx, ZSTD_c_compressionLevel,
-						 COMPANION_LEVEL)) ||
+						 level ? level : COMPANION_LEVEL)) ||
 	    ZSTD_isError(ZSTD_CCtx_setParameter(w.cctx, ZSTD_c_checksumFlag, 1))) {
 		error_set_msg(err, EINVAL, "companion: zstd parameters");
 		goto out;

@@ -21,16 +21,17 @@
 #include "layer_index.h"
 
 #define COMPANION_FRAME_MAX (1u << 20)	/* uncompressed bytes in one frame */
-#define COMPANION_LEVEL 9		/* zstd level: ratio over speed, pushed once */
+#define COMPANION_LEVEL 9		/* default zstd level (1 to 19) */
 
 /*
  * Read the layer indexed by IDX (compressed, from NEXT/CTX: gzip, zstd
- * or plain) and write its companion to the file OUT. The layer read must
+ * or plain) and write its companion to the file OUT, at zstd level
+ * LEVEL (1 to 19; 0: COMPANION_LEVEL). The layer read must
  * be IDX's (its digest and size). *UNCOMPRESSED gets the sha256 of the
  * layer's tar stream ("sha256:<hex>", the layer's diff_id).
  */
 int companion_write(layer_stream_fn next, void *ctx,
-		    const struct layer_index *idx, int out,
+		    const struct layer_index *idx, int level, int out,
 		    char uncompressed[DIGEST_STRLEN + 1], struct error **err);
 
 /*

@@ -24,6 +24,8 @@
 #       alone on a fresh cache, once on bench/idx (indexes only) and once
 #       on bench/comp (companions), in that order, each against the bytes
 #       of the files CMD reads (their sizes, uncompressed); then exit.
+#       COMPANION_CHUNKS="4096 16384 ...": pushed once per chunk size;
+#       COMPANION_LEVEL: their zstd level (default ovlmig's, 9).
 # Prints the figures of this one run; asserts nothing.
 #
 #   scripts/bench/index_push.sh [BUILD-DIR...]  (as root; make first)
@@ -225,29 +227,50 @@ if [[ -n ${SWEEP:-} ]]; then
 fi
 
 # COMPANION=1: link bytes of CMD's first run, indexes against companions
+# (COMPANION_CHUNKS: the companions' chunk sizes, each pushed anew; the
+# newest artifact's companion is the one a mount takes)
 if [[ ${COMPANION:-} == 1 ]]; then
-	t0=$(now)
-	"$OVLMIG" index --push --companion "docker://127.0.0.1:$REGISTRY_PORT/bench/comp:v1" --insecure >"$T/out" 2>&1 ||
-		die "index --push --companion: $(head -3 "$T/out")"
-	note "index --push --companion took $(secs "$t0" "$(now)") s"
-	grep 'companion sha256' "$T/out" >&2
-	comp_bytes=$(grep -o ', [0-9]* bytes (' "$T/out" | awk '{ n += $2 } END { print n + 0 }')
 	echo
 	echo "companion: link bytes of the first command (lowerfs alone, fresh cache); command: $CMD"
-	printf '%-12s %10s %10s %10s %10s %9s %6s  %s\n' repo "layer MiB" "other MiB" "link MiB" "read MiB" \
-		"link/read" GETs "index from"
-	for repo in bench/idx bench/comp; do
-		l0=$(blob_bytes layers) o0=$(blob_bytes other) r0=$(blob_gets)
+	printf '%-12s %7s %10s %10s %10s %10s %10s %9s %6s  %s\n' repo chunk "heads MiB" "layer MiB" "other MiB" \
+		"link MiB" "read MiB" "link/read" GETs "index from"
+	# heads_of REPO: the digests of the index heads of REPO's newest artifact, as a regex
+	heads_of() {
+		local subj art
+		subj=$(jq -r '.manifests[0].digest' "$T/oci/index.json")
+		art=$(curl -sf -H 'Accept: application/vnd.oci.image.index.v1+json' \
+			"http://127.0.0.1:$REGISTRY_PORT/v2/$1/manifests/sha256-${subj#sha256:}" | jq -r '.manifests[-1].digest')
+		curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+			"http://127.0.0.1:$REGISTRY_PORT/v2/$1/manifests/$art" |
+			jq -r '[.layers[] | select(.mediaType | test("\\.head(\\+gzip)?$")) | .digest] | join("|")'
+	}
+	bytes_re() { awk -v re="/blobs/($1) " '$6 == "\"GET" && $0 ~ re { n += $10 } END { printf "%.0f\n", n }' "$REGISTRY_DIR/log"; }
+	for run in idx ${COMPANION_CHUNKS:-16384}; do
+		repo=bench/comp
+		if [[ $run == idx ]]; then
+			repo=bench/idx
+		else
+			t0=$(now)
+			"$OVLMIG" index --push --companion --companion-chunk-size "$run" ${COMPANION_LEVEL:+--companion-level "$COMPANION_LEVEL"} \
+				"docker://127.0.0.1:$REGISTRY_PORT/bench/comp:v1" --insecure >"$T/out" 2>&1 ||
+				die "index --push --companion: $(head -3 "$T/out")"
+			note "index --push --companion --companion-chunk-size $run took $(secs "$t0" "$(now)") s"
+			grep 'companion sha256' "$T/out" >&2
+			comp_bytes=$(grep -o ', [0-9]* bytes (' "$T/out" | awk '{ n += $2 } END { print n + 0 }')
+		fi
+		heads_re=$(heads_of "$repo")
+		l0=$(blob_bytes layers) o0=$(blob_bytes other) r0=$(blob_gets) h0=$(bytes_re "$heads_re")
 		rm -rf "$T/cache-c" "$T/run-c"
 		start_lowerfs c "docker://$REG/$repo:v1" "$T/mnt" --insecure --cache "$T/cache-c" >"$T/out" 2>&1 ||
 			die "lowerfs $repo: $(head -3 "$T/out")"
 		chroot "$T/mnt" "${cmd[@]}" >"$T/cmd.out" || die "the command failed in $repo"
 		read_total=$(cd "$T/mnt" && for f in "${cmd[@]:2}"; do stat -c %s ".$f"; done | awk '{ n += $1 } END { print n }')
 		c_l=$(($(blob_bytes layers) - l0)) c_o=$(($(blob_bytes other) - o0)) c_r=$(($(blob_gets) - r0))
+		c_h=$(($(bytes_re "$heads_re") - h0))
 		from=$(cat "$T/out" "$T/run-c/lowerfs.log" 2>/dev/null | grep -o 'index: [a-z ]*' | sort | uniq -c | xargs)
 		stop_lowerfs c "$T/mnt"
-		printf '%-12s %10s %10s %10s %10s %9s %6s  %s\n' "$repo" "$(mib "$c_l")" "$(mib "$c_o")" \
-			"$(mib $((c_l + c_o)))" "$(mib "$read_total")" "$(ratio $((c_l + c_o)) "$read_total")x" "$c_r" "$from"
+		printf '%-12s %7s %10s %10s %10s %10s %10s %9s %6s  %s\n' "$repo" "${run/idx/-}" "$(mib "$c_h")" "$(mib "$c_l")" \
+			"$(mib "$c_o")" "$(mib $((c_l + c_o)))" "$(mib "$read_total")" "$(ratio $((c_l + c_o)) "$read_total")x" "$c_r" "$from"
 	done
 	echo "layers $(mib "$image_bytes") MiB, companions $(mib "$comp_bytes") MiB ($(ratio "$comp_bytes" "$image_bytes")x);" \
 		"load average $(cut -d' ' -f1-3 /proc/loadavg)"

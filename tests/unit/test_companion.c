@@ -172,7 +172,7 @@ static int setup(void **state)
 	F.fd = memfd_create("companion", MFD_CLOEXEC);
 	assert_true(F.fd >= 0);
 	m.pos = 0;
-	if (companion_write(mem_next, &m, &F.idx, F.fd, unc, &err) < 0)
+	if (companion_write(mem_next, &m, &F.idx, 0, F.fd, unc, &err) < 0)
 		fail_msg("%s", err->msg);
 	assert_string_equal(unc, F.tar_sha);
 	assert_int_equal(lseek(F.fd, 0, SEEK_SET), 0);
@@ -371,12 +371,12 @@ static void not_the_layer(void **state)
 
 	(void)state;
 	other.digest[20] = other.digest[20] == 'a' ? 'b' : 'a';
-	assert_int_equal(companion_write(mem_next, &m, &other, fd, unc, &err), -1);
+	assert_int_equal(companion_write(mem_next, &m, &other, 3, fd, unc, &err), -1);
 	assert_non_null(strstr(err->msg, "not the indexed"));
 	error_free(&err);
 	/* a truncated layer: the stream's own checks */
 	m = (struct mem){ F.gz.p, F.gz.len / 2, 0 };
-	assert_int_equal(companion_write(mem_next, &m, &F.idx, fd, unc, &err), -1);
+	assert_int_equal(companion_write(mem_next, &m, &F.idx, 19, fd, unc, &err), -1);
 	error_free(&err);
 	close(fd);
 }
@@ -400,7 +400,7 @@ static void hostile_sizes(void **state)
 			es[i].data_off = UINT64_MAX - i;
 			es[i].size = UINT64_MAX;
 		}
-	if (companion_write(mem_next, &m, &h, fd, unc, &err) < 0)
+	if (companion_write(mem_next, &m, &h, 1, fd, unc, &err) < 0)
 		fail_msg("%s", err->msg);
 	assert_string_equal(unc, F.tar_sha);
 	/* frames of 1 MiB only, still the tar */

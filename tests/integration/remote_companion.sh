@@ -91,6 +91,18 @@ frames=$(grep -o 'companion sha256:[0-9a-f]*, [0-9]* bytes ([0-9.]*x the layer),
 	fail "the companion has $frames frames" "$(cat "$T/push-base")"
 same_tree "lowerfs over the companion: the tree equals the layer's" "$T/expected-base" "$T/mc"
 stop_lowerfs c "$T/mc"
+# the same cache again: the companion's chunks are kept (under its
+# digest); its head is fetched again (not kept: it is not the layer's)
+from=$(($(log_lines) + 1))
+start_lowerfs c2 "docker://$REG/test/base:base" "$T/mc2" --insecure --cache "$T/cache-c" >"$T/c2.out" 2>&1 ||
+	fail "lowerfs again on the same cache" "$(head -3 "$T/c2.out")"
+cmp -s "$T/mc2/home/user/notes" "$L/base.tree/home/user/notes" && cmp -s "$T/mc2/data/random-3m" "$L/base.tree/data/random-3m" ||
+	fail "second mount: files differ"
+cb=$(log_bytes "$comp" "$from")
+lf_log c2 | grep -q "index: registry companion" && ((cb == 0)) &&
+	ok "the same cache again: the companion read from the cache (0 bytes fetched)" ||
+	fail "the same cache again: $cb companion bytes fetched" "$(lf_log c2 | grep 'index:' | head -3)"
+stop_lowerfs c2 "$T/mc2"
 
 # ovlmig mount (strategy store: META from the indexes), the 3-layer image
 rm -f "$OVLMIG_STORE_DIR"/sha256-*/tree.saved

@@ -258,19 +258,60 @@ static ssize_t fd_read(void *ctx, void *buf, size_t len, struct error **err)
 	return n;
 }
 
+/* The sha256 of each span, fed the uncompressed stream in order. */
+struct span_hashes {
+	const struct layer_index *comp;
+	struct sha256_stream *sha;
+	uint8_t (*out)[32];
+	uint32_t k;		/* the span being hashed */
+	uint64_t pos;
+};
+
+static uint64_t span_end(const struct layer_index *c, uint32_t k)
+{
+	return k + 1 < c->ncheckpoints ? c->checkpoints[k + 1].out_off : c->uncompressed_size;
+}
+
+static int span_feed(struct span_hashes *h, const uint8_t *p, size_t len,
+		     struct error **err)
+{
+	while (len) {
+		uint64_t end = span_end(h->comp, h->k), n;
+
+		if (h->k >= h->comp->ncheckpoints || end < h->pos)
+			return error_set_msg(err, EINVAL, "companion: data past its last span");
+		n = end - h->pos < len ? end - h->pos : len;
+		if (sha256_stream_update(h->sha, p, (size_t)n) < 0)
+			return error_set(err, EIO, "companion: sha256");
+		h->pos += n;
+		p += n;
+		len -= (size_t)n;
+		if (h->pos == end) {
+			if (sha256_stream_final(h->sha, h->out[h->k]) < 0 ||
+			    sha256_stream_reset(h->sha) < 0)
+				return error_set(err, EIO, "companion: sha256");
+			h->k++;
+		}
+	}
+	return 0;
+}
+
 int companion_verify(int fd, const struct layer_index *idx,
 		     const struct layer_index *comp, const char *uncompressed,
-		     struct error **err)
+		     uint8_t (**spans)[32], struct error **err)
 {
 	struct layer_index scratch = { 0 };
 	struct layer_stream *s = NULL;
 	struct sha256_stream *sha = sha256_stream_new();
+	struct span_hashes h = { .comp = comp, .sha = sha256_stream_new() };
 	char got[DIGEST_STRLEN + 1];
 	uint8_t md[32];
 	struct stat st;
 	int ret = -1;
 
-	if (!sha) {
+	*spans = NULL;
+	h.out = calloc(comp->ncheckpoints ? comp->ncheckpoints : 1, sizeof(*h.out));
+	if (!sha || !h.sha || !h.out) {
 		error_set(err, ENOMEM, "companion");
 		goto out;
 	}
@@ -286,6 +327,10 @@ int companion_verify(int fd, const struct layer_index *idx,
 	}
 	if (companion_entries_equal(idx, comp, err) < 0)
 		goto out;
+	if (!comp->ncheckpoints || comp->checkpoints[0].out_off) {
+		error_set_msg(err, EINVAL, "companion: its first frame is not at its start");
+		goto out;
+	}
 	if (layer_stream_open(fd_read, &fd, comp->chunk_size, LAYER_CHECKPOINT_SPAN,
 			      &scratch, &s, err) < 0)
 		goto out;
@@ -301,9 +346,16 @@ int companion_verify(int fd, const struct layer_index *idx,
 			error_set(err, EIO, "companion: sha256");
 			goto out;
 		}
+		if (span_feed(&h, buf, len, err) < 0)
+			goto out;
 	}
 	if (layer_stream_finish(s, err) < 0)
 		goto out;
+	if (h.k != comp->ncheckpoints) {
+		error_set_msg(err, EINVAL, "companion: %" PRIu32 " of %" PRIu32 " spans hashed",
+			      h.k, comp->ncheckpoints);
+		goto out;
+	}
 	if (sha256_stream_final(sha, md) < 0) {
 		error_set(err, EIO, "companion: sha256");
 		goto out;
@@ -315,10 +367,14 @@ int companion_verify(int fd, const struct layer_index *idx,
 			      got, uncompressed);
 		goto out;
 	}
+	*spans = h.out;
+	h.out = NULL;
 	ret = 0;
 out:
 	layer_stream_free(s);
 	layer_index_free(&scratch);
 	sha256_stream_free(sha);
+	sha256_stream_free(h.sha);
+	free(h.out);
 	return ret;
 }

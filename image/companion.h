@@ -46,10 +46,12 @@ int companion_entries_equal(const struct layer_index *idx,
 /*
  * Before a companion is pushed: the file FD (read from offset 0) is a
  * zstd stream that decompresses to UNCOMPRESSED, COMP (its index, built
- * from it) is of that file, seekable zstd, with IDX's entries.
+ * from it) is of that file, seekable zstd, with IDX's entries. On the
+ * way, *SPANS (malloc'd, COMP->ncheckpoints) gets the sha256 of each
+ * span's uncompressed bytes (checkpoint to checkpoint: a frame).
  */
 int companion_verify(int fd, const struct layer_index *idx,
 		     const struct layer_index *comp, const char *uncompressed,
-		     struct error **err);
+		     uint8_t (**spans)[32], struct error **err);
 
 #endif

@@ -563,8 +563,23 @@ static int load_pushed(struct layer_set *ls, struct layer *l,
 					continue;
 				}
 				if (referrers_load(ls->fetcher, ls->repo_url, r, idx, NULL,
-						   NULL, &err) == 0)
-					return 1;
+						   NULL, &err) == 0) {
+					char *surl = NULL;
+
+					if (!r->spans.digest[0])
+						return 1;
+					if (asprintf(&surl, "%s/blobs/%s", ls->repo_url,
+						     r->spans.digest) >= 0 &&
+					    span_pages_new(surl, r->span_pages, idx->ncheckpoints,
+							   &l->spans, &err) == 0) {
+						free(surl);
+						return 1;
+					}
+					if (!err)
+						error_set(&err, ENOMEM, "span digests");
+					free(surl);
+					layer_index_free(idx);
+				}
 				free(l->companion_url);
 				l->companion_url = NULL;
 				image_log("companion of %s in the registry refused: %s; reading the layer",
@@ -917,6 +932,8 @@ static void unopen_layer(struct layer *l)
 	l->index_from = NULL;
 	free(l->companion_url);
 	l->companion_url = NULL;
+	span_pages_free(l->spans);
+	l->spans = NULL;
 }
 
 /*
@@ -1131,6 +1148,7 @@ void layer_set_close(struct layer_set *ls)
 		free(ls->layers[i].toc_checksum);
 		free(ls->layers[i].estargz_toc_digest);
 		free(ls->layers[i].companion_url);
+		span_pages_free(ls->layers[i].spans);
 	}
 	free(ls->layers);
 	free(ls->repo_url);
@@ -1334,6 +1352,12 @@ int layer_set_read(struct layer_set *ls, uint32_t l, uint64_t off,
 		/* layer_read refuses it, or reads nothing */
 		return layer_read(idx, blob_read_at, ls->layers[l].blob,
 				  off, len, sink, ctx, err);
+	/* a companion's span digests: the pages this read needs, first */
+	if (ls->layers[l].spans &&
+	    span_pages_ensure(ls->layers[l].spans, ls->fetcher, idx->span_sha256,
+			      layer_checkpoint_at(idx, off),
+			      layer_checkpoint_at(idx, off + len - 1), err) < 0)
+		return error_wrap(err, "layer %s", ls->layers[l].url);
 	/* a span's end is only known within it */
 	if (idx->span_sha256)
 		return read_spans(&ls->layers[l], off, len, sink, ctx, err);

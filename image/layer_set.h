@@ -31,6 +31,7 @@
 #include "layer_index.h"
 #include "referrers.h"
 #include "source.h"
+#include "span_pages.h"
 
 struct layer {
 	char *url;		/* path, file://, http(s):// */
@@ -44,6 +45,7 @@ struct layer {
 	 * digest and size the companion's), else NULL
 	 */
 	char *companion_url;
+	struct span_pages *spans;	/* its span digests, fetched as reads need them, else NULL */
 	struct layer_index idx;
 	/* read through its own TOC: where the TOC starts, after every file's data */
 	uint64_t toc_off;

@@ -16,6 +16,8 @@
 
 void index_refs_free(struct index_refs *r)
 {
+	for (size_t i = 0; r->refs && i < r->count; i++)
+		free(r->refs[i].span_pages);
 	free(r->refs);
 	r->refs = NULL;
 	r->count = 0;
@@ -48,15 +50,14 @@ static int dump(json_t *doc, char **json, size_t *len, struct error **err)
 	return 0;
 }
 
-/* DESC annotated with the layer LAYER (and more: UNCOMPRESSED) into LAYERS. */
+/* DESC annotated with the layer LAYER (and KEY = VALUE) into LAYERS. */
 static int append(json_t *layers, json_t *desc, const char *layer,
-		  const char *uncompressed)
+		  const char *key, const char *value)
 {
 	json_t *a = json_pack("{s:s}", ANNOTATION_LAYER, layer);
 
 	if (!desc || !a ||
-	    (uncompressed && json_object_set_new(a, ANNOTATION_UNCOMPRESSED,
-						 json_string(uncompressed)) < 0) ||
+	    (key && json_object_set_new(a, key, json_string(value)) < 0) ||
 	    json_object_set_new(desc, "annotations", a) < 0) {
 		json_decref(desc);
 		return -1;
@@ -72,12 +73,15 @@ static int add_blobs(json_t *layers, const struct index_ref *b)
 			   comp ? MT_COMPANION_INDEX_HEAD_GZIP :
 			   b->gzip ? MT_LAYER_INDEX_HEAD_GZIP : MT_LAYER_INDEX_HEAD;
 
-	if (append(layers, descriptor_json(type, b->digest, b->size), b->layer, NULL) < 0 ||
+	if (append(layers, descriptor_json(type, b->digest, b->size), b->layer, NULL, NULL) < 0 ||
 	    (v2 && append(layers, descriptor_json(MT_LAYER_INDEX_WINDOWS, b->windows.digest,
-						  b->windows.size), b->layer, NULL) < 0) ||
+						  b->windows.size), b->layer, NULL, NULL) < 0) ||
 	    (comp && append(layers, descriptor_json(MT_COMPANION, b->companion.digest,
 						    b->companion.size), b->layer,
-			    b->uncompressed) < 0))
+			    ANNOTATION_UNCOMPRESSED, b->uncompressed) < 0) ||
+	    (comp && b->spans.digest[0] && b->span_pages &&
+	     append(layers, descriptor_json(MT_COMPANION_SPANS, b->spans.digest, b->spans.size),
+		    b->layer, ANNOTATION_SPAN_PAGES, b->span_pages) < 0))
 		return -1;
 	return 0;
 }
@@ -173,9 +177,51 @@ static int add_ref(struct index_refs *out, const char *layer,
 	r->gzip = gzip;
 	memset(&r->companion, 0, sizeof(r->companion));
 	memset(r->uncompressed, 0, sizeof(r->uncompressed));
+	memset(&r->spans, 0, sizeof(r->spans));
+	r->span_pages = NULL;
 	if (companion)
 		r->companion = *companion;
 	return 0;
+}
+
+static const char *layer_of(json_t *e);
+
+/* Hex digits only, a whole number of sha256s, at most COMPANION_PAGES_MAX. */
+static bool pages_hex(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (!n || n % 64 || n > COMPANION_PAGES_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/*
+ * The companion's span digests after the companion at LAYERS[I + 3], if
+ * there: R gets them (a malformed descriptor fails).
+ */
+static int spans_of(json_t *layers, size_t i, struct index_ref *r,
+		    struct error **err)
+{
+	json_t *e = json_array_get(layers, i + 3);
+	const char *t = json_string_value(json_object_get(e, "mediaType"));
+	const char *sl = e ? layer_of(e) : NULL, *digest, *pages;
+
+	if (!t || strcmp(t, MT_COMPANION_SPANS) || !sl || strcmp(sl, r->layer))
+		return 0;
+	pages = json_string_value(json_object_get(json_object_get(e, "annotations"),
+						  ANNOTATION_SPAN_PAGES));
+	if (desc_fields(e, COMPANION_BLOB_MAX, &digest, &r->spans.size, err) < 0)
+		return error_wrap(err, "layers[%zu]", i + 3);
+	if (!pages_hex(pages))
+		return error_set_msg(err, EINVAL, "layers[%zu]: bad %s", i + 3,
+				     ANNOTATION_SPAN_PAGES);
+	memcpy(r->spans.digest, digest, sizeof(r->spans.digest));
+	r->span_pages = strdup(pages);
+	return r->span_pages ? 0 : error_set(err, ENOMEM, "span pages");
 }
 
 /* Descriptor E's layer annotation, a valid digest, or NULL. */
@@ -299,6 +345,8 @@ int referrer_manifest_parse(const char *buf, size_t len,
 			goto out;
 		if (add_ref(out, layer, digest, size, v2 ? &windows : NULL, gz,
 			    comp ? &companion : NULL, err) < 0)
+			goto out;
+		if (comp && spans_of(layers, i, &out->refs[out->count - 1], err) < 0)
 			goto out;
 	}
 	ret = 0;

@@ -52,6 +52,18 @@
 #define MT_COMPANION "application/vnd.ovlmig.layer.companion.v1.tar+zstd"
 #define ANNOTATION_UNCOMPRESSED "org.ovlmig.companion.uncompressed-digest"
 #define COMPANION_BLOB_MAX (1ull << 40)	/* read by range, like a layer */
+/*
+ * After the companion, its span digests: the sha256 of each span's
+ * uncompressed bytes (a frame: checkpoint to checkpoint of its index),
+ * 32 bytes each, read by range a page of COMPANION_SPAN_PAGE at a time
+ * by the reads that need them; annotated with the sha256 of each page,
+ * in hex, back to back (what a mount trusts them by).
+ */
+#define MT_COMPANION_SPANS "application/vnd.ovlmig.companion.spans.v1"
+#define ANNOTATION_SPAN_PAGES "org.ovlmig.companion.span-pages"
+#define COMPANION_SPAN_PAGE 128u	/* span digests a page: 4 KiB */
+#define COMPANION_PAGES_MAX (1u << 22)	/* hex bytes of the annotation */
+#define COMPANION_READ_CHUNK (4u << 10)	/* a companion with span digests: fetched by 4 KiB */
 /* the files a container opened first, one path a line (--record-access) */
 #define MT_PREFETCH_LIST "application/vnd.ovlmig.prefetch-list.v1"
 /* the artifact's config blob: OCI 1.1's empty descriptor content */
@@ -86,6 +98,12 @@ struct index_ref {
 	 */
 	struct blob_ref companion;
 	char uncompressed[DIGEST_STRLEN + 1];
+	/*
+	 * the companion's span digests (digest[0] == 0: none) and the
+	 * sha256 of each page of them, hex (malloc'd, or NULL)
+	 */
+	struct blob_ref spans;
+	char *span_pages;
 };
 
 struct index_refs {
@@ -139,6 +157,7 @@ struct companion_file {
 	struct layer_index idx;		/* version 0: no companion */
 	int fd;				/* the companion, read whole */
 	char uncompressed[DIGEST_STRLEN + 1];	/* the tar's sha256, checked */
+	uint8_t (*spans)[32];		/* each span's sha256 (idx.ncheckpoints) */
 };
 
 /*
@@ -166,7 +185,9 @@ int referrers_find(struct fetcher *f, const char *repo_url,
  * Download REF's blob, check it against REF's digest and size (a gzip'd
  * head: then inflate it, at most INDEX_BLOB_MAX bytes), decode it
  * and check that it indexes REF's layer (a companion's index: REF's
- * companion blob, its digest and size). A version 2 head keeps its
+ * companion blob, its digest and size; with span digests, IDX is made
+ * to read the companion by 4 KiB chunks checked span by span: its
+ * span_sha256 allocated zeroed, for span_pages_ensure to fill). A version 2 head keeps its
  * windows in the registry: reads fetch them by range from REF's windows
  * blob (F must outlive IDX); *HEAD (HEAD not NULL) then gets the head's
  * bytes (inflated), malloc'd, for the index cache.

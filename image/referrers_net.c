@@ -168,6 +168,36 @@ out:
 	return ret;
 }
 
+/* C's span digests as a blob, REF's spans and the sha256 of each page of them. */
+static int spans_put(struct fetcher *f, const char *repo,
+		     const struct companion_file *c, struct index_ref *ref,
+		     struct error **err)
+{
+	size_t n = c->idx.ncheckpoints, len = n * 32;
+	size_t npages = (n + COMPANION_SPAN_PAGE - 1) / COMPANION_SPAN_PAGE;
+	uint8_t md[32];
+
+	if (!n || npages * 64 > COMPANION_PAGES_MAX)
+		return error_set_msg(err, EINVAL, "companion: %zu spans", n);
+	ref->span_pages = malloc(npages * 64 + 1);
+	if (!ref->span_pages)
+		return error_set(err, ENOMEM, "span pages");
+	for (size_t p = 0; p < npages; p++) {
+		size_t at = p * COMPANION_SPAN_PAGE * 32;
+		size_t plen = len - at < COMPANION_SPAN_PAGE * 32 ? len - at : COMPANION_SPAN_PAGE * 32;
+
+		if (sha256_buf((const uint8_t *)c->spans + at, plen, md) < 0)
+			return error_set(err, EIO, "sha256");
+		sha256_hex(md, ref->span_pages + p * 64);
+	}
+	ref->span_pages[npages * 64] = '\0';
+	ref->spans.size = len;
+	if (digest_of(c->spans, len, ref->spans.digest) < 0)
+		return error_set(err, ENOMEM, "digest");
+	return blob_put(f, repo, ref->spans.digest, c->spans, len, err) < 0 ?
+	       error_wrap(err, "companion span digests") : 0;
+}
+
 /*
  * Layer LAYER's companion C: its index as index_put pushes an index (the
  * head then names the companion: its digest and size), then the
@@ -195,7 +225,9 @@ static int companion_put(struct fetcher *f, const char *repo, const char *layer,
 		return error_set(err, errno, "companion: mmap");
 	ret = blob_put(f, repo, c->idx.digest, map, (size_t)size, err);
 	munmap(map, (size_t)size);
-	return ret < 0 ? error_wrap(err, "companion") : 0;
+	if (ret < 0)
+		return error_wrap(err, "companion");
+	return c->spans ? spans_put(f, repo, c, ref, err) : 0;
 }
 
 /* The registry lists SUBJECT's referrers itself (OCI 1.1 referrers API). */
@@ -306,6 +338,8 @@ int referrers_push(struct fetcher *f, const struct image_layers *img,
 		goto out;
 	ret = r ? 0 : tag_add(f, img->repo_url, subject.digest, &entry, err);
 out:
+	for (i = 0; refs && i < n; i++)
+		free(refs[i].span_pages);
 	free(refs);
 	free(man);
 	return ret;
@@ -442,6 +476,36 @@ int referrers_windows(struct fetcher *f, const char *repo_url,
 	return layer_index_set_windows(idx, windows_read_at, w, windows_blob_free, err);
 }
 
+/*
+ * A companion's index with span digests: read by COMPANION_READ_CHUNK
+ * chunks (a small file's frame rounded out to them), each span checked
+ * after it is decompressed against its digest (span_sha256, zeroed
+ * here: span_pages_ensure fills a page of them before a read needs it;
+ * a span whose page is not there fails its check), not by the head's
+ * chunk hashes, which are dropped.
+ */
+static int companion_by_spans(const struct index_ref *ref, struct layer_index *idx,
+			      struct error **err)
+{
+	uint64_t n = idx->ncheckpoints;
+
+	if (ref->spans.size != n * 32 || !ref->span_pages ||
+	    strlen(ref->span_pages) != (n + COMPANION_SPAN_PAGE - 1) / COMPANION_SPAN_PAGE * 64)
+		return error_set_msg(err, EINVAL, "span digests of %llu bytes (%zu of pages) for %llu spans",
+				     (unsigned long long)ref->spans.size,
+				     ref->span_pages ? strlen(ref->span_pages) / 64 : 0,
+				     (unsigned long long)n);
+	idx->span_sha256 = calloc(n ? n : 1, sizeof(*idx->span_sha256));
+	if (!idx->span_sha256)
+		return error_set(err, ENOMEM, "span digests");
+	free(idx->chunk_sha256);
+	idx->chunk_sha256 = NULL;
+	idx->chunk_size = COMPANION_READ_CHUNK;
+	idx->nchunks = idx->compressed_size / COMPANION_READ_CHUNK +
+		       (idx->compressed_size % COMPANION_READ_CHUNK != 0);
+	return 0;
+}
+
 int referrers_load(struct fetcher *f, const char *repo_url,
 		   const struct index_ref *ref, struct layer_index *idx,
 		   char **head, size_t *head_len, struct error **err)
@@ -490,6 +554,8 @@ int referrers_load(struct fetcher *f, const char *repo_url,
 		error_set_msg(err, EINVAL, "a companion's index not of seekable zstd");
 		goto bad;
 	}
+	if (comp && ref->spans.digest[0] && companion_by_spans(ref, idx, err) < 0)
+		goto bad;
 	if (v2) {
 		/* the head names its windows: the artifact must agree */
 		memcpy(wdigest, "sha256:", 7);

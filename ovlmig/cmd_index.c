@@ -35,14 +35,15 @@
 #define INDEX_CHUNK_SIZE (32u << 10)
 #define INDEX_CHECKPOINT_SPAN (128u << 10)
 /*
- * a companion's index: a read fetches whole chunks, the head holds 32
- * bytes per chunk (docs/INDEX.md, "A seekable companion")
+ * a companion's index: its chunk hashes are not what reads check (the
+ * span digests are, docs/INDEX.md "A seekable companion"): as few as
+ * the format allows, the head then holds the entries and checkpoints
  */
-#define COMPANION_CHUNK_SIZE (16u << 10)
+#define COMPANION_CHUNK_SIZE (1u << 30)
 
 enum { OPT_OUTPUT = 'o', OPT_CHUNK = 256, OPT_PUSH, OPT_INSECURE, OPT_PLATFORM,
        OPT_SPAN, OPT_STARTUP_LIST, OPT_LIST_ONLY, OPT_FORMAT, OPT_COMPANION,
-       OPT_COMPANION_CHUNK, OPT_COMPANION_LEVEL };
+       OPT_COMPANION_LEVEL };
 
 static const struct cli_option options[] = {
 	{ "output", OPT_OUTPUT, "INDEX", "where to write the index (required without --push)" },
@@ -55,7 +56,6 @@ static const struct cli_option options[] = {
 	{ "startup-list", OPT_STARTUP_LIST, "FILE", "with --push: publish FILE (what lowerfs --record-access wrote) with the indexes: mounts prefetch those files first" },
 	{ "list-only", OPT_LIST_ONLY, NULL, "with --push and --startup-list: publish the list alone, index no layer" },
 	{ "companion", OPT_COMPANION, NULL, "with --push: also push each gzip, plain or one-frame zstd layer re-encoded a zstd frame per file (verified against the layer), which mounts read instead" },
-	{ "companion-chunk-size", OPT_COMPANION_CHUNK, "BYTES", "with --companion: compressed bytes per verified chunk of a companion (default 16 KiB)" },
 	{ "companion-level", OPT_COMPANION_LEVEL, "N", "with --companion: zstd level, 1 to 19 (default 9; 19 is about 10% smaller and several times slower)" },
 	{ "help", 'h', NULL, "show this help" },
 };
@@ -100,7 +100,7 @@ static int encode_index(int fd, const void *ctx, struct error **err)
 
 struct index_args {
 	const char *output;
-	uint32_t chunk_size, companion_chunk;
+	uint32_t chunk_size;
 	int companion_level;
 	uint64_t span;
 	unsigned format;
@@ -143,11 +143,6 @@ static int option(void *ctx, int key, const char *arg)
 		if (parse_u64(arg, 1, 19, &v) < 0)
 			return -1;
 		a->companion_level = (int)v;
-		return 0;
-	case OPT_COMPANION_CHUNK:
-		if (parse_u64(arg, 4096, 1u << 30, &v) < 0)
-			return -1;
-		a->companion_chunk = (uint32_t)v;
 		return 0;
 	case OPT_FORMAT:
 		if (parse_u64(arg, 1, 2, &v) < 0)
@@ -235,10 +230,10 @@ static int make_companion(struct fetcher *f, const struct index_args *a,
 		error_set(err, errno, "companion: seek");
 		goto fail;
 	}
-	if (layer_index_build_spaced(read_fd, &j.fd, a->companion_chunk,
+	if (layer_index_build_spaced(read_fd, &j.fd, COMPANION_CHUNK_SIZE,
 				     LAYER_CHECKPOINT_SPAN, &c->idx, err) < 0)
 		goto fail;
-	if (companion_verify(j.fd, idx, &c->idx, diff_id, err) < 0) {
+	if (companion_verify(j.fd, idx, &c->idx, diff_id, &c->spans, err) < 0) {
 		layer_index_free(&c->idx);
 		memset(&c->idx, 0, sizeof(c->idx));
 		goto fail;
@@ -389,6 +384,7 @@ out:
 		layer_index_free(&idx[i]);
 	for (i = 0; comp && i < img.count; i++) {
 		layer_index_free(&comp[i].idx);
+		free(comp[i].spans);
 		if (comp[i].fd >= 0)
 			close(comp[i].fd);
 	}
@@ -404,7 +400,6 @@ out:
 int cmd_index(int argc, char **argv)
 {
 	struct index_args a = { .chunk_size = INDEX_CHUNK_SIZE,
-				.companion_chunk = COMPANION_CHUNK_SIZE,
 				.span = INDEX_CHECKPOINT_SPAN, .format = 2 };
 	struct layer_file f = { -1, NULL };
 	struct layer_index idx;

@@ -24,8 +24,7 @@
 #       alone on a fresh cache, once on bench/idx (indexes only) and once
 #       on bench/comp (companions), in that order, each against the bytes
 #       of the files CMD reads (their sizes, uncompressed); then exit.
-#       COMPANION_CHUNKS="4096 16384 ...": pushed once per chunk size;
-#       COMPANION_LEVEL: their zstd level (default ovlmig's, 9).
+#       COMPANION_LEVELS="9 19": pushed once per zstd level (default 9).
 # Prints the figures of this one run; asserts nothing.
 #
 #   scripts/bench/index_push.sh [BUILD-DIR...]  (as root; make first)
@@ -227,12 +226,12 @@ if [[ -n ${SWEEP:-} ]]; then
 fi
 
 # COMPANION=1: link bytes of CMD's first run, indexes against companions
-# (COMPANION_CHUNKS: the companions' chunk sizes, each pushed anew; the
+# (COMPANION_LEVELS: the companions' zstd levels, each pushed anew; the
 # newest artifact's companion is the one a mount takes)
 if [[ ${COMPANION:-} == 1 ]]; then
 	echo
 	echo "companion: link bytes of the first command (lowerfs alone, fresh cache); command: $CMD"
-	printf '%-12s %7s %10s %10s %10s %10s %10s %9s %6s  %s\n' repo chunk "heads MiB" "layer MiB" "other MiB" \
+	printf '%-12s %7s %10s %10s %10s %10s %10s %9s %6s  %s\n' repo level "heads MiB" "layer MiB" "other MiB" \
 		"link MiB" "read MiB" "link/read" GETs "index from"
 	# heads_of REPO: the digests of the index heads of REPO's newest artifact, as a regex
 	heads_of() {
@@ -245,16 +244,16 @@ if [[ ${COMPANION:-} == 1 ]]; then
 			jq -r '[.layers[] | select(.mediaType | test("\\.head(\\+gzip)?$")) | .digest] | join("|")'
 	}
 	bytes_re() { awk -v re="/blobs/($1) " '$6 == "\"GET" && $0 ~ re { n += $10 } END { printf "%.0f\n", n }' "$REGISTRY_DIR/log"; }
-	for run in idx ${COMPANION_CHUNKS:-16384}; do
+	for run in idx ${COMPANION_LEVELS:-9}; do
 		repo=bench/comp
 		if [[ $run == idx ]]; then
 			repo=bench/idx
 		else
 			t0=$(now)
-			"$OVLMIG" index --push --companion --companion-chunk-size "$run" ${COMPANION_LEVEL:+--companion-level "$COMPANION_LEVEL"} \
+			"$OVLMIG" index --push --companion --companion-level "$run" \
 				"docker://127.0.0.1:$REGISTRY_PORT/bench/comp:v1" --insecure >"$T/out" 2>&1 ||
 				die "index --push --companion: $(head -3 "$T/out")"
-			note "index --push --companion --companion-chunk-size $run took $(secs "$t0" "$(now)") s"
+			note "index --push --companion --companion-level $run took $(secs "$t0" "$(now)") s"
 			grep 'companion sha256' "$T/out" >&2
 			comp_bytes=$(grep -o ', [0-9]* bytes (' "$T/out" | awk '{ n += $2 } END { print n + 0 }')
 		fi

@@ -57,12 +57,13 @@ curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
 	"http://$REG/v2/test/base/manifests/$artifact" >"$T/artifact"
 CHEAD=application/vnd.ovlmig.companion.index.v2.head+gzip
 CBLOB=application/vnd.ovlmig.layer.companion.v1.tar+zstd
+CSPANS=application/vnd.ovlmig.companion.spans.v1
 comp=$(jq -r --arg t "$CBLOB" '.layers[] | select(.mediaType == $t) | .digest' "$T/artifact")
 [[ $(jq -r '[.layers[].mediaType] | join(" ")' "$T/artifact") == \
-	"application/vnd.ovlmig.layer.index.v2.head+gzip application/vnd.ovlmig.layer.index.v2.windows $CHEAD application/vnd.ovlmig.layer.index.v2.windows $CBLOB" &&
+	"application/vnd.ovlmig.layer.index.v2.head+gzip application/vnd.ovlmig.layer.index.v2.windows $CHEAD application/vnd.ovlmig.layer.index.v2.windows $CBLOB $CSPANS" &&
 	$(jq -r --arg t "$CBLOB" '.layers[] | select(.mediaType == $t) | .annotations["org.ovlmig.layer.digest"]' "$T/artifact") == "$base_layer" &&
 	$(jq -r --arg t "$CBLOB" '.layers[] | select(.mediaType == $t) | .annotations["org.ovlmig.companion.uncompressed-digest"]' "$T/artifact") == "sha256:$(layer_diff_id "$L/base.tar.gz")" ]] &&
-	ok "artifact: the layer's index, then the companion's index and the companion, bound to the layer and its diff_id" ||
+	ok "artifact: the layer's index, then the companion's index, the companion and its span digests, bound to the layer and its diff_id" ||
 	fail "artifact" "$(jq -c .layers "$T/artifact")"
 # the companion is the layer's tar, byte for byte, in frames
 curl -sf "http://$REG/v2/test/base/blobs/$comp" >"$T/companion.zst" || fail "GET the companion"
@@ -184,6 +185,32 @@ bad=$(blob_put "$T/chead-bad") || fail "upload the bad head"
 # the descriptor keeps the size and names the bad blob: the gzip CRC fails
 add_referrer badhead "$(jq -c --arg o "$chead" --arg n "$bad" '.layers |= map(if .digest == $o then .digest = $n else . end)' "$T/artifact")"
 tampered badhead "index blob $bad"
+
+# span digests that do not match their page's sha256 (one byte changed,
+# re-pushed as a new blob the artifact names, the pages annotation kept):
+# the companion is used, and a read whose page does not match fails with
+# EIO, never a wrong byte
+spans=$(jq -r --arg t "$CSPANS" '.layers[] | select(.mediaType == $t) | .digest' "$T/artifact")
+curl -sf "http://$REG/v2/test/base/blobs/$spans" >"$T/spans" || fail "GET the span digests"
+python3 - "$T/spans" "$T/spans-bad" <<'EOF2'
+import sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+b[5] ^= 0x01
+open(sys.argv[2], 'wb').write(b)
+EOF2
+badspans=$(blob_put "$T/spans-bad") || fail "upload the bad span digests"
+add_referrer badspans "$(jq -c --arg o "$spans" --arg n "$badspans" '.layers |= map(if .digest == $o then .digest = $n else . end)' "$T/artifact")"
+start_lowerfs bs "docker://$REG/test/base:base" "$T/mbs" --insecure --cache "$T/cache-bs" >"$T/bs.out" 2>&1 ||
+	fail "badspans: lowerfs" "$(head -3 "$T/bs.out")"
+if cat "$T/mbs/etc/hostname" >"$T/bs.read" 2>"$T/bs.err"; then
+	fail "badspans: a read through unmatched span digests succeeded" "$(head -c 100 "$T/bs.read")"
+else
+	grep -q "Input/output error" "$T/bs.err" && [[ ! -s $T/bs.read ]] &&
+		lf_log bs | grep -q "page 0 does not match its sha256" &&
+		ok "badspans: the read fails with EIO, no byte served ($(lf_log bs | grep -m1 -o 'span digests .*' | cut -c1-60)...)" ||
+		fail "badspans: $(cat "$T/bs.err")" "$(lf_log bs | grep -e span -e 'index:' | head -3)"
+fi
+stop_lowerfs bs "$T/mbs"
 
 # a layer whose companion would not decompress to its diff_id: the image
 # config says another diff_id; the push is refused, naming the layer

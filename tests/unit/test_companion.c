@@ -210,6 +210,7 @@ static const struct layer_entry *entry(const struct layer_index *idx, const char
 static void round_trip(void **state)
 {
 	struct error *err = NULL;
+	uint8_t (*spans)[32] = NULL;
 
 	(void)state;
 	assert_int_equal(F.comp.compression, LAYER_ZSTD);
@@ -218,8 +219,18 @@ static void round_trip(void **state)
 	assert_int_equal(F.comp.nentries, F.idx.nentries);
 	if (companion_entries_equal(&F.idx, &F.comp, &err) < 0)
 		fail_msg("%s", err->msg);
-	if (companion_verify(F.fd, &F.idx, &F.comp, F.tar_sha, &err) < 0)
+	if (companion_verify(F.fd, &F.idx, &F.comp, F.tar_sha, &spans, &err) < 0)
 		fail_msg("%s", err->msg);
+	/* each span's digest: the sha256 of the tar's bytes between checkpoints */
+	for (uint32_t k = 0; k < F.comp.ncheckpoints; k++) {
+		uint64_t a = F.comp.checkpoints[k].out_off;
+		uint64_t b = k + 1 < F.comp.ncheckpoints ? F.comp.checkpoints[k + 1].out_off : F.tar.len;
+		uint8_t md[32];
+
+		assert_int_equal(sha256_buf(F.tar.p + a, (size_t)(b - a), md), 0);
+		assert_memory_equal(md, spans[k], 32);
+	}
+	free(spans);
 	/* independent of the code: the tar's own bytes at each entry's offset */
 	for (int i = 0; i < NFILES; i++) {
 		const struct layer_entry *e = entry(&F.comp, names[i]);
@@ -312,6 +323,7 @@ static int temp_with(const uint8_t *p, size_t len)
 static void flipped_byte(void **state)
 {
 	struct error *err = NULL;
+	uint8_t (*spans)[32] = NULL;
 	uint8_t *bad = malloc(F.clen);
 	int fd;
 
@@ -319,7 +331,8 @@ static void flipped_byte(void **state)
 	memcpy(bad, F.cbytes, F.clen);
 	bad[F.clen / 2] ^= 0x40;
 	fd = temp_with(bad, F.clen);
-	assert_int_equal(companion_verify(fd, &F.idx, &F.comp, F.tar_sha, &err), -1);
+	assert_int_equal(companion_verify(fd, &F.idx, &F.comp, F.tar_sha, &spans, &err), -1);
+	assert_null(spans);
 	assert_non_null(err);
 	error_free(&err);
 	close(fd);
@@ -329,12 +342,14 @@ static void flipped_byte(void **state)
 static void other_diff_id(void **state)
 {
 	struct error *err = NULL;
+	uint8_t (*spans)[32] = NULL;
 	char other[DIGEST_STRLEN + 1];
 
 	(void)state;
 	memcpy(other, F.tar_sha, sizeof(other));
 	other[10] = other[10] == '0' ? '1' : '0';
-	assert_int_equal(companion_verify(F.fd, &F.idx, &F.comp, other, &err), -1);
+	assert_int_equal(companion_verify(F.fd, &F.idx, &F.comp, other, &spans, &err), -1);
+	assert_null(spans);
 	assert_non_null(strstr(err->msg, "decompresses to"));
 	error_free(&err);
 }
@@ -342,6 +357,7 @@ static void other_diff_id(void **state)
 static void entries_differ(void **state)
 {
 	struct error *err = NULL;
+	uint8_t (*spans)[32] = NULL;
 	struct layer_entry *e = (struct layer_entry *)entry(&F.comp, "d/text");
 	mode_t mode = e->mode;
 	uint64_t off = e->data_off;
@@ -354,7 +370,7 @@ static void entries_differ(void **state)
 	error_free(&err);
 	e->mode = mode;
 	e->data_off = off + 512;
-	assert_int_equal(companion_verify(F.fd, &F.idx, &F.comp, F.tar_sha, &err), -1);
+	assert_int_equal(companion_verify(F.fd, &F.idx, &F.comp, F.tar_sha, &spans, &err), -1);
 	assert_non_null(strstr(err->msg, "offset"));
 	error_free(&err);
 	e->data_off = off;

@@ -566,8 +566,6 @@ static int load_pushed(struct layer_set *ls, struct layer *l,
 						   NULL, &err) == 0) {
 					char *surl = NULL;
 
-					if (!r->spans.digest[0])
-						return 1;
 					if (asprintf(&surl, "%s/blobs/%s", ls->repo_url,
 						     r->spans.digest) >= 0 &&
 					    span_pages_new(surl, r->span_pages, idx->ncheckpoints,

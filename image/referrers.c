@@ -200,31 +200,32 @@ static bool pages_hex(const char *s)
 }
 
 /*
- * The companion's span digests after the companion at LAYERS[I + 3], if
- * there: R gets them (a malformed descriptor fails).
+ * The companion's span digests after the companion at LAYERS[I + 3]:
+ * *SPANS and *PAGES (malloc'd); missing or malformed fails.
  */
-static int spans_of(json_t *layers, size_t i, struct index_ref *r,
-		    struct error **err)
+static int spans_of(json_t *layers, size_t i, const char *layer,
+		    struct blob_ref *spans, char **pages, struct error **err)
 {
 	json_t *e = json_array_get(layers, i + 3);
 	const char *t = json_string_value(json_object_get(e, "mediaType"));
-	const char *sl = e ? layer_of(e) : NULL, *digest, *pages;
+	const char *sl = e ? layer_of(e) : NULL, *digest, *hex;
 
-	if (!t || strcmp(t, MT_COMPANION_SPANS) || !sl || strcmp(sl, r->layer))
-		return 0;
-	pages = json_string_value(json_object_get(json_object_get(e, "annotations"),
-						  ANNOTATION_SPAN_PAGES));
-	if (desc_fields(e, COMPANION_BLOB_MAX, &digest, &r->spans.size, err) < 0)
+	*pages = NULL;
+	if (!t || strcmp(t, MT_COMPANION_SPANS) || !sl || strcmp(sl, layer))
+		return error_set_msg(err, EINVAL, "layers[%zu]: a companion not followed"
+				     " by its span digests", i + 2);
+	hex = json_string_value(json_object_get(json_object_get(e, "annotations"),
+						ANNOTATION_SPAN_PAGES));
+	if (desc_fields(e, COMPANION_BLOB_MAX, &digest, &spans->size, err) < 0)
 		return error_wrap(err, "layers[%zu]", i + 3);
-	if (!pages_hex(pages))
+	if (!pages_hex(hex))
 		return error_set_msg(err, EINVAL, "layers[%zu]: bad %s", i + 3,
 				     ANNOTATION_SPAN_PAGES);
-	memcpy(r->spans.digest, digest, sizeof(r->spans.digest));
-	r->span_pages = strdup(pages);
-	return r->span_pages ? 0 : error_set(err, ENOMEM, "span pages");
+	memcpy(spans->digest, digest, sizeof(spans->digest));
+	*pages = strdup(hex);
+	return *pages ? 0 : error_set(err, ENOMEM, "span pages");
 }
 
-/* Descriptor E's layer annotation, a valid digest, or NULL. */
 static const char *layer_of(json_t *e)
 {
 	const char *layer = json_string_value(json_object_get(json_object_get(e, "annotations"),
@@ -281,7 +282,8 @@ int referrer_manifest_parse(const char *buf, size_t len,
 	json_t *doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
 	json_t *layers, *e;
 	const char *t, *sd, *digest, *layer;
-	struct blob_ref windows, companion;
+	struct blob_ref windows, companion, spans;
+	char *pages = NULL;
 	uint64_t size;
 	size_t i;
 	bool v2, gz, comp;
@@ -341,16 +343,21 @@ int referrer_manifest_parse(const char *buf, size_t len,
 		v2 = gz || !strcmp(t, MT_LAYER_INDEX_HEAD);
 		if (v2 && windows_of(layers, i, layer, &windows, err) < 0)
 			goto out;
-		if (comp && companion_of(layers, i, layer, &companion, err) < 0)
+		if (comp && (companion_of(layers, i, layer, &companion, err) < 0 ||
+			     spans_of(layers, i, layer, &spans, &pages, err) < 0))
 			goto out;
 		if (add_ref(out, layer, digest, size, v2 ? &windows : NULL, gz,
 			    comp ? &companion : NULL, err) < 0)
 			goto out;
-		if (comp && spans_of(layers, i, &out->refs[out->count - 1], err) < 0)
-			goto out;
+		if (comp) {
+			out->refs[out->count - 1].spans = spans;
+			out->refs[out->count - 1].span_pages = pages;
+			pages = NULL;
+		}
 	}
 	ret = 0;
 out:
+	free(pages);
 	json_decref(doc);
 	return ret;
 }

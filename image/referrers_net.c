@@ -489,7 +489,7 @@ static int companion_by_spans(const struct index_ref *ref, struct layer_index *i
 {
 	uint64_t n = idx->ncheckpoints;
 
-	if (ref->spans.size != n * 32 || !ref->span_pages ||
+	if (!ref->spans.digest[0] || ref->spans.size != n * 32 || !ref->span_pages ||
 	    strlen(ref->span_pages) != (n + COMPANION_SPAN_PAGE - 1) / COMPANION_SPAN_PAGE * 64)
 		return error_set_msg(err, EINVAL, "span digests of %llu bytes (%zu of pages) for %llu spans",
 				     (unsigned long long)ref->spans.size,
@@ -554,7 +554,8 @@ int referrers_load(struct fetcher *f, const char *repo_url,
 		error_set_msg(err, EINVAL, "a companion's index not of seekable zstd");
 		goto bad;
 	}
-	if (comp && ref->spans.digest[0] && companion_by_spans(ref, idx, err) < 0)
+	/* its head's chunk hashes are not what checks it: the span digests are */
+	if (comp && companion_by_spans(ref, idx, err) < 0)
 		goto bad;
 	if (v2) {
 		/* the head names its windows: the artifact must agree */

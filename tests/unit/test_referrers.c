@@ -418,6 +418,14 @@ static void test_manifest_companion(void **state)
 	error_free(&err);
 	index_refs_free(&refs);
 	free(bad);
+	/* the span digests dropped: the companion is refused */
+	json_array_remove(layers, 5);
+	bad = json_dumps(doc, JSON_COMPACT);
+	assert_int_equal(referrer_manifest_parse(bad, strlen(bad), SUBJECT, &refs, &err), -1);
+	assert_non_null(strstr(err->msg, "not followed by its span digests"));
+	error_free(&err);
+	index_refs_free(&refs);
+	free(bad);
 	/* the companion dropped: its head is refused */
 	json_array_remove(layers, 4);
 	bad = json_dumps(doc, JSON_COMPACT);

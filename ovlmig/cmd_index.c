@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,6 +252,71 @@ fail:
 	return error_wrap(err, "companion refused, not pushed");
 }
 
+/*
+ * The companions to make, COMPANION_THREADS at a time: each is a stream
+ * of its layer and one zstd context (level 19: most of a core, and some
+ * 100 MiB), so a few layers at once, not all.
+ */
+#define COMPANION_THREADS 2
+
+struct companions {
+	struct fetcher *f;
+	const struct index_args *a;
+	const struct image_layers *img;
+	const struct layer_index *idx;
+	char (*diff_ids)[DIGEST_STRLEN + 1];
+	struct companion_file *comp;
+	size_t *todo, ntodo;
+	atomic_size_t next;
+	struct error **errs;		/* by k */
+};
+
+static void *companion_worker(void *arg)
+{
+	struct companions *c = arg;
+	size_t k;
+
+	while ((k = atomic_fetch_add(&c->next, 1)) < c->ntodo) {
+		size_t i = c->todo[k];
+
+		if (make_companion(c->f, c->a, c->img, i, &c->idx[i], c->diff_ids[i],
+				   &c->comp[i], &c->errs[k]) < 0)
+			error_wrap(&c->errs[k], "layer %zu %s", i, c->img->layers[i].digest);
+	}
+	return NULL;
+}
+
+/* Make C's companions; the first failure (in layer order) in *ERR. */
+static int make_companions(struct companions *c, struct error **err)
+{
+	pthread_t t[COMPANION_THREADS];
+	unsigned started = 0;
+	int ret = 0;
+
+	if (!c->ntodo)
+		return 0;
+	c->errs = calloc(c->ntodo, sizeof(*c->errs));
+	if (!c->errs)
+		return error_set(err, ENOMEM, "companions");
+	while (started + 1 < COMPANION_THREADS && started + 1 < c->ntodo &&
+	       pthread_create(&t[started], NULL, companion_worker, c) == 0)
+		started++;
+	companion_worker(c);
+	while (started)
+		pthread_join(t[--started], NULL);
+	for (size_t k = 0; k < c->ntodo; k++) {
+		if (c->errs[k] && !ret) {
+			*err = c->errs[k];
+			c->errs[k] = NULL;
+			ret = -1;
+		}
+		error_free(&c->errs[k]);
+	}
+	free(c->errs);
+	c->errs = NULL;
+	return ret;
+}
+
 /* The prefetch list FILE whole: at most PREFETCH_LIST_MAX bytes of text. */
 static int read_list(const char *file, char **buf, size_t *len,
 		     struct error **err)
@@ -291,6 +358,7 @@ static int push(const struct index_args *a, const char *spec)
 	struct image_layers img = { 0 };
 	struct layer_index *idx = NULL;
 	struct companion_file *comp = NULL;
+	struct companions cj = { 0 };
 	char (*diff_ids)[DIGEST_STRLEN + 1] = NULL;
 	struct fetcher *f = NULL;
 	struct error *err = NULL;
@@ -326,7 +394,8 @@ static int push(const struct index_args *a, const char *spec)
 	}
 	idx = calloc(img.count ? img.count : 1, sizeof(*idx));
 	comp = calloc(img.count ? img.count : 1, sizeof(*comp));
-	if (!idx || !comp) {
+	cj.todo = calloc(img.count ? img.count : 1, sizeof(*cj.todo));
+	if (!idx || !comp || !cj.todo) {
 		error_set(&err, ENOMEM, "indexes");
 		goto out;
 	}
@@ -362,13 +431,17 @@ static int push(const struct index_args *a, const char *spec)
 			       built, l->digest, idx[built].ncheckpoints);
 			continue;
 		}
-		if (make_companion(f, a, &img, built, &idx[built], diff_ids[built],
-				   &comp[built], &err) < 0) {
-			error_wrap(&err, "layer %zu %s", built, l->digest);
-			goto out;
-		}
-		companions++;
+		cj.todo[cj.ntodo++] = built;
 	}
+	cj.f = f;
+	cj.a = a;
+	cj.img = &img;
+	cj.idx = idx;
+	cj.diff_ids = diff_ids;
+	cj.comp = comp;
+	if (make_companions(&cj, &err) < 0)
+		goto out;
+	companions = cj.ntodo;
 	if (referrers_push(f, &img, idx, comp, list, list_len, &err) < 0)
 		goto out;
 	printf("pushed the indexes of %zu of %zu layers%s%s to %s, subject %s\n", indexed,
@@ -389,6 +462,7 @@ out:
 			close(comp[i].fd);
 	}
 	free(comp);
+	free(cj.todo);
 	free(diff_ids);
 	free(idx);
 	free(list);

@@ -113,6 +113,12 @@ if ovlmig_mount "$T/m" --source "docker://$REG/test/img:v1" --insecure --upper "
 	n=$(cat "$T/m.out" "$OVLMIG_RUN_DIR"/*-m/lowerfs/lowerfs.log 2>/dev/null | grep -c "index: registry companion")
 	((n >= 3)) && ok "all 3 layers read through their companions" ||
 		fail "$n layers through companions" "$(cat "$T/m.out" "$OVLMIG_RUN_DIR"/*-m/lowerfs/lowerfs.log 2>/dev/null | grep 'index:' | head)"
+	# migrate reads every file through the companions (every span checked),
+	# detach drops the lower: the tree is still the image's
+	"$OVLMIG" migrate "$T/m" >"$T/mig.out" 2>&1 && "$OVLMIG" detach "$T/m" >>"$T/mig.out" 2>&1 &&
+		[[ $("$OVLMIG" status --json "$T/m" | jq -r .phase) == detached ]] &&
+		ok "migrate and detach over companions" || fail "migrate/detach" "$(head -3 "$T/mig.out")"
+	same_tree "after detach: the tree equals the image" "$T/expected-img" "$T/m"
 	"$OVLMIG" umount "$T/m" >/dev/null 2>&1 || fail "umount"
 else
 	fail "ovlmig mount test/img" "$(head -3 "$T/m.out")"

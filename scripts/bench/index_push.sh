@@ -269,7 +269,9 @@ if [[ ${COMPANION:-} == 1 ]]; then
 		from=$(cat "$T/out" "$T/run-c/lowerfs.log" 2>/dev/null | grep -o 'index: [a-z ]*' | sort | uniq -c | xargs)
 		stop_lowerfs c "$T/mnt"
 		printf '%-12s %7s %10s %10s %10s %10s %10s %9s %6s  %s\n' "$repo" "${run/idx/-}" "$(mib "$c_h")" "$(mib "$c_l")" \
-			"$(mib "$c_o")" "$(mib $((c_l + c_o)))" "$(mib "$read_total")" "$(ratio $((c_l + c_o)) "$read_total")x" "$c_r" "$from"
+			"$(mib "$c_o")" "$(mib $((c_l + c_o)))" "$(mib "$read_total")" \
+			"$(awk -v a=$((c_l + c_o)) -v b="$read_total" 'BEGIN { printf "%.3f", a / b }')x" "$c_r" "$from"
+		echo "  $repo${run/idx/}: $((c_l + c_o)) link bytes, $read_total read" >&2
 	done
 	echo "layers $(mib "$image_bytes") MiB, companions $(mib "$comp_bytes") MiB ($(ratio "$comp_bytes" "$image_bytes")x);" \
 		"load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -413,6 +413,51 @@ static int build_index(struct fetcher *f, const char *url,
 	return ret < 0 ? error_wrap(err, "index %s", url) : 0;
 }
 
+int layer_url_consume(struct fetcher *f, const char *url, layer_consume_fn fn,
+		      void *arg, struct error **err)
+{
+	const char *path = fetch_local_path(url);
+	struct stream_pipe sp = { .fetcher = f, .url = url, .wfd = -1 };
+	int fds[2], fd, ret;
+	pthread_t t;
+
+	if (path) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return error_set(err, errno, "open layer %s", path);
+		ret = fn(fd_next, &fd, arg, err);
+		close(fd);
+		return ret < 0 ? error_wrap(err, "%s", path) : 0;
+	}
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return error_set(err, errno, "pipe");
+	sp.rfd = fds[0];
+	sp.wfd = fds[1];
+	if (pthread_create(&t, NULL, stream_main, &sp) != 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return error_set(err, EAGAIN, "stream %s", url);
+	}
+	ret = fn(fd_next, &sp.rfd, arg, err);
+	/* stopping early makes the writer fail with EPIPE: its error is no news */
+	close(sp.rfd);
+	pthread_join(t, NULL);
+	if (sp.err) {
+		if (ret < 0 && sp.err->errnum != EPIPE) {
+			error_free(err);
+			*err = sp.err;
+			sp.err = NULL;
+		} else if (ret == 0) {
+			*err = sp.err;
+			sp.err = NULL;
+			ret = -1;
+		} else {
+			error_free(&sp.err);
+		}
+	}
+	return ret < 0 ? error_wrap(err, "%s", url) : 0;
+}
+
 int layer_index_build_url(struct fetcher *f, const char *url,
 			  struct layer_index *idx, struct error **err)
 {
@@ -487,7 +532,7 @@ static int list_take(struct layer_set *ls, char **buf, size_t *len,
  * 1 LAYER's index came from the registry, 0 there is none usable. A
  * version 2 head's bytes go to *HEAD (malloc'd), else it is NULL.
  */
-static int load_pushed(struct layer_set *ls, const struct layer *l,
+static int load_pushed(struct layer_set *ls, struct layer *l,
 		       struct layer_index *idx, char **head, size_t *head_len)
 {
 	struct error *err = NULL;
@@ -503,19 +548,51 @@ static int load_pushed(struct layer_set *ls, const struct layer *l,
 		}
 		list_start(ls);
 	}
-	for (size_t i = 0; i < ls->pushed.count; i++) {
-		const struct index_ref *r = &ls->pushed.refs[i];
+	/* a companion first (read a frame per file), then an index of the layer */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < ls->pushed.count; i++) {
+			const struct index_ref *r = &ls->pushed.refs[i];
+			bool comp = r->companion.digest[0];
 
-		if (strcmp(r->layer, l->digest))
-			continue;
-		if (referrers_load(ls->fetcher, ls->repo_url, r, idx, head,
-				   head_len, &err) == 0)
-			return 1;
-		/* never used: the next one, else the layer itself */
-		image_log("index of %s in the registry refused: %s", l->digest,
-			  err->msg);
-		error_free(&err);
-	}
+			if (strcmp(r->layer, l->digest) || comp != !pass)
+				continue;
+			if (comp) {
+				if (asprintf(&l->companion_url, "%s/blobs/%s", ls->repo_url,
+					     r->companion.digest) < 0) {
+					l->companion_url = NULL;
+					continue;
+				}
+				if (referrers_load(ls->fetcher, ls->repo_url, r, idx, NULL,
+						   NULL, &err) == 0) {
+					char *surl = NULL;
+
+					if (asprintf(&surl, "%s/blobs/%s", ls->repo_url,
+						     r->spans.digest) >= 0 &&
+					    span_pages_new(surl, r->span_pages, idx->ncheckpoints,
+							   &l->spans, &err) == 0) {
+						free(surl);
+						return 1;
+					}
+					if (!err)
+						error_set(&err, ENOMEM, "span digests");
+					free(surl);
+					layer_index_free(idx);
+				}
+				free(l->companion_url);
+				l->companion_url = NULL;
+				image_log("companion of %s in the registry refused: %s; reading the layer",
+					  l->digest, err->msg);
+				error_free(&err);
+				continue;
+			}
+			if (referrers_load(ls->fetcher, ls->repo_url, r, idx, head,
+					   head_len, &err) == 0)
+				return 1;
+			/* never used: the next one, else the layer itself */
+			image_log("index of %s in the registry refused: %s", l->digest,
+				  err->msg);
+			error_free(&err);
+		}
 	return 0;
 }
 
@@ -595,12 +672,15 @@ static int find_index(struct layer_set *ls, uint32_t i,
 	if (l->digest && load_pushed(ls, l, &l->idx, &head, &head_len)) {
 		struct error *e = NULL;
 
-		l->index_from = "registry";
+		l->index_from = l->companion_url ? "registry companion" : "registry";
 		/*
 		 * only a cost next time: go on. A version 2 head is kept as
-		 * it came: its windows stay in the registry.
+		 * it came: its windows stay in the registry. A companion's
+		 * index is of another blob than the layer: not kept under
+		 * the layer's name (fetched again next time).
 		 */
-		r = head ? save_head(opts->cache_dir, hex, ls->repo_url, head,
+		r = l->companion_url ? 0 :
+		    head ? save_head(opts->cache_dir, hex, ls->repo_url, head,
 				     head_len, &e) :
 			   save_index(&l->idx, opts->cache_dir, hex, &e);
 		free(head);
@@ -724,6 +804,9 @@ static int check_index(struct layer_set *ls, struct layer *l, struct error **err
 {
 	uint64_t size = l->size;
 
+	/* a companion's index was checked against the companion on load */
+	if (l->companion_url)
+		return 0;
 	if (l->digest && strcmp(l->digest, l->idx.digest))
 		return error_set(err, EINVAL,
 				 "index of %s is for layer %s, not %s",
@@ -845,6 +928,10 @@ static void unopen_layer(struct layer *l)
 	layer_index_free(&l->idx);
 	memset(&l->idx, 0, sizeof(l->idx));
 	l->index_from = NULL;
+	free(l->companion_url);
+	l->companion_url = NULL;
+	span_pages_free(l->spans);
+	l->spans = NULL;
 }
 
 /*
@@ -922,7 +1009,8 @@ static int open_layers(struct layer_set *ls, const struct source_opts *opts,
 		if (l->index_from && !strcmp(l->index_from, "built"))
 			keep_built(l, opts->cache_dir, b.spools[i]);
 		if (check_xattr_total(l, &ls->xattr_bytes, err) < 0 ||
-		    blob_open(ls->fetcher, l->url, l->idx.digest,
+		    blob_open(ls->fetcher, l->companion_url ? l->companion_url : l->url,
+		      l->idx.digest,
 			      l->idx.compressed_size, l->idx.chunk_size,
 			      /* NULL from a TOC: its spans are checked on read */
 			      (const uint8_t (*)[32])l->idx.chunk_sha256,
@@ -1057,6 +1145,8 @@ void layer_set_close(struct layer_set *ls)
 		free(ls->layers[i].toc_position);
 		free(ls->layers[i].toc_checksum);
 		free(ls->layers[i].estargz_toc_digest);
+		free(ls->layers[i].companion_url);
+		span_pages_free(ls->layers[i].spans);
 	}
 	free(ls->layers);
 	free(ls->repo_url);
@@ -1260,6 +1350,12 @@ int layer_set_read(struct layer_set *ls, uint32_t l, uint64_t off,
 		/* layer_read refuses it, or reads nothing */
 		return layer_read(idx, blob_read_at, ls->layers[l].blob,
 				  off, len, sink, ctx, err);
+	/* a companion's span digests: the pages this read needs, first */
+	if (ls->layers[l].spans &&
+	    span_pages_ensure(ls->layers[l].spans, ls->fetcher, idx->span_sha256,
+			      layer_checkpoint_at(idx, off),
+			      layer_checkpoint_at(idx, off + len - 1), err) < 0)
+		return error_wrap(err, "layer %s", ls->layers[l].url);
 	/* a span's end is only known within it */
 	if (idx->span_sha256)
 		return read_spans(&ls->layers[l], off, len, sink, ctx, err);

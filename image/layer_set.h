@@ -9,7 +9,8 @@
  * by URL for a tar layer whose digest is not known in advance); else the
  * indexes pushed to the image's registry (`ovlmig index --push`,
  * image/referrers.h; a blob that fails its checks is logged and passed
- * over); else the layer's own TOC (zstd:chunked, layer_toc.h: only the
+ * over; a pushed companion, companion.h, first: the layer is then read
+ * from the companion blob through the companion's index); else the layer's own TOC (zstd:chunked, layer_toc.h: only the
  * TOC is fetched); else the layer is streamed once to build it (logged;
  * up to 4 layers at once), and once it is checked against the layer the
  * index is kept in the index cache and a remote layer's streamed bytes in
@@ -30,6 +31,7 @@
 #include "layer_index.h"
 #include "referrers.h"
 #include "source.h"
+#include "span_pages.h"
 
 struct layer {
 	char *url;		/* path, file://, http(s):// */
@@ -37,6 +39,13 @@ struct layer {
 	uint64_t size;		/* compressed size when known, else 0 */
 	char *toc_position, *toc_checksum;	/* zstd:chunked annotations, else NULL */
 	char *estargz_toc_digest;	/* eStargz annotation, else NULL */
+	/*
+	 * read through its companion (companion.h, pushed as a referrer):
+	 * the companion blob's URL; idx then is the companion's index (its
+	 * digest and size the companion's), else NULL
+	 */
+	char *companion_url;
+	struct span_pages *spans;	/* its span digests, fetched as reads need them, else NULL */
 	struct layer_index idx;
 	/* read through its own TOC: where the TOC starts, after every file's data */
 	uint64_t toc_off;
@@ -98,6 +107,15 @@ int layer_index_build_url(struct fetcher *f, const char *url,
 int layer_index_build_url_spaced(struct fetcher *f, const char *url,
 				 uint32_t chunk_size, uint64_t span,
 				 struct layer_index *idx, struct error **err);
+
+/*
+ * The compressed layer at URL (path or http(s)) streamed once to FN,
+ * which reads it with NEXT(NEXT_CTX, ...) (`ovlmig index --companion`).
+ */
+typedef int (*layer_consume_fn)(layer_stream_fn next, void *next_ctx,
+				void *arg, struct error **err);
+int layer_url_consume(struct fetcher *f, const char *url, layer_consume_fn fn,
+		      void *arg, struct error **err);
 
 /* Read LEN bytes at OFF of layer L's uncompressed stream into SINK. */
 int layer_set_read(struct layer_set *ls, uint32_t l, uint64_t off,

@@ -16,6 +16,8 @@
 
 void index_refs_free(struct index_refs *r)
 {
+	for (size_t i = 0; r->refs && i < r->count; i++)
+		free(r->refs[i].span_pages);
 	free(r->refs);
 	r->refs = NULL;
 	r->count = 0;
@@ -48,6 +50,42 @@ static int dump(json_t *doc, char **json, size_t *len, struct error **err)
 	return 0;
 }
 
+/* DESC annotated with the layer LAYER (and KEY = VALUE) into LAYERS. */
+static int append(json_t *layers, json_t *desc, const char *layer,
+		  const char *key, const char *value)
+{
+	json_t *a = json_pack("{s:s}", ANNOTATION_LAYER, layer);
+
+	if (!desc || !a ||
+	    (key && json_object_set_new(a, key, json_string(value)) < 0) ||
+	    json_object_set_new(desc, "annotations", a) < 0) {
+		json_decref(desc);
+		return -1;
+	}
+	return json_array_append_new(layers, desc);
+}
+
+/* An index's blobs: version 1 whole, or a head and its windows; a companion after its index. */
+static int add_blobs(json_t *layers, const struct index_ref *b)
+{
+	bool v2 = b->windows.digest[0], comp = b->companion.digest[0];
+	const char *type = !v2 ? MT_LAYER_INDEX :
+			   comp ? MT_COMPANION_INDEX_HEAD_GZIP :
+			   b->gzip ? MT_LAYER_INDEX_HEAD_GZIP : MT_LAYER_INDEX_HEAD;
+
+	if (append(layers, descriptor_json(type, b->digest, b->size), b->layer, NULL, NULL) < 0 ||
+	    (v2 && append(layers, descriptor_json(MT_LAYER_INDEX_WINDOWS, b->windows.digest,
+						  b->windows.size), b->layer, NULL, NULL) < 0) ||
+	    (comp && append(layers, descriptor_json(MT_COMPANION, b->companion.digest,
+						    b->companion.size), b->layer,
+			    ANNOTATION_UNCOMPRESSED, b->uncompressed) < 0) ||
+	    (comp && b->spans.digest[0] && b->span_pages &&
+	     append(layers, descriptor_json(MT_COMPANION_SPANS, b->spans.digest, b->spans.size),
+		    b->layer, ANNOTATION_SPAN_PAGES, b->span_pages) < 0))
+		return -1;
+	return 0;
+}
+
 int referrer_manifest_build(const struct descriptor *subject,
 			    const struct index_ref *blobs, size_t n,
 			    const struct blob_ref *list,
@@ -59,26 +97,11 @@ int referrer_manifest_build(const struct descriptor *subject,
 	if (digest_of(EMPTY_JSON, strlen(EMPTY_JSON), empty) < 0)
 		return error_set(err, ENOMEM, "digest");
 	layers = json_array();
-	for (size_t i = 0; layers && i < n; i++) {
-		bool v2 = blobs[i].windows.digest[0];
-		json_t *d = descriptor_json(!v2 ? MT_LAYER_INDEX :
-					    blobs[i].gzip ? MT_LAYER_INDEX_HEAD_GZIP :
-					    MT_LAYER_INDEX_HEAD,
-					    blobs[i].digest, blobs[i].size);
-		json_t *w = v2 ? descriptor_json(MT_LAYER_INDEX_WINDOWS,
-						 blobs[i].windows.digest,
-						 blobs[i].windows.size) : NULL;
-
-		if (!d || json_object_set_new(d, "annotations",
-				json_pack("{s:s}", ANNOTATION_LAYER, blobs[i].layer)) < 0 ||
-		    json_array_append_new(layers, d) < 0 ||
-		    (v2 && (!w || json_object_set_new(w, "annotations",
-				json_pack("{s:s}", ANNOTATION_LAYER, blobs[i].layer)) < 0 ||
-			    json_array_append_new(layers, w) < 0))) {
+	for (size_t i = 0; layers && i < n; i++)
+		if (add_blobs(layers, &blobs[i]) < 0) {
 			json_decref(layers);
 			layers = NULL;
 		}
-	}
 	if (layers && list &&
 	    json_array_append_new(layers, descriptor_json(MT_PREFETCH_LIST,
 							 list->digest, list->size)) < 0) {
@@ -136,7 +159,8 @@ static const char *artifact_type(json_t *doc)
 
 static int add_ref(struct index_refs *out, const char *layer,
 		   const char *digest, uint64_t size,
-		   const struct blob_ref *windows, bool gzip, struct error **err)
+		   const struct blob_ref *windows, bool gzip,
+		   const struct blob_ref *companion, struct error **err)
 {
 	struct index_ref *r = reallocarray(out->refs, out->count + 1, sizeof(*r));
 
@@ -151,10 +175,57 @@ static int add_ref(struct index_refs *out, const char *layer,
 	if (windows)
 		r->windows = *windows;
 	r->gzip = gzip;
+	memset(&r->companion, 0, sizeof(r->companion));
+	memset(r->uncompressed, 0, sizeof(r->uncompressed));
+	memset(&r->spans, 0, sizeof(r->spans));
+	r->span_pages = NULL;
+	if (companion)
+		r->companion = *companion;
 	return 0;
 }
 
-/* Descriptor E's layer annotation, a valid digest, or NULL. */
+static const char *layer_of(json_t *e);
+
+/* Hex digits only, a whole number of sha256s, at most COMPANION_PAGES_MAX. */
+static bool pages_hex(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (!n || n % 64 || n > COMPANION_PAGES_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/*
+ * The companion's span digests after the companion at LAYERS[I + 3]:
+ * *SPANS and *PAGES (malloc'd); missing or malformed fails.
+ */
+static int spans_of(json_t *layers, size_t i, const char *layer,
+		    struct blob_ref *spans, char **pages, struct error **err)
+{
+	json_t *e = json_array_get(layers, i + 3);
+	const char *t = json_string_value(json_object_get(e, "mediaType"));
+	const char *sl = e ? layer_of(e) : NULL, *digest, *hex;
+
+	*pages = NULL;
+	if (!t || strcmp(t, MT_COMPANION_SPANS) || !sl || strcmp(sl, layer))
+		return error_set_msg(err, EINVAL, "layers[%zu]: a companion not followed"
+				     " by its span digests", i + 2);
+	hex = json_string_value(json_object_get(json_object_get(e, "annotations"),
+						ANNOTATION_SPAN_PAGES));
+	if (desc_fields(e, COMPANION_BLOB_MAX, &digest, &spans->size, err) < 0)
+		return error_wrap(err, "layers[%zu]", i + 3);
+	if (!pages_hex(hex))
+		return error_set_msg(err, EINVAL, "layers[%zu]: bad %s", i + 3,
+				     ANNOTATION_SPAN_PAGES);
+	memcpy(spans->digest, digest, sizeof(spans->digest));
+	*pages = strdup(hex);
+	return *pages ? 0 : error_set(err, ENOMEM, "span pages");
+}
+
 static const char *layer_of(json_t *e)
 {
 	const char *layer = json_string_value(json_object_get(json_object_get(e, "annotations"),
@@ -183,6 +254,27 @@ static int windows_of(json_t *layers, size_t i, const char *layer,
 	return 0;
 }
 
+/*
+ * The companion after the companion index head at LAYERS[I] and its
+ * windows: the descriptor after those, of the companion type and the
+ * same layer.
+ */
+static int companion_of(json_t *layers, size_t i, const char *layer,
+			struct blob_ref *c, struct error **err)
+{
+	json_t *e = json_array_get(layers, i + 2);
+	const char *t = json_string_value(json_object_get(e, "mediaType"));
+	const char *cl = e ? layer_of(e) : NULL, *digest;
+
+	if (!t || strcmp(t, MT_COMPANION) || !cl || strcmp(cl, layer))
+		return error_set_msg(err, EINVAL, "layers[%zu]: a companion index not"
+				     " followed by its companion", i);
+	if (desc_fields(e, COMPANION_BLOB_MAX, &digest, &c->size, err) < 0)
+		return error_wrap(err, "layers[%zu]", i + 2);
+	memcpy(c->digest, digest, sizeof(c->digest));
+	return 0;
+}
+
 int referrer_manifest_parse(const char *buf, size_t len,
 			    const char *subject, struct index_refs *out,
 			    struct error **err)
@@ -190,10 +282,11 @@ int referrer_manifest_parse(const char *buf, size_t len,
 	json_t *doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
 	json_t *layers, *e;
 	const char *t, *sd, *digest, *layer;
-	struct blob_ref windows;
+	struct blob_ref windows, companion, spans;
+	char *pages = NULL;
 	uint64_t size;
 	size_t i;
-	bool v2, gz;
+	bool v2, gz, comp;
 	int ret = -1;
 
 	if (!json_is_object(doc)) {
@@ -232,7 +325,8 @@ int referrer_manifest_parse(const char *buf, size_t len,
 			continue;
 		}
 		if (!t || (strcmp(t, MT_LAYER_INDEX) && strcmp(t, MT_LAYER_INDEX_HEAD) &&
-			   strcmp(t, MT_LAYER_INDEX_HEAD_GZIP)))
+			   strcmp(t, MT_LAYER_INDEX_HEAD_GZIP) &&
+			   strcmp(t, MT_COMPANION_INDEX_HEAD_GZIP)))
 			continue;	/* a later version may add other blobs */
 		if (desc_fields(e, INDEX_BLOB_MAX, &digest, &size, err) < 0) {
 			error_wrap(err, "layers[%zu]", i);
@@ -244,15 +338,26 @@ int referrer_manifest_parse(const char *buf, size_t len,
 				      i, ANNOTATION_LAYER);
 			goto out;
 		}
-		gz = !strcmp(t, MT_LAYER_INDEX_HEAD_GZIP);
+		comp = !strcmp(t, MT_COMPANION_INDEX_HEAD_GZIP);
+		gz = comp || !strcmp(t, MT_LAYER_INDEX_HEAD_GZIP);
 		v2 = gz || !strcmp(t, MT_LAYER_INDEX_HEAD);
 		if (v2 && windows_of(layers, i, layer, &windows, err) < 0)
 			goto out;
-		if (add_ref(out, layer, digest, size, v2 ? &windows : NULL, gz, err) < 0)
+		if (comp && (companion_of(layers, i, layer, &companion, err) < 0 ||
+			     spans_of(layers, i, layer, &spans, &pages, err) < 0))
 			goto out;
+		if (add_ref(out, layer, digest, size, v2 ? &windows : NULL, gz,
+			    comp ? &companion : NULL, err) < 0)
+			goto out;
+		if (comp) {
+			out->refs[out->count - 1].spans = spans;
+			out->refs[out->count - 1].span_pages = pages;
+			pages = NULL;
+		}
 	}
 	ret = 0;
 out:
+	free(pages);
 	json_decref(doc);
 	return ret;
 }

@@ -40,6 +40,30 @@
  */
 #define MT_LAYER_INDEX_HEAD_GZIP "application/vnd.ovlmig.layer.index.v2.head+gzip"
 #define ANNOTATION_LAYER "org.ovlmig.layer.digest"
+/*
+ * A layer's seekable companion (image/companion.h, docs/INDEX.md "A
+ * seekable companion"): its index's head (gzip'd, format version 2),
+ * then that index's windows (none: an empty blob of the windows type),
+ * then the companion itself; all three annotated with the digest of the
+ * layer it stands in for, the companion also with the sha256 of the tar
+ * it decompresses to (the layer's diff_id, checked before the push).
+ */
+#define MT_COMPANION_INDEX_HEAD_GZIP "application/vnd.ovlmig.companion.index.v2.head+gzip"
+#define MT_COMPANION "application/vnd.ovlmig.layer.companion.v1.tar+zstd"
+#define ANNOTATION_UNCOMPRESSED "org.ovlmig.companion.uncompressed-digest"
+#define COMPANION_BLOB_MAX (1ull << 40)	/* read by range, like a layer */
+/*
+ * After the companion, its span digests: the sha256 of each span's
+ * uncompressed bytes (a frame: checkpoint to checkpoint of its index),
+ * 32 bytes each, read by range a page of COMPANION_SPAN_PAGE at a time
+ * by the reads that need them; annotated with the sha256 of each page,
+ * in hex, back to back (what a mount trusts them by).
+ */
+#define MT_COMPANION_SPANS "application/vnd.ovlmig.companion.spans.v1"
+#define ANNOTATION_SPAN_PAGES "org.ovlmig.companion.span-pages"
+#define COMPANION_SPAN_PAGE 128u	/* span digests a page: 4 KiB */
+#define COMPANION_PAGES_MAX (1u << 22)	/* hex bytes of the annotation */
+#define COMPANION_READ_CHUNK (4u << 10)	/* a companion with span digests: fetched by 4 KiB */
 /* the files a container opened first, one path a line (--record-access) */
 #define MT_PREFETCH_LIST "application/vnd.ovlmig.prefetch-list.v1"
 /* the artifact's config blob: OCI 1.1's empty descriptor content */
@@ -67,6 +91,19 @@ struct index_ref {
 	uint64_t size;
 	struct blob_ref windows;
 	bool gzip;		/* a version 2 head as one gzip member */
+	/*
+	 * digest[0] != 0: the head indexes the layer's companion, this
+	 * blob, which stands in for the layer (the index's digest and size
+	 * are the companion's); uncompressed: its tar's sha256
+	 */
+	struct blob_ref companion;
+	char uncompressed[DIGEST_STRLEN + 1];
+	/*
+	 * the companion's span digests (digest[0] == 0: none) and the
+	 * sha256 of each page of them, hex (malloc'd, or NULL)
+	 */
+	struct blob_ref spans;
+	char *span_pages;
 };
 
 struct index_refs {
@@ -115,15 +152,25 @@ int referrers_index_ours(const char *buf, size_t len,
 			 struct error **err);
 void descriptors_free(struct descriptor *d, size_t n);
 
+/* A layer's companion to push: the file and its index (built from it). */
+struct companion_file {
+	struct layer_index idx;		/* version 0: no companion */
+	int fd;				/* the companion, read whole */
+	char uncompressed[DIGEST_STRLEN + 1];	/* the tar's sha256, checked */
+	uint8_t (*spans)[32];		/* each span's sha256 (idx.ncheckpoints) */
+};
+
 /*
- * Push IDX[i], the index of layer i of IMG (a docker image), and LIST,
- * LIST_LEN bytes of a prefetch list (NULL: none), in one artifact. A
- * layer whose IDX[i].version is 0 gets no index blob (a layer with its
- * own TOC, which mounts read instead); an artifact may so hold the list
- * alone, but not nothing.
+ * Push IDX[i], the index of layer i of IMG (a docker image), COMP[i]
+ * its companion (COMP NULL: none), and LIST, LIST_LEN bytes of a
+ * prefetch list (NULL: none), in one artifact. A layer whose
+ * IDX[i].version is 0 gets no index blob (a layer with its own TOC,
+ * which mounts read instead); an artifact may so hold the list alone,
+ * but not nothing.
  */
 int referrers_push(struct fetcher *f, const struct image_layers *img,
-		   const struct layer_index *idx, const char *list,
+		   const struct layer_index *idx,
+		   const struct companion_file *comp, const char *list,
 		   size_t list_len, struct error **err);
 
 /*
@@ -137,7 +184,10 @@ int referrers_find(struct fetcher *f, const char *repo_url,
 /*
  * Download REF's blob, check it against REF's digest and size (a gzip'd
  * head: then inflate it, at most INDEX_BLOB_MAX bytes), decode it
- * and check that it indexes REF's layer. A version 2 head keeps its
+ * and check that it indexes REF's layer (a companion's index: REF's
+ * companion blob, its digest and size; with span digests, IDX is made
+ * to read the companion by 4 KiB chunks checked span by span: its
+ * span_sha256 allocated zeroed, for span_pages_ensure to fill). A version 2 head keeps its
  * windows in the registry: reads fetch them by range from REF's windows
  * blob (F must outlive IDX); *HEAD (HEAD not NULL) then gets the head's
  * bytes (inflated), malloc'd, for the index cache.

@@ -168,6 +168,68 @@ out:
 	return ret;
 }
 
+/* C's span digests as a blob, REF's spans and the sha256 of each page of them. */
+static int spans_put(struct fetcher *f, const char *repo,
+		     const struct companion_file *c, struct index_ref *ref,
+		     struct error **err)
+{
+	size_t n = c->idx.ncheckpoints, len = n * 32;
+	size_t npages = (n + COMPANION_SPAN_PAGE - 1) / COMPANION_SPAN_PAGE;
+	uint8_t md[32];
+
+	if (!n || npages * 64 > COMPANION_PAGES_MAX)
+		return error_set_msg(err, EINVAL, "companion: %zu spans", n);
+	ref->span_pages = malloc(npages * 64 + 1);
+	if (!ref->span_pages)
+		return error_set(err, ENOMEM, "span pages");
+	for (size_t p = 0; p < npages; p++) {
+		size_t at = p * COMPANION_SPAN_PAGE * 32;
+		size_t plen = len - at < COMPANION_SPAN_PAGE * 32 ? len - at : COMPANION_SPAN_PAGE * 32;
+
+		if (sha256_buf((const uint8_t *)c->spans + at, plen, md) < 0)
+			return error_set(err, EIO, "sha256");
+		sha256_hex(md, ref->span_pages + p * 64);
+	}
+	ref->span_pages[npages * 64] = '\0';
+	ref->spans.size = len;
+	if (digest_of(c->spans, len, ref->spans.digest) < 0)
+		return error_set(err, ENOMEM, "digest");
+	return blob_put(f, repo, ref->spans.digest, c->spans, len, err) < 0 ?
+	       error_wrap(err, "companion span digests") : 0;
+}
+
+/*
+ * Layer LAYER's companion C: its index as index_put pushes an index (the
+ * head then names the companion: its digest and size), then the
+ * companion file itself. REF gets all three.
+ */
+static int companion_put(struct fetcher *f, const char *repo, const char *layer,
+			 const struct companion_file *c, struct index_ref *ref,
+			 struct error **err)
+{
+	uint64_t size = c->idx.compressed_size;
+	void *map;
+	int ret;
+
+	if (index_put(f, repo, &c->idx, ref, err) < 0)
+		return error_wrap(err, "companion index");
+	memcpy(ref->companion.digest, c->idx.digest, sizeof(ref->companion.digest));
+	ref->companion.size = size;
+	memcpy(ref->layer, layer, sizeof(ref->layer));
+	memcpy(ref->uncompressed, c->uncompressed, sizeof(ref->uncompressed));
+	if (!size || size > SIZE_MAX)
+		return error_set_msg(err, EINVAL, "companion of %llu bytes",
+				     (unsigned long long)size);
+	map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, c->fd, 0);
+	if (map == MAP_FAILED)
+		return error_set(err, errno, "companion: mmap");
+	ret = blob_put(f, repo, c->idx.digest, map, (size_t)size, err);
+	munmap(map, (size_t)size);
+	if (ret < 0)
+		return error_wrap(err, "companion");
+	return c->spans ? spans_put(f, repo, c, ref, err) : 0;
+}
+
 /* The registry lists SUBJECT's referrers itself (OCI 1.1 referrers API). */
 static int has_referrers_api(struct fetcher *f, const char *repo,
 			     const char *subject, struct error **err)
@@ -217,7 +279,8 @@ out:
 }
 
 int referrers_push(struct fetcher *f, const struct image_layers *img,
-		   const struct layer_index *idx, const char *list,
+		   const struct layer_index *idx,
+		   const struct companion_file *comp, const char *list,
 		   size_t list_len, struct error **err)
 {
 	struct descriptor subject = {
@@ -237,7 +300,7 @@ int referrers_push(struct fetcher *f, const struct image_layers *img,
 	if (i == img->count && !list)
 		return error_set_msg(err, EINVAL, "nothing to push: no layer index and no prefetch list");
 	memcpy(subject.digest, img->manifest_digest, sizeof(subject.digest));
-	refs = calloc(img->count ? img->count : 1, sizeof(*refs));
+	refs = calloc(img->count ? 2 * img->count : 1, sizeof(*refs));
 	if (!refs || digest_of(EMPTY_JSON, strlen(EMPTY_JSON), empty) < 0) {
 		free(refs);
 		return error_set(err, ENOMEM, "push");
@@ -249,6 +312,13 @@ int referrers_push(struct fetcher *f, const struct image_layers *img,
 		if (idx[i].version &&
 		    index_put(f, img->repo_url, &idx[i], &refs[n++], err) < 0) {
 			error_wrap(err, "index of layer %s", img->layers[i].digest);
+			goto out;
+		}
+	for (i = 0; comp && i < img->count; i++)
+		if (comp[i].idx.version &&
+		    companion_put(f, img->repo_url, img->layers[i].digest, &comp[i],
+				  &refs[n++], err) < 0) {
+			error_wrap(err, "layer %s", img->layers[i].digest);
 			goto out;
 		}
 	if (list && (digest_of(list, list_len, lref.digest) < 0 ||
@@ -268,6 +338,8 @@ int referrers_push(struct fetcher *f, const struct image_layers *img,
 		goto out;
 	ret = r ? 0 : tag_add(f, img->repo_url, subject.digest, &entry, err);
 out:
+	for (i = 0; refs && i < n; i++)
+		free(refs[i].span_pages);
 	free(refs);
 	free(man);
 	return ret;
@@ -404,13 +476,45 @@ int referrers_windows(struct fetcher *f, const char *repo_url,
 	return layer_index_set_windows(idx, windows_read_at, w, windows_blob_free, err);
 }
 
+/*
+ * A companion's index with span digests: read by COMPANION_READ_CHUNK
+ * chunks (a small file's frame rounded out to them), each span checked
+ * after it is decompressed against its digest (span_sha256, zeroed
+ * here: span_pages_ensure fills a page of them before a read needs it;
+ * a span whose page is not there fails its check), not by the head's
+ * chunk hashes, which are dropped.
+ */
+static int companion_by_spans(const struct index_ref *ref, struct layer_index *idx,
+			      struct error **err)
+{
+	uint64_t n = idx->ncheckpoints;
+
+	if (!ref->spans.digest[0] || ref->spans.size != n * 32 || !ref->span_pages ||
+	    strlen(ref->span_pages) != (n + COMPANION_SPAN_PAGE - 1) / COMPANION_SPAN_PAGE * 64)
+		return error_set_msg(err, EINVAL, "span digests of %llu bytes (%zu of pages) for %llu spans",
+				     (unsigned long long)ref->spans.size,
+				     ref->span_pages ? strlen(ref->span_pages) / 64 : 0,
+				     (unsigned long long)n);
+	idx->span_sha256 = calloc(n ? n : 1, sizeof(*idx->span_sha256));
+	if (!idx->span_sha256)
+		return error_set(err, ENOMEM, "span digests");
+	free(idx->chunk_sha256);
+	idx->chunk_sha256 = NULL;
+	idx->chunk_size = COMPANION_READ_CHUNK;
+	idx->nchunks = idx->compressed_size / COMPANION_READ_CHUNK +
+		       (idx->compressed_size % COMPANION_READ_CHUNK != 0);
+	return 0;
+}
+
 int referrers_load(struct fetcher *f, const char *repo_url,
 		   const struct index_ref *ref, struct layer_index *idx,
 		   char **head, size_t *head_len, struct error **err)
 {
 	char *url = repo_path(repo_url, "blobs", ref->digest), *body = NULL;
 	char wdigest[DIGEST_STRLEN + 1];
-	bool v2 = ref->windows.digest[0];
+	bool v2 = ref->windows.digest[0], comp = ref->companion.digest[0];
+	/* a companion's index is of the companion, which stands in for the layer */
+	const char *of = comp ? ref->companion.digest : ref->layer;
 	size_t len;
 	int ret = -1;
 
@@ -437,11 +541,22 @@ int referrers_load(struct fetcher *f, const char *repo_url,
 	if (v2 ? layer_index_decode_head(body, len, idx, err) < 0 :
 		 layer_index_decode(body, len, idx, err) < 0)
 		goto out;
-	if (strcmp(idx->digest, ref->layer)) {
-		error_set_msg(err, EINVAL, "it indexes layer %s, not %s", idx->digest,
-			      ref->layer);
+	if (strcmp(idx->digest, of) ||
+	    (comp && idx->compressed_size != ref->companion.size)) {
+		if (comp)
+			error_set_msg(err, EINVAL, "it indexes %s (%llu bytes), not %s, the companion the artifact lists",
+				      idx->digest, (unsigned long long)idx->compressed_size, of);
+		else
+			error_set_msg(err, EINVAL, "it indexes layer %s, not %s", idx->digest, of);
 		goto bad;
 	}
+	if (comp && (idx->compression != LAYER_ZSTD || !idx->seekable)) {
+		error_set_msg(err, EINVAL, "a companion's index not of seekable zstd");
+		goto bad;
+	}
+	/* its head's chunk hashes are not what checks it: the span digests are */
+	if (comp && companion_by_spans(ref, idx, err) < 0)
+		goto bad;
 	if (v2) {
 		/* the head names its windows: the artifact must agree */
 		memcpy(wdigest, "sha256:", 7);

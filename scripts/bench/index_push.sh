@@ -19,6 +19,12 @@
 #       registry): lowerfs start until PF_CMD has exited, (w) without a
 #       list, then after a recording run (--record-access) and `ovlmig
 #       index --push --startup-list`, (l) with it, as a second host.
+#   COMPANION=1 (issue 18, the seekable companion): bench/comp is pushed
+#       with `ovlmig index --push --companion`; CMD is run by lowerfs
+#       alone on a fresh cache, once on bench/idx (indexes only) and once
+#       on bench/comp (companions), in that order, each against the bytes
+#       of the files CMD reads (their sizes, uncompressed); then exit.
+#       COMPANION_LEVELS="9 19": pushed once per zstd level (default 9).
 # Prints the figures of this one run; asserts nothing.
 #
 #   scripts/bench/index_push.sh [BUILD-DIR...]  (as root; make first)
@@ -76,7 +82,7 @@ fi
 image_bytes=$(cat "$T/www"/{base,libs,app}.tar.gz | wc -c)
 registry_start || die "registry"
 oci_layout_from_layers "$T/oci" v1 "$T/www"/{base,libs,app}.tar.gz
-for repo in bench/idx bench/noidx; do
+for repo in bench/idx bench/noidx ${COMPANION:+bench/comp}; do
 	registry_push "$T/oci" v1 "$repo" || die "skopeo push $repo"
 done
 layers=()
@@ -198,6 +204,59 @@ if [[ -n ${SWEEP:-} ]]; then
 			"$(ratio $((s_h + s_w + s_l)) "$read_total")x" "$(ratio $((s_h + s_w + s_l)) "$gz")x" "$s_r" "$per"
 	done
 	echo "load average $(cut -d' ' -f1-3 /proc/loadavg); link/gz: against the bytes read times the layers' compression ratio ($(mib "$image_bytes") / $(mib "$unc") MiB)"
+	exit 0
+fi
+
+# COMPANION=1: link bytes of CMD's first run, indexes against companions
+# (COMPANION_LEVELS: the companions' zstd levels, each pushed anew; the
+# newest artifact's companion is the one a mount takes)
+if [[ ${COMPANION:-} == 1 ]]; then
+	echo
+	echo "companion: link bytes of the first command (lowerfs alone, fresh cache); command: $CMD"
+	printf '%-12s %7s %10s %10s %10s %10s %10s %9s %6s  %s\n' repo level "heads MiB" "layer MiB" "other MiB" \
+		"link MiB" "read MiB" "link/read" GETs "index from"
+	# heads_of REPO: the digests of the index heads of REPO's newest artifact, as a regex
+	heads_of() {
+		local subj art
+		subj=$(jq -r '.manifests[0].digest' "$T/oci/index.json")
+		art=$(curl -sf -H 'Accept: application/vnd.oci.image.index.v1+json' \
+			"http://127.0.0.1:$REGISTRY_PORT/v2/$1/manifests/sha256-${subj#sha256:}" | jq -r '.manifests[-1].digest')
+		curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+			"http://127.0.0.1:$REGISTRY_PORT/v2/$1/manifests/$art" |
+			jq -r '[.layers[] | select(.mediaType | test("\\.head(\\+gzip)?$")) | .digest] | join("|")'
+	}
+	bytes_re() { awk -v re="/blobs/($1) " '$6 == "\"GET" && $0 ~ re { n += $10 } END { printf "%.0f\n", n }' "$REGISTRY_DIR/log"; }
+	for run in idx ${COMPANION_LEVELS:-9}; do
+		repo=bench/comp
+		if [[ $run == idx ]]; then
+			repo=bench/idx
+		else
+			t0=$(now)
+			"$OVLMIG" index --push --companion --companion-level "$run" \
+				"docker://127.0.0.1:$REGISTRY_PORT/bench/comp:v1" --insecure >"$T/out" 2>&1 ||
+				die "index --push --companion: $(head -3 "$T/out")"
+			note "index --push --companion --companion-level $run took $(secs "$t0" "$(now)") s"
+			grep 'companion sha256' "$T/out" >&2
+			comp_bytes=$(grep -o ', [0-9]* bytes (' "$T/out" | awk '{ n += $2 } END { print n + 0 }')
+		fi
+		heads_re=$(heads_of "$repo")
+		l0=$(blob_bytes layers) o0=$(blob_bytes other) r0=$(blob_gets) h0=$(bytes_re "$heads_re")
+		rm -rf "$T/cache-c" "$T/run-c"
+		start_lowerfs c "docker://$REG/$repo:v1" "$T/mnt" --insecure --cache "$T/cache-c" >"$T/out" 2>&1 ||
+			die "lowerfs $repo: $(head -3 "$T/out")"
+		chroot "$T/mnt" "${cmd[@]}" >"$T/cmd.out" || die "the command failed in $repo"
+		read_total=$(cd "$T/mnt" && for f in "${cmd[@]:2}"; do stat -c %s ".$f"; done | awk '{ n += $1 } END { print n }')
+		c_l=$(($(blob_bytes layers) - l0)) c_o=$(($(blob_bytes other) - o0)) c_r=$(($(blob_gets) - r0))
+		c_h=$(($(bytes_re "$heads_re") - h0))
+		from=$(cat "$T/out" "$T/run-c/lowerfs.log" 2>/dev/null | grep -o 'index: [a-z ]*' | sort | uniq -c | xargs)
+		stop_lowerfs c "$T/mnt"
+		printf '%-12s %7s %10s %10s %10s %10s %10s %9s %6s  %s\n' "$repo" "${run/idx/-}" "$(mib "$c_h")" "$(mib "$c_l")" \
+			"$(mib "$c_o")" "$(mib $((c_l + c_o)))" "$(mib "$read_total")" \
+			"$(awk -v a=$((c_l + c_o)) -v b="$read_total" 'BEGIN { printf "%.3f", a / b }')x" "$c_r" "$from"
+		echo "  $repo${run/idx/}: $((c_l + c_o)) link bytes, $read_total read" >&2
+	done
+	echo "layers $(mib "$image_bytes") MiB, companions $(mib "$comp_bytes") MiB ($(ratio "$comp_bytes" "$image_bytes")x);" \
+		"load average $(cut -d' ' -f1-3 /proc/loadavg)"
 	exit 0
 fi
 

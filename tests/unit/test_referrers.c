@@ -26,6 +26,7 @@
 #define LAYER2 D("2")
 #define BLOB1 D("a")
 #define BLOB2 D("b")
+#define PAGES "abababababababababababababababababababababababababababababababab"
 
 static const struct descriptor subject = {
 	.media_type = (char *)MT_OCI_MANIFEST, .digest = SUBJECT, .size = 1234,
@@ -34,8 +35,8 @@ static const struct descriptor subject = {
 static char *build(void)
 {
 	struct index_ref refs[2] = {
-		{ LAYER1, BLOB1, 100, { "", 0 }, false },
-		{ LAYER2, BLOB2, 200, { "", 0 }, false },
+		{ LAYER1, BLOB1, 100, { "", 0 }, false, { "", 0 }, "", { "", 0 }, NULL },
+		{ LAYER2, BLOB2, 200, { "", 0 }, false, { "", 0 }, "", { "", 0 }, NULL },
 	};
 	struct error *err = NULL;
 	char *json;
@@ -113,8 +114,8 @@ static void test_manifest_round_trip(void **state)
 static void test_manifest_v2_gzip_head(void **state)
 {
 	struct index_ref in[2] = {
-		{ LAYER1, BLOB1, 100, { D("c"), 300 }, true },
-		{ LAYER2, BLOB2, 200, { D("d"), 400 }, false },
+		{ LAYER1, BLOB1, 100, { D("c"), 300 }, true, { "", 0 }, "", { "", 0 }, NULL },
+		{ LAYER2, BLOB2, 200, { D("d"), 400 }, false, { "", 0 }, "", { "", 0 }, NULL },
 	};
 	struct index_refs refs = { 0 };
 	struct error *err = NULL;
@@ -294,7 +295,7 @@ static void test_index_ours_newest_first(void **state)
 /* A list blob rides along: read back; the first (newest) artifact's wins; a bad size fails. */
 static void test_manifest_prefetch_list(void **state)
 {
-	struct index_ref refs[1] = { { LAYER1, BLOB1, 100, { "", 0 }, false } };
+	struct index_ref refs[1] = { { LAYER1, BLOB1, 100, { "", 0 }, false, { "", 0 }, "", { "", 0 }, NULL } };
 	struct blob_ref list = { BLOB2, 42 }, other = { D("c"), 7 }, big = { D("d"), 0 };
 	struct index_refs out = { 0 };
 	struct error *err = NULL;
@@ -354,6 +355,89 @@ static void test_manifest_list_alone(void **state)
 	free(json);
 }
 
+/*
+ * A companion: its index head (+gzip, the companion type), the windows,
+ * then the companion blob with the tar's digest; read back as one ref
+ * that names the companion. A companion head without its companion after
+ * the windows is refused; an older reader's types are still parsed.
+ */
+static void test_manifest_companion(void **state)
+{
+	struct index_ref in[2] = {
+		{ LAYER1, BLOB1, 100, { D("c"), 300 }, true, { "", 0 }, "", { "", 0 }, NULL },
+		{ LAYER1, BLOB2, 200, { D("d"), 0 }, true, { D("e"), 5000 }, D("f"), { D("9"), 64 }, (char *)PAGES },
+	};
+	struct index_refs refs = { 0 };
+	struct error *err = NULL;
+	json_t *doc, *layers, *c;
+	char *json, *bad;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(referrer_manifest_build(&subject, in, 2, NULL, &json, &len, &err), 0);
+	doc = json_loads(json, 0, NULL);
+	layers = json_object_get(doc, "layers");
+	assert_int_equal(json_array_size(layers), 6);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(layers, 2), "mediaType")),
+			    "application/vnd.ovlmig.companion.index.v2.head+gzip");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(layers, 3), "mediaType")),
+			    "application/vnd.ovlmig.layer.index.v2.windows");
+	c = json_array_get(layers, 4);
+	assert_string_equal(json_string_value(json_object_get(c, "mediaType")),
+			    "application/vnd.ovlmig.layer.companion.v1.tar+zstd");
+	assert_string_equal(json_string_value(json_object_get(c, "digest")), D("e"));
+	assert_int_equal(json_integer_value(json_object_get(c, "size")), 5000);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(c, "annotations"),
+							      "org.ovlmig.layer.digest")), LAYER1);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(c, "annotations"),
+							      "org.ovlmig.companion.uncompressed-digest")), D("f"));
+	c = json_array_get(layers, 5);
+	assert_string_equal(json_string_value(json_object_get(c, "mediaType")),
+			    "application/vnd.ovlmig.companion.spans.v1");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(c, "annotations"),
+							      "org.ovlmig.companion.span-pages")), PAGES);
+	assert_int_equal(referrer_manifest_parse(json, len, SUBJECT, &refs, &err), 0);
+	assert_int_equal(refs.count, 2);
+	assert_string_equal(refs.refs[0].companion.digest, "");
+	assert_null(refs.refs[0].span_pages);
+	assert_string_equal(refs.refs[1].spans.digest, D("9"));
+	assert_int_equal(refs.refs[1].spans.size, 64);
+	assert_string_equal(refs.refs[1].span_pages, PAGES);
+	assert_string_equal(refs.refs[1].layer, LAYER1);
+	assert_string_equal(refs.refs[1].digest, BLOB2);
+	assert_string_equal(refs.refs[1].companion.digest, D("e"));
+	assert_int_equal(refs.refs[1].companion.size, 5000);
+	assert_true(refs.refs[1].gzip);
+	index_refs_free(&refs);
+	/* span pages that are not whole sha256s in hex: refused */
+	json_object_set_new(json_object_get(c, "annotations"), "org.ovlmig.companion.span-pages",
+			    json_string("abc"));
+	bad = json_dumps(doc, JSON_COMPACT);
+	assert_int_equal(referrer_manifest_parse(bad, strlen(bad), SUBJECT, &refs, &err), -1);
+	assert_non_null(strstr(err->msg, "span-pages"));
+	error_free(&err);
+	index_refs_free(&refs);
+	free(bad);
+	/* the span digests dropped: the companion is refused */
+	json_array_remove(layers, 5);
+	bad = json_dumps(doc, JSON_COMPACT);
+	assert_int_equal(referrer_manifest_parse(bad, strlen(bad), SUBJECT, &refs, &err), -1);
+	assert_non_null(strstr(err->msg, "not followed by its span digests"));
+	error_free(&err);
+	index_refs_free(&refs);
+	free(bad);
+	/* the companion dropped: its head is refused */
+	json_array_remove(layers, 4);
+	bad = json_dumps(doc, JSON_COMPACT);
+	assert_int_equal(referrer_manifest_parse(bad, strlen(bad), SUBJECT, &refs, &err), -1);
+	assert_non_null(strstr(err->msg, "not followed by its companion"));
+	error_free(&err);
+	index_refs_free(&refs);
+	free(bad);
+	json_decref(doc);
+	free(json);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +449,7 @@ int main(void)
 		cmocka_unit_test(test_manifest_prefetch_list),
 		cmocka_unit_test(test_manifest_list_alone),
 		cmocka_unit_test(test_index_ours_newest_first),
+		cmocka_unit_test(test_manifest_companion),
 	};
 
 	return cmocka_run_group_tests_name("referrers", tests, NULL, NULL);

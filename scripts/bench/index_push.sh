@@ -117,6 +117,24 @@ elif [[ $CMD == apt ]]; then
 	done
 fi
 read -r -a cmd <<<"$CMD"
+# A command that reads a list of files (CMD=apt, CMD=gcc) is run by the
+# host's md5sum on the mount (READER=host, the default): its link bytes
+# and its bytes read are then the same files'. READER=chroot runs
+# busybox md5sum inside the image, as before 2026-12-05: busybox itself
+# (1.9 MiB, about 1 MiB over the link) is then fetched but not counted
+# as read.
+files=()
+[[ ${cmd[0]} == /bin/busybox && ${cmd[1]:-} == md5sum ]] && files=("${cmd[@]:2}")
+READER=${READER:-host}
+[[ ${#files[@]} -gt 0 ]] || READER=chroot
+# run_cmd ROOT: CMD in the tree at ROOT
+run_cmd() {
+	if [[ $READER == host ]]; then
+		(cd "$1" && md5sum "${files[@]/#/.}")
+	else
+		chroot "$1" "${cmd[@]}"
+	fi
+}
 
 # blob_bytes KIND: body bytes of blob GETs in the registry's access log,
 # KIND layers (the image's layers) or other (index blobs, configs)
@@ -141,7 +159,7 @@ lazy() {
 		--work "$T/w-$name" --cache "$T/cache-$name" >"$T/out" 2>&1 ||
 		die "ovlmig mount $repo: $(head -3 "$T/out")"
 	t1=$(now)
-	chroot "$T/m-$name" "${cmd[@]}" || die "the command failed in $repo"
+	run_cmd "$T/m-$name" || die "the command failed in $repo"
 	t2=$(now)
 	rundir=$(dirname "$(ls "$OVLMIG_RUN_DIR"/*-m-"$name"/lowerfs/lowerfs.pid)")
 	printf -v "${name}_mount" %s "$(secs "$t0" "$t1")"
@@ -164,7 +182,7 @@ if [[ -n ${SWEEP:-} ]]; then
 	# the compressed bytes of what is read, at the layers' own ratio
 	unc=$(for l in base libs app; do gzip -dc "$T/www/$l.tar.gz" | wc -c; done | awk '{ n += $1 } END { print n }')
 	echo
-	echo "sweep: link bytes of the first command with pushed indexes (lowerfs alone, fresh cache); command: $CMD"
+	echo "sweep: link bytes of the first command with pushed indexes (lowerfs alone, fresh cache); command: $CMD; reader: $READER"
 	printf '%9s %8s %10s %10s %10s %10s %10s %9s %9s %6s  %s\n' span chunk "heads MiB" "windows" "layer MiB" \
 		"link MiB" "read MiB" "link/read" "link/gz" GETs "base libs app MiB"
 	for sc in $SWEEP; do
@@ -187,9 +205,9 @@ if [[ -n ${SWEEP:-} ]]; then
 		rm -rf "$T/cache-s" "$T/run-s"
 		start_lowerfs s "docker://$REG/bench/idx:v1" "$T/mnt" --insecure --cache "$T/cache-s" >"$T/out" 2>&1 ||
 			die "lowerfs: $(head -3 "$T/out")"
-		chroot "$T/mnt" "${cmd[@]}" >"$T/cmd.out" || die "the command failed in the lowerfs mount"
+		run_cmd "$T/mnt" >"$T/cmd.out" || die "the command failed in the lowerfs mount"
 		# what the command read, uncompressed: the sizes of its files
-		read_total=$(cd "$T/mnt" && for f in "${cmd[@]:2}"; do stat -c %s ".$f"; done | awk '{ n += $1 } END { print n }')
+		read_total=$(cd "$T/mnt" && for f in "${files[@]}"; do stat -c %s ".$f"; done | awk '{ n += $1 } END { print n }')
 		gz=$(awk -v r="$read_total" -v c="$image_bytes" -v u="$unc" 'BEGIN { printf "%.0f", r * c / u }')
 		s_l=$(($(blob_bytes layers) - l0)) s_h=$(($(bytes_of "$heads_re") - h0)) s_w=$(($(bytes_of "$wins_re") - w0))
 		s_r=$(($(blob_gets) - r0))
@@ -212,7 +230,7 @@ fi
 # newest artifact's companion is the one a mount takes)
 if [[ ${COMPANION:-} == 1 ]]; then
 	echo
-	echo "companion: link bytes of the first command (lowerfs alone, fresh cache); command: $CMD"
+	echo "companion: link bytes of the first command (lowerfs alone, fresh cache); command: $CMD; reader: $READER"
 	printf '%-12s %7s %10s %10s %10s %10s %10s %9s %6s  %s\n' repo level "heads MiB" "layer MiB" "other MiB" \
 		"link MiB" "read MiB" "link/read" GETs "index from"
 	# heads_of REPO: the digests of the index heads of REPO's newest artifact, as a regex
@@ -244,8 +262,8 @@ if [[ ${COMPANION:-} == 1 ]]; then
 		rm -rf "$T/cache-c" "$T/run-c"
 		start_lowerfs c "docker://$REG/$repo:v1" "$T/mnt" --insecure --cache "$T/cache-c" >"$T/out" 2>&1 ||
 			die "lowerfs $repo: $(head -3 "$T/out")"
-		chroot "$T/mnt" "${cmd[@]}" >"$T/cmd.out" || die "the command failed in $repo"
-		read_total=$(cd "$T/mnt" && for f in "${cmd[@]:2}"; do stat -c %s ".$f"; done | awk '{ n += $1 } END { print n }')
+		run_cmd "$T/mnt" >"$T/cmd.out" || die "the command failed in $repo"
+		read_total=$(cd "$T/mnt" && for f in "${files[@]}"; do stat -c %s ".$f"; done | awk '{ n += $1 } END { print n }')
 		c_l=$(($(blob_bytes layers) - l0)) c_o=$(($(blob_bytes other) - o0)) c_r=$(($(blob_gets) - r0))
 		c_h=$(($(bytes_re "$heads_re") - h0))
 		from=$(cat "$T/out" "$T/run-c/lowerfs.log" 2>/dev/null | grep -o 'index: [a-z ]*' | sort | uniq -c | xargs)
@@ -271,7 +289,7 @@ for a_build in "${@:-$BUILD}"; do
 	LOWERFS=$a_lowerfs start_lowerfs a "docker://$REG/bench/idx:v1" "$T/mnt" --insecure --cache "$T/cache-a" >"$T/out" 2>&1 ||
 		die "lowerfs of $a_build: $(head -3 "$T/out")"
 	t1=$(now)
-	chroot "$T/mnt" "${cmd[@]}" >"$T/cmd.out" || die "the command failed in the lowerfs mount"
+	run_cmd "$T/mnt" >"$T/cmd.out" || die "the command failed in the lowerfs mount"
 	a_total=$(secs "$t0" "$(now)") a_mount=$(secs "$t0" "$t1")
 	a_layers=$(($(blob_bytes layers) - l0)) a_other=$(($(blob_bytes other) - o0))
 	a_read=$(LOWERFS=$a_lowerfs ctl a stats | jq -r '(.bytes_fetched // 0) + (.bytes_read // 0)')
@@ -300,7 +318,7 @@ for d in "${layers[@]}"; do
 		die "pulling $d failed"
 done
 t1=$(now)
-chroot "$T/pulled" "${cmd[@]}" || die "the command failed in the pulled tree"
+run_cmd "$T/pulled" || die "the command failed in the pulled tree"
 b_total=$(secs "$t0" "$(now)") b_pull=$(secs "$t0" "$t1") b_layers=$(($(blob_bytes layers) - l0))
 
 # --- (w), (l): a start-up reading PF_FILES files, without and with a list
@@ -343,7 +361,7 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo
 echo "image: 3 gzip layers, $(mib "$image_bytes") MiB, $SMALL_FILES small files, in docker-registry" \
-	"$(docker-registry --version 2>/dev/null | awk '{ print $NF }'); link: $RATE_MB MB/s (proxy); command: $CMD"
+	"$(docker-registry --version 2>/dev/null | awk '{ print $NF }'); link: $RATE_MB MB/s (proxy); command: $CMD; reader: $READER"
 printf '%-48s %9s %12s %12s\n' "" "seconds" "layer MiB" "index MiB"
 printf '%-48s %9s %12s %12s\n' "(a) pushed indexes: lowerfs start to command" "$a_total" "$(mib "$a_layers")" "$(mib "$a_other")"
 printf '%-48s %9s\n' "    of which the mount" "$a_mount"

@@ -22,16 +22,17 @@ fs=ext4
 [[ ${1:-} == ext4 || ${1:-} == xfs ]] && { fs=$1; shift; }
 [[ $# -ge 1 ]] || { echo "usage: fresh_fs.sh [ext4|xfs] COMMAND [ARG...]" >&2; exit 2; }
 [[ $(id -u) == 0 ]] || { echo "fresh_fs.sh: needs root (mount)" >&2; exit 2; }
-D=$(mktemp -d /tmp/ovlmig-freshfs.XXXXXX) || exit 1
+# short: a unix socket path under it must fit in 108 bytes
+D=$(mktemp -d /tmp/of.XXXXXX) || exit 1
 cleanup() {
-	mountpoint -q "$D/mnt" && umount "$D/mnt"
+	mountpoint -q "$D/m" && umount "$D/m"
 	rm -rf "$D"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-mkdir "$D/mnt" && truncate -s "${FS_SIZE:-8G}" "$D/fs.img" || exit 1
+mkdir "$D/m" && truncate -s "${FS_SIZE:-8G}" "$D/fs.img" || exit 1
 # shellcheck disable=SC2086
 "mkfs.$fs" -q ${FS_OPTS:-} "$D/fs.img" >/dev/null || { echo "fresh_fs.sh: mkfs.$fs failed" >&2; exit 1; }
 # loop auto-clears on umount (mount -o loop sets LO_FLAGS_AUTOCLEAR)
-mount -o loop "$D/fs.img" "$D/mnt" || { echo "fresh_fs.sh: mount failed" >&2; exit 1; }
-OVLMIG_TEST_TMPDIR="$D/mnt" "$@"
+mount -o loop "$D/fs.img" "$D/m" || { echo "fresh_fs.sh: mount failed" >&2; exit 1; }
+OVLMIG_TEST_TMPDIR="$D/m" "$@"

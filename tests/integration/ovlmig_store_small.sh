@@ -28,7 +28,7 @@ complete() { [[ $(jq -r .state "$IMG/image.json") == complete ]]; }
 # lookups OUT: looked, of from "looked up in data/ by name: N of M files" in OUT
 lookups() {
 	local line
-	looked= of=
+	looked='' of=''
 	line=$(grep -m1 'looked up in data/ by name:' <<<"$1") || return 1
 	line=${line##*by name: }
 	of=${line#* of } of=${of%% *} looked=${line%% *}

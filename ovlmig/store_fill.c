@@ -12,8 +12,7 @@
  * data/ whose bytes a crash lost before that shows as short (ext4 and
  * XFS set the size on disk when the data is written back) and is
  * fetched again, since only a regular file of the image's size counts
- * as present. While the jobs place small files, a thread syncs the
- * store's filesystem every second (a head start for that last syncfs).
+ * as present.
  *
  * What the mount's lowerfs fetched whole is not fetched again: lowerfs
  * puts it in data/ itself (--store-image), and what its cache holds from
@@ -38,7 +37,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../common/fsutil.h"
@@ -692,77 +690,6 @@ static int clean_tmp(int tmpfd, const char *tmp, struct error **err)
 	return 0;
 }
 
-/*
- * Writeback during a fill of small files: a thread syncs the store's
- * filesystem every second while the jobs run, so the syncfs before
- * `complete` finds little left to write (100k small files: 1-2 s of it
- * on ext4 here). Large files need none (sync_file_range in
- * fetch_unnamed); a small file's hint would be one more syscall each.
- * Through a descriptor of its own: a writeback error is reported to each
- * open file once (errseq), and the final syncfs must still see it.
- */
-#define SYNC_EVERY_S 1
-
-struct bg_sync {
-	int fd;
-	bool stop;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	pthread_t t;
-};
-
-static void *bg_sync_main(void *arg)
-{
-	struct bg_sync *b = arg;
-	struct timespec at;
-
-	pthread_mutex_lock(&b->lock);
-	while (!b->stop) {
-		clock_gettime(CLOCK_REALTIME, &at);
-		at.tv_sec += SYNC_EVERY_S;
-		while (!b->stop && pthread_cond_timedwait(&b->wake, &b->lock, &at) == 0)
-			;
-		if (b->stop)
-			break;
-		pthread_mutex_unlock(&b->lock);
-		(void)syncfs(b->fd);	/* a head start: the last one reports */
-		pthread_mutex_lock(&b->lock);
-	}
-	pthread_mutex_unlock(&b->lock);
-	return NULL;
-}
-
-/* Started if F has small files; false: none (the fill goes on without). */
-static bool bg_sync_start(struct bg_sync *b, const struct fill *f, const char *data)
-{
-	if (f->queue.nlarge == f->n)
-		return false;
-	b->fd = open(data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (b->fd < 0)
-		return false;
-	b->stop = false;
-	pthread_mutex_init(&b->lock, NULL);
-	pthread_cond_init(&b->wake, NULL);
-	if (pthread_create(&b->t, NULL, bg_sync_main, b) == 0)
-		return true;
-	pthread_cond_destroy(&b->wake);
-	pthread_mutex_destroy(&b->lock);
-	close(b->fd);
-	return false;
-}
-
-static void bg_sync_stop(struct bg_sync *b)
-{
-	pthread_mutex_lock(&b->lock);
-	b->stop = true;
-	pthread_cond_signal(&b->wake);
-	pthread_mutex_unlock(&b->lock);
-	pthread_join(b->t, NULL);
-	pthread_cond_destroy(&b->wake);
-	pthread_mutex_destroy(&b->lock);
-	close(b->fd);
-}
-
 static int fill_all(const char *dir, struct image_handle *h, struct fill *f,
 		    const struct migrate_opts *o, struct progress *p,
 		    struct error **err)
@@ -774,8 +701,6 @@ static int fill_all(const char *dir, struct image_handle *h, struct fill *f,
 	};
 	int datafd = -1, tmpfd = -1, ret = -1, rc;
 	uint64_t t0 = now_ns();
-	struct bg_sync bg;
-	bool bg_on;
 
 	r.t0 = t0;
 	if (!data || !tmp) {
@@ -800,10 +725,7 @@ static int fill_all(const char *dir, struct image_handle *h, struct fill *f,
 	pthread_mutex_init(&r.lock, NULL);
 	pthread_cond_init(&r.taken, NULL);
 	pthread_mutex_init(&r.limit.lock, NULL);
-	bg_on = bg_sync_start(&bg, f, data);
 	rc = fill_parallel(&r, o->jobs ? o->jobs : 1, o->bandwidth_bps, err);
-	if (bg_on)
-		bg_sync_stop(&bg);
 	pthread_cond_destroy(&r.taken);
 	pthread_mutex_destroy(&r.lock);
 	pthread_mutex_destroy(&r.limit.lock);

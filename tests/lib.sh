@@ -8,7 +8,9 @@ BUILD=${BUILD:-build}
 [[ $BUILD == /* ]] || BUILD=$TOP/$BUILD
 LOWERFS=$BUILD/lowerfs
 TOOLS=$BUILD/tools
-T=$(mktemp -d /tmp/ovlmig-test.XXXXXX)
+# OVLMIG_TEST_TMPDIR: where the temp dir goes (default /tmp), e.g. a fresh
+# filesystem for a benchmark (scripts/bench/fresh_fs.sh)
+T=$(mktemp -d "${OVLMIG_TEST_TMPDIR:-/tmp}/ovlmig-test.XXXXXX")
 
 _cleanups=()
 # Register a command to run at exit; they run last-registered first.

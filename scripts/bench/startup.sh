@@ -117,7 +117,9 @@ fan_store() {
 if [[ $FILL == fanotify ]]; then
 	STRATEGY_ARGS+=(--fill fanotify --store "$FANFS/images/first")
 elif [[ $STRATEGY == store ]]; then
-	STRATEGY_ARGS+=(--store "$T/store")
+	# --fill fuse said: where the store's filesystem allows fanotify (a
+	# fresh one, scripts/bench/fresh_fs.sh) ovlmig would pick that fill
+	STRATEGY_ARGS+=(--fill fuse --store "$T/store")
 fi
 [[ $(id -u) -eq 0 ]] || die "run as root (FUSE mounts, chroot)"
 [[ -c /dev/fuse ]] || die "/dev/fuse is missing"

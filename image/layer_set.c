@@ -20,6 +20,7 @@
 #include "layer_estargz.h"
 #include "layer_sidecar.h"
 #include "layer_toc.h"
+#include "list_ref.h"
 #include "registry.h"
 
 #define SIDECAR_MAX (512ull << 20)
@@ -500,6 +501,13 @@ static int load_pushed(struct layer_set *ls, const struct layer *l,
 				   &ls->pushed, &err) < 0) {
 			image_log("indexes in the registry: %s", err->msg);
 			error_free(&err);
+		} else if (ls->opts->cache_dir &&
+			   list_ref_save(ls->opts->cache_dir, ls->manifest_digest,
+					 ls->repo_url, &ls->pushed.prefetch_list,
+					 &err) < 0) {
+			/* a later reader of this cache prefetches no list */
+			image_log("prefetch list in the registry: %s", err->msg);
+			error_free(&err);
 		}
 		list_start(ls);
 	}
@@ -533,9 +541,21 @@ int layer_set_prefetch_list(struct layer_set *ls, char **buf, size_t *len,
 	}
 	pthread_mutex_unlock(&ls->list_lock);
 	/*
-	 * only what the mount found looking for indexes: with every index
-	 * from the cache (this host ran the image before) nothing is asked
+	 * what the mount found looking for indexes; with every index from
+	 * the cache the registry was not asked, but whoever filled the
+	 * cache may have been (ovlmig opening the image for strategy store)
+	 * and kept the list's descriptor there
 	 */
+	if (ls->repo_url && !ls->pushed_looked && ls->opts->cache_dir &&
+	    !ls->pushed.prefetch_list.digest[0]) {
+		struct error *e = NULL;
+
+		if (list_ref_load(ls->opts->cache_dir, ls->manifest_digest,
+				  ls->repo_url, &ls->pushed.prefetch_list, &e) < 0) {
+			image_log("prefetch list in the registry: %s", e->msg);
+			error_free(&e);
+		}
+	}
 	if (!ls->repo_url || !ls->pushed.prefetch_list.digest[0])
 		return 0;
 	return referrers_load_list(ls->fetcher, ls->repo_url,

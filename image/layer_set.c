@@ -1267,6 +1267,47 @@ static int fetch_certain(struct layer *l, uint64_t off, uint64_t len,
 	return blob_fetch_chunks(l->blob, start / cs, (end - 1) / cs - start / cs + 1, err);
 }
 
+/* The window a read starts at, fetched beside the read's bytes. */
+struct window_job {
+	const struct layer_index *idx;
+	uint32_t cp;
+	struct error *err;
+};
+
+static void *window_main(void *arg)
+{
+	struct window_job *w = arg;
+
+	layer_index_fetch_window(w->idx, w->cp, &w->err);
+	return NULL;
+}
+
+/*
+ * fetch_certain, and at the same time the window of the checkpoint the
+ * read starts at when it is still in the registry (a version 2 head's):
+ * two requests in flight together, not the window's round trip after the
+ * data's (issue 18: each small file of a first command paid both). A
+ * window that failed here is fetched again by the read, which reports
+ * what fails (a damaged one: twice more, then EIO).
+ */
+static int fetch_read(struct layer *l, uint64_t off, uint64_t len,
+		      struct error **err)
+{
+	struct window_job w = { .idx = &l->idx };
+	pthread_t t;
+	bool started = false;
+	int ret;
+
+	w.cp = layer_checkpoint_at(&l->idx, off);
+	if (l->blob && layer_index_window_missing(&l->idx, w.cp))
+		started = pthread_create(&t, NULL, window_main, &w) == 0;
+	ret = fetch_certain(l, off, len, err);
+	if (started)
+		pthread_join(t, NULL);
+	error_free(&w.err);
+	return ret;
+}
+
 int layer_set_read(struct layer_set *ls, uint32_t l, uint64_t off,
 		   uint64_t len, layer_sink_fn sink, void *ctx,
 		   struct error **err)
@@ -1283,7 +1324,7 @@ int layer_set_read(struct layer_set *ls, uint32_t l, uint64_t off,
 	/* a span's end is only known within it */
 	if (idx->span_sha256)
 		return read_spans(&ls->layers[l], off, len, sink, ctx, err);
-	if (idx->ncheckpoints && fetch_certain(&ls->layers[l], off, len, err) < 0)
+	if (idx->ncheckpoints && fetch_read(&ls->layers[l], off, len, err) < 0)
 		return error_wrap(err, "layer %s: %" PRIu64 " bytes at %" PRIu64,
 				  idx->digest, len, off);
 	return layer_read(idx, blob_read_at, ls->layers[l].blob,

@@ -484,41 +484,110 @@ static int list_take(struct layer_set *ls, char **buf, size_t *len,
 	return 1;
 }
 
+/* Ask the registry for the image's referrers, once. */
+static void look_pushed(struct layer_set *ls)
+{
+	struct error *err = NULL;
+
+	if (ls->pushed_looked)
+		return;
+	ls->pushed_looked = true;
+	if (referrers_find(ls->fetcher, ls->repo_url, ls->manifest_digest,
+			   &ls->pushed, &err) < 0) {
+		image_log("indexes in the registry: %s", err->msg);
+		error_free(&err);
+	} else if (ls->opts->cache_dir &&
+		   list_ref_save(ls->opts->cache_dir, ls->manifest_digest,
+				 ls->repo_url, &ls->pushed.prefetch_list,
+				 &err) < 0) {
+		/* a later reader of this cache prefetches no list */
+		image_log("prefetch list in the registry: %s", err->msg);
+		error_free(&err);
+	}
+	list_start(ls);
+}
+
+/*
+ * A pushed index blob fetched ahead (fetch_heads): the layers' heads are
+ * downloaded, inflated and decoded on threads of their own, not one after
+ * another while the mount waits; find_index then takes the result.
+ */
+struct head_job {
+	struct layer_set *ls;
+	const struct index_ref *ref;	/* NULL: none fetched ahead */
+	struct layer_index idx;
+	char *head;
+	size_t head_len;
+	int ret;			/* referrers_load's */
+	struct error *err;
+};
+
+struct heads {
+	struct head_job *jobs;		/* by k, as WHICH */
+	uint32_t *todo, ntodo;
+	atomic_uint next;
+};
+
+static void *head_worker(void *arg)
+{
+	struct heads *h = arg;
+	unsigned k;
+
+	while ((k = atomic_fetch_add(&h->next, 1)) < h->ntodo) {
+		struct head_job *j = &h->jobs[h->todo[k]];
+
+		j->ret = referrers_load(j->ls->fetcher, j->ls->repo_url, j->ref,
+					&j->idx, &j->head, &j->head_len, &j->err);
+	}
+	return NULL;
+}
+
+static void head_jobs_free(struct head_job *jobs, uint32_t n)
+{
+	for (uint32_t k = 0; jobs && k < n; k++) {
+		if (jobs[k].ref && !jobs[k].ret)
+			layer_index_free(&jobs[k].idx);
+		free(jobs[k].head);
+		error_free(&jobs[k].err);
+	}
+	free(jobs);
+}
+
 /*
  * 1 LAYER's index came from the registry, 0 there is none usable. A
- * version 2 head's bytes go to *HEAD (malloc'd), else it is NULL.
+ * version 2 head's bytes go to *HEAD (malloc'd), else it is NULL. PRE:
+ * its blob fetched ahead, or NULL.
  */
 static int load_pushed(struct layer_set *ls, const struct layer *l,
-		       struct layer_index *idx, char **head, size_t *head_len)
+		       struct layer_index *idx, char **head, size_t *head_len,
+		       struct head_job *pre)
 {
 	struct error *err = NULL;
 
 	if (!ls->repo_url)
 		return 0;
-	if (!ls->pushed_looked) {
-		ls->pushed_looked = true;
-		if (referrers_find(ls->fetcher, ls->repo_url, ls->manifest_digest,
-				   &ls->pushed, &err) < 0) {
-			image_log("indexes in the registry: %s", err->msg);
-			error_free(&err);
-		} else if (ls->opts->cache_dir &&
-			   list_ref_save(ls->opts->cache_dir, ls->manifest_digest,
-					 ls->repo_url, &ls->pushed.prefetch_list,
-					 &err) < 0) {
-			/* a later reader of this cache prefetches no list */
-			image_log("prefetch list in the registry: %s", err->msg);
-			error_free(&err);
-		}
-		list_start(ls);
-	}
+	look_pushed(ls);
 	for (size_t i = 0; i < ls->pushed.count; i++) {
 		const struct index_ref *r = &ls->pushed.refs[i];
 
 		if (strcmp(r->layer, l->digest))
 			continue;
-		if (referrers_load(ls->fetcher, ls->repo_url, r, idx, head,
-				   head_len, &err) == 0)
+		if (pre && pre->ref == r) {
+			pre->ref = NULL;	/* taken, or refused below */
+			if (!pre->ret) {
+				*idx = pre->idx;
+				*head = pre->head;
+				*head_len = pre->head_len;
+				memset(&pre->idx, 0, sizeof(pre->idx));
+				pre->head = NULL;
+				return 1;
+			}
+			err = pre->err;
+			pre->err = NULL;
+		} else if (referrers_load(ls->fetcher, ls->repo_url, r, idx, head,
+					  head_len, &err) == 0) {
 			return 1;
+		}
 		/* never used: the next one, else the layer itself */
 		image_log("index of %s in the registry refused: %s", l->digest,
 			  err->msg);
@@ -570,8 +639,8 @@ int layer_set_prefetch_list(struct layer_set *ls, char **buf, size_t *len,
  */
 static int find_index(struct layer_set *ls, uint32_t i,
 		      struct layer_index *given, size_t ngiven,
-		      const struct source_opts *opts, bool *toc,
-		      struct error **err)
+		      const struct source_opts *opts, struct head_job *pre,
+		      bool *toc, struct error **err)
 {
 	struct layer *l = &ls->layers[i];
 	char key[4 + 65];
@@ -612,7 +681,7 @@ static int find_index(struct layer_set *ls, uint32_t i,
 		l->index_from = "index cache (head; windows in the registry)";
 		return 1;
 	}
-	if (l->digest && load_pushed(ls, l, &l->idx, &head, &head_len)) {
+	if (l->digest && load_pushed(ls, l, &l->idx, &head, &head_len, pre)) {
 		struct error *e = NULL;
 
 		l->index_from = "registry";
@@ -857,6 +926,79 @@ static int load_given(const struct source_opts *opts,
 	return 0;
 }
 
+/* An index of layer L in the cache (whole, or a pushed head kept). */
+static bool index_cached(const struct layer_set *ls, const char *cache_dir,
+			 const struct layer *l)
+{
+	char *p;
+	bool there;
+
+	if (!cache_dir)
+		return false;
+	p = cache_index_path(cache_dir, l->digest + 7);
+	there = p && access(p, F_OK) == 0;
+
+	free(p);
+	if (!there && (p = cache_head_path(cache_dir, l->digest + 7, ls->repo_url))) {
+		there = access(p, F_OK) == 0;
+		free(p);
+	}
+	return there;
+}
+
+/*
+ * The pushed index blobs of the layers WHICH[0..N) that have none in the
+ * cache, fetched together (INDEX_STREAMS at a time): by k, NULL when fewer
+ * than two are to be fetched (or --index is given): then find_index
+ * fetches each itself.
+ */
+static struct head_job *fetch_heads(struct layer_set *ls,
+				    const struct source_opts *opts,
+				    const uint32_t *which, uint32_t n)
+{
+	struct heads h = { 0 };
+	uint32_t k;
+
+	if (!ls->repo_url || n < 2 || opts->nindex_files)
+		return NULL;
+	for (k = 0; k < n; k++) {
+		const struct layer *l = &ls->layers[which[k]];
+
+		if (l->digest && !index_cached(ls, opts->cache_dir, l))
+			h.ntodo++;
+	}
+	if (h.ntodo < 2)
+		return NULL;
+	look_pushed(ls);
+	h.jobs = calloc(n, sizeof(*h.jobs));
+	h.todo = calloc(n, sizeof(*h.todo));
+	if (!h.jobs || !h.todo) {
+		free(h.jobs);
+		free(h.todo);
+		return NULL;
+	}
+	h.ntodo = 0;
+	for (k = 0; k < n; k++) {
+		const struct layer *l = &ls->layers[which[k]];
+
+		h.jobs[k].ls = ls;
+		if (!l->digest || index_cached(ls, opts->cache_dir, l))
+			continue;
+		/* the one find_index would try first */
+		for (size_t i = 0; i < ls->pushed.count; i++) {
+			if (!strcmp(ls->pushed.refs[i].layer, l->digest)) {
+				h.jobs[k].ref = &ls->pushed.refs[i];
+				h.todo[h.ntodo++] = k;
+				break;
+			}
+		}
+	}
+	if (h.ntodo)
+		run_threads(head_worker, &h, h.ntodo, INDEX_STREAMS);
+	free(h.todo);
+	return h.jobs;
+}
+
 /* A layer that failed to open is as it was before: it may be tried again. */
 static void unopen_layer(struct layer *l)
 {
@@ -876,6 +1018,7 @@ static int open_layers(struct layer_set *ls, const struct source_opts *opts,
 		       const uint32_t *which, uint32_t n, struct error **err)
 {
 	struct layer_index *given = NULL;
+	struct head_job *pre = NULL;
 	struct builds b = { 0 };
 	struct tocs t = { 0 };
 	uint32_t i, k;
@@ -896,10 +1039,11 @@ static int open_layers(struct layer_set *ls, const struct source_opts *opts,
 		error_set(err, ENOMEM, "layers");
 		goto out;
 	}
+	pre = fetch_heads(ls, opts, which, n);
 	for (k = 0; k < n; k++) {
 		bool toc = false;
 		int r = find_index(ls, which[k], given, opts->nindex_files, opts,
-				   &toc, err);
+				   pre ? &pre[k] : NULL, &toc, err);
 
 		if (r < 0)
 			goto out;
@@ -964,6 +1108,7 @@ out:
 	for (i = 0; given && i < opts->nindex_files; i++)
 		layer_index_free(&given[i]);
 	free(given);
+	head_jobs_free(pre, n);
 	for (i = 0; b.spools && i < ls->count; i++)
 		blob_spool_free(b.spools[i]);
 	for (i = 0; b.errs && i < ls->count; i++)

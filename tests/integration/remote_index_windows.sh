@@ -126,6 +126,12 @@ wall=$(nginx_bytes "^$win_uri\$")
 faultproxy_start "$REGISTRY_PORT" none --delay 0.3 --requests "$T/requests" || { fail "faultproxy"; exit 1; }
 start_lowerfs par "docker://127.0.0.1:$FAULTPROXY_PORT/test/img:v1" "$T/m-par" --insecure \
 	--cache "$T/cache-par" >"$T/out-par" 2>&1 || { fail "lowerfs par" "$(head -3 "$T/out-par")"; exit 1; }
+# the mount's 4 index heads: fetched together, not one round trip each
+awk -v re="/blobs/($heads_re)\$" '$3 == "GET" && $4 ~ re { print $1, $2 }' "$T/requests" >"$T/heads"
+over=$(max_overlap <"$T/heads")
+(($(wc -l <"$T/heads") == 4 && over >= 2)) &&
+	ok "mount through the delaying proxy: the 4 index heads fetched together ($over in flight at once)" ||
+	fail "mount: $(wc -l <"$T/heads") head requests, at most $over in flight together" "$(cat "$T/heads")"
 since=$(wc -l <"$T/requests")
 cmp -s "$T/m-par/h10" "$T/half/h10" && ok "h10 reads as in the layer (through the delaying proxy)" ||
 	fail "h10 differs (through the delaying proxy)"

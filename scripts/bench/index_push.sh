@@ -184,7 +184,9 @@ lazy() {
 # is, each unmounted after (the steps of the last with OVLMIG_DEBUG=1).
 # Medians of REPEAT. With BUILD-DIRs given, each round runs the four with
 # each build's ovlmig and lowerfs in turn (a before and an after in one
-# run); the list is recorded with the first. FIRST_TRACE=DIR keeps each
+# run); the list is recorded with the first. FIRST_DELAY=SECONDS: the
+# proxy holds each request that long (a distant registry; the target
+# link/rate + 0.15 s does not count it). FIRST_TRACE=DIR keeps each
 # run's proxy requests, lowerfs log and times (ns: start, mount returned,
 # true exited, CMD exited) there.
 if [[ ${FIRST:-} == 1 ]]; then
@@ -193,7 +195,8 @@ if [[ ${FIRST:-} == 1 ]]; then
 	registry_push "$T/oci" v1 bench/nolist || die "skopeo push bench/nolist"
 	"$OVLMIG" index --push "docker://127.0.0.1:$REGISTRY_PORT/bench/nolist:v1" --insecure >"$T/out" 2>&1 ||
 		die "index --push bench/nolist: $(head -3 "$T/out")"
-	faultproxy_start "$REGISTRY_PORT" none --rate $((RATE_MB * 1000000)) --requests "$T/f.req" || die "proxy"
+	faultproxy_start "$REGISTRY_PORT" none --rate $((RATE_MB * 1000000)) --requests "$T/f.req" \
+		${FIRST_DELAY:+--delay "$FIRST_DELAY"} || die "proxy"
 	FREG=127.0.0.1:$FAULTPROXY_PORT
 	: >"$T/f.req"
 	# f_bytes SINCE UPTO: body bytes of the responses logged in lines SINCE+1..UPTO
@@ -311,7 +314,7 @@ if [[ ${FIRST:-} == 1 ]]; then
 	done
 	echo
 	echo "issue 18 first command, image: 3 gzip layers, $(mib "$image_bytes") MiB, $SMALL_FILES small files," \
-		"indexes pushed; link $RATE_MB MB/s (proxy); CMD: $CMD"
+		"indexes pushed; link $RATE_MB MB/s (proxy)${FIRST_DELAY:+, each request held $FIRST_DELAY s}; CMD: $CMD"
 	echo "medians of $REPEAT runs, each on a fresh cache (store: a fresh store); left: seconds from the start of lowerfs / ovlmig mount; right of |: from its return; link MiB: response bodies completed in that time; target: link bytes / rate + 0.15 s"
 	for i in "${!f_builds[@]}"; do
 	echo "build ${f_builds[$i]}:"

@@ -126,6 +126,15 @@ wall=$(nginx_bytes "^$win_uri\$")
 faultproxy_start "$REGISTRY_PORT" none --delay 0.3 --requests "$T/requests" || { fail "faultproxy"; exit 1; }
 start_lowerfs par "docker://127.0.0.1:$FAULTPROXY_PORT/test/img:v1" "$T/m-par" --insecure \
 	--cache "$T/cache-par" >"$T/out-par" 2>&1 || { fail "lowerfs par" "$(head -3 "$T/out-par")"; exit 1; }
+# the referrers API (docker-registry 2.8 has none: 404) and the tag
+# schema asked together, not the tag after the API's answer
+awk '$3 == "GET" && (index($4, "/referrers/") || index($4, "/manifests/sha256-")) { print $1, $2 }' \
+	"$T/requests" >"$T/refs"
+over=$(max_overlap <"$T/refs")
+(($(wc -l <"$T/refs") == 2 && over == 2)) &&
+	ok "mount through the delaying proxy: referrers API and tag asked together" ||
+	fail "mount: referrers requests $(wc -l <"$T/refs"), at most $over in flight together" \
+		"$(awk '$3 == "GET" { print $1, $2, $4 }' "$T/requests" | head -8)"
 # the mount's 4 index heads: fetched together, not one round trip each
 awk -v re="/blobs/($heads_re)\$" '$3 == "GET" && $4 ~ re { print $1, $2 }' "$T/requests" >"$T/heads"
 over=$(max_overlap <"$T/heads")

@@ -356,6 +356,12 @@ def flip(piece, i):
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default listen backlog is 5: a client opening more
+    # connections at once (a mount's parallel range requests and
+    # prefetch workers) overflowed it, and the SYN dropped was sent again
+    # only after TCP's 1 s timeout (a registry listens with the system's
+    # maximum)
+    request_queue_size = socket.SOMAXCONN
 
     def get_request(self):
         # as registries and nginx do: without it the last small segment

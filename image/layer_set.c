@@ -615,17 +615,25 @@ int layer_set_prefetch_list(struct layer_set *ls, char **buf, size_t *len,
 	 * cache may have been (ovlmig opening the image for strategy store)
 	 * and kept the list's descriptor there
 	 */
-	if (ls->repo_url && !ls->pushed_looked && ls->opts->cache_dir &&
+	if (!ls->repo_url)
+		return 0;
+	if (!ls->pushed_looked && ls->opts->cache_dir &&
 	    !ls->pushed.prefetch_list.digest[0]) {
+		/* a copy of its own: a layer opened later may fill ls->pushed */
+		struct blob_ref kept;
 		struct error *e = NULL;
 
 		if (list_ref_load(ls->opts->cache_dir, ls->manifest_digest,
-				  ls->repo_url, &ls->pushed.prefetch_list, &e) < 0) {
+				  ls->repo_url, &kept, &e) < 0) {
 			image_log("prefetch list in the registry: %s", e->msg);
 			error_free(&e);
 		}
+		if (!kept.digest[0])
+			return 0;
+		return referrers_load_list(ls->fetcher, ls->repo_url, &kept, buf,
+					   len, err);
 	}
-	if (!ls->repo_url || !ls->pushed.prefetch_list.digest[0])
+	if (!ls->pushed.prefetch_list.digest[0])
 		return 0;
 	return referrers_load_list(ls->fetcher, ls->repo_url,
 				   &ls->pushed.prefetch_list, buf, len, err);

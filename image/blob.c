@@ -41,7 +41,7 @@
 #include "../common/error.h"
 #include "log.h"
 
-#define BATCH_BYTES (16u << 20)	/* claimed and held in memory at once */
+#define BATCH_BYTES (16u << 20)	/* claimed and held in memory at once (and a short rest) */
 #define RANGE_BYTES (4u << 20)	/* adjacent chunks asked for in one request */
 #define READ_ROUNDS 3		/* a cached chunk found bad is fetched again */
 
@@ -138,14 +138,35 @@ static int range_error(struct blob *b, uint64_t first, uint64_t last,
 			  last, b->digest);
 }
 
-/* Add a range for chunk C (in a window starting at W0, held at MEM). */
+/*
+ * The most bytes one range request of a fetch of TOTAL bytes asks for:
+ * RANGE_BYTES, but a short last range is spread over the others (each
+ * then at most 1/8 over), so that it is not a request of its own after
+ * them (16 MiB and 4 chunks: 4 requests in flight together, not 4 and
+ * then 1).
+ */
+static uint64_t range_limit(const struct blob *b, uint64_t total)
+{
+	uint64_t n = (total + RANGE_BYTES - 1) / RANGE_BYTES, lim;
+
+	if (n < 2 || total > (n - 1) * (RANGE_BYTES + RANGE_BYTES / 8))
+		return RANGE_BYTES;
+	lim = (total + (n - 1) - 1) / (n - 1);
+	return (lim + b->chunk_size - 1) / b->chunk_size * b->chunk_size;
+}
+
+/*
+ * Add a range for chunk C (in a window starting at W0, held at MEM),
+ * joined to the last one up to LIMIT bytes when COALESCE.
+ */
 static void add_chunk(struct blob *b, struct fetch_range *r, size_t *nr,
-		      uint64_t w0, uint64_t c, uint8_t *mem, bool coalesce)
+		      uint64_t w0, uint64_t c, uint8_t *mem, bool coalesce,
+		      uint64_t limit)
 {
 	size_t len = chunk_len(b, c);
 
 	if (coalesce && *nr && r[*nr - 1].off + r[*nr - 1].len == chunk_off(b, c) &&
-	    r[*nr - 1].len + len <= RANGE_BYTES) {
+	    r[*nr - 1].len + len <= limit) {
 		r[*nr - 1].len += len;
 		return;
 	}
@@ -227,6 +248,7 @@ static int fetch_verified(struct blob *b, uint64_t w0, uint64_t wn,
 	struct fetch_range *r = calloc(wn, sizeof(*r)), *r2 = calloc(wn, sizeof(*r2));
 	uint8_t *bad = calloc(wn, 1), *scratch = NULL;
 	size_t nr = 0, n2 = 0, nbad = 0;
+	uint64_t total = 0, limit;
 	int ret = 0;
 
 	if (!r || !r2 || !bad) {
@@ -235,7 +257,11 @@ static int fetch_verified(struct blob *b, uint64_t w0, uint64_t wn,
 	}
 	for (uint64_t i = 0; i < wn; i++)
 		if (want[i])
-			add_chunk(b, r, &nr, w0, w0 + i, mem, true);
+			total += chunk_len(b, w0 + i);
+	limit = range_limit(b, total);
+	for (uint64_t i = 0; i < wn; i++)
+		if (want[i])
+			add_chunk(b, r, &nr, w0, w0 + i, mem, true, limit);
 	if (!nr)
 		goto out;
 	if (get_ranges(b, r, nr, err) < 0)
@@ -627,8 +653,9 @@ static bool present_on_disk(struct blob *b, uint64_t c)
 static int ensure(struct blob *b, uint64_t first, uint64_t count,
 		  struct error **err)
 {
-	uint64_t end = first + count, max = batch_chunks(b);
-	uint8_t *mine = calloc(max, 1);
+	/* a rest of at most 1/8 batch joins the batch before it */
+	uint64_t end = first + count, max = batch_chunks(b), cap = max + max / 8, lim = max;
+	uint8_t *mine = calloc(cap, 1);
 	int ret = 0;
 
 	if (!mine)
@@ -655,9 +682,11 @@ static int ensure(struct blob *b, uint64_t first, uint64_t count,
 			}
 			if (present_on_disk(b, c))
 				continue;
-			if (w0 == UINT64_MAX)
+			if (w0 == UINT64_MAX) {
 				w0 = c;
-			if (c - w0 >= max)
+				lim = end - c <= cap ? end - c : max;
+			}
+			if (c - w0 >= lim)
 				break;
 			b->state[c] |= CH_INFLIGHT;
 			mine[c - w0] = 1;
@@ -666,7 +695,7 @@ static int ensure(struct blob *b, uint64_t first, uint64_t count,
 		if (wn) {
 			pthread_mutex_unlock(&b->lock);
 			ret = fetch_window(b, w0, wn, mine, err);
-			memset(mine, 0, max);
+			memset(mine, 0, cap);
 			pthread_mutex_lock(&b->lock);
 			if (ret < 0)
 				break;

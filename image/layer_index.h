@@ -72,6 +72,19 @@ int layer_index_decode_head(const void *buf, size_t len,
 int layer_index_set_windows(struct layer_index *idx, layer_read_at_fn read_at,
 			    void *ctx, void (*ctx_free)(void *),
 			    struct error **err);
+/*
+ * The window of checkpoint I not in memory (a version 2 head's, kept
+ * where its source is): 1 it is to be fetched, 0 it is there or the
+ * checkpoint has none.
+ */
+int layer_index_window_missing(const struct layer_index *idx, uint32_t i);
+/*
+ * Fetch that window now, check it and keep it for the read that starts
+ * at checkpoint I (which would fetch it itself): for a caller that
+ * fetches the read's compressed bytes at the same time.
+ */
+int layer_index_fetch_window(const struct layer_index *idx, uint32_t i,
+			     struct error **err);
 int layer_index_load(const char *path, struct layer_index *out,
 		     struct error **err);
 void layer_index_free(struct layer_index *idx);

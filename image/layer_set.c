@@ -20,6 +20,7 @@
 #include "layer_estargz.h"
 #include "layer_sidecar.h"
 #include "layer_toc.h"
+#include "list_ref.h"
 #include "registry.h"
 
 #define SIDECAR_MAX (512ull << 20)
@@ -528,26 +529,122 @@ static int list_take(struct layer_set *ls, char **buf, size_t *len,
 	return 1;
 }
 
+/* Ask the registry for the image's referrers, once. */
+static void look_pushed(struct layer_set *ls)
+{
+	struct error *err = NULL;
+
+	if (ls->pushed_looked)
+		return;
+	ls->pushed_looked = true;
+	if (referrers_find(ls->fetcher, ls->repo_url, ls->manifest_digest,
+			   &ls->pushed, &err) < 0) {
+		image_log("indexes in the registry: %s", err->msg);
+		error_free(&err);
+	} else if (ls->opts->cache_dir &&
+		   list_ref_save(ls->opts->cache_dir, ls->manifest_digest,
+				 ls->repo_url, &ls->pushed.prefetch_list,
+				 &err) < 0) {
+		/* a later reader of this cache prefetches no list */
+		image_log("prefetch list in the registry: %s", err->msg);
+		error_free(&err);
+	}
+	list_start(ls);
+}
+
+/*
+ * A pushed index blob fetched ahead (fetch_heads): the layers' heads are
+ * downloaded, inflated and decoded on threads of their own, not one after
+ * another while the mount waits; find_index then takes the result.
+ */
+struct head_job {
+	struct layer_set *ls;
+	const struct index_ref *ref;	/* NULL: none fetched ahead */
+	struct layer_index idx;
+	char *head;
+	size_t head_len;
+	int ret;			/* referrers_load's */
+	struct error *err;
+};
+
+struct heads {
+	struct head_job *jobs;		/* by k, as WHICH */
+	uint32_t *todo, ntodo;
+	atomic_uint next;
+};
+
+static void *head_worker(void *arg)
+{
+	struct heads *h = arg;
+	unsigned k;
+
+	while ((k = atomic_fetch_add(&h->next, 1)) < h->ntodo) {
+		struct head_job *j = &h->jobs[h->todo[k]];
+
+		bool comp = j->ref->companion.digest[0];
+
+		/* a companion's head is not kept as the layer's (load_pushed) */
+		j->ret = referrers_load(j->ls->fetcher, j->ls->repo_url, j->ref,
+					&j->idx, comp ? NULL : &j->head,
+					comp ? NULL : &j->head_len, &j->err);
+	}
+	return NULL;
+}
+
+static void head_jobs_free(struct head_job *jobs, uint32_t n)
+{
+	for (uint32_t k = 0; jobs && k < n; k++) {
+		if (jobs[k].ref && !jobs[k].ret)
+			layer_index_free(&jobs[k].idx);
+		free(jobs[k].head);
+		error_free(&jobs[k].err);
+	}
+	free(jobs);
+}
+
+/*
+ * R's index (and head, when HEAD is not NULL) from PRE when it is the one
+ * fetched ahead, else from the registry now: referrers_load's results.
+ */
+static int take_or_load(struct layer_set *ls, const struct index_ref *r,
+			struct head_job *pre, struct layer_index *idx,
+			char **head, size_t *head_len, struct error **err)
+{
+	if (!pre || pre->ref != r)
+		return referrers_load(ls->fetcher, ls->repo_url, r, idx, head,
+				      head_len, err);
+	pre->ref = NULL;	/* taken, or refused by the caller */
+	if (pre->ret) {
+		*err = pre->err;
+		pre->err = NULL;
+		if (!*err)
+			error_set(err, EIO, "index of %s", r->layer);
+		return -1;
+	}
+	*idx = pre->idx;
+	memset(&pre->idx, 0, sizeof(pre->idx));
+	if (head) {
+		*head = pre->head;
+		*head_len = pre->head_len;
+		pre->head = NULL;
+	}
+	return 0;
+}
+
 /*
  * 1 LAYER's index came from the registry, 0 there is none usable. A
- * version 2 head's bytes go to *HEAD (malloc'd), else it is NULL.
+ * version 2 head's bytes go to *HEAD (malloc'd), else it is NULL. PRE:
+ * its blob fetched ahead, or NULL.
  */
 static int load_pushed(struct layer_set *ls, struct layer *l,
-		       struct layer_index *idx, char **head, size_t *head_len)
+		       struct layer_index *idx, char **head, size_t *head_len,
+		       struct head_job *pre)
 {
 	struct error *err = NULL;
 
 	if (!ls->repo_url)
 		return 0;
-	if (!ls->pushed_looked) {
-		ls->pushed_looked = true;
-		if (referrers_find(ls->fetcher, ls->repo_url, ls->manifest_digest,
-				   &ls->pushed, &err) < 0) {
-			image_log("indexes in the registry: %s", err->msg);
-			error_free(&err);
-		}
-		list_start(ls);
-	}
+	look_pushed(ls);
 	/* a companion first (read a frame per file), then an index of the layer */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < ls->pushed.count; i++) {
@@ -562,8 +659,7 @@ static int load_pushed(struct layer_set *ls, struct layer *l,
 					l->companion_url = NULL;
 					continue;
 				}
-				if (referrers_load(ls->fetcher, ls->repo_url, r, idx, NULL,
-						   NULL, &err) == 0) {
+				if (take_or_load(ls, r, pre, idx, NULL, NULL, &err) == 0) {
 					char *surl = NULL;
 
 					if (asprintf(&surl, "%s/blobs/%s", ls->repo_url,
@@ -585,8 +681,7 @@ static int load_pushed(struct layer_set *ls, struct layer *l,
 				error_free(&err);
 				continue;
 			}
-			if (referrers_load(ls->fetcher, ls->repo_url, r, idx, head,
-					   head_len, &err) == 0)
+			if (take_or_load(ls, r, pre, idx, head, head_len, &err) == 0)
 				return 1;
 			/* never used: the next one, else the layer itself */
 			image_log("index of %s in the registry refused: %s", l->digest,
@@ -610,10 +705,30 @@ int layer_set_prefetch_list(struct layer_set *ls, char **buf, size_t *len,
 	}
 	pthread_mutex_unlock(&ls->list_lock);
 	/*
-	 * only what the mount found looking for indexes: with every index
-	 * from the cache (this host ran the image before) nothing is asked
+	 * what the mount found looking for indexes; with every index from
+	 * the cache the registry was not asked, but whoever filled the
+	 * cache may have been (ovlmig opening the image for strategy store)
+	 * and kept the list's descriptor there
 	 */
-	if (!ls->repo_url || !ls->pushed.prefetch_list.digest[0])
+	if (!ls->repo_url)
+		return 0;
+	if (!ls->pushed_looked && ls->opts->cache_dir &&
+	    !ls->pushed.prefetch_list.digest[0]) {
+		/* a copy of its own: a layer opened later may fill ls->pushed */
+		struct blob_ref kept;
+		struct error *e = NULL;
+
+		if (list_ref_load(ls->opts->cache_dir, ls->manifest_digest,
+				  ls->repo_url, &kept, &e) < 0) {
+			image_log("prefetch list in the registry: %s", e->msg);
+			error_free(&e);
+		}
+		if (!kept.digest[0])
+			return 0;
+		return referrers_load_list(ls->fetcher, ls->repo_url, &kept, buf,
+					   len, err);
+	}
+	if (!ls->pushed.prefetch_list.digest[0])
 		return 0;
 	return referrers_load_list(ls->fetcher, ls->repo_url,
 				   &ls->pushed.prefetch_list, buf, len, err);
@@ -627,8 +742,8 @@ int layer_set_prefetch_list(struct layer_set *ls, char **buf, size_t *len,
  */
 static int find_index(struct layer_set *ls, uint32_t i,
 		      struct layer_index *given, size_t ngiven,
-		      const struct source_opts *opts, bool *toc,
-		      struct error **err)
+		      const struct source_opts *opts, struct head_job *pre,
+		      bool *toc, struct error **err)
 {
 	struct layer *l = &ls->layers[i];
 	char key[4 + 65];
@@ -669,7 +784,7 @@ static int find_index(struct layer_set *ls, uint32_t i,
 		l->index_from = "index cache (head; windows in the registry)";
 		return 1;
 	}
-	if (l->digest && load_pushed(ls, l, &l->idx, &head, &head_len)) {
+	if (l->digest && load_pushed(ls, l, &l->idx, &head, &head_len, pre)) {
 		struct error *e = NULL;
 
 		l->index_from = l->companion_url ? "registry companion" : "registry";
@@ -920,6 +1035,83 @@ static int load_given(const struct source_opts *opts,
 	return 0;
 }
 
+/* An index of layer L in the cache (whole, or a pushed head kept). */
+static bool index_cached(const struct layer_set *ls, const char *cache_dir,
+			 const struct layer *l)
+{
+	char *p;
+	bool there;
+
+	if (!cache_dir)
+		return false;
+	p = cache_index_path(cache_dir, l->digest + 7);
+	there = p && access(p, F_OK) == 0;
+
+	free(p);
+	if (!there && (p = cache_head_path(cache_dir, l->digest + 7, ls->repo_url))) {
+		there = access(p, F_OK) == 0;
+		free(p);
+	}
+	return there;
+}
+
+/*
+ * The pushed index blobs of the layers WHICH[0..N) that have none in the
+ * cache, fetched together (INDEX_STREAMS at a time): by k, NULL when fewer
+ * than two are to be fetched (or --index is given): then find_index
+ * fetches each itself.
+ */
+static struct head_job *fetch_heads(struct layer_set *ls,
+				    const struct source_opts *opts,
+				    const uint32_t *which, uint32_t n)
+{
+	struct heads h = { 0 };
+	uint32_t k;
+
+	if (!ls->repo_url || n < 2 || opts->nindex_files)
+		return NULL;
+	for (k = 0; k < n; k++) {
+		const struct layer *l = &ls->layers[which[k]];
+
+		if (l->digest && !index_cached(ls, opts->cache_dir, l))
+			h.ntodo++;
+	}
+	if (h.ntodo < 2)
+		return NULL;
+	look_pushed(ls);
+	h.jobs = calloc(n, sizeof(*h.jobs));
+	h.todo = calloc(n, sizeof(*h.todo));
+	if (!h.jobs || !h.todo) {
+		free(h.jobs);
+		free(h.todo);
+		return NULL;
+	}
+	h.ntodo = 0;
+	for (k = 0; k < n; k++) {
+		const struct layer *l = &ls->layers[which[k]];
+
+		h.jobs[k].ls = ls;
+		if (!l->digest || index_cached(ls, opts->cache_dir, l))
+			continue;
+		/* the one load_pushed would try first: a companion, else an index */
+		for (int pass = 0; pass < 2 && !h.jobs[k].ref; pass++)
+			for (size_t i = 0; i < ls->pushed.count; i++) {
+				const struct index_ref *r = &ls->pushed.refs[i];
+
+				if (!strcmp(r->layer, l->digest) &&
+				    (bool)r->companion.digest[0] == !pass) {
+					h.jobs[k].ref = r;
+					h.todo[h.ntodo++] = k;
+					break;
+				}
+			}
+	}
+	if (h.ntodo)
+		run_threads(head_worker, &h, h.ntodo, INDEX_STREAMS);
+	free(h.todo);
+	return h.jobs;
+}
+
 /* A layer that failed to open is as it was before: it may be tried again. */
 static void unopen_layer(struct layer *l)
 {
@@ -943,6 +1135,7 @@ static int open_layers(struct layer_set *ls, const struct source_opts *opts,
 		       const uint32_t *which, uint32_t n, struct error **err)
 {
 	struct layer_index *given = NULL;
+	struct head_job *pre = NULL;
 	struct builds b = { 0 };
 	struct tocs t = { 0 };
 	uint32_t i, k;
@@ -963,10 +1156,11 @@ static int open_layers(struct layer_set *ls, const struct source_opts *opts,
 		error_set(err, ENOMEM, "layers");
 		goto out;
 	}
+	pre = fetch_heads(ls, opts, which, n);
 	for (k = 0; k < n; k++) {
 		bool toc = false;
 		int r = find_index(ls, which[k], given, opts->nindex_files, opts,
-				   &toc, err);
+				   pre ? &pre[k] : NULL, &toc, err);
 
 		if (r < 0)
 			goto out;
@@ -1032,6 +1226,7 @@ out:
 	for (i = 0; given && i < opts->nindex_files; i++)
 		layer_index_free(&given[i]);
 	free(given);
+	head_jobs_free(pre, n);
 	for (i = 0; b.spools && i < ls->count; i++)
 		blob_spool_free(b.spools[i]);
 	for (i = 0; b.errs && i < ls->count; i++)
@@ -1337,6 +1532,47 @@ static int fetch_certain(struct layer *l, uint64_t off, uint64_t len,
 	return blob_fetch_chunks(l->blob, start / cs, (end - 1) / cs - start / cs + 1, err);
 }
 
+/* The window a read starts at, fetched beside the read's bytes. */
+struct window_job {
+	const struct layer_index *idx;
+	uint32_t cp;
+	struct error *err;
+};
+
+static void *window_main(void *arg)
+{
+	struct window_job *w = arg;
+
+	layer_index_fetch_window(w->idx, w->cp, &w->err);
+	return NULL;
+}
+
+/*
+ * fetch_certain, and at the same time the window of the checkpoint the
+ * read starts at when it is still in the registry (a version 2 head's):
+ * two requests in flight together, not the window's round trip after the
+ * data's (issue 18: each small file of a first command paid both). A
+ * window that failed here is fetched again by the read, which reports
+ * what fails (a damaged one: twice more, then EIO).
+ */
+static int fetch_read(struct layer *l, uint64_t off, uint64_t len,
+		      struct error **err)
+{
+	struct window_job w = { .idx = &l->idx };
+	pthread_t t;
+	bool started = false;
+	int ret;
+
+	w.cp = layer_checkpoint_at(&l->idx, off);
+	if (l->blob && layer_index_window_missing(&l->idx, w.cp))
+		started = pthread_create(&t, NULL, window_main, &w) == 0;
+	ret = fetch_certain(l, off, len, err);
+	if (started)
+		pthread_join(t, NULL);
+	error_free(&w.err);
+	return ret;
+}
+
 int layer_set_read(struct layer_set *ls, uint32_t l, uint64_t off,
 		   uint64_t len, layer_sink_fn sink, void *ctx,
 		   struct error **err)
@@ -1359,7 +1595,7 @@ int layer_set_read(struct layer_set *ls, uint32_t l, uint64_t off,
 	/* a span's end is only known within it */
 	if (idx->span_sha256)
 		return read_spans(&ls->layers[l], off, len, sink, ctx, err);
-	if (idx->ncheckpoints && fetch_certain(&ls->layers[l], off, len, err) < 0)
+	if (idx->ncheckpoints && fetch_read(&ls->layers[l], off, len, err) < 0)
 		return error_wrap(err, "layer %s: %" PRIu64 " bytes at %" PRIu64,
 				  idx->digest, len, off);
 	return layer_read(idx, blob_read_at, ls->layers[l].blob,

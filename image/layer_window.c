@@ -157,6 +157,31 @@ static const uint8_t *window_fetch(const struct layer_index *idx, uint32_t i,
 	return kept;
 }
 
+int layer_index_window_missing(const struct layer_index *idx, uint32_t i)
+{
+	const struct layer_checkpoint *cp;
+	struct layer_window_src *src = idx->windows;
+	int missing;
+
+	if (i >= idx->ncheckpoints || !src)
+		return 0;
+	cp = &idx->checkpoints[i];
+	if (cp->window || cp->window_kind == LAYER_WINDOW_NONE)
+		return 0;
+	pthread_mutex_lock(&src->lock);
+	missing = !src->kept[i];
+	pthread_mutex_unlock(&src->lock);
+	return missing;
+}
+
+int layer_index_fetch_window(const struct layer_index *idx, uint32_t i,
+			     struct error **err)
+{
+	if (!layer_index_window_missing(idx, i))
+		return 0;
+	return window_fetch(idx, i, err) ? 0 : -1;
+}
+
 int layer_window_load(const struct layer_index *idx, uint32_t i,
 		      uint8_t *out, struct error **err)
 {

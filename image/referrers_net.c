@@ -7,6 +7,7 @@
  * checked against it.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -345,33 +346,115 @@ out:
 	return ret;
 }
 
-/* Add the index blobs of artifact D to OUT; a bad artifact is only logged. */
-static int read_artifact(struct fetcher *f, const char *repo,
-			 const char *subject, const struct descriptor *d,
-			 struct index_refs *out)
-{
-	char *url = repo_path(repo, "manifests", d->digest), *body = NULL;
-	struct error *err = NULL;
+/*
+ * One GET on a thread of its own: the requests of a lookup that do not
+ * depend on each other go out together, not one round trip after
+ * another (issue 18: a mount waits for them).
+ */
+struct get_job {
+	struct fetcher *f;
+	char *url;
+	bool maybe;		/* a 404 is an answer (get_maybe) */
+	int r;			/* 1 got it, 0 404 (maybe), -1 failed */
+	char *body;
 	size_t len;
+	struct error *err;
+};
 
-	if (!url)
-		return -1;
-	if (fetcher_get(f, url, MANIFEST_MAX, &body, &len, NULL, &err) < 0)
+static void get_run(struct get_job *j)
+{
+	if (!j->url) {
+		j->r = error_set(&j->err, ENOMEM, "referrers");
+		return;
+	}
+	if (j->maybe)
+		j->r = get_maybe(j->f, j->url, MANIFEST_MAX, &j->body, &j->len, &j->err);
+	else
+		j->r = fetcher_get(j->f, j->url, MANIFEST_MAX, &j->body, &j->len, NULL,
+				   &j->err) < 0 ? -1 : 1;
+}
+
+static void *get_main(void *arg)
+{
+	get_run(arg);
+	return NULL;
+}
+
+static void get_job_clear(struct get_job *j)
+{
+	free(j->url);
+	free(j->body);
+	error_free(&j->err);
+	memset(j, 0, sizeof(*j));
+}
+
+/* Run JOBS[0..N) up to 4 at a time, this thread among them. */
+#define GET_THREADS 4
+struct get_batch {
+	struct get_job *jobs;
+	size_t n;
+	size_t next;
+	pthread_mutex_t lock;
+};
+
+static void *batch_main(void *arg)
+{
+	struct get_batch *b = arg;
+
+	for (;;) {
+		size_t k;
+
+		pthread_mutex_lock(&b->lock);
+		k = b->next < b->n ? b->next++ : b->n;
+		pthread_mutex_unlock(&b->lock);
+		if (k == b->n)
+			return NULL;
+		get_run(&b->jobs[k]);
+	}
+}
+
+static void get_all(struct get_job *jobs, size_t n)
+{
+	struct get_batch b = { .jobs = jobs, .n = n };
+	pthread_t t[GET_THREADS - 1];
+	size_t started = 0;
+
+	pthread_mutex_init(&b.lock, NULL);
+	while (started < GET_THREADS - 1 && started + 1 < n &&
+	       pthread_create(&t[started], NULL, batch_main, &b) == 0)
+		started++;
+	batch_main(&b);
+	while (started)
+		pthread_join(t[--started], NULL);
+	pthread_mutex_destroy(&b.lock);
+}
+
+/*
+ * Add the index blobs of artifact D, fetched by J, to OUT; a bad
+ * artifact is only logged.
+ */
+static int read_artifact(struct get_job *j, const char *subject,
+			 const struct descriptor *d, struct index_refs *out)
+{
+	struct error *err = NULL;
+	const char *body = j->body;
+	size_t len = j->len;
+
+	if (j->r < 0) {
+		err = j->err;
+		j->err = NULL;
 		goto bad;
+	}
 	if (len != d->size || !digest_matches(d->digest, body, len)) {
 		error_set_msg(&err, EINVAL, "does not match its descriptor (%zu bytes)", len);
 		goto bad;
 	}
 	if (referrer_manifest_parse(body, len, subject, out, &err) < 0)
 		goto bad;
-	free(url);
-	free(body);
 	return 0;
 bad:
 	image_log("index artifact %s ignored: %s", d->digest, err ? err->msg : "?");
 	error_free(&err);
-	free(url);
-	free(body);
 	return 0;
 }
 
@@ -379,52 +462,73 @@ int referrers_find(struct fetcher *f, const char *repo_url,
 		   const char *manifest_digest, struct index_refs *out,
 		   struct error **err)
 {
+	struct get_job api = { .f = f, .maybe = true }, tag = { .f = f, .maybe = true };
+	struct get_job *use, *arts = NULL;
 	struct descriptor *d = NULL;
-	char *url = NULL, *body = NULL;
-	size_t len, n = 0, i;
+	size_t n = 0, i;
+	pthread_t t;
+	bool started;
 	int r, ret = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (asprintf(&url, "%s/referrers/%s?artifactType=%s", repo_url,
-		     manifest_digest, ARTIFACT_TYPE_INDEX) < 0) {
-		url = NULL;
-		return error_set(err, ENOMEM, "referrers");
-	}
-	r = get_maybe(f, url, MANIFEST_MAX, &body, &len, err);
-	if (r < 0 && (*err)->errnum != EIO) {
-		error_free(err);
+	if (asprintf(&api.url, "%s/referrers/%s?artifactType=%s", repo_url,
+		     manifest_digest, ARTIFACT_TYPE_INDEX) < 0)
+		api.url = NULL;
+	/*
+	 * the referrers API and, for a registry without it, the tag schema,
+	 * asked together: the tag's answer is used only without the API's
+	 */
+	tag.url = referrers_tag_url(repo_url, manifest_digest);
+	started = pthread_create(&t, NULL, get_main, &tag) == 0;
+	get_run(&api);
+	if (started)
+		pthread_join(t, NULL);
+	use = &api;
+	r = api.r;
+	if (r < 0 && api.err->errnum != EIO)
 		r = 0;
-	}
 	if (r == 0) {
 		/* no referrers API: the tag schema */
-		free(url);
-		url = referrers_tag_url(repo_url, manifest_digest);
-		if (!url) {
-			error_set(err, ENOMEM, "referrers");
-			goto out;
-		}
-		r = get_maybe(f, url, MANIFEST_MAX, &body, &len, err);
+		if (!started)
+			get_run(&tag);
+		use = &tag;
+		r = tag.r;
 	}
 	if (r <= 0) {
 		ret = r;
+		if (r < 0) {
+			*err = use->err;
+			use->err = NULL;
+		}
 		goto out;
 	}
-	if (referrers_index_ours(body, len, &d, &n, err) < 0)
+	if (referrers_index_ours(use->body, use->len, &d, &n, err) < 0)
 		goto out;
+	/* the artifacts' manifests fetched together, read in their order */
+	arts = calloc(n ? n : 1, sizeof(*arts));
+	if (!arts) {
+		error_set(err, ENOMEM, "referrers");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		arts[i].f = f;
+		arts[i].url = repo_path(repo_url, "manifests", d[i].digest);
+	}
+	get_all(arts, n);
 	for (i = 0; i < n; i++)
-		if (read_artifact(f, repo_url, manifest_digest, &d[i], out) < 0) {
-			error_set(err, ENOMEM, "referrers");
-			goto out;
-		}
+		read_artifact(&arts[i], manifest_digest, &d[i], out);
 	ret = 0;
 out:
 	if (ret < 0) {
 		index_refs_free(out);
 		error_wrap(err, "referrers of %s", manifest_digest);
 	}
+	for (i = 0; arts && i < n; i++)
+		get_job_clear(&arts[i]);
+	free(arts);
 	descriptors_free(d, n);
-	free(url);
-	free(body);
+	get_job_clear(&api);
+	get_job_clear(&tag);
 	return ret;
 }
 

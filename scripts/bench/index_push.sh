@@ -38,7 +38,8 @@
 # RATE_MB (50), CMD ("/bin/busybox true"; `CMD=apt` stands for an
 # apt-get-like first command: md5sum of 36 small files of base spread over
 # its directories and one 16 MiB library), ONLY_A, DELAY_MS (50),
-# PF_FILES (40), SWEEP (below), IMAGE_CACHE (a directory: the built
+# PF_FILES (40), SWEEP (below), FIRST (below: issue 18's first command,
+# CMD=apt for the apt-like one), REPEAT (3, with FIRST), IMAGE_CACHE (a directory: the built
 # layers are kept there and reused, as startup.sh), IMAGE (random, the
 # default: build_image; real: build_image_real, this machine's binaries,
 # libraries and headers, which deflate; with it CMD=apt reads what
@@ -171,6 +172,182 @@ lazy() {
 	printf -v "${name}_from" %s "$(cat "$T/out" "$rundir/lowerfs.log" | grep -o 'index: [a-z ]*' | sort | uniq -c | xargs)"
 	"$OVLMIG" umount "$T/m-$name" >/dev/null 2>&1 || note "umount $repo failed"
 }
+
+# FIRST=1: issue 18's first-command targets on this image with pushed
+# indexes, then exit. A second repository bench/nolist of the same image
+# gets its indexes pushed and no list; bench/idx gets a start-up list
+# recorded by one run (--record-access: `busybox true`, then CMD) and
+# pushed with `index --push --startup-list`. Behind a link of its own (the
+# fault proxy, RATE_MB, its request log: the body bytes of each response),
+# REPEAT (3) rounds of four runs, each on a fresh cache (and for store a
+# fresh store: a second host): lowerfs alone and `ovlmig mount --strategy
+# store`, each without the list (bench/nolist) and with it (bench/idx),
+# timed from the start of lowerfs / ovlmig mount until it returned, until
+# `busybox true` has run in it and until CMD has exited; link bytes are
+# the bodies of the responses completed by then, the target link bytes /
+# rate + 0.15 s. Then the mount with the store warm for metadata: a first
+# container of bench/idx, then REPEAT more, each mounted while the first
+# is, each unmounted after (the steps of the last with OVLMIG_DEBUG=1).
+# Medians of REPEAT. With BUILD-DIRs given, each round runs the four with
+# each build's ovlmig and lowerfs in turn (a before and an after in one
+# run); the list is recorded with the first. FIRST_DELAY=SECONDS: the
+# proxy holds each request that long (a distant registry; the target
+# link/rate + 0.15 s does not count it). FIRST_TRACE=DIR keeps each
+# run's proxy requests, lowerfs log and times (ns: start, mount returned,
+# true exited, CMD exited) there.
+if [[ ${FIRST:-} == 1 ]]; then
+	REPEAT=${REPEAT:-3}
+	median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+	registry_push "$T/oci" v1 bench/nolist || die "skopeo push bench/nolist"
+	"$OVLMIG" index --push "docker://127.0.0.1:$REGISTRY_PORT/bench/nolist:v1" --insecure >"$T/out" 2>&1 ||
+		die "index --push bench/nolist: $(head -3 "$T/out")"
+	faultproxy_start "$REGISTRY_PORT" none --rate $((RATE_MB * 1000000)) --requests "$T/f.req" \
+		${FIRST_DELAY:+--delay "$FIRST_DELAY"} || die "proxy"
+	FREG=127.0.0.1:$FAULTPROXY_PORT
+	: >"$T/f.req"
+	# f_bytes SINCE UPTO: body bytes of the responses logged in lines SINCE+1..UPTO
+	f_bytes() { sed -n "$(($1 + 1)),$2p" "$T/f.req" | awk '{ n += $6 } END { printf "%.0f\n", n }'; }
+	f_lines() { wc -l <"$T/f.req"; }
+	# f_run WAY KIND REPO [OPTION...]: WAY lowerfs|store, KIND w|l; figures
+	# appended to f_KEY[WAY-KIND] (space-separated, one per run)
+	declare -A f_mount f_true f_cmd f_btrue f_bcmd f_pre f_after f_bafter
+	f_n=0
+	ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
+	f_run() {
+		local way=$1 kind=$2 repo=$3 tag n0 t0 t1 t2 t3 n1 n2 n3 log key; shift 3
+		tag=$way-$kind-$((++f_n)) key=$f_b:$way-$kind
+		n0=$(f_lines)
+		t0=$(now)
+		if [[ $way == lowerfs ]]; then
+			start_lowerfs "$tag" "docker://$FREG/$repo:v1" "$T/m-$tag" --insecure --cache "$T/cache-$tag" \
+				"$@" >"$T/$tag.out" 2>&1 || die "lowerfs $tag: $(head -3 "$T/$tag.out")"
+		else
+			ovlmig_mount "$T/m-$tag" --strategy store --store "$T/store-$tag" --source "docker://$FREG/$repo:v1" \
+				--insecure --upper "$T/u-$tag" --work "$T/w-$tag" --cache "$T/cache-$tag" "$@" \
+				>"$T/$tag.out" 2>&1 || die "ovlmig mount $tag: $(head -3 "$T/$tag.out")"
+		fi
+		t1=$(now) n1=$(f_lines)
+		chroot "$T/m-$tag" /bin/busybox true || die "busybox true failed in $tag"
+		t2=$(now) n2=$(f_lines)
+		chroot "$T/m-$tag" "${cmd[@]}" >/dev/null || die "the command failed in $tag"
+		t3=$(now) n3=$(f_lines)
+		if [[ $way == lowerfs ]]; then
+			log=$T/run-$tag/lowerfs.log
+		else
+			log=$(ls "$OVLMIG_RUN_DIR"/*-m-"$tag"/lowerfs/lowerfs.log)
+		fi
+		if [[ $kind == l ]]; then
+			grep -q "prefetch list in the registry" "$log" || note "$tag: the published list was not used"
+		else
+			! grep -q "prefetch list in the registry" "$log" || die "$tag: a list without one published"
+		fi
+		f_pre[$key]+=" $(grep -o 'prefetch list in the registry: [0-9]* files' "$log" | grep -o '[0-9]*' || echo 0)"
+		if [[ -n ${FIRST_TRACE:-} ]]; then
+			# the requests of the run (times from the mount's start) and the logs
+			mkdir -p "$FIRST_TRACE"
+			sed -n "$((n0 + 1)),\$p" "$T/f.req" >"$FIRST_TRACE/$tag.req"
+			cp "$log" "$FIRST_TRACE/$tag.log"
+			echo "$t0 $t1 $t2 $t3 $n1 $n2 $n3" >"$FIRST_TRACE/$tag.times"
+		fi
+		if [[ $way == lowerfs ]]; then
+			stop_lowerfs "$tag" "$T/m-$tag"
+		else
+			"$OVLMIG" umount "$T/m-$tag" >/dev/null 2>&1 || die "umount $tag"
+		fi
+		rm -rf "$T/cache-$tag" "$T/store-$tag" "$T/u-$tag" "$T/w-$tag"
+		f_mount[$key]+=" $(ms "$t0" "$t1")"
+		f_true[$key]+=" $(ms "$t0" "$t2")"
+		f_cmd[$key]+=" $(ms "$t0" "$t3")"
+		f_btrue[$key]+=" $(f_bytes "$n0" "$n2")"
+		f_bcmd[$key]+=" $(f_bytes "$n0" "$n3")"
+		f_after[$key]+=" $(ms "$t1" "$t3")"
+		f_bafter[$key]+=" $(f_bytes "$n1" "$n3")"
+	}
+	# each build's ovlmig and lowerfs (f_use I: the I-th)
+	f_builds=("${@:-$BUILD}")
+	f_use() {
+		f_b=$1
+		OVLMIG=${f_builds[$1]}/ovlmig LOWERFS=${f_builds[$1]}/lowerfs
+		[[ $OVLMIG == /* ]] || OVLMIG=$PWD/$OVLMIG LOWERFS=$PWD/$LOWERFS
+	}
+	f_use 0
+	# the start-up list: what `busybox true` and CMD open, recorded once
+	f_run lowerfs r bench/idx --record-access "$T/recorded"
+	"$OVLMIG" index --push --startup-list "$T/recorded" "docker://127.0.0.1:$REGISTRY_PORT/bench/idx:v1" \
+		--insecure >"$T/out" 2>&1 || die "index --push --startup-list: $(head -3 "$T/out")"
+	load0=$(cut -d' ' -f1-3 /proc/loadavg)
+	for ((k = 0; k < REPEAT; k++)); do
+		for i in "${!f_builds[@]}"; do
+			f_use "$i"
+			f_run lowerfs w bench/nolist
+			f_run lowerfs l bench/idx
+			f_run store w bench/nolist
+			f_run store l bench/idx
+		done
+	done
+	load1=$(cut -d' ' -f1-3 /proc/loadavg)
+	# the store warm for metadata: containers 2.. of bench/idx beside the first
+	declare -A f_warm
+	for i in "${!f_builds[@]}"; do
+	f_use "$i"
+	rm -rf "$T/store-c" "$T"/cc* "$T"/cu* "$T"/cw*
+	ovlmig_mount "$T/c1" --strategy store --store "$T/store-c" --source "docker://$FREG/bench/idx:v1" \
+		--insecure --upper "$T/cu1" --work "$T/cw1" --cache "$T/cc1" >"$T/c1.out" 2>&1 ||
+		die "first container: $(head -3 "$T/c1.out")"
+	chroot "$T/c1" /bin/busybox true || die "busybox true in the first container"
+	# its lowerfs done with the published list: the link is the next one's
+	c1run=$(dirname "$(ls "$OVLMIG_RUN_DIR"/*-c1/lowerfs/lowerfs.pid)")
+	for _ in $(seq 300); do
+		[[ $("$LOWERFS" ctl --run-dir "$c1run" stats | jq -r .prefetch_running) != true ]] && break
+		sleep 0.1
+	done
+	warm=()
+	for ((k = 2; k < REPEAT + 2; k++)); do
+		t0=$(now)
+		OVLMIG_DEBUG=1 ovlmig_mount "$T/c$k" --strategy store --store "$T/store-c" \
+			--source "docker://$FREG/bench/idx:v1" --insecure --upper "$T/cu$k" --work "$T/cw$k" \
+			--cache "$T/cc$k" >"$T/c$k.out" 2>&1 || die "container $k: $(head -3 "$T/c$k.out")"
+		t1=$(now)
+		chroot "$T/c$k" /bin/busybox true || die "busybox true in container $k"
+		warm+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')")
+		{ echo "ovlmig mount started $(date -u -d "@${t0:0:10}.${t0:10:3}" +%H:%M:%S.%3N); its lowerfs' log:"
+		  head -12 "$OVLMIG_RUN_DIR"/*-c"$k"/lowerfs/lowerfs.log; } >"$T/c$k.lowerfs" 2>&1
+		"$OVLMIG" umount "$T/c$k" >/dev/null 2>&1 || die "umount container $k"
+	done
+	"$OVLMIG" umount "$T/c1" >/dev/null 2>&1 || die "umount the first container"
+	f_warm[$i]="${warm[*]}"
+	cat "$T/c$((REPEAT + 1)).out" "$T/c$((REPEAT + 1)).lowerfs" >"$T/warm-$i.out"
+	done
+	echo
+	echo "issue 18 first command, image: 3 gzip layers, $(mib "$image_bytes") MiB, $SMALL_FILES small files," \
+		"indexes pushed; link $RATE_MB MB/s (proxy)${FIRST_DELAY:+, each request held $FIRST_DELAY s}; CMD: $CMD"
+	echo "medians of $REPEAT runs, each on a fresh cache (store: a fresh store); left: seconds from the start of lowerfs / ovlmig mount; right of |: from its return; link MiB: response bodies completed in that time; target: link bytes / rate + 0.15 s"
+	for i in "${!f_builds[@]}"; do
+	echo "build ${f_builds[$i]}:"
+	printf '%-16s %7s %7s %8s %7s %7s %8s %7s %7s | %7s %8s %7s %7s %4s\n' "" mount "true s" "link MiB" target "CMD s" "link MiB" target "CMD/tgt" \
+		"CMD s" "link MiB" target "CMD/tgt" list
+	for wk in "$i:lowerfs-w" "$i:lowerfs-l" "$i:store-w" "$i:store-l"; do
+		m=$(median ${f_mount[$wk]}) a=$(median ${f_true[$wk]}) c=$(median ${f_cmd[$wk]})
+		ba=$(median ${f_btrue[$wk]}) bc=$(median ${f_bcmd[$wk]})
+		ta=$(awk -v b="$ba" -v r="$RATE_MB" 'BEGIN { printf "%.2f", b / (r * 1e6) + 0.15 }')
+		tc=$(awk -v b="$bc" -v r="$RATE_MB" 'BEGIN { printf "%.2f", b / (r * 1e6) + 0.15 }')
+		r=$(median ${f_after[$wk]}) br=$(median ${f_bafter[$wk]})
+		tr=$(awk -v b="$br" -v r="$RATE_MB" 'BEGIN { printf "%.2f", b / (r * 1e6) + 0.15 }')
+		printf '%-16s %7s %7s %8s %7s %7s %8s %7s %7s | %7s %8s %7s %7s %4s\n' "$wk" "$m" "$a" "$(mib "$ba")" "$ta" "$c" \
+			"$(mib "$bc")" "$tc" "$(ratio "$c" "$tc")x" "$r" "$(mib "$br")" "$tr" "$(ratio "$r" "$tr")x" "$(median ${f_pre[$wk]})"
+		echo "    runs: mount${f_mount[$wk]}; true${f_true[$wk]}; CMD${f_cmd[$wk]}; bytes to CMD${f_bcmd[$wk]}; CMD from the mount's return${f_after[$wk]}"
+	done
+	for way in lowerfs store; do
+		echo "$way: with the list / without, CMD exited: $(ratio "$(median ${f_cmd[$i:$way-l]})" "$(median ${f_cmd[$i:$way-w]})")x," \
+			"true: $(ratio "$(median ${f_true[$i:$way-l]})" "$(median ${f_true[$i:$way-w]})")x (target <= 0.5x)"
+	done
+	echo "store warm for metadata: ovlmig mount of containers 2..$((REPEAT + 1)) beside the first: ${f_warm[$i]} s," \
+		"median $(median ${f_warm[$i]}) s (target <= 0.05 s); the last one's steps:"
+	head -60 "$T/warm-$i.out" | sed 's/^/    /'
+	done
+	echo "$(wc -l <"$T/recorded") files in the list; load average before $load0, after $load1, now $(cut -d' ' -f1-3 /proc/loadavg)"
+	exit 0
+fi
 
 # SWEEP="SPAN:CHUNK ...": (a) once per checkpoint spacing and chunk size
 # (bytes), each pushed anew (`ovlmig index --push --checkpoint-span SPAN

@@ -120,6 +120,39 @@ wall=$(nginx_bytes "^$win_uri\$")
 	fail "a window request that is not a range" "$(grep -F "$win_uri" "$NGINX_LOG" | head -3)"
 "$OVLMIG" umount "$m" >/dev/null 2>&1 || fail "umount"
 
+# a read that starts at a checkpoint whose window is still in the
+# registry: the window's request and the data's in flight together, not
+# one round trip after the other (each held 0.3 s by the proxy)
+faultproxy_start "$REGISTRY_PORT" none --delay 0.3 --requests "$T/requests" || { fail "faultproxy"; exit 1; }
+start_lowerfs par "docker://127.0.0.1:$FAULTPROXY_PORT/test/img:v1" "$T/m-par" --insecure \
+	--cache "$T/cache-par" >"$T/out-par" 2>&1 || { fail "lowerfs par" "$(head -3 "$T/out-par")"; exit 1; }
+# the referrers API (docker-registry 2.8 has none: 404) and the tag
+# schema asked together, not the tag after the API's answer
+awk '$3 == "GET" && (index($4, "/referrers/") || index($4, "/manifests/sha256-")) { print $1, $2 }' \
+	"$T/requests" >"$T/refs"
+over=$(max_overlap <"$T/refs")
+(($(wc -l <"$T/refs") == 2 && over == 2)) &&
+	ok "mount through the delaying proxy: referrers API and tag asked together" ||
+	fail "mount: referrers requests $(wc -l <"$T/refs"), at most $over in flight together" \
+		"$(awk '$3 == "GET" { print $1, $2, $4 }' "$T/requests" | head -8)"
+# the mount's 4 index heads: fetched together, not one round trip each
+awk -v re="/blobs/($heads_re)\$" '$3 == "GET" && $4 ~ re { print $1, $2 }' "$T/requests" >"$T/heads"
+over=$(max_overlap <"$T/heads")
+(($(wc -l <"$T/heads") == 4 && over >= 2)) &&
+	ok "mount through the delaying proxy: the 4 index heads fetched together ($over in flight at once)" ||
+	fail "mount: $(wc -l <"$T/heads") head requests, at most $over in flight together" "$(cat "$T/heads")"
+since=$(wc -l <"$T/requests")
+cmp -s "$T/m-par/h10" "$T/half/h10" && ok "h10 reads as in the layer (through the delaying proxy)" ||
+	fail "h10 differs (through the delaying proxy)"
+tail -n +"$((since + 1))" "$T/requests" |
+	awk -v w="/blobs/$half_win" -v l="/blobs/$half" '$3 == "GET" && (index($4, w) || index($4, l)) { print $1, $2, $4 }' >"$T/par"
+nw=$(grep -c -F "$half_win" "$T/par") nl=$(grep -c -F "/blobs/$half" "$T/par")
+over=$(max_overlap <"$T/par")
+((nw >= 1 && nl >= 1 && over >= 2)) &&
+	ok "h10: its window and its layer bytes fetched at once ($nw window and $nl layer requests, $over in flight together)" ||
+	fail "h10: $nw window and $nl layer requests, at most $over in flight together" "$(cat "$T/par")"
+stop_lowerfs par "$T/m-par"
+
 # a window damaged in the registry: the read that needs it fails, no byte
 data=$REGISTRY_DIR/data/docker/registry/v2/blobs/sha256/${half_win:7:2}/${half_win#sha256:}/data
 [[ -f $data ]] || { fail "windows blob not in the registry's storage"; exit 1; }

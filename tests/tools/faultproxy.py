@@ -39,9 +39,10 @@ limit_rate, which is per request.
 --delay SECONDS holds every request that long before it is forwarded: a
 round trip of a distant registry (requests in parallel wait together).
 
---requests FILE gets a line "START_NS END_NS METHOD PATH RANGE" for each
-response sent (monotonic clock; RANGE "-" when none): which requests
-were in flight together.
+--requests FILE gets a line "START_NS END_NS METHOD PATH RANGE BYTES" for
+each response sent (monotonic clock; RANGE "-" when none; BYTES of body
+sent): which requests were in flight together, and what each cost the
+link.
 
 --timeline FILE gets a line "UNIX_TIME_NS BYTES" every 0.1 s: the body
 bytes sent so far over all connections (for plots of a start over time).
@@ -199,6 +200,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def handle_any(self):
         t0 = time.monotonic_ns()
+        self.body_sent = 0
         try:
             self.proxy_one()
         finally:
@@ -208,8 +210,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path = self.server.cfg.requests
         if not path:
             return
-        line = "%d %d %s %s %s\n" % (t0, time.monotonic_ns(), self.command,
-                                     self.path, self.headers.get("Range", "-").replace(" ", ""))
+        line = "%d %d %s %s %s %d\n" % (t0, time.monotonic_ns(), self.command,
+                                        self.path, self.headers.get("Range", "-").replace(" ", ""),
+                                        self.body_sent)
         with self.server.stats.lock:
             with open(path, "a") as f:
                 f.write(line)
@@ -295,6 +298,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def send(self, piece):
         self.server.bucket.take(len(piece))
         self.wfile.write(piece)
+        self.body_sent += len(piece)
 
     def persistent_flip(self, piece, off):
         a, b = self.server.cfg.flip_range
@@ -352,6 +356,12 @@ def flip(piece, i):
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default listen backlog is 5: a client opening more
+    # connections at once (a mount's parallel range requests and
+    # prefetch workers) overflowed it, and the SYN dropped was sent again
+    # only after TCP's 1 s timeout (a registry listens with the system's
+    # maximum)
+    request_queue_size = socket.SOMAXCONN
 
     def get_request(self):
         # as registries and nginx do: without it the last small segment

@@ -349,6 +349,53 @@ static void test_head_alone(void **state)
 	free(win);
 }
 
+/*
+ * A window fetched ahead (layer_index_fetch_window, what a read's caller
+ * runs beside the layer bytes): missing before, kept after, and the read
+ * that starts at its checkpoint then asks the source nothing.
+ */
+static void test_window_ahead(void **state)
+{
+	uint8_t *head, *win;
+	size_t hlen, wlen;
+	struct layer_index h;
+	struct error *err = NULL;
+	struct mem_at wm, m = { fx.layer.p, fx.layer.len, 0, 0 };
+	struct buf got = { 0 };
+	uint32_t i, cp = 0;
+
+	(void)state;
+	assert_int_equal(layer_index_encode_split(&fx.idx, &head, &hlen, &win, &wlen,
+						  &err), 0);
+	assert_int_equal(layer_index_decode_head(head, hlen, &h, &err), 0);
+	for (i = 1; i < h.ncheckpoints && !cp; i++)
+		if (h.checkpoints[i].window_kind != LAYER_WINDOW_NONE)
+			cp = i;
+	assert_true(cp > 0);
+	/* no source yet: nothing can be fetched, nothing is missing */
+	assert_int_equal(layer_index_window_missing(&h, cp), 0);
+	wm = (struct mem_at){ win, wlen, 0, 0 };
+	assert_int_equal(layer_index_set_windows(&h, mem_read_at, &wm, NULL, &err), 0);
+	assert_int_equal(layer_index_window_missing(&h, cp), 1);
+	/* checkpoint 0 has no window; one past the end is none */
+	assert_int_equal(layer_index_window_missing(&h, 0), 0);
+	assert_int_equal(layer_index_window_missing(&h, h.ncheckpoints), 0);
+	assert_int_equal(layer_index_fetch_window(&h, cp, &err), 0);
+	assert_int_equal(wm.calls, 1);
+	assert_int_equal(wm.bytes, h.checkpoints[cp].window_len);
+	assert_int_equal(layer_index_window_missing(&h, cp), 0);
+	/* fetched ahead once: neither a second fetch nor the read asks again */
+	assert_int_equal(layer_index_fetch_window(&h, cp, &err), 0);
+	assert_int_equal(layer_read(&h, mem_read_at, &m, h.checkpoints[cp].out_off + 10,
+				    1000, buf_sink, &got, &err), 0);
+	assert_int_equal(wm.calls, 1);
+	assert_int_equal(got.len, 1000);
+	layer_index_free(&h);
+	free(got.p);
+	free(head);
+	free(win);
+}
+
 /* A window source whose first answer has a byte flipped, then right ones. */
 struct flaky_at {
 	struct mem_at m;
@@ -596,6 +643,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_head_alone),
+		cmocka_unit_test(test_window_ahead),
 		cmocka_unit_test(test_flipped_window),
 		cmocka_unit_test(test_window_fetched_again),
 		cmocka_unit_test(test_truncated),

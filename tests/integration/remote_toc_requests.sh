@@ -76,7 +76,11 @@ for repo in test/zstd test/esgz; do
 	cmp -s "$m/usr/lib/multi.bin" "$src/usr/lib/multi.bin" && ok "$name: multi.bin reads right" ||
 		fail "$name: multi.bin differs"
 	moved=$(( $(link_bytes) - before ))
-	gets=$(layer_gets "$since" | wc -l)
+	# only ranges over multi.bin's bytes: the proxy logs a request once its
+	# body is sent, so the mount's own TOC request may land after $since
+	gets=$(tail -n +"$((since + 1))" "$T/requests" |
+		awk -v p="/blobs/$layer" -v s="$start" -v e="$end" '$3 == "GET" && index($4, p) && $5 != "-" {
+			split(substr($5, 7), r, "-"); if (r[1] + 0 < e && r[2] + 0 >= s) n++ } END { print n + 0 }')
 	((gets == 1)) && ok "$name: multi.bin's $chunks chunks came in one range request" ||
 		fail "$name: multi.bin's $chunks chunks took $gets range requests"
 	cs=4096

@@ -1187,6 +1187,41 @@ int layer_set_fetch_spans(struct layer_set *ls, uint32_t l, uint64_t off,
 			   layer_checkpoint_at(idx, off + len - 1), err);
 }
 
+int layer_set_extent(struct layer_set *ls, uint32_t l, uint64_t off,
+		     uint64_t len, uint64_t *start, uint64_t *end,
+		     struct error **err)
+{
+	const struct layer_index *idx;
+
+	if (layer_set_ready(ls, l, err) < 0)
+		return -1;
+	idx = &ls->layers[l].idx;
+	if (!idx->span_sha256 || !idx->ncheckpoints || !len ||
+	    off > idx->uncompressed_size || len > idx->uncompressed_size - off ||
+	    !ls->layers[l].blob)
+		return 0;
+	/* what read_spans fetches: fetch_spans' bytes */
+	*start = idx->checkpoints[layer_checkpoint_at(idx, off)].in_off;
+	*end = span_in_end(&ls->layers[l], layer_checkpoint_at(idx, off + len - 1));
+	return *start < *end ? 1 : 0;
+}
+
+int layer_set_fetch_extent(struct layer_set *ls, uint32_t l, uint64_t start,
+			   uint64_t end, struct error **err)
+{
+	const struct layer_index *idx;
+	uint64_t cs;
+
+	if (layer_set_ready(ls, l, err) < 0)
+		return -1;
+	idx = &ls->layers[l].idx;
+	cs = idx->chunk_size;
+	if (!ls->layers[l].blob || start >= end || end > idx->compressed_size || !cs)
+		return 0;
+	return blob_fetch_chunks(ls->layers[l].blob, start / cs,
+				 (end + cs - 1) / cs - start / cs, err);
+}
+
 /*
  * A gzip or zstd read of [OFF, OFF+LEN) decompresses from the checkpoint
  * at or before OFF and reads the compressed bytes one chunk at a time,

@@ -89,6 +89,19 @@ struct source_ops {
 	/* Optional: make NODE's data local without reading it (prefetch). */
 	int (*warm)(struct source *s, const struct image *img, uint32_t node,
 		    struct error **err);
+	/*
+	 * Optional: the compressed bytes [*START, *END) of layer *LAYER
+	 * that fetching NODE reads, where that is known exactly (a layer
+	 * read through its own TOC): 1, else 0; -1 with *ERR set. Files
+	 * whose extents lie close together can then be fetched in one
+	 * request (fetch_extent) before each is read.
+	 */
+	int (*extent)(struct source *s, const struct image *img, uint32_t node,
+		      uint32_t *layer, uint64_t *start, uint64_t *end,
+		      struct error **err);
+	/* Optional, with extent: fetch [START, END) of LAYER into the cache. */
+	int (*fetch_extent)(struct source *s, uint32_t layer, uint64_t start,
+			    uint64_t end, struct error **err);
 	/* Optional: counters for `lowerfs ctl stats`, a new JSON object. */
 	struct json_t *(*stats)(struct source *s);
 	/*

@@ -359,6 +359,26 @@ static int tar_warm(struct source *s, const struct image *img, uint32_t node,
 	return layer_set_warm(&ts->ls, f->layer, f->data_off, f->size, err);
 }
 
+static int tar_extent(struct source *s, const struct image *img, uint32_t node,
+		      uint32_t *layer, uint64_t *start, uint64_t *end,
+		      struct error **err)
+{
+	struct tar_source *ts = to_tar(s);
+	const struct flat_file *f = file_of(ts, img, node, err);
+
+	if (!f)
+		return -1;
+	*layer = f->layer;
+	return layer_set_extent(&ts->ls, f->layer, f->data_off, f->size, start,
+				end, err);
+}
+
+static int tar_fetch_extent(struct source *s, uint32_t layer, uint64_t start,
+			    uint64_t end, struct error **err)
+{
+	return layer_set_fetch_extent(&to_tar(s)->ls, layer, start, end, err);
+}
+
 static json_t *tar_stats(struct source *s)
 {
 	struct tar_source *ts = to_tar(s);
@@ -453,7 +473,8 @@ static void tar_close(struct source *s)
 	const struct source_ops name = { \
 		.scheme = scheme_, .help = help_, .open = open_, \
 		.index = tar_index, .fetch = tar_fetch, .read = tar_read, \
-		.locate = tar_locate, .warm = tar_warm, .stats = tar_stats, .health = tar_health, \
+		.locate = tar_locate, .warm = tar_warm, .extent = tar_extent, \
+		.fetch_extent = tar_fetch_extent, .stats = tar_stats, .health = tar_health, \
 		.digest = tar_digest, .prefetch_list = tar_prefetch_list, \
 		.save_tree = tar_save_tree, \
 		.close = tar_close, \

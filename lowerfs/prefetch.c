@@ -14,6 +14,14 @@
  * Listed files whose compressed bytes lie close together (small files of
  * a layer read through its own TOC) are fetched in one request, by the
  * worker that takes the first of them (prefetch_group.h).
+ * Where the source says which compressed bytes a file needs (a layer read
+ * through its own TOC), the workers only fetch them, and one processor
+ * thread decompresses, verifies and caches the fetched files, the
+ * earliest in the list first: the container reads them in that order,
+ * and four decompressions at once on a busy machine made the first
+ * needed file wait for CPU behind the later ones. An open of a listed
+ * file fetched but not yet processed decompresses it at once on its own
+ * thread, so no read waits behind that queue either.
  * --prefetch-bandwidth caps the rate of all workers together.
  */
 #include <errno.h>
@@ -24,10 +32,14 @@
 #include <unistd.h>
 
 #include "../common/util.h"
+#include "index_heap.h"
 #include "lowerfs.h"
 #include "prefetch_group.h"
 
 #define PREFETCH_WORKERS 4
+#ifndef PREFETCH_PROCESSORS
+#define PREFETCH_PROCESSORS 1
+#endif
 #define LIST_FILE_MAX (64u << 20)
 /*
  * Listed neighbours: at most this far apart, at most this much in one
@@ -44,8 +56,15 @@ struct prefetch_run {
 	uint32_t *order;
 	size_t n, nlisted;	/* the listed files are order[0, nlisted) */
 	uint32_t *group_of;	/* by listed file: its group; NULL: none */
+	uint32_t *next_in_group;	/* by listed file: the next of its group, or UINT32_MAX */
 	struct prefetch_group *groups;
+	uint32_t *first_of;	/* by group: its first listed file */
 	atomic_bool *claimed;	/* by group: a worker has fetched it */
+	/* listed files fetched, for the processor (ready_lock) */
+	pthread_mutex_t ready_lock;
+	pthread_cond_t ready_cond;
+	struct index_heap ready;
+	bool fetched_all;	/* the workers have ended: no more come */
 	atomic_size_t next;
 	uint64_t start_ns;
 	atomic_uint_fast64_t bytes;
@@ -76,37 +95,13 @@ static void pace(struct prefetch_run *run, bool listed)
 	}
 }
 
-/* The group of listed file I, fetched whole by the first worker to get there. */
-static void fetch_group(struct prefetch_run *run, size_t i)
-{
-	struct lowerfs *fs = run->fs;
-	const struct prefetch_group *g;
-	struct error *err = NULL;
-	uint32_t k;
-
-	if (!run->group_of || i >= run->nlisted)
-		return;
-	k = run->group_of[i];
-	g = &run->groups[k];
-	if (g->files < 2 || atomic_exchange(&run->claimed[k], true))
-		return;
-	/* on failure each file fetches its own bytes: only logged */
-	if (fs->src->ops->fetch_extent(fs->src, g->layer, g->start, g->end, &err) < 0) {
-		lowerfs_log("prefetch: %u listed files at %llu-%llu of layer %u together: %s",
-			    g->files, (unsigned long long)g->start,
-			    (unsigned long long)g->end, g->layer, err->msg);
-		error_free(&err);
-	}
-}
-
-static void prefetch_one(struct prefetch_run *run, size_t i)
+/* File I fetched, decompressed, verified and cached, or found there. */
+static void process(struct prefetch_run *run, size_t i)
 {
 	struct lowerfs *fs = run->fs;
 	uint32_t node = run->order[i];
 	struct error *err = NULL;
 
-	pace(run, i < run->nlisted);
-	fetch_group(run, i);
 	if (node_prefetch(fs, node, &err) < 0) {
 		char *path = image_path(&fs->img, node);
 
@@ -116,6 +111,76 @@ static void prefetch_one(struct prefetch_run *run, size_t i)
 	}
 	atomic_fetch_add(&run->bytes, fs->img.nodes[node].size);
 	atomic_fetch_add(&fs->prefetch_done, 1);
+}
+
+/* Whether listed file I is fetched by a worker and processed apart. */
+static bool split(const struct prefetch_run *run, size_t i)
+{
+	const struct prefetch_group *g;
+
+	if (!run->group_of || i >= run->nlisted)
+		return false;
+	g = &run->groups[run->group_of[i]];
+	return g->start < g->end;
+}
+
+/*
+ * The group of listed file I, fetched whole by the first worker to get
+ * there, and each of its files handed to the processor.
+ */
+static void fetch_listed(struct prefetch_run *run, size_t i)
+{
+	struct lowerfs *fs = run->fs;
+	uint32_t k = run->group_of[i], j;
+	const struct prefetch_group *g = &run->groups[k];
+	struct error *err = NULL;
+
+	if (atomic_exchange(&run->claimed[k], true))
+		return;		/* another worker has it */
+	/* on failure each file fetches its own bytes as it is processed */
+	if (fs->src->ops->fetch_extent(fs->src, g->layer, g->start, g->end, &err) < 0) {
+		lowerfs_log("prefetch: %u listed file%s at %llu-%llu of layer %u: %s",
+			    g->files, g->files == 1 ? "" : "s",
+			    (unsigned long long)g->start,
+			    (unsigned long long)g->end, g->layer, err->msg);
+		error_free(&err);
+	}
+	pthread_mutex_lock(&run->ready_lock);
+	for (j = run->first_of[k]; j != UINT32_MAX; j = run->next_in_group[j])
+		index_heap_push(&run->ready, j);	/* room for each once */
+	pthread_cond_broadcast(&run->ready_cond);
+	pthread_mutex_unlock(&run->ready_lock);
+}
+
+/* The processor: the fetched listed files, the earliest in the list first. */
+static void *processor(void *arg)
+{
+	struct prefetch_run *run = arg;
+	uint32_t i;
+
+	pthread_mutex_lock(&run->ready_lock);
+	while (!atomic_load(&run->fs->stopping)) {
+		if (index_heap_pop(&run->ready, &i)) {
+			pthread_mutex_unlock(&run->ready_lock);
+			process(run, i);
+			pthread_mutex_lock(&run->ready_lock);
+			continue;
+		}
+		if (run->fetched_all)
+			break;
+		pthread_cond_wait(&run->ready_cond, &run->ready_lock);
+	}
+	pthread_mutex_unlock(&run->ready_lock);
+	return NULL;
+}
+
+static void prefetch_one(struct prefetch_run *run, size_t i)
+{
+	pace(run, i < run->nlisted);
+	if (split(run, i))
+		fetch_listed(run, i);
+	else
+		process(run, i);
 }
 
 /* Take the next file: the listed ones, and the rest once asked for. */
@@ -285,8 +350,20 @@ static void plan_groups(struct prefetch_run *run)
 			   &run->groups, &ngroups, &err) < 0)
 		goto fail;
 	run->claimed = calloc(ngroups ? ngroups : 1, sizeof(*run->claimed));
-	if (!run->claimed)
+	run->first_of = malloc((ngroups ? ngroups : 1) * sizeof(*run->first_of));
+	run->next_in_group = malloc(run->nlisted * sizeof(*run->next_in_group));
+	if (!run->claimed || !run->first_of || !run->next_in_group ||
+	    index_heap_init(&run->ready, run->nlisted) < 0)
 		goto fail;
+	/* each group's files in list order, from its first */
+	for (i = 0; i < ngroups; i++)
+		run->first_of[i] = UINT32_MAX;
+	for (i = run->nlisted; i-- > 0;) {
+		uint32_t k = run->group_of[i];
+
+		run->next_in_group[i] = run->first_of[k];
+		run->first_of[k] = (uint32_t)i;
+	}
 	for (i = 0; i < ngroups; i++)
 		if (run->groups[i].files > 1) {
 			grouped += run->groups[i].files;
@@ -304,15 +381,25 @@ fail:
 	free(ext);
 	free(run->group_of);
 	free(run->groups);
+	free(run->claimed);
+	free(run->first_of);
+	free(run->next_in_group);
+	index_heap_free(&run->ready);
 	run->group_of = NULL;
 	run->groups = NULL;
+	run->claimed = NULL;
+	run->first_of = NULL;
+	run->next_in_group = NULL;
 }
 
 static void *prefetch_main(void *arg)
 {
 	struct lowerfs *fs = arg;
-	struct prefetch_run run = { .fs = fs, .start_ns = now_ns() };
-	pthread_t t[PREFETCH_WORKERS - 1];
+	struct prefetch_run run = { .fs = fs, .start_ns = now_ns(),
+				    .ready_lock = PTHREAD_MUTEX_INITIALIZER,
+				    .ready_cond = PTHREAD_COND_INITIALIZER };
+	pthread_t t[PREFETCH_WORKERS - 1], p[PREFETCH_PROCESSORS];
+	unsigned nproc = 0;
 	uint32_t *listed = NULL;
 	size_t nlisted = 0;
 	unsigned i, started = 0;
@@ -328,6 +415,18 @@ static void *prefetch_main(void *arg)
 	plan_groups(&run);
 again:
 	started = 0;
+	nproc = 0;
+	run.fetched_all = false;
+	while (run.group_of && atomic_load(&run.next) < run.nlisted &&
+	       nproc < PREFETCH_PROCESSORS &&
+	       pthread_create(&p[nproc], NULL, processor, &run) == 0)
+		nproc++;
+	if (run.group_of && !nproc && atomic_load(&run.next) < run.nlisted) {
+		/* no processor: each file fetched and processed by its worker */
+		lowerfs_log("prefetch: no processor thread: the workers decompress");
+		free(run.group_of);
+		run.group_of = NULL;
+	}
 	for (i = 0; i < PREFETCH_WORKERS - 1; i++) {
 		int rc = pthread_create(&t[i], NULL, worker, &run);
 
@@ -340,6 +439,12 @@ again:
 	worker(&run);
 	for (i = 0; i < started; i++)
 		pthread_join(t[i], NULL);
+	pthread_mutex_lock(&run.ready_lock);
+	run.fetched_all = true;
+	pthread_cond_broadcast(&run.ready_cond);
+	pthread_mutex_unlock(&run.ready_lock);
+	for (i = 0; i < nproc; i++)
+		pthread_join(p[i], NULL);
 	if (run.n && (run.nlisted || atomic_load(&fs->prefetch_whole)) &&
 	    (!atomic_load(&fs->prefetch_whole) || atomic_load(&run.next) >= run.n))
 		lowerfs_log("prefetch done: %llu files, %llu bytes in %.1f s",
@@ -369,6 +474,9 @@ done:
 	free(run.group_of);
 	free(run.groups);
 	free(run.claimed);
+	free(run.first_of);
+	free(run.next_in_group);
+	index_heap_free(&run.ready);
 	return NULL;
 }
 

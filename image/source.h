@@ -56,6 +56,10 @@ struct source_opts {
 
 struct source;
 
+/* Data handed on in order, LEN bytes at a time: 0, or -1 with *ERR set. */
+typedef int (*source_sink_fn)(void *ctx, const void *buf, size_t len,
+			      struct error **err);
+
 struct source_ops {
 	const char *scheme;		/* "dir" in "dir:PATH" */
 	const char *help;
@@ -67,6 +71,13 @@ struct source_ops {
 	/* Write the whole data of regular file NODE to FD from offset 0. */
 	int (*fetch)(struct source *s, const struct image *img, uint32_t node,
 		     int fd, struct error **err);
+	/*
+	 * Optional: the same handed to SINK in order (the cache hashes the
+	 * bytes as it writes them, instead of reading the file back).
+	 */
+	int (*fetch_sink)(struct source *s, const struct image *img,
+			  uint32_t node, source_sink_fn sink, void *ctx,
+			  struct error **err);
 	/*
 	 * Optional: a read-only fd holding NODE's data in place, for local
 	 * sources served without a cache. Returns the fd or -1.

@@ -365,12 +365,12 @@ static void plan_groups(struct prefetch_run *run)
 		run->first_of[k] = (uint32_t)i;
 	}
 	for (i = 0; i < ngroups; i++)
-		if (run->groups[i].files > 1) {
+		if (run->groups[i].start < run->groups[i].end) {
 			grouped += run->groups[i].files;
 			used++;
 		}
 	if (used)
-		lowerfs_log("prefetch: %zu of the %zu listed files in %zu requests of neighbours",
+		lowerfs_log("prefetch: %zu of the %zu listed files in %zu range requests (neighbours together)",
 			    grouped, run->nlisted, used);
 	free(ext);
 	return;

@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,6 +40,9 @@
 #define PREFETCH_WORKERS 4
 #ifndef PREFETCH_PROCESSORS
 #define PREFETCH_PROCESSORS 1
+#endif
+#ifndef PROCESSOR_NICE
+#define PROCESSOR_NICE 10
 #endif
 #define LIST_FILE_MAX (64u << 20)
 /*
@@ -152,12 +156,21 @@ static void fetch_listed(struct prefetch_run *run, size_t i)
 	pthread_mutex_unlock(&run->ready_lock);
 }
 
-/* The processor: the fetched listed files, the earliest in the list first. */
+/*
+ * The processor: the fetched listed files, the earliest in the list first.
+ * It runs niced: work done ahead uses the CPU the container and the
+ * on-demand reads leave (an open decompressing the file it needs now,
+ * the command itself), never takes it from them.
+ */
 static void *processor(void *arg)
 {
 	struct prefetch_run *run = arg;
 	uint32_t i;
 
+	/* a thread's own nice value (Linux); only a preference if refused */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), PROCESSOR_NICE) < 0)
+		lowerfs_log("prefetch: processor at the process' priority: %s",
+			    strerror(errno));
 	pthread_mutex_lock(&run->ready_lock);
 	while (!atomic_load(&run->fs->stopping)) {
 		if (index_heap_pop(&run->ready, &i)) {

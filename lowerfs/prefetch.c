@@ -160,22 +160,33 @@ static void fetch_listed(struct prefetch_run *run, size_t i)
  * The processor: the fetched listed files, the earliest in the list first.
  * It runs niced: work done ahead uses the CPU the container and the
  * on-demand reads leave (an open decompressing the file it needs now,
- * the command itself), never takes it from them.
+ * the command itself), never takes it from them; an open that must wait
+ * for the file it is on lifts it to nice 0 for that file (prefetch_boost).
  */
 static void *processor(void *arg)
 {
 	struct prefetch_run *run = arg;
 	uint32_t i;
 
+	struct lowerfs *fs = run->fs;
+	pid_t tid = gettid();
+
 	/* a thread's own nice value (Linux); only a preference if refused */
-	if (setpriority(PRIO_PROCESS, (id_t)gettid(), PROCESSOR_NICE) < 0)
+	if (setpriority(PRIO_PROCESS, (id_t)tid, PROCESSOR_NICE) < 0)
 		lowerfs_log("prefetch: processor at the process' priority: %s",
 			    strerror(errno));
+	else
+		atomic_store(&fs->processor_tid, (int)tid);
 	pthread_mutex_lock(&run->ready_lock);
-	while (!atomic_load(&run->fs->stopping)) {
+	while (!atomic_load(&fs->stopping)) {
 		if (index_heap_pop(&run->ready, &i)) {
 			pthread_mutex_unlock(&run->ready_lock);
+			atomic_store(&fs->processor_node, run->order[i] + 1);
 			process(run, i);
+			atomic_store(&fs->processor_node, 0);
+			/* an open waited on it: back in the background */
+			if (atomic_exchange(&fs->processor_boosted, false))
+				(void)setpriority(PRIO_PROCESS, (id_t)tid, PROCESSOR_NICE);
 			pthread_mutex_lock(&run->ready_lock);
 			continue;
 		}
@@ -184,7 +195,18 @@ static void *processor(void *arg)
 		pthread_cond_wait(&run->ready_cond, &run->ready_lock);
 	}
 	pthread_mutex_unlock(&run->ready_lock);
+	atomic_store(&fs->processor_tid, 0);
 	return NULL;
+}
+
+void prefetch_boost(struct lowerfs *fs, uint32_t node)
+{
+	int tid = atomic_load(&fs->processor_tid);
+
+	/* raising a priority needs CAP_SYS_NICE: lowerfs runs as root */
+	if (tid && atomic_load(&fs->processor_node) == node + 1 &&
+	    !atomic_exchange(&fs->processor_boosted, true))
+		(void)setpriority(PRIO_PROCESS, (id_t)tid, 0);
 }
 
 static void prefetch_one(struct prefetch_run *run, size_t i)

@@ -4,7 +4,7 @@
 CC ?= gcc
 BUILD ?= build
 PREFIX ?= /usr/local
-PKGS := jansson mount libarchive libcurl zlib libzstd libcrypto libsodium
+PKGS := jansson mount libarchive libcurl zlib libdeflate libzstd libcrypto libsodium
 # SAN=1: an ASan+UBSan build (make check-asan)
 ifeq ($(SAN),1)
 OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -509,31 +509,54 @@ static void check_complete(struct blob *b)
 		check_whole(b);
 }
 
+/* Map bytes of chunks [C, C+N): 1, present. */
+static int write_map(struct blob *b, uint64_t c, uint64_t n)
+{
+	uint8_t ones[512];
+
+	memset(ones, 1, sizeof(ones));
+	while (n) {
+		size_t k = n < sizeof(ones) ? (size_t)n : sizeof(ones);
+
+		if (pwrite_exact(b->map_fd, ones, k, c) < 0)
+			return -1;
+		c += k;
+		n -= k;
+	}
+	return 0;
+}
+
 /* Store the good chunks of a window, then publish them and the failures. */
 static int store(struct blob *b, uint64_t w0, uint64_t wn, const uint8_t *mine,
 		 const uint8_t *mem, uint8_t *ok, struct error **err)
 {
-	static const uint8_t one = 1;
 	bool failed = false, complete, cached;
 	int ret = 0;
 
 	pthread_mutex_lock(&b->lock);
 	cached = b->cached;	/* wiped meanwhile: keep nothing */
 	pthread_mutex_unlock(&b->lock);
-	for (uint64_t i = 0; i < wn; i++) {
-		uint64_t c = w0 + i;
+	/* each run of good chunks in one write, then its map bytes in one */
+	for (uint64_t i = 0; i < wn && cached;) {
+		uint64_t j = i, c = w0 + i;
 
-		if (!ok[i] || !cached)
+		if (!ok[i]) {
+			i++;
 			continue;
-		if (pwrite_exact(b->data_fd, mem + i * b->chunk_size, chunk_len(b, c),
+		}
+		while (j + 1 < wn && ok[j + 1])
+			j++;
+		if (pwrite_exact(b->data_fd, mem + i * b->chunk_size,
+				 (size_t)(chunk_off(b, w0 + j) + chunk_len(b, w0 + j) - chunk_off(b, c)),
 				 chunk_off(b, c)) < 0 ||
-		    pwrite_exact(b->map_fd, &one, 1, c) < 0) {
+		    write_map(b, c, j - i + 1) < 0) {
 			if (!*err)
-				error_set(err, errno, "chunk %" PRIu64 " of %s: write the cache",
-					  c, b->digest);
-			ok[i] = 0;
+				error_set(err, errno, "chunks %" PRIu64 "-%" PRIu64 " of %s: write the cache",
+					  c, w0 + j, b->digest);
+			memset(ok + i, 0, (size_t)(j - i + 1));
 			ret = -1;
 		}
+		i = j + 1;
 	}
 	/*
 	 * Start writing them back now (a hint; nothing waits for it): a
@@ -734,20 +757,30 @@ static int read_cached(struct blob *b, uint64_t off, uint8_t *buf, size_t len,
 	for (; off < end; c++) {
 		uint64_t coff = chunk_off(b, c), cend = coff + chunk_len(b, c);
 		size_t n = (size_t)((cend < end ? cend : end) - off);
+		uint64_t last = c;
 		uint8_t st;
 
 		pthread_mutex_lock(&b->lock);
 		st = b->state[c];
+		/* checked chunks after it: read with it in one go */
+		if ((st & (CH_PRESENT | CH_CHECKED)) == (CH_PRESENT | CH_CHECKED))
+			while (cend < end && (b->state[last + 1] & (CH_PRESENT | CH_CHECKED)) ==
+					     (CH_PRESENT | CH_CHECKED)) {
+				last++;
+				cend = chunk_off(b, last) + chunk_len(b, last);
+			}
 		pthread_mutex_unlock(&b->lock);
 		if (!(st & CH_PRESENT)) {
 			ret = 1;
 			break;
 		}
 		if (st & CH_CHECKED) {
+			n = (size_t)((cend < end ? cend : end) - off);
 			if (pread_all(b->data_fd, buf, n, off) < 0) {
 				ret = error_set(err, errno, "read %s", b->data_path);
 				break;
 			}
+			c = last;
 		} else {
 			if (!tmp && !(tmp = malloc(b->chunk_size))) {
 				ret = error_set(err, ENOMEM, "read %s", b->digest);

@@ -281,8 +281,12 @@ int cache_lookup(struct cache *c, uint32_t node, uint64_t size, bool hash,
 }
 
 /* The fetched file is what it should be: keep its sha256 with it. */
+/*
+ * Record the sha256 of the SIZE bytes fetched into FD: MD when the fetch
+ * hashed them as it wrote them, else read back.
+ */
 static int record_digest(struct cache *c, int fd, const char *part,
-			 uint64_t size, struct error **err)
+			 uint64_t size, const uint8_t *md, struct error **err)
 {
 	char digest[DIGEST_STRLEN + 1];
 	struct stat st;
@@ -293,18 +297,63 @@ static int record_digest(struct cache *c, int fd, const char *part,
 		return error_set_msg(err, EIO, "%s/%s: fetched %lld bytes, the image says %llu",
 				     c->dir, part, (long long)st.st_size,
 				     (unsigned long long)size);
-	if (file_digest(fd, size, digest, err) < 0)
+	if (md) {
+		memcpy(digest, DIGEST_PREFIX, 7);
+		sha256_hex(md, digest + 7);
+	} else if (file_digest(fd, size, digest, err) < 0) {
 		return error_wrap(err, "%s/%s", c->dir, part);
+	}
 	if (fsetxattr(fd, DIGEST_XATTR, digest, DIGEST_STRLEN, 0) < 0)
 		return error_set(err, errno, "record the sha256 of %s/%s in %s",
 				 c->dir, part, DIGEST_XATTR);
 	return 0;
 }
 
+/* The fetch written to FD and hashed on the way (fetch_sink). */
+struct hashing_sink {
+	int fd;
+	struct sha256_stream *md;
+};
+
+static int hashing_write(void *ctx, const void *buf, size_t len,
+			 struct error **err)
+{
+	struct hashing_sink *h = ctx;
+
+	if (write_all(h->fd, buf, len) < 0)
+		return error_set(err, errno, "write to the cache");
+	if (sha256_stream_update(h->md, buf, len) < 0)
+		return error_set(err, EIO, "sha256 of the fetched data");
+	return 0;
+}
+
+/*
+ * NODE's data into FD; *HASHED set and MD its sha256 when the source
+ * handed it on (one pass over the bytes, not a second to read them back).
+ */
+static int fetch_into(struct source *src, const struct image *img,
+		      uint32_t node, int fd, uint8_t md[32], bool *hashed,
+		      struct error **err)
+{
+	struct hashing_sink h = { .fd = fd };
+	int ret;
+
+	*hashed = false;
+	if (!src->ops->fetch_sink || !(h.md = sha256_stream_new()))
+		return src->ops->fetch(src, img, node, fd, err);
+	ret = src->ops->fetch_sink(src, img, node, hashing_write, &h, err);
+	if (ret == 0 && sha256_stream_final(h.md, md) == 0)
+		*hashed = true;
+	sha256_stream_free(h.md);
+	return ret;
+}
+
 int cache_fill(struct cache *c, struct source *src, const struct image *img,
 	       uint32_t node, struct error **err)
 {
 	char part[NAME_LEN], name[NAME_LEN];
+	uint8_t md[32];
+	bool hashed;
 	int fd, ro;
 
 	part_name(part, node);
@@ -313,8 +362,9 @@ int cache_fill(struct cache *c, struct source *src, const struct image *img,
 		    O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return error_set(err, errno, "create %s/%s", c->dir, part);
-	if (src->ops->fetch(src, img, node, fd, err) < 0 ||
-	    record_digest(c, fd, part, img->nodes[node].size, err) < 0) {
+	if (fetch_into(src, img, node, fd, md, &hashed, err) < 0 ||
+	    record_digest(c, fd, part, img->nodes[node].size, hashed ? md : NULL,
+			  err) < 0) {
 		close(fd);
 		unlinkat(c->dirfd, part, 0);
 		return -1;

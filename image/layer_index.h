@@ -100,6 +100,22 @@ int layer_read(const struct layer_index *idx, layer_read_at_fn read_at,
 	       void *read_ctx, uint64_t off, uint64_t len, layer_sink_fn sink,
 	       void *sink_ctx, struct error **err);
 
+/*
+ * Span AT of a gzip layer read through its own TOC (eStargz: a span
+ * starts a gzip member), its compressed bytes from its checkpoint on at
+ * CBUF (CLEN of them, at least its members'): inflated whole in one call
+ * per member (libdeflate, about 2.4x zlib's streaming inflate), checked
+ * against its sha256, and [OFF, OFF+LEN) of it (within the span) handed
+ * to SINK. 1 done; 0 not taken (another kind of span, a member holding
+ * more than the span and 64 KiB, data libdeflate refuses: layer_read
+ * reads it, and says what is wrong); -1 with *ERR set: a digest mismatch
+ * (EIO), or SINK's error.
+ */
+int layer_read_span_whole(const struct layer_index *idx, uint32_t at,
+			  const uint8_t *cbuf, size_t clen, uint64_t off,
+			  uint64_t len, layer_sink_fn sink, void *ctx,
+			  struct error **err);
+
 /* The last checkpoint at or before OFF (idx->ncheckpoints > 0). */
 uint32_t layer_checkpoint_at(const struct layer_index *idx, uint64_t off);
 

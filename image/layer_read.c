@@ -9,13 +9,23 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <libdeflate.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 #include <zstd.h>
 
+#include "digest.h"
+
 #define OUT_SIZE (128u << 10)
+/*
+ * A gzip span inflated whole (layer_read_span_whole): room for what its
+ * member holds past the span (eStargz: the tar's padding and the headers
+ * up to the next file's data), and the largest span taken that way.
+ */
+#define WHOLE_SLACK (64u << 10)
+#define WHOLE_MAX (64u << 20)
 
 /* Compressed input, one chunk-aligned piece at a time. */
 struct cin {
@@ -405,4 +415,77 @@ int layer_read(const struct layer_index *idx, layer_read_at_fn read_at,
 		return read_checked(idx, read_at, read_ctx, off, len, sink,
 				    sink_ctx, err);
 	return read_range(idx, read_at, read_ctx, off, len, sink, sink_ctx, err);
+}
+
+/*
+ * Inflate the gzip members at IN into OUT until WANT bytes are out, each
+ * member in one libdeflate call: 1 done, 0 not (a member holds more than
+ * OUT's room, or bad data: the streaming path says what is wrong).
+ */
+static int inflate_members(const uint8_t *in, size_t in_len, uint8_t *out,
+			   size_t room, size_t want)
+{
+	struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+	size_t in_pos = 0, out_pos = 0;
+	int ret = 0;
+
+	if (!d)
+		return 0;
+	while (out_pos < want) {
+		size_t used, made;
+
+		if (in_pos >= in_len ||
+		    libdeflate_gzip_decompress_ex(d, in + in_pos, in_len - in_pos,
+						  out + out_pos, room - out_pos,
+						  &used, &made) != LIBDEFLATE_SUCCESS ||
+		    !used)
+			goto out;
+		in_pos += used;
+		out_pos += made;
+	}
+	ret = 1;
+out:
+	libdeflate_free_decompressor(d);
+	return ret;
+}
+
+int layer_read_span_whole(const struct layer_index *idx, uint32_t at,
+			  const uint8_t *cbuf, size_t clen, uint64_t off,
+			  uint64_t len, layer_sink_fn sink, void *ctx,
+			  struct error **err)
+{
+	const struct layer_checkpoint *cp;
+	uint64_t start, end;
+	uint8_t md[32], *out;
+	int ret;
+
+	if (at >= idx->ncheckpoints || !idx->span_sha256 ||
+	    idx->compression != LAYER_GZIP || !len)
+		return 0;
+	cp = &idx->checkpoints[at];
+	start = cp->out_off;
+	end = at + 1 < idx->ncheckpoints ? idx->checkpoints[at + 1].out_off :
+					   idx->uncompressed_size;
+	if (cp->window_kind != LAYER_WINDOW_NONE || end <= start ||
+	    end - start > WHOLE_MAX || off < start || off > end ||
+	    len > end - off || !clen)
+		return 0;
+	out = malloc((size_t)(end - start) + WHOLE_SLACK);
+	if (!out)
+		return 0;
+	ret = inflate_members(cbuf, clen, out, (size_t)(end - start) + WHOLE_SLACK,
+			      (size_t)(end - start));
+	if (ret == 1) {
+		if (sha256_buf(out, (size_t)(end - start), md) < 0)
+			ret = error_set(err, EIO, "layer: sha256 failed");
+		else if (memcmp(md, idx->span_sha256[at], 32))
+			ret = error_set_msg(err, EIO, "layer: data at %" PRIu64 " (%" PRIu64
+					    " bytes from compressed offset %" PRIu64
+					    ") does not match its digest in the layer's TOC",
+					    start, end - start, cp->in_off);
+		else if (sink(ctx, out + (off - start), (size_t)len, err) < 0)
+			ret = -1;
+	}
+	free(out);
+	return ret;
 }

@@ -128,6 +128,23 @@ int layer_set_read(struct layer_set *ls, uint32_t l, uint64_t off,
  */
 int layer_set_fetch_spans(struct layer_set *ls, uint32_t l, uint64_t off,
 			  uint64_t len, struct error **err);
+/*
+ * A layer read through its own TOC: the compressed bytes [*START, *END)
+ * of layer L that a read of [OFF, OFF+LEN) fetches (its spans, whole).
+ * 1 set, 0 not known (other layers, nothing to read), -1 error.
+ */
+int layer_set_extent(struct layer_set *ls, uint32_t l, uint64_t off,
+		     uint64_t len, uint64_t *start, uint64_t *end,
+		     struct error **err);
+/*
+ * Make the compressed bytes [START, END) of layer L present in its
+ * cached blob, in as few range requests as the blob makes of them (one
+ * per 4 MiB; none for chunks already there, waits for those in flight):
+ * the files a prefetch list names next to each other in one request.
+ * Checked later, span by span, by the reads that use them.
+ */
+int layer_set_fetch_extent(struct layer_set *ls, uint32_t l, uint64_t start,
+			   uint64_t end, struct error **err);
 /* Fetch the compressed chunks that hold [OFF, OFF+LEN) of layer L. */
 int layer_set_warm(struct layer_set *ls, uint32_t l, uint64_t off,
 		   uint64_t len, struct error **err);

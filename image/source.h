@@ -56,6 +56,10 @@ struct source_opts {
 
 struct source;
 
+/* Data handed on in order, LEN bytes at a time: 0, or -1 with *ERR set. */
+typedef int (*source_sink_fn)(void *ctx, const void *buf, size_t len,
+			      struct error **err);
+
 struct source_ops {
 	const char *scheme;		/* "dir" in "dir:PATH" */
 	const char *help;
@@ -67,6 +71,13 @@ struct source_ops {
 	/* Write the whole data of regular file NODE to FD from offset 0. */
 	int (*fetch)(struct source *s, const struct image *img, uint32_t node,
 		     int fd, struct error **err);
+	/*
+	 * Optional: the same handed to SINK in order (the cache hashes the
+	 * bytes as it writes them, instead of reading the file back).
+	 */
+	int (*fetch_sink)(struct source *s, const struct image *img,
+			  uint32_t node, source_sink_fn sink, void *ctx,
+			  struct error **err);
 	/*
 	 * Optional: a read-only fd holding NODE's data in place, for local
 	 * sources served without a cache. Returns the fd or -1.
@@ -89,6 +100,19 @@ struct source_ops {
 	/* Optional: make NODE's data local without reading it (prefetch). */
 	int (*warm)(struct source *s, const struct image *img, uint32_t node,
 		    struct error **err);
+	/*
+	 * Optional: the compressed bytes [*START, *END) of layer *LAYER
+	 * that fetching NODE reads, where that is known exactly (a layer
+	 * read through its own TOC): 1, else 0; -1 with *ERR set. Files
+	 * whose extents lie close together can then be fetched in one
+	 * request (fetch_extent) before each is read.
+	 */
+	int (*extent)(struct source *s, const struct image *img, uint32_t node,
+		      uint32_t *layer, uint64_t *start, uint64_t *end,
+		      struct error **err);
+	/* Optional, with extent: fetch [START, END) of LAYER into the cache. */
+	int (*fetch_extent)(struct source *s, uint32_t layer, uint64_t start,
+			    uint64_t end, struct error **err);
 	/* Optional: counters for `lowerfs ctl stats`, a new JSON object. */
 	struct json_t *(*stats)(struct source *s);
 	/*

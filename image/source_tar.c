@@ -287,7 +287,7 @@ static int fd_sink(void *ctx, const void *buf, size_t len, struct error **err)
  * once per file.
  */
 static int fetch_small(struct tar_source *ts, const struct flat_file *f,
-		       int fd, struct error **err)
+		       source_sink_fn sink, void *ctx, struct error **err)
 {
 	char *buf = malloc(f->size ? f->size : 1);
 	int ret = -1;
@@ -297,13 +297,14 @@ static int fetch_small(struct tar_source *ts, const struct flat_file *f,
 				 (unsigned long long)f->size);
 	if (span_cache_read(ts->spans, &ts->ls, f->layer, f->data_off, buf,
 			    f->size, f->data_off + f->size, err) == 0)
-		ret = fd_sink(&fd, buf, f->size, err);
+		ret = f->size ? sink(ctx, buf, f->size, err) : 0;
 	free(buf);
 	return ret;
 }
 
-static int tar_fetch(struct source *s, const struct image *img, uint32_t node,
-		     int fd, struct error **err)
+static int tar_fetch_sink(struct source *s, const struct image *img,
+			  uint32_t node, source_sink_fn sink, void *ctx,
+			  struct error **err)
 {
 	struct tar_source *ts = to_tar(s);
 	const struct flat_file *f = file_of(ts, img, node, err);
@@ -311,10 +312,16 @@ static int tar_fetch(struct source *s, const struct image *img, uint32_t node,
 	if (!f)
 		return -1;
 	if (f->size <= SPAN_SMALL_FILE)
-		return fetch_small(ts, f, fd, err);
+		return fetch_small(ts, f, sink, ctx, err);
 	/* one decompression pass from the checkpoint before it */
-	return layer_set_read(&ts->ls, f->layer, f->data_off, f->size, fd_sink,
-			      &fd, err);
+	return layer_set_read(&ts->ls, f->layer, f->data_off, f->size, sink,
+			      ctx, err);
+}
+
+static int tar_fetch(struct source *s, const struct image *img, uint32_t node,
+		     int fd, struct error **err)
+{
+	return tar_fetch_sink(s, img, node, fd_sink, &fd, err);
 }
 
 static ssize_t tar_read(struct source *s, const struct image *img,
@@ -357,6 +364,26 @@ static int tar_warm(struct source *s, const struct image *img, uint32_t node,
 	if (!f)
 		return -1;
 	return layer_set_warm(&ts->ls, f->layer, f->data_off, f->size, err);
+}
+
+static int tar_extent(struct source *s, const struct image *img, uint32_t node,
+		      uint32_t *layer, uint64_t *start, uint64_t *end,
+		      struct error **err)
+{
+	struct tar_source *ts = to_tar(s);
+	const struct flat_file *f = file_of(ts, img, node, err);
+
+	if (!f)
+		return -1;
+	*layer = f->layer;
+	return layer_set_extent(&ts->ls, f->layer, f->data_off, f->size, start,
+				end, err);
+}
+
+static int tar_fetch_extent(struct source *s, uint32_t layer, uint64_t start,
+			    uint64_t end, struct error **err)
+{
+	return layer_set_fetch_extent(&to_tar(s)->ls, layer, start, end, err);
 }
 
 static json_t *tar_stats(struct source *s)
@@ -452,8 +479,10 @@ static void tar_close(struct source *s)
 #define TAR_OPS(name, scheme_, help_, open_) \
 	const struct source_ops name = { \
 		.scheme = scheme_, .help = help_, .open = open_, \
-		.index = tar_index, .fetch = tar_fetch, .read = tar_read, \
-		.locate = tar_locate, .warm = tar_warm, .stats = tar_stats, .health = tar_health, \
+		.index = tar_index, .fetch = tar_fetch, .fetch_sink = tar_fetch_sink, \
+		.read = tar_read, \
+		.locate = tar_locate, .warm = tar_warm, .extent = tar_extent, \
+		.fetch_extent = tar_fetch_extent, .stats = tar_stats, .health = tar_health, \
 		.digest = tar_digest, .prefetch_list = tar_prefetch_list, \
 		.save_tree = tar_save_tree, \
 		.close = tar_close, \

@@ -180,6 +180,7 @@ int node_data_open(struct lowerfs *fs, uint32_t node, int *backing_id,
 	int fd;
 
 	record_access(fs, node);
+	prefetch_boost(fs, node);
 	pthread_mutex_lock(&ns->lock);
 	if (node_chunked(fs, node)) {
 		/* READs come here and are served chunk by chunk */

@@ -124,6 +124,10 @@ struct lowerfs {
 	atomic_bool prefetch_whole;	/* every file, not only the listed ones */
 	atomic_uint_fast64_t prefetch_done;	/* files */
 	atomic_uint demand;		/* on-demand fetches under way: prefetch waits */
+	/* the prefetch's processor (niced): its thread, the node it holds + 1 */
+	atomic_int processor_tid;
+	atomic_uint processor_node;
+	atomic_bool processor_boosted;	/* an open waits on its node: at nice 0 */
 	_Atomic(struct store_feed *) feed;	/* NULL: no image store to feed */
 	FILE *record;			/* --record-access */
 	pthread_mutex_t record_lock;
@@ -147,6 +151,12 @@ ssize_t node_read_chunked(struct lowerfs *fs, uint32_t node, uint64_t off,
  */
 int prefetch_start(struct lowerfs *fs, bool whole, struct error **err);
 void prefetch_join(struct lowerfs *fs);
+/*
+ * An open is about to wait for NODE: if the niced processor holds it,
+ * it runs at the open's priority until it lets it go (a read never waits
+ * on background work done at background priority).
+ */
+void prefetch_boost(struct lowerfs *fs, uint32_t node);
 /*
  * The regular files a prefetch list TEXT names (prefetch_list.c), in its
  * order; lines naming anything else are ignored and logged (WHAT: where

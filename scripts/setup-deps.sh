@@ -8,7 +8,7 @@ packages=(
 	# build
 	gcc make pkg-config
 	libmount-dev libarchive-dev libcurl4-openssl-dev xfslibs-dev
-	libjansson-dev libzstd-dev zlib1g-dev libssl-dev libsodium-dev
+	libjansson-dev libzstd-dev zlib1g-dev libdeflate-dev libssl-dev libsodium-dev
 	# tests: unit framework, sanitizer runtime, tree tools, mounts
 	libcmocka-dev attr xfsprogs util-linux procps jq time
 	# man pages: rendered and checked (groff, man, mandoc -Tlint, col)

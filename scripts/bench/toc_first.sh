@@ -34,7 +34,13 @@
 # list <= 0.5x the time without it"), REPEAT (3: with LIST=1, runs with
 # and without the list, alternating, each on a fresh cache; the ratio is
 # of the medians; without the list from a second repository of the same
-# image, where none is published).
+# image, where none is published), BUILDS (none: build directories whose
+# lowerfs are measured in turn within each repeat, e.g. "/work/main/build
+# build": before and after in one run, same registry, same load; with it
+# the recording run is not counted), TRACE (none: a directory that gets
+# each run's proxy request log, the lowerfs log, an strace of the
+# command's execve/openat/close, the run's times and the TOC, for
+# scripts/bench/toc_timeline.py; the strace slows the command a little).
 set -u -o pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/tests/lib.sh"
@@ -47,6 +53,12 @@ FORMATS=${FORMATS:-zstd:chunked estargz}
 MOUNT=${MOUNT:-1}
 LIST=${LIST:-1}
 REPEAT=${REPEAT:-3}
+read -r -a BUILDS <<<"${BUILDS:-}"
+TRACE=${TRACE:-}
+if [[ -n $TRACE ]]; then
+	mkdir -p "$TRACE" || exit 2
+	TRACE=$(cd "$TRACE" && pwd)
+fi
 runs=0
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 read -r -a LOWERFS_EXTRA <<<"${LOWERFS_OPTS:-}"
@@ -119,10 +131,14 @@ busy_seconds() {
 	sort -n -k1,1 | awk '{ if ($1 > e) { t += $2 - $1; e = $2 } else if ($2 > e) { t += $2 - e; e = $2 } }
 		END { printf "%.3f", t / 1e9 }'
 }
-# cpu_seconds PIDFILE: user + system CPU seconds of the process so far
-cpu_seconds() {
-	awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' \
-		"/proc/$(cat "$1")/stat"
+HZ=$(getconf CLK_TCK)
+# cpu_ticks VAR PID: VAR = user + system clock ticks of PID so far (bash
+# builtins only: no process started between the mount and the command)
+cpu_ticks() {
+	local st f
+	read -r st <"/proc/$2/stat" || return 1
+	read -r -a f <<<"${st##*) }"
+	printf -v "$1" '%d' $((f[11] + f[12]))
 }
 faultproxy_start "$REGISTRY_PORT" none --rate $((RATE_MB * 1000000)) --timeline "$T/timeline" \
 	--requests "$T/requests" ${DELAY:+--delay "$DELAY"} || die "proxy"
@@ -130,6 +146,8 @@ R=127.0.0.1:$FAULTPROXY_PORT
 read_bytes=$(cd "$src" && cat $(cat "$T/read.list") | wc -c)
 (cd "$src" && busybox md5sum $(sed 1d "$T/read.list")) | awk '{ print $1 }' >"$T/want.md5"
 load=$(cut -d' ' -f1-3 /proc/loadavg)
+# the proxy's log is on CLOCK_MONOTONIC, the rest on the wall clock
+[[ -z $TRACE ]] || python3 -c 'import time; print(time.time_ns() - time.monotonic_ns())' >"$TRACE/clock_offset_ns"
 
 # measure NAME REPO KIND [LOWERFS-OPTION...]: a fresh lowerfs (empty
 # cache) of REPO behind the link, the command in it, and one line of
@@ -137,23 +155,29 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 # command starts once the mount is up, as in w: the list's prefetch runs
 # beside it). Appends to cmd_s[KIND] and total_s[KIND] (lowerfs start to
 # the command's exit), space-separated seconds of each run.
-declare -A cmd_s total_s
+declare -A cmd_s total_s target_x ret_s
 measure() {
 	local name=$1 repo=$2 kind=$3; shift 3
-	local tag=$name-$kind-$((++runs)) t0 t1 t2 t3 before after since gets over busy cpu0 cpu1 lat
-	t0=$(now)
+	local tag=$name-$kind-$((++runs)) t0 t1 t2 t3 before after since gets over busy cpu0 cpu1 lat pid
+	local -a req
+	local run_cmd=(chroot "$T/m-$tag" "${cmd[@]}")
+	[[ -z $TRACE ]] || run_cmd=(strace -qq -f -ttt -T --seccomp-bpf -e trace=execve,openat,close
+		-o "$TRACE/$tag.strace" "${run_cmd[@]}")
+	t0=$EPOCHREALTIME
 	start_lowerfs "$tag" "docker://$R/$repo:1" "$T/m-$tag" --insecure --cache "$T/cache-$tag" \
 		--log "$T/$tag.log" "${LOWERFS_EXTRA[@]}" "$@" 2>>"$T/$tag.log" ||
 		die "lowerfs: $(tail -3 "$T/$tag.log")"
-	t1=$(now)
-	# nothing slow between the mount and the command: a published list's
-	# prefetch has begun (l), and would get a head start
-	since=$(wc -l <"$T/requests")
-	cpu0=$(cpu_seconds "$T/run-$tag/lowerfs.pid")
-	t2=$(now)
-	chroot "$T/m-$tag" "${cmd[@]}" >"$T/$tag.md5" || die "$fmt: the command failed"
-	t3=$(now)
-	cpu1=$(cpu_seconds "$T/run-$tag/lowerfs.pid")
+	t1=$EPOCHREALTIME
+	# nothing slow between the mount and the command (builtins only): a
+	# published list's prefetch has begun (l), and would get a head start
+	mapfile -t req <"$T/requests"
+	since=${#req[@]}
+	read -r pid <"$T/run-$tag/lowerfs.pid"
+	cpu_ticks cpu0 "$pid"
+	t2=$EPOCHREALTIME
+	"${run_cmd[@]}" >"$T/$tag.md5" || die "$fmt: the command failed"
+	t3=$EPOCHREALTIME
+	cpu_ticks cpu1 "$pid"
 	grep -q "index: the layer's" "$T/$tag.log" || die "$fmt: the TOC was not used"
 	# the mount fetches no file: every fetch so far was the command's or
 	# the list's prefetch (summed over the threads that ran them)
@@ -165,21 +189,28 @@ measure() {
 	over=$(max_overlap <"$T/$tag.gets")
 	busy=$(busy_seconds <"$T/$tag.gets")
 	stop_lowerfs "$tag" "$T/m-$tag"
+	if [[ -n $TRACE ]]; then
+		cp "$T/$tag.log" "$TRACE/" && cp "$T/requests" "$TRACE/requests" &&
+			echo "$t0 $t1 $t2 $t3 $since $repo $build $pid" >"$TRACE/$tag.times" || die "TRACE: copy"
+	fi
 	[[ $kind == l ]] || ! grep -q "prefetch list in the registry" "$T/$tag.log" ||
 		die "$fmt: a list was found without one published"
-	cmd_s[$kind]+=" $(echo "$t3 - $t2" | bc)" total_s[$kind]+=" $(echo "$t3 - $t0" | bc)"
-	results+=("$(awk -v f="$fmt" -v k="$kind" -v ls="$layer_size" -v m="$(echo "$t1 - $t0" | bc)" \
+	cmd_s[$build$kind]+=" $(echo "$t3 - $t2" | bc)" total_s[$build$kind]+=" $(echo "$t3 - $t0" | bc)"
+	ret_s[$build$kind]+=" $(echo "$t3 - $t1" | bc)"
+	target_x[$build$kind]+=" $(awk -v c="$(echo "$t3 - $t2" | bc)" -v lb="$((after - before))" \
+		-v rate="$RATE_MB" 'BEGIN { printf "%.3f", c / (lb / (rate * 1e6) + 0.15) }')"
+	results+=("$build_label$(awk -v f="$fmt" -v k="$kind" -v ls="$layer_size" -v m="$(echo "$t1 - $t0" | bc)" \
 		-v c="$(echo "$t3 - $t2" | bc)" -v lb="$((after - before))" -v cb="$comp" \
 		-v rb="$read_bytes" -v g="$gets" -v o="$over" -v rate="$RATE_MB" -v busy="$busy" \
-		-v cpu="$(echo "$cpu1 - $cpu0" | bc)" -v fetch="$lat" 'BEGIN {
+		-v cpu="$(echo "scale=2; ($cpu1 - $cpu0) / $HZ" | bc)" -v fetch="$lat" -v c1="$(echo "$t3 - $t1" | bc)" -v load1="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
 		target = lb / (rate * 1e6) + 0.15
-		printf "%s (layer %.1f MiB), %s: mount %.3f s; command %.3f s (target link/rate + 0.15 = %.3f s: %.2fx);" \
+		printf "%s (layer %.1f MiB), %s: mount %.3f s; command %.3f s (target link/rate + 0.15 = %.3f s: %.2fx; from the mount'"'"'s return %.3f s);" \
 			" link (mount returned to command exited) %.2f MiB against %.2f MiB compressed of the files read (%.2fx; %.2f MiB uncompressed);" \
 			" %d range requests, at most %d at once, in flight %.3f s of the command;" \
 			" files fetched (open or prefetch to cached file: request, decompress, verify, write; summed over threads) %.3f s;" \
-			" lowerfs CPU %.2f s\n", f, ls / 1048576, k == "w" ? "no list" : "published list", m, c,
-			target, c / target, lb / 1048576, cb / 1048576, lb / cb, rb / 1048576, g, o, busy,
-			fetch / 1e6, cpu
+			" lowerfs CPU %.2f s; load %s\n", f, ls / 1048576, k == "w" ? "no list" : "published list", m, c,
+			target, c / target, c1, lb / 1048576, cb / 1048576, lb / cb, rb / 1048576, g, o, busy,
+			fetch / 1e6, cpu, load1
 	}')")
 }
 
@@ -196,7 +227,7 @@ for fmt in $FORMATS; do
 	layer_size=$(curl -sf -H "Accept: $accept" "http://$R0/v2/$repo/manifests/1" |
 		jq '[.layers[].size] | add')
 	name=${fmt%%:*}
-	cmd_s=() total_s=()
+	cmd_s=() total_s=() target_x=() ret_s=()
 	if [[ $LIST == 1 ]]; then
 		# the same image in a second repository with no list
 		# published: the runs without the list alternate with those
@@ -204,7 +235,11 @@ for fmt in $FORMATS; do
 		skopeo copy -q --src-tls-verify=false --dest-tls-verify=false \
 			"docker://$R0/$repo:1" "docker://$R0/$repo-nolist:1" || die "skopeo copy to $repo-nolist"
 	fi
+	[[ -z $TRACE ]] || cp "$T/toc.json" "$TRACE/toc-$name.json"
+	build=0 build_label=
 	measure "$name" "$repo" w --record-access "$T/$name.rec"
+	# with BUILDS, the recording run is not counted
+	((${#BUILDS[@]} == 0)) || cmd_s=() total_s=() target_x=() ret_s=() results=("${results[@]:0:${#results[@]}-1}")
 	if [[ $LIST == 1 ]]; then
 		# the recorded start-up published as the image's start-up list
 		# (an artifact of the list alone: the layer has its own TOC),
@@ -212,11 +247,17 @@ for fmt in $FORMATS; do
 		"$OVLMIG" index --push --startup-list "$T/$name.rec" "docker://$R0/$repo:1" --insecure \
 			>"$T/$name.push" 2>&1 || die "$fmt: index --push --startup-list: $(tail -3 "$T/$name.push")"
 		for ((k = 0; k < REPEAT; k++)); do
-			measure "$name" "$repo" l
-			grep -q "prefetch list in the registry: $(wc -l <"$T/$name.rec") files" "$T/$name-l-$runs.log" ||
-				die "$fmt: the published list was not used: $(grep -i prefetch "$T/$name-l-$runs.log" | head -3)"
-			((k + 1 < REPEAT)) && measure "$name" "$repo-nolist" w
+			for ((build = 0; build < (${#BUILDS[@]} ? ${#BUILDS[@]} : 1); build++)); do
+				if ((${#BUILDS[@]})); then
+					LOWERFS=${BUILDS[build]}/lowerfs build_label="[${BUILDS[build]}] "
+				fi
+				measure "$name" "$repo" l
+				grep -q "prefetch list in the registry: $(wc -l <"$T/$name.rec") files" "$T/$name-l-$runs.log" ||
+					die "$fmt: the published list was not used: $(grep -i prefetch "$T/$name-l-$runs.log" | head -3)"
+				((${#BUILDS[@]} || k + 1 < REPEAT)) && measure "$name" "$repo-nolist" w
+			done
 		done
+		LOWERFS=$BUILD/lowerfs build=0 build_label=
 	fi
 	# the mount with the store warm for metadata: a second container of
 	# the image (its store entry and META made by the first)
@@ -241,8 +282,13 @@ for fmt in $FORMATS; do
 		"$OVLMIG" umount "$T/o1-$name" >/dev/null 2>&1
 	fi
 	if [[ $LIST == 1 ]]; then
-		cw=$(median ${cmd_s[w]}) cl=$(median ${cmd_s[l]}) tw=$(median ${total_s[w]}) tl=$(median ${total_s[l]})
-		results+=("$fmt: medians of $REPEAT runs each: command without the list $cw s (runs:${cmd_s[w]}), with it $cl s (runs:${cmd_s[l]}): $(awk -v a="$cl" -v b="$cw" 'BEGIN { printf "%.2f", a / b }')x; lowerfs start to command exited $tw s, $tl s: $(awk -v a="$tl" -v b="$tw" 'BEGIN { printf "%.2f", a / b }')x")
+		for ((build = 0; build < (${#BUILDS[@]} ? ${#BUILDS[@]} : 1); build++)); do
+			b=$build
+			cw=$(median ${cmd_s[${b}w]}) cl=$(median ${cmd_s[${b}l]})
+			tw=$(median ${total_s[${b}w]}) tl=$(median ${total_s[${b}l]})
+			rw=$(median ${ret_s[${b}w]}) rl=$(median ${ret_s[${b}l]})
+			results+=("${BUILDS[build]:+[${BUILDS[build]}] }$fmt: medians of $REPEAT runs each: command without the list $cw s (runs:${cmd_s[${b}w]}), with it $cl s (runs:${cmd_s[${b}l]}): $(awk -v a="$cl" -v b="$cw" 'BEGIN { printf "%.2f", a / b }')x; with the list / (link/rate + 0.15 s) $(median ${target_x[${b}l]})x (runs:${target_x[${b}l]}); from the mount's return to the command's exit $rw s, $rl s: $(awk -v a="$rl" -v b="$rw" 'BEGIN { printf "%.2f", a / b }')x; lowerfs start to command exited $tw s, $tl s: $(awk -v a="$tl" -v b="$tw" 'BEGIN { printf "%.2f", a / b }')x")
+		done
 	fi
 done
 echo "link $RATE_MB MB/s; command: busybox md5sum of ${#read_files[@]} files ($(basename -a "${LIBS[@]}" | xargs), 36 small); load average at start $load"

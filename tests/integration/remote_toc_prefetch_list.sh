@@ -4,7 +4,8 @@
 # layer that has its own TOC and pushes an artifact holding the list
 # alone; a mount on a fresh cache (index from the layer's TOC) finds the
 # list and fetches the listed files right after the mount, before
-# anything opens them: reading them then makes no layer request. Each
+# anything opens them, neighbours in one range request: reading them
+# then makes no layer request. Each
 # prefetched file's bytes are verified: one whose data the proxy flips is
 # not kept (logged) and reads EIO, never wrong bytes. List entries that
 # are not files of the image are refused, each with a log line naming it
@@ -90,6 +91,17 @@ grep -q "index: the layer's TOC" "$T/b.log" && ok "index from the layer's TOC, n
 for _ in $(seq 300); do [[ $(stat_of b prefetch_running) == false ]] && break; sleep 0.1; done
 [[ $(stat_of b prefetch_done) == 6 ]] && ok "the 6 listed files were prefetched before any open" ||
 	fail "prefetched $(stat_of b prefetch_done) files" "$(grep -i prefetch "$T/b.log" | head -5)"
+# the listed files lie side by side in the layer (200 KiB each): the
+# prefetch asks for neighbours together, in groups of at most 1 MiB:
+# hot/1-5 in one range request, hot/6 in another (one each before)
+pref=$(wc -l <"$T/requests")
+n=$(head -n "$pref" "$T/requests" | tail -n +$((mounted + 1)) |
+	awk -v p="/blobs/$layer" '$3 == "GET" && index($4, p)' | wc -l)
+((n == 2)) && ok "the 6 listed neighbours came in 2 range requests" ||
+	fail "the 6 listed neighbours came in $n range requests, 2 expected" \
+		"$(head -n "$pref" "$T/requests" | tail -n +$((mounted + 1)) | awk '{ print $3, substr($4, 1, 60), $5 }')"
+grep -q "prefetch: 6 of the 6 listed files in 2 range requests (neighbours together)" "$T/b.log" &&
+	ok "lowerfs logged the grouping" || fail "no grouping logged" "$(grep -i 'prefetch' "$T/b.log" | head -5)"
 grep -q "prefetch list in the registry: 6 files" "$T/b.log" && ok "the list was found as a referrer" ||
 	fail "list not found" "$(grep -i prefetch "$T/b.log" | head -5)"
 # the list's GET went out with the mount's own fetches, not after the

@@ -428,6 +428,92 @@ static void test_wrong_chunk_eio(void **state)
 	free(fmt);
 }
 
+/*
+ * layer_read_span_whole (libdeflate, one call per member): each span of
+ * the layer as layer_read gives it, from its start or inside it; a wrong
+ * digest is EIO; a member holding more than the span and 64 KiB, bad
+ * data or another compression are left to layer_read (0).
+ */
+static void test_whole_span(void **state)
+{
+	struct layer_index idx;
+	struct error *err = NULL;
+	struct buf got = { 0 }, want = { 0 }, member = { 0 };
+	struct layer l;
+	uint8_t *extra;
+	char *fmt;
+
+	(void)state;
+	make_layer(&l, good);
+	if (index_layer(&l, l.toc_digest, &idx, &err) < 0)
+		fail_msg("%s", err->msg);
+	for (uint32_t at = 0; at < idx.ncheckpoints; at++) {
+		const struct layer_checkpoint *cp = &idx.checkpoints[at];
+		uint64_t in_end = at + 1 < idx.ncheckpoints ? idx.checkpoints[at + 1].in_off :
+							      l.toc_off;
+		uint64_t out_end = at + 1 < idx.ncheckpoints ? idx.checkpoints[at + 1].out_off :
+							       idx.uncompressed_size;
+		uint64_t from = cp->out_off + (out_end - cp->out_off) / 3;
+
+		got.len = want.len = 0;
+		assert_int_equal(layer_read_span_whole(&idx, at, l.blob.p + cp->in_off,
+						       in_end - cp->in_off, cp->out_off,
+						       out_end - cp->out_off, mem_sink, &got, &err), 1);
+		assert_int_equal(layer_read(&idx, read_at, &l.blob, cp->out_off,
+					    out_end - cp->out_off, mem_sink, &want, &err), 0);
+		assert_int_equal(got.len, want.len);
+		assert_memory_equal(got.p, want.p, want.len);
+		/* from a third into the span to its end */
+		got.len = 0;
+		assert_int_equal(layer_read_span_whole(&idx, at, l.blob.p + cp->in_off,
+						       in_end - cp->in_off, from, out_end - from,
+						       mem_sink, &got, &err), 1);
+		assert_int_equal(got.len, out_end - from);
+		assert_memory_equal(got.p, want.p + (from - cp->out_off), out_end - from);
+	}
+	/* big's second chunk (span 2, 150000 bytes) in a member with 70 KiB more */
+	extra = malloc(150000 + (70 << 10));
+	assert_non_null(extra);
+	memcpy(extra, l.big + 100000, 150000);
+	memset(extra + 150000, 7, 70 << 10);
+	add_member(&member, extra, 150000 + (70 << 10), NULL);
+	assert_int_equal(layer_read_span_whole(&idx, 2, member.p, member.len, 100 + 100000,
+					       150000, mem_sink, &got, &err), 0);
+	/* bad data, another compression: not taken either */
+	member.p[member.len / 2] ^= 0xff;
+	assert_int_equal(layer_read_span_whole(&idx, 2, member.p, member.len, 100 + 100000,
+					       100, mem_sink, &got, &err), 0);
+	idx.compression = LAYER_ZSTD;
+	assert_int_equal(layer_read_span_whole(&idx, 1, l.blob.p + idx.checkpoints[1].in_off,
+					       idx.checkpoints[2].in_off - idx.checkpoints[1].in_off,
+					       100, 100, mem_sink, &got, &err), 0);
+	idx.compression = LAYER_GZIP;
+	assert_null(err);
+	layer_index_free(&idx);
+	free_layer(&l);
+	/* the second chunk's digest wrong: EIO, nothing handed on */
+	fmt = variant("\"chunkOffset\":100000,\"chunkSize\":150000,\"chunkDigest\":\"%s\"",
+		      "\"chunkOffset\":100000,\"chunkSize\":150000,\"chunkDigest\":\"%.70s1\"");
+	make_layer(&l, fmt);
+	if (index_layer(&l, l.toc_digest, &idx, &err) < 0)
+		fail_msg("%s", err->msg);
+	got.len = 0;
+	assert_int_equal(layer_read_span_whole(&idx, 2, l.blob.p + idx.checkpoints[2].in_off,
+					       idx.checkpoints[3].in_off - idx.checkpoints[2].in_off,
+					       100 + 100000, 150000, mem_sink, &got, &err), -1);
+	assert_int_equal(err->errnum, EIO);
+	assert_non_null(strstr(err->msg, "does not match its digest"));
+	assert_int_equal(got.len, 0);
+	error_free(&err);
+	layer_index_free(&idx);
+	free_layer(&l);
+	free(fmt);
+	free(extra);
+	free(member.p);
+	free(got.p);
+	free(want.p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -436,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_toc_refused),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_wrong_chunk_eio),
+		cmocka_unit_test(test_whole_span),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

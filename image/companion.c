@@ -245,19 +245,6 @@ int companion_entries_equal(const struct layer_index *idx,
 	return 0;
 }
 
-static ssize_t fd_read(void *ctx, void *buf, size_t len, struct error **err)
-{
-	int fd = *(int *)ctx;
-	ssize_t n;
-
-	do
-		n = read(fd, buf, len);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		error_set(err, errno, "companion: read");
-	return n;
-}
-
 /* The sha256 of each span, fed the uncompressed stream in order. */
 struct span_hashes {
 	const struct layer_index *comp;
@@ -331,7 +318,7 @@ int companion_verify(int fd, const struct layer_index *idx,
 		error_set_msg(err, EINVAL, "companion: its first frame is not at its start");
 		goto out;
 	}
-	if (layer_stream_open(fd_read, &fd, comp->chunk_size, LAYER_CHECKPOINT_SPAN,
+	if (layer_stream_open(layer_fd_next, &fd, comp->chunk_size, LAYER_CHECKPOINT_SPAN,
 			      &scratch, &s, err) < 0)
 		goto out;
 	for (;;) {

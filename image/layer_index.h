@@ -17,6 +17,8 @@
 #include "../common/error.h"
 #include "layer_types.h"
 
+/* A layer_stream_fn over the file descriptor *(int *)CTX: read(2), EINTR retried. */
+ssize_t layer_fd_next(void *ctx, void *buf, size_t len, struct error **err);
 /*
  * Read the compressed layer once from NEXT and index it. Compression is
  * detected from the magic bytes. Hostile entries (absolute or ".." paths,

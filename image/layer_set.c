@@ -338,19 +338,6 @@ static void *stream_main(void *arg)
 	return NULL;
 }
 
-static ssize_t fd_next(void *ctx, void *buf, size_t len, struct error **err)
-{
-	int fd = *(int *)ctx;
-	ssize_t n;
-
-	do
-		n = read(fd, buf, len);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		error_set(err, errno, "read layer");
-	return n;
-}
-
 /*
  * Stream the layer at URL once and index it. The compressed bytes of a
  * remote layer also go to *SPOOL (when CACHE_DIR and SPOOL are set), to
@@ -375,7 +362,7 @@ static int build_index(struct fetcher *f, const char *url,
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return error_set(err, errno, "open layer %s", path);
-		ret = layer_index_build_spaced(fd_next, &fd, chunk_size, span,
+		ret = layer_index_build_spaced(layer_fd_next, &fd, chunk_size, span,
 					idx, err);
 		close(fd);
 		return ret < 0 ? error_wrap(err, "index %s", path) : 0;
@@ -393,7 +380,7 @@ static int build_index(struct fetcher *f, const char *url,
 		close(fds[1]);
 		return error_set(err, EAGAIN, "stream %s", url);
 	}
-	ret = layer_index_build_spaced(fd_next, &sp.rfd, chunk_size, span, idx,
+	ret = layer_index_build_spaced(layer_fd_next, &sp.rfd, chunk_size, span, idx,
 				err);
 	/* a failed build stops reading: the writer then gets EPIPE */
 	close(sp.rfd);
@@ -426,7 +413,7 @@ int layer_url_consume(struct fetcher *f, const char *url, layer_consume_fn fn,
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return error_set(err, errno, "open layer %s", path);
-		ret = fn(fd_next, &fd, arg, err);
+		ret = fn(layer_fd_next, &fd, arg, err);
 		close(fd);
 		return ret < 0 ? error_wrap(err, "%s", path) : 0;
 	}
@@ -439,7 +426,7 @@ int layer_url_consume(struct fetcher *f, const char *url, layer_consume_fn fn,
 		close(fds[1]);
 		return error_set(err, EAGAIN, "stream %s", url);
 	}
-	ret = fn(fd_next, &sp.rfd, arg, err);
+	ret = fn(layer_fd_next, &sp.rfd, arg, err);
 	/* stopping early makes the writer fail with EPIPE: its error is no news */
 	close(sp.rfd);
 	pthread_join(t, NULL);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #define IN_SIZE (128u << 10)
@@ -507,4 +508,17 @@ void layer_stream_free(struct layer_stream *s)
 	free(s->out);
 	free(s->win);
 	free(s);
+}
+
+ssize_t layer_fd_next(void *ctx, void *buf, size_t len, struct error **err)
+{
+	int fd = *(int *)ctx;
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		error_set(err, errno, "read layer");
+	return n;
 }

@@ -152,12 +152,6 @@ static ssize_t mem_next(void *ctx, void *buf, size_t len, struct error **err)
 	return (ssize_t)n;
 }
 
-static ssize_t fd_next(void *ctx, void *buf, size_t len, struct error **err)
-{
-	(void)err;
-	return read(*(int *)ctx, buf, len);
-}
-
 static int setup(void **state)
 {
 	struct error *err = NULL;
@@ -176,7 +170,7 @@ static int setup(void **state)
 		fail_msg("%s", err->msg);
 	assert_string_equal(unc, F.tar_sha);
 	assert_int_equal(lseek(F.fd, 0, SEEK_SET), 0);
-	assert_int_equal(layer_index_build(fd_next, &F.fd, 16384, &F.comp, &err), 0);
+	assert_int_equal(layer_index_build(layer_fd_next, &F.fd, 16384, &F.comp, &err), 0);
 	F.clen = (size_t)F.comp.compressed_size;
 	F.cbytes = malloc(F.clen);
 	assert_non_null(F.cbytes);

@@ -80,9 +80,10 @@ static int emit(struct cwriter *w, const void *buf, size_t len,
 }
 
 /* Take LEN bytes of the tar stream, a frame ended at each cut. */
-static int take(struct cwriter *w, const uint8_t *p, size_t len,
-		struct error **err)
+static int take(void *arg, const uint8_t *p, size_t len, struct error **err)
 {
+	struct cwriter *w = arg;
+
 	while (len) {
 		uint64_t until, n;
 
@@ -105,6 +106,31 @@ static int take(struct cwriter *w, const uint8_t *p, size_t len,
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/*
+ * Every byte of the uncompressed stream S, into the running SHA and to
+ * FEED(ARG, ...), then S's own end checks (layer_stream_finish).
+ */
+static int consume(struct layer_stream *s, struct sha256_stream *sha,
+		   int (*feed)(void *arg, const uint8_t *p, size_t len,
+			       struct error **err),
+		   void *arg, struct error **err)
+{
+	for (;;) {
+		const void *buf;
+		size_t len;
+
+		if (layer_stream_read(s, &buf, &len, err) < 0)
+			return -1;
+		if (!len)
+			break;
+		if (sha256_stream_update(sha, buf, len) < 0)
+			return error_set(err, EIO, "companion: sha256");
+		if (feed(arg, buf, len, err) < 0)
+			return -1;
+	}
+	return layer_stream_finish(s, err);
 }
 
 int companion_write(layer_stream_fn next, void *ctx,
@@ -139,22 +165,7 @@ int companion_write(layer_stream_fn next, void *ctx,
 			      LAYER_CHUNK_SIZE_DEFAULT, LAYER_CHECKPOINT_SPAN,
 			      &scratch, &s, err) < 0)
 		goto out;
-	for (;;) {
-		const void *buf;
-		size_t len;
-
-		if (layer_stream_read(s, &buf, &len, err) < 0)
-			goto out;
-		if (!len)
-			break;
-		if (sha256_stream_update(sha, buf, len) < 0) {
-			error_set(err, EIO, "companion: sha256");
-			goto out;
-		}
-		if (take(&w, buf, len, err) < 0)
-			goto out;
-	}
-	if (layer_stream_finish(s, err) < 0)
+	if (consume(s, sha, take, &w, err) < 0)
 		goto out;
 	if (strcmp(scratch.digest, idx->digest) ||
 	    scratch.compressed_size != idx->compressed_size ||
@@ -259,9 +270,11 @@ static uint64_t span_end(const struct layer_index *c, uint32_t k)
 	return k + 1 < c->ncheckpoints ? c->checkpoints[k + 1].out_off : c->uncompressed_size;
 }
 
-static int span_feed(struct span_hashes *h, const uint8_t *p, size_t len,
+static int span_feed(void *arg, const uint8_t *p, size_t len,
 		     struct error **err)
 {
+	struct span_hashes *h = arg;
+
 	while (len) {
 		uint64_t end = span_end(h->comp, h->k), n;
 
@@ -321,22 +334,7 @@ int companion_verify(int fd, const struct layer_index *idx,
 	if (layer_stream_open(layer_fd_next, &fd, comp->chunk_size, LAYER_CHECKPOINT_SPAN,
 			      &scratch, &s, err) < 0)
 		goto out;
-	for (;;) {
-		const void *buf;
-		size_t len;
-
-		if (layer_stream_read(s, &buf, &len, err) < 0)
-			goto out;
-		if (!len)
-			break;
-		if (sha256_stream_update(sha, buf, len) < 0) {
-			error_set(err, EIO, "companion: sha256");
-			goto out;
-		}
-		if (span_feed(&h, buf, len, err) < 0)
-			goto out;
-	}
-	if (layer_stream_finish(s, err) < 0)
+	if (consume(s, sha, span_feed, &h, err) < 0)
 		goto out;
 	if (h.k != comp->ncheckpoints) {
 		error_set_msg(err, EINVAL, "companion: %" PRIu32 " of %" PRIu32 " spans hashed",

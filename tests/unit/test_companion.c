@@ -25,32 +25,12 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "mem_buf.h"
 #include "../../image/companion.h"
 #include "../../image/digest.h"
 #include "../../image/layer_index.h"
 
-struct buf {
-	uint8_t *p;
-	size_t len, cap;
-};
 
-static void buf_add(struct buf *b, const void *src, size_t n)
-{
-	if (b->len + n > b->cap) {
-		b->cap = (b->len + n) * 2 + 4096;
-		b->p = realloc(b->p, b->cap);
-		assert_non_null(b->p);
-	}
-	memcpy(b->p + b->len, src, n);
-	b->len += n;
-}
-
-static la_ssize_t tar_write(struct archive *a, void *ctx, const void *p, size_t n)
-{
-	(void)a;
-	buf_add(ctx, p, n);
-	return (la_ssize_t)n;
-}
 
 #define NFILES 5
 static const char *names[NFILES] = { "d/small", "d/empty", "d/big", "d/text", "d/one" };
@@ -105,7 +85,7 @@ static void make_tar(void)
 		}
 	}
 	assert_int_equal(archive_write_set_format_pax(a), ARCHIVE_OK);
-	assert_int_equal(archive_write_open(a, &F.tar, NULL, tar_write, NULL), ARCHIVE_OK);
+	assert_int_equal(archive_write_open(a, &F.tar, NULL, buf_archive_write, NULL), ARCHIVE_OK);
 	add(a, "d", AE_IFDIR | 0755, NULL, 0, NULL, NULL);
 	for (int i = 0; i < NFILES; i++)
 		add(a, names[i], AE_IFREG | 0644, F.data[i], sizes[i], NULL, NULL);

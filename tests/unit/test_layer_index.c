@@ -26,6 +26,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "mem_buf.h"
 #include "../../common/util.h"
 #include "../../image/layer_index.h"
 
@@ -33,21 +34,6 @@
 
 /* --- byte buffers and a reproducible random source --- */
 
-struct buf {
-	uint8_t *p;
-	size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const void *src, size_t n)
-{
-	if (b->len + n > b->cap) {
-		b->cap = (b->len + n) * 2 + 4096;
-		b->p = realloc(b->p, b->cap);
-		assert_non_null(b->p);
-	}
-	memcpy(b->p + b->len, src, n);
-	b->len += n;
-}
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
@@ -142,12 +128,6 @@ static struct fixture {
 	struct buf pax_tar, gnu_tar;
 } fx;
 
-static la_ssize_t write_cb(struct archive *a, void *ctx, const void *p, size_t n)
-{
-	(void)a;
-	buf_add(ctx, p, n);
-	return (la_ssize_t)n;
-}
 
 static void write_tar(struct buf *out, int format, const struct spec *specs,
 		      size_t n)
@@ -163,7 +143,7 @@ static void write_tar(struct buf *out, int format, const struct spec *specs,
 	assert_non_null(utf8);
 	assert_non_null(a);
 	assert_int_equal(archive_write_set_format(a, format), ARCHIVE_OK);
-	assert_int_equal(archive_write_open(a, out, NULL, write_cb, NULL), ARCHIVE_OK);
+	assert_int_equal(archive_write_open(a, out, NULL, buf_archive_write, NULL), ARCHIVE_OK);
 	for (i = 0; i < n; i++) {
 		const struct spec *s = &specs[i];
 		struct archive_entry *e = archive_entry_new();
@@ -996,7 +976,7 @@ static void test_sparse(void **state)
 
 	(void)state;
 	assert_int_equal(archive_write_set_format_pax(a), ARCHIVE_OK);
-	assert_int_equal(archive_write_open(a, &tar, NULL, write_cb, NULL), ARCHIVE_OK);
+	assert_int_equal(archive_write_open(a, &tar, NULL, buf_archive_write, NULL), ARCHIVE_OK);
 	archive_entry_set_pathname(e, "sparse");
 	archive_entry_set_mode(e, S_IFREG | 0644);
 	archive_entry_set_size(e, 1 << 20);
@@ -1043,7 +1023,7 @@ static void test_checkpoint_span(void **state)
 	(void)state;
 	assert_non_null(zeros);
 	assert_int_equal(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
-	assert_int_equal(archive_write_open(a, &tar, NULL, write_cb, NULL), ARCHIVE_OK);
+	assert_int_equal(archive_write_open(a, &tar, NULL, buf_archive_write, NULL), ARCHIVE_OK);
 	for (i = 0; i < 2; i++) {
 		archive_entry_clear(e);
 		archive_entry_set_pathname(e, names[i]);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "mem_buf.h"
 #include "../../image/layer_index.h"
 
 #define CHUNK (64u << 10)
@@ -32,20 +33,6 @@
 #define NFILES 3
 #define FILE_SIZE (700u << 10)
 
-struct buf {
-	uint8_t *p;
-	size_t len;
-};
-
-static void buf_add(struct buf *b, const void *src, size_t n)
-{
-	uint8_t *p = realloc(b->p, b->len + n + 1);
-
-	assert_non_null(p);
-	b->p = p;
-	memcpy(b->p + b->len, src, n);
-	b->len += n;
-}
 
 static struct fixture {
 	uint8_t *data[NFILES];	/* the files' contents */
@@ -53,12 +40,6 @@ static struct fixture {
 	struct layer_index idx;	/* built from it */
 } fx;
 
-static la_ssize_t write_cb(struct archive *a, void *ctx, const void *p, size_t n)
-{
-	(void)a;
-	buf_add(ctx, p, n);
-	return (la_ssize_t)n;
-}
 
 /* Text-like bytes: deflate makes real windows of them (not all zeros). */
 static uint8_t *file_bytes(unsigned seed)
@@ -152,7 +133,7 @@ static int setup(void **state)
 
 	(void)state;
 	assert_int_equal(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
-	assert_int_equal(archive_write_open(a, &tar, NULL, write_cb, NULL), ARCHIVE_OK);
+	assert_int_equal(archive_write_open(a, &tar, NULL, buf_archive_write, NULL), ARCHIVE_OK);
 	for (i = 0; i < NFILES; i++) {
 		fx.data[i] = file_bytes(i);
 		snprintf(name, sizeof(name), "f%u", i);

@@ -24,36 +24,16 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "mem_buf.h"
 #include "../../image/layer_index.h"
 
 #define CHUNK (64u << 10)
 #define HEADER 88
 #define MiB (1u << 20)
 
-struct buf {
-	uint8_t *p;
-	size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const void *src, size_t n)
-{
-	if (b->len + n > b->cap) {
-		b->cap = (b->len + n) * 2 + 4096;
-		b->p = realloc(b->p, b->cap);
-		assert_non_null(b->p);
-	}
-	memcpy(b->p + b->len, src, n);
-	b->len += n;
-}
 
 /* --- layers written in memory --- */
 
-static la_ssize_t write_cb(struct archive *a, void *ctx, const void *p, size_t n)
-{
-	(void)a;
-	buf_add(ctx, p, n);
-	return (la_ssize_t)n;
-}
 
 static struct archive *tar_open(struct buf *out)
 {
@@ -63,7 +43,7 @@ static struct archive *tar_open(struct buf *out)
 	assert_int_equal(archive_write_set_format_pax(a), ARCHIVE_OK);
 	/* one header per xattr (not also LIBARCHIVE.xattr): half the tar */
 	assert_int_equal(archive_write_set_options(a, "pax:xattrheader=SCHILY"), ARCHIVE_OK);
-	assert_int_equal(archive_write_open(a, out, NULL, write_cb, NULL), ARCHIVE_OK);
+	assert_int_equal(archive_write_open(a, out, NULL, buf_archive_write, NULL), ARCHIVE_OK);
 	return a;
 }
 
